@@ -1,0 +1,1 @@
+//! Runtime configuration files: parsing, validation with exact locations.

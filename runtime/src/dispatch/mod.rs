@@ -1,0 +1,1 @@
+//! The dispatcher: dials due contacts within every limit a campaign sets.

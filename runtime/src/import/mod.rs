@@ -1,0 +1,1 @@
+//! Contact import: CSV and JSON contacts into validated, normalized rows.

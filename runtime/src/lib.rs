@@ -1,0 +1,12 @@
+//! outdial: outbound call campaigns whose policy runs as sandboxed Wasm
+//! plugins.
+
+pub mod clock;
+pub mod config;
+pub mod dispatch;
+pub mod import;
+pub mod model;
+pub mod plugin_host;
+pub mod policy;
+pub mod provider;
+pub mod store;

@@ -1,0 +1,122 @@
+//! What a campaign asks for: limits, windows, numbers, policy plugins.
+
+use serde::{Deserialize, Serialize};
+
+use super::Millis;
+
+/// Everything the engine needs to know about a campaign, resolved from
+/// config: no defaults are applied after this point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignSpec {
+    pub id: String,
+    pub workspace: String,
+    /// Most calls live at once.
+    pub concurrency: u32,
+    /// Most new calls per second.
+    pub calls_per_second: f64,
+    /// Most attempts per contact.
+    pub max_attempts: u32,
+    /// When contacts may be called, on their own clocks.
+    pub calling_window: CallingWindow,
+    /// How a contact's time zone is found.
+    pub time_zone_policy: TimeZonePolicy,
+    /// The zone used when nothing better is known.
+    pub default_time_zone: String,
+    /// Name of the retry plugin (built-in name or sha256-identified path).
+    pub retry_plugin: String,
+    pub retry_config: Vec<(String, String)>,
+    /// Name of the classifier plugin.
+    pub classifier_plugin: String,
+    pub classifier_config: Vec<(String, String)>,
+    /// Name of the provider: "simulated" or a provider-adapter plugin.
+    pub provider: String,
+    pub provider_config: Vec<(String, String)>,
+    /// Hosts the provider adapter may send requests to.
+    pub allowed_hosts: Vec<String>,
+    /// How long a call may stay live without a final event.
+    pub call_timeout_ms: Millis,
+    /// Caller ids and how to pick one.
+    pub numbers: Vec<FromNumber>,
+    pub number_strategy: NumberStrategy,
+    /// Stop dialing once spent cost reaches this, in millionths.
+    pub budget_micros: Option<u64>,
+    /// Stop once this many contacts reach a success label.
+    pub goal: Option<Goal>,
+    pub variants: Vec<Variant>,
+    /// Faults in a row after which a batch pauses with `plugin_faulted`.
+    pub max_consecutive_plugin_faults: u32,
+}
+
+/// A caller id in the number pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FromNumber {
+    pub number: String,
+    pub weight: u32,
+    pub enabled: bool,
+    /// Out of rotation until this time.
+    pub rested_until: Option<Millis>,
+}
+
+/// How a caller id is picked for an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberStrategy {
+    #[default]
+    RoundRobin,
+    Weighted,
+    /// A retry uses the number of the contact's previous attempt.
+    Sticky,
+    /// A number from the contact's country when there is one.
+    SameCountry,
+}
+
+/// Success target of a campaign or batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    /// Contacts that must reach a success label.
+    pub target: u64,
+    /// Disposition labels that count as success.
+    pub success_labels: Vec<String>,
+}
+
+/// An A/B variant: provider parameters applied to the contacts assigned to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    pub weight: u32,
+    pub parameters: Vec<(String, String)>,
+}
+
+/// How a contact's time zone is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeZonePolicy {
+    /// The contact's own zone, else one inferred from the number, else the
+    /// campaign default.
+    #[default]
+    Contact,
+    /// Always the campaign default.
+    Campaign,
+}
+
+/// When calls may be placed, evaluated on the contact's local clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CallingWindow {
+    /// Any rule that matches opens the window. Empty means always open.
+    pub rules: Vec<WindowRule>,
+}
+
+/// One way of saying when calling is allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WindowRule {
+    /// Days of week (0 = Monday) and a local time range, end exclusive,
+    /// in minutes after midnight.
+    Range {
+        days: Vec<u8>,
+        start_minute: u16,
+        end_minute: u16,
+    },
+    /// A cron expression whose matching minutes are open.
+    Cron { expression: String },
+}

@@ -1,0 +1,40 @@
+//! The campaign domain: workspace → campaign → batch → contact → attempt →
+//! event. Plain data; storage, dispatch and plugins build on it.
+
+mod call;
+mod campaign;
+mod status;
+
+pub use call::{
+    Attempt, Blocker, CallOutcome, Decision, DecisionRecord, Disposition, MachineDetection,
+};
+pub use campaign::{
+    CallingWindow, CampaignSpec, FromNumber, Goal, NumberStrategy, TimeZonePolicy, Variant,
+    WindowRule,
+};
+pub use status::{BatchStatus, ContactStatus, IllegalTransition};
+
+/// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.
+pub type Millis = i64;
+
+/// One second in milliseconds.
+pub const SECOND_MS: Millis = 1_000;
+/// One minute in milliseconds.
+pub const MINUTE_MS: Millis = 60 * SECOND_MS;
+/// One hour in milliseconds.
+pub const HOUR_MS: Millis = 60 * MINUTE_MS;
+/// One day in milliseconds.
+pub const DAY_MS: Millis = 24 * HOUR_MS;
+
+/// A contact as the runtime knows it: who to call and where they are.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Contact {
+    /// Stable id, unique within its batch.
+    pub id: String,
+    /// E.164 destination.
+    pub phone: String,
+    /// The IANA zone the contact is called in, already resolved.
+    pub time_zone: String,
+    /// Every other uploaded column.
+    pub attributes: Vec<(String, String)>,
+}

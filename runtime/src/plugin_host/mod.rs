@@ -1,0 +1,1 @@
+//! The Wasm plugin host: loads, checks, sandboxes and calls plugins.

@@ -1,0 +1,86 @@
+//! The policy the engine consults after every attempt: a disposition
+//! classifier and a retry strategy. Plugins implement these traits through
+//! the plugin host; the built-in fallbacks take over when a plugin faults.
+
+mod builtin;
+
+pub use builtin::{BuiltinClassifier, BuiltinRetry};
+
+use crate::model::{Attempt, Contact, Decision, Disposition, Millis};
+
+/// A wall-clock reading on the contact's local clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+    /// 0 is Monday.
+    pub weekday: u8,
+    pub utc_offset_seconds: i32,
+}
+
+impl LocalTime {
+    /// The reading of `at` in `zone`.
+    pub fn at(at: Millis, zone: chrono_tz::Tz) -> LocalTime {
+        use chrono::{Datelike, Offset, TimeZone, Timelike};
+        let local = zone.timestamp_millis_opt(at).single().unwrap_or_else(|| {
+            zone.from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc())
+        });
+        LocalTime {
+            year: local.year(),
+            month: local.month() as u8,
+            day: local.day() as u8,
+            hour: local.hour() as u8,
+            minute: local.minute() as u8,
+            second: local.second() as u8,
+            weekday: local.weekday().num_days_from_monday() as u8,
+            utc_offset_seconds: local.offset().fix().local_minus_utc(),
+        }
+    }
+}
+
+/// Everything a retry decision may depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryRequest<'a> {
+    pub contact: &'a Contact,
+    /// Every attempt so far, oldest first, each with its disposition; the
+    /// last one just ended.
+    pub history: &'a [Attempt],
+    pub max_attempts: u32,
+    pub now: Millis,
+    pub now_local: LocalTime,
+}
+
+/// Why a policy could not answer: the plugin trapped, ran out of time or
+/// memory, returned an error, or broke the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{plugin}: {message}")]
+pub struct PolicyFault {
+    /// The plugin's name.
+    pub plugin: String,
+    /// What went wrong, for the attempt's record and the operator.
+    pub message: String,
+}
+
+/// Decides what happens to a contact after an attempt ended.
+pub trait RetryPolicy: Send + Sync {
+    /// The plugin's sha256, or "builtin:<name>".
+    fn identity(&self) -> &str;
+    fn decide(&self, request: &RetryRequest<'_>) -> Result<Decision, PolicyFault>;
+}
+
+/// Labels an ended attempt.
+pub trait Classifier: Send + Sync {
+    /// The plugin's sha256, or "builtin:<name>".
+    fn identity(&self) -> &str;
+    /// `previous` holds the contact's earlier attempts, oldest first.
+    fn classify(
+        &self,
+        contact: &Contact,
+        attempt: &Attempt,
+        previous: &[Attempt],
+    ) -> Result<Disposition, PolicyFault>;
+}

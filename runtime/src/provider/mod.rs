@@ -1,0 +1,1 @@
+//! Providers: the simulated provider and provider-adapter plugins.
