@@ -1,1 +1,97 @@
-//! Providers: the simulated provider and provider-adapter plugins.
+//! Providers: who actually places the calls. The engine speaks to every
+//! provider through [`Provider`]: it asks for a call to be placed and later
+//! drains the normalized events the provider reported about its calls.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::model::{CallOutcome, MachineDetection, Millis};
+
+/// A call the engine asks a provider to place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceCall {
+    /// The attempt id: the idempotency key. A provider must never place two
+    /// calls for one attempt id.
+    pub attempt_id: String,
+    pub batch_id: String,
+    pub contact_id: String,
+    /// Destination, E.164.
+    pub to: String,
+    /// Caller id, E.164.
+    pub from: String,
+    /// Per-call parameters (A/B variant's agent or script id, ...).
+    pub parameters: Vec<(String, String)>,
+}
+
+/// Why a provider did not accept a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderFailure {
+    #[error("throttled: retry after {retry_after_ms} ms")]
+    Throttled { retry_after_ms: u64 },
+    #[error("invalid number: {0}")]
+    InvalidNumber(String),
+    #[error("authentication refused: {0}")]
+    Auth(String),
+    #[error("transient failure: {0}")]
+    Transient(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// How a call ended, as the provider reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEnd {
+    pub outcome: CallOutcome,
+    pub sip_code: Option<u16>,
+    pub talk_ms: u64,
+    pub ring_ms: u64,
+    pub machine_detection: MachineDetection,
+    pub transcript: Option<String>,
+    pub cost_micros: Option<u64>,
+    /// Ended reason, summary, ...
+    pub metadata: Vec<(String, String)>,
+}
+
+/// What happened to a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEventKind {
+    Ringing,
+    Answered,
+    Ended(CallEnd),
+}
+
+/// A provider's report about one call, normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderEvent {
+    pub attempt_id: String,
+    pub provider_call_id: String,
+    /// When it happened, by the provider's account.
+    pub at: Millis,
+    pub kind: CallEventKind,
+}
+
+/// A boxed future, so providers can be used as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Places calls and reports what became of them.
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's name, for logs and the debug view.
+    fn name(&self) -> &str;
+
+    /// Ask for `call` to be placed; answers the provider's call id.
+    fn place_call(&self, call: PlaceCall, now: Millis)
+    -> BoxFuture<'_, Result<String, ProviderFailure>>;
+
+    /// Every event reported up to `now` and not drained yet, in order.
+    fn drain_events(&self, now: Millis) -> Vec<ProviderEvent>;
+
+    /// Ask the provider where a call stands, for a call whose final event
+    /// is overdue. `None` when this provider cannot be asked.
+    fn poll_status(
+        &self,
+        _provider_call_id: &str,
+        _attempt_id: &str,
+    ) -> Option<BoxFuture<'_, Result<Option<ProviderEvent>, ProviderFailure>>> {
+        None
+    }
+}
