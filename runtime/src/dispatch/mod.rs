@@ -1,1 +1,18 @@
 //! The dispatcher: dials due contacts within every limit a campaign sets.
+//!
+//! [`Engine`] is a tick-based core, deterministic under a manual clock;
+//! [`runner`] ticks it in real time. Operator controls (pause, resume,
+//! cancel, force dispatch) live in [`control`] and act on the store
+//! directly: the store's single writer orders them against the engine's
+//! own writes. Progress and statistics are read from the store's counters.
+
+pub mod control;
+pub mod engine;
+pub mod progress;
+pub mod rate;
+pub mod runner;
+pub mod timezone;
+pub mod window;
+
+pub use engine::{CampaignPolicy, Engine, EngineError, EngineOptions, TickReport};
+pub use progress::{BatchProgress, BatchStatistics};

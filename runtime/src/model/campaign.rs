@@ -45,6 +45,43 @@ pub struct CampaignSpec {
     pub variants: Vec<Variant>,
     /// Faults in a row after which a batch pauses with `plugin_faulted`.
     pub max_consecutive_plugin_faults: u32,
+    /// Provider config keys whose values are secrets, as (config key,
+    /// environment variable): read when the provider is configured, so
+    /// they never reach the store.
+    #[serde(default)]
+    pub provider_secrets: Vec<(String, String)>,
+    /// Where batch, contact and attempt events are posted.
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// A webhook endpoint of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// "https://..." or "http://...".
+    pub url: String,
+    /// Environment variable holding the signing secret.
+    pub secret_env: String,
+    /// Event names ("batch.completed", "contact.no_answer",
+    /// "attempt.ended", ...), group wildcards ("contact.*") or "*".
+    /// Empty means every event.
+    pub events: Vec<String>,
+}
+
+impl Webhook {
+    /// Whether the endpoint subscribed to `event` (e.g. "batch.paused").
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.is_empty()
+            || self.events.iter().any(|pattern| {
+                pattern == "*"
+                    || pattern == event
+                    || pattern.strip_suffix(".*").is_some_and(|group| {
+                        event
+                            .strip_prefix(group)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                    })
+            })
+    }
 }
 
 /// A caller id in the number pool.
@@ -117,6 +154,7 @@ pub enum WindowRule {
         start_minute: u16,
         end_minute: u16,
     },
-    /// A cron expression whose matching minutes are open.
+    /// A cron expression whose matching minutes are open, in the `cron`
+    /// crate's syntax (seconds first; config files may omit the seconds).
     Cron { expression: String },
 }

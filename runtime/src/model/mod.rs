@@ -10,7 +10,7 @@ pub use call::{
 };
 pub use campaign::{
     CallingWindow, CampaignSpec, FromNumber, Goal, NumberStrategy, TimeZonePolicy, Variant,
-    WindowRule,
+    Webhook, WindowRule,
 };
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 

@@ -1,1 +1,524 @@
-//! The Wasm plugin host: loads, checks, sandboxes and calls plugins.
+//! The Wasm plugin host: loads components, checks their world and WIT
+//! version, validates their config, and calls them under a CPU deadline and
+//! a memory cap from pools of pre-instantiated instances.
+//!
+//! A plugin fault (trap, deadline, memory overflow, broken contract) comes
+//! back as a [`CallError`]; the faulted instance is dropped, never reused,
+//! and every other call keeps working.
+
+mod bindings;
+mod error;
+mod plugins;
+mod pool;
+mod sandbox;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::{Config, Engine};
+
+pub use error::{CallError, LoadError};
+pub use plugins::{
+    AdapterPlugin, ClassifierPlugin, RetryPlugin, attempt_to_wit, contact_to_wit,
+    machine_detection_to_wit, wit,
+};
+
+use bindings::types;
+use pool::{Pool, World};
+use sandbox::Sandbox;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
+
+/// The WIT package version this host implements.
+pub const WIT_PACKAGE: &str = "outdial:plugin@0.1.0";
+
+/// How often the CPU-deadline clock ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Import prefixes a plugin may use. Everything else (sockets above all)
+/// is refused at load, before any code runs.
+const ALLOWED_IMPORT_PREFIXES: [&str; 7] = [
+    "outdial:plugin/host@0.1.0",
+    "outdial:plugin/types@0.1.0",
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+];
+
+/// The kinds of plugin, one per WIT world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    RetryStrategy,
+    DispositionClassifier,
+    ProviderAdapter,
+}
+
+impl PluginKind {
+    /// The interface a plugin of this kind exports.
+    pub fn export_name(self) -> String {
+        let interface = match self {
+            PluginKind::RetryStrategy => "retry",
+            PluginKind::DispositionClassifier => "classifier",
+            PluginKind::ProviderAdapter => "provider",
+        };
+        format!("outdial:plugin/{interface}@0.1.0")
+    }
+
+    /// The world's name as written in WIT.
+    pub fn world(self) -> &'static str {
+        match self {
+            PluginKind::RetryStrategy => "retry-strategy",
+            PluginKind::DispositionClassifier => "disposition-classifier",
+            PluginKind::ProviderAdapter => "provider-adapter",
+        }
+    }
+
+    const ALL: [PluginKind; 3] = [
+        PluginKind::RetryStrategy,
+        PluginKind::DispositionClassifier,
+        PluginKind::ProviderAdapter,
+    ];
+
+    fn from_wit(kind: types::PluginKind) -> Self {
+        match kind {
+            types::PluginKind::RetryStrategy => PluginKind::RetryStrategy,
+            types::PluginKind::DispositionClassifier => PluginKind::DispositionClassifier,
+            types::PluginKind::ProviderAdapter => PluginKind::ProviderAdapter,
+        }
+    }
+}
+
+impl std::fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.world())
+    }
+}
+
+/// Where a plugin's bytes come from.
+#[derive(Debug, Clone)]
+pub enum PluginSource {
+    /// A first-party plugin compiled into the binary, by name.
+    Builtin(String),
+    /// A `.wasm` component file.
+    File(PathBuf),
+    /// Bytes already in memory, with a name for messages.
+    Bytes { name: String, bytes: Vec<u8> },
+}
+
+impl PluginSource {
+    /// A builtin name when one matches, else a file path.
+    pub fn parse(reference: &str) -> PluginSource {
+        if EMBEDDED_PLUGINS.iter().any(|(name, _)| *name == reference) {
+            PluginSource::Builtin(reference.to_string())
+        } else {
+            PluginSource::File(PathBuf::from(reference))
+        }
+    }
+
+    /// How messages name this plugin: its builtin name or its file name.
+    pub fn display_name(&self) -> String {
+        match self {
+            PluginSource::Builtin(name) => name.clone(),
+            PluginSource::File(path) => path.display().to_string(),
+            PluginSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    fn read(&self) -> Result<Vec<u8>, LoadError> {
+        match self {
+            PluginSource::Builtin(name) => EMBEDDED_PLUGINS
+                .iter()
+                .find(|(builtin, _)| builtin == name)
+                .map(|(_, bytes)| bytes.to_vec())
+                .ok_or_else(|| LoadError::UnknownBuiltin {
+                    name: name.clone(),
+                    known: builtin_names().join(", "),
+                }),
+            PluginSource::File(path) => std::fs::read(path).map_err(|source| LoadError::Read {
+                file: path.display().to_string(),
+                source,
+            }),
+            PluginSource::Bytes { bytes, .. } => Ok(bytes.clone()),
+        }
+    }
+}
+
+/// Names of the first-party plugins compiled into this binary.
+pub fn builtin_names() -> Vec<&'static str> {
+    EMBEDDED_PLUGINS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Per-plugin resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// CPU time one call may take before it is interrupted. Default: 50 ms.
+    pub cpu_ms: u64,
+    /// Linear memory one instance may grow to. Default: 32 MiB.
+    pub memory_bytes: usize,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            cpu_ms: 50,
+            memory_bytes: 32 << 20,
+        }
+    }
+}
+
+/// A config key a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigKeyInfo {
+    pub name: String,
+    pub required: bool,
+    pub description: String,
+}
+
+/// What a plugin is, as checked at load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginInfo {
+    /// The plugin's own name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    pub kind: PluginKind,
+    /// The WIT package it was built against.
+    pub wit: String,
+    /// Hex sha256 of the component bytes: the plugin's identity, recorded
+    /// with every decision it makes.
+    pub sha256: String,
+    pub config_keys: Vec<ConfigKeyInfo>,
+    /// For classifiers, every label the plugin may return.
+    pub labels: Vec<String>,
+    /// Every interface the component imports.
+    pub imports: Vec<String>,
+}
+
+/// Loads and runs plugins. One per process: it owns the engine and the
+/// thread that drives CPU deadlines.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Arc<Linker<Sandbox>>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl PluginHost {
+    /// A host with its own engine and deadline ticker.
+    pub fn new() -> Result<PluginHost, LoadError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|err| LoadError::Engine(format!("{err:#}")))?;
+
+        let mut linker = Linker::<Sandbox>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
+        bindings::retry::RetryStrategy::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |sandbox| sandbox,
+        )
+        .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let stop = ticker_stop.clone();
+        std::thread::Builder::new()
+            .name("outdial-plugin-deadlines".to_string())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|err| LoadError::Engine(format!("cannot start the deadline ticker: {err}")))?;
+
+        Ok(PluginHost {
+            engine,
+            linker: Arc::new(linker),
+            ticker_stop,
+        })
+    }
+
+    /// Load a plugin and describe it without configuring it.
+    pub fn inspect(&self, source: &PluginSource) -> Result<PluginInfo, LoadError> {
+        let checked = self.check(source)?;
+        Ok(match checked.kind {
+            PluginKind::RetryStrategy => self.describe::<bindings::retry::RetryStrategy>(&checked)?,
+            PluginKind::DispositionClassifier => {
+                self.describe::<bindings::classifier::DispositionClassifier>(&checked)?
+            }
+            PluginKind::ProviderAdapter => {
+                self.describe::<bindings::provider::ProviderAdapter>(&checked)?
+            }
+        })
+    }
+
+    /// Load a retry strategy with its config.
+    pub fn load_retry(
+        &self,
+        source: &PluginSource,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<RetryPlugin, LoadError> {
+        let (info, pool) = self.load::<bindings::retry::RetryStrategy>(
+            source,
+            PluginKind::RetryStrategy,
+            config,
+            limits,
+        )?;
+        Ok(RetryPlugin::new(info, pool))
+    }
+
+    /// Load a disposition classifier with its config.
+    pub fn load_classifier(
+        &self,
+        source: &PluginSource,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<ClassifierPlugin, LoadError> {
+        let (info, pool) = self.load::<bindings::classifier::DispositionClassifier>(
+            source,
+            PluginKind::DispositionClassifier,
+            config,
+            limits,
+        )?;
+        Ok(ClassifierPlugin::new(info, pool))
+    }
+
+    /// Load a provider adapter with its config.
+    pub fn load_adapter(
+        &self,
+        source: &PluginSource,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<AdapterPlugin, LoadError> {
+        let (info, pool) = self.load::<bindings::provider::ProviderAdapter>(
+            source,
+            PluginKind::ProviderAdapter,
+            config,
+            limits,
+        )?;
+        Ok(AdapterPlugin::new(info, pool))
+    }
+
+    fn load<W: World>(
+        &self,
+        source: &PluginSource,
+        expected: PluginKind,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<(PluginInfo, Arc<Pool<W>>), LoadError> {
+        let checked = self.check(source)?;
+        if checked.kind != expected {
+            return Err(LoadError::WrongKind {
+                file: checked.file,
+                expected,
+                found: checked.kind,
+            });
+        }
+        let info = self.describe::<W>(&checked)?;
+        validate_config(&info, config)?;
+        let pool = Pool::<W>::new(
+            &self.engine,
+            &self.linker,
+            &checked.component,
+            info.name.clone(),
+            config.to_vec(),
+            limits,
+        )
+        .map_err(|err| LoadError::Instantiate {
+            file: checked.file.clone(),
+            message: format!("{err:#}"),
+        })?;
+        // Instantiate and configure one instance now: a config the plugin
+        // refuses fails the load, not the first call.
+        pool.warm_up().map_err(|err| match err {
+            CallError::Plugin { message, .. } => LoadError::ConfigRefused {
+                plugin: info.name.clone(),
+                message,
+            },
+            other => LoadError::Instantiate {
+                file: checked.file.clone(),
+                message: other.to_string(),
+            },
+        })?;
+        Ok((info, Arc::new(pool)))
+    }
+
+    /// Read, compile and check the world and imports of a component.
+    fn check(&self, source: &PluginSource) -> Result<CheckedComponent, LoadError> {
+        let file = source.display_name();
+        let bytes = source.read()?;
+        check_header(&file, &bytes)?;
+        let component = Component::new(&self.engine, &bytes).map_err(|err| LoadError::Compile {
+            file: file.clone(),
+            message: format!("{err:#}"),
+        })?;
+        let component_type = component.component_type();
+        let exports: Vec<String> = component_type
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let imports: Vec<String> = component_type
+            .imports(&self.engine)
+            .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let kind = world_of(&file, &exports)?;
+        if let Some(forbidden) = imports
+            .iter()
+            .find(|import| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| import.starts_with(p)))
+        {
+            return Err(LoadError::ForbiddenImport {
+                file,
+                import: forbidden.clone(),
+            });
+        }
+        Ok(CheckedComponent {
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            file,
+            component,
+            kind,
+            imports,
+        })
+    }
+
+    fn describe<W: World>(&self, checked: &CheckedComponent) -> Result<PluginInfo, LoadError> {
+        let metadata = pool::describe::<W>(&self.engine, &self.linker, &checked.component)
+            .map_err(|err| LoadError::Describe {
+                file: checked.file.clone(),
+                message: err.to_string(),
+            })?;
+        let declared = PluginKind::from_wit(metadata.kind);
+        if declared != checked.kind {
+            return Err(LoadError::Describe {
+                file: checked.file.clone(),
+                message: format!(
+                    "it exports the {} world but describes itself as a {}",
+                    checked.kind, declared
+                ),
+            });
+        }
+        Ok(PluginInfo {
+            name: metadata.name,
+            version: metadata.version,
+            kind: checked.kind,
+            wit: WIT_PACKAGE.to_string(),
+            sha256: checked.sha256.clone(),
+            config_keys: metadata
+                .config_keys
+                .into_iter()
+                .map(|key| ConfigKeyInfo {
+                    name: key.name,
+                    required: key.required,
+                    description: key.description,
+                })
+                .collect(),
+            labels: metadata.labels,
+            imports: checked.imports.clone(),
+        })
+    }
+}
+
+impl Drop for PluginHost {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+struct CheckedComponent {
+    file: String,
+    sha256: String,
+    component: Component,
+    kind: PluginKind,
+    imports: Vec<String>,
+}
+
+/// Tell a component from a core module or something else entirely, so each
+/// gets a message that says what to do.
+fn check_header(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(LoadError::NotWasm {
+            file: file.to_string(),
+        });
+    }
+    // Core modules are version 1; components carry layer 1 in bytes 6..8.
+    if bytes[6..8] != [0x01, 0x00] {
+        return Err(LoadError::CoreModule {
+            file: file.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Which world a component implements, from its exports.
+fn world_of(file: &str, exports: &[String]) -> Result<PluginKind, LoadError> {
+    for kind in PluginKind::ALL {
+        if exports.iter().any(|export| *export == kind.export_name()) {
+            return Ok(kind);
+        }
+    }
+    let ours: Vec<&String> = exports
+        .iter()
+        .filter(|export| export.starts_with("outdial:plugin/"))
+        .collect();
+    let supported = PluginKind::ALL
+        .iter()
+        .map(|kind| kind.export_name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match ours.first() {
+        Some(found) => Err(LoadError::UnsupportedVersion {
+            file: file.to_string(),
+            found: found.to_string(),
+            supported,
+        }),
+        None => Err(LoadError::UnknownWorld {
+            file: file.to_string(),
+            found: if exports.is_empty() {
+                "nothing".to_string()
+            } else {
+                exports.join(", ")
+            },
+            supported,
+        }),
+    }
+}
+
+/// Refuse config keys the plugin does not declare, and missing required ones.
+pub fn validate_config(info: &PluginInfo, config: &[(String, String)]) -> Result<(), LoadError> {
+    let accepted = || {
+        let names: Vec<&str> = info.config_keys.iter().map(|key| key.name.as_str()).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    for (key, _) in config {
+        if !info.config_keys.iter().any(|declared| declared.name == *key) {
+            return Err(LoadError::UnknownConfigKey {
+                plugin: info.name.clone(),
+                key: key.clone(),
+                accepted: accepted(),
+            });
+        }
+    }
+    for declared in info.config_keys.iter().filter(|key| key.required) {
+        if !config.iter().any(|(key, _)| *key == declared.name) {
+            return Err(LoadError::MissingConfigKey {
+                plugin: info.name.clone(),
+                key: declared.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}

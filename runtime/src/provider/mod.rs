@@ -5,6 +5,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod simulated;
+
+pub use simulated::{SimulatedProvider, SimulationConfig};
+
 use crate::model::{CallOutcome, MachineDetection, Millis};
 
 /// A call the engine asks a provider to place.

@@ -1,1 +1,593 @@
 //! Durable storage behind the `Store` trait.
+//!
+//! Every operation is a whole state change (create a batch with its
+//! contacts, begin an attempt, end one, change a batch's status) rather than
+//! raw key/value access, so a shared database could implement the same trait
+//! for several dispatcher nodes. The embedded implementation is
+//! [`SledStore`]; sled's types never leave `sled_store.rs` and `keys.rs`.
+
+mod keys;
+mod sled_store;
+
+pub use sled_store::SledStore;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Attempt, BatchStatus, Blocker, CallOutcome, ContactStatus, DecisionRecord, Disposition,
+    IllegalTransition, MachineDetection, Millis,
+};
+
+/// Whether a durable write waits for the data to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// Flush and `fsync` the data files before acknowledging a write that
+    /// precedes an outside effect.
+    #[default]
+    Full,
+    /// Flush without `fsync`: survives a process crash, not a power cut.
+    /// For benchmark comparison.
+    Relaxed,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+    /// The database directory.
+    pub path: PathBuf,
+    /// Bound of the page cache, in bytes. Default: 64 MiB.
+    pub cache_capacity_bytes: u64,
+    /// Default: full.
+    pub durability: Durability,
+}
+
+impl StoreConfig {
+    /// The default configuration for a database at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            path: path.into(),
+            cache_capacity_bytes: 64 * 1024 * 1024,
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open store at \"{path}\": {message}")]
+    Open { path: String, message: String },
+    #[error("storage i/o failed: {0}")]
+    Io(String),
+    #[error("stored record \"{key}\" is corrupt: {message}")]
+    Corrupt { key: String, message: String },
+    #[error("batch \"{0}\" not found")]
+    BatchNotFound(String),
+    #[error("contact {seq} of batch \"{batch}\" not found")]
+    ContactNotFound { batch: String, seq: u64 },
+    #[error("attempt \"{0}\" not found")]
+    AttemptNotFound(String),
+    #[error("attempt \"{0}\" is not live")]
+    AttemptNotLive(String),
+    #[error("malformed attempt id \"{0}\"")]
+    BadAttemptId(String),
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    #[error("batch \"{batch}\" is {status}, not dialing")]
+    BatchNotDialing { batch: String, status: BatchStatus },
+    #[error("contact {seq} of batch \"{batch}\" is not eligible before {next_eligible_at}")]
+    NotYetEligible {
+        batch: String,
+        seq: u64,
+        next_eligible_at: Millis,
+    },
+    #[error("batch \"{batch}\" has {count} contacts with id \"{contact_id}\"")]
+    DuplicateContact {
+        batch: String,
+        contact_id: String,
+        count: usize,
+    },
+    #[error("malformed page cursor \"{0}\"")]
+    BadCursor(String),
+    #[error("the store's writer has stopped")]
+    WriterGone,
+}
+
+/// A batch of contacts to dial, as it is created.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewBatch {
+    pub workspace: String,
+    pub campaign_id: String,
+    pub created_at: Millis,
+    /// No dial before this; `None` starts at once.
+    pub scheduled_start: Option<Millis>,
+    /// End window: the batch expires at this time.
+    pub end_at: Option<Millis>,
+    /// Overrides of the campaign's limits.
+    pub concurrency: Option<u32>,
+    pub max_attempts: Option<u32>,
+    pub calls_per_second: Option<f64>,
+    /// A repeated create with the same key answers the first batch.
+    pub idempotency_key: Option<String>,
+    pub created_by: String,
+    pub contacts: Vec<NewContact>,
+}
+
+/// One contact of a new batch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewContact {
+    pub contact_id: String,
+    /// E.164.
+    pub phone: String,
+    pub name: Option<String>,
+    /// Resolved IANA zone.
+    pub time_zone: String,
+    pub attributes: Vec<(String, String)>,
+    pub variant: Option<String>,
+}
+
+/// A stored batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchRecord {
+    /// "btc_" and 16 random hex digits.
+    pub id: String,
+    pub workspace: String,
+    pub campaign_id: String,
+    pub status: BatchStatus,
+    /// Why the batch has its status ("scheduled_start", "plugin_faulted", ...).
+    pub status_reason: Option<String>,
+    /// Who set the status: an operator, "dispatcher", ...
+    pub status_by: String,
+    pub status_at: Millis,
+    pub created_at: Millis,
+    pub created_by: String,
+    pub scheduled_start: Option<Millis>,
+    pub end_at: Option<Millis>,
+    pub concurrency: Option<u32>,
+    pub max_attempts: Option<u32>,
+    pub calls_per_second: Option<f64>,
+    pub started_at: Option<Millis>,
+    pub paused_at: Option<Millis>,
+    pub completed_at: Option<Millis>,
+    /// When a contact of the batch last reached a final status.
+    pub last_completed_at: Option<Millis>,
+    pub idempotency_key: Option<String>,
+    /// Plugin faults in a row on this batch's attempts.
+    pub consecutive_plugin_faults: u32,
+}
+
+/// A stored contact and where it is in its life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactRecord {
+    pub batch_id: String,
+    /// Position in the batch, from 0.
+    pub seq: u64,
+    pub contact_id: String,
+    pub phone: String,
+    pub name: Option<String>,
+    /// Resolved IANA zone.
+    pub time_zone: String,
+    pub attributes: Vec<(String, String)>,
+    pub status: ContactStatus,
+    /// Why a waiting contact is not dialed now.
+    pub blocker: Option<Blocker>,
+    /// Set exactly while the contact is waiting.
+    pub next_eligible_at: Option<Millis>,
+    /// Dial attempts that count against the attempt limit.
+    pub attempts_made: u32,
+    /// Attempts the provider refused before dialing; they do not count.
+    pub system_retries: u32,
+    /// Attempt records written, the last attempt's number.
+    pub attempt_records: u32,
+    pub live_attempt_id: Option<String>,
+    pub last_attempt_at: Option<Millis>,
+    pub last_outcome: Option<CallOutcome>,
+    pub last_disposition: Option<String>,
+    pub last_score: Option<f32>,
+    pub from_number: Option<String>,
+    pub variant: Option<String>,
+    /// Why the contact reached its final status.
+    pub final_reason: Option<String>,
+    pub total_talk_ms: u64,
+    pub total_cost_micros: u64,
+    /// Events logged, the last event's number.
+    pub event_count: u32,
+}
+
+impl ContactRecord {
+    /// The contact as policies see it.
+    pub fn to_contact(&self) -> crate::model::Contact {
+        let mut attributes = self.attributes.clone();
+        if let Some(name) = &self.name {
+            attributes.push(("name".to_string(), name.clone()));
+        }
+        crate::model::Contact {
+            id: self.contact_id.clone(),
+            phone: self.phone.clone(),
+            time_zone: self.time_zone.clone(),
+            attributes,
+        }
+    }
+}
+
+/// One line of a contact's debug log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactEvent {
+    pub at: Millis,
+    /// "created", "dispatched", "in_progress", "ended", "blocked", ...
+    pub kind: String,
+    pub detail: String,
+}
+
+/// A contact with everything that happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactDetail {
+    pub contact: ContactRecord,
+    pub attempts: Vec<Attempt>,
+    pub events: Vec<ContactEvent>,
+}
+
+/// Names one attempt; its id "<batch>-<seq>-<number>" is the provider's
+/// idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttemptKey {
+    pub batch_id: String,
+    pub seq: u64,
+    pub number: u32,
+}
+
+impl AttemptKey {
+    /// The attempt id.
+    pub fn id(&self) -> String {
+        format!("{}-{}-{}", self.batch_id, self.seq, self.number)
+    }
+
+    /// The key named by an attempt id.
+    pub fn parse(id: &str) -> Result<AttemptKey, StoreError> {
+        let bad = || StoreError::BadAttemptId(id.to_string());
+        let mut parts = id.rsplitn(3, '-');
+        let number = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let seq = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let batch_id = parts.next().filter(|b| !b.is_empty()).ok_or_else(bad)?;
+        Ok(AttemptKey {
+            batch_id: batch_id.to_string(),
+            seq,
+            number,
+        })
+    }
+}
+
+/// A dial intent for a due contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeginAttempt {
+    pub batch_id: String,
+    pub seq: u64,
+    pub at: Millis,
+    pub from_number: Option<String>,
+    pub variant: Option<String>,
+}
+
+/// How an attempt ended, as the provider (or the host) reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttemptEnd {
+    pub outcome: Option<CallOutcome>,
+    pub provider_call_id: Option<String>,
+    pub sip_code: Option<u16>,
+    pub talk_ms: u64,
+    pub ring_ms: u64,
+    pub machine_detection: MachineDetection,
+    pub transcript: Option<String>,
+    pub cost_micros: Option<u64>,
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Writes how an attempt ended onto it.
+pub fn apply_end(attempt: &mut Attempt, end: &AttemptEnd, at: Millis) {
+    if let Some(call_id) = &end.provider_call_id {
+        attempt.provider_call_id = Some(call_id.clone());
+    }
+    attempt.ended_at = Some(at);
+    attempt.outcome = end.outcome;
+    attempt.sip_code = end.sip_code;
+    attempt.talk_ms = end.talk_ms;
+    attempt.ring_ms = end.ring_ms;
+    attempt.machine_detection = end.machine_detection;
+    attempt.transcript = end.transcript.clone();
+    attempt.cost_micros = end.cost_micros;
+    attempt.metadata = end.metadata.clone();
+    if attempt.answered_at.is_none() && attempt.outcome == Some(CallOutcome::Answered) {
+        attempt.answered_at = Some(at.saturating_sub(attempt.talk_ms as Millis));
+    }
+}
+
+/// Where a contact goes after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextStep {
+    pub status: ContactStatus,
+    /// For a waiting status: when it may be dialed again.
+    pub next_eligible_at: Option<Millis>,
+    pub blocker: Option<Blocker>,
+    /// For a final status.
+    pub final_reason: Option<String>,
+    /// The final status used instead of a waiting one when the batch was
+    /// cancelled or expired while the call was live.
+    pub give_up_status: ContactStatus,
+}
+
+/// Everything recorded when an attempt ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndAttempt {
+    pub key: AttemptKey,
+    pub at: Millis,
+    pub end: AttemptEnd,
+    pub disposition: Option<Disposition>,
+    pub decision: Option<DecisionRecord>,
+    pub next: NextStep,
+    /// False when the call never reached the network (throttled, transient
+    /// provider failure): it becomes a system retry instead.
+    pub counts_as_attempt: bool,
+    /// `Some(true)` when a plugin faulted on this attempt, `Some(false)`
+    /// when both answered, `None` when none was asked.
+    pub plugin_faulted: Option<bool>,
+    /// Pause the batch with `plugin_faulted` once this many faults came in
+    /// a row; 0 never pauses.
+    pub max_consecutive_plugin_faults: u32,
+}
+
+/// What ending an attempt did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedAttempt {
+    pub contact: ContactRecord,
+    pub attempt: Attempt,
+    /// True when this attempt's fault paused the batch.
+    pub paused_batch: bool,
+}
+
+/// A change of a waiting contact's blocker or eligibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockerUpdate {
+    pub seq: u64,
+    pub blocker: Option<Blocker>,
+    /// Moves the contact in the due index when set.
+    pub next_eligible_at: Option<Millis>,
+}
+
+/// A batch status change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub batch_id: String,
+    pub to: BatchStatus,
+    pub reason: Option<String>,
+    pub by: String,
+    pub at: Millis,
+    /// Only change when the batch currently has one of these statuses;
+    /// empty means any status the transition table allows.
+    pub only_from: Vec<BatchStatus>,
+}
+
+/// An attempt whose call may be live at the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveAttempt {
+    pub attempt_id: String,
+    pub batch_id: String,
+    pub campaign_id: String,
+    pub seq: u64,
+    pub number: u32,
+    pub provider_call_id: Option<String>,
+    pub started_at: Millis,
+}
+
+/// A recently ended attempt, for live monitoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentCall {
+    pub attempt_id: String,
+    pub contact_id: String,
+    pub phone: String,
+    pub outcome: Option<CallOutcome>,
+    pub disposition: Option<String>,
+    pub ended_at: Millis,
+    pub talk_ms: u64,
+    /// The contact's status after the attempt.
+    pub status: ContactStatus,
+    pub reason: Option<String>,
+}
+
+/// Counts kept in step with every state change, read in O(1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Counters {
+    pub total: u64,
+    /// Contacts per status, indexed by [`ContactStatus::index`].
+    pub by_status: [u64; ContactStatus::ALL.len()],
+    /// Waiting contacts per blocker, indexed like [`Blocker::ALL`].
+    pub by_blocker: [u64; Blocker::ALL.len()],
+    /// Attempt records.
+    pub attempts: u64,
+    /// Attempts that were answered.
+    pub answered: u64,
+    /// Attempts that ended.
+    pub ended: u64,
+    pub system_retries: u64,
+    pub talk_ms: u64,
+    pub cost_micros: u64,
+}
+
+impl Counters {
+    /// Contacts with `status`.
+    pub fn status(&self, status: ContactStatus) -> u64 {
+        self.by_status[status.index()]
+    }
+
+    /// Waiting contacts carrying `blocker`.
+    pub fn blocker(&self, blocker: Blocker) -> u64 {
+        self.by_blocker[blocker_index(blocker)]
+    }
+
+    /// Contacts waiting for a dial.
+    pub fn waiting(&self) -> u64 {
+        sum_where(&self.by_status, ContactStatus::is_waiting)
+    }
+
+    /// Contacts with a call live.
+    pub fn live(&self) -> u64 {
+        sum_where(&self.by_status, ContactStatus::is_live)
+    }
+
+    /// Contacts in a final status.
+    pub fn finished(&self) -> u64 {
+        sum_where(&self.by_status, ContactStatus::is_final)
+    }
+
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Counters) {
+        self.total += other.total;
+        for (mine, theirs) in self.by_status.iter_mut().zip(other.by_status) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.by_blocker.iter_mut().zip(other.by_blocker) {
+            *mine += theirs;
+        }
+        self.attempts += other.attempts;
+        self.answered += other.answered;
+        self.ended += other.ended;
+        self.system_retries += other.system_retries;
+        self.talk_ms += other.talk_ms;
+        self.cost_micros += other.cost_micros;
+    }
+}
+
+fn sum_where(by_status: &[u64], keep: fn(ContactStatus) -> bool) -> u64 {
+    ContactStatus::ALL
+        .into_iter()
+        .filter(|status| keep(*status))
+        .map(|status| by_status[status.index()])
+        .sum()
+}
+
+/// Position of `blocker` in [`Blocker::ALL`].
+pub fn blocker_index(blocker: Blocker) -> usize {
+    Blocker::ALL
+        .iter()
+        .position(|b| *b == blocker)
+        .expect("Blocker::ALL lists every blocker")
+}
+
+/// Which batches to list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchQuery {
+    pub workspace: String,
+    /// Only this campaign's batches.
+    pub campaign_id: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// Which contacts of a batch to list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactQuery {
+    pub batch_id: String,
+    pub status: Option<ContactStatus>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A created batch, or the one an idempotency key already named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedBatch {
+    pub batch: BatchRecord,
+    /// False when the idempotency key named an existing batch.
+    pub created: bool,
+}
+
+/// Durable state of batches, contacts, attempts and their counters.
+pub trait Store: Send + Sync {
+    /// Creates a batch and all its contacts in one atomic, durable write.
+    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError>;
+    /// One batch.
+    fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError>;
+    /// A workspace's batches, newest first.
+    fn list_batches(&self, query: &BatchQuery) -> Result<Page<BatchRecord>, StoreError>;
+    /// Batches that are not final yet (pending, in progress, paused).
+    fn open_batches(&self) -> Result<Vec<BatchRecord>, StoreError>;
+    /// One contact.
+    fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError>;
+    /// One contact with its attempts and events, for the debug view.
+    fn contact_detail(&self, batch_id: &str, seq: u64)
+    -> Result<Option<ContactDetail>, StoreError>;
+    /// A contact's attempts, oldest first.
+    fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError>;
+    /// A batch's contacts in sequence order, optionally of one status.
+    fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError>;
+    /// Up to `limit` waiting contacts eligible at `now`, earliest first.
+    fn due(&self, batch_id: &str, now: Millis, limit: usize)
+    -> Result<Vec<ContactRecord>, StoreError>;
+    /// When the earliest waiting contact becomes eligible.
+    fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError>;
+    /// Makes dial intents durable, in one group commit; each succeeds or
+    /// fails on its own (batch not dialing, contact not waiting or not due).
+    fn begin_attempts(
+        &self,
+        begins: Vec<BeginAttempt>,
+    ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError>;
+    /// Records the provider's call ids of accepted calls.
+    fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError>;
+    /// The call rings or was answered.
+    fn mark_in_progress(
+        &self,
+        key: &AttemptKey,
+        provider_call_id: Option<String>,
+        answered_at: Option<Millis>,
+        at: Millis,
+    ) -> Result<(), StoreError>;
+    /// Ends a live attempt and moves its contact on.
+    fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError>;
+    /// Sets blockers and eligibility of waiting contacts; others are left
+    /// alone.
+    fn set_blockers(
+        &self,
+        batch_id: &str,
+        updates: Vec<BlockerUpdate>,
+        at: Millis,
+    ) -> Result<(), StoreError>;
+    /// Takes a waiting contact out.
+    fn skip_contact(
+        &self,
+        batch_id: &str,
+        seq: u64,
+        reason: &str,
+        at: Millis,
+    ) -> Result<ContactRecord, StoreError>;
+    /// Changes a batch's status through the transition table.
+    fn set_batch_status(&self, change: StatusChange) -> Result<BatchRecord, StoreError>;
+    /// Skips every waiting contact of a batch, in chunks; answers how many.
+    fn skip_waiting(&self, batch_id: &str, reason: &str, at: Millis) -> Result<u64, StoreError>;
+    /// Makes retry-waiting contacts due at `now`; answers how many.
+    fn make_retries_due(&self, batch_id: &str, now: Millis) -> Result<u64, StoreError>;
+    /// Every attempt whose call may be live.
+    fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError>;
+    /// A batch's counters.
+    fn batch_counters(&self, batch_id: &str) -> Result<Counters, StoreError>;
+    /// A campaign's counters, over all its batches.
+    fn campaign_counters(&self, workspace: &str, campaign_id: &str)
+    -> Result<Counters, StoreError>;
+    /// The most recently ended attempts of a batch, newest first.
+    fn recent_calls(&self, batch_id: &str, limit: usize) -> Result<Vec<RecentCall>, StoreError>;
+    /// A batch's counters recomputed by scanning its contacts and attempts.
+    fn recount(&self, batch_id: &str) -> Result<Counters, StoreError>;
+    /// Waits until every write so far is on disk.
+    fn sync(&self) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,102 @@
+//! Server settings from flags and environment over the config file: a flag
+//! beats an environment variable, which beats the file.
+
+use std::path::PathBuf;
+
+/// Environment variable overriding `server.bind`.
+pub const BIND_ENV: &str = "OUTDIAL_BIND";
+/// Environment variable overriding `server.data_dir`.
+pub const DATA_DIR_ENV: &str = "OUTDIAL_DATA_DIR";
+
+/// Where the server listens and keeps its state, after overrides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// "host:port". Default: "127.0.0.1:8080".
+    pub bind: String,
+    /// Directory of the embedded store. Default: "./outdial-data".
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            bind: "127.0.0.1:8080".to_string(),
+            data_dir: PathBuf::from("./outdial-data"),
+        }
+    }
+}
+
+/// Values given on the command line (`--bind`, `--data-dir`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerOverrides {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ServerOverrides {
+    /// Apply the flags and then-unset fields from `env` over `file`.
+    /// `env` is injected so tests need not touch the process environment;
+    /// pass `|name| std::env::var(name).ok()` in the binary. Empty
+    /// environment values count as unset.
+    pub fn apply(
+        &self,
+        file: ServerSettings,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> ServerSettings {
+        let from_env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        ServerSettings {
+            bind: self
+                .bind
+                .clone()
+                .or_else(|| from_env(BIND_ENV))
+                .unwrap_or(file.bind),
+            data_dir: self
+                .data_dir
+                .clone()
+                .or_else(|| from_env(DATA_DIR_ENV).map(PathBuf::from))
+                .unwrap_or(file.data_dir),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> ServerSettings {
+        ServerSettings {
+            bind: "0.0.0.0:9000".into(),
+            data_dir: "/var/lib/outdial".into(),
+        }
+    }
+
+    #[test]
+    fn the_file_wins_when_nothing_overrides_it() {
+        let settings = ServerOverrides::default().apply(file(), &|_| None);
+        assert_eq!(settings, file());
+    }
+
+    #[test]
+    fn the_environment_beats_the_file() {
+        let env = |name: &str| match name {
+            BIND_ENV => Some("127.0.0.1:7000".to_string()),
+            DATA_DIR_ENV => Some(String::new()),
+            _ => None,
+        };
+        let settings = ServerOverrides::default().apply(file(), &env);
+        assert_eq!(settings.bind, "127.0.0.1:7000");
+        assert_eq!(settings.data_dir, PathBuf::from("/var/lib/outdial"));
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment() {
+        let env = |_: &str| Some("from-env".to_string());
+        let overrides = ServerOverrides {
+            bind: Some("127.0.0.1:1".into()),
+            data_dir: Some("flag-dir".into()),
+        };
+        let settings = overrides.apply(file(), &env);
+        assert_eq!(settings.bind, "127.0.0.1:1");
+        assert_eq!(settings.data_dir, PathBuf::from("flag-dir"));
+    }
+}

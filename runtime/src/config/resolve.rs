@@ -1,0 +1,1103 @@
+//! Checking a parsed config and resolving it into specs. One walk does
+//! both, so a value is parsed in exactly one place: `validate()` keeps the
+//! problems, `campaign_specs()` keeps the specs when there are none.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_spanned::Spanned;
+use sha2::{Digest, Sha256};
+
+use super::catalog::{
+    BUILTIN_PLUGINS, PluginCatalog, PluginInfo, PluginKind, PluginRef, SIMULATED_PROVIDER,
+};
+use super::diagnostics::{Diagnostics, Location, Reporter};
+use super::schema::{
+    CampaignSection, Key, NumbersSection, PluginSection, PolicySection, ProviderSection,
+    WindowSection,
+};
+use super::values::{
+    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
+    is_time_zone, is_webhook_url, normalize_cron, parse_clock, parse_days, parse_duration_ms,
+};
+use super::{Config, Sourced};
+use crate::import::phone::is_e164;
+use crate::model::{
+    BatchStatus, CallingWindow, CampaignSpec, ContactStatus, FromNumber, Goal, MINUTE_MS,
+    NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule,
+};
+
+/// Default CPU time per plugin call, in milliseconds.
+pub const DEFAULT_CPU_MS: u64 = 50;
+/// Default plugin memory limit, in MiB.
+pub const DEFAULT_MEMORY_MB: u64 = 32;
+/// Retry plugin of a campaign that names none.
+pub const DEFAULT_RETRY_PLUGIN: &str = "retry-backoff";
+/// Classifier plugin of a campaign that names none.
+pub const DEFAULT_CLASSIFIER_PLUGIN: &str = "classify-rules";
+/// Zone of a campaign that names none.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
+
+/// A plugin as the host should load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginSpec {
+    /// The name campaigns use for it.
+    pub name: String,
+    pub source: PluginRef,
+    /// CPU time allowed per call, in milliseconds.
+    pub cpu_ms: u64,
+    /// Memory limit, in MiB.
+    pub memory_mb: u64,
+}
+
+/// A workspace and the keys that may act for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceSpec {
+    pub id: String,
+    pub name: String,
+    pub api_keys: Vec<ApiKeySpec>,
+}
+
+/// An API key by its hash; the key itself is never kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeySpec {
+    pub id: String,
+    /// Lowercase hex sha256 of the key.
+    pub sha256: String,
+}
+
+/// Check everything a config means: references between sections, every
+/// value's syntax and range, and each campaign's plugins against
+/// `catalog` (existence, kind, config keys). Collects every problem.
+pub fn validate(config: &Config, catalog: &dyn PluginCatalog) -> Result<(), Diagnostics> {
+    let mut checker = Checker::new(config, Some(catalog));
+    checker.check_all();
+    checker.report.finish().into_result()
+}
+
+pub(super) fn campaign_specs(config: &Config) -> Result<Vec<CampaignSpec>, Diagnostics> {
+    let mut checker = Checker::new(config, None);
+    let specs = checker.check_all();
+    checker.report.finish().into_result().map(|()| specs)
+}
+
+pub(super) fn plugin_specs(config: &Config) -> Vec<PluginSpec> {
+    let mut specs: Vec<PluginSpec> = config
+        .plugins
+        .iter()
+        .filter_map(|plugin| {
+            Some(PluginSpec {
+                name: plugin.item.name.get_ref().clone(),
+                source: declared_ref(config, plugin)?,
+                cpu_ms: positive(plugin.item.cpu_ms.as_ref()).unwrap_or(DEFAULT_CPU_MS),
+                memory_mb: positive(plugin.item.memory_mb.as_ref()).unwrap_or(DEFAULT_MEMORY_MB),
+            })
+        })
+        .collect();
+    // Built-ins named directly by campaigns run with the default limits.
+    for campaign in &config.campaigns {
+        let named = [
+            campaign.item.retry.as_ref().map(|retry| retry.get_ref().plugin.get_ref().as_str()),
+            campaign.item.classifier.as_ref().map(|c| c.get_ref().plugin.get_ref().as_str()),
+            Some(campaign.item.provider.get_ref().plugin.get_ref().as_str()),
+        ];
+        let defaults = [
+            campaign.item.retry.is_none().then_some(DEFAULT_RETRY_PLUGIN),
+            campaign.item.classifier.is_none().then_some(DEFAULT_CLASSIFIER_PLUGIN),
+        ];
+        for name in named.into_iter().chain(defaults).flatten() {
+            if name != SIMULATED_PROVIDER
+                && BUILTIN_PLUGINS.contains(&name)
+                && !specs.iter().any(|spec| spec.name == name)
+            {
+                specs.push(PluginSpec {
+                    name: name.to_string(),
+                    source: PluginRef::Builtin(name.to_string()),
+                    cpu_ms: DEFAULT_CPU_MS,
+                    memory_mb: DEFAULT_MEMORY_MB,
+                });
+            }
+        }
+    }
+    specs
+}
+
+pub(super) fn workspace_specs(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<WorkspaceSpec>, Diagnostics> {
+    let mut report = Reporter::new(&config.files);
+    let mut specs = Vec::new();
+    for workspace in &config.workspaces {
+        let file = workspace.file;
+        let mut api_keys = Vec::new();
+        for key in &workspace.item.api_keys {
+            let key = key.get_ref();
+            let sha256 = match (&key.sha256, &key.env) {
+                (Some(hash), _) => Some(hash.get_ref().to_ascii_lowercase()),
+                (None, Some(var)) => match env(var.get_ref()) {
+                    Some(value) if !value.is_empty() => {
+                        Some(hex::encode(Sha256::digest(value.as_bytes())))
+                    }
+                    _ => {
+                        report.error(at(file, var), missing_env(var.get_ref(), "an API key"));
+                        None
+                    }
+                },
+                (None, None) => None,
+            };
+            if let Some(sha256) = sha256 {
+                api_keys.push(ApiKeySpec {
+                    id: key.id.get_ref().clone(),
+                    sha256,
+                });
+            }
+        }
+        specs.push(WorkspaceSpec {
+            id: workspace.item.id.get_ref().clone(),
+            name: workspace
+                .item
+                .name
+                .as_ref()
+                .map_or_else(|| workspace.item.id.get_ref().clone(), |name| name.get_ref().clone()),
+            api_keys,
+        });
+    }
+    report.finish().into_result().map(|()| specs)
+}
+
+pub(super) fn check_environment(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), Diagnostics> {
+    let mut report = Reporter::new(&config.files);
+    let mut need = |file: usize, var: &Spanned<String>, what: &str| {
+        if env(var.get_ref()).is_none_or(|value| value.is_empty()) {
+            report.error(at(file, var), missing_env(var.get_ref(), what));
+        }
+    };
+    for workspace in &config.workspaces {
+        for key in &workspace.item.api_keys {
+            if let (None, Some(var)) = (&key.get_ref().sha256, &key.get_ref().env) {
+                need(workspace.file, var, "an API key");
+            }
+        }
+    }
+    for campaign in &config.campaigns {
+        for (key, value) in &campaign.item.provider.get_ref().config {
+            if let Some(var) = env_ref(value.get_ref()) {
+                // The value's own span is lost inside a toml::Value table,
+                // so point at the key.
+                let var = Spanned::new(key.span(), var.to_string());
+                need(campaign.file, &var, &format!("provider secret \"{}\"", key.get_ref()));
+            }
+        }
+        for webhook in &campaign.item.webhooks {
+            need(campaign.file, &webhook.get_ref().secret.get_ref().env, "a webhook signing secret");
+        }
+    }
+    report.finish().into_result()
+}
+
+fn missing_env(var: &str, what: &str) -> String {
+    format!("environment variable \"{var}\" is not set, expected it to hold {what}")
+}
+
+/// The location of a spanned value in `file`.
+fn at<T>(file: usize, value: &Spanned<T>) -> Location {
+    Location::new(file, value.span())
+}
+
+fn positive(value: Option<&Spanned<i64>>) -> Option<u64> {
+    value.and_then(|value| u64::try_from(*value.get_ref()).ok()).filter(|value| *value > 0)
+}
+
+/// `{ env = "VAR" }` as a config value: the variable's name.
+fn env_ref(value: &toml::Value) -> Option<&str> {
+    let table = value.as_table()?;
+    if table.len() == 1 {
+        table.get("env")?.as_str()
+    } else {
+        None
+    }
+}
+
+fn declared_ref(config: &Config, plugin: &Sourced<PluginSection>) -> Option<PluginRef> {
+    match (&plugin.item.builtin, &plugin.item.path) {
+        (Some(name), None) => Some(PluginRef::Builtin(name.get_ref().clone())),
+        (None, Some(path)) => Some(PluginRef::Path(config.base_dir(plugin.file).join(path.get_ref()))),
+        _ => None,
+    }
+}
+
+/// "a", "b" and "c" as `"a", "b", "c"`, or "none" when empty.
+fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let list: Vec<String> = items.into_iter().map(|item| format!("\"{item}\"")).collect();
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// The campaign section a plugin is used from, for messages.
+#[derive(Clone, Copy)]
+enum Slot {
+    Retry,
+    Classifier,
+    Provider,
+}
+
+impl Slot {
+    fn kind(self) -> PluginKind {
+        match self {
+            Slot::Retry => PluginKind::RetryStrategy,
+            Slot::Classifier => PluginKind::DispositionClassifier,
+            Slot::Provider => PluginKind::ProviderAdapter,
+        }
+    }
+
+    fn section(self) -> &'static str {
+        match self {
+            Slot::Retry => "retry",
+            Slot::Classifier => "classifier",
+            Slot::Provider => "provider",
+        }
+    }
+}
+
+struct Checker<'a> {
+    config: &'a Config,
+    report: Reporter<'a>,
+    catalog: Option<&'a dyn PluginCatalog>,
+    /// Plugins are described once each: loading one can be slow.
+    described: HashMap<PluginRef, Result<PluginInfo, String>>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(config: &'a Config, catalog: Option<&'a dyn PluginCatalog>) -> Self {
+        Checker {
+            config,
+            report: Reporter::new(&config.files),
+            catalog,
+            described: HashMap::new(),
+        }
+    }
+
+    fn error(&mut self, at: Location, message: impl Into<String>) {
+        self.report.error(at, message);
+    }
+
+    fn check_all(&mut self) -> Vec<CampaignSpec> {
+        self.check_server();
+        self.check_workspaces();
+        self.check_plugins();
+        let config = self.config;
+        self.check_unique(
+            "campaign id",
+            config.campaigns.iter().map(|c| (c.file, &c.item.id)),
+        );
+        config
+            .campaigns
+            .iter()
+            .map(|campaign| self.campaign(campaign.file, &campaign.item))
+            .collect()
+    }
+
+    fn describe(&mut self, plugin: &PluginRef) -> Option<Result<PluginInfo, String>> {
+        let catalog = self.catalog?;
+        Some(
+            self.described
+                .entry(plugin.clone())
+                .or_insert_with(|| catalog.describe(plugin))
+                .clone(),
+        )
+    }
+
+    /// Report every repeat of an id, at the repeat, naming the first place.
+    fn check_unique<'v>(
+        &mut self,
+        what: &str,
+        ids: impl IntoIterator<Item = (usize, &'v Spanned<String>)>,
+    ) {
+        let mut seen: BTreeMap<&str, Location> = BTreeMap::new();
+        for (file, id) in ids {
+            let here = at(file, id);
+            match seen.get(id.get_ref().as_str()) {
+                Some(first) => {
+                    let first = self.report.describe(*first);
+                    self.error(
+                        here,
+                        format!(
+                            "duplicate {what} \"{}\" (first defined at {first}), expected each {what} once",
+                            id.get_ref()
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(id.get_ref(), here);
+                }
+            }
+        }
+    }
+
+    fn check_identifier(&mut self, file: usize, what: &str, id: &Spanned<String>) {
+        if !is_identifier(id.get_ref()) {
+            self.error(
+                at(file, id),
+                format!(
+                    "{what} \"{}\" is not a valid id, expected letters, digits, \"-\", \"_\" or \".\", starting with a letter or digit, at most 64 characters",
+                    id.get_ref()
+                ),
+            );
+        }
+    }
+
+    fn int_in(
+        &mut self,
+        file: usize,
+        value: Option<&Spanned<i64>>,
+        name: &str,
+        (low, high): (i64, i64),
+        default: i64,
+    ) -> i64 {
+        match value {
+            None => default,
+            Some(value) if (low..=high).contains(value.get_ref()) => *value.get_ref(),
+            Some(value) => {
+                self.error(
+                    at(file, value),
+                    format!("{name} is {}, expected {low} to {high}", value.get_ref()),
+                );
+                default
+            }
+        }
+    }
+
+    fn check_server(&mut self) {
+        let config = self.config;
+        if let Some(first) = config.server.first() {
+            let first_at = self.report.describe(first.location());
+            for again in &config.server[1..] {
+                self.error(
+                    again.location(),
+                    format!("duplicate [server] section (first defined at {first_at}), expected one [server] across all files"),
+                );
+            }
+        }
+        for server in &config.server {
+            if let Some(bind) = &server.item.bind
+                && !is_bind_address(bind.get_ref())
+            {
+                self.error(
+                    at(server.file, bind),
+                    format!(
+                        "bind address \"{}\" is not an address, expected \"host:port\" like \"127.0.0.1:8080\"",
+                        bind.get_ref()
+                    ),
+                );
+            }
+            if let Some(data_dir) = &server.item.data_dir
+                && data_dir.get_ref().trim().is_empty()
+            {
+                self.error(at(server.file, data_dir), "data_dir is empty, expected a directory path");
+            }
+        }
+    }
+
+    fn check_workspaces(&mut self) {
+        let config = self.config;
+        self.check_unique("workspace id", config.workspaces.iter().map(|w| (w.file, &w.item.id)));
+        let mut hashes: Vec<(usize, &Spanned<String>)> = Vec::new();
+        for workspace in &config.workspaces {
+            let file = workspace.file;
+            self.check_identifier(file, "workspace id", &workspace.item.id);
+            self.check_unique(
+                "API key id",
+                workspace.item.api_keys.iter().map(|key| (file, &key.get_ref().id)),
+            );
+            for key in &workspace.item.api_keys {
+                let (entry, key) = (at(file, key), key.get_ref());
+                match (&key.sha256, &key.env) {
+                    (Some(_), Some(_)) | (None, None) => self.error(
+                        entry,
+                        format!(
+                            "API key \"{}\" must have exactly one of sha256 and env, expected {{ id, sha256 = \"<hex>\" }} or {{ id, env = \"VAR_NAME\" }}",
+                            key.id.get_ref()
+                        ),
+                    ),
+                    (Some(hash), None) => {
+                        let valid = hash.get_ref().len() == 64
+                            && hash.get_ref().chars().all(|c| c.is_ascii_hexdigit());
+                        if valid {
+                            hashes.push((file, hash));
+                        } else {
+                            self.error(
+                                at(file, hash),
+                                format!(
+                                    "sha256 \"{}\" is not a sha256 digest, expected 64 hexadecimal characters (as sha256sum prints it)",
+                                    hash.get_ref()
+                                ),
+                            );
+                        }
+                    }
+                    (None, Some(var)) => self.check_env_name(file, var),
+                }
+            }
+        }
+        // The same key in two workspaces would make the workspace of a
+        // request ambiguous.
+        let lowered: Vec<(usize, Spanned<String>)> = hashes
+            .into_iter()
+            .map(|(file, hash)| (file, Spanned::new(hash.span(), hash.get_ref().to_ascii_lowercase())))
+            .collect();
+        self.check_unique("API key sha256", lowered.iter().map(|(file, hash)| (*file, hash)));
+    }
+
+    fn check_env_name(&mut self, file: usize, var: &Spanned<String>) {
+        if !is_env_name(var.get_ref()) {
+            self.error(
+                at(file, var),
+                format!(
+                    "\"{}\" is not an environment variable name, expected letters, digits and \"_\", not starting with a digit",
+                    var.get_ref()
+                ),
+            );
+        }
+    }
+
+    fn check_plugins(&mut self) {
+        let config = self.config;
+        self.check_unique("plugin name", config.plugins.iter().map(|p| (p.file, &p.item.name)));
+        for plugin in &config.plugins {
+            let (file, item) = (plugin.file, &plugin.item);
+            self.check_identifier(file, "plugin name", &item.name);
+            if item.name.get_ref() == SIMULATED_PROVIDER {
+                self.error(
+                    at(file, &item.name),
+                    "plugin name \"simulated\" is reserved for the built-in simulated provider, expected another name",
+                );
+            }
+            self.int_in(file, item.cpu_ms.as_ref(), "cpu_ms", (1, 10_000), 0);
+            self.int_in(file, item.memory_mb.as_ref(), "memory_mb", (1, 4_096), 0);
+            let source_at = match (&item.builtin, &item.path) {
+                (Some(_), Some(path)) => {
+                    self.error(
+                        at(file, path),
+                        format!(
+                            "plugin \"{}\" has both builtin and path, expected exactly one of them",
+                            item.name.get_ref()
+                        ),
+                    );
+                    continue;
+                }
+                (None, None) => {
+                    self.error(
+                        plugin.location(),
+                        format!(
+                            "plugin \"{}\" has neither builtin nor path, expected builtin = \"<name>\" or path = \"<file>.wasm\"",
+                            item.name.get_ref()
+                        ),
+                    );
+                    continue;
+                }
+                (Some(builtin), None) => at(file, builtin),
+                (None, Some(path)) => at(file, path),
+            };
+            let Some(source) = declared_ref(config, plugin) else {
+                continue;
+            };
+            if let Some(Err(why)) = self.describe(&source) {
+                let expected = match source {
+                    PluginRef::Builtin(_) => {
+                        format!("one of the built-in plugins {}", quoted_list(BUILTIN_PLUGINS))
+                    }
+                    PluginRef::Path(_) => "a Wasm component of an outdial plugin world".to_string(),
+                };
+                self.error(
+                    source_at,
+                    format!("plugin \"{}\" cannot be loaded: {why}, expected {expected}", item.name.get_ref()),
+                );
+            }
+        }
+    }
+
+    /// Where a campaign's plugin name points; reports unknown names.
+    fn plugin_ref(&mut self, file: usize, name: &Spanned<String>) -> Option<PluginRef> {
+        let config = self.config;
+        if let Some(declared) = config.plugins.iter().find(|p| p.item.name.get_ref() == name.get_ref()) {
+            return declared_ref(config, declared);
+        }
+        let builtin = PluginRef::Builtin(name.get_ref().clone());
+        let known = match self.describe(&builtin) {
+            Some(described) => described.is_ok(),
+            None => BUILTIN_PLUGINS.contains(&name.get_ref().as_str()),
+        };
+        if known {
+            return Some(builtin);
+        }
+        let declared = config.plugins.iter().map(|p| p.item.name.get_ref().as_str());
+        self.error(
+            at(file, name),
+            format!(
+                "unknown plugin \"{}\", expected a [[plugins]] name ({}) or a built-in plugin ({})",
+                name.get_ref(),
+                quoted_list(declared),
+                quoted_list(BUILTIN_PLUGINS)
+            ),
+        );
+        None
+    }
+
+    /// Check a campaign's use of a plugin: kind and config keys. Answers
+    /// the plugin's info when the catalog knows it.
+    fn check_plugin_use(
+        &mut self,
+        file: usize,
+        slot: Slot,
+        section: Location,
+        name: &Spanned<String>,
+        config: &BTreeMap<Key, Spanned<toml::Value>>,
+    ) -> Option<PluginInfo> {
+        let source = self.plugin_ref(file, name)?;
+        // Load failures of declared plugins are reported at their
+        // declaration, once.
+        let info = self.describe(&source)?.ok()?;
+        let plugin = name.get_ref();
+        if info.kind != slot.kind() {
+            self.error(
+                at(file, name),
+                format!(
+                    "plugin \"{plugin}\" is a {}, expected a {} for {}",
+                    info.kind,
+                    slot.kind(),
+                    slot.section()
+                ),
+            );
+            return None;
+        }
+        let accepted = quoted_list(info.config_keys.iter().map(|key| key.name.as_str()));
+        for key in config.keys() {
+            if !info.config_keys.iter().any(|declared| &declared.name == key.get_ref()) {
+                self.error(
+                    at(file, key),
+                    format!(
+                        "plugin \"{plugin}\" has no config key \"{}\", expected one of {accepted}",
+                        key.get_ref()
+                    ),
+                );
+            }
+        }
+        for required in info.config_keys.iter().filter(|key| key.required) {
+            if !config.keys().any(|key| key.get_ref() == &required.name) {
+                self.error(
+                    section,
+                    format!(
+                        "plugin \"{plugin}\" requires config key \"{}\" ({}), expected it in {}.config",
+                        required.name,
+                        required.description.trim_end_matches('.'),
+                        slot.section()
+                    ),
+                );
+            }
+        }
+        Some(info)
+    }
+
+    /// Plugin config values as the strings plugins receive; `{ env = ".." }`
+    /// values are set aside as secrets when `secrets` is given.
+    fn plugin_config(
+        &mut self,
+        file: usize,
+        section: &str,
+        config: &BTreeMap<Key, Spanned<toml::Value>>,
+        mut secrets: Option<&mut Vec<(String, String)>>,
+    ) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        for (key, value) in config {
+            if let Some(var) = env_ref(value.get_ref()) {
+                match secrets.as_deref_mut() {
+                    Some(secrets) => {
+                        self.check_env_name(file, &Spanned::new(value.span(), var.to_string()));
+                        secrets.push((key.get_ref().clone(), var.to_string()));
+                    }
+                    None => self.error(
+                        at(file, value),
+                        format!(
+                            "{section} key \"{}\" reads the environment, expected a string, number or boolean (only provider config takes secrets)",
+                            key.get_ref()
+                        ),
+                    ),
+                }
+                continue;
+            }
+            match scalar_text(value.get_ref()) {
+                Some(text) => pairs.push((key.get_ref().clone(), text)),
+                None => self.error(
+                    at(file, value),
+                    format!(
+                        "{section} key \"{}\" is {}, expected a string, number or boolean",
+                        key.get_ref(),
+                        article(value.get_ref().type_str())
+                    ),
+                ),
+            }
+        }
+        pairs
+    }
+
+    fn campaign(&mut self, file: usize, item: &CampaignSection) -> CampaignSpec {
+        self.check_identifier(file, "campaign id", &item.id);
+        let config = self.config;
+        if !config.workspaces.iter().any(|w| w.item.id.get_ref() == item.workspace.get_ref()) {
+            let known = config.workspaces.iter().map(|w| w.item.id.get_ref().as_str());
+            self.error(
+                at(file, &item.workspace),
+                format!(
+                    "unknown workspace \"{}\", expected one of the [[workspaces]] ids ({})",
+                    item.workspace.get_ref(),
+                    quoted_list(known)
+                ),
+            );
+        }
+
+        let (provider, provider_config, provider_secrets, allowed_hosts) =
+            self.provider(file, &item.provider);
+        let retry_section = item.retry.as_ref().map(|retry| (at(file, retry), retry.get_ref()));
+        let (retry_plugin, retry_config, _) = self.policy(file, Slot::Retry, retry_section);
+        let classifier_section = item.classifier.as_ref().map(|c| (at(file, c), c.get_ref()));
+        let (classifier_plugin, classifier_config, classifier) =
+            self.policy(file, Slot::Classifier, classifier_section);
+
+        let concurrency = self.int_in(file, item.concurrency.as_ref(), "concurrency", (1, 10_000), 10);
+        let calls_per_second = match &item.calls_per_second {
+            None => 5.0,
+            Some(rate) if rate.get_ref().is_finite() && *rate.get_ref() > 0.0 && *rate.get_ref() <= 1_000.0 => {
+                *rate.get_ref()
+            }
+            Some(rate) => {
+                self.error(
+                    at(file, rate),
+                    format!("calls_per_second is {}, expected more than 0 and at most 1000", rate.get_ref()),
+                );
+                5.0
+            }
+        };
+        let max_attempts = self.int_in(file, item.max_attempts.as_ref(), "max_attempts", (1, 100), 3);
+        let max_faults = self.int_in(
+            file,
+            item.max_consecutive_plugin_faults.as_ref(),
+            "max_consecutive_plugin_faults",
+            (1, 1_000),
+            5,
+        );
+        let call_timeout_ms = match &item.call_timeout {
+            None => 15 * MINUTE_MS,
+            Some(raw) => match parse_duration_ms(raw.get_ref()) {
+                Some(ms) if ms > 0 => ms,
+                _ => {
+                    self.error(
+                        at(file, raw),
+                        format!("call_timeout \"{}\" is not a duration, expected {DURATION_EXPECTED}", raw.get_ref()),
+                    );
+                    15 * MINUTE_MS
+                }
+            },
+        };
+
+        let (calling_window, time_zone_policy, default_time_zone) = match &item.window {
+            Some(window) => self.window(file, window.get_ref()),
+            None => (CallingWindow::default(), TimeZonePolicy::default(), DEFAULT_TIME_ZONE.to_string()),
+        };
+        let (numbers, number_strategy) = match &item.numbers {
+            Some(numbers) => self.numbers(file, numbers),
+            None => (Vec::new(), NumberStrategy::default()),
+        };
+        let budget_micros = item.budget.as_ref().and_then(|budget| {
+            let amount = *budget.get_ref();
+            if amount.is_finite() && amount > 0.0 && amount < 1e12 {
+                // Rounded so 0.1 + 0.2 style inputs land on whole micros.
+                Some((amount * 1_000_000.0).round() as u64)
+            } else {
+                self.error(
+                    at(file, budget),
+                    format!("budget is {amount}, expected an amount of currency units above 0, like 250.0"),
+                );
+                None
+            }
+        });
+        let goal = item.goal.as_ref().and_then(|goal| self.goal(file, goal, classifier.as_ref()));
+        let variants = self.variants(file, &item.variants);
+        let webhooks = self.webhooks(file, &item.webhooks);
+
+        CampaignSpec {
+            id: item.id.get_ref().clone(),
+            workspace: item.workspace.get_ref().clone(),
+            concurrency: concurrency as u32,
+            calls_per_second,
+            max_attempts: max_attempts as u32,
+            calling_window,
+            time_zone_policy,
+            default_time_zone,
+            retry_plugin,
+            retry_config,
+            classifier_plugin,
+            classifier_config,
+            provider,
+            provider_config,
+            allowed_hosts,
+            call_timeout_ms,
+            numbers,
+            number_strategy,
+            budget_micros,
+            goal,
+            variants,
+            max_consecutive_plugin_faults: max_faults as u32,
+            provider_secrets,
+            webhooks,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn provider(
+        &mut self,
+        file: usize,
+        section: &Spanned<ProviderSection>,
+    ) -> (String, Vec<(String, String)>, Vec<(String, String)>, Vec<String>) {
+        let provider = section.get_ref();
+        let name = provider.plugin.get_ref().clone();
+        let mut secrets = Vec::new();
+        let mut hosts = Vec::new();
+        for host in &provider.allowed_hosts {
+            if is_host_pattern(host.get_ref()) {
+                hosts.push(host.get_ref().clone());
+            } else {
+                self.error(
+                    at(file, host),
+                    format!(
+                        "allowed host \"{}\" is not a host name, expected a name like \"api.example.com\", \"*.example.com\" or \"api.example.com:8443\" without scheme or path",
+                        host.get_ref()
+                    ),
+                );
+            }
+        }
+        if name == SIMULATED_PROVIDER {
+            // The simulator's knobs belong to the simulator: passed through.
+            let mut pairs = Vec::new();
+            for (key, value) in &provider.config {
+                match env_ref(value.get_ref()) {
+                    Some(var) => secrets.push((key.get_ref().clone(), var.to_string())),
+                    None => pairs.push((key.get_ref().clone(), any_text(value.get_ref()))),
+                }
+            }
+            return (name, pairs, secrets, hosts);
+        }
+        self.check_plugin_use(file, Slot::Provider, at(file, section), &provider.plugin, &provider.config);
+        let pairs = self.plugin_config(file, "provider.config", &provider.config, Some(&mut secrets));
+        if provider.allowed_hosts.is_empty() {
+            self.error(
+                at(file, section),
+                format!(
+                    "provider plugin \"{name}\" has no allowed_hosts, expected the hosts its requests go to, e.g. allowed_hosts = [\"api.example.com\"]"
+                ),
+            );
+        }
+        (name, pairs, secrets, hosts)
+    }
+
+    fn policy(
+        &mut self,
+        file: usize,
+        slot: Slot,
+        section: Option<(Location, &PolicySection)>,
+    ) -> (String, Vec<(String, String)>, Option<PluginInfo>) {
+        let Some((section_at, policy)) = section else {
+            let name = match slot {
+                Slot::Classifier => DEFAULT_CLASSIFIER_PLUGIN,
+                _ => DEFAULT_RETRY_PLUGIN,
+            };
+            let info = match self.describe(&PluginRef::Builtin(name.to_string())) {
+                Some(Ok(info)) => Some(info),
+                _ => None,
+            };
+            return (name.to_string(), Vec::new(), info);
+        };
+        let info = self.check_plugin_use(file, slot, section_at, &policy.plugin, &policy.config);
+        let pairs = self.plugin_config(file, &format!("{}.config", slot.section()), &policy.config, None);
+        (policy.plugin.get_ref().clone(), pairs, info)
+    }
+
+    fn window(&mut self, file: usize, window: &WindowSection) -> (CallingWindow, TimeZonePolicy, String) {
+        let policy = match window.time_zone_policy.as_ref().map(|p| (p, p.get_ref().as_str())) {
+            None | Some((_, "contact")) => TimeZonePolicy::Contact,
+            Some((_, "campaign")) => TimeZonePolicy::Campaign,
+            Some((raw, other)) => {
+                self.error(
+                    at(file, raw),
+                    format!("unknown time_zone_policy \"{other}\", expected \"contact\" or \"campaign\""),
+                );
+                TimeZonePolicy::Contact
+            }
+        };
+        let zone = match &window.default_time_zone {
+            None => DEFAULT_TIME_ZONE.to_string(),
+            Some(zone) if is_time_zone(zone.get_ref()) => zone.get_ref().clone(),
+            Some(zone) => {
+                self.error(
+                    at(file, zone),
+                    format!(
+                        "unknown time zone \"{}\", expected an IANA zone name like \"America/New_York\"",
+                        zone.get_ref()
+                    ),
+                );
+                DEFAULT_TIME_ZONE.to_string()
+            }
+        };
+        let mut rules = Vec::new();
+        for hours in &window.hours {
+            let (entry, hours) = (at(file, hours), hours.get_ref());
+            let days = match &hours.days {
+                None => Some((0..7).collect()),
+                Some(raw) => match parse_days(raw.get_ref()) {
+                    Ok(days) => Some(days),
+                    Err(bad) => {
+                        self.error(
+                            at(file, raw),
+                            format!(
+                                "unknown day {bad} in days \"{}\", expected days like \"mon-fri\", \"sat,sun\" or \"daily\"",
+                                raw.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                },
+            };
+            let mut clock = |raw: &Spanned<String>, which: &str| {
+                let parsed = parse_clock(raw.get_ref());
+                if parsed.is_none() {
+                    self.report.error(
+                        at(file, raw),
+                        format!(
+                            "{which} \"{}\" is not a time, expected \"HH:MM\" from \"00:00\" to \"24:00\"",
+                            raw.get_ref()
+                        ),
+                    );
+                }
+                parsed
+            };
+            let start = clock(&hours.start, "start");
+            let end = clock(&hours.end, "end");
+            if let (Some(start_minute), Some(end_minute)) = (start, end)
+                && start_minute >= end_minute
+            {
+                self.error(
+                    entry,
+                    format!(
+                        "start \"{}\" is not before end \"{}\", expected a range within one day (split a range over midnight in two)",
+                        hours.start.get_ref(),
+                        hours.end.get_ref()
+                    ),
+                );
+                continue;
+            }
+            if let (Some(days), Some(start_minute), Some(end_minute)) = (days, start, end) {
+                rules.push(WindowRule::Range {
+                    days,
+                    start_minute,
+                    end_minute,
+                });
+            }
+        }
+        for expression in &window.cron {
+            match normalize_cron(expression.get_ref()) {
+                Ok(expression) => rules.push(WindowRule::Cron { expression }),
+                Err(why) => self.error(
+                    at(file, expression),
+                    format!(
+                        "cron expression \"{}\" is invalid ({why}), expected \"minute hour day-of-month month day-of-week\" like \"* 9-19 * * Mon-Fri\"",
+                        expression.get_ref()
+                    ),
+                ),
+            }
+        }
+        (CallingWindow { rules }, policy, zone)
+    }
+
+    fn numbers(&mut self, file: usize, section: &Spanned<NumbersSection>) -> (Vec<FromNumber>, NumberStrategy) {
+        let numbers = section.get_ref();
+        let strategy = match numbers.strategy.as_ref().map(|s| (s, s.get_ref().as_str())) {
+            None | Some((_, "round_robin")) => NumberStrategy::RoundRobin,
+            Some((_, "weighted")) => NumberStrategy::Weighted,
+            Some((_, "sticky")) => NumberStrategy::Sticky,
+            Some((_, "same_country")) => NumberStrategy::SameCountry,
+            Some((raw, other)) => {
+                self.error(
+                    at(file, raw),
+                    format!(
+                        "unknown number strategy \"{other}\", expected \"round_robin\", \"weighted\", \"sticky\" or \"same_country\""
+                    ),
+                );
+                NumberStrategy::default()
+            }
+        };
+        if numbers.pool.is_empty() {
+            self.error(at(file, section), "number pool is empty, expected at least one { number = \"+1...\" }");
+        }
+        self.check_unique("pool number", numbers.pool.iter().map(|n| (file, &n.get_ref().number)));
+        let mut pool = Vec::new();
+        for entry in &numbers.pool {
+            let entry = entry.get_ref();
+            if !is_e164(entry.number.get_ref()) {
+                self.error(
+                    at(file, &entry.number),
+                    format!(
+                        "\"{}\" is not a valid E.164 number, expected \"+\", the country code and the number without spaces, like \"+14155550100\"",
+                        entry.number.get_ref()
+                    ),
+                );
+                continue;
+            }
+            let weight = self.int_in(file, entry.weight.as_ref(), "weight", (1, 1_000_000), 1);
+            pool.push(FromNumber {
+                number: entry.number.get_ref().clone(),
+                weight: weight as u32,
+                enabled: entry.enabled.unwrap_or(true),
+                rested_until: None,
+            });
+        }
+        (pool, strategy)
+    }
+
+    fn goal(
+        &mut self,
+        file: usize,
+        section: &Spanned<super::schema::GoalSection>,
+        classifier: Option<&PluginInfo>,
+    ) -> Option<Goal> {
+        let goal = section.get_ref();
+        let target = *goal.target.get_ref();
+        if target < 1 {
+            self.error(at(file, &goal.target), format!("goal target is {target}, expected at least 1 contact"));
+        }
+        if goal.success_labels.is_empty() {
+            self.error(
+                at(file, section),
+                "goal has no success_labels, expected the disposition labels that count as success, e.g. [\"interested\"]",
+            );
+        }
+        if let Some(classifier) = classifier.filter(|info| !info.labels.is_empty()) {
+            for label in &goal.success_labels {
+                if !classifier.labels.contains(label.get_ref()) {
+                    self.error(
+                        at(file, label),
+                        format!(
+                            "classifier \"{}\" never returns label \"{}\", expected one of {}",
+                            classifier.name,
+                            label.get_ref(),
+                            quoted_list(classifier.labels.iter().map(String::as_str))
+                        ),
+                    );
+                }
+            }
+        }
+        (target > 0).then(|| Goal {
+            target: target as u64,
+            success_labels: goal.success_labels.iter().map(|l| l.get_ref().clone()).collect(),
+        })
+    }
+
+    fn variants(&mut self, file: usize, sections: &[Spanned<super::schema::VariantSection>]) -> Vec<Variant> {
+        self.check_unique("variant name", sections.iter().map(|v| (file, &v.get_ref().name)));
+        sections
+            .iter()
+            .map(|variant| {
+                let variant = variant.get_ref();
+                if variant.name.get_ref().trim().is_empty() {
+                    self.error(at(file, &variant.name), "variant name is empty, expected a name like \"A\"");
+                }
+                let weight = self.int_in(file, variant.weight.as_ref(), "variant weight", (1, 1_000_000), 1);
+                let parameters = self.plugin_config(file, "variant parameter", &variant.parameters, None);
+                Variant {
+                    name: variant.name.get_ref().clone(),
+                    weight: weight as u32,
+                    parameters,
+                }
+            })
+            .collect()
+    }
+
+    fn webhooks(&mut self, file: usize, sections: &[Spanned<super::schema::WebhookSection>]) -> Vec<Webhook> {
+        let mut webhooks = Vec::new();
+        for webhook in sections {
+            let webhook = webhook.get_ref();
+            if !is_webhook_url(webhook.url.get_ref()) {
+                self.error(
+                    at(file, &webhook.url),
+                    format!(
+                        "webhook url \"{}\" is not a URL, expected \"https://host/path\"",
+                        webhook.url.get_ref()
+                    ),
+                );
+            }
+            let secret = &webhook.secret.get_ref().env;
+            self.check_env_name(file, secret);
+            for event in &webhook.events {
+                if !is_webhook_event(event.get_ref()) {
+                    self.error(
+                        at(file, event),
+                        format!(
+                            "unknown webhook event \"{}\", expected \"batch.<status>\", \"contact.<status>\", \"attempt.started\", \"attempt.ended\", a group like \"contact.*\" or \"*\"",
+                            event.get_ref()
+                        ),
+                    );
+                }
+            }
+            webhooks.push(Webhook {
+                url: webhook.url.get_ref().clone(),
+                secret_env: secret.get_ref().clone(),
+                events: webhook.events.iter().map(|e| e.get_ref().clone()).collect(),
+            });
+        }
+        webhooks
+    }
+}
+
+/// Event names webhooks may subscribe to.
+fn is_webhook_event(raw: &str) -> bool {
+    match raw.split_once('.') {
+        None => raw == "*",
+        Some(("batch", status)) => {
+            status == "*" || BatchStatus::ALL.iter().any(|known| known.as_str() == status)
+        }
+        Some(("contact", status)) => status == "*" || ContactStatus::parse(status).is_some(),
+        Some(("attempt", what)) => matches!(what, "*" | "started" | "ended"),
+        Some(_) => false,
+    }
+}
+
+/// A string, number or boolean as the text a plugin receives.
+fn scalar_text(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(text) => Some(text.clone()),
+        toml::Value::Integer(number) => Some(number.to_string()),
+        toml::Value::Float(number) => Some(number.to_string()),
+        toml::Value::Boolean(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// Any value as text: scalars plainly, arrays and tables as JSON so the
+/// simulator can read structured knobs.
+fn any_text(value: &toml::Value) -> String {
+    scalar_text(value).unwrap_or_else(|| match value {
+        toml::Value::Datetime(datetime) => datetime.to_string(),
+        other => serde_json::to_string(other).unwrap_or_else(|_| other.to_string()),
+    })
+}
+
+fn article(kind: &str) -> String {
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {kind}")
+    } else {
+        format!("a {kind}")
+    }
+}

@@ -1,0 +1,317 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::model::{NumberStrategy, TimeZonePolicy, WindowRule};
+
+fn info(kind: PluginKind, name: &str, keys: &[(&str, bool)], labels: &[&str]) -> PluginInfo {
+    PluginInfo {
+        kind,
+        name: name.to_string(),
+        version: "0.1.0".to_string(),
+        config_keys: keys
+            .iter()
+            .map(|(key, required)| ConfigKeyInfo {
+                name: key.to_string(),
+                required: *required,
+                description: format!("the {key}"),
+            })
+            .collect(),
+        labels: labels.iter().map(|label| label.to_string()).collect(),
+    }
+}
+
+fn catalog() -> StaticCatalog {
+    StaticCatalog::new()
+        .with(
+            PluginRef::Builtin("retry-backoff".into()),
+            info(PluginKind::RetryStrategy, "retry-backoff", &[("base_delay", false), ("multiplier", false)], &[]),
+        )
+        .with(
+            PluginRef::Builtin("classify-rules".into()),
+            info(
+                PluginKind::DispositionClassifier,
+                "classify-rules",
+                &[("short_call", false)],
+                &["interested", "not_interested", "voicemail"],
+            ),
+        )
+        .with(
+            PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm")),
+            info(PluginKind::ProviderAdapter, "acme", &[("account", true), ("token", true)], &[]),
+        )
+}
+
+const VALID: &str = r#"
+[server]
+bind = "0.0.0.0:9000"
+
+[[workspaces]]
+id = "demo"
+api_keys = [
+  { id = "ci", sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" },
+  { id = "ops", env = "OUTDIAL_OPS_KEY" },
+]
+
+[[plugins]]
+name = "acme"
+path = "plugins/acme.wasm"
+cpu_ms = 20
+
+[[campaigns]]
+id = "spring"
+workspace = "demo"
+provider = { plugin = "acme", config = { account = "AC1", token = { env = "ACME_TOKEN" } }, allowed_hosts = ["api.acme.test"] }
+retry = { plugin = "retry-backoff", config = { base_delay = "10m", multiplier = 1.5 } }
+calls_per_second = 2
+budget = 12.5
+goal = { target = 10, success_labels = ["interested"] }
+call_timeout = "20m"
+window = { time_zone_policy = "campaign", default_time_zone = "Europe/Paris", hours = [ { days = "mon-fri", start = "09:00", end = "18:30" } ], cron = ["* 10-11 * * Sat"] }
+numbers = { strategy = "weighted", pool = [ { number = "+14155550100", weight = 3 }, { number = "+442079460958", enabled = false } ] }
+variants = [ { name = "A", parameters = { script = "short" } }, { name = "B", weight = 2 } ]
+webhooks = [ { url = "https://hooks.example.com/outdial", secret = { env = "HOOK_SECRET" }, events = ["batch.*", "contact.completed"] } ]
+"#;
+
+fn parse(text: &str) -> Config {
+    match Config::parse_str("conf/outdial.toml", text) {
+        Ok(config) => config,
+        Err(err) => panic!("parse failed:\n{err}"),
+    }
+}
+
+fn problems(text: &str) -> String {
+    match Config::parse_str("conf/outdial.toml", text) {
+        Err(err) => err.to_string(),
+        Ok(config) => match validate(&config, &catalog()) {
+            Ok(()) => String::new(),
+            Err(found) => found.to_string(),
+        },
+    }
+}
+
+#[test]
+fn a_valid_config_resolves_into_campaign_specs_with_every_value() {
+    let config = parse(VALID);
+    validate(&config, &catalog()).expect("valid");
+    let specs = config.campaign_specs().expect("resolves");
+    let spec = &specs[0];
+    assert_eq!(spec.provider, "acme");
+    assert_eq!(spec.provider_config, vec![("account".to_string(), "AC1".to_string())]);
+    assert_eq!(spec.provider_secrets, vec![("token".to_string(), "ACME_TOKEN".to_string())]);
+    assert_eq!(
+        spec.retry_config,
+        vec![
+            ("base_delay".to_string(), "10m".to_string()),
+            ("multiplier".to_string(), "1.5".to_string())
+        ]
+    );
+    assert_eq!(spec.classifier_plugin, "classify-rules");
+    assert_eq!(spec.calls_per_second, 2.0);
+    assert_eq!(spec.budget_micros, Some(12_500_000));
+    assert_eq!(spec.call_timeout_ms, 20 * 60_000);
+    assert_eq!(spec.time_zone_policy, TimeZonePolicy::Campaign);
+    assert_eq!(spec.default_time_zone, "Europe/Paris");
+    assert_eq!(
+        spec.calling_window.rules,
+        vec![
+            WindowRule::Range { days: vec![0, 1, 2, 3, 4], start_minute: 540, end_minute: 1110 },
+            WindowRule::Cron { expression: "0 * 10-11 * * Sat".to_string() },
+        ]
+    );
+    assert_eq!(spec.number_strategy, NumberStrategy::Weighted);
+    assert_eq!(spec.numbers[0].weight, 3);
+    assert!(!spec.numbers[1].enabled);
+    assert_eq!(spec.variants[1].weight, 2);
+    assert_eq!(spec.variants[0].parameters, vec![("script".to_string(), "short".to_string())]);
+    assert_eq!(spec.webhooks[0].secret_env, "HOOK_SECRET");
+    assert!(spec.webhooks[0].wants("batch.paused"));
+    assert!(!spec.webhooks[0].wants("contact.failed"));
+}
+
+#[test]
+fn omitted_fields_take_their_documented_defaults() {
+    let config = parse(
+        r#"
+[[workspaces]]
+id = "w"
+[[campaigns]]
+id = "c"
+workspace = "w"
+provider = { plugin = "simulated", config = { seed = 7, instant = true, outcomes = { busy = 0.2 } } }
+"#,
+    );
+    validate(&config, &catalog()).expect("valid");
+    let spec = config.campaign_specs().expect("resolves").remove(0);
+    assert_eq!(spec.concurrency, 10);
+    assert_eq!(spec.calls_per_second, 5.0);
+    assert_eq!(spec.max_attempts, 3);
+    assert_eq!(spec.call_timeout_ms, 15 * 60_000);
+    assert_eq!(spec.max_consecutive_plugin_faults, 5);
+    assert_eq!(spec.retry_plugin, "retry-backoff");
+    assert_eq!(spec.default_time_zone, "UTC");
+    assert!(spec.calling_window.rules.is_empty());
+    assert_eq!(
+        spec.provider_config,
+        vec![
+            ("instant".to_string(), "true".to_string()),
+            ("outcomes".to_string(), "{\"busy\":0.2}".to_string()),
+            ("seed".to_string(), "7".to_string()),
+        ]
+    );
+    let settings = config.server_settings();
+    assert_eq!(settings.bind, "127.0.0.1:8080");
+    assert_eq!(settings.data_dir, PathBuf::from("./outdial-data"));
+}
+
+#[test]
+fn plugin_paths_resolve_against_the_config_file_and_builtins_get_default_limits() {
+    let config = parse(VALID);
+    let specs = config.plugin_specs();
+    let acme = specs.iter().find(|spec| spec.name == "acme").expect("declared");
+    assert_eq!(acme.source, PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm")));
+    assert_eq!((acme.cpu_ms, acme.memory_mb), (20, 32));
+    let classifier = specs.iter().find(|spec| spec.name == "classify-rules").expect("default");
+    assert_eq!(classifier.source, PluginRef::Builtin("classify-rules".into()));
+}
+
+#[test]
+fn a_serde_error_in_one_campaign_does_not_hide_another_campaigns_error() {
+    let text = problems(
+        r#"[[campaigns]]
+id = "a"
+workspace = "w"
+provider = { plugin = "simulated" }
+concurency = 3
+
+[[campaigns]]
+id = "b"
+workspace = "w"
+provider = { plugin = "simulated" }
+max_attempts = "three"
+"#,
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("conf/outdial.toml:5:1: unknown field \"concurency\", expected one of"), "{text}");
+    assert!(lines[1].starts_with("conf/outdial.toml:11:16: invalid type: string \"three\""), "{text}");
+}
+
+#[test]
+fn validation_collects_every_problem_with_its_position() {
+    let text = problems(
+        r#"[[workspaces]]
+id = "w"
+
+[[campaigns]]
+id = "c"
+workspace = "nope"
+provider = { plugin = "simulated" }
+retry = { plugin = "classify-rules" }
+classifier = { plugin = "classify-rules", config = { shortcall = "5s" } }
+concurrency = 0
+call_timeout = "soon"
+window = { default_time_zone = "Mars/Olympus", hours = [ { start = "20:00", end = "09:00" } ], cron = ["* 25 * * *"] }
+numbers = { pool = [ { number = "555-0100" }, { number = "+14155550100", weight = 0 } ] }
+goal = { target = 5, success_labels = ["happy"] }
+"#,
+    );
+    let expected = [
+        "conf/outdial.toml:6:13: unknown workspace \"nope\"",
+        "conf/outdial.toml:8:20: plugin \"classify-rules\" is a disposition_classifier, expected a retry_strategy for retry",
+        "conf/outdial.toml:9:54: plugin \"classify-rules\" has no config key \"shortcall\", expected one of \"short_call\"",
+        "conf/outdial.toml:10:15: concurrency is 0, expected 1 to 10000",
+        "conf/outdial.toml:11:16: call_timeout \"soon\" is not a duration",
+        "conf/outdial.toml:12:32: unknown time zone \"Mars/Olympus\"",
+        "conf/outdial.toml:12:58: start \"20:00\" is not before end \"09:00\"",
+        "conf/outdial.toml:12:104: cron expression \"* 25 * * *\" is invalid (hours must be less than 23",
+        "conf/outdial.toml:13:33: \"555-0100\" is not a valid E.164 number",
+        "conf/outdial.toml:13:83: weight is 0, expected 1 to 1000000",
+        "conf/outdial.toml:14:40: classifier \"classify-rules\" never returns label \"happy\"",
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for (line, expected) in lines.iter().zip(expected) {
+        assert!(line.starts_with(expected), "{line}\n  expected to start with\n{expected}\nall:\n{text}");
+    }
+}
+
+#[test]
+fn a_provider_plugin_needs_its_required_keys_and_allowed_hosts() {
+    let text = problems(
+        r#"[[workspaces]]
+id = "w"
+[[plugins]]
+name = "acme"
+path = "plugins/acme.wasm"
+[[campaigns]]
+id = "c"
+workspace = "w"
+provider = { plugin = "acme", config = { account = "x" } }
+"#,
+    );
+    assert!(text.contains("9:12: plugin \"acme\" requires config key \"token\" (the token), expected it in provider.config"), "{text}");
+    assert!(text.contains("9:12: provider plugin \"acme\" has no allowed_hosts"), "{text}");
+}
+
+#[test]
+fn duplicate_ids_across_files_name_both_places() {
+    let first = "[[workspaces]]\nid = \"w\"\n".to_string();
+    let second = "\n[[workspaces]]\nid = \"w\"\n".to_string();
+    let config = Config::parse_files(vec![("a.toml".into(), first), ("b.toml".into(), second)]).expect("parses");
+    let text = validate(&config, &catalog()).unwrap_err().to_string();
+    assert_eq!(
+        text,
+        "b.toml:3:6: duplicate workspace id \"w\" (first defined at a.toml:2:6), expected each workspace id once"
+    );
+}
+
+#[test]
+fn a_directory_of_files_is_merged_in_name_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("10-workspaces.toml"), "[[workspaces]]\nid = \"w\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("20-campaigns.toml"),
+        "[[campaigns]]\nid = \"c\"\nworkspace = \"w\"\nprovider = { plugin = \"simulated\" }\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not config").expect("write");
+    let config = Config::load(dir.path()).expect("loads");
+    assert_eq!(config.files.len(), 2);
+    validate(&config, &catalog()).expect("valid");
+    assert_eq!(config.campaign_specs().expect("resolves")[0].workspace, "w");
+}
+
+#[test]
+fn secrets_are_never_plain_text_and_missing_variables_are_reported_at_start_up() {
+    let config = parse(VALID);
+    let env = |name: &str| (name == "OUTDIAL_OPS_KEY").then(|| "test".to_string());
+    let text = config.check_environment(&env).unwrap_err().to_string();
+    assert!(text.contains("environment variable \"ACME_TOKEN\" is not set"), "{text}");
+    assert!(text.contains("environment variable \"HOOK_SECRET\" is not set"), "{text}");
+    let workspaces = config.workspace_specs(&env).expect("keys resolve");
+    // sha256("test"): the env key is hashed like the literal one.
+    assert_eq!(workspaces[0].api_keys[0].sha256, workspaces[0].api_keys[1].sha256);
+
+    let text = problems("[[workspaces]]\nid = \"w\"\napi_keys = [ { id = \"k\", key = \"hunter2\" } ]\n");
+    assert!(text.starts_with("conf/outdial.toml:3:26: unknown field \"key\", expected one of \"id\", \"sha256\", \"env\""), "{text}");
+}
+
+#[test]
+fn campaign_specs_refuse_values_that_validation_would_refuse() {
+    let config = parse(
+        "[[workspaces]]\nid = \"w\"\n[[campaigns]]\nid = \"c\"\nworkspace = \"w\"\nprovider = { plugin = \"simulated\" }\ncall_timeout = \"10 minutes\"\n",
+    );
+    let text = config.campaign_specs().unwrap_err().to_string();
+    assert!(text.starts_with("conf/outdial.toml:7:16: call_timeout \"10 minutes\" is not a duration"), "{text}");
+}
+
+#[test]
+fn syntax_errors_are_reported_with_their_position() {
+    let text = problems("[[workspaces]]\nid = \"w\nname = 3\n");
+    assert!(text.starts_with("conf/outdial.toml:2:"), "{text}");
+    let text = problems("[serve]\nbind = \"x\"\n");
+    assert_eq!(
+        text,
+        "conf/outdial.toml:1:2: unknown section \"serve\", expected \"server\", \"workspaces\", \"plugins\" or \"campaigns\""
+    );
+}

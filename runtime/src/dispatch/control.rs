@@ -1,0 +1,64 @@
+//! Operator controls. Each is one or a few store writes: the store's single
+//! writer orders them against the engine's dials and checks the batch
+//! status inside each write, so a dial can never slip past a pause or a
+//! cancel.
+
+use crate::model::{BatchStatus, Millis};
+use crate::store::{BatchRecord, StatusChange, Store, StoreError};
+
+fn change(batch_id: &str, to: BatchStatus, reason: &str, by: &str, at: Millis) -> StatusChange {
+    StatusChange {
+        batch_id: batch_id.to_string(),
+        to,
+        reason: Some(reason.to_string()),
+        by: by.to_string(),
+        at,
+        only_from: Vec::new(),
+    }
+}
+
+/// Stops new dials; live calls finish.
+pub fn pause(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+    store.set_batch_status(change(batch_id, BatchStatus::Paused, "operator_paused", by, now))
+}
+
+/// Resumes a paused batch: back to pending before its scheduled start.
+pub fn resume(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+    let batch = store
+        .batch(batch_id)?
+        .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;
+    let to = if batch.scheduled_start.is_some_and(|at| at > now) {
+        BatchStatus::Pending
+    } else {
+        BatchStatus::InProgress
+    };
+    store.set_batch_status(StatusChange {
+        only_from: vec![BatchStatus::Paused],
+        ..change(batch_id, to, "operator_resumed", by, now)
+    })
+}
+
+/// Cancels a batch for good: waiting contacts are skipped, live calls
+/// finish and then give up.
+pub fn cancel(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+    let batch = store.set_batch_status(change(batch_id, BatchStatus::Cancelled, "operator_cancelled", by, now))?;
+    store.skip_waiting(batch_id, "batch_cancelled", now)?;
+    Ok(batch)
+}
+
+/// Starts a pending batch now and makes its retry-waiting contacts due now.
+pub fn force_dispatch(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+    let batch = store
+        .batch(batch_id)?
+        .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;
+    let batch = if batch.status == BatchStatus::Pending {
+        store.set_batch_status(StatusChange {
+            only_from: vec![BatchStatus::Pending],
+            ..change(batch_id, BatchStatus::InProgress, "force_dispatch", by, now)
+        })?
+    } else {
+        batch
+    };
+    store.make_retries_due(batch_id, now)?;
+    Ok(batch)
+}

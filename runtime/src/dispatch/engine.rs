@@ -1,0 +1,1070 @@
+//! The campaign engine: one `tick(now)` drains provider events, ends
+//! overdue calls, moves batches through their lifecycle and dials due
+//! contacts within every limit. It reads no clock of its own, so tests run
+//! it in virtual time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+
+use super::rate::TokenBucket;
+use super::timezone::resolve_time_zone;
+use super::window::{CompiledWindow, WindowError};
+use crate::model::{
+    Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, Decision,
+    DecisionRecord, Disposition, Millis, NumberStrategy, SECOND_MS,
+};
+use crate::policy::{
+    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy,
+    RetryRequest,
+};
+use crate::provider::{
+    CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
+};
+use crate::store::{
+    AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
+    NextStep, StatusChange, Store, StoreError,
+};
+
+/// Who the engine says it is when it changes a batch's status.
+const DISPATCHER: &str = "dispatcher";
+/// System retries (provider refused before dialing) before a contact fails.
+const MAX_SYSTEM_RETRIES: u32 = 10;
+
+/// Why the engine could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("campaign \"{campaign}\" has an invalid calling window: {source}")]
+    Window {
+        campaign: String,
+        #[source]
+        source: WindowError,
+    },
+    #[error("batch \"{batch}\" belongs to unknown campaign \"{campaign}\"")]
+    UnknownCampaign { batch: String, campaign: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A campaign as the engine runs it: its spec and its two policies.
+#[derive(Clone)]
+pub struct CampaignPolicy {
+    pub spec: CampaignSpec,
+    pub retry: Arc<dyn RetryPolicy>,
+    pub classifier: Arc<dyn Classifier>,
+}
+
+impl CampaignPolicy {
+    /// A campaign that uses the built-in policies.
+    pub fn builtin(spec: CampaignSpec) -> Self {
+        CampaignPolicy {
+            spec,
+            retry: Arc::new(BuiltinRetry::default()),
+            classifier: Arc::new(BuiltinClassifier),
+        }
+    }
+}
+
+/// Tuning of the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// Due contacts looked at per batch and tick. Default: 64.
+    pub scan_limit: usize,
+    /// Delay before the first system retry after a transient provider
+    /// failure, doubled each time, in ms. Default: 5 s.
+    pub transient_backoff_ms: Millis,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            scan_limit: 64,
+            transient_backoff_ms: 5 * SECOND_MS,
+        }
+    }
+}
+
+/// What one tick did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub events: usize,
+    pub ended: usize,
+    pub timed_out: usize,
+    pub dialed: usize,
+    pub started_batches: usize,
+    pub finished_batches: usize,
+}
+
+type CampaignKey = (String, String);
+
+/// A contact picked for a dial: its campaign, record and call parameters.
+type Dial = (CampaignKey, ContactRecord, Vec<(String, String)>);
+
+struct CampaignState {
+    policy: CampaignPolicy,
+    window: CompiledWindow,
+    bucket: TokenBucket,
+    throttled_until: Millis,
+    next_number: usize,
+}
+
+struct BatchLimits {
+    bucket: Option<TokenBucket>,
+}
+
+struct LiveCall {
+    key: AttemptKey,
+    campaign: CampaignKey,
+    deadline: Millis,
+    provider_call_id: Option<String>,
+    polled: bool,
+}
+
+/// How an attempt ended, before policy was asked.
+enum Ending {
+    /// The provider reported the call's end (or the host stands in for it).
+    Call(AttemptEnd),
+    /// The provider refused the call before dialing: retry, not counted.
+    SystemRetry {
+        end: AttemptEnd,
+        at: Millis,
+        blocker: Blocker,
+    },
+    /// The call can never be placed.
+    Fatal { end: AttemptEnd, reason: String },
+}
+
+/// The dispatcher core.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    provider: Arc<dyn Provider>,
+    options: EngineOptions,
+    campaigns: HashMap<CampaignKey, CampaignState>,
+    batch_limits: HashMap<String, BatchLimits>,
+    live: BTreeMap<String, LiveCall>,
+    /// Rotates which batch is served first, for fairness across batches.
+    round: usize,
+    builtin_retry: BuiltinRetry,
+    builtin_classifier: BuiltinClassifier,
+}
+
+impl Engine {
+    /// An engine for `campaigns`, dialing through `provider`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        provider: Arc<dyn Provider>,
+        campaigns: Vec<CampaignPolicy>,
+        options: EngineOptions,
+        now: Millis,
+    ) -> Result<Engine, EngineError> {
+        let mut states = HashMap::new();
+        for policy in campaigns {
+            let spec = &policy.spec;
+            let window =
+                CompiledWindow::new(&spec.calling_window).map_err(|source| EngineError::Window {
+                    campaign: spec.id.clone(),
+                    source,
+                })?;
+            let rate = spec.calls_per_second.max(0.001);
+            let key = (spec.workspace.clone(), spec.id.clone());
+            states.insert(
+                key,
+                CampaignState {
+                    bucket: TokenBucket::new(rate, rate.max(1.0), now),
+                    window,
+                    policy,
+                    throttled_until: Millis::MIN,
+                    next_number: 0,
+                },
+            );
+        }
+        Ok(Engine {
+            store,
+            provider,
+            options,
+            campaigns: states,
+            batch_limits: HashMap::new(),
+            live: BTreeMap::new(),
+            round: 0,
+            builtin_retry: BuiltinRetry::default(),
+            builtin_classifier: BuiltinClassifier,
+        })
+    }
+
+    /// Calls in flight, as the engine counts them.
+    pub fn live_calls(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Reconciles attempts left live by a previous run: each is asked
+    /// about at the provider, else ended as unknown with reason
+    /// `interrupted`. Never redials under the same attempt id.
+    pub async fn recover(&mut self, now: Millis) -> Result<usize, EngineError> {
+        let mut ended = 0;
+        for live in self.store.live_attempts()? {
+            let batch = self.batch(&live.batch_id)?;
+            let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+            let Some(state) = self.campaigns.get(&campaign) else {
+                tracing::warn!(attempt = %live.attempt_id, campaign = %batch.campaign_id, "live attempt of an unknown campaign left alone");
+                continue;
+            };
+            let key = AttemptKey {
+                batch_id: live.batch_id.clone(),
+                seq: live.seq,
+                number: live.number,
+            };
+            self.live.insert(
+                live.attempt_id.clone(),
+                LiveCall {
+                    key: key.clone(),
+                    campaign,
+                    deadline: now + state.policy.spec.call_timeout_ms,
+                    provider_call_id: live.provider_call_id.clone(),
+                    polled: false,
+                },
+            );
+            if let Some(event) = self.poll(&live.attempt_id).await {
+                self.handle_event(event, now)?;
+                if !self.live.contains_key(&live.attempt_id) {
+                    ended += 1;
+                }
+                continue;
+            }
+            tracing::info!(attempt = %live.attempt_id, "ending attempt interrupted by a restart");
+            self.end_attempt(&live.attempt_id, host_end(CallOutcome::Unknown, "interrupted"), now)?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
+    /// One round of work at `now`.
+    pub async fn tick(&mut self, now: Millis) -> Result<TickReport, EngineError> {
+        let mut report = TickReport::default();
+        for event in self.provider.drain_events(now) {
+            report.events += 1;
+            if self.handle_event(event, now)? {
+                report.ended += 1;
+            }
+        }
+        report.timed_out = self.end_overdue(now).await?;
+        let (started, finished) = self.advance_batches(now)?;
+        report.started_batches = started;
+        report.finished_batches = finished;
+        report.dialed = self.dispatch(now).await?;
+        Ok(report)
+    }
+
+    fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
+        Ok(self
+            .store
+            .batch(batch_id)?
+            .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?)
+    }
+
+    /// Applies one provider event; true when it ended an attempt.
+    fn handle_event(&mut self, event: ProviderEvent, now: Millis) -> Result<bool, EngineError> {
+        let Some(live) = self.live.get_mut(&event.attempt_id) else {
+            tracing::debug!(attempt = %event.attempt_id, "event for an attempt that is not live ignored");
+            return Ok(false);
+        };
+        if !event.provider_call_id.is_empty() {
+            live.provider_call_id = Some(event.provider_call_id.clone());
+        }
+        let key = live.key.clone();
+        let call_id = live.provider_call_id.clone();
+        match event.kind {
+            CallEventKind::Ringing | CallEventKind::Answered => {
+                let answered = matches!(event.kind, CallEventKind::Answered).then_some(event.at);
+                match self.store.mark_in_progress(&key, call_id, answered, event.at.min(now)) {
+                    Ok(()) | Err(StoreError::AttemptNotLive(_)) => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            CallEventKind::Ended(end) => {
+                let mut end = attempt_end(end);
+                end.provider_call_id = call_id;
+                self.end_attempt(&event.attempt_id, end, now)?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn poll(&self, attempt_id: &str) -> Option<ProviderEvent> {
+        let live = self.live.get(attempt_id)?;
+        let call_id = live.provider_call_id.clone()?;
+        let future = self.provider.poll_status(&call_id, attempt_id)?;
+        match future.await {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(attempt = %attempt_id, error = %err, "status poll failed");
+                None
+            }
+        }
+    }
+
+    /// Calls whose final event is overdue: asked about once, then ended as
+    /// failed with `lost_final_event`. Answers how many were ended.
+    async fn end_overdue(&mut self, now: Millis) -> Result<usize, EngineError> {
+        let overdue: Vec<String> = self
+            .live
+            .iter()
+            .filter(|(_, call)| call.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut ended = 0;
+        for attempt_id in overdue {
+            let already_polled = self.live.get(&attempt_id).is_some_and(|call| call.polled);
+            if !already_polled && let Some(event) = self.poll(&attempt_id).await {
+                let final_event = matches!(event.kind, CallEventKind::Ended(_));
+                self.handle_event(event, now)?;
+                if final_event {
+                    ended += 1;
+                    continue;
+                }
+                // Still live by the provider's account: one more timeout.
+                if let Some(call) = self.live.get_mut(&attempt_id) {
+                    let timeout = self
+                        .campaigns
+                        .get(&call.campaign)
+                        .map_or(DAY_MS, |state| state.policy.spec.call_timeout_ms);
+                    call.polled = true;
+                    call.deadline = now + timeout;
+                }
+                continue;
+            }
+            tracing::warn!(attempt = %attempt_id, "final event overdue, ending the attempt");
+            self.end_attempt(&attempt_id, host_end(CallOutcome::Failed, "lost_final_event"), now)?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
+    /// Ends a live attempt after its call: classifier, retry policy, clamps.
+    fn end_attempt(&mut self, attempt_id: &str, end: AttemptEnd, now: Millis) -> Result<(), EngineError> {
+        self.finish(attempt_id, Ending::Call(end), now)
+    }
+
+    fn finish(&mut self, attempt_id: &str, ending: Ending, now: Millis) -> Result<(), EngineError> {
+        let Some(live) = self.live.remove(attempt_id) else {
+            return Ok(());
+        };
+        let key = live.key;
+        let batch = self.batch(&key.batch_id)?;
+        let contact = self
+            .store
+            .contact(&key.batch_id, key.seq)?
+            .ok_or_else(|| StoreError::ContactNotFound {
+                batch: key.batch_id.clone(),
+                seq: key.seq,
+            })?;
+        let state = self
+            .campaigns
+            .get(&live.campaign)
+            .ok_or_else(|| EngineError::UnknownCampaign {
+                batch: batch.id.clone(),
+                campaign: batch.campaign_id.clone(),
+            })?;
+        let spec = &state.policy.spec;
+        let request = match ending {
+            Ending::SystemRetry { end, at, blocker } => {
+                let (status, final_reason, next_at) = if contact.system_retries + 1 >= MAX_SYSTEM_RETRIES {
+                    (ContactStatus::Failed, Some("provider_unavailable".to_string()), None)
+                } else {
+                    (ContactStatus::Retrying, None, Some(at))
+                };
+                EndAttempt {
+                    key: key.clone(),
+                    at: now,
+                    end,
+                    disposition: None,
+                    decision: None,
+                    next: NextStep {
+                        status,
+                        next_eligible_at: next_at,
+                        blocker: next_at.map(|_| blocker),
+                        final_reason,
+                        give_up_status: ContactStatus::Failed,
+                    },
+                    counts_as_attempt: false,
+                    plugin_faulted: None,
+                    max_consecutive_plugin_faults: 0,
+                }
+            }
+            Ending::Fatal { end, reason } => EndAttempt {
+                key: key.clone(),
+                at: now,
+                end,
+                disposition: None,
+                decision: None,
+                next: NextStep {
+                    status: ContactStatus::Failed,
+                    next_eligible_at: None,
+                    blocker: None,
+                    final_reason: Some(reason),
+                    give_up_status: ContactStatus::Failed,
+                },
+                counts_as_attempt: true,
+                plugin_faulted: None,
+                max_consecutive_plugin_faults: 0,
+            },
+            Ending::Call(end) => {
+                let history = self.store.attempts(&key.batch_id, key.seq)?;
+                self.decide(state, &batch, &contact, &key, history, end, now)
+            }
+        };
+        let ended = self.store.end_attempt(request)?;
+        if ended.paused_batch {
+            tracing::warn!(batch = %batch.id, faults = spec.max_consecutive_plugin_faults, "batch paused after plugin faults in a row");
+        }
+        tracing::debug!(attempt = %attempt_id, status = %ended.contact.status, "attempt ended");
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &self,
+        state: &CampaignState,
+        batch: &BatchRecord,
+        contact: &ContactRecord,
+        key: &AttemptKey,
+        mut history: Vec<Attempt>,
+        end: AttemptEnd,
+        now: Millis,
+    ) -> EndAttempt {
+        let spec = &state.policy.spec;
+        let zone = contact_zone(state, contact);
+        let model_contact = contact.to_contact();
+        let index = history
+            .iter()
+            .position(|attempt| attempt.number == key.number)
+            .unwrap_or(history.len());
+        let mut current = history
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| Attempt::started(key.id(), key.number, now));
+        crate::store::apply_end(&mut current, &end, now);
+        history.truncate(index);
+        let previous = history;
+
+        let mut faults: Vec<String> = Vec::new();
+        let classifier = &state.policy.classifier;
+        let (disposition, classifier_id) =
+            match classifier.classify(&model_contact, &current, &previous) {
+                Ok(disposition) => (disposition, classifier.identity().to_string()),
+                Err(fault) => {
+                    faults.push(fault_line(&fault));
+                    let fallback = self
+                        .builtin_classifier
+                        .classify(&model_contact, &current, &previous)
+                        .unwrap_or_else(|_| failed_disposition());
+                    (fallback, self.builtin_classifier.identity().to_string())
+                }
+            };
+        current.disposition = Some(disposition.clone());
+        let mut all = previous;
+        all.push(current.clone());
+
+        let max_attempts = batch.max_attempts.unwrap_or(spec.max_attempts).max(1);
+        let retry = &state.policy.retry;
+        let request = RetryRequest {
+            contact: &model_contact,
+            history: &all,
+            max_attempts,
+            now,
+            now_local: LocalTime::at(now, zone),
+        };
+        let (decision, retry_id) = match retry.decide(&request) {
+            Ok(decision) => (decision, retry.identity().to_string()),
+            Err(fault) => {
+                faults.push(fault_line(&fault));
+                let fallback = self.builtin_retry.decide(&request).unwrap_or(Decision::GiveUp {
+                    reason: "built-in retry policy failed".to_string(),
+                });
+                (fallback, self.builtin_retry.identity().to_string())
+            }
+        };
+
+        let outcome = current.outcome.unwrap_or(CallOutcome::Unknown);
+        let give_up_status = give_up_status(outcome);
+        let attempts_made = contact.attempts_made;
+        let (decision, adjusted) = clamp(
+            decision,
+            &state.window,
+            zone,
+            batch.end_at,
+            attempts_made,
+            max_attempts,
+            now,
+        );
+        let reason_from_end = end
+            .metadata
+            .iter()
+            .find(|(name, _)| name == "reason")
+            .map(|(_, value)| value.clone());
+        let next = match &decision {
+            Decision::RetryAt { at } => NextStep {
+                status: ContactStatus::Retrying,
+                next_eligible_at: Some(*at),
+                blocker: (*at > now).then_some(Blocker::RetryWait),
+                final_reason: None,
+                give_up_status,
+            },
+            Decision::FollowUpAt { at } => NextStep {
+                status: ContactStatus::FollowupScheduled,
+                next_eligible_at: Some(*at),
+                blocker: (*at > now).then_some(Blocker::RetryWait),
+                final_reason: None,
+                give_up_status,
+            },
+            Decision::GiveUp { reason } => {
+                // With one attempt allowed, the outcome says more than
+                // "max retries reached" would.
+                let exhausted = max_attempts > 1
+                    && attempts_made >= max_attempts
+                    && !disposition.terminal
+                    && outcome != CallOutcome::Answered;
+                NextStep {
+                    status: if exhausted {
+                        ContactStatus::MaxRetriesReached
+                    } else {
+                        give_up_status
+                    },
+                    next_eligible_at: None,
+                    blocker: None,
+                    final_reason: Some(reason_from_end.unwrap_or_else(|| reason.clone())),
+                    give_up_status,
+                }
+            }
+        };
+        let faulted = !faults.is_empty();
+        EndAttempt {
+            key: key.clone(),
+            at: now,
+            end,
+            disposition: Some(disposition),
+            decision: Some(DecisionRecord {
+                decision,
+                adjusted,
+                retry_plugin: retry_id,
+                classifier_plugin: classifier_id,
+                faults,
+                decided_at: now,
+            }),
+            next,
+            counts_as_attempt: true,
+            plugin_faulted: Some(faulted),
+            max_consecutive_plugin_faults: spec.max_consecutive_plugin_faults,
+        }
+    }
+
+    /// Batch lifecycle: start at scheduled_start, expire at end_at,
+    /// complete when every contact is final.
+    fn advance_batches(&mut self, now: Millis) -> Result<(usize, usize), EngineError> {
+        let mut started = 0;
+        let mut finished = 0;
+        for batch in self.store.open_batches()? {
+            let change = |to, reason: &str, only_from: Vec<BatchStatus>| StatusChange {
+                batch_id: batch.id.clone(),
+                to,
+                reason: Some(reason.to_string()),
+                by: DISPATCHER.to_string(),
+                at: now,
+                only_from,
+            };
+            if batch.end_at.is_some_and(|end| end <= now) {
+                match self.store.set_batch_status(change(BatchStatus::Expired, "end_window", Vec::new())) {
+                    Ok(_) => {
+                        let skipped = self.store.skip_waiting(&batch.id, "batch_expired", now)?;
+                        tracing::info!(batch = %batch.id, skipped, "batch expired");
+                        finished += 1;
+                    }
+                    Err(StoreError::IllegalTransition(_)) => {}
+                    Err(err) => return Err(err.into()),
+                }
+                continue;
+            }
+            match batch.status {
+                BatchStatus::Pending if batch.scheduled_start.is_none_or(|at| at <= now) => {
+                    match self.store.set_batch_status(change(
+                        BatchStatus::InProgress,
+                        "scheduled_start",
+                        vec![BatchStatus::Pending],
+                    )) {
+                        Ok(_) => {
+                            tracing::info!(batch = %batch.id, "batch started");
+                            started += 1;
+                        }
+                        Err(StoreError::IllegalTransition(_)) => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+                BatchStatus::InProgress => {
+                    let counters = self.store.batch_counters(&batch.id)?;
+                    if counters.finished() == counters.total {
+                        match self.store.set_batch_status(change(
+                            BatchStatus::Completed,
+                            "all_contacts_final",
+                            vec![BatchStatus::InProgress],
+                        )) {
+                            Ok(_) => {
+                                tracing::info!(batch = %batch.id, "batch completed");
+                                finished += 1;
+                            }
+                            Err(StoreError::IllegalTransition(_)) => {}
+                            Err(err) => return Err(err.into()),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((started, finished))
+    }
+
+    /// Dials due contacts of in-progress batches; answers how many calls
+    /// were placed.
+    async fn dispatch(&mut self, now: Millis) -> Result<usize, EngineError> {
+        let mut batches: Vec<BatchRecord> = self
+            .store
+            .open_batches()?
+            .into_iter()
+            .filter(|batch| batch.status == BatchStatus::InProgress)
+            .collect();
+        if batches.is_empty() {
+            return Ok(0);
+        }
+        self.round = self.round.wrapping_add(1);
+        let shift = self.round % batches.len();
+        batches.rotate_left(shift);
+
+        let mut live_per_campaign: HashMap<&CampaignKey, u32> = HashMap::new();
+        let mut live_per_batch: HashMap<&str, u32> = HashMap::new();
+        for call in self.live.values() {
+            *live_per_campaign.entry(&call.campaign).or_default() += 1;
+            *live_per_batch.entry(call.key.batch_id.as_str()).or_default() += 1;
+        }
+        let mut campaign_slots: HashMap<CampaignKey, u32> = HashMap::new();
+        let mut batch_slots: HashMap<String, u32> = HashMap::new();
+        let mut candidates: Vec<(usize, std::vec::IntoIter<ContactRecord>)> = Vec::new();
+        for (index, batch) in batches.iter().enumerate() {
+            let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+            let Some(state) = self.campaigns.get(&campaign) else {
+                tracing::warn!(batch = %batch.id, campaign = %batch.campaign_id, "batch of an unknown campaign not dialed");
+                continue;
+            };
+            let campaign_live = live_per_campaign.get(&campaign).copied().unwrap_or(0);
+            campaign_slots
+                .entry(campaign.clone())
+                .or_insert_with(|| state.policy.spec.concurrency.saturating_sub(campaign_live));
+            let batch_limit = batch.concurrency.unwrap_or(state.policy.spec.concurrency);
+            let batch_live = live_per_batch.get(batch.id.as_str()).copied().unwrap_or(0);
+            batch_slots.insert(batch.id.clone(), batch_limit.saturating_sub(batch_live));
+            let due = self.store.due(&batch.id, now, self.options.scan_limit)?;
+            candidates.push((index, due.into_iter()));
+            if let Some(rate) = batch.calls_per_second {
+                self.batch_limits
+                    .entry(batch.id.clone())
+                    .or_insert_with(|| BatchLimits {
+                        bucket: Some(TokenBucket::new(rate.max(0.001), rate.max(1.0), now)),
+                    });
+            }
+        }
+
+        // Round-robin over the batches, one contact at a time, so one large
+        // batch cannot starve the others of slots and tokens.
+        let mut begins: Vec<BeginAttempt> = Vec::new();
+        let mut dial_info: Vec<Dial> = Vec::new();
+        let mut blockers: BTreeMap<String, Vec<BlockerUpdate>> = BTreeMap::new();
+        loop {
+            let mut progressed = false;
+            for (index, due) in candidates.iter_mut() {
+                let Some(contact) = due.next() else { continue };
+                progressed = true;
+                let batch = &batches[*index];
+                let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+                let state = self
+                    .campaigns
+                    .get_mut(&campaign)
+                    .expect("candidates only come from known campaigns");
+                let zone = contact_zone(state, &contact);
+                let verdict = if !state.window.is_open(zone, now) {
+                    let opens = state
+                        .window
+                        .next_open(zone, now)
+                        .unwrap_or(now + DAY_MS);
+                    Err((Blocker::OutsideWindow, Some(opens)))
+                } else if state.throttled_until > now {
+                    Err((Blocker::ProviderThrottled, None))
+                } else if campaign_slots.get(&campaign).copied().unwrap_or(0) == 0
+                    || batch_slots.get(&batch.id).copied().unwrap_or(0) == 0
+                {
+                    Err((Blocker::ConcurrencyFull, None))
+                } else if self
+                    .batch_limits
+                    .get_mut(&batch.id)
+                    .and_then(|limits| limits.bucket.as_mut())
+                    .is_some_and(|bucket| bucket.try_take(now).is_err())
+                    || state.bucket.try_take(now).is_err()
+                {
+                    Err((Blocker::RateLimited, None))
+                } else {
+                    Ok(())
+                };
+                match verdict {
+                    Err((blocker, until)) => {
+                        if contact.blocker != Some(blocker)
+                            || until.is_some_and(|at| contact.next_eligible_at != Some(at))
+                        {
+                            blockers.entry(batch.id.clone()).or_default().push(BlockerUpdate {
+                                seq: contact.seq,
+                                blocker: Some(blocker),
+                                next_eligible_at: until,
+                            });
+                        }
+                    }
+                    Ok(()) => {
+                        if let Some(slots) = campaign_slots.get_mut(&campaign) {
+                            *slots -= 1;
+                        }
+                        if let Some(slots) = batch_slots.get_mut(&batch.id) {
+                            *slots -= 1;
+                        }
+                        let from = pick_number(state, &contact, now);
+                        let (variant, parameters) = pick_variant(&state.policy.spec, &contact);
+                        begins.push(BeginAttempt {
+                            batch_id: batch.id.clone(),
+                            seq: contact.seq,
+                            at: now,
+                            from_number: from,
+                            variant,
+                        });
+                        dial_info.push((campaign, contact, parameters));
+                    }
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        for (batch_id, updates) in blockers {
+            self.store.set_blockers(&batch_id, updates, now)?;
+        }
+        if begins.is_empty() {
+            return Ok(0);
+        }
+
+        // The dial intents are durable, in one group commit, before any
+        // provider hears of them: a crash from here on finds them in the
+        // live index and never dials them twice.
+        let results = self.store.begin_attempts(begins)?;
+        let mut calls = Vec::new();
+        for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
+            let attempt = match result {
+                Ok(attempt) => attempt,
+                Err(err) => {
+                    tracing::debug!(batch = %contact.batch_id, seq = contact.seq, error = %err, "dial refused by the store");
+                    continue;
+                }
+            };
+            let timeout = self
+                .campaigns
+                .get(&campaign)
+                .map_or(DAY_MS, |state| state.policy.spec.call_timeout_ms);
+            let key = AttemptKey {
+                batch_id: contact.batch_id.clone(),
+                seq: contact.seq,
+                number: attempt.number,
+            };
+            self.live.insert(
+                attempt.id.clone(),
+                LiveCall {
+                    key,
+                    campaign,
+                    deadline: now + timeout,
+                    provider_call_id: None,
+                    polled: false,
+                },
+            );
+            calls.push(PlaceCall {
+                attempt_id: attempt.id,
+                batch_id: contact.batch_id.clone(),
+                contact_id: contact.contact_id.clone(),
+                to: contact.phone.clone(),
+                from: attempt.from_number.unwrap_or_default(),
+                parameters,
+            });
+        }
+
+        let mut placing = tokio::task::JoinSet::new();
+        for (index, call) in calls.into_iter().enumerate() {
+            let provider = self.provider.clone();
+            placing.spawn(async move {
+                let attempt_id = call.attempt_id.clone();
+                (index, attempt_id, provider.place_call(call, now).await)
+            });
+        }
+        let mut placed = Vec::new();
+        while let Some(joined) = placing.join_next().await {
+            match joined {
+                Ok(result) => placed.push(result),
+                Err(err) => tracing::error!(error = %err, "placing a call panicked"),
+            }
+        }
+        // Completion order varies; handle results in dial order so a run is
+        // reproducible.
+        placed.sort_by_key(|(index, _, _)| *index);
+        let mut accepted = Vec::new();
+        let mut dialed = 0;
+        for (_, attempt_id, result) in placed {
+            match result {
+                Ok(call_id) => {
+                    dialed += 1;
+                    if let Some(call) = self.live.get_mut(&attempt_id) {
+                        call.provider_call_id = Some(call_id.clone());
+                        accepted.push((call.key.clone(), call_id));
+                    }
+                }
+                Err(failure) => self.provider_refused(&attempt_id, failure, now)?,
+            }
+        }
+        if !accepted.is_empty() {
+            self.store.record_provider_calls(accepted)?;
+        }
+        Ok(dialed)
+    }
+
+    fn provider_refused(
+        &mut self,
+        attempt_id: &str,
+        failure: ProviderFailure,
+        now: Millis,
+    ) -> Result<(), EngineError> {
+        tracing::info!(attempt = %attempt_id, error = %failure, "provider refused the call");
+        let Some(call) = self.live.get(attempt_id) else {
+            return Ok(());
+        };
+        let campaign = call.campaign.clone();
+        let contact = self.store.contact(&call.key.batch_id, call.key.seq)?;
+        let system_retries = contact.map_or(0, |c| c.system_retries);
+        let ending = match &failure {
+            ProviderFailure::Throttled { retry_after_ms } => {
+                let until = now + (*retry_after_ms as Millis).max(1);
+                if let Some(state) = self.campaigns.get_mut(&campaign) {
+                    state.throttled_until = state.throttled_until.max(until);
+                }
+                Ending::SystemRetry {
+                    end: host_end(CallOutcome::Failed, "provider_throttled"),
+                    at: until,
+                    blocker: Blocker::ProviderThrottled,
+                }
+            }
+            ProviderFailure::Transient(_) | ProviderFailure::Auth(_) => {
+                let backoff = self.options.transient_backoff_ms
+                    << system_retries.min(6);
+                Ending::SystemRetry {
+                    end: host_end(CallOutcome::Failed, "provider_transient_failure"),
+                    at: now + backoff,
+                    blocker: Blocker::RetryWait,
+                }
+            }
+            ProviderFailure::InvalidNumber(detail) => Ending::Fatal {
+                end: host_end(CallOutcome::Failed, "invalid_number"),
+                reason: format!("invalid_number: {detail}"),
+            },
+            ProviderFailure::Permanent(detail) => Ending::Fatal {
+                end: host_end(CallOutcome::Failed, "provider_refused"),
+                reason: format!("provider_refused: {detail}"),
+            },
+        };
+        self.finish(attempt_id, ending, now)
+    }
+}
+
+/// The zone a contact is called in: its own, else inferred from its
+/// number, else the campaign's.
+fn contact_zone(state: &CampaignState, contact: &ContactRecord) -> Tz {
+    let spec = &state.policy.spec;
+    let explicit = (!contact.time_zone.is_empty()).then_some(contact.time_zone.as_str());
+    resolve_time_zone(
+        explicit,
+        &contact.phone,
+        spec.time_zone_policy,
+        &spec.default_time_zone,
+    )
+}
+
+/// The final status of a contact the policy gave up on, by outcome.
+fn give_up_status(outcome: CallOutcome) -> ContactStatus {
+    match outcome {
+        CallOutcome::Answered => ContactStatus::Completed,
+        CallOutcome::Busy => ContactStatus::Busy,
+        CallOutcome::NoAnswer => ContactStatus::NoAnswer,
+        CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown => ContactStatus::Failed,
+    }
+}
+
+/// Holds a plugin's decision to the host's rules: never in the past, never
+/// outside the calling window, never after the end window, never past the
+/// attempt limit. Answers the decision carried out and why it changed.
+fn clamp(
+    decision: Decision,
+    window: &CompiledWindow,
+    zone: Tz,
+    end_at: Option<Millis>,
+    attempts_made: u32,
+    max_attempts: u32,
+    now: Millis,
+) -> (Decision, Option<String>) {
+    let (at, follow_up) = match decision {
+        Decision::GiveUp { .. } => return (decision, None),
+        Decision::RetryAt { at } => (at, false),
+        Decision::FollowUpAt { at } => (at, true),
+    };
+    if !follow_up && attempts_made >= max_attempts {
+        return (
+            Decision::GiveUp {
+                reason: "max_attempts_reached".to_string(),
+            },
+            Some(format!("{attempts_made} of {max_attempts} attempts made")),
+        );
+    }
+    let mut adjusted = None;
+    let mut at = at;
+    if at < now {
+        at = now;
+        adjusted = Some("moved from the past to now".to_string());
+    }
+    if !window.is_open(zone, at) {
+        match window.next_open(zone, at) {
+            Some(opens) => {
+                adjusted = Some(format!("moved from {at} to the calling window opening at {opens}"));
+                at = opens;
+            }
+            None => {
+                return (
+                    Decision::GiveUp {
+                        reason: "calling_window_never_opens".to_string(),
+                    },
+                    Some("the calling window does not open again".to_string()),
+                );
+            }
+        }
+    }
+    if end_at.is_some_and(|end| at >= end) {
+        return (
+            Decision::GiveUp {
+                reason: "after_end_window".to_string(),
+            },
+            Some(format!("{at} is after the batch's end window")),
+        );
+    }
+    let decision = if follow_up {
+        Decision::FollowUpAt { at }
+    } else {
+        Decision::RetryAt { at }
+    };
+    (decision, adjusted)
+}
+
+fn fault_line(fault: &PolicyFault) -> String {
+    fault.to_string()
+}
+
+fn failed_disposition() -> Disposition {
+    Disposition {
+        label: "failed".to_string(),
+        terminal: false,
+        score: None,
+        sentiment: None,
+        follow_up_at: None,
+    }
+}
+
+/// An end the host writes itself, with `reason` in the metadata.
+fn host_end(outcome: CallOutcome, reason: &str) -> AttemptEnd {
+    AttemptEnd {
+        outcome: Some(outcome),
+        metadata: vec![("reason".to_string(), reason.to_string())],
+        ..AttemptEnd::default()
+    }
+}
+
+fn attempt_end(end: CallEnd) -> AttemptEnd {
+    AttemptEnd {
+        outcome: Some(end.outcome),
+        provider_call_id: None,
+        sip_code: end.sip_code,
+        talk_ms: end.talk_ms,
+        ring_ms: end.ring_ms,
+        machine_detection: end.machine_detection,
+        transcript: end.transcript,
+        cost_micros: end.cost_micros,
+        metadata: end.metadata,
+    }
+}
+
+/// The caller id for a dial, by the campaign's number strategy.
+fn pick_number(state: &mut CampaignState, contact: &ContactRecord, now: Millis) -> Option<String> {
+    let spec = &state.policy.spec;
+    let usable: Vec<&crate::model::FromNumber> = spec
+        .numbers
+        .iter()
+        .filter(|n| n.enabled && n.rested_until.is_none_or(|until| until <= now))
+        .collect();
+    if usable.is_empty() {
+        return None;
+    }
+    if spec.number_strategy == NumberStrategy::Sticky
+        && let Some(previous) = &contact.from_number
+        && usable.iter().any(|n| &n.number == previous)
+    {
+        return Some(previous.clone());
+    }
+    let turn = state.next_number;
+    state.next_number = state.next_number.wrapping_add(1);
+    if spec.number_strategy == NumberStrategy::Weighted {
+        let total: u64 = usable.iter().map(|n| u64::from(n.weight)).sum();
+        if total > 0 {
+            let mut point = (turn as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) % total;
+            for number in &usable {
+                if point < u64::from(number.weight) {
+                    return Some(number.number.clone());
+                }
+                point -= u64::from(number.weight);
+            }
+        }
+    }
+    Some(usable[turn % usable.len()].number.clone())
+}
+
+/// The contact's A/B variant (kept once assigned) and its parameters.
+fn pick_variant(spec: &CampaignSpec, contact: &ContactRecord) -> (Option<String>, Vec<(String, String)>) {
+    let chosen = match &contact.variant {
+        Some(name) => spec.variants.iter().find(|v| &v.name == name),
+        None => {
+            let total: u64 = spec.variants.iter().map(|v| u64::from(v.weight)).sum();
+            if total == 0 {
+                None
+            } else {
+                // Deterministic by contact, so a restart assigns the same one.
+                let mut point = contact.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) % total;
+                spec.variants.iter().find(|v| {
+                    if point < u64::from(v.weight) {
+                        true
+                    } else {
+                        point -= u64::from(v.weight);
+                        false
+                    }
+                })
+            }
+        }
+    };
+    match chosen {
+        Some(variant) => (Some(variant.name.clone()), variant.parameters.clone()),
+        None => (contact.variant.clone(), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! Contacts from JSON: `[{"phone": ..., "name": ..., "time_zone": ...,
+//! "id": ..., "attributes": {...}}]`.
+
+use serde_json::Value;
+
+use super::{ImportError, ImportFormat, ImportOptions, ImportReport, RawContact, RowChecker};
+
+/// The keys a contact object may have.
+const FIELDS: &str = "\"phone\", \"name\", \"time_zone\", \"id\" or \"attributes\"";
+
+/// Read contacts from a JSON array of objects. Errors name the field path,
+/// e.g. `contacts[3].phone`; `row` is the index in the array.
+pub fn import_json(input: &[u8], options: &ImportOptions) -> Result<ImportReport, ImportError> {
+    let document: Value = serde_json::from_slice(input).map_err(|err| ImportError::Json {
+        line: err.line(),
+        column: err.column(),
+        message: err.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    })?;
+    let Value::Array(items) = document else {
+        return Err(ImportError::Shape(format!(
+            "the document is {}, expected an array of contacts",
+            kind(&document)
+        )));
+    };
+    if items.len() > options.max_rows {
+        return Err(ImportError::TooManyRows { max: options.max_rows });
+    }
+    let mut checker = RowChecker::new(options, ImportFormat::Json);
+    for (row, item) in items.into_iter().enumerate() {
+        match read_contact(row, item, options, &checker) {
+            Ok(raw) => checker.check(raw),
+            Err(error) => checker.reject(*error),
+        }
+    }
+    checker.finish()
+}
+
+fn read_contact(
+    row: usize,
+    item: Value,
+    options: &ImportOptions,
+    checker: &RowChecker<'_>,
+) -> Result<RawContact, Box<super::RowError>> {
+    let path = |field: &str| format!("contacts[{row}].{field}");
+    let fail = |field: Option<String>, value: Option<&str>, reason: String| {
+        Box::new(checker.error(row, field, value, reason))
+    };
+    let Value::Object(object) = item else {
+        return Err(fail(None, None, format!("the contact is {}, expected an object", kind(&item))));
+    };
+    let mut raw = RawContact {
+        row,
+        ..RawContact::default()
+    };
+    for (key, value) in object {
+        let field = path(&key);
+        if let ("attributes", Value::Object(attributes)) = (key.as_str(), &value) {
+            for (name, value) in attributes {
+                let field = format!("{field}.{name}");
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Number(number) => number.to_string(),
+                    Value::Bool(flag) => flag.to_string(),
+                    Value::Null => continue,
+                    other => {
+                        return Err(fail(
+                            Some(field),
+                            None,
+                            format!("the attribute is {}, expected a string, number or boolean", kind(other)),
+                        ));
+                    }
+                };
+                check_size(&text, options).map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
+                raw.attributes.push((name.clone(), text));
+            }
+            continue;
+        }
+        let text = match &value {
+            Value::Null => continue,
+            Value::String(text) => text.clone(),
+            // Numeric ids are common in exports; phones must stay strings
+            // so a leading "+" or "0" is never lost.
+            Value::Number(number) if key == "id" => number.to_string(),
+            other if is_known(&key) => {
+                return Err(fail(
+                    Some(field),
+                    None,
+                    format!("\"{key}\" is {}, expected {}", kind(other), expected_type(&key)),
+                ));
+            }
+            _ => {
+                return Err(fail(Some(field), None, format!("unknown field \"{key}\", expected {FIELDS}")));
+            }
+        };
+        check_size(&text, options).map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
+        match key.as_str() {
+            "phone" => raw.phone = Some((field, text)),
+            "name" => raw.name = Some(text),
+            "time_zone" => raw.time_zone = Some((field, text)),
+            "id" => raw.id = Some((field, text)),
+            _ => {
+                return Err(fail(Some(field), None, format!("unknown field \"{key}\", expected {FIELDS}")));
+            }
+        }
+    }
+    if raw.phone.is_none() {
+        return Err(fail(Some(path("phone")), None, "the phone number is missing, expected a string".to_string()));
+    }
+    Ok(raw)
+}
+
+fn check_size(text: &str, options: &ImportOptions) -> Result<(), String> {
+    if text.len() > options.max_field_bytes {
+        Err(format!("the value is {} bytes long, expected at most {}", text.len(), options.max_field_bytes))
+    } else {
+        Ok(())
+    }
+}
+
+fn is_known(key: &str) -> bool {
+    matches!(key, "phone" | "name" | "time_zone" | "id" | "attributes")
+}
+
+fn expected_type(key: &str) -> &'static str {
+    match key {
+        "attributes" => "an object",
+        "id" => "a string or number",
+        "phone" | "name" | "time_zone" => "a string",
+        _ => "one of the known fields",
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ImportMode;
+    use super::*;
+
+    fn strict(json: &str) -> Result<ImportReport, ImportError> {
+        let options = ImportOptions::new(ImportMode::Strict).with_default_country("US").expect("US");
+        import_json(json.as_bytes(), &options)
+    }
+
+    #[test]
+    fn contacts_are_read_with_their_attributes() {
+        let report = strict(
+            r#"[{"phone": "(415) 555-0100", "name": "Ada", "time_zone": "America/Chicago",
+                 "id": 7, "attributes": {"plan": "gold", "seats": 3, "vip": true}}]"#,
+        )
+        .unwrap();
+        let contact = &report.contacts[0];
+        assert_eq!(contact.row, 0);
+        assert_eq!(contact.phone, "+14155550100");
+        assert_eq!(contact.id.as_deref(), Some("7"));
+        assert_eq!(
+            contact.attributes,
+            vec![
+                ("plan".to_string(), "gold".to_string()),
+                ("seats".to_string(), "3".to_string()),
+                ("vip".to_string(), "true".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field_path() {
+        let err = strict(
+            r#"[{"phone": "+14155550100"}, {"phone": 4155550101}, {"phone": "+14155550102", "tz": "UTC"},
+                {"phone": "+14155550103", "attributes": {"tags": ["a"]}}, {"phone": "+14155550100"}]"#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("contacts[1].phone: \"phone\" is a number, expected a string"), "{text}");
+        assert!(text.contains("contacts[2].tz: unknown field \"tz\""), "{text}");
+        assert!(text.contains("contacts[3].attributes.tags: the attribute is an array"), "{text}");
+        assert!(text.contains("contacts[4].phone: +14155550100 duplicates contacts[0]"), "{text}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_array_is_refused_whole() {
+        assert!(matches!(strict(r#"{"phone": "+1"}"#), Err(ImportError::Shape(_))));
+        let err = strict("[{\"phone\": }]").unwrap_err();
+        assert!(matches!(err, ImportError::Json { line: 1, .. }), "{err}");
+    }
+
+    #[test]
+    fn a_missing_phone_is_reported_at_its_path() {
+        let err = strict(r#"[{"name": "Ada"}]"#).unwrap_err();
+        assert!(err.to_string().contains("contacts[0].phone: the phone number is missing"), "{err}");
+    }
+}

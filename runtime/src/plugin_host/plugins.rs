@@ -1,0 +1,368 @@
+//! Loaded plugins of each kind, with the conversions between the engine's
+//! model and the WIT types, and the contract checks on what plugins answer.
+
+use std::sync::Arc;
+
+use super::bindings::{classifier, provider, retry, types};
+use super::pool::{Pool, plugin_error_message};
+use super::{CallError, PluginInfo};
+use crate::model;
+use crate::policy::{self, PolicyFault, RetryRequest};
+
+/// The WIT-level types of the plugin contract, for callers that speak to
+/// plugins directly (the conformance harness, benchmarks).
+pub mod wit {
+    pub use super::provider::exports::outdial::plugin::provider::{
+        CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
+        ProviderError, WebhookError,
+    };
+    pub use super::retry::exports::outdial::plugin::retry::{
+        Decision, LocalTime, PolicyLimits, RetryInput,
+    };
+    pub use super::types::{
+        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection,
+        PluginError,
+    };
+}
+
+/// A loaded retry strategy.
+pub struct RetryPlugin {
+    info: PluginInfo,
+    pool: Arc<Pool<retry::RetryStrategy>>,
+}
+
+impl RetryPlugin {
+    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<retry::RetryStrategy>>) -> Self {
+        RetryPlugin { info, pool }
+    }
+
+    /// What the plugin said about itself at load.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// Ask for a decision on a warm instance.
+    pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
+        let seed = seed_of(input.history.last().map_or(&input.contact.id, |last| &last.attempt.id));
+        let answer = self.pool.call(input.now, seed, |world, store| {
+            world.outdial_plugin_retry().call_decide(store, input)
+        })?;
+        answer.map_err(|err| plugin_fault(&self.pool, &err))
+    }
+
+    /// Ask for a decision on a new instance, dropped afterwards.
+    pub fn decide_fresh(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
+        let answer = self.pool.call_fresh(input.now, 0, |world, store| {
+            world.outdial_plugin_retry().call_decide(store, input)
+        })?;
+        answer.map_err(|err| plugin_fault(&self.pool, &err))
+    }
+}
+
+impl policy::RetryPolicy for RetryPlugin {
+    fn identity(&self) -> &str {
+        &self.info.sha256
+    }
+
+    fn decide(&self, request: &RetryRequest<'_>) -> Result<model::Decision, PolicyFault> {
+        let input = retry_input(request);
+        let decision = self.decide_raw(&input).map_err(to_fault)?;
+        Ok(match decision {
+            wit::Decision::RetryAt(at) => model::Decision::RetryAt { at },
+            wit::Decision::FollowUpAt(at) => model::Decision::FollowUpAt { at },
+            wit::Decision::GiveUp(reason) => model::Decision::GiveUp { reason },
+        })
+    }
+}
+
+/// A loaded disposition classifier.
+pub struct ClassifierPlugin {
+    info: PluginInfo,
+    pool: Arc<Pool<classifier::DispositionClassifier>>,
+}
+
+impl ClassifierPlugin {
+    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<classifier::DispositionClassifier>>) -> Self {
+        ClassifierPlugin { info, pool }
+    }
+
+    /// What the plugin said about itself at load.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// Classify on a warm instance, checking the answer against the contract:
+    /// a declared label, score in 0..=1, sentiment in -1..=1.
+    pub fn classify_raw(
+        &self,
+        contact: &wit::Contact,
+        attempt: &wit::Attempt,
+        previous: &[wit::Attempt],
+    ) -> Result<wit::Disposition, CallError> {
+        let answer = self.pool.call(attempt.ended_at, seed_of(&attempt.id), |world, store| {
+            world
+                .outdial_plugin_classifier()
+                .call_classify(store, contact, attempt, previous)
+        })?;
+        let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
+        self.check(disposition)
+    }
+
+    /// Classify on a new instance, dropped afterwards.
+    pub fn classify_fresh(
+        &self,
+        contact: &wit::Contact,
+        attempt: &wit::Attempt,
+        previous: &[wit::Attempt],
+    ) -> Result<wit::Disposition, CallError> {
+        let answer = self.pool.call_fresh(attempt.ended_at, seed_of(&attempt.id), |world, store| {
+            world
+                .outdial_plugin_classifier()
+                .call_classify(store, contact, attempt, previous)
+        })?;
+        let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
+        self.check(disposition)
+    }
+
+    fn check(&self, disposition: wit::Disposition) -> Result<wit::Disposition, CallError> {
+        let broken = |message: String| CallError::Contract {
+            plugin: self.info.name.clone(),
+            message,
+        };
+        if !self.info.labels.is_empty() && !self.info.labels.contains(&disposition.label) {
+            return Err(broken(format!(
+                "label \"{}\" is not among the declared labels ({})",
+                disposition.label,
+                self.info.labels.join(", ")
+            )));
+        }
+        if let Some(score) = disposition.score.filter(|score| !(0.0..=1.0).contains(score)) {
+            return Err(broken(format!("score {score} is outside 0 to 1")));
+        }
+        if let Some(sentiment) = disposition
+            .sentiment
+            .filter(|sentiment| !(-1.0..=1.0).contains(sentiment))
+        {
+            return Err(broken(format!("sentiment {sentiment} is outside -1 to 1")));
+        }
+        Ok(disposition)
+    }
+}
+
+impl policy::Classifier for ClassifierPlugin {
+    fn identity(&self) -> &str {
+        &self.info.sha256
+    }
+
+    fn classify(
+        &self,
+        contact: &model::Contact,
+        attempt: &model::Attempt,
+        previous: &[model::Attempt],
+    ) -> Result<model::Disposition, PolicyFault> {
+        let previous: Vec<wit::Attempt> = previous.iter().map(attempt_to_wit).collect();
+        let disposition = self
+            .classify_raw(&contact_to_wit(contact), &attempt_to_wit(attempt), &previous)
+            .map_err(to_fault)?;
+        Ok(model::Disposition {
+            label: disposition.label,
+            terminal: disposition.terminal,
+            score: disposition.score,
+            sentiment: disposition.sentiment,
+            follow_up_at: disposition.follow_up_at,
+        })
+    }
+}
+
+/// A loaded provider adapter. Every method is sans-IO: the host performs
+/// the requests it builds.
+pub struct AdapterPlugin {
+    info: PluginInfo,
+    pool: Arc<Pool<provider::ProviderAdapter>>,
+}
+
+impl AdapterPlugin {
+    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<provider::ProviderAdapter>>) -> Self {
+        AdapterPlugin { info, pool }
+    }
+
+    /// What the plugin said about itself at load.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// Build the request that places `call`.
+    pub fn build_place_call(
+        &self,
+        call: &wit::CallRequest,
+        now: model::Millis,
+    ) -> Result<Result<wit::HttpRequest, wit::ProviderError>, CallError> {
+        self.pool.call(now, seed_of(&call.attempt_id), |world, store| {
+            world.outdial_plugin_provider().call_build_place_call(store, call)
+        })
+    }
+
+    /// Read the provider's answer to a place-call request.
+    pub fn parse_place_call(
+        &self,
+        call: &wit::CallRequest,
+        response: &wit::HttpResponse,
+        now: model::Millis,
+    ) -> Result<Result<String, wit::ProviderError>, CallError> {
+        self.pool.call(now, seed_of(&call.attempt_id), |world, store| {
+            world
+                .outdial_plugin_provider()
+                .call_parse_place_call(store, call, response)
+        })
+    }
+
+    /// Verify and read a webhook.
+    pub fn parse_webhook(
+        &self,
+        webhook: &wit::InboundWebhook,
+    ) -> Result<Result<Vec<wit::CallEvent>, wit::WebhookError>, CallError> {
+        self.pool.call(webhook.received_at, 0, |world, store| {
+            world.outdial_plugin_provider().call_parse_webhook(store, webhook)
+        })
+    }
+
+    /// Build a status-poll request, when the provider has one.
+    pub fn build_status_poll(
+        &self,
+        provider_call_id: &str,
+        now: model::Millis,
+    ) -> Result<Option<wit::HttpRequest>, CallError> {
+        self.pool.call(now, seed_of(provider_call_id), |world, store| {
+            world
+                .outdial_plugin_provider()
+                .call_build_status_poll(store, provider_call_id)
+        })
+    }
+
+    /// Read the answer to a status poll.
+    pub fn parse_status_poll(
+        &self,
+        provider_call_id: &str,
+        response: &wit::HttpResponse,
+        now: model::Millis,
+    ) -> Result<Result<wit::CallEvent, wit::ProviderError>, CallError> {
+        self.pool.call(now, seed_of(provider_call_id), |world, store| {
+            world
+                .outdial_plugin_provider()
+                .call_parse_status_poll(store, provider_call_id, response)
+        })
+    }
+}
+
+fn plugin_fault<W: super::pool::World>(pool: &Pool<W>, error: &types::PluginError) -> CallError {
+    CallError::Plugin {
+        plugin: pool.plugin().to_string(),
+        message: plugin_error_message(error),
+    }
+}
+
+fn to_fault(error: CallError) -> PolicyFault {
+    PolicyFault {
+        plugin: error.plugin().to_string(),
+        message: error.to_string(),
+    }
+}
+
+/// FNV-1a of `key`: the per-call seed of the guest's randomness, so equal
+/// inputs see equal "random" numbers.
+fn seed_of(key: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The WIT input of a retry decision.
+pub(crate) fn retry_input(request: &RetryRequest<'_>) -> wit::RetryInput {
+    let local = request.now_local;
+    wit::RetryInput {
+        contact: contact_to_wit(request.contact),
+        history: request
+            .history
+            .iter()
+            .map(|attempt| wit::LabelledAttempt {
+                attempt: attempt_to_wit(attempt),
+                disposition: attempt.disposition.as_ref().map(disposition_to_wit),
+            })
+            .collect(),
+        limits: wit::PolicyLimits {
+            max_attempts: request.max_attempts,
+        },
+        now: request.now,
+        now_local: wit::LocalTime {
+            year: local.year,
+            month: local.month,
+            day: local.day,
+            hour: local.hour,
+            minute: local.minute,
+            second: local.second,
+            weekday: local.weekday,
+            utc_offset_seconds: local.utc_offset_seconds,
+        },
+    }
+}
+
+/// A contact as plugins see it.
+pub fn contact_to_wit(contact: &model::Contact) -> wit::Contact {
+    wit::Contact {
+        id: contact.id.clone(),
+        phone: contact.phone.clone(),
+        time_zone: contact.time_zone.clone(),
+        attributes: contact.attributes.clone(),
+    }
+}
+
+/// An ended attempt as plugins see it; a live one is reported as unknown.
+pub fn attempt_to_wit(attempt: &model::Attempt) -> wit::Attempt {
+    wit::Attempt {
+        id: attempt.id.clone(),
+        number: attempt.number,
+        started_at: attempt.started_at,
+        answered_at: attempt.answered_at,
+        ended_at: attempt.ended_at.unwrap_or(attempt.started_at),
+        outcome: match attempt.outcome {
+            Some(model::CallOutcome::Answered) => wit::CallOutcome::Answered,
+            Some(model::CallOutcome::Busy) => wit::CallOutcome::Busy,
+            Some(model::CallOutcome::NoAnswer) => wit::CallOutcome::NoAnswer,
+            Some(model::CallOutcome::Failed) => wit::CallOutcome::Failed,
+            Some(model::CallOutcome::Canceled) => wit::CallOutcome::Canceled,
+            Some(model::CallOutcome::Unknown) | None => wit::CallOutcome::Unknown,
+        },
+        sip_code: attempt.sip_code,
+        talk_ms: attempt.talk_ms,
+        ring_ms: attempt.ring_ms,
+        machine_detection: machine_detection_to_wit(attempt.machine_detection),
+        transcript: attempt.transcript.clone(),
+        cost_micros: attempt.cost_micros,
+        metadata: attempt.metadata.clone(),
+    }
+}
+
+/// Answering-machine detection as plugins see it.
+pub fn machine_detection_to_wit(detection: model::MachineDetection) -> wit::MachineDetection {
+    match detection {
+        model::MachineDetection::NotRun => wit::MachineDetection::NotRun,
+        model::MachineDetection::Human => wit::MachineDetection::Human,
+        model::MachineDetection::Machine => wit::MachineDetection::Machine,
+        model::MachineDetection::CallScreening => wit::MachineDetection::CallScreening,
+        model::MachineDetection::Fax => wit::MachineDetection::Fax,
+        model::MachineDetection::Unknown => wit::MachineDetection::Unknown,
+    }
+}
+
+fn disposition_to_wit(disposition: &model::Disposition) -> wit::Disposition {
+    wit::Disposition {
+        label: disposition.label.clone(),
+        terminal: disposition.terminal,
+        score: disposition.score,
+        sentiment: disposition.sentiment,
+        follow_up_at: disposition.follow_up_at,
+    }
+}

@@ -1,0 +1,296 @@
+//! Pools of pre-instantiated, configured plugin instances. A call borrows
+//! one instance, and returns it only when the call did not trap: a faulted
+//! instance's memory may be in any state, so it is dropped.
+
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::{classifier, provider, retry, types};
+use super::sandbox::Sandbox;
+use super::{CallError, EPOCH_TICK, PluginLimits};
+
+/// Instances kept idle per plugin; more are made under load and dropped
+/// when returned to a full pool.
+const MAX_IDLE: usize = 32;
+
+/// One WIT world's generated bindings, seen uniformly.
+pub(crate) trait World: Sized + Send + 'static {
+    type Pre: Send + Sync + 'static;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre>;
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self>;
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata>;
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        // The generated binding takes `&Vec`.
+        #[allow(clippy::ptr_arg)] config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>>;
+}
+
+impl World for retry::RetryStrategy {
+    type Pre = retry::RetryStrategyPre<Sandbox>;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+        retry::RetryStrategyPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
+        self.outdial_plugin_retry().call_describe(store)
+    }
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>> {
+        self.outdial_plugin_retry().call_configure(store, config)
+    }
+}
+
+impl World for classifier::DispositionClassifier {
+    type Pre = classifier::DispositionClassifierPre<Sandbox>;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+        classifier::DispositionClassifierPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
+        self.outdial_plugin_classifier().call_describe(store)
+    }
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>> {
+        self.outdial_plugin_classifier().call_configure(store, config)
+    }
+}
+
+impl World for provider::ProviderAdapter {
+    type Pre = provider::ProviderAdapterPre<Sandbox>;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+        provider::ProviderAdapterPre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
+        self.outdial_plugin_provider().call_describe(store)
+    }
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>> {
+        self.outdial_plugin_provider().call_configure(store, config)
+    }
+}
+
+/// A configured instance and its store.
+pub(crate) struct Warm<W> {
+    store: Store<Sandbox>,
+    world: W,
+}
+
+/// The instances of one loaded plugin.
+pub(crate) struct Pool<W: World> {
+    engine: Engine,
+    pre: W::Pre,
+    plugin: Arc<str>,
+    config: Vec<(String, String)>,
+    limits: PluginLimits,
+    idle: Mutex<Vec<Warm<W>>>,
+}
+
+impl<W: World> Pool<W> {
+    pub(crate) fn new(
+        engine: &Engine,
+        linker: &Linker<Sandbox>,
+        component: &Component,
+        plugin: String,
+        config: Vec<(String, String)>,
+        limits: PluginLimits,
+    ) -> wasmtime::Result<Self> {
+        let pre = W::pre(linker.instantiate_pre(component)?)?;
+        Ok(Pool {
+            engine: engine.clone(),
+            pre,
+            plugin: plugin.into(),
+            config,
+            limits,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The plugin's name.
+    pub(crate) fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Make one configured instance ready, so the first call is warm and a
+    /// refused config shows at load.
+    pub(crate) fn warm_up(&self) -> Result<(), CallError> {
+        let warm = self.fresh()?;
+        self.release(warm);
+        Ok(())
+    }
+
+    /// Call `f` on a warm instance (making one if none is idle) under the
+    /// CPU deadline, with the guest's clock at `now_ms` and its randomness
+    /// seeded with `seed`.
+    pub(crate) fn call<R>(
+        &self,
+        now_ms: i64,
+        seed: u64,
+        f: impl FnOnce(&W, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let warm = match idle {
+            Some(warm) => warm,
+            None => self.fresh()?,
+        };
+        self.call_on(warm, now_ms, seed, f)
+    }
+
+    /// Like [`Pool::call`], but always on a new instance that is dropped
+    /// afterwards: the cost of a cold call, for benchmarks.
+    pub(crate) fn call_fresh<R>(
+        &self,
+        now_ms: i64,
+        seed: u64,
+        f: impl FnOnce(&W, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let mut warm = self.fresh()?;
+        warm.store.data().call.begin_call(now_ms, seed);
+        warm.store.set_epoch_deadline(self.deadline_ticks());
+        f(&warm.world, &mut warm.store).map_err(|err| self.fault(err, &warm.store))
+    }
+
+    fn call_on<R>(
+        &self,
+        mut warm: Warm<W>,
+        now_ms: i64,
+        seed: u64,
+        f: impl FnOnce(&W, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        warm.store.data().call.begin_call(now_ms, seed);
+        warm.store.set_epoch_deadline(self.deadline_ticks());
+        match f(&warm.world, &mut warm.store) {
+            Ok(answer) => {
+                self.release(warm);
+                Ok(answer)
+            }
+            // The instance is dropped here, never reused.
+            Err(err) => Err(self.fault(err, &warm.store)),
+        }
+    }
+
+    fn release(&self, warm: Warm<W>) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(warm);
+        }
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
+        // One extra tick: the ticker may advance right after the deadline
+        // is set, which would cut the first tick short.
+        self.limits.cpu_ms.div_ceil(tick_ms) + 1
+    }
+
+    /// A new instance, configured.
+    fn fresh(&self) -> Result<Warm<W>, CallError> {
+        let mut store = new_store(&self.engine, &self.plugin, self.limits.memory_bytes);
+        store.set_epoch_deadline(self.deadline_ticks());
+        let world = W::instantiate(&self.pre, &mut store).map_err(|err| {
+            match self.fault(err, &store) {
+                CallError::Trap { plugin, message } => CallError::Instantiate { plugin, message },
+                other => other,
+            }
+        })?;
+        match world.configure(&mut store, &self.config) {
+            Ok(Ok(())) => Ok(Warm { store, world }),
+            Ok(Err(refusal)) => Err(CallError::Plugin {
+                plugin: self.plugin.to_string(),
+                message: plugin_error_message(&refusal),
+            }),
+            Err(err) => Err(self.fault(err, &store)),
+        }
+    }
+
+    /// Turn a wasmtime error into what went wrong, in the plugin's terms.
+    fn fault(&self, err: wasmtime::Error, store: &Store<Sandbox>) -> CallError {
+        let plugin = self.plugin.to_string();
+        if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return CallError::Deadline {
+                plugin,
+                cpu_ms: self.limits.cpu_ms,
+            };
+        }
+        let chain = format!("{err:?}");
+        if chain.contains("forcing trap when growing memory") {
+            return CallError::MemoryExceeded {
+                plugin,
+                limit_bytes: self.limits.memory_bytes,
+            };
+        }
+        let message = match &store.data().panic_message {
+            Some(panic) => format!("panicked: {panic}"),
+            None => match err.downcast_ref::<Trap>() {
+                Some(trap) => trap.to_string(),
+                None => format!("{err:#}"),
+            },
+        };
+        CallError::Trap { plugin, message }
+    }
+}
+
+fn new_store(engine: &Engine, plugin: &Arc<str>, memory_bytes: usize) -> Store<Sandbox> {
+    let mut store = Store::new(engine, Sandbox::new(plugin.clone(), memory_bytes));
+    store.limiter(|sandbox| &mut sandbox.limits);
+    store
+}
+
+/// Instantiate a component once, unconfigured, just to ask for its metadata.
+pub(crate) fn describe<W: World>(
+    engine: &Engine,
+    linker: &Linker<Sandbox>,
+    component: &Component,
+) -> Result<types::Metadata, CallError> {
+    let limits = PluginLimits::default();
+    let pool = Pool::<W>::new(engine, linker, component, "plugin".to_string(), Vec::new(), limits)
+        .map_err(|err| CallError::Instantiate {
+            plugin: "plugin".to_string(),
+            message: format!("{err:#}"),
+        })?;
+    let mut store = new_store(engine, &pool.plugin, limits.memory_bytes);
+    store.set_epoch_deadline(pool.deadline_ticks());
+    let world = W::instantiate(&pool.pre, &mut store).map_err(|err| pool.fault(err, &store))?;
+    world
+        .describe(&mut store)
+        .map_err(|err| pool.fault(err, &store))
+}
+
+/// A plugin error as one line.
+pub(crate) fn plugin_error_message(error: &types::PluginError) -> String {
+    match error {
+        types::PluginError::InvalidConfig(message) => format!("invalid config: {message}"),
+        types::PluginError::InvalidInput(message) => format!("invalid input: {message}"),
+        types::PluginError::Internal(message) => message.clone(),
+    }
+}

@@ -1,0 +1,171 @@
+//! What a plugin instance can reach: nothing but the decision time, a
+//! seeded random stream, a log, and a memory cap. No files (no preopened
+//! directories), no environment, no arguments, no network.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{host, types};
+
+/// Inputs of the current call that the guest's standard library may ask
+/// for through WASI: the time and the randomness. Shared between the
+/// store's WASI context and the host, which sets them before every call.
+#[derive(Debug, Default)]
+pub(crate) struct CallEnvironment {
+    /// The decision time, in milliseconds since the epoch.
+    now_ms: AtomicI64,
+    /// State of the splitmix64 stream handed out as randomness.
+    random_state: Mutex<u64>,
+    /// The seed of the current call, kept for the monotonic clock's base.
+    seed: AtomicU64,
+}
+
+impl CallEnvironment {
+    pub(crate) fn begin_call(&self, now_ms: i64, seed: u64) {
+        self.now_ms.store(now_ms, Ordering::Relaxed);
+        self.seed.store(seed, Ordering::Relaxed);
+        *self
+            .random_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = seed;
+    }
+
+    fn next_random(&self) -> u64 {
+        let mut state = self
+            .random_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// The wall clock a plugin sees: always the decision time of the call.
+struct DecisionClock(Arc<CallEnvironment>);
+
+impl HostWallClock for DecisionClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        let ms = self.0.now_ms.load(Ordering::Relaxed).max(0) as u64;
+        Duration::from_millis(ms)
+    }
+}
+
+impl HostMonotonicClock for DecisionClock {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+
+    fn now(&self) -> u64 {
+        (self.0.now_ms.load(Ordering::Relaxed).max(0) as u64).saturating_mul(1_000_000)
+    }
+}
+
+/// Randomness a plugin sees: a stream seeded by the host for each call.
+struct SeededRandom(Arc<CallEnvironment>);
+
+impl rand_core::TryRng for SeededRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.0.next_random() as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.0.next_random())
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.0.next_random().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// The state of one plugin instance's store.
+pub(crate) struct Sandbox {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) call: Arc<CallEnvironment>,
+    /// The plugin's name, for log lines.
+    plugin: Arc<str>,
+    /// The last panic message the guest reported before trapping.
+    pub(crate) panic_message: Option<String>,
+}
+
+impl Sandbox {
+    pub(crate) fn new(plugin: Arc<str>, memory_bytes: usize) -> Self {
+        let call = Arc::new(CallEnvironment::default());
+        let wasi = WasiCtx::builder()
+            .wall_clock(DecisionClock(call.clone()))
+            .monotonic_clock(DecisionClock(call.clone()))
+            .secure_random(SeededRandom(call.clone()))
+            .insecure_random(SeededRandom(call.clone()))
+            .insecure_random_seed(0)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(memory_bytes)
+            .instances(16)
+            .tables(64)
+            .memories(4)
+            // Fail loudly: a guest allocator that sees a failed grow would
+            // abort with a bare "unreachable" instead.
+            .trap_on_grow_failure(true)
+            .build();
+        Sandbox {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            call,
+            plugin,
+            panic_message: None,
+        }
+    }
+}
+
+impl WasiView for Sandbox {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl host::Host for Sandbox {
+    fn log(&mut self, level: host::LogLevel, message: String) {
+        let plugin = &*self.plugin;
+        match level {
+            host::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
+            host::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            host::LogLevel::Info => tracing::info!(plugin, "{message}"),
+            host::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            host::LogLevel::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+
+    fn report_panic(&mut self, message: String) {
+        tracing::warn!(plugin = &*self.plugin, "plugin panicked: {message}");
+        self.panic_message = Some(message);
+    }
+}
+
+impl types::Host for Sandbox {}

@@ -1,0 +1,207 @@
+//! The key layout of the one sled tree. Every key starts with a tag byte
+//! naming its family; ids end with a 0 byte so one id is never a prefix of
+//! another's keys; numbers are big-endian so byte order is numeric order.
+//!
+//! | tag | key | value |
+//! |---|---|---|
+//! | `B` | batch | `BatchRecord` |
+//! | `O` | batch | () while the batch is not final |
+//! | `I` | workspace, idempotency key | batch id |
+//! | `W` | workspace, created_at, batch | () |
+//! | `K` | workspace, campaign, created_at, batch | () |
+//! | `C` | batch, seq | `ContactRecord` |
+//! | `S` | batch, status, seq | () |
+//! | `D` | batch, next_eligible_at, seq | () while waiting: the due index |
+//! | `A` | batch, seq, number | `Attempt` |
+//! | `E` | batch, seq, event number | `ContactEvent` |
+//! | `V` | batch, seq, number | `LiveAttempt`: the live index |
+//! | `R` | batch, ended_at, seq, number | `RecentCall` |
+//! | `N` | batch | batch `Counters` |
+//! | `M` | workspace, campaign | campaign `Counters` |
+
+use crate::model::{ContactStatus, Millis};
+
+pub const BATCH: u8 = b'B';
+pub const OPEN: u8 = b'O';
+pub const IDEMPOTENCY: u8 = b'I';
+pub const BY_WORKSPACE: u8 = b'W';
+pub const BY_CAMPAIGN: u8 = b'K';
+pub const CONTACT: u8 = b'C';
+pub const STATUS: u8 = b'S';
+pub const DUE: u8 = b'D';
+pub const ATTEMPT: u8 = b'A';
+pub const EVENT: u8 = b'E';
+pub const LIVE: u8 = b'V';
+pub const RECENT: u8 = b'R';
+pub const BATCH_COUNTERS: u8 = b'N';
+pub const CAMPAIGN_COUNTERS: u8 = b'M';
+
+/// Builds a key field by field.
+#[derive(Debug, Clone)]
+pub struct Key(Vec<u8>);
+
+impl Key {
+    pub fn new(tag: u8) -> Key {
+        let mut bytes = Vec::with_capacity(48);
+        bytes.push(tag);
+        Key(bytes)
+    }
+
+    pub fn text(mut self, text: &str) -> Key {
+        self.0.extend_from_slice(text.as_bytes());
+        self.0.push(0);
+        self
+    }
+
+    pub fn u64(mut self, value: u64) -> Key {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+
+    pub fn u32(mut self, value: u32) -> Key {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+
+    pub fn u8(mut self, value: u8) -> Key {
+        self.0.push(value);
+        self
+    }
+
+    /// A signed time, sign bit flipped so negative times sort first.
+    pub fn time(self, at: Millis) -> Key {
+        self.u64((at as u64) ^ (1 << 63))
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Reads a time written by [`Key::time`] at `offset`.
+pub fn read_time(bytes: &[u8], offset: usize) -> Option<Millis> {
+    read_u64(bytes, offset).map(|raw| (raw ^ (1 << 63)) as Millis)
+}
+
+/// Reads a big-endian u64 at `offset`.
+pub fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
+    let slice = bytes.get(offset..offset + 8)?;
+    Some(u64::from_be_bytes(slice.try_into().ok()?))
+}
+
+pub fn batch(batch: &str) -> Key {
+    Key::new(BATCH).text(batch)
+}
+
+pub fn open(batch: &str) -> Key {
+    Key::new(OPEN).text(batch)
+}
+
+pub fn idempotency(workspace: &str, key: &str) -> Key {
+    Key::new(IDEMPOTENCY).text(workspace).text(key)
+}
+
+pub fn by_workspace(workspace: &str, created_at: Millis, batch: &str) -> Key {
+    Key::new(BY_WORKSPACE).text(workspace).time(created_at).text(batch)
+}
+
+pub fn by_campaign(workspace: &str, campaign: &str, created_at: Millis, batch: &str) -> Key {
+    Key::new(BY_CAMPAIGN)
+        .text(workspace)
+        .text(campaign)
+        .time(created_at)
+        .text(batch)
+}
+
+pub fn contact(batch: &str, seq: u64) -> Key {
+    Key::new(CONTACT).text(batch).u64(seq)
+}
+
+pub fn status(batch: &str, status: ContactStatus, seq: u64) -> Key {
+    Key::new(STATUS).text(batch).u8(status.index() as u8).u64(seq)
+}
+
+pub fn due(batch: &str, at: Millis, seq: u64) -> Key {
+    Key::new(DUE).text(batch).time(at).u64(seq)
+}
+
+/// Offset of the time inside a due key of `batch`.
+pub fn due_time_offset(batch: &str) -> usize {
+    1 + batch.len() + 1
+}
+
+pub fn attempt(batch: &str, seq: u64, number: u32) -> Key {
+    Key::new(ATTEMPT).text(batch).u64(seq).u32(number)
+}
+
+pub fn event(batch: &str, seq: u64, number: u32) -> Key {
+    Key::new(EVENT).text(batch).u64(seq).u32(number)
+}
+
+pub fn live(batch: &str, seq: u64, number: u32) -> Key {
+    Key::new(LIVE).text(batch).u64(seq).u32(number)
+}
+
+pub fn recent(batch: &str, ended_at: Millis, seq: u64, number: u32) -> Key {
+    Key::new(RECENT).text(batch).time(ended_at).u64(seq).u32(number)
+}
+
+pub fn batch_counters(batch: &str) -> Key {
+    Key::new(BATCH_COUNTERS).text(batch)
+}
+
+pub fn campaign_counters(workspace: &str, campaign: &str) -> Key {
+    Key::new(CAMPAIGN_COUNTERS).text(workspace).text(campaign)
+}
+
+/// Renders a key as a page cursor.
+pub fn to_cursor(key: &[u8]) -> String {
+    hex::encode(key)
+}
+
+/// Reads a page cursor back into a key.
+pub fn from_cursor(cursor: &str) -> Option<Vec<u8>> {
+    hex::decode(cursor).ok()
+}
+
+/// The smallest key after every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![u8::MAX; prefix.len() + 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_sort_in_byte_order_across_the_sign() {
+        let keys: Vec<Vec<u8>> = [-5_i64, -1, 0, 1, 1_700_000_000_000]
+            .iter()
+            .map(|at| due("b", *at, 0).into_vec())
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(read_time(&keys[0], due_time_offset("b")), Some(-5));
+    }
+
+    #[test]
+    fn one_batch_id_is_never_a_prefix_of_another_batchs_keys() {
+        let short = Key::new(CONTACT).text("btc_1").into_vec();
+        let long = contact("btc_12", 0).into_vec();
+        assert!(!long.starts_with(&short));
+    }
+}

@@ -1,0 +1,1242 @@
+//! The embedded store: one sled tree, one group-commit writer thread.
+//!
+//! Reads go straight to sled. Every write is a job sent to the writer
+//! thread, which runs jobs one after another (so a job's reads and checks,
+//! e.g. of the batch status, see every earlier write and race with none),
+//! applies each job's changes as one atomic sled batch, and acknowledges a
+//! group of durable jobs only after one flush and `fsync` for the group.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::keys::{self, Key};
+use super::{
+    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail,
+    ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
+    EndedAttempt, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig,
+    StoreError, blocker_index,
+};
+use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
+
+/// Most jobs applied before one flush acknowledges them together.
+const MAX_GROUP: usize = 512;
+/// Contacts changed per write when a whole batch's waiting contacts change.
+const CHUNK: usize = 512;
+
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&sled::Db) -> Completion + Send>;
+
+struct Request {
+    durable: bool,
+    job: Job,
+}
+
+/// The sled-backed [`Store`].
+pub struct SledStore {
+    db: sled::Db,
+    sender: Option<mpsc::Sender<Request>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").finish_non_exhaustive()
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the database and starts its writer thread.
+    pub fn open(config: &StoreConfig) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(&config.path)
+            .cache_capacity(config.cache_capacity_bytes)
+            .open()
+            .map_err(|err| StoreError::Open {
+                path: config.path.display().to_string(),
+                message: err.to_string(),
+            })?;
+        let (sender, receiver) = mpsc::channel::<Request>();
+        let writer_db = db.clone();
+        let path = config.path.clone();
+        let durability = config.durability;
+        let writer = std::thread::Builder::new()
+            .name("store-writer".to_string())
+            .spawn(move || write_loop(&writer_db, &path, durability, &receiver))
+            .map_err(|err| StoreError::Open {
+                path: config.path.display().to_string(),
+                message: format!("cannot start the writer thread: {err}"),
+            })?;
+        Ok(SledStore {
+            db,
+            sender: Some(sender),
+            writer: Some(writer),
+        })
+    }
+
+    /// Runs `op` on the writer thread and waits for its result; for a
+    /// durable write, until it is on disk.
+    fn submit<R: Send + 'static>(
+        &self,
+        durable: bool,
+        op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (reply, answer) = mpsc::sync_channel::<Result<R, StoreError>>(1);
+        let job: Job = Box::new(move |db| {
+            let result = op(db);
+            Box::new(move |synced: Result<(), String>| {
+                let outcome = match synced {
+                    Ok(()) => result,
+                    Err(message) => result.and(Err(StoreError::Io(message))),
+                };
+                // The caller may have given up waiting; nothing to do then.
+                let _ = reply.send(outcome);
+            })
+        });
+        self.sender
+            .as_ref()
+            .ok_or(StoreError::WriterGone)?
+            .send(Request { durable, job })
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        read_json(&self.db, key)
+    }
+
+    /// Values under `prefix`, in key order, from after `after`.
+    fn scan<T: DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(prefix).take(limit) {
+            let (key, value) = entry.map_err(io)?;
+            out.push(decode(&key, &value)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer after the jobs already sent.
+        drop(self.sender.take());
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!("store writer panicked");
+        }
+        if let Err(err) = self.db.flush() {
+            tracing::error!(error = %err, "store flush on close failed");
+        }
+    }
+}
+
+fn write_loop(db: &sled::Db, path: &Path, durability: Durability, jobs: &mpsc::Receiver<Request>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(request) => group.push(request),
+                Err(_) => break,
+            }
+        }
+        let mut waiting = Vec::new();
+        for request in group {
+            let complete = (request.job)(db);
+            if request.durable {
+                waiting.push(complete);
+            } else {
+                complete(Ok(()));
+            }
+        }
+        if waiting.is_empty() {
+            continue;
+        }
+        let synced = make_durable(db, path, durability).map_err(|err| {
+            tracing::error!(error = %err, "store sync failed");
+            err.to_string()
+        });
+        for complete in waiting {
+            complete(synced.clone());
+        }
+    }
+}
+
+/// sled 0.34's flush writes with `sync_file_range`, which does not persist
+/// file metadata or survive a power cut, so the data files and their
+/// directories are `fsync`ed as well.
+fn make_durable(db: &sled::Db, path: &Path, durability: Durability) -> std::io::Result<()> {
+    db.flush().map_err(std::io::Error::other)?;
+    if durability == Durability::Relaxed {
+        return Ok(());
+    }
+    sync_tree(path)
+}
+
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            sync_tree(&entry.path())?;
+        } else if kind.is_file() {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    File::open(dir)?.sync_all()
+}
+
+fn io(err: sled::Error) -> StoreError {
+    StoreError::Io(err.to_string())
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(value).map_err(|err| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message: err.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records serialize to json without fail")
+}
+
+fn read_json<T: DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>, StoreError> {
+    match db.get(key).map_err(io)? {
+        Some(value) => Ok(Some(decode(key, &value)?)),
+        None => Ok(None),
+    }
+}
+
+/// The changes of one job: staged into one sled batch, readable back
+/// through an overlay so a job sees its own writes.
+struct Tx<'a> {
+    db: &'a sled::Db,
+    batch: sled::Batch,
+    overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Tx<'a> {
+    fn new(db: &'a sled::Db) -> Tx<'a> {
+        Tx {
+            db,
+            batch: sled::Batch::default(),
+            overlay: HashMap::new(),
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.overlay.get(key) {
+            Some(Some(value)) => Ok(Some(decode(key, value)?)),
+            Some(None) => Ok(None),
+            None => read_json(self.db, key),
+        }
+    }
+
+    fn put<T: Serialize>(&mut self, key: Key, value: &T) {
+        self.put_raw(key.into_vec(), encode(value));
+    }
+
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.batch.insert(key.clone(), value.clone());
+        self.overlay.insert(key, Some(value));
+    }
+
+    fn mark(&mut self, key: Key) {
+        self.put_raw(key.into_vec(), Vec::new());
+    }
+
+    fn remove(&mut self, key: Key) {
+        let key = key.into_vec();
+        self.batch.remove(key.clone());
+        self.overlay.insert(key, None);
+    }
+
+    fn batch_record(&self, batch_id: &str) -> Result<BatchRecord, StoreError> {
+        self.get(keys::batch(batch_id).as_ref())?
+            .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))
+    }
+
+    fn contact(&self, batch_id: &str, seq: u64) -> Result<ContactRecord, StoreError> {
+        self.get(keys::contact(batch_id, seq).as_ref())?
+            .ok_or_else(|| StoreError::ContactNotFound {
+                batch: batch_id.to_string(),
+                seq,
+            })
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        self.db.apply_batch(self.batch).map_err(io)
+    }
+}
+
+/// Signed changes to [`Counters`].
+#[derive(Debug, Default)]
+struct Delta {
+    total: i64,
+    by_status: [i64; ContactStatus::ALL.len()],
+    by_blocker: [i64; crate::model::Blocker::ALL.len()],
+    attempts: i64,
+    answered: i64,
+    ended: i64,
+    system_retries: i64,
+    talk_ms: i64,
+    cost_micros: i64,
+}
+
+fn shift(value: &mut u64, by: i64) {
+    *value = value.saturating_add_signed(by);
+}
+
+impl Delta {
+    fn apply_to(&self, counters: &mut Counters) {
+        shift(&mut counters.total, self.total);
+        for (value, by) in counters.by_status.iter_mut().zip(self.by_status) {
+            shift(value, by);
+        }
+        for (value, by) in counters.by_blocker.iter_mut().zip(self.by_blocker) {
+            shift(value, by);
+        }
+        shift(&mut counters.attempts, self.attempts);
+        shift(&mut counters.answered, self.answered);
+        shift(&mut counters.ended, self.ended);
+        shift(&mut counters.system_retries, self.system_retries);
+        shift(&mut counters.talk_ms, self.talk_ms);
+        shift(&mut counters.cost_micros, self.cost_micros);
+    }
+
+    /// Counts `contact` in (`sign` 1) or out (`sign` -1).
+    fn count_contact(&mut self, contact: &ContactRecord, sign: i64) {
+        self.by_status[contact.status.index()] += sign;
+        if let Some(blocker) = contact.blocker {
+            self.by_blocker[blocker_index(blocker)] += sign;
+        }
+    }
+}
+
+/// Writes `new` in place of `old`, keeping the status and due indexes and
+/// the counter delta in step.
+fn stage_contact(tx: &mut Tx<'_>, old: Option<&ContactRecord>, new: &ContactRecord, delta: &mut Delta) {
+    let batch = new.batch_id.as_str();
+    if let Some(old) = old {
+        delta.count_contact(old, -1);
+        if old.status != new.status {
+            tx.remove(keys::status(batch, old.status, old.seq));
+        }
+        if let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
+            && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
+        {
+            tx.remove(keys::due(batch, at, old.seq));
+        }
+    }
+    delta.count_contact(new, 1);
+    if old.is_none_or(|old| old.status != new.status) {
+        tx.mark(keys::status(batch, new.status, new.seq));
+    }
+    if new.status.is_waiting() {
+        let at = new
+            .next_eligible_at
+            .expect("a waiting contact always has a next_eligible_at");
+        if old.is_none_or(|old| !old.status.is_waiting() || old.next_eligible_at != Some(at)) {
+            tx.mark(keys::due(batch, at, new.seq));
+        }
+    }
+    tx.put(keys::contact(batch, new.seq), new);
+}
+
+fn stage_event(tx: &mut Tx<'_>, contact: &mut ContactRecord, at: Millis, kind: &str, detail: String) {
+    contact.event_count += 1;
+    let event = ContactEvent {
+        at,
+        kind: kind.to_string(),
+        detail,
+    };
+    tx.put(
+        keys::event(&contact.batch_id, contact.seq, contact.event_count),
+        &event,
+    );
+}
+
+fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result<(), StoreError> {
+    for key in [
+        keys::batch_counters(&batch.id),
+        keys::campaign_counters(&batch.workspace, &batch.campaign_id),
+    ] {
+        let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
+        delta.apply_to(&mut counters);
+        tx.put(key, &counters);
+    }
+    Ok(())
+}
+
+fn stage_batch(tx: &mut Tx<'_>, batch: &BatchRecord) {
+    if batch.status.is_final() {
+        tx.remove(keys::open(&batch.id));
+    }
+    tx.put(keys::batch(&batch.id), batch);
+}
+
+fn new_batch_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    hasher.write_u128(nanos);
+    format!("btc_{:016x}", hasher.finish())
+}
+
+fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError> {
+    let mut tx = Tx::new(db);
+    if let Some(key) = &new.idempotency_key {
+        let existing: Option<String> = tx.get(keys::idempotency(&new.workspace, key).as_ref())?;
+        if let Some(batch_id) = existing {
+            return Ok(CreatedBatch {
+                batch: tx.batch_record(&batch_id)?,
+                created: false,
+            });
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(new.contacts.len());
+    for contact in &new.contacts {
+        *seen.entry(contact.contact_id.as_str()).or_default() += 1;
+    }
+    let mut id = new_batch_id();
+    while tx.get::<BatchRecord>(keys::batch(&id).as_ref())?.is_some() {
+        id = new_batch_id();
+    }
+    if let Some((contact_id, count)) = seen.into_iter().find(|(_, count)| *count > 1) {
+        return Err(StoreError::DuplicateContact {
+            batch: id,
+            contact_id: contact_id.to_string(),
+            count,
+        });
+    }
+    let batch = BatchRecord {
+        id: id.clone(),
+        workspace: new.workspace.clone(),
+        campaign_id: new.campaign_id.clone(),
+        status: BatchStatus::Pending,
+        status_reason: Some(if new.scheduled_start.is_some() {
+            "scheduled_start".to_string()
+        } else {
+            "created".to_string()
+        }),
+        status_by: new.created_by.clone(),
+        status_at: new.created_at,
+        created_at: new.created_at,
+        created_by: new.created_by.clone(),
+        scheduled_start: new.scheduled_start,
+        end_at: new.end_at,
+        concurrency: new.concurrency,
+        max_attempts: new.max_attempts,
+        calls_per_second: new.calls_per_second,
+        started_at: None,
+        paused_at: None,
+        completed_at: None,
+        last_completed_at: None,
+        idempotency_key: new.idempotency_key.clone(),
+        consecutive_plugin_faults: 0,
+    };
+    let eligible_at = new.scheduled_start.unwrap_or(new.created_at);
+    let mut delta = Delta {
+        total: new.contacts.len() as i64,
+        ..Delta::default()
+    };
+    for (seq, contact) in new.contacts.into_iter().enumerate() {
+        let record = ContactRecord {
+            batch_id: id.clone(),
+            seq: seq as u64,
+            contact_id: contact.contact_id,
+            phone: contact.phone,
+            name: contact.name,
+            time_zone: contact.time_zone,
+            attributes: contact.attributes,
+            status: ContactStatus::Pending,
+            blocker: None,
+            next_eligible_at: Some(eligible_at),
+            attempts_made: 0,
+            system_retries: 0,
+            attempt_records: 0,
+            live_attempt_id: None,
+            last_attempt_at: None,
+            last_outcome: None,
+            last_disposition: None,
+            last_score: None,
+            from_number: None,
+            variant: contact.variant,
+            final_reason: None,
+            total_talk_ms: 0,
+            total_cost_micros: 0,
+            event_count: 0,
+        };
+        stage_contact(&mut tx, None, &record, &mut delta);
+    }
+    stage_batch(&mut tx, &batch);
+    tx.mark(keys::open(&id));
+    tx.mark(keys::by_workspace(&batch.workspace, batch.created_at, &id));
+    tx.mark(keys::by_campaign(
+        &batch.workspace,
+        &batch.campaign_id,
+        batch.created_at,
+        &id,
+    ));
+    if let Some(key) = &new.idempotency_key {
+        tx.put(keys::idempotency(&new.workspace, key), &id);
+    }
+    stage_counters(&mut tx, &batch, &delta)?;
+    tx.commit()?;
+    Ok(CreatedBatch {
+        batch,
+        created: true,
+    })
+}
+
+fn begin_one(tx: &mut Tx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreError> {
+    let batch = tx.batch_record(&begin.batch_id)?;
+    if batch.status != BatchStatus::InProgress {
+        return Err(StoreError::BatchNotDialing {
+            batch: batch.id,
+            status: batch.status,
+        });
+    }
+    let old = tx.contact(&begin.batch_id, begin.seq)?;
+    let status = old.status.transition(ContactStatus::Dispatched)?;
+    if let Some(at) = old.next_eligible_at.filter(|at| *at > begin.at) {
+        return Err(StoreError::NotYetEligible {
+            batch: batch.id,
+            seq: begin.seq,
+            next_eligible_at: at,
+        });
+    }
+    let key = AttemptKey {
+        batch_id: batch.id.clone(),
+        seq: begin.seq,
+        number: old.attempt_records + 1,
+    };
+    let mut attempt = Attempt::started(key.id(), key.number, begin.at);
+    attempt.from_number = begin.from_number.clone();
+    attempt.variant = begin.variant.clone().or_else(|| old.variant.clone());
+    let mut new = old.clone();
+    new.status = status;
+    new.blocker = None;
+    new.next_eligible_at = None;
+    new.attempts_made += 1;
+    new.attempt_records = key.number;
+    new.live_attempt_id = Some(attempt.id.clone());
+    new.last_attempt_at = Some(begin.at);
+    new.from_number = begin.from_number.clone().or(new.from_number);
+    new.variant = attempt.variant.clone();
+    stage_event(tx, &mut new, begin.at, "dispatched", format!("attempt {}", attempt.id));
+    let mut delta = Delta {
+        attempts: 1,
+        ..Delta::default()
+    };
+    stage_contact(tx, Some(&old), &new, &mut delta);
+    tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    tx.put(
+        keys::live(&key.batch_id, key.seq, key.number),
+        &LiveAttempt {
+            attempt_id: attempt.id.clone(),
+            batch_id: batch.id.clone(),
+            campaign_id: batch.campaign_id.clone(),
+            seq: key.seq,
+            number: key.number,
+            provider_call_id: None,
+            started_at: begin.at,
+        },
+    );
+    stage_counters(tx, &batch, &delta)?;
+    Ok(attempt)
+}
+
+fn live_contact(tx: &Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreError> {
+    let contact = tx.contact(&key.batch_id, key.seq)?;
+    if contact.live_attempt_id.as_deref() != Some(key.id().as_str()) {
+        return Err(StoreError::AttemptNotLive(key.id()));
+    }
+    Ok(contact)
+}
+
+fn attempt_of(tx: &Tx<'_>, key: &AttemptKey) -> Result<Attempt, StoreError> {
+    tx.get(keys::attempt(&key.batch_id, key.seq, key.number).as_ref())?
+        .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
+}
+
+fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
+    let live_key = keys::live(&key.batch_id, key.seq, key.number);
+    if let Some(mut live) = tx.get::<LiveAttempt>(live_key.as_ref())? {
+        live.provider_call_id = Some(call_id.to_string());
+        tx.put(live_key, &live);
+    }
+    let mut attempt = attempt_of(tx, key)?;
+    if attempt.provider_call_id.as_deref() != Some(call_id) {
+        attempt.provider_call_id = Some(call_id.to_string());
+        tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    }
+    Ok(())
+}
+
+fn mark_in_progress(
+    db: &sled::Db,
+    key: &AttemptKey,
+    provider_call_id: Option<String>,
+    answered_at: Option<Millis>,
+    at: Millis,
+) -> Result<(), StoreError> {
+    let mut tx = Tx::new(db);
+    let old = live_contact(&tx, key)?;
+    if let Some(call_id) = &provider_call_id {
+        set_provider_call(&mut tx, key, call_id)?;
+    }
+    if let Some(answered) = answered_at {
+        let mut attempt = attempt_of(&tx, key)?;
+        attempt.answered_at.get_or_insert(answered);
+        tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    }
+    if old.status == ContactStatus::Dispatched {
+        let batch = tx.batch_record(&key.batch_id)?;
+        let mut new = old.clone();
+        new.status = old.status.transition(ContactStatus::InProgress)?;
+        stage_event(&mut tx, &mut new, at, "in_progress", format!("attempt {}", key.id()));
+        let mut delta = Delta::default();
+        stage_contact(&mut tx, Some(&old), &new, &mut delta);
+        stage_counters(&mut tx, &batch, &delta)?;
+    } else if answered_at.is_some() {
+        let mut new = old.clone();
+        stage_event(&mut tx, &mut new, at, "answered", format!("attempt {}", key.id()));
+        let mut delta = Delta::default();
+        stage_contact(&mut tx, Some(&old), &new, &mut delta);
+    }
+    tx.commit()
+}
+
+fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
+    let mut tx = Tx::new(db);
+    let key = &end.key;
+    let mut batch = tx.batch_record(&key.batch_id)?;
+    let old = live_contact(&tx, key)?;
+    let mut attempt = attempt_of(&tx, key)?;
+    let mut next = end.next.clone();
+    if batch.status.is_final() && next.status.is_waiting() {
+        next.status = next.give_up_status;
+        next.final_reason = Some(format!("batch_{}", batch.status.as_str()));
+    }
+    let status = old.status.transition(next.status)?;
+
+    super::apply_end(&mut attempt, &end.end, end.at);
+    attempt.disposition = end.disposition.clone();
+    attempt.decision = end.decision.clone();
+
+    let cost = end.end.cost_micros.unwrap_or(0);
+    let mut delta = Delta {
+        ended: 1,
+        answered: i64::from(attempt.outcome == Some(CallOutcome::Answered)),
+        talk_ms: end.end.talk_ms as i64,
+        cost_micros: cost as i64,
+        ..Delta::default()
+    };
+    let mut new = old.clone();
+    new.status = status;
+    new.live_attempt_id = None;
+    new.last_outcome = attempt.outcome;
+    new.last_disposition = end.disposition.as_ref().map(|d| d.label.clone());
+    new.last_score = end.disposition.as_ref().and_then(|d| d.score);
+    new.total_talk_ms += end.end.talk_ms;
+    new.total_cost_micros += cost;
+    if !end.counts_as_attempt {
+        new.attempts_made = new.attempts_made.saturating_sub(1);
+        new.system_retries += 1;
+        delta.system_retries = 1;
+    }
+    if status.is_waiting() {
+        new.next_eligible_at = Some(next.next_eligible_at.unwrap_or(end.at));
+        new.blocker = next.blocker;
+    } else {
+        new.next_eligible_at = None;
+        new.blocker = None;
+        new.final_reason = next.final_reason.clone();
+        batch.last_completed_at = Some(end.at);
+    }
+    let outcome = attempt.outcome.map_or("none", CallOutcome::as_str);
+    let label = new.last_disposition.clone().unwrap_or_else(|| "-".to_string());
+    let reason = next
+        .final_reason
+        .as_deref()
+        .or_else(|| attempt.decision.as_ref().and_then(|d| d.adjusted.as_deref()))
+        .unwrap_or("");
+    stage_event(
+        &mut tx,
+        &mut new,
+        end.at,
+        "ended",
+        format!(
+            "attempt {} outcome {outcome} disposition {label} -> {status} {reason}",
+            attempt.id
+        )
+        .trim_end()
+        .to_string(),
+    );
+    if let Some(record) = &attempt.decision {
+        for fault in &record.faults {
+            stage_event(&mut tx, &mut new, end.at, "plugin_fault", fault.clone());
+        }
+    }
+
+    let mut paused_batch = false;
+    match end.plugin_faulted {
+        Some(true) => {
+            batch.consecutive_plugin_faults += 1;
+            if end.max_consecutive_plugin_faults > 0
+                && batch.consecutive_plugin_faults >= end.max_consecutive_plugin_faults
+                && batch.status == BatchStatus::InProgress
+            {
+                batch.status = batch.status.transition(BatchStatus::Paused)?;
+                batch.status_reason = Some("plugin_faulted".to_string());
+                batch.status_by = "dispatcher".to_string();
+                batch.status_at = end.at;
+                batch.paused_at = Some(end.at);
+                paused_batch = true;
+            }
+        }
+        Some(false) => batch.consecutive_plugin_faults = 0,
+        None => {}
+    }
+
+    stage_contact(&mut tx, Some(&old), &new, &mut delta);
+    tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    tx.remove(keys::live(&key.batch_id, key.seq, key.number));
+    tx.put(
+        keys::recent(&key.batch_id, end.at, key.seq, key.number),
+        &RecentCall {
+            attempt_id: attempt.id.clone(),
+            contact_id: new.contact_id.clone(),
+            phone: new.phone.clone(),
+            outcome: attempt.outcome,
+            disposition: new.last_disposition.clone(),
+            ended_at: end.at,
+            talk_ms: attempt.talk_ms,
+            status: new.status,
+            reason: next.final_reason.clone(),
+        },
+    );
+    stage_batch(&mut tx, &batch);
+    stage_counters(&mut tx, &batch, &delta)?;
+    tx.commit()?;
+    Ok(EndedAttempt {
+        contact: new,
+        attempt,
+        paused_batch,
+    })
+}
+
+fn set_blockers(db: &sled::Db, batch_id: &str, updates: &[BlockerUpdate], at: Millis) -> Result<(), StoreError> {
+    let mut tx = Tx::new(db);
+    let batch = tx.batch_record(batch_id)?;
+    let mut delta = Delta::default();
+    for update in updates {
+        let old = tx.contact(batch_id, update.seq)?;
+        if !old.status.is_waiting() {
+            continue;
+        }
+        let mut new = old.clone();
+        new.blocker = update.blocker;
+        if let Some(at) = update.next_eligible_at {
+            new.next_eligible_at = Some(at);
+        }
+        if new == old {
+            continue;
+        }
+        if new.blocker != old.blocker
+            && let Some(blocker) = new.blocker
+        {
+            let until = new
+                .next_eligible_at
+                .map(|at| format!(" until {at}"))
+                .unwrap_or_default();
+            stage_event(&mut tx, &mut new, at, "blocked", format!("{}{until}", blocker.as_str()));
+        }
+        stage_contact(&mut tx, Some(&old), &new, &mut delta);
+    }
+    stage_counters(&mut tx, &batch, &delta)?;
+    tx.commit()
+}
+
+fn skip_one(
+    tx: &mut Tx<'_>,
+    batch: &mut BatchRecord,
+    seq: u64,
+    reason: &str,
+    at: Millis,
+    delta: &mut Delta,
+) -> Result<ContactRecord, StoreError> {
+    let old = tx.contact(&batch.id, seq)?;
+    let mut new = old.clone();
+    new.status = old.status.transition(ContactStatus::Skipped)?;
+    new.blocker = None;
+    new.next_eligible_at = None;
+    new.final_reason = Some(reason.to_string());
+    stage_event(tx, &mut new, at, "skipped", reason.to_string());
+    stage_contact(tx, Some(&old), &new, delta);
+    batch.last_completed_at = Some(at);
+    Ok(new)
+}
+
+/// The seq at the end of a due-index key.
+fn seq_of_due_key(key: &[u8]) -> Result<u64, StoreError> {
+    key.len()
+        .checked_sub(8)
+        .and_then(|offset| keys::read_u64(key, offset))
+        .ok_or_else(|| StoreError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            message: "due key too short".to_string(),
+        })
+}
+
+fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, StoreError> {
+    let mut tx = Tx::new(db);
+    let mut batch = tx.batch_record(&change.batch_id)?;
+    if !change.only_from.is_empty() && !change.only_from.contains(&batch.status) {
+        return Err(StoreError::IllegalTransition(crate::model::IllegalTransition {
+            what: "batch",
+            from: batch.status.as_str(),
+            to: change.to.as_str(),
+        }));
+    }
+    batch.status = batch.status.transition(change.to)?;
+    batch.status_reason = change.reason;
+    batch.status_by = change.by;
+    batch.status_at = change.at;
+    match change.to {
+        BatchStatus::InProgress => {
+            batch.started_at.get_or_insert(change.at);
+            batch.paused_at = None;
+        }
+        BatchStatus::Paused => batch.paused_at = Some(change.at),
+        BatchStatus::Pending => batch.paused_at = None,
+        BatchStatus::Completed | BatchStatus::Cancelled | BatchStatus::Expired => {
+            batch.completed_at = Some(change.at);
+        }
+    }
+    if change.to == BatchStatus::InProgress {
+        // A resumed batch starts counting faults afresh.
+        batch.consecutive_plugin_faults = 0;
+    }
+    stage_batch(&mut tx, &batch);
+    tx.commit()?;
+    Ok(batch)
+}
+
+impl Store for SledStore {
+    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError> {
+        self.submit(true, move |db| create_batch(db, batch))
+    }
+
+    fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        self.read(keys::batch(batch_id).as_ref())
+    }
+
+    fn list_batches(&self, query: &BatchQuery) -> Result<Page<BatchRecord>, StoreError> {
+        let prefix = match &query.campaign_id {
+            Some(campaign) => Key::new(keys::BY_CAMPAIGN)
+                .text(&query.workspace)
+                .text(campaign)
+                .into_vec(),
+            None => Key::new(keys::BY_WORKSPACE).text(&query.workspace).into_vec(),
+        };
+        let upper = match &query.cursor {
+            Some(cursor) => {
+                let key = keys::from_cursor(cursor)
+                    .filter(|key| key.starts_with(&prefix))
+                    .ok_or_else(|| StoreError::BadCursor(cursor.clone()))?;
+                Bound::Excluded(key)
+            }
+            None => Bound::Excluded(keys::prefix_end(&prefix)),
+        };
+        let limit = query.limit.max(1);
+        let mut items = Vec::new();
+        let mut last_key = None;
+        for entry in self
+            .db
+            .range::<Vec<u8>, _>((Bound::Included(prefix.clone()), upper))
+            .rev()
+        {
+            let (key, _) = entry.map_err(io)?;
+            if items.len() == limit {
+                break;
+            }
+            // The batch id follows the prefix and the creation time.
+            let start = prefix.len() + 8;
+            let end = key.len().saturating_sub(1);
+            if start >= end {
+                continue;
+            }
+            let batch_id = String::from_utf8_lossy(&key[start..end]).into_owned();
+            if let Some(batch) = self.batch(&batch_id)? {
+                items.push(batch);
+                last_key = Some(key.to_vec());
+            }
+        }
+        let next_cursor = if items.len() == limit {
+            last_key.map(|key| keys::to_cursor(&key))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    fn open_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let prefix = Key::new(keys::OPEN).into_vec();
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(&prefix) {
+            let (key, _) = entry.map_err(io)?;
+            let id = String::from_utf8_lossy(&key[1..key.len().saturating_sub(1)]).into_owned();
+            if let Some(batch) = self.batch(&id)? {
+                out.push(batch);
+            }
+        }
+        Ok(out)
+    }
+
+    fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
+        self.read(keys::contact(batch_id, seq).as_ref())
+    }
+
+    fn contact_detail(
+        &self,
+        batch_id: &str,
+        seq: u64,
+    ) -> Result<Option<ContactDetail>, StoreError> {
+        let Some(contact) = self.contact(batch_id, seq)? else {
+            return Ok(None);
+        };
+        let attempts = self.attempts(batch_id, seq)?;
+        let events = self.scan(
+            Key::new(keys::EVENT).text(batch_id).u64(seq).as_ref(),
+            usize::MAX,
+        )?;
+        Ok(Some(ContactDetail {
+            contact,
+            attempts,
+            events,
+        }))
+    }
+
+    fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError> {
+        self.scan(
+            Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
+            usize::MAX,
+        )
+    }
+
+    fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError> {
+        let prefix = match query.status {
+            Some(status) => Key::new(keys::STATUS)
+                .text(&query.batch_id)
+                .u8(status.index() as u8)
+                .into_vec(),
+            None => Key::new(keys::CONTACT).text(&query.batch_id).into_vec(),
+        };
+        let lower = match &query.cursor {
+            Some(cursor) => {
+                let seq: u64 = cursor
+                    .parse()
+                    .map_err(|_| StoreError::BadCursor(cursor.clone()))?;
+                let mut key = prefix.clone();
+                key.extend_from_slice(&seq.to_be_bytes());
+                Bound::Excluded(key)
+            }
+            None => Bound::Included(prefix.clone()),
+        };
+        let limit = query.limit.max(1);
+        let mut items = Vec::new();
+        for entry in self
+            .db
+            .range::<Vec<u8>, _>((lower, Bound::Excluded(keys::prefix_end(&prefix))))
+            .take(limit)
+        {
+            let (key, value) = entry.map_err(io)?;
+            let contact: ContactRecord = if query.status.is_some() {
+                let seq = seq_of_due_key(&key)?;
+                match self.contact(&query.batch_id, seq)? {
+                    Some(contact) => contact,
+                    None => continue,
+                }
+            } else {
+                decode(&key, &value)?
+            };
+            items.push(contact);
+        }
+        let next_cursor = if items.len() == limit {
+            items.last().map(|contact| contact.seq.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    fn due(
+        &self,
+        batch_id: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<ContactRecord>, StoreError> {
+        let lower = Key::new(keys::DUE).text(batch_id).into_vec();
+        let upper = keys::due(batch_id, now, u64::MAX).into_vec();
+        let mut out = Vec::new();
+        for entry in self.db.range(lower..=upper).take(limit) {
+            let (key, _) = entry.map_err(io)?;
+            let seq = seq_of_due_key(&key)?;
+            if let Some(contact) = self.contact(batch_id, seq)? {
+                out.push(contact);
+            }
+        }
+        Ok(out)
+    }
+
+    fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError> {
+        let prefix = Key::new(keys::DUE).text(batch_id).into_vec();
+        match self.db.scan_prefix(&prefix).next() {
+            Some(entry) => {
+                let (key, _) = entry.map_err(io)?;
+                Ok(keys::read_time(&key, keys::due_time_offset(batch_id)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn begin_attempts(
+        &self,
+        begins: Vec<BeginAttempt>,
+    ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            // Each begin is checked in full before it stages anything, so a
+            // refused one leaves no trace and the others still go ahead.
+            let results = begins.iter().map(|begin| begin_one(&mut tx, begin)).collect();
+            tx.commit()?;
+            Ok(results)
+        })
+    }
+
+    fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            for (key, call_id) in &calls {
+                // An attempt may have ended already; its id is then on the
+                // attempt record through the end event.
+                if tx
+                    .get::<LiveAttempt>(keys::live(&key.batch_id, key.seq, key.number).as_ref())?
+                    .is_some()
+                {
+                    set_provider_call(&mut tx, key, call_id)?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn mark_in_progress(
+        &self,
+        key: &AttemptKey,
+        provider_call_id: Option<String>,
+        answered_at: Option<Millis>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.submit(true, move |db| {
+            mark_in_progress(db, &key, provider_call_id, answered_at, at)
+        })
+    }
+
+    fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
+        self.submit(true, move |db| end_attempt(db, end))
+    }
+
+    fn set_blockers(
+        &self,
+        batch_id: &str,
+        updates: Vec<BlockerUpdate>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let batch_id = batch_id.to_string();
+        // Blockers explain, they do not precede an outside effect: losing
+        // the last few on a crash is harmless, so no fsync is waited for.
+        self.submit(false, move |db| set_blockers(db, &batch_id, &updates, at))
+    }
+
+    fn skip_contact(
+        &self,
+        batch_id: &str,
+        seq: u64,
+        reason: &str,
+        at: Millis,
+    ) -> Result<ContactRecord, StoreError> {
+        let (batch_id, reason) = (batch_id.to_string(), reason.to_string());
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            let mut batch = tx.batch_record(&batch_id)?;
+            let mut delta = Delta::default();
+            let contact = skip_one(&mut tx, &mut batch, seq, &reason, at, &mut delta)?;
+            stage_batch(&mut tx, &batch);
+            stage_counters(&mut tx, &batch, &delta)?;
+            tx.commit()?;
+            Ok(contact)
+        })
+    }
+
+    fn set_batch_status(&self, change: StatusChange) -> Result<BatchRecord, StoreError> {
+        self.submit(true, move |db| set_batch_status(db, change))
+    }
+
+    fn skip_waiting(&self, batch_id: &str, reason: &str, at: Millis) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let (batch_id, reason) = (batch_id.to_string(), reason.to_string());
+            let skipped = self.submit(true, move |db| {
+                let mut tx = Tx::new(db);
+                let mut batch = tx.batch_record(&batch_id)?;
+                let prefix = Key::new(keys::DUE).text(&batch_id).into_vec();
+                let mut seqs = Vec::with_capacity(CHUNK);
+                for entry in db.scan_prefix(&prefix).take(CHUNK) {
+                    let (key, _) = entry.map_err(io)?;
+                    seqs.push(seq_of_due_key(&key)?);
+                }
+                let mut delta = Delta::default();
+                for seq in &seqs {
+                    skip_one(&mut tx, &mut batch, *seq, &reason, at, &mut delta)?;
+                }
+                stage_batch(&mut tx, &batch);
+                stage_counters(&mut tx, &batch, &delta)?;
+                tx.commit()?;
+                Ok(seqs.len() as u64)
+            })?;
+            total += skipped;
+            if skipped == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn make_retries_due(&self, batch_id: &str, now: Millis) -> Result<u64, StoreError> {
+        let mut total = 0;
+        let mut from = keys::due(batch_id, now.saturating_add(1), 0).into_vec();
+        loop {
+            let batch_id = batch_id.to_string();
+            let start = from.clone();
+            let (moved, scanned, last) = self.submit(true, move |db| {
+                let mut tx = Tx::new(db);
+                let batch = tx.batch_record(&batch_id)?;
+                let end = keys::prefix_end(&Key::new(keys::DUE).text(&batch_id).into_vec());
+                let mut seqs = Vec::with_capacity(CHUNK);
+                let mut last = None;
+                for entry in db.range(start..end).take(CHUNK) {
+                    let (key, _) = entry.map_err(io)?;
+                    seqs.push(seq_of_due_key(&key)?);
+                    last = Some(key.to_vec());
+                }
+                let mut delta = Delta::default();
+                let mut moved = 0;
+                for seq in &seqs {
+                    let old = tx.contact(&batch_id, *seq)?;
+                    if old.status != ContactStatus::Retrying {
+                        continue;
+                    }
+                    let mut new = old.clone();
+                    new.next_eligible_at = Some(now);
+                    new.blocker = None;
+                    stage_event(&mut tx, &mut new, now, "forced", "due now".to_string());
+                    stage_contact(&mut tx, Some(&old), &new, &mut delta);
+                    moved += 1;
+                }
+                stage_counters(&mut tx, &batch, &delta)?;
+                tx.commit()?;
+                Ok((moved, seqs.len(), last))
+            })?;
+            total += moved;
+            match last {
+                Some(mut key) if scanned == CHUNK => {
+                    // Resume just after the last key looked at.
+                    key.push(0);
+                    from = key;
+                }
+                _ => return Ok(total),
+            }
+        }
+    }
+
+    fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError> {
+        self.scan(&[keys::LIVE], usize::MAX)
+    }
+
+    fn batch_counters(&self, batch_id: &str) -> Result<Counters, StoreError> {
+        Ok(self
+            .read(keys::batch_counters(batch_id).as_ref())?
+            .unwrap_or_default())
+    }
+
+    fn campaign_counters(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Counters, StoreError> {
+        Ok(self
+            .read(keys::campaign_counters(workspace, campaign_id).as_ref())?
+            .unwrap_or_default())
+    }
+
+    fn recent_calls(&self, batch_id: &str, limit: usize) -> Result<Vec<RecentCall>, StoreError> {
+        let prefix = Key::new(keys::RECENT).text(batch_id).into_vec();
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(&prefix).rev().take(limit) {
+            let (key, value) = entry.map_err(io)?;
+            out.push(decode(&key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn recount(&self, batch_id: &str) -> Result<Counters, StoreError> {
+        let mut counters = Counters::default();
+        let prefix = Key::new(keys::CONTACT).text(batch_id).into_vec();
+        for entry in self.db.scan_prefix(&prefix) {
+            let (key, value) = entry.map_err(io)?;
+            let contact: ContactRecord = decode(&key, &value)?;
+            counters.total += 1;
+            counters.by_status[contact.status.index()] += 1;
+            if let Some(blocker) = contact.blocker {
+                counters.by_blocker[blocker_index(blocker)] += 1;
+            }
+            counters.system_retries += u64::from(contact.system_retries);
+            counters.talk_ms += contact.total_talk_ms;
+            counters.cost_micros += contact.total_cost_micros;
+        }
+        let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
+        for entry in self.db.scan_prefix(&prefix) {
+            let (key, value) = entry.map_err(io)?;
+            let attempt: Attempt = decode(&key, &value)?;
+            counters.attempts += 1;
+            counters.ended += u64::from(attempt.ended_at.is_some());
+            counters.answered += u64::from(attempt.was_answered());
+        }
+        Ok(counters)
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.submit(true, |_| Ok(()))
+    }
+}

@@ -1,0 +1,400 @@
+use super::*;
+use crate::model::{CallOutcome, ContactStatus, Decision, Disposition, MINUTE_MS};
+
+const T0: Millis = 1_700_000_000_000;
+
+fn open(dir: &tempfile::TempDir, durability: Durability) -> SledStore {
+    let mut config = StoreConfig::new(dir.path().join("db"));
+    config.durability = durability;
+    config.cache_capacity_bytes = 8 * 1024 * 1024;
+    SledStore::open(&config).expect("a fresh store opens")
+}
+
+fn new_batch(contacts: usize) -> NewBatch {
+    NewBatch {
+        workspace: "ws".to_string(),
+        campaign_id: "camp".to_string(),
+        created_at: T0,
+        created_by: "test".to_string(),
+        contacts: (0..contacts)
+            .map(|i| NewContact {
+                contact_id: format!("c{i}"),
+                phone: format!("+1555000{i:04}"),
+                time_zone: "America/New_York".to_string(),
+                ..NewContact::default()
+            })
+            .collect(),
+        ..NewBatch::default()
+    }
+}
+
+fn start(store: &SledStore, batch_id: &str) {
+    store
+        .set_batch_status(StatusChange {
+            batch_id: batch_id.to_string(),
+            to: BatchStatus::InProgress,
+            reason: None,
+            by: "test".to_string(),
+            at: T0,
+            only_from: Vec::new(),
+        })
+        .expect("a pending batch starts");
+}
+
+fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
+    BeginAttempt {
+        batch_id: batch_id.to_string(),
+        seq,
+        at,
+        from_number: Some("+15550009999".to_string()),
+        variant: None,
+    }
+}
+
+fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -> EndAttempt {
+    EndAttempt {
+        key,
+        at,
+        end: AttemptEnd {
+            outcome: Some(outcome),
+            talk_ms: if outcome == CallOutcome::Answered { 30_000 } else { 0 },
+            cost_micros: Some(1_500),
+            ..AttemptEnd::default()
+        },
+        disposition: Some(Disposition {
+            label: outcome.as_str().to_string(),
+            terminal: false,
+            score: Some(0.5),
+            sentiment: None,
+            follow_up_at: None,
+        }),
+        decision: Some(DecisionRecord {
+            decision: Decision::GiveUp {
+                reason: "test".to_string(),
+            },
+            adjusted: None,
+            retry_plugin: "builtin:retry".to_string(),
+            classifier_plugin: "builtin:classifier".to_string(),
+            faults: Vec::new(),
+            decided_at: at,
+        }),
+        next: NextStep {
+            status: next,
+            next_eligible_at: next.is_waiting().then_some(at + MINUTE_MS),
+            blocker: next.is_waiting().then_some(Blocker::RetryWait),
+            final_reason: (!next.is_waiting()).then(|| "test".to_string()),
+            give_up_status: ContactStatus::Failed,
+        },
+        counts_as_attempt: true,
+        plugin_faulted: Some(false),
+        max_consecutive_plugin_faults: 0,
+    }
+}
+
+/// splitmix64: a seeded generator small enough to keep beside the tests.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[test]
+fn counters_equal_a_recount_after_a_random_workload() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batches: Vec<String> = (0..2)
+        .map(|_| store.create_batch(new_batch(150)).expect("create").batch.id)
+        .collect();
+    for batch in &batches {
+        start(&store, batch);
+    }
+    let mut rng = Rng(7);
+    let mut now = T0;
+    let mut live: Vec<AttemptKey> = Vec::new();
+    let ends = [
+        (CallOutcome::Answered, ContactStatus::Completed),
+        (CallOutcome::Busy, ContactStatus::Retrying),
+        (CallOutcome::NoAnswer, ContactStatus::NoAnswer),
+        (CallOutcome::Failed, ContactStatus::Failed),
+        (CallOutcome::NoAnswer, ContactStatus::FollowupScheduled),
+        (CallOutcome::Busy, ContactStatus::MaxRetriesReached),
+    ];
+    for _ in 0..3_000 {
+        now += rng.below(20_000) as Millis;
+        let batch = &batches[rng.below(2) as usize];
+        match rng.below(6) {
+            0 | 1 => {
+                let due = store.due(batch, now, 1 + rng.below(4) as usize).expect("due");
+                let begins = due.iter().map(|c| begin(batch, c.seq, now)).collect();
+                for attempt in store.begin_attempts(begins).expect("begin") {
+                    let attempt = attempt.expect("a due contact of a dialing batch begins");
+                    live.push(AttemptKey::parse(&attempt.id).expect("own id parses"));
+                }
+            }
+            2 if !live.is_empty() => {
+                let key = &live[rng.below(live.len() as u64) as usize];
+                store
+                    .mark_in_progress(key, Some(format!("call-{}", key.id())), Some(now), now)
+                    .expect("a live attempt rings");
+            }
+            3 if !live.is_empty() => {
+                let key = live.swap_remove(rng.below(live.len() as u64) as usize);
+                let (outcome, next) = ends[rng.below(ends.len() as u64) as usize];
+                let mut request = end(key, now, outcome, next);
+                request.counts_as_attempt = rng.below(5) != 0;
+                store.end_attempt(request).expect("a live attempt ends");
+            }
+            4 => {
+                let due = store.due(batch, now + MINUTE_MS, 3).expect("due");
+                let blocker = Blocker::ALL[rng.below(Blocker::ALL.len() as u64) as usize];
+                let updates = due
+                    .iter()
+                    .map(|c| BlockerUpdate {
+                        seq: c.seq,
+                        blocker: Some(blocker),
+                        next_eligible_at: Some(now + rng.below(60_000) as Millis),
+                    })
+                    .collect();
+                store.set_blockers(batch, updates, now).expect("blockers");
+            }
+            _ => {
+                if let Some(contact) = store.due(batch, now, 1).expect("due").first() {
+                    store
+                        .skip_contact(batch, contact.seq, "operator", now)
+                        .expect("a waiting contact is skipped");
+                }
+            }
+        }
+    }
+    let mut campaign = Counters::default();
+    for batch in &batches {
+        let recount = store.recount(batch).expect("recount");
+        assert_eq!(store.batch_counters(batch).expect("counters"), recount);
+        assert!(recount.attempts > 50, "the workload dialed: {recount:?}");
+        campaign.add(&recount);
+    }
+    assert_eq!(store.campaign_counters("ws", "camp").expect("counters"), campaign);
+    assert_eq!(
+        store.live_attempts().expect("live").len(),
+        live.len(),
+        "the live index holds exactly the unended attempts"
+    );
+}
+
+#[test]
+fn the_due_index_orders_by_eligibility_then_sequence() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(5)).expect("create").batch.id;
+    let updates = [(0, 300), (1, 100), (2, 200), (3, 100), (4, 50_000)]
+        .into_iter()
+        .map(|(seq, offset)| BlockerUpdate {
+            seq,
+            blocker: None,
+            next_eligible_at: Some(T0 + offset),
+        })
+        .collect();
+    store.set_blockers(&batch, updates, T0).expect("blockers");
+    let order: Vec<u64> = store
+        .due(&batch, T0 + 1_000, 10)
+        .expect("due")
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(order, vec![1, 3, 2, 0]);
+    assert_eq!(store.due(&batch, T0 + 1_000, 2).expect("due").len(), 2);
+    assert_eq!(store.next_eligible_at(&batch).expect("next"), Some(T0 + 100));
+}
+
+#[test]
+fn illegal_transitions_are_rejected_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(3)).expect("create").batch.id;
+    start(&store, &batch);
+    let before = store.contact(&batch, 0).expect("read");
+    let counters = store.batch_counters(&batch).expect("counters");
+
+    // A waiting contact cannot end an attempt it never began.
+    let key = AttemptKey {
+        batch_id: batch.clone(),
+        seq: 0,
+        number: 1,
+    };
+    let err = store
+        .end_attempt(end(key, T0, CallOutcome::Answered, ContactStatus::Completed))
+        .expect_err("no live attempt");
+    assert!(matches!(err, StoreError::AttemptNotLive(_)), "{err}");
+
+    // A skipped contact cannot be dialed.
+    store.skip_contact(&batch, 1, "operator", T0).expect("skip");
+    let refused = store.begin_attempts(vec![begin(&batch, 1, T0)]).expect("group");
+    assert!(matches!(refused[0], Err(StoreError::IllegalTransition(_))));
+    assert!(store.skip_contact(&batch, 1, "again", T0).is_err());
+
+    // A cancelled batch neither resumes nor dials.
+    let cancel = |to| StatusChange {
+        batch_id: batch.clone(),
+        to,
+        reason: Some("operator".to_string()),
+        by: "test".to_string(),
+        at: T0,
+        only_from: Vec::new(),
+    };
+    store.set_batch_status(cancel(BatchStatus::Cancelled)).expect("cancel");
+    let err = store
+        .set_batch_status(cancel(BatchStatus::InProgress))
+        .expect_err("cancelled is final");
+    assert_eq!(
+        err.to_string(),
+        "illegal batch transition from \"cancelled\" to \"in_progress\""
+    );
+    let refused = store.begin_attempts(vec![begin(&batch, 0, T0)]).expect("group");
+    assert!(matches!(refused[0], Err(StoreError::BatchNotDialing { .. })));
+
+    assert_eq!(store.contact(&batch, 0).expect("read"), before);
+    let mut expected = counters;
+    expected.by_status[ContactStatus::Pending.index()] -= 1;
+    expected.by_status[ContactStatus::Skipped.index()] += 1;
+    assert_eq!(store.batch_counters(&batch).expect("counters"), expected);
+    assert_eq!(store.recount(&batch).expect("recount"), expected);
+    assert!(store.live_attempts().expect("live").is_empty());
+}
+
+#[test]
+fn reopening_after_drop_keeps_everything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (batch, attempt) = {
+        let store = open(&dir, Durability::Full);
+        let batch = store.create_batch(new_batch(4)).expect("create").batch.id;
+        start(&store, &batch);
+        let attempt = store
+            .begin_attempts(vec![begin(&batch, 2, T0 + 5)])
+            .expect("group")
+            .remove(0)
+            .expect("begins");
+        (batch, attempt)
+    };
+    let store = open(&dir, Durability::Full);
+    let record = store.batch(&batch).expect("read").expect("batch survives");
+    assert_eq!(record.status, BatchStatus::InProgress);
+    let live = store.live_attempts().expect("live");
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].attempt_id, attempt.id);
+    let detail = store.contact_detail(&batch, 2).expect("read").expect("contact");
+    assert_eq!(detail.contact.status, ContactStatus::Dispatched);
+    assert_eq!(detail.attempts, vec![attempt]);
+    assert_eq!(detail.events.len(), 1);
+    assert_eq!(store.batch_counters(&batch).expect("c"), store.recount(&batch).expect("r"));
+    assert_eq!(store.open_batches().expect("open").len(), 1);
+}
+
+#[test]
+fn the_same_idempotency_key_returns_the_same_batch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let mut request = new_batch(2);
+    request.idempotency_key = Some("upload-1".to_string());
+    let first = store.create_batch(request.clone()).expect("create");
+    let second = store.create_batch(request).expect("create again");
+    assert!(first.created);
+    assert!(!second.created);
+    assert_eq!(first.batch, second.batch);
+    assert!(first.batch.id.starts_with("btc_"));
+    let listed = store
+        .list_batches(&BatchQuery {
+            workspace: "ws".to_string(),
+            limit: 10,
+            ..BatchQuery::default()
+        })
+        .expect("list");
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(store.batch_counters(&first.batch.id).expect("c").total, 2);
+}
+
+#[test]
+fn skipping_the_waiting_contacts_of_a_large_batch_works_in_chunks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(1_300)).expect("create").batch.id;
+    start(&store, &batch);
+    store
+        .begin_attempts(vec![begin(&batch, 7, T0)])
+        .expect("group")
+        .remove(0)
+        .expect("begins");
+    let skipped = store.skip_waiting(&batch, "batch_cancelled", T0).expect("skip");
+    assert_eq!(skipped, 1_299);
+    let counters = store.batch_counters(&batch).expect("counters");
+    assert_eq!(counters.status(ContactStatus::Skipped), 1_299);
+    assert_eq!(counters.live(), 1, "the live call is left to finish");
+    assert_eq!(counters, store.recount(&batch).expect("recount"));
+    assert!(store.due(&batch, Millis::MAX, 10).expect("due").is_empty());
+}
+
+#[test]
+fn listing_contacts_by_status_pages_with_a_cursor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(10)).expect("create").batch.id;
+    for seq in [1, 4, 5, 9] {
+        store.skip_contact(&batch, seq, "operator", T0).expect("skip");
+    }
+    let mut query = ContactQuery {
+        batch_id: batch.clone(),
+        status: Some(ContactStatus::Skipped),
+        cursor: None,
+        limit: 3,
+    };
+    let first = store.list_contacts(&query).expect("page");
+    assert_eq!(first.items.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![1, 4, 5]);
+    query.cursor = first.next_cursor;
+    let second = store.list_contacts(&query).expect("page");
+    assert_eq!(second.items.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![9]);
+    assert_eq!(second.next_cursor, None);
+}
+
+#[test]
+fn a_fault_streak_pauses_the_batch_inside_the_same_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(3)).expect("create").batch.id;
+    start(&store, &batch);
+    let attempts = store
+        .begin_attempts((0..3).map(|seq| begin(&batch, seq, T0)).collect())
+        .expect("group");
+    let mut paused = Vec::new();
+    for attempt in attempts {
+        let key = AttemptKey::parse(&attempt.expect("begins").id).expect("parses");
+        let mut request = end(key, T0 + 1, CallOutcome::Busy, ContactStatus::Retrying);
+        request.plugin_faulted = Some(true);
+        request.max_consecutive_plugin_faults = 2;
+        paused.push(store.end_attempt(request).expect("ends").paused_batch);
+    }
+    assert_eq!(paused, vec![false, true, false]);
+    let record = store.batch(&batch).expect("read").expect("batch");
+    assert_eq!(record.status, BatchStatus::Paused);
+    assert_eq!(record.status_reason.as_deref(), Some("plugin_faulted"));
+}
+
+#[test]
+fn an_attempt_id_names_batch_contact_and_number() {
+    let key = AttemptKey {
+        batch_id: "btc_00ff".to_string(),
+        seq: 12,
+        number: 3,
+    };
+    assert_eq!(key.id(), "btc_00ff-12-3");
+    assert_eq!(AttemptKey::parse("btc_00ff-12-3").expect("parses"), key);
+    assert!(AttemptKey::parse("nonsense").is_err());
+}

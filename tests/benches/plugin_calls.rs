@@ -1,0 +1,221 @@
+//! What a plugin call costs: a retry decision over a 5-attempt history and
+//! a classification of a 2 KB transcript, each through the Wasm component
+//! (warm and fresh instance) and through the same logic compiled natively.
+//!
+//! Run: `cargo bench -p outdial-tests --bench plugin_calls`. Prints one JSON
+//! line per benchmark, figures last.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource, wit};
+use outdial_sdk::prelude::*;
+
+const NOW: i64 = 1_772_463_600_000;
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let (warm_calls, fresh_calls) = if quick { (20_000, 300) } else { (200_000, 3_000) };
+    let host = PluginHost::new().expect("plugin host starts");
+    let limits = PluginLimits::default();
+
+    let retry = host
+        .load_retry(&PluginSource::Builtin("retry-backoff".into()), &[], limits)
+        .expect("retry-backoff loads");
+    let retry_input = wasm_retry_input();
+    let native_retry = retry_backoff::Backoff::configure(&Config::default()).expect("defaults");
+    let native_retry_input = native_retry_input();
+    // Same logic, same answer: the comparison is only fair if so.
+    assert_eq!(
+        format!("{:?}", retry.decide_raw(&retry_input).expect("decides")),
+        format!("{:?}", native_retry.decide(&native_retry_input).expect("decides"))
+    );
+
+    let classifier = host
+        .load_classifier(&PluginSource::Builtin("classify-rules".into()), &[], limits)
+        .expect("classify-rules loads");
+    let (contact, attempt) = wasm_classify_input();
+    let native_classifier = classify_rules::Rules::configure(&Config::default()).expect("defaults");
+    let (native_contact, native_attempt) = native_classify_input();
+
+    let retry_warm = measure(warm_calls, || {
+        black_box(retry.decide_raw(black_box(&retry_input)).expect("decides"));
+    });
+    let retry_native = measure(warm_calls, || {
+        black_box(native_retry.decide(black_box(&native_retry_input)).expect("decides"));
+    });
+    let retry_fresh = measure(fresh_calls, || {
+        black_box(retry.decide_fresh(black_box(&retry_input)).expect("decides"));
+    });
+    report("retry_decision_5_attempts", &retry_warm, &retry_native, &retry_fresh);
+
+    let classify_warm = measure(warm_calls / 4, || {
+        black_box(classifier.classify_raw(&contact, black_box(&attempt), &[]).expect("classifies"));
+    });
+    let classify_native = measure(warm_calls / 4, || {
+        black_box(
+            native_classifier
+                .classify(&native_contact, black_box(&native_attempt), &[])
+                .expect("classifies"),
+        );
+    });
+    let classify_fresh = measure(fresh_calls, || {
+        black_box(classifier.classify_fresh(&contact, black_box(&attempt), &[]).expect("classifies"));
+    });
+    report("classify_2kb_transcript", &classify_warm, &classify_native, &classify_fresh);
+}
+
+/// Per-call latencies, sorted.
+struct Sample {
+    sorted_ns: Vec<u64>,
+    mean_ns: f64,
+}
+
+impl Sample {
+    fn percentile(&self, p: f64) -> f64 {
+        let index = ((self.sorted_ns.len() - 1) as f64 * p).round() as usize;
+        self.sorted_ns[index] as f64
+    }
+}
+
+fn measure(calls: usize, mut call: impl FnMut()) -> Sample {
+    for _ in 0..calls / 10 {
+        call();
+    }
+    let mut latencies = Vec::with_capacity(calls);
+    let started = Instant::now();
+    for _ in 0..calls {
+        let begin = Instant::now();
+        call();
+        latencies.push(begin.elapsed().as_nanos() as u64);
+    }
+    let total: Duration = started.elapsed();
+    latencies.sort_unstable();
+    Sample {
+        sorted_ns: latencies,
+        mean_ns: total.as_nanos() as f64 / calls as f64,
+    }
+}
+
+fn report(name: &str, warm: &Sample, native: &Sample, fresh: &Sample) {
+    println!(
+        "{{\"bench\":\"plugin_calls\",\"case\":\"{name}\",\"warm_mean_us\":{:.3},\"warm_p50_us\":{:.3},\"warm_p99_us\":{:.3},\"native_mean_us\":{:.3},\"wasm_vs_native\":{:.1},\"fresh_p50_us\":{:.1},\"fresh_p99_us\":{:.1}}}",
+        warm.mean_ns / 1e3,
+        warm.percentile(0.50) / 1e3,
+        warm.percentile(0.99) / 1e3,
+        native.mean_ns / 1e3,
+        warm.mean_ns / native.mean_ns.max(1.0),
+        fresh.percentile(0.50) / 1e3,
+        fresh.percentile(0.99) / 1e3,
+    );
+}
+
+const OUTCOMES: [CallOutcome; 5] = [
+    CallOutcome::NoAnswer,
+    CallOutcome::Busy,
+    CallOutcome::NoAnswer,
+    CallOutcome::Failed,
+    CallOutcome::NoAnswer,
+];
+
+fn native_retry_input() -> RetryInput {
+    let mut input = outdial_sdk::testing::retry_input(8);
+    input.now = NOW;
+    input.history = OUTCOMES
+        .iter()
+        .enumerate()
+        .map(|(index, outcome)| outdial_sdk::testing::attempt(index as u32 + 1, *outcome))
+        .collect();
+    input
+}
+
+fn wasm_retry_input() -> wit::RetryInput {
+    let native = native_retry_input();
+    wit::RetryInput {
+        contact: wasm_contact(&native.contact),
+        history: native
+            .history
+            .iter()
+            .map(|labelled| wit::LabelledAttempt {
+                attempt: wasm_attempt(&labelled.attempt),
+                disposition: None,
+            })
+            .collect(),
+        limits: wit::PolicyLimits {
+            max_attempts: native.limits.max_attempts,
+        },
+        now: native.now,
+        now_local: wit::LocalTime {
+            year: native.now_local.year,
+            month: native.now_local.month,
+            day: native.now_local.day,
+            hour: native.now_local.hour,
+            minute: native.now_local.minute,
+            second: native.now_local.second,
+            weekday: native.now_local.weekday,
+            utc_offset_seconds: native.now_local.utc_offset_seconds,
+        },
+    }
+}
+
+fn transcript_2kb() -> String {
+    let sentence = "Agent: Hi, this is Sam calling about your energy plan. Customer: Oh right, I was wondering about that, what does it cost? ";
+    let mut text = String::new();
+    while text.len() < 2048 {
+        text.push_str(sentence);
+    }
+    text.push_str("Customer: Sounds good, tell me more.");
+    text
+}
+
+fn native_classify_input() -> (Contact, Attempt) {
+    let mut attempt = outdial_sdk::testing::plain_attempt(1, CallOutcome::Answered);
+    attempt.transcript = Some(transcript_2kb());
+    (outdial_sdk::testing::contact(), attempt)
+}
+
+fn wasm_classify_input() -> (wit::Contact, wit::Attempt) {
+    let (contact, attempt) = native_classify_input();
+    (wasm_contact(&contact), wasm_attempt(&attempt))
+}
+
+fn wasm_contact(contact: &Contact) -> wit::Contact {
+    wit::Contact {
+        id: contact.id.clone(),
+        phone: contact.phone.clone(),
+        time_zone: contact.time_zone.clone(),
+        attributes: contact.attributes.clone(),
+    }
+}
+
+fn wasm_attempt(attempt: &Attempt) -> wit::Attempt {
+    wit::Attempt {
+        id: attempt.id.clone(),
+        number: attempt.number,
+        started_at: attempt.started_at,
+        answered_at: attempt.answered_at,
+        ended_at: attempt.ended_at,
+        outcome: match attempt.outcome {
+            CallOutcome::Answered => wit::CallOutcome::Answered,
+            CallOutcome::Busy => wit::CallOutcome::Busy,
+            CallOutcome::NoAnswer => wit::CallOutcome::NoAnswer,
+            CallOutcome::Failed => wit::CallOutcome::Failed,
+            CallOutcome::Canceled => wit::CallOutcome::Canceled,
+            CallOutcome::Unknown => wit::CallOutcome::Unknown,
+        },
+        sip_code: attempt.sip_code,
+        talk_ms: attempt.talk_ms,
+        ring_ms: attempt.ring_ms,
+        machine_detection: match attempt.machine_detection {
+            MachineDetection::Human => wit::MachineDetection::Human,
+            MachineDetection::Machine => wit::MachineDetection::Machine,
+            MachineDetection::CallScreening => wit::MachineDetection::CallScreening,
+            MachineDetection::Fax => wit::MachineDetection::Fax,
+            MachineDetection::Unknown => wit::MachineDetection::Unknown,
+            MachineDetection::NotRun => wit::MachineDetection::NotRun,
+        },
+        transcript: attempt.transcript.clone(),
+        cost_micros: attempt.cost_micros,
+        metadata: attempt.metadata.clone(),
+    }
+}

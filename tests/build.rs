@@ -1,0 +1,32 @@
+//! Builds the hostile plugin fixtures from source; none is ever committed
+//! as a binary.
+
+use std::fmt::Write as _;
+
+const FIXTURES: [&str; 9] = [
+    "fixture-trap",
+    "fixture-endless-loop",
+    "fixture-memory-bomb",
+    "fixture-future-version",
+    "fixture-reads-file",
+    "fixture-reads-env",
+    "fixture-opens-socket",
+    "fixture-reads-clock",
+    "fixture-hidden-state",
+];
+
+fn main() {
+    let paths = outdial_build_support::build_plugins(&FIXTURES);
+    let mut source = String::new();
+    for (name, path) in FIXTURES.iter().zip(&paths) {
+        let constant = name.trim_start_matches("fixture-").replace('-', "_").to_uppercase();
+        writeln!(
+            source,
+            "/// The `{name}` test plugin.\npub const {constant}: &str = {:?};",
+            path.display().to_string()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    std::fs::write(format!("{out_dir}/fixtures.rs"), source).expect("OUT_DIR is writable");
+}

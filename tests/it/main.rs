@@ -1,0 +1,3 @@
+//! outdial's integration tests: one binary, one module per area.
+
+mod plugin_host;

@@ -1,0 +1,403 @@
+//! The plugin host loads, checks, sandboxes and calls plugins; hostile
+//! plugins get clear errors while every other call keeps working.
+
+use std::sync::{Arc, OnceLock};
+
+use outdial::plugin_host::{
+    CallError, LoadError, PluginHost, PluginKind, PluginLimits, PluginSource, RetryPlugin, wit,
+};
+use outdial_tests::fixtures;
+
+/// One host for the whole test binary, as in the runtime.
+fn host() -> &'static PluginHost {
+    static HOST: OnceLock<PluginHost> = OnceLock::new();
+    HOST.get_or_init(|| PluginHost::new().expect("the plugin host starts"))
+}
+
+fn builtin(name: &str) -> PluginSource {
+    PluginSource::Builtin(name.to_string())
+}
+
+fn file(path: &str) -> PluginSource {
+    PluginSource::File(path.into())
+}
+
+fn limits() -> PluginLimits {
+    PluginLimits {
+        cpu_ms: 50,
+        memory_bytes: 16 << 20,
+    }
+}
+
+fn load_retry(source: PluginSource) -> RetryPlugin {
+    host()
+        .load_retry(&source, &[], limits())
+        .unwrap_or_else(|err| panic!("{} loads: {err}", source.display_name()))
+}
+
+const NOW: i64 = 1_772_463_600_000;
+
+fn attempt(number: u32, outcome: wit::CallOutcome) -> wit::Attempt {
+    wit::Attempt {
+        id: format!("btc_test-7-{number}"),
+        number,
+        started_at: NOW - 120_000,
+        answered_at: None,
+        ended_at: NOW - 60_000,
+        outcome,
+        sip_code: None,
+        talk_ms: 0,
+        ring_ms: 30_000,
+        machine_detection: wit::MachineDetection::NotRun,
+        transcript: None,
+        cost_micros: Some(7_000),
+        metadata: Vec::new(),
+    }
+}
+
+fn contact() -> wit::Contact {
+    wit::Contact {
+        id: "contact-1".to_string(),
+        phone: "+12125550100".to_string(),
+        time_zone: "America/New_York".to_string(),
+        attributes: vec![("name".to_string(), "Ada".to_string())],
+    }
+}
+
+fn retry_input(outcomes: &[wit::CallOutcome]) -> wit::RetryInput {
+    wit::RetryInput {
+        contact: contact(),
+        history: outcomes
+            .iter()
+            .enumerate()
+            .map(|(index, outcome)| wit::LabelledAttempt {
+                attempt: attempt(index as u32 + 1, *outcome),
+                disposition: None,
+            })
+            .collect(),
+        limits: wit::PolicyLimits { max_attempts: 5 },
+        now: NOW,
+        now_local: wit::LocalTime {
+            year: 2026,
+            month: 3,
+            day: 2,
+            hour: 10,
+            minute: 0,
+            second: 0,
+            weekday: 0,
+            utc_offset_seconds: -5 * 3600,
+        },
+    }
+}
+
+#[test]
+fn every_first_party_plugin_loads_and_describes_itself() {
+    let expected = [
+        ("retry-backoff", PluginKind::RetryStrategy),
+        ("retry-schedule", PluginKind::RetryStrategy),
+        ("classify-rules", PluginKind::DispositionClassifier),
+    ];
+    for (name, kind) in expected {
+        let info = host().inspect(&builtin(name)).expect("builtin loads");
+        assert_eq!(info.name, name);
+        assert_eq!(info.kind, kind);
+        assert_eq!(info.wit, "outdial:plugin@0.1.0");
+        assert_eq!(info.sha256.len(), 64, "sha256 in hex");
+        assert!(!info.config_keys.is_empty(), "{name} declares its config");
+        assert!(
+            info.imports.iter().all(|import| !import.starts_with("wasi:sockets")),
+            "{name} imports {:?}",
+            info.imports
+        );
+    }
+    let classifier = host().inspect(&builtin("classify-rules")).unwrap();
+    assert!(classifier.labels.contains(&"voicemail".to_string()));
+}
+
+#[test]
+fn a_wasm_decision_equals_the_same_logic_run_natively() {
+    use outdial_sdk_native::*;
+    let plugin = host()
+        .load_retry(
+            &builtin("retry-backoff"),
+            &[("base_delay".to_string(), "7m".to_string())],
+            limits(),
+        )
+        .expect("loads");
+    let input = retry_input(&[wit::CallOutcome::Busy, wit::CallOutcome::NoAnswer]);
+    let from_wasm = plugin.decide_raw(&input).expect("decides");
+    let from_native = native_backoff_decision(&input, &[("base_delay", "7m")]);
+    assert_eq!(format!("{from_wasm:?}"), from_native);
+}
+
+/// The same plugin compiled natively, through its rlib.
+mod outdial_sdk_native {
+    use super::wit;
+    use outdial_sdk::prelude::*;
+
+    pub fn native_backoff_decision(input: &wit::RetryInput, config: &[(&str, &str)]) -> String {
+        let plugin = retry_backoff::Backoff::configure(&Config::from_pairs(config)).unwrap();
+        let mut native = outdial_sdk::testing::retry_input(input.limits.max_attempts);
+        native.now = input.now;
+        native.history = input
+            .history
+            .iter()
+            .map(|labelled| {
+                let outcome = match labelled.attempt.outcome {
+                    wit::CallOutcome::Busy => CallOutcome::Busy,
+                    wit::CallOutcome::NoAnswer => CallOutcome::NoAnswer,
+                    _ => CallOutcome::Failed,
+                };
+                let mut attempt = outdial_sdk::testing::attempt(labelled.attempt.number, outcome);
+                attempt.attempt.id = labelled.attempt.id.clone();
+                attempt
+            })
+            .collect();
+        format!("{:?}", plugin.decide(&native).unwrap())
+    }
+}
+
+#[test]
+fn a_panicking_plugin_reports_its_panic_message_and_the_host_keeps_serving() {
+    let trap = load_retry(file(fixtures::TRAP));
+    let healthy = load_retry(builtin("retry-backoff"));
+    for _ in 0..3 {
+        let err = trap.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+        match &err {
+            CallError::Trap { plugin, message } => {
+                assert_eq!(plugin, "fixture-trap");
+                assert!(
+                    message.contains("deliberate failure deciding on contact-1"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a trap, got {other:?}"),
+        }
+        healthy
+            .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+            .expect("a healthy plugin keeps answering");
+    }
+}
+
+#[test]
+fn an_endless_loop_is_cut_off_at_its_cpu_deadline_while_others_keep_working() {
+    let endless = Arc::new(load_retry(file(fixtures::ENDLESS_LOOP)));
+    let looping = {
+        let endless = endless.clone();
+        std::thread::spawn(move || endless.decide_raw(&retry_input(&[wit::CallOutcome::Busy])))
+    };
+    let healthy = load_retry(builtin("retry-backoff"));
+    for _ in 0..100 {
+        healthy
+            .decide_raw(&retry_input(&[wit::CallOutcome::NoAnswer]))
+            .expect("answers while another plugin spins");
+    }
+    let err = looping.join().expect("the calling thread survives").unwrap_err();
+    assert_eq!(
+        err,
+        CallError::Deadline {
+            plugin: "fixture-endless-loop".to_string(),
+            cpu_ms: 50
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "plugin fixture-endless-loop exceeded its CPU deadline of 50 ms"
+    );
+}
+
+#[test]
+fn a_memory_bomb_hits_its_memory_cap() {
+    let bomb = load_retry(file(fixtures::MEMORY_BOMB));
+    let err = bomb.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    assert_eq!(
+        err,
+        CallError::MemoryExceeded {
+            plugin: "fixture-memory-bomb".to_string(),
+            limit_bytes: 16 << 20
+        }
+    );
+}
+
+#[test]
+fn a_plugin_built_for_an_unknown_wit_version_is_refused_naming_both_versions() {
+    let err = host()
+        .load_retry(&file(fixtures::FUTURE_VERSION), &[], limits())
+        .err()
+        .expect("refused");
+    let message = err.to_string();
+    assert!(matches!(err, LoadError::UnsupportedVersion { .. }), "{message}");
+    assert!(message.contains("fixture_future_version.wasm"), "{message}");
+    assert!(message.contains("\"outdial:plugin/retry@0.9.0\""), "{message}");
+    assert!(message.contains("supported: outdial:plugin/retry@0.1.0"), "{message}");
+}
+
+#[test]
+fn files_that_are_not_components_get_their_own_messages() {
+    let core_module = PluginSource::Bytes {
+        name: "core.wasm".to_string(),
+        bytes: b"\0asm\x01\0\0\0".to_vec(),
+    };
+    assert_eq!(
+        host().inspect(&core_module).unwrap_err().to_string(),
+        "core.wasm is a core WebAssembly module, not a component: build it for wasm32-wasip2 with the outdial SDK"
+    );
+    let text = PluginSource::Bytes {
+        name: "notes.txt".to_string(),
+        bytes: b"hello, plugin".to_vec(),
+    };
+    assert_eq!(
+        host().inspect(&text).unwrap_err().to_string(),
+        "notes.txt is not a WebAssembly file"
+    );
+    let missing = host().inspect(&file("no/such/plugin.wasm")).unwrap_err();
+    assert!(missing.to_string().starts_with("cannot read plugin no/such/plugin.wasm"));
+}
+
+#[test]
+fn a_plugin_cannot_read_host_files() {
+    let plugin = load_retry(file(fixtures::READS_FILE));
+    let err = plugin.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    let CallError::Plugin { message, .. } = err else {
+        panic!("expected the plugin to report its failure, got {err:?}")
+    };
+    assert!(message.starts_with("cannot open /etc/hostname"), "{message}");
+}
+
+#[test]
+fn a_plugin_sees_no_environment_variables() {
+    // SAFETY-free: the variable is only read by the plugin, which must not see it.
+    let plugin = load_retry(file(fixtures::READS_ENV));
+    let err = plugin.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    let CallError::Plugin { message, .. } = err else {
+        panic!("expected the plugin to report its failure, got {err:?}")
+    };
+    assert!(message.contains("0 variables visible"), "{message}");
+}
+
+#[test]
+fn a_plugin_that_wants_the_network_is_refused_or_denied() {
+    match host().load_retry(&file(fixtures::OPENS_SOCKET), &[], limits()) {
+        Err(LoadError::ForbiddenImport { import, .. }) => {
+            assert!(import.starts_with("wasi:sockets/"), "{import}")
+        }
+        Err(other) => panic!("unexpected load error: {other}"),
+        Ok(plugin) => {
+            let err = plugin
+                .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+                .unwrap_err();
+            let CallError::Plugin { message, .. } = err else {
+                panic!("expected a denied connection, got {err:?}")
+            };
+            assert!(message.starts_with("cannot connect"), "{message}");
+        }
+    }
+}
+
+#[test]
+fn the_clock_a_plugin_reads_is_the_decision_time_and_its_randomness_is_seeded() {
+    let plugin = load_retry(file(fixtures::READS_CLOCK));
+    let input = retry_input(&[wit::CallOutcome::Busy]);
+    let first = plugin.decide_raw(&input).expect("answers");
+    let wit::Decision::GiveUp(report) = &first else {
+        panic!("unexpected {first:?}")
+    };
+    assert!(report.starts_with(&format!("clock={NOW} ")), "{report}");
+    // Each new instance starts from the same seed, so it answers the same;
+    // a warm instance's std hash-map keys have moved on (the conformance
+    // harness flags plugins whose answers depend on that).
+    let fresh = plugin.decide_fresh(&input).expect("answers");
+    assert_eq!(plugin.decide_fresh(&input).unwrap(), fresh);
+    let later = NOW + 60_000;
+    let mut input_later = input.clone();
+    input_later.now = later;
+    let wit::Decision::GiveUp(report) = plugin.decide_raw(&input_later).unwrap() else {
+        panic!("unexpected answer")
+    };
+    assert!(report.starts_with(&format!("clock={later} ")), "{report}");
+}
+
+#[test]
+fn config_keys_are_checked_against_what_the_plugin_declares() {
+    let unknown = host()
+        .load_retry(
+            &builtin("retry-backoff"),
+            &[("base_dealy".to_string(), "5m".to_string())],
+            limits(),
+        )
+        .err()
+        .expect("refused");
+    let message = unknown.to_string();
+    assert!(
+        message.starts_with("plugin retry-backoff does not accept config key \"base_dealy\" (accepted: base_delay, "),
+        "{message}"
+    );
+    let refused = host()
+        .load_retry(
+            &builtin("retry-backoff"),
+            &[("jitter".to_string(), "2".to_string())],
+            limits(),
+        )
+        .err()
+        .expect("refused");
+    assert_eq!(
+        refused.to_string(),
+        "plugin retry-backoff refused its config: invalid config: key \"jitter\" has value \"2\": expected 0 to 1"
+    );
+}
+
+#[test]
+fn a_plugin_of_the_wrong_kind_is_refused() {
+    let err = host()
+        .load_retry(&builtin("classify-rules"), &[], limits())
+        .err()
+        .expect("refused");
+    assert_eq!(
+        err.to_string(),
+        "classify-rules is a disposition-classifier plugin, but a retry-strategy was expected here"
+    );
+}
+
+#[test]
+fn many_threads_share_one_plugin_and_each_gets_its_own_answer() {
+    let plugin = Arc::new(load_retry(builtin("retry-schedule")));
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let plugin = plugin.clone();
+            std::thread::spawn(move || {
+                for n in 0..200 {
+                    let outcome = if (thread + n) % 2 == 0 {
+                        wit::CallOutcome::Busy
+                    } else {
+                        wit::CallOutcome::Failed
+                    };
+                    let decision = plugin.decide_raw(&retry_input(&[outcome])).expect("decides");
+                    let expected = match outcome {
+                        wit::CallOutcome::Busy => NOW + 10 * 60_000,
+                        _ => NOW + 15 * 60_000,
+                    };
+                    assert_eq!(decision, wit::Decision::RetryAt(expected));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no thread panics");
+    }
+}
+
+#[test]
+fn classify_rules_labels_an_eager_answer_as_interested() {
+    let classifier = host()
+        .load_classifier(&builtin("classify-rules"), &[], limits())
+        .expect("loads");
+    let mut answered = attempt(1, wit::CallOutcome::Answered);
+    answered.machine_detection = wit::MachineDetection::Human;
+    answered.talk_ms = 40_000;
+    answered.transcript = Some("Sounds good, tell me more".to_string());
+    let disposition = classifier
+        .classify_raw(&contact(), &answered, &[])
+        .expect("classifies");
+    assert_eq!(disposition.label, "interested");
+    assert!(disposition.terminal);
+}
