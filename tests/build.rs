@@ -19,7 +19,10 @@ fn main() {
     let paths = outdial_build_support::build_plugins(&FIXTURES);
     let mut source = String::new();
     for (name, path) in FIXTURES.iter().zip(&paths) {
-        let constant = name.trim_start_matches("fixture-").replace('-', "_").to_uppercase();
+        let constant = name
+            .trim_start_matches("fixture-")
+            .replace('-', "_")
+            .to_uppercase();
         writeln!(
             source,
             "/// The `{name}` test plugin.\npub const {constant}: &str = {:?};",

@@ -20,8 +20,18 @@ pub fn build_plugins(packages: &[&str]) -> Vec<PathBuf> {
         .find(|dir| is_workspace_root(dir))
         .expect("a workspace root above the package")
         .to_path_buf();
-    for watched in ["sdk/src", "sdk/wit", "sdk/Cargo.toml", "plugins", "tests/fixtures", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    for watched in [
+        "sdk/src",
+        "sdk/wit",
+        "sdk/Cargo.toml",
+        "plugins",
+        "tests/fixtures",
+        "Cargo.lock",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     ensure_wasm_target();
 
@@ -35,7 +45,13 @@ pub fn build_plugins(packages: &[&str]) -> Vec<PathBuf> {
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)
-        .args(["build", "--release", "--target", WASM_TARGET, "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for package in packages {
         command.args(["-p", package]);
@@ -61,14 +77,20 @@ pub fn build_plugins(packages: &[&str]) -> Vec<PathBuf> {
         .status()
         .unwrap_or_else(|err| panic!("could not run cargo to build the plugins: {err}"));
     if !status.success() {
-        panic!("building plugins {packages:?} for {WASM_TARGET} failed; see the cargo output above");
+        panic!(
+            "building plugins {packages:?} for {WASM_TARGET} failed; see the cargo output above"
+        );
     }
     let out = target_dir.join(WASM_TARGET).join("release");
     packages
         .iter()
         .map(|package| {
             let path = out.join(format!("{}.wasm", package.replace('-', "_")));
-            assert!(path.exists(), "plugin {package} was built but {} is missing", path.display());
+            assert!(
+                path.exists(),
+                "plugin {package} was built but {} is missing",
+                path.display()
+            );
             path
         })
         .collect()

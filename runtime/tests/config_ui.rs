@@ -63,13 +63,20 @@ fn csv_output(case: &Path) -> String {
     let file = File::open(case).expect("open case");
     match import_csv(file, &options) {
         Err(err) => err.to_string(),
-        Ok(report) => format!("this file was accepted with {} contacts, expected it to be refused", report.contacts.len()),
+        Ok(report) => format!(
+            "this file was accepted with {} contacts, expected it to be refused",
+            report.contacts.len()
+        ),
     }
 }
 
 fn run(dir: &str, extension: &str, output: fn(&Path) -> String, at_least: usize) {
     let cases = cases(dir, extension);
-    assert!(cases.len() >= at_least, "expected at least {at_least} cases in {dir}, found {}", cases.len());
+    assert!(
+        cases.len() >= at_least,
+        "expected at least {at_least} cases in {dir}, found {}",
+        cases.len()
+    );
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| check_snapshot(case, &output(case)))

@@ -21,7 +21,10 @@ fn example_configs() -> Vec<PathBuf> {
 #[test]
 fn every_example_config_validates_and_resolves() {
     let configs = example_configs();
-    assert!(configs.len() >= 2, "expected the example configs, found {configs:?}");
+    assert!(
+        configs.len() >= 2,
+        "expected the example configs, found {configs:?}"
+    );
     for path in configs {
         let config = Config::load(&path).unwrap_or_else(|err| panic!("{}:\n{err}", path.display()));
         if let Err(found) = validate(&config, &catalog::TestCatalog) {
@@ -39,7 +42,10 @@ fn the_demo_is_the_simulated_outreach_campaign() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo.toml");
     let config = Config::load(&path).expect("demo loads");
     let specs = config.campaign_specs().expect("demo resolves");
-    let demo = specs.iter().find(|spec| spec.id == "demo-outreach").expect("demo-outreach");
+    let demo = specs
+        .iter()
+        .find(|spec| spec.id == "demo-outreach")
+        .expect("demo-outreach");
     assert_eq!(demo.workspace, "demo");
     assert_eq!(demo.provider, "simulated");
     assert_eq!(demo.retry_plugin, "retry-backoff");
@@ -54,7 +60,19 @@ fn production_keeps_secrets_out_of_the_resolved_specs() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/production.toml");
     let config = Config::load(&path).expect("production loads");
     for spec in config.campaign_specs().expect("production resolves") {
-        assert!(spec.provider_secrets.iter().any(|(key, _)| key == "auth_token"), "{}", spec.id);
-        assert!(spec.provider_config.iter().all(|(key, _)| key != "auth_token"), "{}", spec.id);
+        assert!(
+            spec.provider_secrets
+                .iter()
+                .any(|(key, _)| key == "auth_token"),
+            "{}",
+            spec.id
+        );
+        assert!(
+            spec.provider_config
+                .iter()
+                .all(|(key, _)| key != "auth_token"),
+            "{}",
+            spec.id
+        );
     }
 }

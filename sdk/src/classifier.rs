@@ -55,10 +55,12 @@ macro_rules! export_classifier {
                     previous: Vec<$crate::Attempt>,
                 ) -> Result<$crate::Disposition, $crate::PluginError> {
                     $crate::__private::with_plugin(|plugin: &$plugin| {
-                        $crate::classifier::Classifier::classify(plugin, &contact, &attempt, &previous)
+                        $crate::classifier::Classifier::classify(
+                            plugin, &contact, &attempt, &previous,
+                        )
                     })
                 }
-            }
+    }
 
             bindings::export_classifier_world!(OutdialExport with_types_in bindings);
         };

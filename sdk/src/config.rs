@@ -107,7 +107,10 @@ mod tests {
     fn a_bad_value_is_refused_with_its_key_and_value() {
         let config = Config::from_pairs(&[("max_delay", "soon")]);
         let err = config.duration_ms_or("max_delay", 0).unwrap_err();
-        assert!(err.to_string().contains("\"max_delay\" has value \"soon\""), "{err}");
+        assert!(
+            err.to_string().contains("\"max_delay\" has value \"soon\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Provider adapters: speak a provider's HTTP API without doing I/O.
 
+use crate::Plugin;
 pub use crate::wit::provider_world::exports::outdial::plugin::provider::{
     CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook, ProviderError,
     WebhookError,
 };
-use crate::Plugin;
 
 /// A plugin that builds a provider's HTTP requests and reads its answers
 /// and webhooks. The host sends the requests, within the campaign's egress
@@ -87,7 +87,9 @@ macro_rules! export_provider_adapter {
                     $crate::__private::configure::<$plugin>(config)
                 }
                 fn build_place_call(call: CallRequest) -> Result<HttpRequest, ProviderError> {
-                    $crate::__private::with_plugin(|plugin: &$plugin| plugin.build_place_call(&call))
+                    $crate::__private::with_plugin(|plugin: &$plugin| {
+                        plugin.build_place_call(&call)
+                    })
                 }
                 fn parse_place_call(
                     call: CallRequest,
@@ -98,7 +100,9 @@ macro_rules! export_provider_adapter {
                     })
                 }
                 fn parse_webhook(webhook: InboundWebhook) -> Result<Vec<CallEvent>, WebhookError> {
-                    $crate::__private::with_plugin(|plugin: &$plugin| plugin.parse_webhook(&webhook))
+                    $crate::__private::with_plugin(|plugin: &$plugin| {
+                        plugin.parse_webhook(&webhook)
+                    })
                 }
                 fn build_status_poll(provider_call_id: String) -> Option<HttpRequest> {
                     $crate::__private::with_plugin(|plugin: &$plugin| {
@@ -111,7 +115,7 @@ macro_rules! export_provider_adapter {
                 ) -> Result<CallEvent, ProviderError> {
                     $crate::__private::with_plugin(|plugin: &$plugin| {
                         plugin.parse_status_poll(&provider_call_id, &response)
-                    })
+            })
                 }
             }
 

@@ -73,7 +73,7 @@ macro_rules! export_retry_strategy {
                 }
             }
 
-            bindings::export_retry_world!(OutdialExport with_types_in bindings);
+    bindings::export_retry_world!(OutdialExport with_types_in bindings);
         };
     };
 }

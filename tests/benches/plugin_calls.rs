@@ -15,7 +15,11 @@ const NOW: i64 = 1_772_463_600_000;
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
-    let (warm_calls, fresh_calls) = if quick { (20_000, 300) } else { (200_000, 3_000) };
+    let (warm_calls, fresh_calls) = if quick {
+        (20_000, 300)
+    } else {
+        (200_000, 3_000)
+    };
     let host = PluginHost::new().expect("plugin host starts");
     let limits = PluginLimits::default();
 
@@ -28,7 +32,10 @@ fn main() {
     // Same logic, same answer: the comparison is only fair if so.
     assert_eq!(
         format!("{:?}", retry.decide_raw(&retry_input).expect("decides")),
-        format!("{:?}", native_retry.decide(&native_retry_input).expect("decides"))
+        format!(
+            "{:?}",
+            native_retry.decide(&native_retry_input).expect("decides")
+        )
     );
 
     let classifier = host
@@ -42,15 +49,32 @@ fn main() {
         black_box(retry.decide_raw(black_box(&retry_input)).expect("decides"));
     });
     let retry_native = measure(warm_calls, || {
-        black_box(native_retry.decide(black_box(&native_retry_input)).expect("decides"));
+        black_box(
+            native_retry
+                .decide(black_box(&native_retry_input))
+                .expect("decides"),
+        );
     });
     let retry_fresh = measure(fresh_calls, || {
-        black_box(retry.decide_fresh(black_box(&retry_input)).expect("decides"));
+        black_box(
+            retry
+                .decide_fresh(black_box(&retry_input))
+                .expect("decides"),
+        );
     });
-    report("retry_decision_5_attempts", &retry_warm, &retry_native, &retry_fresh);
+    report(
+        "retry_decision_5_attempts",
+        &retry_warm,
+        &retry_native,
+        &retry_fresh,
+    );
 
     let classify_warm = measure(warm_calls / 4, || {
-        black_box(classifier.classify_raw(&contact, black_box(&attempt), &[]).expect("classifies"));
+        black_box(
+            classifier
+                .classify_raw(&contact, black_box(&attempt), &[])
+                .expect("classifies"),
+        );
     });
     let classify_native = measure(warm_calls / 4, || {
         black_box(
@@ -60,9 +84,18 @@ fn main() {
         );
     });
     let classify_fresh = measure(fresh_calls, || {
-        black_box(classifier.classify_fresh(&contact, black_box(&attempt), &[]).expect("classifies"));
+        black_box(
+            classifier
+                .classify_fresh(&contact, black_box(&attempt), &[])
+                .expect("classifies"),
+        );
     });
-    report("classify_2kb_transcript", &classify_warm, &classify_native, &classify_fresh);
+    report(
+        "classify_2kb_transcript",
+        &classify_warm,
+        &classify_native,
+        &classify_fresh,
+    );
 }
 
 /// Per-call latencies, sorted.

@@ -105,7 +105,9 @@ fn every_first_party_plugin_loads_and_describes_itself() {
         assert_eq!(info.sha256.len(), 64, "sha256 in hex");
         assert!(!info.config_keys.is_empty(), "{name} declares its config");
         assert!(
-            info.imports.iter().all(|import| !import.starts_with("wasi:sockets")),
+            info.imports
+                .iter()
+                .all(|import| !import.starts_with("wasi:sockets")),
             "{name} imports {:?}",
             info.imports
         );
@@ -162,7 +164,9 @@ fn a_panicking_plugin_reports_its_panic_message_and_the_host_keeps_serving() {
     let trap = load_retry(file(fixtures::TRAP));
     let healthy = load_retry(builtin("retry-backoff"));
     for _ in 0..3 {
-        let err = trap.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+        let err = trap
+            .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+            .unwrap_err();
         match &err {
             CallError::Trap { plugin, message } => {
                 assert_eq!(plugin, "fixture-trap");
@@ -192,7 +196,10 @@ fn an_endless_loop_is_cut_off_at_its_cpu_deadline_while_others_keep_working() {
             .decide_raw(&retry_input(&[wit::CallOutcome::NoAnswer]))
             .expect("answers while another plugin spins");
     }
-    let err = looping.join().expect("the calling thread survives").unwrap_err();
+    let err = looping
+        .join()
+        .expect("the calling thread survives")
+        .unwrap_err();
     assert_eq!(
         err,
         CallError::Deadline {
@@ -209,7 +216,9 @@ fn an_endless_loop_is_cut_off_at_its_cpu_deadline_while_others_keep_working() {
 #[test]
 fn a_memory_bomb_hits_its_memory_cap() {
     let bomb = load_retry(file(fixtures::MEMORY_BOMB));
-    let err = bomb.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    let err = bomb
+        .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+        .unwrap_err();
     assert_eq!(
         err,
         CallError::MemoryExceeded {
@@ -226,10 +235,19 @@ fn a_plugin_built_for_an_unknown_wit_version_is_refused_naming_both_versions() {
         .err()
         .expect("refused");
     let message = err.to_string();
-    assert!(matches!(err, LoadError::UnsupportedVersion { .. }), "{message}");
+    assert!(
+        matches!(err, LoadError::UnsupportedVersion { .. }),
+        "{message}"
+    );
     assert!(message.contains("fixture_future_version.wasm"), "{message}");
-    assert!(message.contains("\"outdial:plugin/retry@0.9.0\""), "{message}");
-    assert!(message.contains("supported: outdial:plugin/retry@0.1.0"), "{message}");
+    assert!(
+        message.contains("\"outdial:plugin/retry@0.9.0\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("supported: outdial:plugin/retry@0.1.0"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -251,24 +269,35 @@ fn files_that_are_not_components_get_their_own_messages() {
         "notes.txt is not a WebAssembly file"
     );
     let missing = host().inspect(&file("no/such/plugin.wasm")).unwrap_err();
-    assert!(missing.to_string().starts_with("cannot read plugin no/such/plugin.wasm"));
+    assert!(
+        missing
+            .to_string()
+            .starts_with("cannot read plugin no/such/plugin.wasm")
+    );
 }
 
 #[test]
 fn a_plugin_cannot_read_host_files() {
     let plugin = load_retry(file(fixtures::READS_FILE));
-    let err = plugin.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    let err = plugin
+        .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+        .unwrap_err();
     let CallError::Plugin { message, .. } = err else {
         panic!("expected the plugin to report its failure, got {err:?}")
     };
-    assert!(message.starts_with("cannot open /etc/hostname"), "{message}");
+    assert!(
+        message.starts_with("cannot open /etc/hostname"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_plugin_sees_no_environment_variables() {
     // SAFETY-free: the variable is only read by the plugin, which must not see it.
     let plugin = load_retry(file(fixtures::READS_ENV));
-    let err = plugin.decide_raw(&retry_input(&[wit::CallOutcome::Busy])).unwrap_err();
+    let err = plugin
+        .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+        .unwrap_err();
     let CallError::Plugin { message, .. } = err else {
         panic!("expected the plugin to report its failure, got {err:?}")
     };
@@ -329,7 +358,9 @@ fn config_keys_are_checked_against_what_the_plugin_declares() {
         .expect("refused");
     let message = unknown.to_string();
     assert!(
-        message.starts_with("plugin retry-backoff does not accept config key \"base_dealy\" (accepted: base_delay, "),
+        message.starts_with(
+            "plugin retry-backoff does not accept config key \"base_dealy\" (accepted: base_delay, "
+        ),
         "{message}"
     );
     let refused = host()
@@ -371,7 +402,9 @@ fn many_threads_share_one_plugin_and_each_gets_its_own_answer() {
                     } else {
                         wit::CallOutcome::Failed
                     };
-                    let decision = plugin.decide_raw(&retry_input(&[outcome])).expect("decides");
+                    let decision = plugin
+                        .decide_raw(&retry_input(&[outcome]))
+                        .expect("decides");
                     let expected = match outcome {
                         wit::CallOutcome::Busy => NOW + 10 * 60_000,
                         _ => NOW + 15 * 60_000,

@@ -21,15 +21,44 @@ pub const LABELS: [&str; 11] = [
 /// Transcript phrase lists, strongest intent first: the first list with a
 /// match decides the label.
 const PHRASE_KEYS: [(&str, &str, &str); 5] = [
-    ("do_not_call_phrases", "do_not_call", "stop calling|do not call|don't call|remove me|take me off"),
-    ("wrong_number_phrases", "wrong_number", "wrong number|no one by that name|doesn't live here"),
-    ("callback_phrases", "callback_requested", "call me back|call back later|call me later|not a good time|busy right now"),
-    ("not_interested_phrases", "not_interested", "not interested|no thanks|no thank you"),
-    ("interested_phrases", "interested", "interested|sign me up|sounds good|tell me more|yes please"),
+    (
+        "do_not_call_phrases",
+        "do_not_call",
+        "stop calling|do not call|don't call|remove me|take me off",
+    ),
+    (
+        "wrong_number_phrases",
+        "wrong_number",
+        "wrong number|no one by that name|doesn't live here",
+    ),
+    (
+        "callback_phrases",
+        "callback_requested",
+        "call me back|call back later|call me later|not a good time|busy right now",
+    ),
+    (
+        "not_interested_phrases",
+        "not_interested",
+        "not interested|no thanks|no thank you",
+    ),
+    (
+        "interested_phrases",
+        "interested",
+        "interested|sign me up|sounds good|tell me more|yes please",
+    ),
 ];
 
 const POSITIVE_WORDS: [&str; 10] = [
-    "great", "good", "thanks", "thank", "love", "happy", "yes", "sure", "perfect", "interested",
+    "great",
+    "good",
+    "thanks",
+    "thank",
+    "love",
+    "happy",
+    "yes",
+    "sure",
+    "perfect",
+    "interested",
 ];
 const NEGATIVE_WORDS: [&str; 10] = [
     "no", "not", "stop", "angry", "annoying", "bad", "never", "hate", "remove", "wrong",
@@ -54,7 +83,9 @@ impl Plugin for Rules {
             metadata = metadata.key(
                 key,
                 false,
-                &format!("Transcript phrases, separated by |, that mean {label}. Default: \"{default}\"."),
+                &format!(
+                    "Transcript phrases, separated by |, that mean {label}. Default: \"{default}\"."
+                ),
             );
         }
         metadata
@@ -180,7 +211,9 @@ mod tests {
 
     fn classify(attempt: &Attempt) -> Disposition {
         let rules = Rules::configure(&Config::default()).expect("defaults are valid");
-        rules.classify(&contact(), attempt, &[]).expect("classifies")
+        rules
+            .classify(&contact(), attempt, &[])
+            .expect("classifies")
     }
 
     fn answered_saying(transcript: &str) -> Attempt {
@@ -251,8 +284,11 @@ mod tests {
 
     #[test]
     fn custom_phrases_replace_the_defaults() {
-        let rules = Rules::configure(&Config::from_pairs(&[("interested_phrases", "¡me interesa!")]))
-            .expect("valid");
+        let rules = Rules::configure(&Config::from_pairs(&[(
+            "interested_phrases",
+            "¡me interesa!",
+        )]))
+        .expect("valid");
         let disposition = rules
             .classify(&contact(), &answered_saying("Sí, ¡me interesa!"), &[])
             .unwrap();

@@ -24,16 +24,52 @@ pub struct Backoff {
 impl Plugin for Backoff {
     fn metadata() -> Metadata {
         Metadata::retry_strategy("retry-backoff", env!("CARGO_PKG_VERSION"))
-            .key("base_delay", false, "Delay before the first retry. Default: 5m.")
-            .key("base_delay_busy", false, "Base delay after a busy line. Default: base_delay.")
-            .key("base_delay_no_answer", false, "Base delay after no answer. Default: base_delay.")
-            .key("base_delay_voicemail", false, "Base delay after voicemail. Default: base_delay.")
-            .key("base_delay_call_screening", false, "Base delay after call screening. Default: base_delay.")
-            .key("base_delay_failed", false, "Base delay after a failed call. Default: base_delay.")
-            .key("base_delay_answered", false, "Base delay after a non-terminal answered call. Default: base_delay.")
-            .key("multiplier", false, "Growth factor per further attempt. Default: 2.")
+            .key(
+                "base_delay",
+                false,
+                "Delay before the first retry. Default: 5m.",
+            )
+            .key(
+                "base_delay_busy",
+                false,
+                "Base delay after a busy line. Default: base_delay.",
+            )
+            .key(
+                "base_delay_no_answer",
+                false,
+                "Base delay after no answer. Default: base_delay.",
+            )
+            .key(
+                "base_delay_voicemail",
+                false,
+                "Base delay after voicemail. Default: base_delay.",
+            )
+            .key(
+                "base_delay_call_screening",
+                false,
+                "Base delay after call screening. Default: base_delay.",
+            )
+            .key(
+                "base_delay_failed",
+                false,
+                "Base delay after a failed call. Default: base_delay.",
+            )
+            .key(
+                "base_delay_answered",
+                false,
+                "Base delay after a non-terminal answered call. Default: base_delay.",
+            )
+            .key(
+                "multiplier",
+                false,
+                "Growth factor per further attempt. Default: 2.",
+            )
             .key("max_delay", false, "Upper bound of any delay. Default: 4h.")
-            .key("jitter", false, "Random spread as a fraction of the delay, 0 to 1. Default: 0.2.")
+            .key(
+                "jitter",
+                false,
+                "Random spread as a fraction of the delay, 0 to 1. Default: 0.2.",
+            )
     }
 
     fn configure(config: &Config) -> Result<Self, PluginError> {
@@ -142,18 +178,36 @@ mod tests {
                 }
             })
             .collect();
-        assert_eq!(delays, [10 * MINUTE_MS, 20 * MINUTE_MS, 30 * MINUTE_MS, 30 * MINUTE_MS]);
+        assert_eq!(
+            delays,
+            [
+                10 * MINUTE_MS,
+                20 * MINUTE_MS,
+                30 * MINUTE_MS,
+                30 * MINUTE_MS
+            ]
+        );
     }
 
     #[test]
     fn each_outcome_uses_its_own_base_delay() {
-        let plugin = backoff(&[("base_delay_busy", "2m"), ("base_delay_no_answer", "1h"), ("jitter", "0")]);
+        let plugin = backoff(&[
+            ("base_delay_busy", "2m"),
+            ("base_delay_no_answer", "1h"),
+            ("jitter", "0"),
+        ]);
         let mut busy = retry_input(3);
         busy.history.push(attempt(1, CallOutcome::Busy));
         let mut unanswered = retry_input(3);
         unanswered.history.push(attempt(1, CallOutcome::NoAnswer));
-        assert_eq!(plugin.decide(&busy).unwrap(), Decision::RetryAt(busy.now + 2 * MINUTE_MS));
-        assert_eq!(plugin.decide(&unanswered).unwrap(), Decision::RetryAt(unanswered.now + HOUR_MS));
+        assert_eq!(
+            plugin.decide(&busy).unwrap(),
+            Decision::RetryAt(busy.now + 2 * MINUTE_MS)
+        );
+        assert_eq!(
+            plugin.decide(&unanswered).unwrap(),
+            Decision::RetryAt(unanswered.now + HOUR_MS)
+        );
     }
 
     #[test]
@@ -166,7 +220,9 @@ mod tests {
             input.history.push(last);
             let first = plugin.decide(&input).unwrap();
             assert_eq!(first, plugin.decide(&input).unwrap());
-            let Decision::RetryAt(at) = first else { panic!("expected a retry") };
+            let Decision::RetryAt(at) = first else {
+                panic!("expected a retry")
+            };
             let delay = at - input.now;
             assert!((5 * MINUTE_MS..=15 * MINUTE_MS).contains(&delay), "{delay}");
         }
@@ -178,7 +234,10 @@ mod tests {
         let mut input = retry_input(2);
         input.history.push(attempt(1, CallOutcome::Busy));
         input.history.push(attempt(2, CallOutcome::Busy));
-        assert!(matches!(plugin.decide(&input).unwrap(), Decision::GiveUp(_)));
+        assert!(matches!(
+            plugin.decide(&input).unwrap(),
+            Decision::GiveUp(_)
+        ));
 
         let mut input = retry_input(5);
         let mut answered = attempt(1, CallOutcome::Answered);
@@ -199,14 +258,21 @@ mod tests {
         disposition.follow_up_at = Some(input.now + DAY_MS);
         answered.disposition = Some(disposition);
         input.history.push(answered);
-        assert_eq!(plugin.decide(&input).unwrap(), Decision::FollowUpAt(input.now + DAY_MS));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::FollowUpAt(input.now + DAY_MS)
+        );
     }
 
     #[test]
     fn bad_config_values_are_refused_with_their_key() {
-        let err = Backoff::configure(&Config::from_pairs(&[("jitter", "2")])).err().unwrap();
+        let err = Backoff::configure(&Config::from_pairs(&[("jitter", "2")]))
+            .err()
+            .unwrap();
         assert!(format!("{err:?}").contains("jitter"));
-        let err = Backoff::configure(&Config::from_pairs(&[("max_delay", "often")])).err().unwrap();
+        let err = Backoff::configure(&Config::from_pairs(&[("max_delay", "often")]))
+            .err()
+            .unwrap();
         assert!(format!("{err:?}").contains("max_delay"));
     }
 }

@@ -90,7 +90,10 @@ impl RetryStrategy for Schedule {
             .filter(|labelled| outcome_group(&labelled.attempt) == group)
             .count();
         let ladder = &self.ladders[group];
-        let step = ladder.get(same_outcome - 1).copied().unwrap_or(Step::GiveUp);
+        let step = ladder
+            .get(same_outcome - 1)
+            .copied()
+            .unwrap_or(Step::GiveUp);
         Ok(match step {
             Step::After(delay) => Decision::RetryAt(input.now + delay),
             Step::NextDayAt(hour, minute) => {
@@ -161,9 +164,15 @@ mod tests {
         let plugin = schedule(&[("busy", "10m, 30m")]);
         let mut input = retry_input(10);
         input.history.push(attempt(1, CallOutcome::Busy));
-        assert_eq!(plugin.decide(&input).unwrap(), Decision::RetryAt(input.now + 10 * MINUTE_MS));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::RetryAt(input.now + 10 * MINUTE_MS)
+        );
         input.history.push(attempt(2, CallOutcome::Busy));
-        assert_eq!(plugin.decide(&input).unwrap(), Decision::RetryAt(input.now + 30 * MINUTE_MS));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::RetryAt(input.now + 30 * MINUTE_MS)
+        );
         input.history.push(attempt(3, CallOutcome::Busy));
         assert_eq!(
             plugin.decide(&input).unwrap(),
@@ -178,7 +187,10 @@ mod tests {
         input.history.push(attempt(1, CallOutcome::NoAnswer));
         input.history.push(attempt(2, CallOutcome::NoAnswer));
         // Now is 10:00 in New York (UTC-5); the next day at 10:00 is 24 h on.
-        assert_eq!(plugin.decide(&input).unwrap(), Decision::RetryAt(input.now + DAY_MS));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::RetryAt(input.now + DAY_MS)
+        );
     }
 
     #[test]
@@ -200,7 +212,10 @@ mod tests {
         let mut input = retry_input(10);
         input.history.push(attempt(1, CallOutcome::Busy));
         input.history.push(attempt(2, CallOutcome::NoAnswer));
-        assert_eq!(plugin.decide(&input).unwrap(), Decision::RetryAt(input.now + HOUR_MS));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::RetryAt(input.now + HOUR_MS)
+        );
     }
 
     #[test]

@@ -169,9 +169,17 @@ impl Config {
                         self.server.push(section);
                     }
                 }
-                "workspaces" => self.workspaces.extend(deserialize_list(file, "workspaces", value, errors)),
-                "plugins" => self.plugins.extend(deserialize_list(file, "plugins", value, errors)),
-                "campaigns" => self.campaigns.extend(deserialize_list(file, "campaigns", value, errors)),
+                "workspaces" => {
+                    self.workspaces
+                        .extend(deserialize_list(file, "workspaces", value, errors))
+                }
+                "plugins" => self
+                    .plugins
+                    .extend(deserialize_list(file, "plugins", value, errors)),
+                "campaigns" => {
+                    self.campaigns
+                        .extend(deserialize_list(file, "campaigns", value, errors))
+                }
                 other => errors.push((
                     Location::new(file, key_span),
                     format!("unknown section \"{other}\", expected {SECTIONS}"),
@@ -212,7 +220,10 @@ impl Config {
     /// secrets, webhook secrets) that `env` does not have, at the place it
     /// is named. Run at start-up, not by [`validate`], so a config can be
     /// checked on a machine without the secrets.
-    pub fn check_environment(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Diagnostics> {
+    pub fn check_environment(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), Diagnostics> {
         resolve::check_environment(self, env)
     }
 
@@ -312,7 +323,7 @@ fn serde_error(file: usize, error: &toml::de::Error, fallback: Range<usize>) -> 
 
 /// Backtick-quoted words as double-quoted ones, the house style; a quote
 /// character itself is shown in single quotes.
-fn requote(message: &str) -> String {
+pub(crate) fn requote(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut parts = message.split('`');
     if let Some(first) = parts.next() {

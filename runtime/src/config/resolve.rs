@@ -16,8 +16,8 @@ use super::schema::{
     WindowSection,
 };
 use super::values::{
-    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
-    is_time_zone, is_webhook_url, normalize_cron, parse_clock, parse_days, parse_duration_ms,
+    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier, is_time_zone,
+    is_webhook_url, normalize_cron, parse_clock, parse_days, parse_duration_ms,
 };
 use super::{Config, Sourced};
 use crate::import::phone::is_e164;
@@ -25,6 +25,7 @@ use crate::model::{
     BatchStatus, CallingWindow, CampaignSpec, ContactStatus, FromNumber, Goal, MINUTE_MS,
     NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule,
 };
+use crate::provider::SimulationConfig;
 
 /// Default CPU time per plugin call, in milliseconds.
 pub const DEFAULT_CPU_MS: u64 = 50;
@@ -96,13 +97,29 @@ pub(super) fn plugin_specs(config: &Config) -> Vec<PluginSpec> {
     // Built-ins named directly by campaigns run with the default limits.
     for campaign in &config.campaigns {
         let named = [
-            campaign.item.retry.as_ref().map(|retry| retry.get_ref().plugin.get_ref().as_str()),
-            campaign.item.classifier.as_ref().map(|c| c.get_ref().plugin.get_ref().as_str()),
+            campaign
+                .item
+                .retry
+                .as_ref()
+                .map(|retry| retry.get_ref().plugin.get_ref().as_str()),
+            campaign
+                .item
+                .classifier
+                .as_ref()
+                .map(|c| c.get_ref().plugin.get_ref().as_str()),
             Some(campaign.item.provider.get_ref().plugin.get_ref().as_str()),
         ];
         let defaults = [
-            campaign.item.retry.is_none().then_some(DEFAULT_RETRY_PLUGIN),
-            campaign.item.classifier.is_none().then_some(DEFAULT_CLASSIFIER_PLUGIN),
+            campaign
+                .item
+                .retry
+                .is_none()
+                .then_some(DEFAULT_RETRY_PLUGIN),
+            campaign
+                .item
+                .classifier
+                .is_none()
+                .then_some(DEFAULT_CLASSIFIER_PLUGIN),
         ];
         for name in named.into_iter().chain(defaults).flatten() {
             if name != SIMULATED_PROVIDER
@@ -154,11 +171,10 @@ pub(super) fn workspace_specs(
         }
         specs.push(WorkspaceSpec {
             id: workspace.item.id.get_ref().clone(),
-            name: workspace
-                .item
-                .name
-                .as_ref()
-                .map_or_else(|| workspace.item.id.get_ref().clone(), |name| name.get_ref().clone()),
+            name: workspace.item.name.as_ref().map_or_else(
+                || workspace.item.id.get_ref().clone(),
+                |name| name.get_ref().clone(),
+            ),
             api_keys,
         });
     }
@@ -188,11 +204,19 @@ pub(super) fn check_environment(
                 // The value's own span is lost inside a toml::Value table,
                 // so point at the key.
                 let var = Spanned::new(key.span(), var.to_string());
-                need(campaign.file, &var, &format!("provider secret \"{}\"", key.get_ref()));
+                need(
+                    campaign.file,
+                    &var,
+                    &format!("provider secret \"{}\"", key.get_ref()),
+                );
             }
         }
         for webhook in &campaign.item.webhooks {
-            need(campaign.file, &webhook.get_ref().secret.get_ref().env, "a webhook signing secret");
+            need(
+                campaign.file,
+                &webhook.get_ref().secret.get_ref().env,
+                "a webhook signing secret",
+            );
         }
     }
     report.finish().into_result()
@@ -208,7 +232,9 @@ fn at<T>(file: usize, value: &Spanned<T>) -> Location {
 }
 
 fn positive(value: Option<&Spanned<i64>>) -> Option<u64> {
-    value.and_then(|value| u64::try_from(*value.get_ref()).ok()).filter(|value| *value > 0)
+    value
+        .and_then(|value| u64::try_from(*value.get_ref()).ok())
+        .filter(|value| *value > 0)
 }
 
 /// `{ env = "VAR" }` as a config value: the variable's name.
@@ -224,14 +250,19 @@ fn env_ref(value: &toml::Value) -> Option<&str> {
 fn declared_ref(config: &Config, plugin: &Sourced<PluginSection>) -> Option<PluginRef> {
     match (&plugin.item.builtin, &plugin.item.path) {
         (Some(name), None) => Some(PluginRef::Builtin(name.get_ref().clone())),
-        (None, Some(path)) => Some(PluginRef::Path(config.base_dir(plugin.file).join(path.get_ref()))),
+        (None, Some(path)) => Some(PluginRef::Path(
+            config.base_dir(plugin.file).join(path.get_ref()),
+        )),
         _ => None,
     }
 }
 
 /// "a", "b" and "c" as `"a", "b", "c"`, or "none" when empty.
 fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let list: Vec<String> = items.into_iter().map(|item| format!("\"{item}\"")).collect();
+    let list: Vec<String> = items
+        .into_iter()
+        .map(|item| format!("\"{item}\""))
+        .collect();
     if list.is_empty() {
         "none".to_string()
     } else {
@@ -399,21 +430,31 @@ impl<'a> Checker<'a> {
             if let Some(data_dir) = &server.item.data_dir
                 && data_dir.get_ref().trim().is_empty()
             {
-                self.error(at(server.file, data_dir), "data_dir is empty, expected a directory path");
+                self.error(
+                    at(server.file, data_dir),
+                    "data_dir is empty, expected a directory path",
+                );
             }
         }
     }
 
     fn check_workspaces(&mut self) {
         let config = self.config;
-        self.check_unique("workspace id", config.workspaces.iter().map(|w| (w.file, &w.item.id)));
+        self.check_unique(
+            "workspace id",
+            config.workspaces.iter().map(|w| (w.file, &w.item.id)),
+        );
         let mut hashes: Vec<(usize, &Spanned<String>)> = Vec::new();
         for workspace in &config.workspaces {
             let file = workspace.file;
             self.check_identifier(file, "workspace id", &workspace.item.id);
             self.check_unique(
                 "API key id",
-                workspace.item.api_keys.iter().map(|key| (file, &key.get_ref().id)),
+                workspace
+                    .item
+                    .api_keys
+                    .iter()
+                    .map(|key| (file, &key.get_ref().id)),
             );
             for key in &workspace.item.api_keys {
                 let (entry, key) = (at(file, key), key.get_ref());
@@ -448,9 +489,17 @@ impl<'a> Checker<'a> {
         // request ambiguous.
         let lowered: Vec<(usize, Spanned<String>)> = hashes
             .into_iter()
-            .map(|(file, hash)| (file, Spanned::new(hash.span(), hash.get_ref().to_ascii_lowercase())))
+            .map(|(file, hash)| {
+                (
+                    file,
+                    Spanned::new(hash.span(), hash.get_ref().to_ascii_lowercase()),
+                )
+            })
             .collect();
-        self.check_unique("API key sha256", lowered.iter().map(|(file, hash)| (*file, hash)));
+        self.check_unique(
+            "API key sha256",
+            lowered.iter().map(|(file, hash)| (*file, hash)),
+        );
     }
 
     fn check_env_name(&mut self, file: usize, var: &Spanned<String>) {
@@ -467,7 +516,10 @@ impl<'a> Checker<'a> {
 
     fn check_plugins(&mut self) {
         let config = self.config;
-        self.check_unique("plugin name", config.plugins.iter().map(|p| (p.file, &p.item.name)));
+        self.check_unique(
+            "plugin name",
+            config.plugins.iter().map(|p| (p.file, &p.item.name)),
+        );
         for plugin in &config.plugins {
             let (file, item) = (plugin.file, &plugin.item);
             self.check_identifier(file, "plugin name", &item.name);
@@ -509,13 +561,19 @@ impl<'a> Checker<'a> {
             if let Some(Err(why)) = self.describe(&source) {
                 let expected = match source {
                     PluginRef::Builtin(_) => {
-                        format!("one of the built-in plugins {}", quoted_list(BUILTIN_PLUGINS))
+                        format!(
+                            "one of the built-in plugins {}",
+                            quoted_list(BUILTIN_PLUGINS)
+                        )
                     }
                     PluginRef::Path(_) => "a Wasm component of an outdial plugin world".to_string(),
                 };
                 self.error(
                     source_at,
-                    format!("plugin \"{}\" cannot be loaded: {why}, expected {expected}", item.name.get_ref()),
+                    format!(
+                        "plugin \"{}\" cannot be loaded: {why}, expected {expected}",
+                        item.name.get_ref()
+                    ),
                 );
             }
         }
@@ -524,7 +582,11 @@ impl<'a> Checker<'a> {
     /// Where a campaign's plugin name points; reports unknown names.
     fn plugin_ref(&mut self, file: usize, name: &Spanned<String>) -> Option<PluginRef> {
         let config = self.config;
-        if let Some(declared) = config.plugins.iter().find(|p| p.item.name.get_ref() == name.get_ref()) {
+        if let Some(declared) = config
+            .plugins
+            .iter()
+            .find(|p| p.item.name.get_ref() == name.get_ref())
+        {
             return declared_ref(config, declared);
         }
         let builtin = PluginRef::Builtin(name.get_ref().clone());
@@ -535,7 +597,10 @@ impl<'a> Checker<'a> {
         if known {
             return Some(builtin);
         }
-        let declared = config.plugins.iter().map(|p| p.item.name.get_ref().as_str());
+        let declared = config
+            .plugins
+            .iter()
+            .map(|p| p.item.name.get_ref().as_str());
         self.error(
             at(file, name),
             format!(
@@ -577,7 +642,11 @@ impl<'a> Checker<'a> {
         }
         let accepted = quoted_list(info.config_keys.iter().map(|key| key.name.as_str()));
         for key in config.keys() {
-            if !info.config_keys.iter().any(|declared| &declared.name == key.get_ref()) {
+            if !info
+                .config_keys
+                .iter()
+                .any(|declared| &declared.name == key.get_ref())
+            {
                 self.error(
                     at(file, key),
                     format!(
@@ -648,8 +717,15 @@ impl<'a> Checker<'a> {
     fn campaign(&mut self, file: usize, item: &CampaignSection) -> CampaignSpec {
         self.check_identifier(file, "campaign id", &item.id);
         let config = self.config;
-        if !config.workspaces.iter().any(|w| w.item.id.get_ref() == item.workspace.get_ref()) {
-            let known = config.workspaces.iter().map(|w| w.item.id.get_ref().as_str());
+        if !config
+            .workspaces
+            .iter()
+            .any(|w| w.item.id.get_ref() == item.workspace.get_ref())
+        {
+            let known = config
+                .workspaces
+                .iter()
+                .map(|w| w.item.id.get_ref().as_str());
             self.error(
                 at(file, &item.workspace),
                 format!(
@@ -662,27 +738,49 @@ impl<'a> Checker<'a> {
 
         let (provider, provider_config, provider_secrets, allowed_hosts) =
             self.provider(file, &item.provider);
-        let retry_section = item.retry.as_ref().map(|retry| (at(file, retry), retry.get_ref()));
+        let retry_section = item
+            .retry
+            .as_ref()
+            .map(|retry| (at(file, retry), retry.get_ref()));
         let (retry_plugin, retry_config, _) = self.policy(file, Slot::Retry, retry_section);
         let classifier_section = item.classifier.as_ref().map(|c| (at(file, c), c.get_ref()));
         let (classifier_plugin, classifier_config, classifier) =
             self.policy(file, Slot::Classifier, classifier_section);
 
-        let concurrency = self.int_in(file, item.concurrency.as_ref(), "concurrency", (1, 10_000), 10);
+        let concurrency = self.int_in(
+            file,
+            item.concurrency.as_ref(),
+            "concurrency",
+            (1, 10_000),
+            10,
+        );
         let calls_per_second = match &item.calls_per_second {
             None => 5.0,
-            Some(rate) if rate.get_ref().is_finite() && *rate.get_ref() > 0.0 && *rate.get_ref() <= 1_000.0 => {
+            Some(rate)
+                if rate.get_ref().is_finite()
+                    && *rate.get_ref() > 0.0
+                    && *rate.get_ref() <= 1_000.0 =>
+            {
                 *rate.get_ref()
             }
             Some(rate) => {
                 self.error(
                     at(file, rate),
-                    format!("calls_per_second is {}, expected more than 0 and at most 1000", rate.get_ref()),
+                    format!(
+                        "calls_per_second is {}, expected more than 0 and at most 1000",
+                        rate.get_ref()
+                    ),
                 );
                 5.0
             }
         };
-        let max_attempts = self.int_in(file, item.max_attempts.as_ref(), "max_attempts", (1, 100), 3);
+        let max_attempts = self.int_in(
+            file,
+            item.max_attempts.as_ref(),
+            "max_attempts",
+            (1, 100),
+            3,
+        );
         let max_faults = self.int_in(
             file,
             item.max_consecutive_plugin_faults.as_ref(),
@@ -692,21 +790,27 @@ impl<'a> Checker<'a> {
         );
         let call_timeout_ms = match &item.call_timeout {
             None => 15 * MINUTE_MS,
-            Some(raw) => match parse_duration_ms(raw.get_ref()) {
-                Some(ms) if ms > 0 => ms,
-                _ => {
-                    self.error(
+            Some(raw) => {
+                match parse_duration_ms(raw.get_ref()) {
+                    Some(ms) if ms > 0 => ms,
+                    _ => {
+                        self.error(
                         at(file, raw),
                         format!("call_timeout \"{}\" is not a duration, expected {DURATION_EXPECTED}", raw.get_ref()),
                     );
-                    15 * MINUTE_MS
+                        15 * MINUTE_MS
+                    }
                 }
-            },
+            }
         };
 
         let (calling_window, time_zone_policy, default_time_zone) = match &item.window {
             Some(window) => self.window(file, window.get_ref()),
-            None => (CallingWindow::default(), TimeZonePolicy::default(), DEFAULT_TIME_ZONE.to_string()),
+            None => (
+                CallingWindow::default(),
+                TimeZonePolicy::default(),
+                DEFAULT_TIME_ZONE.to_string(),
+            ),
         };
         let (numbers, number_strategy) = match &item.numbers {
             Some(numbers) => self.numbers(file, numbers),
@@ -725,7 +829,10 @@ impl<'a> Checker<'a> {
                 None
             }
         });
-        let goal = item.goal.as_ref().and_then(|goal| self.goal(file, goal, classifier.as_ref()));
+        let goal = item
+            .goal
+            .as_ref()
+            .and_then(|goal| self.goal(file, goal, classifier.as_ref()));
         let variants = self.variants(file, &item.variants);
         let webhooks = self.webhooks(file, &item.webhooks);
 
@@ -762,7 +869,12 @@ impl<'a> Checker<'a> {
         &mut self,
         file: usize,
         section: &Spanned<ProviderSection>,
-    ) -> (String, Vec<(String, String)>, Vec<(String, String)>, Vec<String>) {
+    ) -> (
+        String,
+        Vec<(String, String)>,
+        Vec<(String, String)>,
+        Vec<String>,
+    ) {
         let provider = section.get_ref();
         let name = provider.plugin.get_ref().clone();
         let mut secrets = Vec::new();
@@ -786,13 +898,40 @@ impl<'a> Checker<'a> {
             for (key, value) in &provider.config {
                 match env_ref(value.get_ref()) {
                     Some(var) => secrets.push((key.get_ref().clone(), var.to_string())),
-                    None => pairs.push((key.get_ref().clone(), any_text(value.get_ref()))),
+                    None => flatten(key.get_ref(), value.get_ref(), &mut pairs),
                 }
+            }
+            if let Err(why) = SimulationConfig::from_pairs(&pairs) {
+                let place = provider
+                    .config
+                    .keys()
+                    .next()
+                    .map_or_else(|| at(file, section), |key| at(file, key));
+                let why = super::requote(&why.to_string());
+                let message = if why.contains(", expected") {
+                    why
+                } else {
+                    format!(
+                        "{why}, expected simulation settings such as seed, time_scale, instant or outcomes.human"
+                    )
+                };
+                self.error(place, message);
             }
             return (name, pairs, secrets, hosts);
         }
-        self.check_plugin_use(file, Slot::Provider, at(file, section), &provider.plugin, &provider.config);
-        let pairs = self.plugin_config(file, "provider.config", &provider.config, Some(&mut secrets));
+        self.check_plugin_use(
+            file,
+            Slot::Provider,
+            at(file, section),
+            &provider.plugin,
+            &provider.config,
+        );
+        let pairs = self.plugin_config(
+            file,
+            "provider.config",
+            &provider.config,
+            Some(&mut secrets),
+        );
         if provider.allowed_hosts.is_empty() {
             self.error(
                 at(file, section),
@@ -822,18 +961,33 @@ impl<'a> Checker<'a> {
             return (name.to_string(), Vec::new(), info);
         };
         let info = self.check_plugin_use(file, slot, section_at, &policy.plugin, &policy.config);
-        let pairs = self.plugin_config(file, &format!("{}.config", slot.section()), &policy.config, None);
+        let pairs = self.plugin_config(
+            file,
+            &format!("{}.config", slot.section()),
+            &policy.config,
+            None,
+        );
         (policy.plugin.get_ref().clone(), pairs, info)
     }
 
-    fn window(&mut self, file: usize, window: &WindowSection) -> (CallingWindow, TimeZonePolicy, String) {
-        let policy = match window.time_zone_policy.as_ref().map(|p| (p, p.get_ref().as_str())) {
+    fn window(
+        &mut self,
+        file: usize,
+        window: &WindowSection,
+    ) -> (CallingWindow, TimeZonePolicy, String) {
+        let policy = match window
+            .time_zone_policy
+            .as_ref()
+            .map(|p| (p, p.get_ref().as_str()))
+        {
             None | Some((_, "contact")) => TimeZonePolicy::Contact,
             Some((_, "campaign")) => TimeZonePolicy::Campaign,
             Some((raw, other)) => {
                 self.error(
                     at(file, raw),
-                    format!("unknown time_zone_policy \"{other}\", expected \"contact\" or \"campaign\""),
+                    format!(
+                        "unknown time_zone_policy \"{other}\", expected \"contact\" or \"campaign\""
+                    ),
                 );
                 TimeZonePolicy::Contact
             }
@@ -922,7 +1076,11 @@ impl<'a> Checker<'a> {
         (CallingWindow { rules }, policy, zone)
     }
 
-    fn numbers(&mut self, file: usize, section: &Spanned<NumbersSection>) -> (Vec<FromNumber>, NumberStrategy) {
+    fn numbers(
+        &mut self,
+        file: usize,
+        section: &Spanned<NumbersSection>,
+    ) -> (Vec<FromNumber>, NumberStrategy) {
         let numbers = section.get_ref();
         let strategy = match numbers.strategy.as_ref().map(|s| (s, s.get_ref().as_str())) {
             None | Some((_, "round_robin")) => NumberStrategy::RoundRobin,
@@ -940,9 +1098,15 @@ impl<'a> Checker<'a> {
             }
         };
         if numbers.pool.is_empty() {
-            self.error(at(file, section), "number pool is empty, expected at least one { number = \"+1...\" }");
+            self.error(
+                at(file, section),
+                "number pool is empty, expected at least one { number = \"+1...\" }",
+            );
         }
-        self.check_unique("pool number", numbers.pool.iter().map(|n| (file, &n.get_ref().number)));
+        self.check_unique(
+            "pool number",
+            numbers.pool.iter().map(|n| (file, &n.get_ref().number)),
+        );
         let mut pool = Vec::new();
         for entry in &numbers.pool {
             let entry = entry.get_ref();
@@ -976,7 +1140,10 @@ impl<'a> Checker<'a> {
         let goal = section.get_ref();
         let target = *goal.target.get_ref();
         if target < 1 {
-            self.error(at(file, &goal.target), format!("goal target is {target}, expected at least 1 contact"));
+            self.error(
+                at(file, &goal.target),
+                format!("goal target is {target}, expected at least 1 contact"),
+            );
         }
         if goal.success_labels.is_empty() {
             self.error(
@@ -1001,21 +1168,42 @@ impl<'a> Checker<'a> {
         }
         (target > 0).then(|| Goal {
             target: target as u64,
-            success_labels: goal.success_labels.iter().map(|l| l.get_ref().clone()).collect(),
+            success_labels: goal
+                .success_labels
+                .iter()
+                .map(|l| l.get_ref().clone())
+                .collect(),
         })
     }
 
-    fn variants(&mut self, file: usize, sections: &[Spanned<super::schema::VariantSection>]) -> Vec<Variant> {
-        self.check_unique("variant name", sections.iter().map(|v| (file, &v.get_ref().name)));
+    fn variants(
+        &mut self,
+        file: usize,
+        sections: &[Spanned<super::schema::VariantSection>],
+    ) -> Vec<Variant> {
+        self.check_unique(
+            "variant name",
+            sections.iter().map(|v| (file, &v.get_ref().name)),
+        );
         sections
             .iter()
             .map(|variant| {
                 let variant = variant.get_ref();
                 if variant.name.get_ref().trim().is_empty() {
-                    self.error(at(file, &variant.name), "variant name is empty, expected a name like \"A\"");
+                    self.error(
+                        at(file, &variant.name),
+                        "variant name is empty, expected a name like \"A\"",
+                    );
                 }
-                let weight = self.int_in(file, variant.weight.as_ref(), "variant weight", (1, 1_000_000), 1);
-                let parameters = self.plugin_config(file, "variant parameter", &variant.parameters, None);
+                let weight = self.int_in(
+                    file,
+                    variant.weight.as_ref(),
+                    "variant weight",
+                    (1, 1_000_000),
+                    1,
+                );
+                let parameters =
+                    self.plugin_config(file, "variant parameter", &variant.parameters, None);
                 Variant {
                     name: variant.name.get_ref().clone(),
                     weight: weight as u32,
@@ -1025,7 +1213,11 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
-    fn webhooks(&mut self, file: usize, sections: &[Spanned<super::schema::WebhookSection>]) -> Vec<Webhook> {
+    fn webhooks(
+        &mut self,
+        file: usize,
+        sections: &[Spanned<super::schema::WebhookSection>],
+    ) -> Vec<Webhook> {
         let mut webhooks = Vec::new();
         for webhook in sections {
             let webhook = webhook.get_ref();
@@ -1066,7 +1258,10 @@ fn is_webhook_event(raw: &str) -> bool {
     match raw.split_once('.') {
         None => raw == "*",
         Some(("batch", status)) => {
-            status == "*" || BatchStatus::ALL.iter().any(|known| known.as_str() == status)
+            status == "*"
+                || BatchStatus::ALL
+                    .iter()
+                    .any(|known| known.as_str() == status)
         }
         Some(("contact", status)) => status == "*" || ContactStatus::parse(status).is_some(),
         Some(("attempt", what)) => matches!(what, "*" | "started" | "ended"),
@@ -1085,13 +1280,24 @@ fn scalar_text(value: &toml::Value) -> Option<String> {
     }
 }
 
-/// Any value as text: scalars plainly, arrays and tables as JSON so the
-/// simulator can read structured knobs.
-fn any_text(value: &toml::Value) -> String {
-    scalar_text(value).unwrap_or_else(|| match value {
-        toml::Value::Datetime(datetime) => datetime.to_string(),
-        other => serde_json::to_string(other).unwrap_or_else(|_| other.to_string()),
-    })
+/// A simulation knob as the simulator reads it: nested tables become
+/// dotted keys (so setting one field keeps the others' defaults), arrays
+/// become JSON, scalars plain text.
+fn flatten(key: &str, value: &toml::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        toml::Value::Table(table) => {
+            for (inner, value) in table {
+                flatten(&format!("{key}.{inner}"), value, out);
+            }
+        }
+        toml::Value::Datetime(datetime) => out.push((key.to_string(), datetime.to_string())),
+        other => {
+            let text = scalar_text(other).unwrap_or_else(|| {
+                serde_json::to_string(other).unwrap_or_else(|_| other.to_string())
+            });
+            out.push((key.to_string(), text));
+        }
+    }
 }
 
 fn article(kind: &str) -> String {

@@ -24,7 +24,12 @@ fn catalog() -> StaticCatalog {
     StaticCatalog::new()
         .with(
             PluginRef::Builtin("retry-backoff".into()),
-            info(PluginKind::RetryStrategy, "retry-backoff", &[("base_delay", false), ("multiplier", false)], &[]),
+            info(
+                PluginKind::RetryStrategy,
+                "retry-backoff",
+                &[("base_delay", false), ("multiplier", false)],
+                &[],
+            ),
         )
         .with(
             PluginRef::Builtin("classify-rules".into()),
@@ -37,7 +42,12 @@ fn catalog() -> StaticCatalog {
         )
         .with(
             PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm")),
-            info(PluginKind::ProviderAdapter, "acme", &[("account", true), ("token", true)], &[]),
+            info(
+                PluginKind::ProviderAdapter,
+                "acme",
+                &[("account", true), ("token", true)],
+                &[],
+            ),
         )
 }
 
@@ -96,8 +106,14 @@ fn a_valid_config_resolves_into_campaign_specs_with_every_value() {
     let specs = config.campaign_specs().expect("resolves");
     let spec = &specs[0];
     assert_eq!(spec.provider, "acme");
-    assert_eq!(spec.provider_config, vec![("account".to_string(), "AC1".to_string())]);
-    assert_eq!(spec.provider_secrets, vec![("token".to_string(), "ACME_TOKEN".to_string())]);
+    assert_eq!(
+        spec.provider_config,
+        vec![("account".to_string(), "AC1".to_string())]
+    );
+    assert_eq!(
+        spec.provider_secrets,
+        vec![("token".to_string(), "ACME_TOKEN".to_string())]
+    );
     assert_eq!(
         spec.retry_config,
         vec![
@@ -114,15 +130,24 @@ fn a_valid_config_resolves_into_campaign_specs_with_every_value() {
     assert_eq!(
         spec.calling_window.rules,
         vec![
-            WindowRule::Range { days: vec![0, 1, 2, 3, 4], start_minute: 540, end_minute: 1110 },
-            WindowRule::Cron { expression: "0 * 10-11 * * Sat".to_string() },
+            WindowRule::Range {
+                days: vec![0, 1, 2, 3, 4],
+                start_minute: 540,
+                end_minute: 1110
+            },
+            WindowRule::Cron {
+                expression: "0 * 10-11 * * Sat".to_string()
+            },
         ]
     );
     assert_eq!(spec.number_strategy, NumberStrategy::Weighted);
     assert_eq!(spec.numbers[0].weight, 3);
     assert!(!spec.numbers[1].enabled);
     assert_eq!(spec.variants[1].weight, 2);
-    assert_eq!(spec.variants[0].parameters, vec![("script".to_string(), "short".to_string())]);
+    assert_eq!(
+        spec.variants[0].parameters,
+        vec![("script".to_string(), "short".to_string())]
+    );
     assert_eq!(spec.webhooks[0].secret_env, "HOOK_SECRET");
     assert!(spec.webhooks[0].wants("batch.paused"));
     assert!(!spec.webhooks[0].wants("contact.failed"));
@@ -137,7 +162,7 @@ id = "w"
 [[campaigns]]
 id = "c"
 workspace = "w"
-provider = { plugin = "simulated", config = { seed = 7, instant = true, outcomes = { busy = 0.2 } } }
+provider = { plugin = "simulated", config = { seed = 7, instant = true, outcomes = { busy = 20 } } }
 "#,
     );
     validate(&config, &catalog()).expect("valid");
@@ -154,7 +179,7 @@ provider = { plugin = "simulated", config = { seed = 7, instant = true, outcomes
         spec.provider_config,
         vec![
             ("instant".to_string(), "true".to_string()),
-            ("outcomes".to_string(), "{\"busy\":0.2}".to_string()),
+            ("outcomes.busy".to_string(), "20".to_string()),
             ("seed".to_string(), "7".to_string()),
         ]
     );
@@ -167,11 +192,23 @@ provider = { plugin = "simulated", config = { seed = 7, instant = true, outcomes
 fn plugin_paths_resolve_against_the_config_file_and_builtins_get_default_limits() {
     let config = parse(VALID);
     let specs = config.plugin_specs();
-    let acme = specs.iter().find(|spec| spec.name == "acme").expect("declared");
-    assert_eq!(acme.source, PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm")));
+    let acme = specs
+        .iter()
+        .find(|spec| spec.name == "acme")
+        .expect("declared");
+    assert_eq!(
+        acme.source,
+        PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm"))
+    );
     assert_eq!((acme.cpu_ms, acme.memory_mb), (20, 32));
-    let classifier = specs.iter().find(|spec| spec.name == "classify-rules").expect("default");
-    assert_eq!(classifier.source, PluginRef::Builtin("classify-rules".into()));
+    let classifier = specs
+        .iter()
+        .find(|spec| spec.name == "classify-rules")
+        .expect("default");
+    assert_eq!(
+        classifier.source,
+        PluginRef::Builtin("classify-rules".into())
+    );
 }
 
 #[test]
@@ -192,8 +229,15 @@ max_attempts = "three"
     );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("conf/outdial.toml:5:1: unknown field \"concurency\", expected one of"), "{text}");
-    assert!(lines[1].starts_with("conf/outdial.toml:11:16: invalid type: string \"three\""), "{text}");
+    assert!(
+        lines[0]
+            .starts_with("conf/outdial.toml:5:1: unknown field \"concurency\", expected one of"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("conf/outdial.toml:11:16: invalid type: string \"three\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -231,7 +275,10 @@ goal = { target = 5, success_labels = ["happy"] }
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{text}");
     for (line, expected) in lines.iter().zip(expected) {
-        assert!(line.starts_with(expected), "{line}\n  expected to start with\n{expected}\nall:\n{text}");
+        assert!(
+            line.starts_with(expected),
+            "{line}\n  expected to start with\n{expected}\nall:\n{text}"
+        );
     }
 }
 
@@ -250,14 +297,18 @@ provider = { plugin = "acme", config = { account = "x" } }
 "#,
     );
     assert!(text.contains("9:12: plugin \"acme\" requires config key \"token\" (the token), expected it in provider.config"), "{text}");
-    assert!(text.contains("9:12: provider plugin \"acme\" has no allowed_hosts"), "{text}");
+    assert!(
+        text.contains("9:12: provider plugin \"acme\" has no allowed_hosts"),
+        "{text}"
+    );
 }
 
 #[test]
 fn duplicate_ids_across_files_name_both_places() {
     let first = "[[workspaces]]\nid = \"w\"\n".to_string();
     let second = "\n[[workspaces]]\nid = \"w\"\n".to_string();
-    let config = Config::parse_files(vec![("a.toml".into(), first), ("b.toml".into(), second)]).expect("parses");
+    let config = Config::parse_files(vec![("a.toml".into(), first), ("b.toml".into(), second)])
+        .expect("parses");
     let text = validate(&config, &catalog()).unwrap_err().to_string();
     assert_eq!(
         text,
@@ -268,7 +319,11 @@ fn duplicate_ids_across_files_name_both_places() {
 #[test]
 fn a_directory_of_files_is_merged_in_name_order() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("10-workspaces.toml"), "[[workspaces]]\nid = \"w\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("10-workspaces.toml"),
+        "[[workspaces]]\nid = \"w\"\n",
+    )
+    .expect("write");
     std::fs::write(
         dir.path().join("20-campaigns.toml"),
         "[[campaigns]]\nid = \"c\"\nworkspace = \"w\"\nprovider = { plugin = \"simulated\" }\n",
@@ -286,13 +341,23 @@ fn secrets_are_never_plain_text_and_missing_variables_are_reported_at_start_up()
     let config = parse(VALID);
     let env = |name: &str| (name == "OUTDIAL_OPS_KEY").then(|| "test".to_string());
     let text = config.check_environment(&env).unwrap_err().to_string();
-    assert!(text.contains("environment variable \"ACME_TOKEN\" is not set"), "{text}");
-    assert!(text.contains("environment variable \"HOOK_SECRET\" is not set"), "{text}");
+    assert!(
+        text.contains("environment variable \"ACME_TOKEN\" is not set"),
+        "{text}"
+    );
+    assert!(
+        text.contains("environment variable \"HOOK_SECRET\" is not set"),
+        "{text}"
+    );
     let workspaces = config.workspace_specs(&env).expect("keys resolve");
     // sha256("test"): the env key is hashed like the literal one.
-    assert_eq!(workspaces[0].api_keys[0].sha256, workspaces[0].api_keys[1].sha256);
+    assert_eq!(
+        workspaces[0].api_keys[0].sha256,
+        workspaces[0].api_keys[1].sha256
+    );
 
-    let text = problems("[[workspaces]]\nid = \"w\"\napi_keys = [ { id = \"k\", key = \"hunter2\" } ]\n");
+    let text =
+        problems("[[workspaces]]\nid = \"w\"\napi_keys = [ { id = \"k\", key = \"hunter2\" } ]\n");
     assert!(text.starts_with("conf/outdial.toml:3:26: unknown field \"key\", expected one of \"id\", \"sha256\", \"env\""), "{text}");
 }
 
@@ -302,7 +367,10 @@ fn campaign_specs_refuse_values_that_validation_would_refuse() {
         "[[workspaces]]\nid = \"w\"\n[[campaigns]]\nid = \"c\"\nworkspace = \"w\"\nprovider = { plugin = \"simulated\" }\ncall_timeout = \"10 minutes\"\n",
     );
     let text = config.campaign_specs().unwrap_err().to_string();
-    assert!(text.starts_with("conf/outdial.toml:7:16: call_timeout \"10 minutes\" is not a duration"), "{text}");
+    assert!(
+        text.starts_with("conf/outdial.toml:7:16: call_timeout \"10 minutes\" is not a duration"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -23,7 +23,9 @@ pub fn parse_duration_ms(raw: &str) -> Option<Millis> {
         }
         let number: Millis = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit_ms = match rest[..unit_len].trim() {
             "ms" => 1,
             "s" => SECOND_MS,
@@ -118,7 +120,11 @@ pub fn normalize_cron(raw: &str) -> Result<String, String> {
             // The parser's message draws a caret under the bad field on
             // lines of its own; the last line says what is wrong.
             let text = err.to_string();
-            let last = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
+            let last = text
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or_default();
             let last = last.trim().trim_end_matches('.');
             let mut reason = last.to_string();
             if let Some(first) = last.get(..1) {
@@ -146,7 +152,10 @@ pub fn is_env_name(raw: &str) -> bool {
 /// "_" and ".", starting with a letter or digit, at most 64 characters.
 pub fn is_identifier(raw: &str) -> bool {
     raw.len() <= 64
-        && raw.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && raw
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -180,7 +189,9 @@ pub fn is_bind_address(raw: &str) -> bool {
         return true;
     }
     match raw.rsplit_once(':') {
-        Some((host, port)) => port.parse::<u16>().is_ok() && is_host_pattern(host) && !host.starts_with("*."),
+        Some((host, port)) => {
+            port.parse::<u16>().is_ok() && is_host_pattern(host) && !host.starts_with("*.")
+        }
         None => false,
     }
 }
@@ -194,9 +205,13 @@ pub fn is_webhook_url(raw: &str) -> bool {
         return false;
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let bracketed_ipv6 = host.starts_with('[');
-    !raw.chars().any(char::is_whitespace) && (bracketed_ipv6 || is_host_pattern(host)) && !host.starts_with("*.")
+    !raw.chars().any(char::is_whitespace)
+        && (bracketed_ipv6 || is_host_pattern(host))
+        && !host.starts_with("*.")
 }
 
 #[cfg(test)]

@@ -18,12 +18,28 @@ fn change(batch_id: &str, to: BatchStatus, reason: &str, by: &str, at: Millis) -
 }
 
 /// Stops new dials; live calls finish.
-pub fn pause(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
-    store.set_batch_status(change(batch_id, BatchStatus::Paused, "operator_paused", by, now))
+pub fn pause(
+    store: &dyn Store,
+    batch_id: &str,
+    by: &str,
+    now: Millis,
+) -> Result<BatchRecord, StoreError> {
+    store.set_batch_status(change(
+        batch_id,
+        BatchStatus::Paused,
+        "operator_paused",
+        by,
+        now,
+    ))
 }
 
 /// Resumes a paused batch: back to pending before its scheduled start.
-pub fn resume(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+pub fn resume(
+    store: &dyn Store,
+    batch_id: &str,
+    by: &str,
+    now: Millis,
+) -> Result<BatchRecord, StoreError> {
     let batch = store
         .batch(batch_id)?
         .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;
@@ -40,14 +56,30 @@ pub fn resume(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Resul
 
 /// Cancels a batch for good: waiting contacts are skipped, live calls
 /// finish and then give up.
-pub fn cancel(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
-    let batch = store.set_batch_status(change(batch_id, BatchStatus::Cancelled, "operator_cancelled", by, now))?;
+pub fn cancel(
+    store: &dyn Store,
+    batch_id: &str,
+    by: &str,
+    now: Millis,
+) -> Result<BatchRecord, StoreError> {
+    let batch = store.set_batch_status(change(
+        batch_id,
+        BatchStatus::Cancelled,
+        "operator_cancelled",
+        by,
+        now,
+    ))?;
     store.skip_waiting(batch_id, "batch_cancelled", now)?;
     Ok(batch)
 }
 
 /// Starts a pending batch now and makes its retry-waiting contacts due now.
-pub fn force_dispatch(store: &dyn Store, batch_id: &str, by: &str, now: Millis) -> Result<BatchRecord, StoreError> {
+pub fn force_dispatch(
+    store: &dyn Store,
+    batch_id: &str,
+    by: &str,
+    now: Millis,
+) -> Result<BatchRecord, StoreError> {
     let batch = store
         .batch(batch_id)?
         .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;

@@ -16,8 +16,7 @@ use crate::model::{
     DecisionRecord, Disposition, Millis, NumberStrategy, SECOND_MS,
 };
 use crate::policy::{
-    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy,
-    RetryRequest,
+    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
     CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
@@ -161,11 +160,12 @@ impl Engine {
         let mut states = HashMap::new();
         for policy in campaigns {
             let spec = &policy.spec;
-            let window =
-                CompiledWindow::new(&spec.calling_window).map_err(|source| EngineError::Window {
+            let window = CompiledWindow::new(&spec.calling_window).map_err(|source| {
+                EngineError::Window {
                     campaign: spec.id.clone(),
                     source,
-                })?;
+                }
+            })?;
             let rate = spec.calls_per_second.max(0.001);
             let key = (spec.workspace.clone(), spec.id.clone());
             states.insert(
@@ -232,7 +232,11 @@ impl Engine {
                 continue;
             }
             tracing::info!(attempt = %live.attempt_id, "ending attempt interrupted by a restart");
-            self.end_attempt(&live.attempt_id, host_end(CallOutcome::Unknown, "interrupted"), now)?;
+            self.end_attempt(
+                &live.attempt_id,
+                host_end(CallOutcome::Unknown, "interrupted"),
+                now,
+            )?;
             ended += 1;
         }
         Ok(ended)
@@ -246,6 +250,10 @@ impl Engine {
             if self.handle_event(event, now)? {
                 report.ended += 1;
             }
+        }
+        if report.events > 0 {
+            // One group commit for every event write of this tick.
+            self.store.sync()?;
         }
         report.timed_out = self.end_overdue(now).await?;
         let (started, finished) = self.advance_batches(now)?;
@@ -276,7 +284,10 @@ impl Engine {
         match event.kind {
             CallEventKind::Ringing | CallEventKind::Answered => {
                 let answered = matches!(event.kind, CallEventKind::Answered).then_some(event.at);
-                match self.store.mark_in_progress(&key, call_id, answered, event.at.min(now)) {
+                match self
+                    .store
+                    .mark_in_progress(&key, call_id, answered, event.at.min(now))
+                {
                     Ok(()) | Err(StoreError::AttemptNotLive(_)) => Ok(false),
                     Err(err) => Err(err.into()),
                 }
@@ -334,14 +345,23 @@ impl Engine {
                 continue;
             }
             tracing::warn!(attempt = %attempt_id, "final event overdue, ending the attempt");
-            self.end_attempt(&attempt_id, host_end(CallOutcome::Failed, "lost_final_event"), now)?;
+            self.end_attempt(
+                &attempt_id,
+                host_end(CallOutcome::Failed, "lost_final_event"),
+                now,
+            )?;
             ended += 1;
         }
         Ok(ended)
     }
 
     /// Ends a live attempt after its call: classifier, retry policy, clamps.
-    fn end_attempt(&mut self, attempt_id: &str, end: AttemptEnd, now: Millis) -> Result<(), EngineError> {
+    fn end_attempt(
+        &mut self,
+        attempt_id: &str,
+        end: AttemptEnd,
+        now: Millis,
+    ) -> Result<(), EngineError> {
         self.finish(attempt_id, Ending::Call(end), now)
     }
 
@@ -351,28 +371,32 @@ impl Engine {
         };
         let key = live.key;
         let batch = self.batch(&key.batch_id)?;
-        let contact = self
-            .store
-            .contact(&key.batch_id, key.seq)?
-            .ok_or_else(|| StoreError::ContactNotFound {
+        let contact = self.store.contact(&key.batch_id, key.seq)?.ok_or_else(|| {
+            StoreError::ContactNotFound {
                 batch: key.batch_id.clone(),
                 seq: key.seq,
-            })?;
-        let state = self
-            .campaigns
-            .get(&live.campaign)
-            .ok_or_else(|| EngineError::UnknownCampaign {
-                batch: batch.id.clone(),
-                campaign: batch.campaign_id.clone(),
-            })?;
+            }
+        })?;
+        let state =
+            self.campaigns
+                .get(&live.campaign)
+                .ok_or_else(|| EngineError::UnknownCampaign {
+                    batch: batch.id.clone(),
+                    campaign: batch.campaign_id.clone(),
+                })?;
         let spec = &state.policy.spec;
         let request = match ending {
             Ending::SystemRetry { end, at, blocker } => {
-                let (status, final_reason, next_at) = if contact.system_retries + 1 >= MAX_SYSTEM_RETRIES {
-                    (ContactStatus::Failed, Some("provider_unavailable".to_string()), None)
-                } else {
-                    (ContactStatus::Retrying, None, Some(at))
-                };
+                let (status, final_reason, next_at) =
+                    if contact.system_retries + 1 >= MAX_SYSTEM_RETRIES {
+                        (
+                            ContactStatus::Failed,
+                            Some("provider_unavailable".to_string()),
+                            None,
+                        )
+                    } else {
+                        (ContactStatus::Retrying, None, Some(at))
+                    };
                 EndAttempt {
                     key: key.clone(),
                     at: now,
@@ -478,9 +502,12 @@ impl Engine {
             Ok(decision) => (decision, retry.identity().to_string()),
             Err(fault) => {
                 faults.push(fault_line(&fault));
-                let fallback = self.builtin_retry.decide(&request).unwrap_or(Decision::GiveUp {
-                    reason: "built-in retry policy failed".to_string(),
-                });
+                let fallback = self
+                    .builtin_retry
+                    .decide(&request)
+                    .unwrap_or(Decision::GiveUp {
+                        reason: "built-in retry policy failed".to_string(),
+                    });
                 (fallback, self.builtin_retry.identity().to_string())
             }
         };
@@ -573,7 +600,11 @@ impl Engine {
                 only_from,
             };
             if batch.end_at.is_some_and(|end| end <= now) {
-                match self.store.set_batch_status(change(BatchStatus::Expired, "end_window", Vec::new())) {
+                match self.store.set_batch_status(change(
+                    BatchStatus::Expired,
+                    "end_window",
+                    Vec::new(),
+                )) {
                     Ok(_) => {
                         let skipped = self.store.skip_waiting(&batch.id, "batch_expired", now)?;
                         tracing::info!(batch = %batch.id, skipped, "batch expired");
@@ -642,7 +673,9 @@ impl Engine {
         let mut live_per_batch: HashMap<&str, u32> = HashMap::new();
         for call in self.live.values() {
             *live_per_campaign.entry(&call.campaign).or_default() += 1;
-            *live_per_batch.entry(call.key.batch_id.as_str()).or_default() += 1;
+            *live_per_batch
+                .entry(call.key.batch_id.as_str())
+                .or_default() += 1;
         }
         let mut campaign_slots: HashMap<CampaignKey, u32> = HashMap::new();
         let mut batch_slots: HashMap<String, u32> = HashMap::new();
@@ -689,10 +722,7 @@ impl Engine {
                     .expect("candidates only come from known campaigns");
                 let zone = contact_zone(state, &contact);
                 let verdict = if !state.window.is_open(zone, now) {
-                    let opens = state
-                        .window
-                        .next_open(zone, now)
-                        .unwrap_or(now + DAY_MS);
+                    let opens = state.window.next_open(zone, now).unwrap_or(now + DAY_MS);
                     Err((Blocker::OutsideWindow, Some(opens)))
                 } else if state.throttled_until > now {
                     Err((Blocker::ProviderThrottled, None))
@@ -716,11 +746,14 @@ impl Engine {
                         if contact.blocker != Some(blocker)
                             || until.is_some_and(|at| contact.next_eligible_at != Some(at))
                         {
-                            blockers.entry(batch.id.clone()).or_default().push(BlockerUpdate {
-                                seq: contact.seq,
-                                blocker: Some(blocker),
-                                next_eligible_at: until,
-                            });
+                            blockers
+                                .entry(batch.id.clone())
+                                .or_default()
+                                .push(BlockerUpdate {
+                                    seq: contact.seq,
+                                    blocker: Some(blocker),
+                                    next_eligible_at: until,
+                                });
                         }
                     }
                     Ok(()) => {
@@ -860,8 +893,7 @@ impl Engine {
                 }
             }
             ProviderFailure::Transient(_) | ProviderFailure::Auth(_) => {
-                let backoff = self.options.transient_backoff_ms
-                    << system_retries.min(6);
+                let backoff = self.options.transient_backoff_ms << system_retries.min(6);
                 Ending::SystemRetry {
                     end: host_end(CallOutcome::Failed, "provider_transient_failure"),
                     at: now + backoff,
@@ -938,7 +970,9 @@ fn clamp(
     if !window.is_open(zone, at) {
         match window.next_open(zone, at) {
             Some(opens) => {
-                adjusted = Some(format!("moved from {at} to the calling window opening at {opens}"));
+                adjusted = Some(format!(
+                    "moved from {at} to the calling window opening at {opens}"
+                ));
                 at = opens;
             }
             None => {
@@ -1039,7 +1073,10 @@ fn pick_number(state: &mut CampaignState, contact: &ContactRecord, now: Millis) 
 }
 
 /// The contact's A/B variant (kept once assigned) and its parameters.
-fn pick_variant(spec: &CampaignSpec, contact: &ContactRecord) -> (Option<String>, Vec<(String, String)>) {
+fn pick_variant(
+    spec: &CampaignSpec,
+    contact: &ContactRecord,
+) -> (Option<String>, Vec<(String, String)>) {
     let chosen = match &contact.variant {
         Some(name) => spec.variants.iter().find(|v| &v.name == name),
         None => {

@@ -100,12 +100,20 @@ impl BatchStatistics {
         let succeeded = counters.status(ContactStatus::Completed);
         let failed = failed(counters);
         let processed = counters.attempts.saturating_sub(counters.system_retries);
-        let elapsed_ms = batch
-            .started_at
-            .map_or(0, |start| batch.completed_at.unwrap_or(now).saturating_sub(start).max(0));
+        let elapsed_ms = batch.started_at.map_or(0, |start| {
+            batch
+                .completed_at
+                .unwrap_or(now)
+                .saturating_sub(start)
+                .max(0)
+        });
         let elapsed = elapsed_ms as f64 / 1_000.0;
         let percent = |part: u64, whole: u64| {
-            if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 }
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 * 100.0 / whole as f64
+            }
         };
         let remaining = counters.total.saturating_sub(finished);
         let estimated_time_remaining = if remaining == 0 {
@@ -123,7 +131,11 @@ impl BatchStatistics {
             pending: remaining,
             percent_complete: percent(finished, counters.total),
             success_rate: percent(succeeded, succeeded + failed),
-            calls_per_second: if elapsed > 0.0 { processed as f64 / elapsed } else { 0.0 },
+            calls_per_second: if elapsed > 0.0 {
+                processed as f64 / elapsed
+            } else {
+                0.0
+            },
             estimated_time_remaining,
             elapsed_time: elapsed,
         }
@@ -133,7 +145,11 @@ impl BatchStatistics {
 /// Why a contact is not being dialed right now, as the operator sees it:
 /// the batch's own state first, then the contact's recorded blocker, then
 /// a retry wait.
-pub fn effective_blocker(batch: &BatchRecord, contact: &ContactRecord, now: Millis) -> Option<Blocker> {
+pub fn effective_blocker(
+    batch: &BatchRecord,
+    contact: &ContactRecord,
+    now: Millis,
+) -> Option<Blocker> {
     if !contact.status.is_waiting() {
         return None;
     }

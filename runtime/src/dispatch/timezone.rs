@@ -283,8 +283,22 @@ fn brazil(national: &str) -> Option<Tz> {
     use chrono_tz::America;
     let ddd: u8 = national.get(..2)?.parse().ok()?;
     let zone = match ddd {
-        11..=19 | 21 | 22 | 24 | 27 | 28 | 31..=35 | 37 | 38 | 41..=46 | 47..=49 | 51
-        | 53..=55 | 61 | 62 | 64 => America::Sao_Paulo,
+        11..=19
+        | 21
+        | 22
+        | 24
+        | 27
+        | 28
+        | 31..=35
+        | 37
+        | 38
+        | 41..=46
+        | 47..=49
+        | 51
+        | 53..=55
+        | 61
+        | 62
+        | 64 => America::Sao_Paulo,
         63 => America::Araguaina,
         71 | 73 | 74 | 75 | 77 => America::Bahia,
         79 | 82 => America::Maceio,
@@ -323,27 +337,21 @@ fn mexico(national: &str) -> Option<Tz> {
         // Baja California follows US Pacific time.
         "646" | "653" | "661" | "664" | "665" | "686" => America::Tijuana,
         // Baja California Sur, Sinaloa and Nayarit: UTC-7, no DST.
-        "311" | "319" | "323" | "324" | "325" | "327" | "612" | "613" | "615" | "624"
-        | "667" | "668" | "669" | "672" | "673" | "687" | "694" | "696" | "697" => {
-            America::Mazatlan
-        }
+        "311" | "319" | "323" | "324" | "325" | "327" | "612" | "613" | "615" | "624" | "667"
+        | "668" | "669" | "672" | "673" | "687" | "694" | "696" | "697" => America::Mazatlan,
         // Sonora: UTC-7, no DST.
-        "622" | "623" | "631" | "632" | "633" | "634" | "637" | "638" | "641" | "642"
-        | "643" | "644" | "645" | "647" | "662" => America::Hermosillo,
+        "622" | "623" | "631" | "632" | "633" | "634" | "637" | "638" | "641" | "642" | "643"
+        | "644" | "645" | "647" | "662" => America::Hermosillo,
         // Chihuahua: Ciudad Juárez follows US daylight saving, the rest of
         // the state keeps central time.
         "656" => America::Ciudad_Juarez,
-        "614" | "625" | "627" | "628" | "629" | "635" | "639" | "648" | "649" => {
-            America::Chihuahua
-        }
+        "614" | "625" | "627" | "628" | "629" | "635" | "639" | "648" | "649" => America::Chihuahua,
         // Durango.
         "618" | "671" | "674" | "675" | "676" | "677" => America::Mexico_City,
         // Border cities of Coahuila and Tamaulipas follow US daylight saving.
         "867" | "868" | "877" | "878" | "899" => America::Matamoros,
         // Inland Coahuila, Nuevo León and Tamaulipas.
-        "831" | "833" | "834" | "844" | "861" | "862" | "866" | "871" | "872" => {
-            America::Monterrey
-        }
+        "831" | "833" | "834" | "844" | "861" | "862" | "866" | "871" | "872" => America::Monterrey,
         // Quintana Roo: UTC-5.
         "983" | "984" | "987" | "998" => America::Cancun,
         // Yucatán and Campeche.
@@ -369,12 +377,11 @@ fn russia_or_kazakhstan(national: &str) -> Option<Tz> {
     }
     let zone = match national.get(..3)? {
         "401" => Europe::Kaliningrad,
-        "471" | "472" | "473" | "474" | "475" | "481" | "482" | "483" | "484" | "485"
-        | "486" | "487" | "491" | "492" | "493" | "494" | "495" | "496" | "498" | "499"
-        | "811" | "812" | "813" | "814" | "815" | "816" | "817" | "818" | "820" | "821"
-        | "831" | "833" | "834" | "835" | "836" | "841" | "843" | "847" | "855"
-        | "861" | "862" | "863" | "865" | "866" | "867" | "871" | "872" | "873" | "877"
-        | "878" | "879" => Europe::Moscow,
+        "471" | "472" | "473" | "474" | "475" | "481" | "482" | "483" | "484" | "485" | "486"
+        | "487" | "491" | "492" | "493" | "494" | "495" | "496" | "498" | "499" | "811" | "812"
+        | "813" | "814" | "815" | "816" | "817" | "818" | "820" | "821" | "831" | "833" | "834"
+        | "835" | "836" | "841" | "843" | "847" | "855" | "861" | "862" | "863" | "865" | "866"
+        | "867" | "871" | "872" | "873" | "877" | "878" | "879" => Europe::Moscow,
         "842" => Europe::Ulyanovsk,
         "844" => Europe::Volgograd,
         "845" => Europe::Saratov,
@@ -617,10 +624,7 @@ mod tests {
             infer_from_phone("+6421123456"),
             Some(chrono_tz::Pacific::Auckland)
         );
-        assert_eq!(
-            infer_from_phone("+35312345678"),
-            Some(Europe::Dublin)
-        );
+        assert_eq!(infer_from_phone("+35312345678"), Some(Europe::Dublin));
     }
 
     #[test]
@@ -652,8 +656,14 @@ mod tests {
         assert_eq!(infer_from_phone("+5511912345678"), Some(America::Sao_Paulo));
         assert_eq!(infer_from_phone("+5592912345678"), Some(America::Manaus));
         assert_eq!(infer_from_phone("+5597912345678"), None);
-        assert_eq!(infer_from_phone("+525512345678"), Some(America::Mexico_City));
-        assert_eq!(infer_from_phone("+5215512345678"), Some(America::Mexico_City));
+        assert_eq!(
+            infer_from_phone("+525512345678"),
+            Some(America::Mexico_City)
+        );
+        assert_eq!(
+            infer_from_phone("+5215512345678"),
+            Some(America::Mexico_City)
+        );
         assert_eq!(infer_from_phone("+526641234567"), Some(America::Tijuana));
         assert_eq!(infer_from_phone("+529981234567"), Some(America::Cancun));
         assert_eq!(infer_from_phone("+74951234567"), Some(Europe::Moscow));

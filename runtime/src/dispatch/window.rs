@@ -172,7 +172,11 @@ impl CompiledWindow {
         loop {
             let local = local_time(tz, t)?;
             let mut latest_close: Option<Millis> = None;
-            for rule in self.rules.iter().filter(|rule| rule.contains(tz, t, &local)) {
+            for rule in self
+                .rules
+                .iter()
+                .filter(|rule| rule.contains(tz, t, &local))
+            {
                 let close = rule.next_close(tz, t, &local, horizon, &transitions)?;
                 latest_close = Some(latest_close.map_or(close, |latest| latest.max(close)));
             }
@@ -447,7 +451,11 @@ fn cron_next_match(
 
 fn utc_offset_seconds(tz: Tz, at: Millis) -> Option<i32> {
     let utc = DateTime::from_timestamp_millis(at)?;
-    Some(tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc())
+    Some(
+        tz.offset_from_utc_datetime(&utc.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    )
 }
 
 /// Instants in `(from, to]` at which `tz` changes its UTC offset.

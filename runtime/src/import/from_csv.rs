@@ -77,7 +77,11 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
         .map(|(index, raw)| {
             let text = String::from_utf8_lossy(raw);
             // Spreadsheet exports often start with a byte order mark.
-            let text = if index == 0 { text.trim_start_matches('\u{feff}') } else { &text };
+            let text = if index == 0 {
+                text.trim_start_matches('\u{feff}')
+            } else {
+                &text
+            };
             text.trim().to_string()
         })
         .collect();
@@ -109,7 +113,11 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
     }
     if !roles.contains(&Role::Phone) {
         return Err(ImportError::NoPhoneColumn {
-            found: headers.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", "),
+            found: headers
+                .iter()
+                .map(|h| format!("\"{h}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
 
@@ -120,7 +128,9 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
         let record = record.map_err(|err| malformed(row, err))?;
         count += 1;
         if count > options.max_rows {
-            return Err(ImportError::TooManyRows { max: options.max_rows });
+            return Err(ImportError::TooManyRows {
+                max: options.max_rows,
+            });
         }
         if record.len() > headers.len() {
             let reason = format!(
@@ -132,8 +142,16 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
             checker.reject(error);
             continue;
         }
-        if record.iter().all(|field| field.iter().all(u8::is_ascii_whitespace)) {
-            let error = checker.error(row, None, None, "the row is empty, expected a contact".to_string());
+        if record
+            .iter()
+            .all(|field| field.iter().all(u8::is_ascii_whitespace))
+        {
+            let error = checker.error(
+                row,
+                None,
+                None,
+                "the row is empty, expected a contact".to_string(),
+            );
             checker.reject(error);
             continue;
         }
@@ -158,7 +176,11 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
                     row,
                     Some(header.clone()),
                     Some(value),
-                    format!("the value is {} bytes long, expected at most {}", value.len(), options.max_field_bytes),
+                    format!(
+                        "the value is {} bytes long, expected at most {}",
+                        value.len(),
+                        options.max_field_bytes
+                    ),
                 ));
                 break;
             }
@@ -193,7 +215,9 @@ mod tests {
     use super::*;
 
     fn options(mode: ImportMode) -> ImportOptions {
-        ImportOptions::new(mode).with_default_country("US").expect("US is a country")
+        ImportOptions::new(mode)
+            .with_default_country("US")
+            .expect("US is a country")
     }
 
     fn strict(csv: &str) -> Result<ImportReport, ImportError> {
@@ -211,7 +235,10 @@ mod tests {
         assert_eq!(contact.name.as_deref(), Some("Ada"));
         assert_eq!(contact.time_zone.as_deref(), Some("America/Los_Angeles"));
         assert_eq!(contact.id.as_deref(), Some("c-1"));
-        assert_eq!(contact.attributes, vec![("plan".to_string(), "gold".to_string())]);
+        assert_eq!(
+            contact.attributes,
+            vec![("plan".to_string(), "gold".to_string())]
+        );
     }
 
     #[test]
@@ -237,14 +264,21 @@ mod tests {
     #[test]
     fn a_repeated_number_names_the_row_that_had_it_first() {
         let err = strict("phone\n+14155550100\n(415) 555-0100\n").unwrap_err();
-        assert!(err.to_string().contains("row 3, column \"phone\": +14155550100 duplicates row 2"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("row 3, column \"phone\": +14155550100 duplicates row 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn rows_with_too_many_fields_or_nothing_in_them_are_refused() {
         let err = strict("phone,name\n+14155550100,Ada,extra\n , \n").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("row 2: the row has 3 fields, expected at most 2"), "{text}");
+        assert!(
+            text.contains("row 2: the row has 3 fields, expected at most 2"),
+            "{text}"
+        );
         assert!(text.contains("row 3: the row is empty"), "{text}");
     }
 
@@ -264,13 +298,22 @@ mod tests {
     fn limits_on_rows_and_field_size_hold() {
         let mut options = options(ImportMode::Strict);
         options.max_rows = 1;
-        let err = import_csv("phone\n+14155550100\n+14155550101\n".as_bytes(), &options).unwrap_err();
+        let err =
+            import_csv("phone\n+14155550100\n+14155550101\n".as_bytes(), &options).unwrap_err();
         assert!(matches!(err, ImportError::TooManyRows { max: 1 }), "{err}");
 
         let mut options = super::super::ImportOptions::new(ImportMode::Strict);
         options.max_field_bytes = 12;
-        let err = import_csv("phone,note\n+14155550100,a longer note\n".as_bytes(), &options).unwrap_err();
-        assert!(err.to_string().contains("column \"note\": the value is 13 bytes long, expected at most 12"), "{err}");
+        let err = import_csv(
+            "phone,note\n+14155550100,a longer note\n".as_bytes(),
+            &options,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("column \"note\": the value is 13 bytes long, expected at most 12"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,7 +14,12 @@ pub fn import_json(input: &[u8], options: &ImportOptions) -> Result<ImportReport
     let document: Value = serde_json::from_slice(input).map_err(|err| ImportError::Json {
         line: err.line(),
         column: err.column(),
-        message: err.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+        message: err
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     })?;
     let Value::Array(items) = document else {
         return Err(ImportError::Shape(format!(
@@ -23,7 +28,9 @@ pub fn import_json(input: &[u8], options: &ImportOptions) -> Result<ImportReport
         )));
     };
     if items.len() > options.max_rows {
-        return Err(ImportError::TooManyRows { max: options.max_rows });
+        return Err(ImportError::TooManyRows {
+            max: options.max_rows,
+        });
     }
     let mut checker = RowChecker::new(options, ImportFormat::Json);
     for (row, item) in items.into_iter().enumerate() {
@@ -46,7 +53,11 @@ fn read_contact(
         Box::new(checker.error(row, field, value, reason))
     };
     let Value::Object(object) = item else {
-        return Err(fail(None, None, format!("the contact is {}, expected an object", kind(&item))));
+        return Err(fail(
+            None,
+            None,
+            format!("the contact is {}, expected an object", kind(&item)),
+        ));
     };
     let mut raw = RawContact {
         row,
@@ -66,11 +77,15 @@ fn read_contact(
                         return Err(fail(
                             Some(field),
                             None,
-                            format!("the attribute is {}, expected a string, number or boolean", kind(other)),
+                            format!(
+                                "the attribute is {}, expected a string, number or boolean",
+                                kind(other)
+                            ),
                         ));
                     }
                 };
-                check_size(&text, options).map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
+                check_size(&text, options)
+                    .map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
                 raw.attributes.push((name.clone(), text));
             }
             continue;
@@ -85,33 +100,54 @@ fn read_contact(
                 return Err(fail(
                     Some(field),
                     None,
-                    format!("\"{key}\" is {}, expected {}", kind(other), expected_type(&key)),
+                    format!(
+                        "\"{key}\" is {}, expected {}",
+                        kind(other),
+                        expected_type(&key)
+                    ),
                 ));
             }
             _ => {
-                return Err(fail(Some(field), None, format!("unknown field \"{key}\", expected {FIELDS}")));
+                return Err(fail(
+                    Some(field),
+                    None,
+                    format!("unknown field \"{key}\", expected {FIELDS}"),
+                ));
             }
         };
-        check_size(&text, options).map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
+        check_size(&text, options)
+            .map_err(|reason| fail(Some(field.clone()), Some(&text), reason))?;
         match key.as_str() {
             "phone" => raw.phone = Some((field, text)),
             "name" => raw.name = Some(text),
             "time_zone" => raw.time_zone = Some((field, text)),
             "id" => raw.id = Some((field, text)),
             _ => {
-                return Err(fail(Some(field), None, format!("unknown field \"{key}\", expected {FIELDS}")));
+                return Err(fail(
+                    Some(field),
+                    None,
+                    format!("unknown field \"{key}\", expected {FIELDS}"),
+                ));
             }
         }
     }
     if raw.phone.is_none() {
-        return Err(fail(Some(path("phone")), None, "the phone number is missing, expected a string".to_string()));
+        return Err(fail(
+            Some(path("phone")),
+            None,
+            "the phone number is missing, expected a string".to_string(),
+        ));
     }
     Ok(raw)
 }
 
 fn check_size(text: &str, options: &ImportOptions) -> Result<(), String> {
     if text.len() > options.max_field_bytes {
-        Err(format!("the value is {} bytes long, expected at most {}", text.len(), options.max_field_bytes))
+        Err(format!(
+            "the value is {} bytes long, expected at most {}",
+            text.len(),
+            options.max_field_bytes
+        ))
     } else {
         Ok(())
     }
@@ -147,7 +183,9 @@ mod tests {
     use super::*;
 
     fn strict(json: &str) -> Result<ImportReport, ImportError> {
-        let options = ImportOptions::new(ImportMode::Strict).with_default_country("US").expect("US");
+        let options = ImportOptions::new(ImportMode::Strict)
+            .with_default_country("US")
+            .expect("US");
         import_json(json.as_bytes(), &options)
     }
 
@@ -180,15 +218,30 @@ mod tests {
         )
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("contacts[1].phone: \"phone\" is a number, expected a string"), "{text}");
-        assert!(text.contains("contacts[2].tz: unknown field \"tz\""), "{text}");
-        assert!(text.contains("contacts[3].attributes.tags: the attribute is an array"), "{text}");
-        assert!(text.contains("contacts[4].phone: +14155550100 duplicates contacts[0]"), "{text}");
+        assert!(
+            text.contains("contacts[1].phone: \"phone\" is a number, expected a string"),
+            "{text}"
+        );
+        assert!(
+            text.contains("contacts[2].tz: unknown field \"tz\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("contacts[3].attributes.tags: the attribute is an array"),
+            "{text}"
+        );
+        assert!(
+            text.contains("contacts[4].phone: +14155550100 duplicates contacts[0]"),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_document_that_is_not_an_array_is_refused_whole() {
-        assert!(matches!(strict(r#"{"phone": "+1"}"#), Err(ImportError::Shape(_))));
+        assert!(matches!(
+            strict(r#"{"phone": "+1"}"#),
+            Err(ImportError::Shape(_))
+        ));
         let err = strict("[{\"phone\": }]").unwrap_err();
         assert!(matches!(err, ImportError::Json { line: 1, .. }), "{err}");
     }
@@ -196,6 +249,10 @@ mod tests {
     #[test]
     fn a_missing_phone_is_reported_at_its_path() {
         let err = strict(r#"[{"name": "Ada"}]"#).unwrap_err();
-        assert!(err.to_string().contains("contacts[0].phone: the phone number is missing"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("contacts[0].phone: the phone number is missing"),
+            "{err}"
+        );
     }
 }

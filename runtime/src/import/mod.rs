@@ -76,8 +76,10 @@ impl ImportOptions {
 
     /// Read national numbers in `country`, an ISO 3166 code like "US".
     pub fn with_default_country(mut self, country: &str) -> Result<Self, ImportError> {
-        self.default_country =
-            Some(parse_country(country).ok_or_else(|| ImportError::UnknownCountry(country.to_string()))?);
+        self.default_country = Some(
+            parse_country(country)
+                .ok_or_else(|| ImportError::UnknownCountry(country.to_string()))?,
+        );
         Ok(self)
     }
 }
@@ -191,11 +193,19 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 }
 
 fn lines(errors: &[RowError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn quoted(items: &[&str]) -> String {
-    items.iter().map(|item| format!("\"{item}\"")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|item| format!("\"{item}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Header names that hold the phone number.
@@ -251,7 +261,13 @@ impl<'a> RowChecker<'a> {
     }
 
     /// A row error in this file's format.
-    pub(crate) fn error(&self, row: usize, field: Option<String>, value: Option<&str>, reason: String) -> RowError {
+    pub(crate) fn error(
+        &self,
+        row: usize,
+        field: Option<String>,
+        value: Option<&str>,
+        reason: String,
+    ) -> RowError {
         RowError {
             row,
             field,
@@ -282,7 +298,8 @@ impl<'a> RowChecker<'a> {
             Some((field, value)) if !value.trim().is_empty() => (field, value),
             blank => {
                 let field = blank.map(|(field, _)| field);
-                let reason = "the phone number is missing, expected a number in every row".to_string();
+                let reason =
+                    "the phone number is missing, expected a number in every row".to_string();
                 let error = self.error(row, field, None, reason);
                 return self.reject(error);
             }
@@ -295,7 +312,12 @@ impl<'a> RowChecker<'a> {
                 } else {
                     "expected an international number like \"+14155550100\""
                 };
-                let error = self.error(row, Some(phone_field), Some(&phone_raw), format!("{why}, {expected}"));
+                let error = self.error(
+                    row,
+                    Some(phone_field),
+                    Some(&phone_raw),
+                    format!("{why}, {expected}"),
+                );
                 return self.reject(error);
             }
         };
@@ -314,16 +336,26 @@ impl<'a> RowChecker<'a> {
                 Some(zone)
             }
         };
-        let id = raw.id.map(|(field, id)| (field, id.trim().to_string())).filter(|(_, id)| !id.is_empty());
+        let id = raw
+            .id
+            .map(|(field, id)| (field, id.trim().to_string()))
+            .filter(|(_, id)| !id.is_empty());
         if let Some((field, id)) = &id
             && let Some(first) = self.ids.get(id)
         {
-            let reason = format!("id \"{}\" duplicates {}, expected unique ids", shorten(id), self.name_row(*first));
+            let reason = format!(
+                "id \"{}\" duplicates {}, expected unique ids",
+                shorten(id),
+                self.name_row(*first)
+            );
             let error = self.error(row, Some(field.clone()), Some(id), reason);
             return self.reject(error);
         }
         if let Some(first) = self.phones.get(&phone) {
-            let reason = format!("{phone} duplicates {}, expected each number once per batch", self.name_row(*first));
+            let reason = format!(
+                "{phone} duplicates {}, expected each number once per batch",
+                self.name_row(*first)
+            );
             let error = self.error(row, Some(phone_field), Some(&phone_raw), reason);
             return self.reject(error);
         }
@@ -335,7 +367,10 @@ impl<'a> RowChecker<'a> {
             row,
             id: id.map(|(_, id)| id),
             phone,
-            name: raw.name.map(|name| name.trim().to_string()).filter(|name| !name.is_empty()),
+            name: raw
+                .name
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty()),
             time_zone,
             attributes: raw.attributes,
         });
@@ -345,7 +380,9 @@ impl<'a> RowChecker<'a> {
     pub(crate) fn finish(mut self) -> Result<ImportReport, ImportError> {
         self.errors.sort_by_key(|error| error.row);
         match self.options.mode {
-            ImportMode::Strict if !self.errors.is_empty() => Err(ImportError::Rejected(self.errors)),
+            ImportMode::Strict if !self.errors.is_empty() => {
+                Err(ImportError::Rejected(self.errors))
+            }
             _ => {
                 self.report.skipped = self.errors;
                 Ok(self.report)

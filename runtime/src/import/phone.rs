@@ -1,7 +1,7 @@
 //! Phone numbers to E.164, with a default country for national forms.
 
-use phonenumber::country::Id as CountryId;
 use phonenumber::Mode;
+use phonenumber::country::Id as CountryId;
 
 /// Why a phone number was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,7 +24,10 @@ pub fn parse_country(raw: &str) -> Option<CountryId> {
 /// The number in E.164 ("+14155550100"). National forms ("(415) 555-0100")
 /// are read in `default_country`; international forms ("+44 20 7946 0958",
 /// "0044...") need none.
-pub fn normalize_phone(raw: &str, default_country: Option<CountryId>) -> Result<String, PhoneError> {
+pub fn normalize_phone(
+    raw: &str,
+    default_country: Option<CountryId>,
+) -> Result<String, PhoneError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(PhoneError::Empty);
@@ -56,8 +59,14 @@ mod tests {
 
     #[test]
     fn national_numbers_are_read_in_the_default_country() {
-        assert_eq!(normalize_phone("(415) 555-0100", us()).unwrap(), "+14155550100");
-        assert_eq!(normalize_phone("415.555.0100", us()).unwrap(), "+14155550100");
+        assert_eq!(
+            normalize_phone("(415) 555-0100", us()).unwrap(),
+            "+14155550100"
+        );
+        assert_eq!(
+            normalize_phone("415.555.0100", us()).unwrap(),
+            "+14155550100"
+        );
         assert_eq!(
             normalize_phone("020 7946 0958", parse_country("GB")).unwrap(),
             "+442079460958"
@@ -66,8 +75,14 @@ mod tests {
 
     #[test]
     fn international_numbers_ignore_the_default_country() {
-        assert_eq!(normalize_phone("+44 20 7946 0958", us()).unwrap(), "+442079460958");
-        assert_eq!(normalize_phone("+14155550100", None).unwrap(), "+14155550100");
+        assert_eq!(
+            normalize_phone("+44 20 7946 0958", us()).unwrap(),
+            "+442079460958"
+        );
+        assert_eq!(
+            normalize_phone("+14155550100", None).unwrap(),
+            "+14155550100"
+        );
     }
 
     #[test]

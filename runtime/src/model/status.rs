@@ -269,9 +269,18 @@ mod tests {
     ];
 
     const LEGAL_BATCH_TRANSITIONS: &[(&str, &[&str])] = &[
-        ("pending", &["in_progress", "paused", "cancelled", "expired"]),
-        ("in_progress", &["paused", "completed", "cancelled", "expired"]),
-        ("paused", &["pending", "in_progress", "cancelled", "expired"]),
+        (
+            "pending",
+            &["in_progress", "paused", "cancelled", "expired"],
+        ),
+        (
+            "in_progress",
+            &["paused", "completed", "cancelled", "expired"],
+        ),
+        (
+            "paused",
+            &["pending", "in_progress", "cancelled", "expired"],
+        ),
     ];
 
     fn listed(table: &[(&str, &[&str])], from: &str, to: &str) -> bool {

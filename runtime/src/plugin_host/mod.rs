@@ -7,6 +7,7 @@
 //! and every other call keeps working.
 
 mod bindings;
+mod catalog;
 mod error;
 mod plugins;
 mod pool;
@@ -251,7 +252,9 @@ impl PluginHost {
     pub fn inspect(&self, source: &PluginSource) -> Result<PluginInfo, LoadError> {
         let checked = self.check(source)?;
         Ok(match checked.kind {
-            PluginKind::RetryStrategy => self.describe::<bindings::retry::RetryStrategy>(&checked)?,
+            PluginKind::RetryStrategy => {
+                self.describe::<bindings::retry::RetryStrategy>(&checked)?
+            }
             PluginKind::DispositionClassifier => {
                 self.describe::<bindings::classifier::DispositionClassifier>(&checked)?
             }
@@ -373,10 +376,11 @@ impl PluginHost {
             .map(|(name, _)| name.to_string())
             .collect();
         let kind = world_of(&file, &exports)?;
-        if let Some(forbidden) = imports
-            .iter()
-            .find(|import| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| import.starts_with(p)))
-        {
+        if let Some(forbidden) = imports.iter().find(|import| {
+            !ALLOWED_IMPORT_PREFIXES
+                .iter()
+                .any(|p| import.starts_with(p))
+        }) {
             return Err(LoadError::ForbiddenImport {
                 file,
                 import: forbidden.clone(),
@@ -496,7 +500,11 @@ fn world_of(file: &str, exports: &[String]) -> Result<PluginKind, LoadError> {
 /// Refuse config keys the plugin does not declare, and missing required ones.
 pub fn validate_config(info: &PluginInfo, config: &[(String, String)]) -> Result<(), LoadError> {
     let accepted = || {
-        let names: Vec<&str> = info.config_keys.iter().map(|key| key.name.as_str()).collect();
+        let names: Vec<&str> = info
+            .config_keys
+            .iter()
+            .map(|key| key.name.as_str())
+            .collect();
         if names.is_empty() {
             "none".to_string()
         } else {
@@ -504,7 +512,11 @@ pub fn validate_config(info: &PluginInfo, config: &[(String, String)]) -> Result
         }
     };
     for (key, _) in config {
-        if !info.config_keys.iter().any(|declared| declared.name == *key) {
+        if !info
+            .config_keys
+            .iter()
+            .any(|declared| declared.name == *key)
+        {
             return Err(LoadError::UnknownConfigKey {
                 plugin: info.name.clone(),
                 key: key.clone(),

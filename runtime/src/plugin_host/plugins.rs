@@ -20,8 +20,7 @@ pub mod wit {
         Decision, LocalTime, PolicyLimits, RetryInput,
     };
     pub use super::types::{
-        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection,
-        PluginError,
+        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection, PluginError,
     };
 }
 
@@ -43,7 +42,12 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let seed = seed_of(input.history.last().map_or(&input.contact.id, |last| &last.attempt.id));
+        let seed = seed_of(
+            input
+                .history
+                .last()
+                .map_or(&input.contact.id, |last| &last.attempt.id),
+        );
         let answer = self.pool.call(input.now, seed, |world, store| {
             world.outdial_plugin_retry().call_decide(store, input)
         })?;
@@ -82,7 +86,10 @@ pub struct ClassifierPlugin {
 }
 
 impl ClassifierPlugin {
-    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<classifier::DispositionClassifier>>) -> Self {
+    pub(super) fn new(
+        info: PluginInfo,
+        pool: Arc<Pool<classifier::DispositionClassifier>>,
+    ) -> Self {
         ClassifierPlugin { info, pool }
     }
 
@@ -99,11 +106,13 @@ impl ClassifierPlugin {
         attempt: &wit::Attempt,
         previous: &[wit::Attempt],
     ) -> Result<wit::Disposition, CallError> {
-        let answer = self.pool.call(attempt.ended_at, seed_of(&attempt.id), |world, store| {
-            world
-                .outdial_plugin_classifier()
-                .call_classify(store, contact, attempt, previous)
-        })?;
+        let answer = self
+            .pool
+            .call(attempt.ended_at, seed_of(&attempt.id), |world, store| {
+                world
+                    .outdial_plugin_classifier()
+                    .call_classify(store, contact, attempt, previous)
+            })?;
         let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
         self.check(disposition)
     }
@@ -115,11 +124,13 @@ impl ClassifierPlugin {
         attempt: &wit::Attempt,
         previous: &[wit::Attempt],
     ) -> Result<wit::Disposition, CallError> {
-        let answer = self.pool.call_fresh(attempt.ended_at, seed_of(&attempt.id), |world, store| {
-            world
-                .outdial_plugin_classifier()
-                .call_classify(store, contact, attempt, previous)
-        })?;
+        let answer =
+            self.pool
+                .call_fresh(attempt.ended_at, seed_of(&attempt.id), |world, store| {
+                    world
+                        .outdial_plugin_classifier()
+                        .call_classify(store, contact, attempt, previous)
+                })?;
         let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
         self.check(disposition)
     }
@@ -136,7 +147,10 @@ impl ClassifierPlugin {
                 self.info.labels.join(", ")
             )));
         }
-        if let Some(score) = disposition.score.filter(|score| !(0.0..=1.0).contains(score)) {
+        if let Some(score) = disposition
+            .score
+            .filter(|score| !(0.0..=1.0).contains(score))
+        {
             return Err(broken(format!("score {score} is outside 0 to 1")));
         }
         if let Some(sentiment) = disposition
@@ -162,7 +176,11 @@ impl policy::Classifier for ClassifierPlugin {
     ) -> Result<model::Disposition, PolicyFault> {
         let previous: Vec<wit::Attempt> = previous.iter().map(attempt_to_wit).collect();
         let disposition = self
-            .classify_raw(&contact_to_wit(contact), &attempt_to_wit(attempt), &previous)
+            .classify_raw(
+                &contact_to_wit(contact),
+                &attempt_to_wit(attempt),
+                &previous,
+            )
             .map_err(to_fault)?;
         Ok(model::Disposition {
             label: disposition.label,
@@ -197,9 +215,12 @@ impl AdapterPlugin {
         call: &wit::CallRequest,
         now: model::Millis,
     ) -> Result<Result<wit::HttpRequest, wit::ProviderError>, CallError> {
-        self.pool.call(now, seed_of(&call.attempt_id), |world, store| {
-            world.outdial_plugin_provider().call_build_place_call(store, call)
-        })
+        self.pool
+            .call(now, seed_of(&call.attempt_id), |world, store| {
+                world
+                    .outdial_plugin_provider()
+                    .call_build_place_call(store, call)
+            })
     }
 
     /// Read the provider's answer to a place-call request.
@@ -209,11 +230,12 @@ impl AdapterPlugin {
         response: &wit::HttpResponse,
         now: model::Millis,
     ) -> Result<Result<String, wit::ProviderError>, CallError> {
-        self.pool.call(now, seed_of(&call.attempt_id), |world, store| {
-            world
-                .outdial_plugin_provider()
-                .call_parse_place_call(store, call, response)
-        })
+        self.pool
+            .call(now, seed_of(&call.attempt_id), |world, store| {
+                world
+                    .outdial_plugin_provider()
+                    .call_parse_place_call(store, call, response)
+            })
     }
 
     /// Verify and read a webhook.
@@ -222,7 +244,9 @@ impl AdapterPlugin {
         webhook: &wit::InboundWebhook,
     ) -> Result<Result<Vec<wit::CallEvent>, wit::WebhookError>, CallError> {
         self.pool.call(webhook.received_at, 0, |world, store| {
-            world.outdial_plugin_provider().call_parse_webhook(store, webhook)
+            world
+                .outdial_plugin_provider()
+                .call_parse_webhook(store, webhook)
         })
     }
 
@@ -232,11 +256,12 @@ impl AdapterPlugin {
         provider_call_id: &str,
         now: model::Millis,
     ) -> Result<Option<wit::HttpRequest>, CallError> {
-        self.pool.call(now, seed_of(provider_call_id), |world, store| {
-            world
-                .outdial_plugin_provider()
-                .call_build_status_poll(store, provider_call_id)
-        })
+        self.pool
+            .call(now, seed_of(provider_call_id), |world, store| {
+                world
+                    .outdial_plugin_provider()
+                    .call_build_status_poll(store, provider_call_id)
+            })
     }
 
     /// Read the answer to a status poll.
@@ -246,11 +271,14 @@ impl AdapterPlugin {
         response: &wit::HttpResponse,
         now: model::Millis,
     ) -> Result<Result<wit::CallEvent, wit::ProviderError>, CallError> {
-        self.pool.call(now, seed_of(provider_call_id), |world, store| {
-            world
-                .outdial_plugin_provider()
-                .call_parse_status_poll(store, provider_call_id, response)
-        })
+        self.pool
+            .call(now, seed_of(provider_call_id), |world, store| {
+                world.outdial_plugin_provider().call_parse_status_poll(
+                    store,
+                    provider_call_id,
+                    response,
+                )
+            })
     }
 }
 

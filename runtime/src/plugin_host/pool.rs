@@ -68,7 +68,8 @@ impl World for classifier::DispositionClassifier {
         store: &mut Store<Sandbox>,
         config: &Vec<(String, String)>,
     ) -> wasmtime::Result<Result<(), types::PluginError>> {
-        self.outdial_plugin_classifier().call_configure(store, config)
+        self.outdial_plugin_classifier()
+            .call_configure(store, config)
     }
 }
 
@@ -217,12 +218,11 @@ impl<W: World> Pool<W> {
     fn fresh(&self) -> Result<Warm<W>, CallError> {
         let mut store = new_store(&self.engine, &self.plugin, self.limits.memory_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
-        let world = W::instantiate(&self.pre, &mut store).map_err(|err| {
-            match self.fault(err, &store) {
+        let world =
+            W::instantiate(&self.pre, &mut store).map_err(|err| match self.fault(err, &store) {
                 CallError::Trap { plugin, message } => CallError::Instantiate { plugin, message },
                 other => other,
-            }
-        })?;
+            })?;
         match world.configure(&mut store, &self.config) {
             Ok(Ok(())) => Ok(Warm { store, world }),
             Ok(Err(refusal)) => Err(CallError::Plugin {
@@ -273,11 +273,18 @@ pub(crate) fn describe<W: World>(
     component: &Component,
 ) -> Result<types::Metadata, CallError> {
     let limits = PluginLimits::default();
-    let pool = Pool::<W>::new(engine, linker, component, "plugin".to_string(), Vec::new(), limits)
-        .map_err(|err| CallError::Instantiate {
-            plugin: "plugin".to_string(),
-            message: format!("{err:#}"),
-        })?;
+    let pool = Pool::<W>::new(
+        engine,
+        linker,
+        component,
+        "plugin".to_string(),
+        Vec::new(),
+        limits,
+    )
+    .map_err(|err| CallError::Instantiate {
+        plugin: "plugin".to_string(),
+        message: format!("{err:#}"),
+    })?;
     let mut store = new_store(engine, &pool.plugin, limits.memory_bytes);
     store.set_epoch_deadline(pool.deadline_ticks());
     let world = W::instantiate(&pool.pre, &mut store).map_err(|err| pool.fault(err, &store))?;

@@ -3,7 +3,7 @@
 
 use super::{Classifier, PolicyFault, RetryPolicy, RetryRequest};
 use crate::model::{
-    Attempt, CallOutcome, Contact, Decision, Disposition, MachineDetection, MINUTE_MS,
+    Attempt, CallOutcome, Contact, Decision, Disposition, MINUTE_MS, MachineDetection,
 };
 
 /// Retry every non-terminal outcome after a fixed delay until the attempt
@@ -42,7 +42,11 @@ impl RetryPolicy for BuiltinRetry {
         }
         if request.history.len() as u32 >= request.max_attempts {
             return Ok(Decision::GiveUp {
-                reason: format!("{} of {} attempts made", request.history.len(), request.max_attempts),
+                reason: format!(
+                    "{} of {} attempts made",
+                    request.history.len(),
+                    request.max_attempts
+                ),
             });
         }
         Ok(Decision::RetryAt {

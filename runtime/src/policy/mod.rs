@@ -26,9 +26,10 @@ impl LocalTime {
     /// The reading of `at` in `zone`.
     pub fn at(at: Millis, zone: chrono_tz::Tz) -> LocalTime {
         use chrono::{Datelike, Offset, TimeZone, Timelike};
-        let local = zone.timestamp_millis_opt(at).single().unwrap_or_else(|| {
-            zone.from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc())
-        });
+        let local = zone
+            .timestamp_millis_opt(at)
+            .single()
+            .unwrap_or_else(|| zone.from_utc_datetime(&chrono::DateTime::UNIX_EPOCH.naive_utc()));
         LocalTime {
             year: local.year(),
             month: local.month() as u8,

@@ -83,8 +83,11 @@ pub trait Provider: Send + Sync + 'static {
     fn name(&self) -> &str;
 
     /// Ask for `call` to be placed; answers the provider's call id.
-    fn place_call(&self, call: PlaceCall, now: Millis)
-    -> BoxFuture<'_, Result<String, ProviderFailure>>;
+    fn place_call(
+        &self,
+        call: PlaceCall,
+        now: Millis,
+    ) -> BoxFuture<'_, Result<String, ProviderFailure>>;
 
     /// Every event reported up to `now` and not drained yet, in order.
     fn drain_events(&self, now: Millis) -> Vec<ProviderEvent>;

@@ -328,9 +328,9 @@ pub struct CallScript {
 impl CallScript {
     fn call_outcome(&self) -> CallOutcome {
         match self.outcome {
-            ScriptedOutcome::Human | ScriptedOutcome::Voicemail | ScriptedOutcome::CallScreening => {
-                CallOutcome::Answered
-            }
+            ScriptedOutcome::Human
+            | ScriptedOutcome::Voicemail
+            | ScriptedOutcome::CallScreening => CallOutcome::Answered,
             ScriptedOutcome::Busy => CallOutcome::Busy,
             ScriptedOutcome::NoAnswer => CallOutcome::NoAnswer,
             ScriptedOutcome::Failed => CallOutcome::Failed,
@@ -453,7 +453,11 @@ impl SimulatedProvider {
             &mut config.throttle_rate,
             &mut config.lost_final_event_rate,
         ] {
-            *share = if share.is_nan() { 0.0 } else { share.clamp(0.0, 1.0) };
+            *share = if share.is_nan() {
+                0.0
+            } else {
+                share.clamp(0.0, 1.0)
+            };
         }
         if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
             config.time_scale = 1.0;
@@ -545,7 +549,10 @@ impl SimulatedProvider {
 
     /// The provider call id the simulator gives `attempt_id`'s call.
     pub fn provider_call_id(&self, attempt_id: &str) -> String {
-        format!("sim-{:016x}", mix(self.config.seed ^ 0x9e6c_63d0_676a_9a99, attempt_id))
+        format!(
+            "sim-{:016x}",
+            mix(self.config.seed ^ 0x9e6c_63d0_676a_9a99, attempt_id)
+        )
     }
 
     /// The script `attempt_id`'s call plays out, whether or not it is placed.
@@ -567,7 +574,8 @@ impl SimulatedProvider {
             .copied()
             .unwrap_or(503);
         let human_line = &HUMAN_TRANSCRIPTS[rng.below(HUMAN_TRANSCRIPTS.len() as u64) as usize];
-        let voicemail_line = VOICEMAIL_GREETINGS[rng.below(VOICEMAIL_GREETINGS.len() as u64) as usize];
+        let voicemail_line =
+            VOICEMAIL_GREETINGS[rng.below(VOICEMAIL_GREETINGS.len() as u64) as usize];
         let screening_line = SCREENING_PROMPTS[rng.below(SCREENING_PROMPTS.len() as u64) as usize];
         let final_event_lost = rng.chance(c.lost_final_event_rate);
         // Sub-second jitter keeps simultaneous placements from ending in
@@ -613,8 +621,8 @@ impl SimulatedProvider {
             ScriptedOutcome::Failed => (0, 0, failure_code, MachineDetection::NotRun, None, None),
         };
         let billed_seconds = talk_ms.div_ceil(1_000);
-        let cost_micros = (u128::from(billed_seconds) * u128::from(c.cost_per_minute_micros))
-            .div_ceil(60) as u64;
+        let cost_micros =
+            (u128::from(billed_seconds) * u128::from(c.cost_per_minute_micros)).div_ceil(60) as u64;
         CallScript {
             outcome,
             latency_ms,
@@ -777,7 +785,9 @@ impl SimulatedProvider {
         let ended = answered + script.talk_ms;
         let end = CallEventKind::Ended(script.end());
         match script.outcome {
-            ScriptedOutcome::Human | ScriptedOutcome::Voicemail | ScriptedOutcome::CallScreening => {
+            ScriptedOutcome::Human
+            | ScriptedOutcome::Voicemail
+            | ScriptedOutcome::CallScreening => {
                 vec![
                     (at(rang), CallEventKind::Ringing),
                     (at(answered), CallEventKind::Answered),
@@ -882,9 +892,9 @@ pub fn call_log_path(dir: impl AsRef<Path>) -> PathBuf {
 }
 
 fn is_e164(number: &str) -> bool {
-    number
-        .strip_prefix('+')
-        .is_some_and(|digits| (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+    number.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 fn pick_outcome(mix: &OutcomeMix, mut draw: u64) -> ScriptedOutcome {
@@ -971,37 +981,85 @@ macro_rules! said {
 
 /// Short conversations a person might have with the agent.
 const HUMAN_TRANSCRIPTS: &[(Intent, &str)] = &[
-    said!(Interested, "Sure. Actually I was just looking into switching. What would it cost me?\nAgent: Most homes save around fifteen percent. Can I book a free assessment?\nCustomer: Yes please, Thursday afternoon works."),
+    said!(
+        Interested,
+        "Sure. Actually I was just looking into switching. What would it cost me?\nAgent: Most homes save around fifteen percent. Can I book a free assessment?\nCustomer: Yes please, Thursday afternoon works."
+    ),
     said!(Interested, "Yes, that sounds great. Sign me up."),
-    said!(Interested, "I'm interested. Can you email me the details and the contract?"),
-    said!(Interested, "Okay, let's schedule the appointment for Monday at ten."),
-    said!(Interested, "I was going to renew anyway, so yes, go ahead and renew it."),
+    said!(
+        Interested,
+        "I'm interested. Can you email me the details and the contract?"
+    ),
+    said!(
+        Interested,
+        "Okay, let's schedule the appointment for Monday at ten."
+    ),
+    said!(
+        Interested,
+        "I was going to renew anyway, so yes, go ahead and renew it."
+    ),
     said!(Interested, "Sounds good to me. What's the next step?"),
-    said!(Interested, "Absolutely, I'd like to hear more about the premium plan."),
+    said!(
+        Interested,
+        "Absolutely, I'd like to hear more about the premium plan."
+    ),
     said!(NotInterested, "No thanks, I'm not interested."),
-    said!(NotInterested, "We already have a provider and we're happy with them."),
+    said!(
+        NotInterested,
+        "We already have a provider and we're happy with them."
+    ),
     said!(NotInterested, "I don't have time for this. Goodbye."),
-    said!(NotInterested, "Not right now, we're not looking to change anything."),
+    said!(
+        NotInterested,
+        "Not right now, we're not looking to change anything."
+    ),
     said!(NotInterested, "It's too expensive for us. No."),
     said!(NotInterested, "I'm going to pass, but thank you."),
     said!(NotInterested, "No, we don't need that."),
-    said!(Callback, "I'm driving right now, can you call me back tomorrow?"),
+    said!(
+        Callback,
+        "I'm driving right now, can you call me back tomorrow?"
+    ),
     said!(Callback, "This isn't a good time. Call me back next week."),
     said!(Callback, "I'm at work. Try me again after 5 pm."),
     said!(Callback, "Can you call back in an hour? I'm in a meeting."),
-    said!(Callback, "Call me back tomorrow morning, I'll have my paperwork then."),
-    said!(Callback, "My husband handles the bills, call back this evening when he's home."),
-    said!(DoNotCall, "Take me off your list and don't call this number again."),
-    said!(DoNotCall, "Please stop calling me. Put me on your do not call list."),
-    said!(DoNotCall, "How did you get this number? Remove me from your list."),
+    said!(
+        Callback,
+        "Call me back tomorrow morning, I'll have my paperwork then."
+    ),
+    said!(
+        Callback,
+        "My husband handles the bills, call back this evening when he's home."
+    ),
+    said!(
+        DoNotCall,
+        "Take me off your list and don't call this number again."
+    ),
+    said!(
+        DoNotCall,
+        "Please stop calling me. Put me on your do not call list."
+    ),
+    said!(
+        DoNotCall,
+        "How did you get this number? Remove me from your list."
+    ),
     said!(DoNotCall, "Do not call me again or I will report you."),
     said!(DoNotCall, "Unsubscribe me. No more calls."),
-    said!(WrongNumber, "There's no Maria here, you have the wrong number."),
+    said!(
+        WrongNumber,
+        "There's no Maria here, you have the wrong number."
+    ),
     said!(WrongNumber, "Wrong number, sorry. This is a dental office."),
-    said!(WrongNumber, "I think you have the wrong person, I only got this number last month."),
+    said!(
+        WrongNumber,
+        "I think you have the wrong person, I only got this number last month."
+    ),
     said!(WrongNumber, "He doesn't live here anymore."),
     said!(WrongNumber, "Who? Never heard of them. Wrong number."),
-    said!(Neutral, "Hello? Sorry, what is this about?\nAgent: Your energy plan.\nCustomer: Okay. Okay. Bye."),
+    said!(
+        Neutral,
+        "Hello? Sorry, what is this about?\nAgent: Your energy plan.\nCustomer: Okay. Okay. Bye."
+    ),
     said!(Neutral, "Maybe. I'll have to think about it."),
     said!(Neutral, "Can you just send something in the mail?"),
     said!(Neutral, "I'm not sure. What company did you say this was?"),
@@ -1040,10 +1098,6 @@ mod tests {
         }
     }
 
-    fn provider(config: SimulationConfig) -> SimulatedProvider {
-        SimulatedProvider::try_new(config).expect("a valid config")
-    }
-
     /// Drain until nothing is pending, jumping virtual time forward.
     fn drain_all(sim: &SimulatedProvider, from: Millis) -> Vec<ProviderEvent> {
         let mut events = Vec::new();
@@ -1058,7 +1112,10 @@ mod tests {
     fn block_on<T>(future: BoxFuture<'_, T>) -> T {
         use std::task::{Context, Poll, Waker};
         let mut future = future;
-        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
             Poll::Ready(value) => value,
             Poll::Pending => panic!("the simulated provider's futures are always ready"),
         }
@@ -1089,7 +1146,10 @@ mod tests {
                 a.script(&id) != other_seed.script(&id)
             })
             .count();
-        assert!(differing > 150, "only {differing} scripts changed with the seed");
+        assert!(
+            differing > 150,
+            "only {differing} scripts changed with the seed"
+        );
     }
 
     #[test]
@@ -1170,7 +1230,11 @@ mod tests {
         assert_eq!(end.outcome, CallOutcome::Answered);
         assert_eq!(end.machine_detection, MachineDetection::Human);
         assert_eq!(end.sip_code, Some(200));
-        assert!(end.transcript.as_deref().is_some_and(|t| t.contains("Customer:")));
+        assert!(
+            end.transcript
+                .as_deref()
+                .is_some_and(|t| t.contains("Customer:"))
+        );
         assert!((30_000..=121_000).contains(&end.talk_ms));
     }
 
@@ -1202,7 +1266,9 @@ mod tests {
         let sim = SimulatedProvider::default();
         let mut counts: HashMap<ScriptedOutcome, u32> = HashMap::new();
         for i in 0..10_000 {
-            *counts.entry(sim.script(&format!("c{i}")).outcome).or_default() += 1;
+            *counts
+                .entry(sim.script(&format!("c{i}")).outcome)
+                .or_default() += 1;
         }
         let share = |o| f64::from(counts.get(&o).copied().unwrap_or(0)) / 10_000.0;
         assert!((share(ScriptedOutcome::Human) - 0.45).abs() < 0.03);
@@ -1404,7 +1470,8 @@ mod tests {
             ..Default::default()
         });
         for i in 0..3 {
-            sim.place(&call(&format!("p{i}")), 1_200).expect("under the cap");
+            sim.place(&call(&format!("p{i}")), 1_200)
+                .expect("under the cap");
         }
         assert_eq!(
             sim.place(&call("p3"), 1_250),
@@ -1423,9 +1490,11 @@ mod tests {
         });
         let call_id = sim.place(&call("lost"), 0).expect("placed");
         let events = drain_all(&sim, 0);
-        assert!(events
-            .iter()
-            .all(|e| !matches!(e.kind, CallEventKind::Ended(_))));
+        assert!(
+            events
+                .iter()
+                .all(|e| !matches!(e.kind, CallEventKind::Ended(_)))
+        );
         let status = block_on(
             sim.poll_status(&call_id, "lost")
                 .expect("the simulator can be polled"),
@@ -1479,7 +1548,10 @@ mod tests {
                 .expect("valid json");
         assert_eq!(config.seed, 3);
         assert_eq!(config.talk_seconds, Span::new(10, 20));
-        assert_eq!(config.ring_seconds, SimulationConfig::default().ring_seconds);
+        assert_eq!(
+            config.ring_seconds,
+            SimulationConfig::default().ring_seconds
+        );
         assert!(serde_json::from_str::<SimulationConfig>(r#"{"sed": 3}"#).is_err());
     }
 
@@ -1503,7 +1575,9 @@ mod tests {
 
         let bad = [("time_scale".to_string(), "-1".to_string())];
         assert_eq!(
-            SimulationConfig::from_pairs(&bad).expect_err("negative scale").to_string(),
+            SimulationConfig::from_pairs(&bad)
+                .expect_err("negative scale")
+                .to_string(),
             "time_scale = -1 must be a positive number"
         );
         let unknown = [("colour".to_string(), "blue".to_string())];
@@ -1518,7 +1592,10 @@ mod tests {
         }
         .validate()
         .expect_err("out of range");
-        assert_eq!(err.to_string(), "throttle_rate = 1.5 is not a share between 0 and 1");
+        assert_eq!(
+            err.to_string(),
+            "throttle_rate = 1.5 is not a share between 0 and 1"
+        );
         let err = SimulationConfig {
             talk_seconds: Span::new(90, 30),
             ..Default::default()

@@ -108,7 +108,10 @@ pub fn idempotency(workspace: &str, key: &str) -> Key {
 }
 
 pub fn by_workspace(workspace: &str, created_at: Millis, batch: &str) -> Key {
-    Key::new(BY_WORKSPACE).text(workspace).time(created_at).text(batch)
+    Key::new(BY_WORKSPACE)
+        .text(workspace)
+        .time(created_at)
+        .text(batch)
 }
 
 pub fn by_campaign(workspace: &str, campaign: &str, created_at: Millis, batch: &str) -> Key {
@@ -124,7 +127,10 @@ pub fn contact(batch: &str, seq: u64) -> Key {
 }
 
 pub fn status(batch: &str, status: ContactStatus, seq: u64) -> Key {
-    Key::new(STATUS).text(batch).u8(status.index() as u8).u64(seq)
+    Key::new(STATUS)
+        .text(batch)
+        .u8(status.index() as u8)
+        .u64(seq)
 }
 
 pub fn due(batch: &str, at: Millis, seq: u64) -> Key {
@@ -149,7 +155,11 @@ pub fn live(batch: &str, seq: u64, number: u32) -> Key {
 }
 
 pub fn recent(batch: &str, ended_at: Millis, seq: u64, number: u32) -> Key {
-    Key::new(RECENT).text(batch).time(ended_at).u64(seq).u32(number)
+    Key::new(RECENT)
+        .text(batch)
+        .time(ended_at)
+        .u64(seq)
+        .u32(number)
 }
 
 pub fn batch_counters(batch: &str) -> Key {

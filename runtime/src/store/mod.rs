@@ -530,8 +530,12 @@ pub trait Store: Send + Sync {
     /// A batch's contacts in sequence order, optionally of one status.
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError>;
     /// Up to `limit` waiting contacts eligible at `now`, earliest first.
-    fn due(&self, batch_id: &str, now: Millis, limit: usize)
-    -> Result<Vec<ContactRecord>, StoreError>;
+    fn due(
+        &self,
+        batch_id: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<ContactRecord>, StoreError>;
     /// When the earliest waiting contact becomes eligible.
     fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError>;
     /// Makes dial intents durable, in one group commit; each succeeds or
@@ -550,7 +554,8 @@ pub trait Store: Send + Sync {
         answered_at: Option<Millis>,
         at: Millis,
     ) -> Result<(), StoreError>;
-    /// Ends a live attempt and moves its contact on.
+    /// Ends a live attempt and moves its contact on. Applied atomically but
+    /// not synced: callers group many and then call [`Store::sync`].
     fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError>;
     /// Sets blockers and eligibility of waiting contacts; others are left
     /// alone.

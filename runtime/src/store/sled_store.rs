@@ -21,10 +21,10 @@ use serde::de::DeserializeOwned;
 
 use super::keys::{self, Key};
 use super::{
-    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail,
-    ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
-    EndedAttempt, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig,
-    StoreError, blocker_index,
+    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
+    ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
+    LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig, StoreError,
+    blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 
@@ -115,11 +115,7 @@ impl SledStore {
     }
 
     /// Values under `prefix`, in key order, from after `after`.
-    fn scan<T: DeserializeOwned>(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<T>, StoreError> {
+    fn scan<T: DeserializeOwned>(&self, prefix: &[u8], limit: usize) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         for entry in self.db.scan_prefix(prefix).take(limit) {
             let (key, value) = entry.map_err(io)?;
@@ -329,7 +325,12 @@ impl Delta {
 
 /// Writes `new` in place of `old`, keeping the status and due indexes and
 /// the counter delta in step.
-fn stage_contact(tx: &mut Tx<'_>, old: Option<&ContactRecord>, new: &ContactRecord, delta: &mut Delta) {
+fn stage_contact(
+    tx: &mut Tx<'_>,
+    old: Option<&ContactRecord>,
+    new: &ContactRecord,
+    delta: &mut Delta,
+) {
     let batch = new.batch_id.as_str();
     if let Some(old) = old {
         delta.count_contact(old, -1);
@@ -357,7 +358,13 @@ fn stage_contact(tx: &mut Tx<'_>, old: Option<&ContactRecord>, new: &ContactReco
     tx.put(keys::contact(batch, new.seq), new);
 }
 
-fn stage_event(tx: &mut Tx<'_>, contact: &mut ContactRecord, at: Millis, kind: &str, detail: String) {
+fn stage_event(
+    tx: &mut Tx<'_>,
+    contact: &mut ContactRecord,
+    at: Millis,
+    kind: &str,
+    detail: String,
+) {
     contact.event_count += 1;
     let event = ContactEvent {
         at,
@@ -542,7 +549,13 @@ fn begin_one(tx: &mut Tx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreErro
     new.last_attempt_at = Some(begin.at);
     new.from_number = begin.from_number.clone().or(new.from_number);
     new.variant = attempt.variant.clone();
-    stage_event(tx, &mut new, begin.at, "dispatched", format!("attempt {}", attempt.id));
+    stage_event(
+        tx,
+        &mut new,
+        begin.at,
+        "dispatched",
+        format!("attempt {}", attempt.id),
+    );
     let mut delta = Delta {
         attempts: 1,
         ..Delta::default()
@@ -613,13 +626,25 @@ fn mark_in_progress(
         let batch = tx.batch_record(&key.batch_id)?;
         let mut new = old.clone();
         new.status = old.status.transition(ContactStatus::InProgress)?;
-        stage_event(&mut tx, &mut new, at, "in_progress", format!("attempt {}", key.id()));
+        stage_event(
+            &mut tx,
+            &mut new,
+            at,
+            "in_progress",
+            format!("attempt {}", key.id()),
+        );
         let mut delta = Delta::default();
         stage_contact(&mut tx, Some(&old), &new, &mut delta);
         stage_counters(&mut tx, &batch, &delta)?;
     } else if answered_at.is_some() {
         let mut new = old.clone();
-        stage_event(&mut tx, &mut new, at, "answered", format!("attempt {}", key.id()));
+        stage_event(
+            &mut tx,
+            &mut new,
+            at,
+            "answered",
+            format!("attempt {}", key.id()),
+        );
         let mut delta = Delta::default();
         stage_contact(&mut tx, Some(&old), &new, &mut delta);
     }
@@ -674,11 +699,19 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
         batch.last_completed_at = Some(end.at);
     }
     let outcome = attempt.outcome.map_or("none", CallOutcome::as_str);
-    let label = new.last_disposition.clone().unwrap_or_else(|| "-".to_string());
+    let label = new
+        .last_disposition
+        .clone()
+        .unwrap_or_else(|| "-".to_string());
     let reason = next
         .final_reason
         .as_deref()
-        .or_else(|| attempt.decision.as_ref().and_then(|d| d.adjusted.as_deref()))
+        .or_else(|| {
+            attempt
+                .decision
+                .as_ref()
+                .and_then(|d| d.adjusted.as_deref())
+        })
         .unwrap_or("");
     stage_event(
         &mut tx,
@@ -745,7 +778,12 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
     })
 }
 
-fn set_blockers(db: &sled::Db, batch_id: &str, updates: &[BlockerUpdate], at: Millis) -> Result<(), StoreError> {
+fn set_blockers(
+    db: &sled::Db,
+    batch_id: &str,
+    updates: &[BlockerUpdate],
+    at: Millis,
+) -> Result<(), StoreError> {
     let mut tx = Tx::new(db);
     let batch = tx.batch_record(batch_id)?;
     let mut delta = Delta::default();
@@ -769,7 +807,13 @@ fn set_blockers(db: &sled::Db, batch_id: &str, updates: &[BlockerUpdate], at: Mi
                 .next_eligible_at
                 .map(|at| format!(" until {at}"))
                 .unwrap_or_default();
-            stage_event(&mut tx, &mut new, at, "blocked", format!("{}{until}", blocker.as_str()));
+            stage_event(
+                &mut tx,
+                &mut new,
+                at,
+                "blocked",
+                format!("{}{until}", blocker.as_str()),
+            );
         }
         stage_contact(&mut tx, Some(&old), &new, &mut delta);
     }
@@ -812,11 +856,13 @@ fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, 
     let mut tx = Tx::new(db);
     let mut batch = tx.batch_record(&change.batch_id)?;
     if !change.only_from.is_empty() && !change.only_from.contains(&batch.status) {
-        return Err(StoreError::IllegalTransition(crate::model::IllegalTransition {
-            what: "batch",
-            from: batch.status.as_str(),
-            to: change.to.as_str(),
-        }));
+        return Err(StoreError::IllegalTransition(
+            crate::model::IllegalTransition {
+                what: "batch",
+                from: batch.status.as_str(),
+                to: change.to.as_str(),
+            },
+        ));
     }
     batch.status = batch.status.transition(change.to)?;
     batch.status_reason = change.reason;
@@ -857,7 +903,9 @@ impl Store for SledStore {
                 .text(&query.workspace)
                 .text(campaign)
                 .into_vec(),
-            None => Key::new(keys::BY_WORKSPACE).text(&query.workspace).into_vec(),
+            None => Key::new(keys::BY_WORKSPACE)
+                .text(&query.workspace)
+                .into_vec(),
         };
         let upper = match &query.cursor {
             Some(cursor) => {
@@ -1028,14 +1076,19 @@ impl Store for SledStore {
             let mut tx = Tx::new(db);
             // Each begin is checked in full before it stages anything, so a
             // refused one leaves no trace and the others still go ahead.
-            let results = begins.iter().map(|begin| begin_one(&mut tx, begin)).collect();
+            let results = begins
+                .iter()
+                .map(|begin| begin_one(&mut tx, begin))
+                .collect();
             tx.commit()?;
             Ok(results)
         })
     }
 
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
-        self.submit(true, move |db| {
+        // Not an outside effect's precondition: the engine syncs once per
+        // tick for the whole group of event writes.
+        self.submit(false, move |db| {
             let mut tx = Tx::new(db);
             for (key, call_id) in &calls {
                 // An attempt may have ended already; its id is then on the
@@ -1059,13 +1112,13 @@ impl Store for SledStore {
         at: Millis,
     ) -> Result<(), StoreError> {
         let key = key.clone();
-        self.submit(true, move |db| {
+        self.submit(false, move |db| {
             mark_in_progress(db, &key, provider_call_id, answered_at, at)
         })
     }
 
     fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
-        self.submit(true, move |db| end_attempt(db, end))
+        self.submit(false, move |db| end_attempt(db, end))
     }
 
     fn set_blockers(

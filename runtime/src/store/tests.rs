@@ -57,7 +57,11 @@ fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -
         at,
         end: AttemptEnd {
             outcome: Some(outcome),
-            talk_ms: if outcome == CallOutcome::Answered { 30_000 } else { 0 },
+            talk_ms: if outcome == CallOutcome::Answered {
+                30_000
+            } else {
+                0
+            },
             cost_micros: Some(1_500),
             ..AttemptEnd::default()
         },
@@ -134,7 +138,9 @@ fn counters_equal_a_recount_after_a_random_workload() {
         let batch = &batches[rng.below(2) as usize];
         match rng.below(6) {
             0 | 1 => {
-                let due = store.due(batch, now, 1 + rng.below(4) as usize).expect("due");
+                let due = store
+                    .due(batch, now, 1 + rng.below(4) as usize)
+                    .expect("due");
                 let begins = due.iter().map(|c| begin(batch, c.seq, now)).collect();
                 for attempt in store.begin_attempts(begins).expect("begin") {
                     let attempt = attempt.expect("a due contact of a dialing batch begins");
@@ -183,7 +189,10 @@ fn counters_equal_a_recount_after_a_random_workload() {
         assert!(recount.attempts > 50, "the workload dialed: {recount:?}");
         campaign.add(&recount);
     }
-    assert_eq!(store.campaign_counters("ws", "camp").expect("counters"), campaign);
+    assert_eq!(
+        store.campaign_counters("ws", "camp").expect("counters"),
+        campaign
+    );
     assert_eq!(
         store.live_attempts().expect("live").len(),
         live.len(),
@@ -213,7 +222,10 @@ fn the_due_index_orders_by_eligibility_then_sequence() {
         .collect();
     assert_eq!(order, vec![1, 3, 2, 0]);
     assert_eq!(store.due(&batch, T0 + 1_000, 2).expect("due").len(), 2);
-    assert_eq!(store.next_eligible_at(&batch).expect("next"), Some(T0 + 100));
+    assert_eq!(
+        store.next_eligible_at(&batch).expect("next"),
+        Some(T0 + 100)
+    );
 }
 
 #[test]
@@ -232,13 +244,20 @@ fn illegal_transitions_are_rejected_and_nothing_is_written() {
         number: 1,
     };
     let err = store
-        .end_attempt(end(key, T0, CallOutcome::Answered, ContactStatus::Completed))
+        .end_attempt(end(
+            key,
+            T0,
+            CallOutcome::Answered,
+            ContactStatus::Completed,
+        ))
         .expect_err("no live attempt");
     assert!(matches!(err, StoreError::AttemptNotLive(_)), "{err}");
 
     // A skipped contact cannot be dialed.
     store.skip_contact(&batch, 1, "operator", T0).expect("skip");
-    let refused = store.begin_attempts(vec![begin(&batch, 1, T0)]).expect("group");
+    let refused = store
+        .begin_attempts(vec![begin(&batch, 1, T0)])
+        .expect("group");
     assert!(matches!(refused[0], Err(StoreError::IllegalTransition(_))));
     assert!(store.skip_contact(&batch, 1, "again", T0).is_err());
 
@@ -251,7 +270,9 @@ fn illegal_transitions_are_rejected_and_nothing_is_written() {
         at: T0,
         only_from: Vec::new(),
     };
-    store.set_batch_status(cancel(BatchStatus::Cancelled)).expect("cancel");
+    store
+        .set_batch_status(cancel(BatchStatus::Cancelled))
+        .expect("cancel");
     let err = store
         .set_batch_status(cancel(BatchStatus::InProgress))
         .expect_err("cancelled is final");
@@ -259,8 +280,13 @@ fn illegal_transitions_are_rejected_and_nothing_is_written() {
         err.to_string(),
         "illegal batch transition from \"cancelled\" to \"in_progress\""
     );
-    let refused = store.begin_attempts(vec![begin(&batch, 0, T0)]).expect("group");
-    assert!(matches!(refused[0], Err(StoreError::BatchNotDialing { .. })));
+    let refused = store
+        .begin_attempts(vec![begin(&batch, 0, T0)])
+        .expect("group");
+    assert!(matches!(
+        refused[0],
+        Err(StoreError::BatchNotDialing { .. })
+    ));
 
     assert_eq!(store.contact(&batch, 0).expect("read"), before);
     let mut expected = counters;
@@ -291,11 +317,17 @@ fn reopening_after_drop_keeps_everything() {
     let live = store.live_attempts().expect("live");
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].attempt_id, attempt.id);
-    let detail = store.contact_detail(&batch, 2).expect("read").expect("contact");
+    let detail = store
+        .contact_detail(&batch, 2)
+        .expect("read")
+        .expect("contact");
     assert_eq!(detail.contact.status, ContactStatus::Dispatched);
     assert_eq!(detail.attempts, vec![attempt]);
     assert_eq!(detail.events.len(), 1);
-    assert_eq!(store.batch_counters(&batch).expect("c"), store.recount(&batch).expect("r"));
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
     assert_eq!(store.open_batches().expect("open").len(), 1);
 }
 
@@ -326,14 +358,20 @@ fn the_same_idempotency_key_returns_the_same_batch() {
 fn skipping_the_waiting_contacts_of_a_large_batch_works_in_chunks() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir, Durability::Relaxed);
-    let batch = store.create_batch(new_batch(1_300)).expect("create").batch.id;
+    let batch = store
+        .create_batch(new_batch(1_300))
+        .expect("create")
+        .batch
+        .id;
     start(&store, &batch);
     store
         .begin_attempts(vec![begin(&batch, 7, T0)])
         .expect("group")
         .remove(0)
         .expect("begins");
-    let skipped = store.skip_waiting(&batch, "batch_cancelled", T0).expect("skip");
+    let skipped = store
+        .skip_waiting(&batch, "batch_cancelled", T0)
+        .expect("skip");
     assert_eq!(skipped, 1_299);
     let counters = store.batch_counters(&batch).expect("counters");
     assert_eq!(counters.status(ContactStatus::Skipped), 1_299);
@@ -348,7 +386,9 @@ fn listing_contacts_by_status_pages_with_a_cursor() {
     let store = open(&dir, Durability::Relaxed);
     let batch = store.create_batch(new_batch(10)).expect("create").batch.id;
     for seq in [1, 4, 5, 9] {
-        store.skip_contact(&batch, seq, "operator", T0).expect("skip");
+        store
+            .skip_contact(&batch, seq, "operator", T0)
+            .expect("skip");
     }
     let mut query = ContactQuery {
         batch_id: batch.clone(),
@@ -357,10 +397,16 @@ fn listing_contacts_by_status_pages_with_a_cursor() {
         limit: 3,
     };
     let first = store.list_contacts(&query).expect("page");
-    assert_eq!(first.items.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![1, 4, 5]);
+    assert_eq!(
+        first.items.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![1, 4, 5]
+    );
     query.cursor = first.next_cursor;
     let second = store.list_contacts(&query).expect("page");
-    assert_eq!(second.items.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![9]);
+    assert_eq!(
+        second.items.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![9]
+    );
     assert_eq!(second.next_cursor, None);
 }
 

@@ -98,7 +98,9 @@ impl PluginCatalog for TestCatalog {
                 ],
                 &[],
             )),
-            PluginRef::Path(path) => Err(format!("cannot read \"{}\": no such file", path.display())),
+            PluginRef::Path(path) => {
+                Err(format!("cannot read \"{}\": no such file", path.display()))
+            }
         }
     }
 }

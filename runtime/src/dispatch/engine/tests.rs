@@ -12,9 +12,7 @@ use crate::model::{
     CallingWindow, FromNumber, MINUTE_MS, NumberStrategy, TimeZonePolicy, WindowRule,
 };
 use crate::provider::{BoxFuture, SimulatedProvider, SimulationConfig};
-use crate::store::{
-    ContactQuery, Durability, NewBatch, NewContact, SledStore, StoreConfig,
-};
+use crate::store::{ContactQuery, Durability, NewBatch, NewContact, SledStore, StoreConfig};
 
 /// Saturday 2024-03-09 00:00 UTC; US daylight saving starts the next day.
 const T0: Millis = 1_709_942_400_000;
@@ -48,6 +46,8 @@ fn spec(concurrency: u32, cps: f64, max_attempts: u32) -> CampaignSpec {
         goal: None,
         variants: Vec::new(),
         max_consecutive_plugin_faults: 3,
+        provider_secrets: Vec::new(),
+        webhooks: Vec::new(),
     }
 }
 
@@ -207,7 +207,11 @@ async fn live_calls_never_exceed_the_concurrency_limit() {
     let done = |h: &Harness| h.batch(&batch).status == BatchStatus::Completed;
     h.run_until(T0 + 24 * 60 * MINUTE_MS, 500, done).await;
     assert_eq!(h.batch(&batch).status, BatchStatus::Completed);
-    assert_eq!(h.provider.max_live_seen(), 5, "the limit was reached, never passed");
+    assert_eq!(
+        h.provider.max_live_seen(),
+        5,
+        "the limit was reached, never passed"
+    );
     assert_eq!(h.provider.calls_placed(), 120);
     h.assert_counters_match_a_recount(&batch);
     assert_eq!(h.store.batch_counters(&batch).expect("c").finished(), 120);
@@ -277,7 +281,7 @@ async fn no_contact_is_dialed_outside_its_local_window_or_before_it_is_eligible(
     let los_angeles = infer_from_phone("+14155550000").expect("415 is California");
     assert_ne!(new_york, los_angeles);
     let phones = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             format!("+1212555{i:04}")
         } else {
             format!("+1415555{i:04}")
@@ -290,7 +294,11 @@ async fn no_contact_is_dialed_outside_its_local_window_or_before_it_is_eligible(
 
     let mut attempts = 0;
     for (batch, zone_of) in [
-        (&inferred, &(|c: &ContactRecord| infer_from_phone(&c.phone).expect("inferable")) as &dyn Fn(&ContactRecord) -> Tz),
+        (
+            &inferred,
+            &(|c: &ContactRecord| infer_from_phone(&c.phone).expect("inferable"))
+                as &dyn Fn(&ContactRecord) -> Tz,
+        ),
         (&explicit, &|_: &ContactRecord| chrono_tz::Europe::Berlin),
     ] {
         h.assert_counters_match_a_recount(batch);
@@ -299,13 +307,20 @@ async fn no_contact_is_dialed_outside_its_local_window_or_before_it_is_eligible(
             let history = h.store.attempts(batch, contact.seq).expect("attempts");
             let mut eligible_at = Millis::MIN;
             for attempt in &history {
-                let local = zone.timestamp_millis_opt(attempt.started_at).single().expect("valid");
+                let local = zone
+                    .timestamp_millis_opt(attempt.started_at)
+                    .single()
+                    .expect("valid");
                 assert!(
                     (9..17).contains(&local.hour()),
                     "attempt {} at {local} is outside 09:00-17:00",
                     attempt.id
                 );
-                assert!(attempt.started_at >= eligible_at, "attempt {} dialed early", attempt.id);
+                assert!(
+                    attempt.started_at >= eligible_at,
+                    "attempt {} dialed early",
+                    attempt.id
+                );
                 eligible_at = match attempt.decision.as_ref().map(|d| &d.decision) {
                     Some(Decision::RetryAt { at } | Decision::FollowUpAt { at }) => *at,
                     _ => Millis::MAX,
@@ -314,7 +329,10 @@ async fn no_contact_is_dialed_outside_its_local_window_or_before_it_is_eligible(
             }
         }
     }
-    assert!(attempts > 100, "the run dialed and retried: {attempts} attempts");
+    assert!(
+        attempts > 100,
+        "the run dialed and retried: {attempts} attempts"
+    );
 }
 
 #[tokio::test]
@@ -327,7 +345,8 @@ async fn pausing_a_batch_stops_new_dials_but_lets_live_calls_finish() {
         },
     );
     let batch = h.create(contacts(50, us_phone, "America/New_York"));
-    h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 3).await;
+    h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 3)
+        .await;
     control::pause(h.store.as_ref(), &batch, "operator", h.now).expect("pause");
     let placed = h.provider.calls_placed();
     let until = h.now + 30 * MINUTE_MS;
@@ -336,9 +355,15 @@ async fn pausing_a_batch_stops_new_dials_but_lets_live_calls_finish() {
     assert_eq!(h.engine.live_calls(), 0, "the live calls finished");
     let record = h.batch(&batch);
     assert_eq!(record.status, BatchStatus::Paused);
-    let waiting = h.all_contacts(&batch).into_iter().find(|c| c.status.is_waiting());
+    let waiting = h
+        .all_contacts(&batch)
+        .into_iter()
+        .find(|c| c.status.is_waiting());
     let waiting = waiting.expect("some contacts still wait");
-    assert_eq!(effective_blocker(&record, &waiting, h.now), Some(Blocker::BatchPaused));
+    assert_eq!(
+        effective_blocker(&record, &waiting, h.now),
+        Some(Blocker::BatchPaused)
+    );
 
     control::resume(h.store.as_ref(), &batch, "operator", h.now).expect("resume");
     let until = h.now + 5 * MINUTE_MS;
@@ -357,7 +382,8 @@ async fn cancelling_a_batch_skips_the_waiting_and_never_dials_again() {
         },
     );
     let batch = h.create(contacts(40, us_phone, "America/New_York"));
-    h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 4).await;
+    h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 4)
+        .await;
     control::cancel(h.store.as_ref(), &batch, "operator", h.now).expect("cancel");
     let placed = h.provider.calls_placed();
     let until = h.now + 30 * MINUTE_MS;
@@ -365,9 +391,15 @@ async fn cancelling_a_batch_skips_the_waiting_and_never_dials_again() {
     assert_eq!(h.provider.calls_placed(), placed);
     assert_eq!(h.batch(&batch).status, BatchStatus::Cancelled);
     let contacts = h.all_contacts(&batch);
-    assert!(contacts.iter().all(|c| c.status.is_final()), "every contact is final");
+    assert!(
+        contacts.iter().all(|c| c.status.is_final()),
+        "every contact is final"
+    );
     assert_eq!(
-        contacts.iter().filter(|c| c.status == ContactStatus::Skipped).count(),
+        contacts
+            .iter()
+            .filter(|c| c.status == ContactStatus::Skipped)
+            .count(),
         36
     );
     h.assert_counters_match_a_recount(&batch);
@@ -394,15 +426,28 @@ async fn a_faulting_retry_plugin_falls_back_and_pauses_the_batch_after_n_faults(
         .flat_map(|seq| h.store.attempts(&batch, seq).expect("attempts"))
         .filter(|attempt| attempt.ended_at.is_some())
         .collect();
-    assert_eq!(ended.len(), 3, "one attempt at a time until the third fault");
+    assert_eq!(
+        ended.len(),
+        3,
+        "one attempt at a time until the third fault"
+    );
     for attempt in &ended {
         let decision = attempt.decision.as_ref().expect("decided");
         assert_eq!(decision.retry_plugin, "builtin:retry");
-        assert_eq!(decision.faults, vec!["faulting: wasm trap: unreachable".to_string()]);
+        assert_eq!(
+            decision.faults,
+            vec!["faulting: wasm trap: unreachable".to_string()]
+        );
     }
-    let waiting = h.all_contacts(&batch).into_iter().find(|c| c.status.is_waiting());
+    let waiting = h
+        .all_contacts(&batch)
+        .into_iter()
+        .find(|c| c.status.is_waiting());
     let waiting = waiting.expect("contacts wait");
-    assert_eq!(effective_blocker(&record, &waiting, h.now), Some(Blocker::PluginFaulted));
+    assert_eq!(
+        effective_blocker(&record, &waiting, h.now),
+        Some(Blocker::PluginFaulted)
+    );
 }
 
 #[tokio::test]
@@ -420,7 +465,11 @@ async fn a_lost_final_event_ends_the_attempt_as_failed_and_frees_the_slot() {
     );
     let batch = h.create(contacts(2, us_phone, "America/New_York"));
     h.run(T0 + 20 * MINUTE_MS, 1_000).await;
-    assert_eq!(h.provider.calls_placed(), 2, "the slot came back for the second call");
+    assert_eq!(
+        h.provider.calls_placed(),
+        2,
+        "the slot came back for the second call"
+    );
     for contact in h.all_contacts(&batch) {
         assert_eq!(contact.status, ContactStatus::Failed);
         assert_eq!(contact.final_reason.as_deref(), Some("lost_final_event"));
@@ -449,7 +498,10 @@ async fn an_overdue_call_is_asked_about_before_it_is_given_up() {
     let attempts = h.store.attempts(&batch, 0).expect("attempts");
     assert_eq!(attempts.len(), 1);
     assert!(
-        attempts[0].metadata.iter().all(|(_, value)| value != "lost_final_event"),
+        attempts[0]
+            .metadata
+            .iter()
+            .all(|(_, value)| value != "lost_final_event"),
         "the poll found the real end: {:?}",
         attempts[0]
     );
@@ -466,7 +518,8 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
         |provider| Arc::new(NoPoll(provider)),
     );
     let batch = h.create(contacts(2, us_phone, "America/New_York"));
-    h.run_until(T0 + MINUTE_MS, 100, |h| h.engine.live_calls() == 2).await;
+    h.run_until(T0 + MINUTE_MS, 100, |h| h.engine.live_calls() == 2)
+        .await;
     let interrupted: Vec<String> = h
         .store
         .live_attempts()
@@ -491,7 +544,11 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
         let key = AttemptKey::parse(id).expect("parses");
         let attempt = &h.store.attempts(&batch, key.seq).expect("attempts")[0];
         assert_eq!(attempt.outcome, Some(CallOutcome::Unknown));
-        assert!(attempt.metadata.contains(&("reason".to_string(), "interrupted".to_string())));
+        assert!(
+            attempt
+                .metadata
+                .contains(&("reason".to_string(), "interrupted".to_string()))
+        );
     }
     // Force the retries due and let the new engine dial them.
     control::force_dispatch(h.store.as_ref(), &batch, "operator", h.now).expect("force");
@@ -499,9 +556,17 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
     let until = h.now + 10_000;
     h.run(until, 100).await;
     for id in &interrupted {
-        assert_eq!(h.provider.calls_placed_for(id), 1, "never redialed under {id}");
+        assert_eq!(
+            h.provider.calls_placed_for(id),
+            1,
+            "never redialed under {id}"
+        );
     }
-    assert_eq!(h.provider.calls_placed(), 4, "each contact retried under a new id");
+    assert_eq!(
+        h.provider.calls_placed(),
+        4,
+        "each contact retried under a new id"
+    );
     h.assert_counters_match_a_recount(&batch);
 }
 
@@ -517,13 +582,36 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
     .expect("valid window");
     let zone = chrono_tz::UTC;
     let evening = T0 + 20 * 60 * MINUTE_MS;
-    let (decision, adjusted) = clamp(Decision::RetryAt { at: evening }, &window, zone, None, 1, 3, T0);
-    assert_eq!(decision, Decision::RetryAt { at: T0 + 24 * 60 * MINUTE_MS + 9 * 60 * MINUTE_MS });
+    let (decision, adjusted) = clamp(
+        Decision::RetryAt { at: evening },
+        &window,
+        zone,
+        None,
+        1,
+        3,
+        T0,
+    );
+    assert_eq!(
+        decision,
+        Decision::RetryAt {
+            at: T0 + 24 * 60 * MINUTE_MS + 9 * 60 * MINUTE_MS
+        }
+    );
     assert!(adjusted.is_some());
-    let (decision, _) = clamp(Decision::RetryAt { at: evening }, &window, zone, None, 3, 3, T0);
+    let (decision, _) = clamp(
+        Decision::RetryAt { at: evening },
+        &window,
+        zone,
+        None,
+        3,
+        3,
+        T0,
+    );
     assert!(matches!(decision, Decision::GiveUp { .. }));
     let (decision, _) = clamp(
-        Decision::RetryAt { at: T0 + 10 * 60 * MINUTE_MS },
+        Decision::RetryAt {
+            at: T0 + 10 * 60 * MINUTE_MS,
+        },
         &window,
         zone,
         Some(T0 + 10 * 60 * MINUTE_MS),
@@ -531,5 +619,8 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         3,
         T0,
     );
-    assert!(matches!(decision, Decision::GiveUp { .. }), "after the end window");
+    assert!(
+        matches!(decision, Decision::GiveUp { .. }),
+        "after the end window"
+    );
 }

@@ -1,0 +1,346 @@
+//! `outdial demo`: the whole product on the embedded default — sled in a
+//! data directory, the simulated provider, the first-party plugins — on a
+//! generated batch of contacts across several time zones.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{TimeZone, Timelike};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::clock::{Clock, ScaledClock};
+use crate::config::Config;
+use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
+use crate::dispatch::progress::BatchStatistics;
+use crate::dispatch::runner::Runner;
+use crate::dispatch::timezone::resolve_time_zone;
+use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
+use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use crate::provider::simulated::{SimulatedProvider, SimulationConfig};
+use crate::store::{NewBatch, NewContact, SledStore, Store, StoreConfig};
+
+/// The demo campaign, also shipped as an example config.
+const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
+/// Marks a data directory as the demo's own, so only such a directory is
+/// ever wiped.
+const DEMO_MARKER: &str = ".outdial-demo";
+
+#[derive(Debug, clap::Args)]
+pub(super) struct DemoArgs {
+    /// Contacts in the generated batch.
+    #[arg(long, default_value_t = 10_000)]
+    contacts: u32,
+    /// Where the demo keeps its store; wiped at the start of every demo run.
+    #[arg(long, default_value = "outdial-demo-data", env = "OUTDIAL_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Virtual milliseconds per real millisecond: 2000 lives half an hour
+    /// of calling per second.
+    #[arg(long, default_value_t = 2000.0)]
+    time_scale: f64,
+    /// Seed of the simulated calls' outcomes.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Give up after this many real seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+}
+
+pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let spec = demo_campaign()?;
+    prepare_data_dir(&args.data_dir)?;
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(&StoreConfig::new(args.data_dir.join("store")))
+            .context("opening the demo store")?,
+    );
+
+    let host = PluginHost::new()?;
+    let limits = PluginLimits::default();
+    let retry = host
+        .load_retry(
+            &PluginSource::Builtin(spec.retry_plugin.clone()),
+            &spec.retry_config,
+            limits,
+        )
+        .context("loading the demo's retry plugin")?;
+    let classifier = host
+        .load_classifier(
+            &PluginSource::Builtin(spec.classifier_plugin.clone()),
+            &spec.classifier_config,
+            limits,
+        )
+        .context("loading the demo's classifier plugin")?;
+    println!(
+        "plugins: {} {} (sha256 {}), {} {} (sha256 {})",
+        retry.info().name,
+        retry.info().version,
+        &retry.info().sha256[..12],
+        classifier.info().name,
+        classifier.info().version,
+        &classifier.info().sha256[..12],
+    );
+
+    // Virtual time starts at 16:00 UTC, when every zone of the demo is
+    // inside its calling window.
+    let start = next_afternoon(chrono::Utc::now());
+    let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(start, args.time_scale));
+    let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
+        seed: args.seed,
+        ..SimulationConfig::default()
+    }));
+
+    let contacts = generate_contacts(args.contacts, &spec);
+    let created = store.create_batch(NewBatch {
+        workspace: spec.workspace.clone(),
+        campaign_id: spec.id.clone(),
+        created_at: clock.now(),
+        created_by: "demo".to_string(),
+        contacts,
+        ..NewBatch::default()
+    })?;
+    let batch_id = created.batch.id.clone();
+    println!(
+        "batch {batch_id}: {} contacts in {} time zones, campaign {} (concurrency {}, {} calls/s, {} attempts max)",
+        args.contacts,
+        DEMO_ZONES.len(),
+        spec.id,
+        spec.concurrency,
+        spec.calls_per_second,
+        spec.max_attempts
+    );
+
+    let policy = CampaignPolicy {
+        spec: spec.clone(),
+        retry: Arc::new(retry),
+        classifier: Arc::new(classifier),
+    };
+    let options = EngineOptions {
+        scan_limit: 2_000,
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(
+        store.clone(),
+        provider.clone(),
+        vec![policy],
+        options,
+        clock.now(),
+    )?;
+    let runner = Runner::spawn(engine, clock.clone(), Duration::from_millis(10))?;
+
+    let bar = ProgressBar::new(u64::from(args.contacts));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} final  {msg}  ETA {eta}",
+        )
+        .expect("the template is valid"),
+    );
+    let started = Instant::now();
+    let finished = loop {
+        let batch = store.batch(&batch_id)?.context("the demo batch vanished")?;
+        let counters = store.batch_counters(&batch_id)?;
+        bar.set_position(counters.finished());
+        let rate = counters.attempts as f64 / started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!(
+            "live {:>4}  waiting {:>5}  attempts {:>6} ({rate:.0}/s)",
+            counters.live(),
+            counters.waiting(),
+            counters.attempts
+        ));
+        if batch.status.is_final() {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(args.timeout) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    bar.finish();
+    runner.stop();
+    store.sync()?;
+
+    let batch = store.batch(&batch_id)?.context("the demo batch vanished")?;
+    let counters = store.batch_counters(&batch_id)?;
+    let recount = store.recount(&batch_id)?;
+    let stats = BatchStatistics::new(&batch, &counters, clock.now());
+    println!();
+    println!(
+        "batch {batch_id} is {} after {:.1} s",
+        batch.status,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{:<26}{:>12}", "contacts", counters.total);
+    for status in ContactStatus::ALL {
+        println!(
+            "{:<26}{:>12}",
+            format!("  {status}"),
+            counters.status(status)
+        );
+    }
+    println!("{:<26}{:>12}", "attempts", counters.attempts);
+    println!(
+        "{:<26}{:>11.1}%",
+        "answer rate",
+        percent(counters.answered, counters.ended)
+    );
+    println!(
+        "{:<26}{:>11.1}s",
+        "average talk time",
+        counters.talk_ms as f64 / 1_000.0 / counters.answered.max(1) as f64
+    );
+    println!(
+        "{:<26}{:>12.2}",
+        "total cost",
+        counters.cost_micros as f64 / 1e6
+    );
+    println!("{:<26}{:>11.1}%", "success rate", stats.success_rate);
+    println!(
+        "{:<26}{:>12.0}",
+        "attempts per real second",
+        counters.attempts as f64 / started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<26}{:>12}",
+        "provider calls placed",
+        provider.calls_placed()
+    );
+    println!(
+        "{:<26}{:>12}",
+        "most calls live at once",
+        provider.max_live_seen()
+    );
+    println!(
+        "{:<26}{:>12}",
+        "counters equal a recount",
+        if recount == counters { "yes" } else { "NO" }
+    );
+    if !finished {
+        eprintln!("the demo did not finish within {} s", args.timeout);
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if recount == counters {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The demo campaign from the example config, tuned so a working day of
+/// calling fits in seconds.
+fn demo_campaign() -> anyhow::Result<CampaignSpec> {
+    let config = Config::parse_str("examples/demo.toml", DEMO_CONFIG)
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let mut spec = config
+        .campaign_specs()
+        .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))?
+        .into_iter()
+        .next()
+        .context("the demo config declares a campaign")?;
+    spec.concurrency = 500;
+    spec.calls_per_second = 300.0;
+    spec.max_attempts = 3;
+    // Every day 08:00 to 21:00 on each contact's clock: from 16:00 UTC
+    // the Americas and Europe are all open for four hours.
+    spec.calling_window = CallingWindow {
+        rules: vec![WindowRule::Range {
+            days: (0..7).collect(),
+            start_minute: 8 * 60,
+            end_minute: 21 * 60,
+        }],
+    };
+    spec.goal = None;
+    spec.budget_micros = None;
+    // Callbacks an hour later, not the next day: the demo lives hours.
+    spec.classifier_config = vec![("callback_delay".to_string(), "1h".to_string())];
+    spec.retry_config = vec![
+        ("base_delay".to_string(), "10m".to_string()),
+        ("base_delay_no_answer".to_string(), "30m".to_string()),
+        ("max_delay".to_string(), "1h".to_string()),
+    ];
+    Ok(spec)
+}
+
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let is_demo = dir.join(DEMO_MARKER).exists();
+        let is_empty = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .next()
+            .is_none();
+        if !is_demo && !is_empty {
+            anyhow::bail!(
+                "{} exists and is not a demo data directory; pick another with --data-dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(
+        dir.join(DEMO_MARKER),
+        "outdial demo data; wiped by every demo run\n",
+    )
+    .with_context(|| format!("marking {}", dir.display()))?;
+    Ok(())
+}
+
+/// 16:00 UTC today, or tomorrow when that has passed.
+fn next_afternoon(now: chrono::DateTime<chrono::Utc>) -> Millis {
+    let mut day = now.date_naive();
+    if now.hour() >= 16 {
+        day = day.succ_opt().expect("dates do not run out");
+    }
+    let afternoon = day.and_hms_opt(16, 0, 0).expect("16:00 exists");
+    chrono::Utc.from_utc_datetime(&afternoon).timestamp_millis()
+}
+
+/// Zones of the demo's contacts: (zone, number prefix, digits that follow).
+const DEMO_ZONES: [(&str, &str, u32); 8] = [
+    ("America/New_York", "+1212555", 4),
+    ("America/Chicago", "+1312555", 4),
+    ("America/Denver", "+1303555", 4),
+    ("America/Los_Angeles", "+1213555", 4),
+    ("Europe/London", "+4420794", 6),
+    ("Europe/Berlin", "+4930901", 6),
+    ("Europe/Madrid", "+3491123", 6),
+    ("America/Sao_Paulo", "+5511987", 6),
+];
+
+fn generate_contacts(count: u32, spec: &CampaignSpec) -> Vec<NewContact> {
+    (0..count)
+        .map(|n| {
+            let (zone, prefix, digits) = DEMO_ZONES[n as usize % DEMO_ZONES.len()];
+            let number = (n / DEMO_ZONES.len() as u32) % 10u32.pow(digits);
+            let phone = format!("{prefix}{number:0width$}", width = digits as usize);
+            // Half the contacts state their zone; the rest have it
+            // inferred from their number.
+            let explicit = (n % 2 == 0).then_some(zone);
+            let time_zone = resolve_time_zone(
+                explicit,
+                &phone,
+                spec.time_zone_policy,
+                &spec.default_time_zone,
+            );
+            NewContact {
+                contact_id: format!("demo-{n:05}"),
+                phone,
+                name: Some(format!("Contact {n}")),
+                time_zone: time_zone.name().to_string(),
+                attributes: vec![(
+                    "segment".to_string(),
+                    ["new", "lapsed", "loyal"][n as usize % 3].to_string(),
+                )],
+                variant: None,
+            }
+        })
+        .collect()
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
