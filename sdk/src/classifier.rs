@@ -60,9 +60,9 @@ macro_rules! export_classifier {
                         )
                     })
                 }
-    }
+            }
 
-            bindings::export_classifier_world!(OutdialExport with_types_in bindings);
+    bindings::export_classifier_world!(OutdialExport with_types_in bindings);
         };
     };
 }

@@ -115,11 +115,11 @@ macro_rules! export_provider_adapter {
                 ) -> Result<CallEvent, ProviderError> {
                     $crate::__private::with_plugin(|plugin: &$plugin| {
                         plugin.parse_status_poll(&provider_call_id, &response)
-            })
+                    })
                 }
             }
 
-            bindings::export_provider_world!(OutdialExport with_types_in bindings);
+    bindings::export_provider_world!(OutdialExport with_types_in bindings);
         };
     };
 }

@@ -1,6 +1,5 @@
 //! `outdial plugin list|inspect`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -41,10 +40,7 @@ pub(super) fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             }
         }
         PluginCommand::Inspect { plugin, json } => {
-            let source = match PluginSource::parse(&plugin) {
-                PluginSource::File(path) => PluginSource::File(PathBuf::from(path)),
-                builtin => builtin,
-            };
+            let source = PluginSource::parse(&plugin);
             let info = host.inspect(&source)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&info)?);

@@ -22,11 +22,12 @@ pub(crate) trait World: Sized + Send + 'static {
     fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre>;
     fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self>;
     fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata>;
+    // The generated binding takes `&Vec`.
+    #[allow(clippy::ptr_arg)]
     fn configure(
         &self,
         store: &mut Store<Sandbox>,
-        // The generated binding takes `&Vec`.
-        #[allow(clippy::ptr_arg)] config: &Vec<(String, String)>,
+        config: &Vec<(String, String)>,
     ) -> wasmtime::Result<Result<(), types::PluginError>>;
 }
 
