@@ -3,7 +3,7 @@
 pub use crate::wit::retry_world::exports::outdial::plugin::retry::{
     Decision, LocalTime, PolicyLimits, RetryInput,
 };
-use crate::{LabelledAttempt, Plugin, PluginError};
+use crate::{Attempt, CallOutcome, LabelledAttempt, MachineDetection, Plugin, PluginError};
 
 /// A plugin that decides what happens after an attempt has ended.
 ///
@@ -28,6 +28,50 @@ impl RetryInput {
     /// True when no further attempt is allowed.
     pub fn attempts_exhausted(&self) -> bool {
         self.attempts_made() >= self.limits.max_attempts
+    }
+
+    /// The attempt that just ended, or an error when the host sent none.
+    pub fn last_attempt(&self) -> Result<&LabelledAttempt, PluginError> {
+        self.last()
+            .ok_or_else(|| PluginError::InvalidInput("history is empty".to_string()))
+    }
+
+    /// What most strategies decide before their own logic: follow up when
+    /// the contact asked for it, give up on a terminal disposition or when
+    /// every attempt is used; `None` when the strategy has to decide.
+    pub fn settled_by_disposition_or_limit(&self) -> Option<Decision> {
+        if let Some(disposition) = self.last().and_then(|last| last.disposition.as_ref()) {
+            if let Some(at) = disposition.follow_up_at {
+                return Some(Decision::FollowUpAt(at.max(self.now)));
+            }
+            if disposition.terminal {
+                return Some(Decision::GiveUp(format!(
+                    "disposition \"{}\" is terminal",
+                    disposition.label
+                )));
+            }
+        }
+        self.attempts_exhausted().then(|| {
+            Decision::GiveUp(format!(
+                "{} of {} attempts made",
+                self.attempts_made(),
+                self.limits.max_attempts
+            ))
+        })
+    }
+}
+
+/// Index of the outcome group an attempt belongs to, the way strategies
+/// usually tell outcomes apart: 0 busy, 1 no answer, 2 voicemail (or fax),
+/// 3 call screening, 4 failed (or canceled, unknown), 5 answered by a person.
+pub fn outcome_group(attempt: &Attempt) -> usize {
+    match (attempt.outcome, attempt.machine_detection) {
+        (CallOutcome::Busy, _) => 0,
+        (CallOutcome::NoAnswer, _) => 1,
+        (CallOutcome::Answered, MachineDetection::Machine | MachineDetection::Fax) => 2,
+        (CallOutcome::Answered, MachineDetection::CallScreening) => 3,
+        (CallOutcome::Answered, _) => 5,
+        (CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown, _) => 4,
     }
 }
 

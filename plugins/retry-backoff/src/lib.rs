@@ -2,6 +2,7 @@
 //! jitter seeded from the attempt id, so equal inputs give equal answers.
 
 use outdial_sdk::prelude::*;
+use outdial_sdk::retry::outcome_group;
 
 /// Outcome groups that get their own base delay.
 const OUTCOME_KEYS: [&str; 6] = [
@@ -101,28 +102,11 @@ impl Plugin for Backoff {
 
 impl RetryStrategy for Backoff {
     fn decide(&self, input: &RetryInput) -> Result<Decision, PluginError> {
-        let Some(last) = input.last() else {
-            return Err(PluginError::InvalidInput("history is empty".to_string()));
-        };
-        if let Some(disposition) = &last.disposition {
-            if let Some(at) = disposition.follow_up_at {
-                return Ok(Decision::FollowUpAt(at.max(input.now)));
-            }
-            if disposition.terminal {
-                return Ok(Decision::GiveUp(format!(
-                    "disposition \"{}\" is terminal",
-                    disposition.label
-                )));
-            }
+        let last = input.last_attempt()?;
+        if let Some(settled) = input.settled_by_disposition_or_limit() {
+            return Ok(settled);
         }
-        if input.attempts_exhausted() {
-            return Ok(Decision::GiveUp(format!(
-                "{} of {} attempts made",
-                input.attempts_made(),
-                input.limits.max_attempts
-            )));
-        }
-        let base = self.base_ms[outcome_index(&last.attempt)] as f64;
+        let base = self.base_ms[outcome_group(&last.attempt)] as f64;
         let exponent = input.attempts_made().saturating_sub(1).min(60) as i32;
         let delay = (base * self.multiplier.powi(exponent)).min(self.max_delay_ms as f64);
         // Spread retries over [delay * (1 - jitter), delay * (1 + jitter)],
@@ -130,17 +114,6 @@ impl RetryStrategy for Backoff {
         let spread = (unit_interval(&last.attempt.id) * 2.0 - 1.0) * self.jitter;
         let delay = (delay * (1.0 + spread)).clamp(0.0, self.max_delay_ms as f64) as i64;
         Ok(Decision::RetryAt(input.now + delay))
-    }
-}
-
-fn outcome_index(attempt: &Attempt) -> usize {
-    match (attempt.outcome, attempt.machine_detection) {
-        (CallOutcome::Busy, _) => 0,
-        (CallOutcome::NoAnswer, _) => 1,
-        (CallOutcome::Answered, MachineDetection::Machine) => 2,
-        (CallOutcome::Answered, MachineDetection::CallScreening) => 3,
-        (CallOutcome::Answered, _) => 5,
-        (CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown, _) => 4,
     }
 }
 

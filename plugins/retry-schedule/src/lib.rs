@@ -2,6 +2,7 @@
 //! no answer: 2 h, then next day at 10:00 local; voicemail: give up.
 
 use outdial_sdk::prelude::*;
+use outdial_sdk::retry::outcome_group;
 
 /// One rung of a ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,26 +63,9 @@ impl Plugin for Schedule {
 
 impl RetryStrategy for Schedule {
     fn decide(&self, input: &RetryInput) -> Result<Decision, PluginError> {
-        let Some(last) = input.last() else {
-            return Err(PluginError::InvalidInput("history is empty".to_string()));
-        };
-        if let Some(disposition) = &last.disposition {
-            if let Some(at) = disposition.follow_up_at {
-                return Ok(Decision::FollowUpAt(at.max(input.now)));
-            }
-            if disposition.terminal {
-                return Ok(Decision::GiveUp(format!(
-                    "disposition \"{}\" is terminal",
-                    disposition.label
-                )));
-            }
-        }
-        if input.attempts_exhausted() {
-            return Ok(Decision::GiveUp(format!(
-                "{} of {} attempts made",
-                input.attempts_made(),
-                input.limits.max_attempts
-            )));
+        let last = input.last_attempt()?;
+        if let Some(settled) = input.settled_by_disposition_or_limit() {
+            return Ok(settled);
         }
         let group = outcome_group(&last.attempt);
         let same_outcome = input
@@ -106,17 +90,6 @@ impl RetryStrategy for Schedule {
             )),
             Step::GiveUp => Decision::GiveUp(format!("{} gives up", LADDERS[group].0)),
         })
-    }
-}
-
-fn outcome_group(attempt: &Attempt) -> usize {
-    match (attempt.outcome, attempt.machine_detection) {
-        (CallOutcome::Busy, _) => 0,
-        (CallOutcome::NoAnswer, _) => 1,
-        (CallOutcome::Answered, MachineDetection::Machine) => 2,
-        (CallOutcome::Answered, MachineDetection::CallScreening) => 3,
-        (CallOutcome::Answered, _) => 5,
-        (CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown, _) => 4,
     }
 }
 
