@@ -40,9 +40,7 @@ pub fn resume(
     by: &str,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
-    let batch = store
-        .batch(batch_id)?
-        .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;
+    let batch = store.require_batch(batch_id)?;
     let to = if batch.scheduled_start.is_some_and(|at| at > now) {
         BatchStatus::Pending
     } else {
@@ -80,9 +78,7 @@ pub fn force_dispatch(
     by: &str,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
-    let batch = store
-        .batch(batch_id)?
-        .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?;
+    let batch = store.require_batch(batch_id)?;
     let batch = if batch.status == BatchStatus::Pending {
         store.set_batch_status(StatusChange {
             only_from: vec![BatchStatus::Pending],

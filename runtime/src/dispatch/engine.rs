@@ -264,10 +264,7 @@ impl Engine {
     }
 
     fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
-        Ok(self
-            .store
-            .batch(batch_id)?
-            .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))?)
+        Ok(self.store.require_batch(batch_id)?)
     }
 
     /// Applies one provider event; true when it ended an attempt.

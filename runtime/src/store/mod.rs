@@ -516,6 +516,11 @@ pub trait Store: Send + Sync {
     fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError>;
     /// One batch.
     fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError>;
+    /// One batch, or `BatchNotFound` naming it.
+    fn require_batch(&self, batch_id: &str) -> Result<BatchRecord, StoreError> {
+        self.batch(batch_id)?
+            .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))
+    }
     /// A workspace's batches, newest first.
     fn list_batches(&self, query: &BatchQuery) -> Result<Page<BatchRecord>, StoreError>;
     /// Batches that are not final yet (pending, in progress, paused).
