@@ -3,7 +3,7 @@
 //! contacts within every limit. It reads no clock of its own, so tests run
 //! it in virtual time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -23,7 +23,7 @@ use crate::provider::{
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
-    NextStep, StatusChange, Store, StoreError,
+    InProgressMark, NextStep, StatusChange, Store, StoreError,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -245,12 +245,9 @@ impl Engine {
     /// One round of work at `now`.
     pub async fn tick(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
-        for event in self.provider.drain_events(now) {
-            report.events += 1;
-            if self.handle_event(event, now)? {
-                report.ended += 1;
-            }
-        }
+        let events = self.provider.drain_events(now);
+        report.events = events.len();
+        report.ended = self.handle_events(events, now)?;
         if report.events > 0 {
             // One group commit for every event write of this tick.
             self.store.sync()?;
@@ -265,6 +262,69 @@ impl Engine {
 
     fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
         Ok(self.store.require_batch(batch_id)?)
+    }
+
+    /// Applies a drain of provider events with one store write for the
+    /// calls that ring or answered and one for the calls that ended; a
+    /// call that ends within the drain skips its intermediate marks (its
+    /// end carries what they would have said). Answers how many ended.
+    fn handle_events(
+        &mut self,
+        events: Vec<ProviderEvent>,
+        now: Millis,
+    ) -> Result<usize, EngineError> {
+        let ending: HashSet<String> = events
+            .iter()
+            .filter(|event| matches!(event.kind, CallEventKind::Ended(_)))
+            .map(|event| event.attempt_id.clone())
+            .collect();
+        let mut marks = Vec::new();
+        let mut ends = Vec::new();
+        let mut ended_here = HashSet::new();
+        for event in events {
+            let Some(live) = self.live.get_mut(&event.attempt_id) else {
+                tracing::debug!(attempt = %event.attempt_id, "event for an attempt that is not live ignored");
+                continue;
+            };
+            if !event.provider_call_id.is_empty() {
+                live.provider_call_id = Some(event.provider_call_id.clone());
+            }
+            match event.kind {
+                CallEventKind::Ringing | CallEventKind::Answered => {
+                    if ending.contains(&event.attempt_id) {
+                        continue;
+                    }
+                    let answered =
+                        matches!(event.kind, CallEventKind::Answered).then_some(event.at);
+                    marks.push(InProgressMark {
+                        key: live.key.clone(),
+                        provider_call_id: live.provider_call_id.clone(),
+                        answered_at: answered,
+                        at: event.at.min(now),
+                    });
+                }
+                CallEventKind::Ended(end) => {
+                    // A duplicated final event in the same drain is harmless.
+                    if !ended_here.insert(event.attempt_id.clone()) {
+                        continue;
+                    }
+                    let mut end = attempt_end(end);
+                    end.provider_call_id = live.provider_call_id.clone();
+                    ends.push((event.attempt_id, Ending::Call(end)));
+                }
+            }
+        }
+        if !marks.is_empty() {
+            for result in self.store.mark_calls_in_progress(marks)? {
+                match result {
+                    Ok(()) | Err(StoreError::AttemptNotLive(_)) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        let ended = ends.len();
+        self.finish_all(ends, now)?;
+        Ok(ended)
     }
 
     /// Applies one provider event; true when it ended an attempt.
@@ -363,11 +423,55 @@ impl Engine {
     }
 
     fn finish(&mut self, attempt_id: &str, ending: Ending, now: Millis) -> Result<(), EngineError> {
-        let Some(live) = self.live.remove(attempt_id) else {
+        self.finish_all(vec![(attempt_id.to_string(), ending)], now)
+    }
+
+    /// Asks policy about every ending attempt, then records all of them in
+    /// one store write.
+    fn finish_all(
+        &mut self,
+        endings: Vec<(String, Ending)>,
+        now: Millis,
+    ) -> Result<(), EngineError> {
+        let mut batches = HashMap::new();
+        let mut requests = Vec::with_capacity(endings.len());
+        for (attempt_id, ending) in endings {
+            if let Some(request) = self.prepare_end(&attempt_id, ending, now, &mut batches)? {
+                requests.push(request);
+            }
+        }
+        if requests.is_empty() {
             return Ok(());
+        }
+        for result in self.store.end_attempts(requests)? {
+            let ended = result?;
+            if ended.paused_batch {
+                tracing::warn!(batch = %ended.contact.batch_id, "batch paused after plugin faults in a row");
+            }
+            tracing::debug!(attempt = %ended.attempt.id, status = %ended.contact.status, "attempt ended");
+        }
+        Ok(())
+    }
+
+    /// The store request that ends a live attempt, with policy's answer;
+    /// `None` when the attempt is not live. `batches` caches batch records
+    /// across the attempts of one tick.
+    fn prepare_end(
+        &mut self,
+        attempt_id: &str,
+        ending: Ending,
+        now: Millis,
+        batches: &mut HashMap<String, BatchRecord>,
+    ) -> Result<Option<EndAttempt>, EngineError> {
+        let Some(live) = self.live.remove(attempt_id) else {
+            return Ok(None);
         };
         let key = live.key;
-        let batch = self.batch(&key.batch_id)?;
+        if !batches.contains_key(&key.batch_id) {
+            let record = self.batch(&key.batch_id)?;
+            batches.insert(key.batch_id.clone(), record);
+        }
+        let batch = &batches[&key.batch_id];
         let contact = self.store.contact(&key.batch_id, key.seq)?.ok_or_else(|| {
             StoreError::ContactNotFound {
                 batch: key.batch_id.clone(),
@@ -381,7 +485,6 @@ impl Engine {
                     batch: batch.id.clone(),
                     campaign: batch.campaign_id.clone(),
                 })?;
-        let spec = &state.policy.spec;
         let request = match ending {
             Ending::SystemRetry { end, at, blocker } => {
                 let (status, final_reason, next_at) =
@@ -431,15 +534,10 @@ impl Engine {
             },
             Ending::Call(end) => {
                 let history = self.store.attempts(&key.batch_id, key.seq)?;
-                self.decide(state, &batch, &contact, &key, history, end, now)
+                self.decide(state, batch, &contact, &key, history, end, now)
             }
         };
-        let ended = self.store.end_attempt(request)?;
-        if ended.paused_batch {
-            tracing::warn!(batch = %batch.id, faults = spec.max_consecutive_plugin_faults, "batch paused after plugin faults in a row");
-        }
-        tracing::debug!(attempt = %attempt_id, status = %ended.contact.status, "attempt ended");
-        Ok(())
+        Ok(Some(request))
     }
 
     #[allow(clippy::too_many_arguments)]

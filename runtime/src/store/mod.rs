@@ -346,6 +346,24 @@ pub struct EndedAttempt {
     pub paused_batch: bool,
 }
 
+/// A live call rings or was answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InProgressMark {
+    pub key: AttemptKey,
+    pub provider_call_id: Option<String>,
+    pub answered_at: Option<Millis>,
+    pub at: Millis,
+}
+
+/// The one result of a batched call made with one item.
+fn only_result<T>(results: Vec<Result<T, StoreError>>) -> Result<T, StoreError> {
+    results.into_iter().next().unwrap_or_else(|| {
+        Err(StoreError::Io(
+            "a batched write answered nothing".to_string(),
+        ))
+    })
+}
+
 /// A change of a waiting contact's blocker or eligibility.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockerUpdate {
@@ -551,6 +569,12 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError>;
     /// Records the provider's call ids of accepted calls.
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError>;
+    /// Calls ring or were answered: one write for all of them; each mark
+    /// succeeds or fails on its own (its attempt is no longer live).
+    fn mark_calls_in_progress(
+        &self,
+        marks: Vec<InProgressMark>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
     /// The call rings or was answered.
     fn mark_in_progress(
         &self,
@@ -558,10 +582,26 @@ pub trait Store: Send + Sync {
         provider_call_id: Option<String>,
         answered_at: Option<Millis>,
         at: Millis,
-    ) -> Result<(), StoreError>;
-    /// Ends a live attempt and moves its contact on. Applied atomically but
-    /// not synced: callers group many and then call [`Store::sync`].
-    fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError>;
+    ) -> Result<(), StoreError> {
+        let mark = InProgressMark {
+            key: key.clone(),
+            provider_call_id,
+            answered_at,
+            at,
+        };
+        only_result(self.mark_calls_in_progress(vec![mark])?)
+    }
+    /// Ends live attempts and moves their contacts on, in one atomic write
+    /// that is not synced: callers group many and then call
+    /// [`Store::sync`]. Each end succeeds or fails on its own.
+    fn end_attempts(
+        &self,
+        ends: Vec<EndAttempt>,
+    ) -> Result<Vec<Result<EndedAttempt, StoreError>>, StoreError>;
+    /// Ends one live attempt; see [`Store::end_attempts`].
+    fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
+        only_result(self.end_attempts(vec![end])?)
+    }
     /// Sets blockers and eligibility of waiting contacts; others are left
     /// alone.
     fn set_blockers(

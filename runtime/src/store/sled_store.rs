@@ -23,8 +23,8 @@ use super::keys::{self, Key};
 use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
     ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
-    LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig, StoreError,
-    blocker_index,
+    InProgressMark, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig,
+    StoreError, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 
@@ -314,6 +314,22 @@ impl Delta {
         shift(&mut counters.cost_micros, self.cost_micros);
     }
 
+    fn merge(&mut self, other: &Delta) {
+        self.total += other.total;
+        for (value, by) in self.by_status.iter_mut().zip(other.by_status) {
+            *value += by;
+        }
+        for (value, by) in self.by_blocker.iter_mut().zip(other.by_blocker) {
+            *value += by;
+        }
+        self.attempts += other.attempts;
+        self.answered += other.answered;
+        self.ended += other.ended;
+        self.system_retries += other.system_retries;
+        self.talk_ms += other.talk_ms;
+        self.cost_micros += other.cost_micros;
+    }
+
     /// Counts `contact` in (`sign` 1) or out (`sign` -1).
     fn count_contact(&mut self, contact: &ContactRecord, sign: i64) {
         self.by_status[contact.status.index()] += sign;
@@ -394,6 +410,69 @@ fn stage_batch(tx: &mut Tx<'_>, batch: &BatchRecord) {
         tx.remove(keys::open(&batch.id));
     }
     tx.put(keys::batch(&batch.id), batch);
+}
+
+/// The batch records and counter changes of a job that handles many
+/// contacts: each batch is read once and written once, and its counters
+/// (and its campaign's) once, however many of its contacts the job moves.
+#[derive(Default)]
+struct Touched {
+    batches: HashMap<String, TouchedBatch>,
+}
+
+struct TouchedBatch {
+    record: BatchRecord,
+    changed: bool,
+    delta: Delta,
+}
+
+impl Touched {
+    fn batch<'t>(
+        &'t mut self,
+        tx: &Tx<'_>,
+        batch_id: &str,
+    ) -> Result<&'t mut TouchedBatch, StoreError> {
+        if !self.batches.contains_key(batch_id) {
+            let record = tx.batch_record(batch_id)?;
+            self.batches.insert(
+                batch_id.to_string(),
+                TouchedBatch {
+                    record,
+                    changed: false,
+                    delta: Delta::default(),
+                },
+            );
+        }
+        Ok(self.batches.get_mut(batch_id).expect("inserted just above"))
+    }
+
+    /// Stages the changed batch records and every counter delta.
+    fn stage(self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+        let mut per_campaign: HashMap<(String, String), Delta> = HashMap::new();
+        for touched in self.batches.values() {
+            if touched.changed {
+                stage_batch(tx, &touched.record);
+            }
+            let key = keys::batch_counters(&touched.record.id);
+            let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
+            touched.delta.apply_to(&mut counters);
+            tx.put(key, &counters);
+            per_campaign
+                .entry((
+                    touched.record.workspace.clone(),
+                    touched.record.campaign_id.clone(),
+                ))
+                .or_default()
+                .merge(&touched.delta);
+        }
+        for ((workspace, campaign_id), delta) in per_campaign {
+            let key = keys::campaign_counters(&workspace, &campaign_id);
+            let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
+            delta.apply_to(&mut counters);
+            tx.put(key, &counters);
+        }
+        Ok(())
+    }
 }
 
 fn new_batch_id() -> String {
@@ -514,11 +593,16 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
     })
 }
 
-fn begin_one(tx: &mut Tx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreError> {
-    let batch = tx.batch_record(&begin.batch_id)?;
+fn begin_one(
+    tx: &mut Tx<'_>,
+    touched: &mut Touched,
+    begin: &BeginAttempt,
+) -> Result<Attempt, StoreError> {
+    let touched_batch = touched.batch(tx, &begin.batch_id)?;
+    let batch = &touched_batch.record;
     if batch.status != BatchStatus::InProgress {
         return Err(StoreError::BatchNotDialing {
-            batch: batch.id,
+            batch: batch.id.clone(),
             status: batch.status,
         });
     }
@@ -526,7 +610,7 @@ fn begin_one(tx: &mut Tx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreErro
     let status = old.status.transition(ContactStatus::Dispatched)?;
     if let Some(at) = old.next_eligible_at.filter(|at| *at > begin.at) {
         return Err(StoreError::NotYetEligible {
-            batch: batch.id,
+            batch: batch.id.clone(),
             seq: begin.seq,
             next_eligible_at: at,
         });
@@ -574,7 +658,7 @@ fn begin_one(tx: &mut Tx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreErro
             started_at: begin.at,
         },
     );
-    stage_counters(tx, &batch, &delta)?;
+    touched_batch.delta.merge(&delta);
     Ok(attempt)
 }
 
@@ -591,72 +675,91 @@ fn attempt_of(tx: &Tx<'_>, key: &AttemptKey) -> Result<Attempt, StoreError> {
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
 
+/// Records the call id on the live record only: recovery reads it there,
+/// readers of a live attempt get it from there (see `SledStore::attempts`),
+/// and the attempt record takes it when the call rings or ends. One write
+/// per call instead of two.
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
     let live_key = keys::live(&key.batch_id, key.seq, key.number);
     if let Some(mut live) = tx.get::<LiveAttempt>(live_key.as_ref())? {
         live.provider_call_id = Some(call_id.to_string());
         tx.put(live_key, &live);
     }
+    Ok(())
+}
+
+/// Checks everything before staging anything, so a refused mark leaves no
+/// trace in the job's other marks.
+fn mark_one(
+    tx: &mut Tx<'_>,
+    touched: &mut Touched,
+    mark: &InProgressMark,
+) -> Result<(), StoreError> {
+    let key = &mark.key;
+    let old = live_contact(tx, key)?;
+    let touched_batch = touched.batch(tx, &key.batch_id)?;
     let mut attempt = attempt_of(tx, key)?;
-    if attempt.provider_call_id.as_deref() != Some(call_id) {
-        attempt.provider_call_id = Some(call_id.to_string());
+    let mut attempt_changed = false;
+    if let Some(call_id) = &mark.provider_call_id
+        && attempt.provider_call_id.as_deref() != Some(call_id.as_str())
+    {
+        attempt.provider_call_id = Some(call_id.clone());
+        attempt_changed = true;
+        let live_key = keys::live(&key.batch_id, key.seq, key.number);
+        if let Some(mut live) = tx.get::<LiveAttempt>(live_key.as_ref())? {
+            live.provider_call_id = Some(call_id.clone());
+            tx.put(live_key, &live);
+        }
+    }
+    if let Some(answered) = mark.answered_at
+        && attempt.answered_at.is_none()
+    {
+        attempt.answered_at = Some(answered);
+        attempt_changed = true;
+    }
+    if attempt_changed {
         tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    }
+    if old.status == ContactStatus::Dispatched {
+        let mut new = old.clone();
+        new.status = old.status.transition(ContactStatus::InProgress)?;
+        stage_event(
+            tx,
+            &mut new,
+            mark.at,
+            "in_progress",
+            format!("attempt {}", key.id()),
+        );
+        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta);
+    } else if mark.answered_at.is_some() {
+        let mut new = old.clone();
+        stage_event(
+            tx,
+            &mut new,
+            mark.at,
+            "answered",
+            format!("attempt {}", key.id()),
+        );
+        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta);
     }
     Ok(())
 }
 
-fn mark_in_progress(
-    db: &sled::Db,
-    key: &AttemptKey,
-    provider_call_id: Option<String>,
-    answered_at: Option<Millis>,
-    at: Millis,
-) -> Result<(), StoreError> {
-    let mut tx = Tx::new(db);
-    let old = live_contact(&tx, key)?;
-    if let Some(call_id) = &provider_call_id {
-        set_provider_call(&mut tx, key, call_id)?;
-    }
-    if let Some(answered) = answered_at {
-        let mut attempt = attempt_of(&tx, key)?;
-        attempt.answered_at.get_or_insert(answered);
-        tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
-    }
-    if old.status == ContactStatus::Dispatched {
-        let batch = tx.batch_record(&key.batch_id)?;
-        let mut new = old.clone();
-        new.status = old.status.transition(ContactStatus::InProgress)?;
-        stage_event(
-            &mut tx,
-            &mut new,
-            at,
-            "in_progress",
-            format!("attempt {}", key.id()),
-        );
-        let mut delta = Delta::default();
-        stage_contact(&mut tx, Some(&old), &new, &mut delta);
-        stage_counters(&mut tx, &batch, &delta)?;
-    } else if answered_at.is_some() {
-        let mut new = old.clone();
-        stage_event(
-            &mut tx,
-            &mut new,
-            at,
-            "answered",
-            format!("attempt {}", key.id()),
-        );
-        let mut delta = Delta::default();
-        stage_contact(&mut tx, Some(&old), &new, &mut delta);
-    }
-    tx.commit()
-}
-
-fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
-    let mut tx = Tx::new(db);
+/// Checks everything before staging anything, so a refused end leaves no
+/// trace in the job's other ends.
+fn end_one(
+    tx: &mut Tx<'_>,
+    touched: &mut Touched,
+    end: &EndAttempt,
+) -> Result<EndedAttempt, StoreError> {
     let key = &end.key;
-    let mut batch = tx.batch_record(&key.batch_id)?;
-    let old = live_contact(&tx, key)?;
-    let mut attempt = attempt_of(&tx, key)?;
+    let old = live_contact(tx, key)?;
+    let mut attempt = attempt_of(tx, key)?;
+    let TouchedBatch {
+        record: batch,
+        changed: batch_changed,
+        delta: batch_delta,
+    } = touched.batch(tx, &key.batch_id)?;
     let mut next = end.next.clone();
     if batch.status.is_final() && next.status.is_waiting() {
         next.status = next.give_up_status;
@@ -665,6 +768,11 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
     let status = old.status.transition(next.status)?;
 
     super::apply_end(&mut attempt, &end.end, end.at);
+    if attempt.provider_call_id.is_none() {
+        let live: Option<LiveAttempt> =
+            tx.get(keys::live(&key.batch_id, key.seq, key.number).as_ref())?;
+        attempt.provider_call_id = live.and_then(|live| live.provider_call_id);
+    }
     attempt.disposition = end.disposition.clone();
     attempt.decision = end.decision.clone();
 
@@ -697,6 +805,7 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
         new.blocker = None;
         new.final_reason = next.final_reason.clone();
         batch.last_completed_at = Some(end.at);
+        *batch_changed = true;
     }
     let outcome = attempt.outcome.map_or("none", CallOutcome::as_str);
     let label = new
@@ -714,7 +823,7 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
         })
         .unwrap_or("");
     stage_event(
-        &mut tx,
+        tx,
         &mut new,
         end.at,
         "ended",
@@ -727,7 +836,7 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
     );
     if let Some(record) = &attempt.decision {
         for fault in &record.faults {
-            stage_event(&mut tx, &mut new, end.at, "plugin_fault", fault.clone());
+            stage_event(tx, &mut new, end.at, "plugin_fault", fault.clone());
         }
     }
 
@@ -735,6 +844,7 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
     match end.plugin_faulted {
         Some(true) => {
             batch.consecutive_plugin_faults += 1;
+            *batch_changed = true;
             if end.max_consecutive_plugin_faults > 0
                 && batch.consecutive_plugin_faults >= end.max_consecutive_plugin_faults
                 && batch.status == BatchStatus::InProgress
@@ -747,11 +857,16 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
                 paused_batch = true;
             }
         }
-        Some(false) => batch.consecutive_plugin_faults = 0,
+        Some(false) if batch.consecutive_plugin_faults > 0 => {
+            batch.consecutive_plugin_faults = 0;
+            *batch_changed = true;
+        }
+        Some(false) => {}
         None => {}
     }
 
-    stage_contact(&mut tx, Some(&old), &new, &mut delta);
+    stage_contact(tx, Some(&old), &new, &mut delta);
+    batch_delta.merge(&delta);
     tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
     tx.remove(keys::live(&key.batch_id, key.seq, key.number));
     tx.put(
@@ -768,9 +883,6 @@ fn end_attempt(db: &sled::Db, end: EndAttempt) -> Result<EndedAttempt, StoreErro
             reason: next.final_reason.clone(),
         },
     );
-    stage_batch(&mut tx, &batch);
-    stage_counters(&mut tx, &batch, &delta)?;
-    tx.commit()?;
     Ok(EndedAttempt {
         contact: new,
         attempt,
@@ -986,10 +1098,21 @@ impl Store for SledStore {
     }
 
     fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError> {
-        self.scan(
+        let mut attempts: Vec<Attempt> = self.scan(
             Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
             usize::MAX,
-        )
+        )?;
+        // A live attempt's call id is kept on its live record until the
+        // call rings or ends.
+        if let Some(last) = attempts.last_mut()
+            && last.ended_at.is_none()
+            && last.provider_call_id.is_none()
+            && let Some(live) =
+                self.read::<LiveAttempt>(keys::live(batch_id, seq, last.number).as_ref())?
+        {
+            last.provider_call_id = live.provider_call_id;
+        }
+        Ok(attempts)
     }
 
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError> {
@@ -1074,12 +1197,14 @@ impl Store for SledStore {
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
         self.submit(true, move |db| {
             let mut tx = Tx::new(db);
+            let mut touched = Touched::default();
             // Each begin is checked in full before it stages anything, so a
             // refused one leaves no trace and the others still go ahead.
             let results = begins
                 .iter()
-                .map(|begin| begin_one(&mut tx, begin))
+                .map(|begin| begin_one(&mut tx, &mut touched, begin))
                 .collect();
+            touched.stage(&mut tx)?;
             tx.commit()?;
             Ok(results)
         })
@@ -1104,21 +1229,38 @@ impl Store for SledStore {
         })
     }
 
-    fn mark_in_progress(
+    fn mark_calls_in_progress(
         &self,
-        key: &AttemptKey,
-        provider_call_id: Option<String>,
-        answered_at: Option<Millis>,
-        at: Millis,
-    ) -> Result<(), StoreError> {
-        let key = key.clone();
+        marks: Vec<InProgressMark>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         self.submit(false, move |db| {
-            mark_in_progress(db, &key, provider_call_id, answered_at, at)
+            let mut tx = Tx::new(db);
+            let mut touched = Touched::default();
+            let results = marks
+                .iter()
+                .map(|mark| mark_one(&mut tx, &mut touched, mark))
+                .collect();
+            touched.stage(&mut tx)?;
+            tx.commit()?;
+            Ok(results)
         })
     }
 
-    fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
-        self.submit(false, move |db| end_attempt(db, end))
+    fn end_attempts(
+        &self,
+        ends: Vec<EndAttempt>,
+    ) -> Result<Vec<Result<EndedAttempt, StoreError>>, StoreError> {
+        self.submit(false, move |db| {
+            let mut tx = Tx::new(db);
+            let mut touched = Touched::default();
+            let results = ends
+                .iter()
+                .map(|end| end_one(&mut tx, &mut touched, end))
+                .collect();
+            touched.stage(&mut tx)?;
+            tx.commit()?;
+            Ok(results)
+        })
     }
 
     fn set_blockers(

@@ -444,3 +444,84 @@ fn an_attempt_id_names_batch_contact_and_number() {
     assert_eq!(AttemptKey::parse("btc_00ff-12-3").expect("parses"), key);
     assert!(AttemptKey::parse("nonsense").is_err());
 }
+
+#[test]
+fn a_refused_end_in_a_group_leaves_the_other_ends_and_the_counters_right() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(3)).expect("create").batch.id;
+    start(&store, &batch);
+    let begun = store
+        .begin_attempts(vec![begin(&batch, 0, T0), begin(&batch, 1, T0)])
+        .expect("group");
+    assert!(begun.iter().all(Result::is_ok));
+    let key = |seq| AttemptKey {
+        batch_id: batch.clone(),
+        seq,
+        number: 1,
+    };
+
+    let results = store
+        .end_attempts(vec![
+            end(
+                key(0),
+                T0 + 1,
+                CallOutcome::Answered,
+                ContactStatus::Completed,
+            ),
+            // Contact 2 was never dialed.
+            end(key(2), T0 + 1, CallOutcome::Busy, ContactStatus::Busy),
+            end(key(1), T0 + 1, CallOutcome::Busy, ContactStatus::Busy),
+        ])
+        .expect("group");
+
+    assert!(results[0].is_ok());
+    assert!(matches!(results[1], Err(StoreError::AttemptNotLive(_))));
+    assert!(results[2].is_ok());
+    let counters = store.batch_counters(&batch).expect("counters");
+    assert_eq!(counters.status(ContactStatus::Completed), 1);
+    assert_eq!(counters.status(ContactStatus::Busy), 1);
+    assert_eq!(counters.status(ContactStatus::Pending), 1);
+    assert_eq!(counters.ended, 2);
+    assert_eq!(counters, store.recount(&batch).expect("recount"));
+    assert_eq!(
+        store.campaign_counters("ws", "camp").expect("campaign"),
+        counters
+    );
+    let untouched = store.contact(&batch, 2).expect("read").expect("exists");
+    assert_eq!(untouched.status, ContactStatus::Pending);
+    assert_eq!(untouched.event_count, 0);
+}
+
+#[test]
+fn a_placed_call_shows_its_provider_id_before_it_rings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(1)).expect("create").batch.id;
+    start(&store, &batch);
+    let attempt = store
+        .begin_attempts(vec![begin(&batch, 0, T0)])
+        .expect("group")
+        .remove(0)
+        .expect("begun");
+    let key = AttemptKey::parse(&attempt.id).expect("an attempt id");
+
+    store
+        .record_provider_calls(vec![(key.clone(), "CA123".to_string())])
+        .expect("recorded");
+
+    let attempts = store.attempts(&batch, 0).expect("attempts");
+    assert_eq!(attempts[0].provider_call_id.as_deref(), Some("CA123"));
+    let live = store.live_attempts().expect("live");
+    assert_eq!(live[0].provider_call_id.as_deref(), Some("CA123"));
+    store
+        .end_attempt(end(
+            key,
+            T0 + 5,
+            CallOutcome::NoAnswer,
+            ContactStatus::NoAnswer,
+        ))
+        .expect("ends");
+    let attempts = store.attempts(&batch, 0).expect("attempts");
+    assert_eq!(attempts[0].provider_call_id.as_deref(), Some("CA123"));
+}

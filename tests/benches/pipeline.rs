@@ -1,0 +1,263 @@
+//! Pipeline throughput: a batch dialed to the end through the engine with
+//! the instant simulated provider, up to 3 attempts per contact, the
+//! classifier and the retry strategy asked after every attempt.
+//!
+//! Scenarios, each run in a child process of its own so its peak memory is
+//! its own:
+//! - `durable`: the embedded Wasm plugins, every dial intent fsynced;
+//! - `relaxed`: the same, with durability relaxed (flush without fsync);
+//! - `native`: full durability, the built-in native policies instead of
+//!   the Wasm plugins.
+//!
+//! Run: `cargo bench -p outdial-tests --bench pipeline -- [--contacts N]
+//! [--scenario NAME]`. Prints one JSON line per scenario, figures last.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use outdial::config::Config;
+use outdial::dispatch::{CampaignPolicy, Engine, EngineOptions};
+use outdial::model::{BatchStatus, CallingWindow, CampaignSpec, Millis, WindowRule};
+use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use outdial::provider::simulated::{SimulatedProvider, SimulationConfig};
+use outdial::store::{Durability, NewBatch, NewContact, SledStore, Store, StoreConfig};
+
+/// 2026-03-02 15:00 UTC, a Monday.
+const START: Millis = 1_772_463_600_000;
+/// Virtual time per engine tick: retries of a second or two come due
+/// within a few ticks.
+const TICK_MS: Millis = 1_000;
+const SCENARIOS: [&str; 3] = ["durable", "relaxed", "native"];
+
+const CAMPAIGN: &str = r#"
+[[workspaces]]
+id = "bench"
+
+[[campaigns]]
+id = "throughput"
+workspace = "bench"
+concurrency = 10000
+calls_per_second = 1000
+max_attempts = 3
+
+[campaigns.provider]
+plugin = "simulated"
+
+[campaigns.retry]
+plugin = "retry-backoff"
+config = { base_delay = "1s", multiplier = 1, max_delay = "2s", jitter = 0 }
+
+[campaigns.classifier]
+plugin = "classify-rules"
+config = { callback_delay = "2s" }
+
+[campaigns.window]
+default_time_zone = "America/New_York"
+hours = [{ days = "mon-sun", start = "08:00", end = "21:00" }]
+"#;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let contacts: u32 = flag(&args, "--contacts").map_or(100_000, |value| {
+        value.parse().expect("--contacts takes a number")
+    });
+    match flag(&args, "--scenario") {
+        Some(scenario) => run(&scenario, contacts),
+        None => {
+            for scenario in SCENARIOS {
+                let status = Command::new(std::env::current_exe().expect("own path"))
+                    .args(["--scenario", scenario, "--contacts", &contacts.to_string()])
+                    .status()
+                    .expect("the scenario process starts");
+                assert!(status.success(), "scenario {scenario} failed");
+            }
+        }
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1).cloned())
+}
+
+fn run(scenario: &str, contacts: u32) {
+    assert!(SCENARIOS.contains(&scenario), "unknown scenario {scenario}");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = StoreConfig::new(dir.path().join("store"));
+    if scenario == "relaxed" {
+        config.durability = Durability::Relaxed;
+    }
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&config).expect("the store opens"));
+    let spec = campaign();
+    let policy = if scenario == "native" {
+        CampaignPolicy::builtin(spec.clone())
+    } else {
+        wasm_policy(&spec)
+    };
+    let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
+        seed: 7,
+        instant: true,
+        ..SimulationConfig::default()
+    }));
+
+    let importing = Instant::now();
+    let created = store
+        .create_batch(NewBatch {
+            workspace: spec.workspace.clone(),
+            campaign_id: spec.id.clone(),
+            created_at: START,
+            created_by: "bench".to_string(),
+            contacts: generate_contacts(contacts),
+            ..NewBatch::default()
+        })
+        .expect("the batch is stored");
+    let import_seconds = importing.elapsed().as_secs_f64();
+    let batch_id = created.batch.id;
+
+    let options = EngineOptions {
+        scan_limit: 4_096,
+        ..EngineOptions::default()
+    };
+    let mut engine = Engine::new(
+        store.clone(),
+        provider.clone(),
+        vec![policy],
+        options,
+        START,
+    )
+    .expect("the engine starts");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+
+    let rss_before = memory_kib("VmRSS");
+    let mut rss_at_tenth = 0;
+    let mut now = START;
+    let mut ticks = 0u64;
+    let started = Instant::now();
+    loop {
+        let report = runtime
+            .block_on(engine.tick(now))
+            .expect("the tick succeeds");
+        ticks += 1;
+        now += TICK_MS;
+        // Nothing to do until the next retry comes due: skip to it, as the
+        // runner would sleep until then.
+        if report.dialed == 0 && report.events == 0 && engine.live_calls() == 0 {
+            let next = store.next_eligible_at(&batch_id).expect("due index");
+            now = now.max(next.unwrap_or(now));
+        }
+        if ticks.is_multiple_of(16) {
+            let counters = store.batch_counters(&batch_id).expect("counters");
+            if rss_at_tenth == 0 && counters.finished() * 10 >= counters.total {
+                rss_at_tenth = memory_kib("VmRSS");
+            }
+            let batch = store.batch(&batch_id).expect("batch").expect("exists");
+            if batch.status == BatchStatus::Completed {
+                break;
+            }
+        }
+        assert!(ticks < 1_000_000, "the batch never completed");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    store.sync().expect("the store syncs");
+
+    let counters = store.batch_counters(&batch_id).expect("counters");
+    let recount = store.recount(&batch_id).expect("recount");
+    assert_eq!(counters, recount, "counters equal a recount");
+    assert_eq!(
+        provider.calls_placed(),
+        counters.attempts,
+        "one provider call per attempt"
+    );
+    println!(
+        "{{\"bench\":\"pipeline\",\"scenario\":\"{scenario}\",\"contacts\":{contacts},\
+         \"attempts\":{attempts},\"ticks\":{ticks},\"import_contacts_per_s\":{import:.0},\
+         \"seconds\":{seconds:.2},\"attempts_per_s\":{rate:.0},\"rss_before_mib\":{before:.1},\
+         \"rss_at_10pct_mib\":{tenth:.1},\"rss_end_mib\":{end:.1},\"peak_rss_mib\":{peak:.1}}}",
+        attempts = counters.attempts,
+        import = f64::from(contacts) / import_seconds,
+        rate = counters.attempts as f64 / seconds,
+        before = rss_before as f64 / 1024.0,
+        tenth = rss_at_tenth as f64 / 1024.0,
+        end = memory_kib("VmRSS") as f64 / 1024.0,
+        peak = memory_kib("VmHWM") as f64 / 1024.0,
+    );
+}
+
+fn campaign() -> CampaignSpec {
+    let config = Config::parse_str("bench.toml", CAMPAIGN).expect("the bench config parses");
+    let mut spec = config
+        .campaign_specs()
+        .unwrap_or_else(|diagnostics| panic!("{diagnostics}"))
+        .remove(0);
+    // No limit but the pipeline itself: above what a config may declare.
+    spec.concurrency = 1_000_000;
+    spec.calls_per_second = 1e9;
+    // Always open, so the run measures the pipeline, not the calendar.
+    spec.calling_window = CallingWindow {
+        rules: vec![WindowRule::Range {
+            days: (0..7).collect(),
+            start_minute: 0,
+            end_minute: 24 * 60,
+        }],
+    };
+    spec
+}
+
+fn wasm_policy(spec: &CampaignSpec) -> CampaignPolicy {
+    let host = PluginHost::new().expect("the plugin host starts");
+    let limits = PluginLimits::default();
+    let retry = host
+        .load_retry(
+            &PluginSource::Builtin(spec.retry_plugin.clone()),
+            &spec.retry_config,
+            limits,
+        )
+        .expect("the retry plugin loads");
+    let classifier = host
+        .load_classifier(
+            &PluginSource::Builtin(spec.classifier_plugin.clone()),
+            &spec.classifier_config,
+            limits,
+        )
+        .expect("the classifier loads");
+    CampaignPolicy {
+        spec: spec.clone(),
+        retry: Arc::new(retry),
+        classifier: Arc::new(classifier),
+    }
+}
+
+fn generate_contacts(count: u32) -> Vec<NewContact> {
+    (0..count)
+        .map(|n| NewContact {
+            contact_id: format!("c{n}"),
+            phone: format!("+1212{:07}", 2_000_000 + n),
+            name: None,
+            time_zone: "America/New_York".to_string(),
+            attributes: Vec::new(),
+            variant: None,
+        })
+        .collect()
+}
+
+/// A figure from /proc/self/status, in KiB (0 where there is none).
+fn memory_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix(field)?
+                    .trim_start_matches(':')
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
+}
