@@ -19,8 +19,8 @@ use crate::dispatch::runner::Runner;
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
 use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
-use crate::provider::simulated::{SimulatedProvider, SimulationConfig};
-use crate::store::{NewBatch, NewContact, SledStore, Store, StoreConfig};
+use crate::provider::simulated::{SimulatedProvider, SimulationConfig, call_log_path};
+use crate::store::{BatchQuery, BatchRecord, NewBatch, NewContact, SledStore, Store, StoreConfig};
 
 /// The demo campaign, also shipped as an example config.
 const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
@@ -46,11 +46,15 @@ pub(super) struct DemoArgs {
     /// Give up after this many real seconds.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// Keep the data directory and carry on with its batch, as after a
+    /// crash: live calls of the earlier run are reconciled, never redialed.
+    #[arg(long)]
+    resume: bool,
 }
 
 pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let spec = demo_campaign()?;
-    prepare_data_dir(&args.data_dir)?;
+    prepare_data_dir(&args.data_dir, args.resume)?;
     let store: Arc<dyn Store> = Arc::new(
         SledStore::open(&StoreConfig::new(args.data_dir.join("store")))
             .context("opening the demo store")?,
@@ -86,24 +90,50 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // inside its calling window.
     let start = next_afternoon(chrono::Utc::now());
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(start, args.time_scale));
-    let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
-        seed: args.seed,
-        ..SimulationConfig::default()
-    }));
+    // Every placed attempt id is logged, so a run after a crash can show
+    // that none was dialed twice.
+    let provider = Arc::new(
+        SimulatedProvider::new(SimulationConfig {
+            seed: args.seed,
+            ..SimulationConfig::default()
+        })
+        .with_call_log(call_log_path(&args.data_dir))
+        .context("opening the simulated provider's call log")?,
+    );
 
-    let contacts = generate_contacts(args.contacts, &spec);
-    let created = store.create_batch(NewBatch {
-        workspace: spec.workspace.clone(),
-        campaign_id: spec.id.clone(),
-        created_at: clock.now(),
-        created_by: "demo".to_string(),
-        contacts,
-        ..NewBatch::default()
-    })?;
-    let batch_id = created.batch.id.clone();
+    let earlier = if args.resume {
+        demo_batch(store.as_ref(), &spec)?
+    } else {
+        None
+    };
+    let (batch, clock) = match earlier {
+        Some(batch) => {
+            // Virtual time goes on from where the earlier run stopped.
+            let resumed_at = batch
+                .last_completed_at
+                .unwrap_or(batch.status_at)
+                .max(start);
+            println!("resuming batch {} ({})", batch.id, batch.status);
+            let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(resumed_at, args.time_scale));
+            (batch, clock)
+        }
+        None => {
+            let created = store.create_batch(NewBatch {
+                workspace: spec.workspace.clone(),
+                campaign_id: spec.id.clone(),
+                created_at: clock.now(),
+                created_by: "demo".to_string(),
+                contacts: generate_contacts(args.contacts, &spec),
+                ..NewBatch::default()
+            })?;
+            (created.batch, clock)
+        }
+    };
+    let batch_id = batch.id.clone();
+    let contacts = store.batch_counters(&batch_id)?.total;
     println!(
         "batch {batch_id}: {} contacts in {} time zones, campaign {} (concurrency {}, {} calls/s, {} attempts max)",
-        args.contacts,
+        contacts,
         DEMO_ZONES.len(),
         spec.id,
         spec.concurrency,
@@ -120,16 +150,23 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         scan_limit: 2_000,
         ..EngineOptions::default()
     };
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         store.clone(),
         provider.clone(),
         vec![policy],
         options,
         clock.now(),
     )?;
+    let recovered = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(engine.recover(clock.now()))?;
+    if recovered > 0 {
+        println!("{recovered} calls left live by the earlier run reconciled");
+    }
     let runner = Runner::spawn(engine, clock.clone(), Duration::from_millis(10))?;
 
-    let bar = ProgressBar::new(u64::from(args.contacts));
+    let bar = ProgressBar::new(contacts);
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} final  {msg}  ETA {eta}",
@@ -261,9 +298,23 @@ fn demo_campaign() -> anyhow::Result<CampaignSpec> {
     Ok(spec)
 }
 
-fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+/// The batch an earlier demo run left in the store, if any.
+fn demo_batch(store: &dyn Store, spec: &CampaignSpec) -> anyhow::Result<Option<BatchRecord>> {
+    let page = store.list_batches(&BatchQuery {
+        workspace: spec.workspace.clone(),
+        campaign_id: Some(spec.id.clone()),
+        cursor: None,
+        limit: 1,
+    })?;
+    Ok(page.items.into_iter().next())
+}
+
+fn prepare_data_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let is_demo = dir.join(DEMO_MARKER).exists();
+        if resume && is_demo {
+            return Ok(());
+        }
         let is_empty = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
             .next()
