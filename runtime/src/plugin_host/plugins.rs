@@ -42,13 +42,7 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let seed = seed_of(
-            input
-                .history
-                .last()
-                .map_or(&input.contact.id, |last| &last.attempt.id),
-        );
-        let answer = self.pool.call(input.now, seed, |world, store| {
+        let answer = self.pool.call(input.now, retry_seed(input), |world, store| {
             world.outdial_plugin_retry().call_decide(store, input)
         })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
@@ -56,7 +50,8 @@ impl RetryPlugin {
 
     /// Ask for a decision on a new instance, dropped afterwards.
     pub fn decide_fresh(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let answer = self.pool.call_fresh(input.now, 0, |world, store| {
+        // The same seed as a warm call: a fresh instance must answer alike.
+        let answer = self.pool.call_fresh(input.now, retry_seed(input), |world, store| {
             world.outdial_plugin_retry().call_decide(store, input)
         })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
@@ -294,6 +289,17 @@ fn to_fault(error: CallError) -> PolicyFault {
         plugin: error.plugin().to_string(),
         message: error.to_string(),
     }
+}
+
+/// The randomness seed of a retry decision: from the attempt that just
+/// ended, or the contact when there is none.
+fn retry_seed(input: &wit::RetryInput) -> u64 {
+    seed_of(
+        input
+            .history
+            .last()
+            .map_or(&input.contact.id, |last| &last.attempt.id),
+    )
 }
 
 /// FNV-1a of `key`: the per-call seed of the guest's randomness, so equal
