@@ -130,6 +130,31 @@ impl ClassifierPlugin {
         self.check(disposition)
     }
 
+    /// Classify without the contract check on the answer, so the
+    /// conformance harness can judge the answer itself; on a new instance
+    /// when `fresh`.
+    pub(crate) fn classify_unchecked(
+        &self,
+        contact: &wit::Contact,
+        attempt: &wit::Attempt,
+        previous: &[wit::Attempt],
+        fresh: bool,
+    ) -> Result<wit::Disposition, CallError> {
+        let call = |world: &classifier::DispositionClassifier,
+                    store: &mut wasmtime::Store<super::sandbox::Sandbox>| {
+            world
+                .outdial_plugin_classifier()
+                .call_classify(store, contact, attempt, previous)
+        };
+        let (now, seed) = (attempt.ended_at, seed_of(&attempt.id));
+        let answer = if fresh {
+            self.pool.call_fresh(now, seed, call)?
+        } else {
+            self.pool.call(now, seed, call)?
+        };
+        answer.map_err(|err| plugin_fault(&self.pool, &err))
+    }
+
     fn check(&self, disposition: wit::Disposition) -> Result<wit::Disposition, CallError> {
         let broken = |message: String| CallError::Contract {
             plugin: self.info.name.clone(),
