@@ -38,8 +38,10 @@ pub struct Failure {
 impl Failure {
     /// A failure with just a reason.
     pub(crate) fn new(reason: impl Into<String>) -> Failure {
+        // One line, so reports stay one line per field (panic messages
+        // carry their location on a line of its own).
         Failure {
-            reason: reason.into(),
+            reason: reason.into().replace('\n', " "),
             input: None,
             expected: None,
             found: None,
