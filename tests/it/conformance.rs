@@ -60,9 +60,17 @@ fn every_first_party_plugin_passes_its_built_in_suite_and_its_own_cases() {
         let cases = workspace().join("plugins").join(name).join("conformance");
         let report = run(PluginSource::Builtin(name.to_string()), Some(cases));
         assert_passes(&report);
-        let own_cases = report.checks.iter().filter(|check| check.id.starts_with("case:")).count();
+        let own_cases = report
+            .checks
+            .iter()
+            .filter(|check| check.id.starts_with("case:"))
+            .count();
         assert!(own_cases >= 5, "{name} ships {own_cases} cases");
-        assert!(report.check("deterministic").is_some_and(|check| check.calls > 10));
+        assert!(
+            report
+                .check("deterministic")
+                .is_some_and(|check| check.calls > 10)
+        );
     }
 }
 
@@ -70,15 +78,24 @@ fn every_first_party_plugin_passes_its_built_in_suite_and_its_own_cases() {
 fn a_plugin_that_traps_fails_with_its_panic_message() {
     let report = fixture(fixtures::TRAP);
     let reason = reason(&report, "every-outcome");
-    assert!(reason.starts_with("after a busy attempt (attempt 1 of 5): plugin fixture-trap trapped: panicked"), "{reason}");
-    assert!(reason.contains("deliberate failure deciding on conformance-contact"), "{reason}");
+    assert!(
+        reason.starts_with(
+            "after a busy attempt (attempt 1 of 5): plugin fixture-trap trapped: panicked"
+        ),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("deliberate failure deciding on conformance-contact"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn a_plugin_that_loops_forever_fails_at_its_cpu_deadline() {
     let report = fixture(fixtures::ENDLESS_LOOP);
     assert!(
-        reason(&report, "limits").ends_with("plugin fixture-endless-loop exceeded its CPU deadline of 50 ms"),
+        reason(&report, "limits")
+            .ends_with("plugin fixture-endless-loop exceeded its CPU deadline of 50 ms"),
         "{}",
         reason(&report, "limits")
     );
@@ -89,8 +106,14 @@ fn a_plugin_that_loops_forever_fails_at_its_cpu_deadline() {
 fn a_plugin_that_allocates_without_bound_fails_at_its_memory_cap_and_shows_its_peak() {
     let report = fixture(fixtures::MEMORY_BOMB);
     let reason = reason(&report, "every-outcome");
-    assert!(reason.ends_with("plugin fixture-memory-bomb exceeded its memory limit of 33554432 bytes"), "{reason}");
-    let peak = report.check("every-outcome").and_then(|check| check.peak_memory_bytes).expect("measured");
+    assert!(
+        reason.ends_with("plugin fixture-memory-bomb exceeded its memory limit of 33554432 bytes"),
+        "{reason}"
+    );
+    let peak = report
+        .check("every-outcome")
+        .and_then(|check| check.peak_memory_bytes)
+        .expect("measured");
     assert!(peak > 16 << 20 && peak <= 32 << 20, "peak {peak}");
 }
 
@@ -105,27 +128,41 @@ fn a_plugin_built_for_a_future_wit_version_fails_the_world_check() {
 #[test]
 fn a_plugin_that_reads_a_file_fails_because_it_gets_none() {
     let reason = reason(&fixture(fixtures::READS_FILE), "every-outcome");
-    assert!(reason.contains("plugin fixture-reads-file returned an error: cannot open /etc/hostname"), "{reason}");
+    assert!(
+        reason.contains("plugin fixture-reads-file returned an error: cannot open /etc/hostname"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn a_plugin_that_reads_the_environment_fails_because_it_sees_none() {
     let reason = reason(&fixture(fixtures::READS_ENV), "every-outcome");
-    assert!(reason.contains("OUTDIAL_FIXTURE_SECRET: environment variable not found; 0 variables visible"), "{reason}");
+    assert!(
+        reason.contains(
+            "OUTDIAL_FIXTURE_SECRET: environment variable not found; 0 variables visible"
+        ),
+        "{reason}"
+    );
 }
 
 #[test]
 fn a_plugin_that_wants_a_socket_fails_the_imports_check() {
     let reason = reason(&fixture(fixtures::OPENS_SOCKET), "imports");
     assert!(reason.contains("imports \"wasi:sockets/"), "{reason}");
-    assert!(reason.contains("which outdial does not provide"), "{reason}");
+    assert!(
+        reason.contains("which outdial does not provide"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn a_plugin_whose_answer_depends_on_std_randomness_is_caught_as_nondeterministic() {
     let report = fixture(fixtures::READS_CLOCK);
     let reason = reason(&report, "deterministic");
-    assert!(reason.starts_with("equal inputs got different answers after a busy attempt"), "{reason}");
+    assert!(
+        reason.starts_with("equal inputs got different answers after a busy attempt"),
+        "{reason}"
+    );
     // Its clock reads are the decision time, so only determinism fails.
     assert_eq!(report.failures(), 1, "{}", report.render(Format::Text));
 }
@@ -135,16 +172,32 @@ fn a_plugin_that_keeps_hidden_state_is_caught_as_nondeterministic() {
     let report = fixture(fixtures::HIDDEN_STATE);
     let reason = reason(&report, "deterministic");
     assert!(reason.contains("a fresh instance said retry at 2026-03-02T15:01:00Z (now+1m), then a warm instance said retry at"), "{reason}");
-    assert!(reason.contains("a plugin must keep no state between calls"), "{reason}");
+    assert!(
+        reason.contains("a plugin must keep no state between calls"),
+        "{reason}"
+    );
     let reason = self::reason(&report, "gives-up-at-max-attempts");
-    assert!(reason.contains("wants another call after 1 of 1 attempts"), "{reason}");
+    assert!(
+        reason.contains("wants another call after 1 of 1 attempts"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn the_adapter_fixture_passes_the_adapter_suite_and_reads_its_recorded_webhooks() {
-    let report = run(PluginSource::File(fixtures::ADAPTER.into()), Some(adapter_cases()));
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(adapter_cases()),
+    );
     assert_passes(&report);
-    for id in ["place-call-e164", "malformed-number", "webhook-fixtures", "tampered-signature", "duplicates-and-reordering", "case:webhook-answered-by-a-person"] {
+    for id in [
+        "place-call-e164",
+        "malformed-number",
+        "webhook-fixtures",
+        "tampered-signature",
+        "duplicates-and-reordering",
+        "case:webhook-answered-by-a-person",
+    ] {
         assert!(report.check(id).is_some(), "{id} ran");
     }
 }
@@ -173,27 +226,49 @@ fn an_adapter_that_skips_signature_checks_fails_the_tampered_signature_check() {
         r#"{"account": "AC-conformance", "signing_key": "whsec-conformance", "skip_signature_check": "true"}"#,
         true,
     );
-    let report = run(PluginSource::File(fixtures::ADAPTER.into()), Some(cases.path().to_path_buf()));
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
     let reason = reason(&report, "tampered-signature");
-    assert!(reason.starts_with("case webhook-answered-by-a-person with byte"), "{reason}");
-    assert!(reason.ends_with("the tampered webhook was not rejected as bad-signature"), "{reason}");
+    assert!(
+        reason.starts_with("case webhook-answered-by-a-person with byte"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("the tampered webhook was not rejected as bad-signature"),
+        "{reason}"
+    );
     assert!(report.check("place-call-e164").expect("ran").passed());
 }
 
 #[test]
 fn an_adapter_without_recorded_webhooks_is_told_to_add_them() {
     let cases = adapter_cases_with(r#"{"account": "AC-1", "signing_key": "k"}"#, false);
-    let report = run(PluginSource::File(fixtures::ADAPTER.into()), Some(cases.path().to_path_buf()));
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
     assert!(reason(&report, "webhook-fixtures").starts_with("no recorded webhook among the cases"));
-    assert!(report.check("malformed-number").is_some_and(|check| check.passed()));
+    assert!(
+        report
+            .check("malformed-number")
+            .is_some_and(|check| check.passed())
+    );
 }
 
 #[test]
 fn an_adapter_without_its_required_config_fails_the_config_check() {
     let report = run(PluginSource::File(fixtures::ADAPTER.into()), None);
     let reason = reason(&report, "config");
-    assert!(reason.contains("plugin fixture-adapter requires config key \"account\""), "{reason}");
-    assert!(reason.contains("give the plugin's config in config.json of the cases directory"), "{reason}");
+    assert!(
+        reason.contains("plugin fixture-adapter requires config key \"account\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("give the plugin's config in config.json of the cases directory"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -201,18 +276,36 @@ fn a_case_whose_answer_differs_shows_where_with_the_input_and_both_answers() {
     let dir = tempfile::tempdir().expect("temp dir");
     let case = dir.path().join("busy-waits-eleven-minutes");
     std::fs::create_dir(&case).expect("case dir");
-    std::fs::write(case.join("input.json"), r#"{"history": [{"outcome": "busy"}], "max_attempts": 5}"#).expect("input");
+    std::fs::write(
+        case.join("input.json"),
+        r#"{"history": [{"outcome": "busy"}], "max_attempts": 5}"#,
+    )
+    .expect("input");
     std::fs::write(case.join("expected.json"), r#"{"retry_at": "now+11m"}"#).expect("expected");
-    let report = run(PluginSource::Builtin("retry-schedule".to_string()), Some(dir.path().to_path_buf()));
+    let report = run(
+        PluginSource::Builtin("retry-schedule".to_string()),
+        Some(dir.path().to_path_buf()),
+    );
     let check = report.check("case:busy-waits-eleven-minutes").expect("ran");
     let failure = check.failure.as_ref().expect("fails");
     assert_eq!(
         failure.reason,
         "the answer differs from expected.json at retry_at: expected 2026-03-02T15:11:00Z (1772464260000), found 2026-03-02T15:10:00Z (1772464200000)"
     );
-    assert_eq!(failure.expected.as_deref(), Some(r#"{"retry_at":"now+11m"}"#));
-    assert_eq!(failure.found.as_deref(), Some(r#"{"retry_at":"2026-03-02T15:10:00Z"}"#));
-    assert!(failure.input.as_ref().is_some_and(|input| input["history"][0]["outcome"] == "busy"));
+    assert_eq!(
+        failure.expected.as_deref(),
+        Some(r#"{"retry_at":"now+11m"}"#)
+    );
+    assert_eq!(
+        failure.found.as_deref(),
+        Some(r#"{"retry_at":"2026-03-02T15:10:00Z"}"#)
+    );
+    assert!(
+        failure
+            .input
+            .as_ref()
+            .is_some_and(|input| input["history"][0]["outcome"] == "busy")
+    );
     assert_eq!(report.failures(), 1);
 }
 
@@ -223,16 +316,23 @@ fn a_case_file_with_a_typo_fails_naming_the_file_and_the_field() {
     std::fs::create_dir(&case).expect("case dir");
     std::fs::write(case.join("input.json"), r#"{"histroy": []}"#).expect("input");
     std::fs::write(case.join("expected.json"), r#"{"give_up": "x"}"#).expect("expected");
-    let report = run(PluginSource::Builtin("retry-backoff".to_string()), Some(dir.path().to_path_buf()));
+    let report = run(
+        PluginSource::Builtin("retry-backoff".to_string()),
+        Some(dir.path().to_path_buf()),
+    );
     let reason = reason(&report, "case:typo");
-    assert!(reason.contains("typo/input.json: unknown field `histroy`, expected one of"), "{reason}");
+    assert!(
+        reason.contains("typo/input.json: unknown field `histroy`, expected one of"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn junit_output_loads_in_a_junit_parser_with_one_test_case_per_check() {
     let report = fixture(fixtures::HIDDEN_STATE);
     let xml = report.render(Format::Junit);
-    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("valid JUnit XML");
+    let parsed =
+        junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("valid JUnit XML");
     assert_eq!(parsed.suites.len(), 1);
     let suite = &parsed.suites[0];
     assert_eq!(suite.name, "fixture-hidden-state 0.1.0 (retry-strategy)");
@@ -243,14 +343,31 @@ fn junit_output_loads_in_a_junit_parser_with_one_test_case_per_check() {
         .cases
         .iter()
         .filter(|case| matches!(case.status, junit_parser::TestStatus::Failure(_)))
-        .map(|case| case.name.as_str())
+        .map(|case| case.original_name.as_str())
         .collect();
-    let expected: Vec<&str> = report.checks.iter().filter(|check| !check.passed()).map(|check| check.id.as_str()).collect();
+    let expected: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|check| !check.passed())
+        .map(|check| check.id.as_str())
+        .collect();
     assert_eq!(failed, expected);
     assert!(failed.contains(&"deterministic"));
-    let junit_parser::TestStatus::Failure(failure) = &suite.cases.iter().find(|case| case.name == "deterministic").expect("present").status else {
+    let junit_parser::TestStatus::Failure(failure) = &suite
+        .cases
+        .iter()
+        .find(|case| case.original_name == "deterministic")
+        .expect("present")
+        .status
+    else {
         unreachable!("filtered above")
     };
-    assert!(failure.message.starts_with("equal inputs got different answers"), "{}", failure.message);
+    assert!(
+        failure
+            .message
+            .starts_with("equal inputs got different answers"),
+        "{}",
+        failure.message
+    );
     assert!(failure.text.contains("input: {"), "{}", failure.text);
 }

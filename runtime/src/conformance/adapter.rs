@@ -24,11 +24,17 @@ pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
     let mut reports = vec![config.finish(Ok(()))];
     let recorded = recorded_webhooks(suite);
 
-    let mut check = Check::built_in("place-call-e164", "builds a well-formed request for E.164 numbers of ten countries");
+    let mut check = Check::built_in(
+        "place-call-e164",
+        "builds a well-formed request for E.164 numbers of ten countries",
+    );
     let outcome = place_call_e164(&plugin, &mut check);
     reports.push(check.finish(outcome));
 
-    let mut check = Check::built_in("malformed-number", "refuses a malformed number with invalid-number");
+    let mut check = Check::built_in(
+        "malformed-number",
+        "refuses a malformed number with invalid-number",
+    );
     let outcome = malformed_number(&plugin, &mut check);
     reports.push(check.finish(outcome));
 
@@ -45,7 +51,10 @@ pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
     };
     reports.push(check.finish(outcome));
 
-    let mut check = Check::built_in("tampered-signature", "rejects a recorded webhook once it is tampered with");
+    let mut check = Check::built_in(
+        "tampered-signature",
+        "rejects a recorded webhook once it is tampered with",
+    );
     let outcome = tampered_signature(&plugin, &mut check, &recorded);
     reports.push(check.finish(outcome));
 
@@ -56,7 +65,10 @@ pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
     let outcome = duplicates_and_reordering(&plugin, &mut check, &recorded);
     reports.push(check.finish(outcome));
 
-    let mut check = Check::built_in("limits", "stays within its CPU and memory limits on the heaviest input");
+    let mut check = Check::built_in(
+        "limits",
+        "stays within its CPU and memory limits on the heaviest input",
+    );
     let outcome = limits(&plugin, &mut check, &recorded);
     reports.push(check.finish(outcome));
 
@@ -124,12 +136,17 @@ fn call_to(to: &str) -> wit::CallRequest {
         attempt_id: "conformance-batch-9-1".to_string(),
         to: to.to_string(),
         caller: "+12015550199".to_string(),
-        callback_url: "https://outdial.example/hooks/provider?attempt=conformance-batch-9-1".to_string(),
+        callback_url: "https://outdial.example/hooks/provider?attempt=conformance-batch-9-1"
+            .to_string(),
         parameters: vec![("script".to_string(), "welcome-v2".to_string())],
     }
 }
 
-fn place_call(plugin: &AdapterPlugin, check: &mut Check, call: &wit::CallRequest) -> Result<Result<wit::HttpRequest, wit::ProviderError>, Failure> {
+fn place_call(
+    plugin: &AdapterPlugin,
+    check: &mut Check,
+    call: &wit::CallRequest,
+) -> Result<Result<wit::HttpRequest, wit::ProviderError>, Failure> {
     check
         .call(|| plugin.build_place_call(call, DEFAULT_NOW_MS))
         .map_err(|err| {
@@ -146,24 +163,30 @@ fn place_call_e164(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Fail
         let request = match place_call(plugin, check, &call)? {
             Ok(request) => request,
             Err(error) => {
-                return Err(Failure::new(format!("refused {number}, a valid number in {country}"))
-                    .input(input())
-                    .expected("a request")
-                    .found(provider_error_json(&error).to_string()));
+                return Err(
+                    Failure::new(format!("refused {number}, a valid number in {country}"))
+                        .input(input())
+                        .expected("a request")
+                        .found(provider_error_json(&error).to_string()),
+                );
             }
         };
         if let Err(problem) = well_formed(&request, &call) {
-            return Err(Failure::new(format!("the request for {number} ({country}) is not well-formed: {problem}"))
-                .input(input())
-                .expected("a well-formed HTTP request carrying the number and the attempt id")
-                .found(case::humanize(&request_json(&request)).to_string()));
+            return Err(Failure::new(format!(
+                "the request for {number} ({country}) is not well-formed: {problem}"
+            ))
+            .input(input())
+            .expected("a well-formed HTTP request carrying the number and the attempt id")
+            .found(case::humanize(&request_json(&request)).to_string()));
         }
         let again = place_call(plugin, check, &call)?;
         if again.as_ref() != Ok(&request) {
-            return Err(Failure::new(format!("built two different requests for the same call to {number}"))
-                .input(input())
-                .expected(case::humanize(&request_json(&request)).to_string())
-                .found(format!("{again:?}")));
+            return Err(Failure::new(format!(
+                "built two different requests for the same call to {number}"
+            ))
+            .input(input())
+            .expected(case::humanize(&request_json(&request)).to_string())
+            .found(format!("{again:?}")));
         }
     }
     Ok(())
@@ -174,26 +197,46 @@ fn place_call_e164(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Fail
 /// destination and attempt id somewhere the provider reads them.
 fn well_formed(request: &wit::HttpRequest, call: &wit::CallRequest) -> Result<(), String> {
     if request.method.is_empty() || !request.method.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(format!("method \"{}\" is not an HTTP method such as POST", request.method));
+        return Err(format!(
+            "method \"{}\" is not an HTTP method such as POST",
+            request.method
+        ));
     }
     let Some(rest) = request
         .url
         .strip_prefix("https://")
         .or_else(|| request.url.strip_prefix("http://"))
     else {
-        return Err(format!("url \"{}\" is not an absolute http(s) URL", request.url));
+        return Err(format!(
+            "url \"{}\" is not an absolute http(s) URL",
+            request.url
+        ));
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || request.url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("url \"{}\" has no host or contains spaces or control characters", request.url));
+    if host.is_empty()
+        || request
+            .url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "url \"{}\" has no host or contains spaces or control characters",
+            request.url
+        ));
     }
     const TOKEN_PUNCTUATION: &str = "!#$%&'*+-.^_`|~";
     for (name, value) in &request.headers {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || TOKEN_PUNCTUATION.contains(c)) {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || TOKEN_PUNCTUATION.contains(c))
+        {
             return Err(format!("header name {name:?} is not an HTTP token"));
         }
         if value.contains(['\r', '\n', '\0']) {
-            return Err(format!("header {name} has a line break or NUL in its value"));
+            return Err(format!(
+                "header {name} has a line break or NUL in its value"
+            ));
         }
     }
     let content_type = request
@@ -208,7 +251,8 @@ fn well_formed(request: &wit::HttpRequest, call: &wit::CallRequest) -> Result<()
                 .map_err(|err| format!("the body is declared JSON but does not parse: {err}"))?;
         }
         Some(kind) if kind.contains("x-www-form-urlencoded") => {
-            case::parse_form(&body).ok_or("the body is declared a form but does not decode as one")?;
+            case::parse_form(&body)
+                .ok_or("the body is declared a form but does not decode as one")?;
         }
         None if !request.body.is_empty() => {
             return Err("the request has a body but no content-type header".to_string());
@@ -218,13 +262,21 @@ fn well_formed(request: &wit::HttpRequest, call: &wit::CallRequest) -> Result<()
     let carried = format!(
         "{} {} {} {}",
         percent_decode(&request.url).unwrap_or_else(|| request.url.clone()),
-        request.headers.iter().map(|(_, value)| value.as_str()).collect::<Vec<_>>().join(" "),
+        request
+            .headers
+            .iter()
+            .map(|(_, value)| value.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         body,
         percent_decode(&body).unwrap_or_default(),
     );
     let digits = call.to.trim_start_matches('+');
     if !carried.contains(digits) {
-        return Err(format!("the number {} appears nowhere in the URL, headers or body", call.to));
+        return Err(format!(
+            "the number {} appears nowhere in the URL, headers or body",
+            call.to
+        ));
     }
     if !carried.contains(&call.attempt_id) {
         return Err(format!(
@@ -243,15 +295,22 @@ fn malformed_number(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Fai
             Err(other) => provider_error_json(&other).to_string(),
             Ok(request) => case::humanize(&json!({"request": request_json(&request)})).to_string(),
         };
-        return Err(Failure::new(format!("{number:?} is no E.164 number, but it was not refused as invalid-number"))
-            .input(adapter_input_json(&AdapterInput::PlaceCall(call)))
-            .expected("{\"invalid_number\": ...}")
-            .found(found));
+        return Err(Failure::new(format!(
+            "{number:?} is no E.164 number, but it was not refused as invalid-number"
+        ))
+        .input(adapter_input_json(&AdapterInput::PlaceCall(call)))
+        .expected("{\"invalid_number\": ...}")
+        .found(found));
     }
     Ok(())
 }
 
-fn parse(plugin: &AdapterPlugin, check: &mut Check, what: &str, webhook: &wit::InboundWebhook) -> Result<Result<Vec<wit::CallEvent>, wit::WebhookError>, Failure> {
+fn parse(
+    plugin: &AdapterPlugin,
+    check: &mut Check,
+    what: &str,
+    webhook: &wit::InboundWebhook,
+) -> Result<Result<Vec<wit::CallEvent>, wit::WebhookError>, Failure> {
     check.call(|| plugin.parse_webhook(webhook)).map_err(|err| {
         Failure::new(format!("{what}: {err}"))
             .input(adapter_input_json(&AdapterInput::Webhook(webhook.clone())))
@@ -275,7 +334,10 @@ fn tamper_body(webhook: &wit::InboundWebhook) -> Option<(wit::InboundWebhook, St
     tampered.body[index] = new;
     Some((
         tampered,
-        format!("byte {index} of the body changed from '{}' to '{}'", old as char, new as char),
+        format!(
+            "byte {index} of the body changed from '{}' to '{}'",
+            old as char, new as char
+        ),
     ))
 }
 
@@ -294,14 +356,23 @@ fn strip_signature(webhook: &wit::InboundWebhook) -> Option<(wit::InboundWebhook
     (!removed.is_empty()).then(|| (stripped, format!("header {} removed", removed.join(", "))))
 }
 
-fn tampered_signature(plugin: &AdapterPlugin, check: &mut Check, recorded: &[Recorded]) -> Result<(), Failure> {
+fn tampered_signature(
+    plugin: &AdapterPlugin,
+    check: &mut Check,
+    recorded: &[Recorded],
+) -> Result<(), Failure> {
     if recorded.is_empty() {
-        return Err(Failure::new("no recorded webhook to tamper with: see webhook-fixtures"));
+        return Err(Failure::new(
+            "no recorded webhook to tamper with: see webhook-fixtures",
+        ));
     }
     for fixture in recorded {
-        for (tampered, how) in [tamper_body(&fixture.webhook), strip_signature(&fixture.webhook)]
-            .into_iter()
-            .flatten()
+        for (tampered, how) in [
+            tamper_body(&fixture.webhook),
+            strip_signature(&fixture.webhook),
+        ]
+        .into_iter()
+        .flatten()
         {
             let what = format!("case {} with {how}", fixture.case);
             let found = match parse(plugin, check, &what, &tampered)? {
@@ -312,22 +383,37 @@ fn tampered_signature(plugin: &AdapterPlugin, check: &mut Check, recorded: &[Rec
                 ),
                 Ok(events) => format!("accepted, with {} events", events.len()),
             };
-            return Err(Failure::new(format!("{what}: the tampered webhook was not rejected as bad-signature"))
-                .input(adapter_input_json(&AdapterInput::Webhook(tampered)))
-                .expected("{\"bad_signature\": ...}")
-                .found(found));
+            return Err(Failure::new(format!(
+                "{what}: the tampered webhook was not rejected as bad-signature"
+            ))
+            .input(adapter_input_json(&AdapterInput::Webhook(tampered)))
+            .expected("{\"bad_signature\": ...}")
+            .found(found));
         }
     }
     Ok(())
 }
 
-fn duplicates_and_reordering(plugin: &AdapterPlugin, check: &mut Check, recorded: &[Recorded]) -> Result<(), Failure> {
+fn duplicates_and_reordering(
+    plugin: &AdapterPlugin,
+    check: &mut Check,
+    recorded: &[Recorded],
+) -> Result<(), Failure> {
     if recorded.is_empty() {
-        return Err(Failure::new("no recorded webhooks to replay: see webhook-fixtures"));
+        return Err(Failure::new(
+            "no recorded webhooks to replay: see webhook-fixtures",
+        ));
     }
     let first: Vec<_> = recorded
         .iter()
-        .map(|fixture| parse(plugin, check, &format!("case {}", fixture.case), &fixture.webhook))
+        .map(|fixture| {
+            parse(
+                plugin,
+                check,
+                &format!("case {}", fixture.case),
+                &fixture.webhook,
+            )
+        })
         .collect::<Result<_, _>>()?;
     // Reversed, then each delivered twice in a row.
     let replays = recorded
@@ -335,18 +421,21 @@ fn duplicates_and_reordering(plugin: &AdapterPlugin, check: &mut Check, recorded
         .zip(&first)
         .rev()
         .map(|pair| (pair, "delivered in reverse order"))
-        .chain(
-            recorded
-                .iter()
-                .zip(&first)
-                .flat_map(|pair| [(pair, "delivered"), (pair, "delivered again, as a duplicate")]),
-        );
+        .chain(recorded.iter().zip(&first).flat_map(|pair| {
+            [
+                (pair, "delivered"),
+                (pair, "delivered again, as a duplicate"),
+            ]
+        }));
     for ((fixture, expected), how) in replays {
         let what = format!("case {} {how}", fixture.case);
         let again = parse(plugin, check, &what, &fixture.webhook)?;
         if &again != expected {
             let show = |answer: &Result<Vec<wit::CallEvent>, wit::WebhookError>| match answer {
-                Ok(events) => case::humanize(&Value::Array(events.iter().map(event_json).collect())).to_string(),
+                Ok(events) => {
+                    case::humanize(&Value::Array(events.iter().map(event_json).collect()))
+                        .to_string()
+                }
                 Err(error) => webhook_error_json(error).to_string(),
             };
             return Err(Failure::new(format!(
@@ -362,7 +451,8 @@ fn duplicates_and_reordering(plugin: &AdapterPlugin, check: &mut Check, recorded
 
 fn limits(plugin: &AdapterPlugin, check: &mut Check, recorded: &[Recorded]) -> Result<(), Failure> {
     let mut call = call_to(NUMBERS[0].0);
-    call.parameters.push(("context".to_string(), "x".repeat(64 * 1024)));
+    call.parameters
+        .push(("context".to_string(), "x".repeat(64 * 1024)));
     // Any typed answer will do: only a fault fails.
     let _request_or_refusal = place_call(plugin, check, &call)?;
     let mut flood = recorded
@@ -387,16 +477,23 @@ fn run_case(suite: &Suite<'_>, plugin: &AdapterPlugin, case: &Case) -> CheckRepo
     check.finish(outcome)
 }
 
-fn run_case_body(suite: &Suite<'_>, suite_plugin: &AdapterPlugin, case: &Case, check: &mut Check) -> Result<(), Failure> {
+fn run_case_body(
+    suite: &Suite<'_>,
+    suite_plugin: &AdapterPlugin,
+    case: &Case,
+    check: &mut Check,
+) -> Result<(), Failure> {
     let raw_input = case.input.clone().map_err(Failure::new)?;
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
-    let (input, now) = case::adapter_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
+    let (input, now) =
+        case::adapter_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
     let own;
     let plugin = match &case.config {
         Some(_) => {
-            own = suite.load(config_of(suite.cases, case), |host, source, config, limits| {
-                host.load_adapter(source, config, limits)
-            })?;
+            own = suite.load(
+                config_of(suite.cases, case),
+                |host, source, config, limits| host.load_adapter(source, config, limits),
+            )?;
             &own
         }
         None => suite_plugin,
@@ -408,26 +505,32 @@ fn run_case_body(suite: &Suite<'_>, suite_plugin: &AdapterPlugin, case: &Case, c
 /// Ask the adapter what the input asks and put the answer in the case format.
 fn answer(plugin: &AdapterPlugin, input: &AdapterInput, now: i64) -> Value {
     let answered: Result<Value, CallError> = match input {
-        AdapterInput::Webhook(webhook) => plugin.parse_webhook(webhook).map(|answer| match answer {
-            Ok(events) => json!({"events": events.iter().map(event_json).collect::<Vec<_>>()}),
-            Err(error) => json!({"error": webhook_error_json(&error)}),
-        }),
-        AdapterInput::PlaceCall(call) => plugin.build_place_call(call, now).map(|answer| match answer {
-            Ok(request) => json!({"request": request_json(&request)}),
-            Err(error) => json!({"error": provider_error_json(&error)}),
-        }),
-        AdapterInput::PlaceCallResponse(call, response) => {
-            plugin.parse_place_call(call, response, now).map(|answer| match answer {
+        AdapterInput::Webhook(webhook) => {
+            plugin.parse_webhook(webhook).map(|answer| match answer {
+                Ok(events) => json!({"events": events.iter().map(event_json).collect::<Vec<_>>()}),
+                Err(error) => json!({"error": webhook_error_json(&error)}),
+            })
+        }
+        AdapterInput::PlaceCall(call) => {
+            plugin
+                .build_place_call(call, now)
+                .map(|answer| match answer {
+                    Ok(request) => json!({"request": request_json(&request)}),
+                    Err(error) => json!({"error": provider_error_json(&error)}),
+                })
+        }
+        AdapterInput::PlaceCallResponse(call, response) => plugin
+            .parse_place_call(call, response, now)
+            .map(|answer| match answer {
                 Ok(id) => json!({"provider_call_id": id}),
                 Err(error) => json!({"error": provider_error_json(&error)}),
-            })
-        }
-        AdapterInput::StatusPollResponse(id, response) => {
-            plugin.parse_status_poll(id, response, now).map(|answer| match answer {
+            }),
+        AdapterInput::StatusPollResponse(id, response) => plugin
+            .parse_status_poll(id, response, now)
+            .map(|answer| match answer {
                 Ok(event) => json!({"event": event_json(&event)}),
                 Err(error) => json!({"error": provider_error_json(&error)}),
-            })
-        }
+            }),
     };
     answered.unwrap_or_else(|err| case::fault_json(&err))
 }

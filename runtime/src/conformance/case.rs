@@ -156,9 +156,14 @@ pub(crate) fn parse_time(value: &Value, now: i64) -> Result<i64, String> {
                 let (sign, duration) = match offset.split_at(1) {
                     ("+", rest) => (1, rest),
                     ("-", rest) => (-1, rest),
-                    _ => return Err(format!("time \"{text}\": expected now, now+DURATION or now-DURATION")),
+                    _ => {
+                        return Err(format!(
+                            "time \"{text}\": expected now, now+DURATION or now-DURATION"
+                        ));
+                    }
                 };
-                let ms = parse_duration(duration).map_err(|problem| format!("time \"{text}\": {problem}"))?;
+                let ms = parse_duration(duration)
+                    .map_err(|problem| format!("time \"{text}\": {problem}"))?;
                 return Ok(now + sign * ms);
             }
             DateTime::parse_from_rfc3339(text)
@@ -181,12 +186,16 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
         return Err("empty duration".to_string());
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (number, after) = rest.split_at(digits);
         let number: i64 = number
             .parse()
             .map_err(|_| format!("duration \"{text}\": expected a number before each unit"))?;
-        let unit_len = after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len());
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         let unit_ms = match unit {
             "ms" => 1,
@@ -218,7 +227,12 @@ pub(crate) fn show_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let mut left = ms.unsigned_abs();
     let mut parts = Vec::new();
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if left >= size {
             parts.push(format!("{}{unit}", left / size));
             left %= size;
@@ -241,14 +255,17 @@ pub(crate) fn resolve_times(value: &mut Value, now: i64) -> Result<(), String> {
         Value::Object(map) => {
             for (key, entry) in map.iter_mut() {
                 if is_time_key(key) {
-                    resolve_time_value(entry, now).map_err(|problem| format!("{key}: {problem}"))?;
+                    resolve_time_value(entry, now)
+                        .map_err(|problem| format!("{key}: {problem}"))?;
                 } else {
                     resolve_times(entry, now)?;
                 }
             }
             Ok(())
         }
-        Value::Array(items) => items.iter_mut().try_for_each(|item| resolve_times(item, now)),
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|item| resolve_times(item, now)),
         _ => Ok(()),
     }
 }
@@ -280,7 +297,9 @@ pub(crate) fn humanize(value: &Value) -> Value {
                     .map(|(key, entry)| (key.clone(), walk(entry, is_time_key(key))))
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.iter().map(|item| walk(item, time_key)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|item| walk(item, time_key)).collect())
+            }
             Value::Number(number) if time_key => match number.as_i64() {
                 Some(ms) => Value::String(show_time(ms)),
                 None => value.clone(),
@@ -376,13 +395,18 @@ fn match_at(path: &str, expected: &Value, actual: &Value) -> Result<(), String> 
             want.iter()
                 .zip(have)
                 .enumerate()
-                .try_for_each(|(index, (want, have))| match_at(&format!("{path}[{index}]"), want, have))
+                .try_for_each(|(index, (want, have))| {
+                    match_at(&format!("{path}[{index}]"), want, have)
+                })
         }
         (Value::Number(want), Value::Number(have)) => {
             let equal = match (want.as_i64(), have.as_i64()) {
                 (Some(want), Some(have)) => want == have,
                 _ => {
-                    let (want, have) = (want.as_f64().unwrap_or(f64::NAN), have.as_f64().unwrap_or(f64::NAN));
+                    let (want, have) = (
+                        want.as_f64().unwrap_or(f64::NAN),
+                        have.as_f64().unwrap_or(f64::NAN),
+                    );
                     (want - have).abs() <= 1e-6 * want.abs().max(have.abs()).max(1.0)
                 }
             };
@@ -503,7 +527,9 @@ impl ContactJson {
 }
 
 fn pairs(map: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    map.iter().map(|(key, value)| (key.clone(), value.clone())).collect()
+    map.iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -541,11 +567,19 @@ struct AttemptJson {
 impl AttemptJson {
     /// The attempt numbered `number` of `contact`, ending by default at
     /// `default_end`.
-    fn to_wit(&self, contact: &str, number: u32, default_end: i64, now: i64) -> Result<wit::Attempt, String> {
+    fn to_wit(
+        &self,
+        contact: &str,
+        number: u32,
+        default_end: i64,
+        now: i64,
+    ) -> Result<wit::Attempt, String> {
         let time = |value: &Option<Value>, field: &str| -> Result<Option<i64>, String> {
             value
                 .as_ref()
-                .map(|value| parse_time(value, now).map_err(|problem| format!("{field}: {problem}")))
+                .map(|value| {
+                    parse_time(value, now).map_err(|problem| format!("{field}: {problem}"))
+                })
                 .transpose()
         };
         let answered = matches!(self.outcome, OutcomeJson::Answered);
@@ -553,15 +587,18 @@ impl AttemptJson {
         let ring_ms = self.ring_ms.unwrap_or(20_000);
         let talk_ms = self.talk_ms.unwrap_or(if answered { 30_000 } else { 0 });
         let ended_at = time(&self.ended_at, "ended_at")?.unwrap_or(default_end);
-        let started_at = time(&self.started_at, "started_at")?
-            .unwrap_or(ended_at - (ring_ms + talk_ms) as i64);
+        let started_at =
+            time(&self.started_at, "started_at")?.unwrap_or(ended_at - (ring_ms + talk_ms) as i64);
         let answered_at = match time(&self.answered_at, "answered_at")? {
             Some(at) => Some(at),
             None if answered => Some(started_at + ring_ms as i64),
             None => None,
         };
         Ok(wit::Attempt {
-            id: self.id.clone().unwrap_or_else(|| format!("{contact}-{number}")),
+            id: self
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{contact}-{number}")),
             number,
             started_at,
             answered_at,
@@ -596,7 +633,10 @@ impl AttemptJson {
                     follow_up_at: disposition
                         .follow_up_at
                         .as_ref()
-                        .map(|at| parse_time(at, now).map_err(|problem| format!("follow_up_at: {problem}")))
+                        .map(|at| {
+                            parse_time(at, now)
+                                .map_err(|problem| format!("follow_up_at: {problem}"))
+                        })
                         .transpose()?,
                 })
             })
@@ -611,8 +651,9 @@ fn default_end(index: usize, len: usize, now: i64) -> i64 {
 }
 
 fn time_zone(name: &str) -> Result<chrono_tz::Tz, String> {
-    name.parse()
-        .map_err(|_| format!("contact.time_zone \"{name}\" is not an IANA time zone, e.g. \"Europe/Paris\""))
+    name.parse().map_err(|_| {
+        format!("contact.time_zone \"{name}\" is not an IANA time zone, e.g. \"Europe/Paris\"")
+    })
 }
 
 /// A retry strategy's input, as written in `input.json`.
@@ -637,7 +678,9 @@ pub(crate) fn retry_input(value: &Value, file: &Path) -> Result<(wit::RetryInput
     let json: RetryInputJson = decode(value, file)?;
     let in_file = |problem: String| format!("{}: {problem}", file.display());
     let now = match &json.now {
-        Some(now) => parse_time(now, DEFAULT_NOW_MS).map_err(|problem| in_file(format!("now: {problem}")))?,
+        Some(now) => {
+            parse_time(now, DEFAULT_NOW_MS).map_err(|problem| in_file(format!("now: {problem}")))?
+        }
         None => DEFAULT_NOW_MS,
     };
     let zone = time_zone(&json.contact.time_zone).map_err(in_file)?;
@@ -650,7 +693,12 @@ pub(crate) fn retry_input(value: &Value, file: &Path) -> Result<(wit::RetryInput
             let place = |problem: String| in_file(format!("history[{index}].{problem}"));
             Ok(wit::LabelledAttempt {
                 attempt: attempt
-                    .to_wit(&json.contact.id, index as u32 + 1, default_end(index, len, now), now)
+                    .to_wit(
+                        &json.contact.id,
+                        index as u32 + 1,
+                        default_end(index, len, now),
+                        now,
+                    )
                     .map_err(place)?,
                 disposition: attempt.disposition_to_wit(now).map_err(place)?,
             })
@@ -710,7 +758,9 @@ pub(crate) fn classify_input(value: &Value, file: &Path) -> Result<(ClassifyInpu
     let json: ClassifyInputJson = decode(value, file)?;
     let in_file = |problem: String| format!("{}: {problem}", file.display());
     let now = match &json.now {
-        Some(now) => parse_time(now, DEFAULT_NOW_MS).map_err(|problem| in_file(format!("now: {problem}")))?,
+        Some(now) => {
+            parse_time(now, DEFAULT_NOW_MS).map_err(|problem| in_file(format!("now: {problem}")))?
+        }
         None => DEFAULT_NOW_MS,
     };
     let count = json.previous.len();
@@ -720,7 +770,12 @@ pub(crate) fn classify_input(value: &Value, file: &Path) -> Result<(ClassifyInpu
         .enumerate()
         .map(|(index, attempt)| {
             attempt
-                .to_wit(&json.contact.id, index as u32 + 1, default_end(index, count + 1, now), now)
+                .to_wit(
+                    &json.contact.id,
+                    index as u32 + 1,
+                    default_end(index, count + 1, now),
+                    now,
+                )
                 .map_err(|problem| in_file(format!("previous[{index}].{problem}")))
         })
         .collect::<Result<_, String>>()?;
@@ -842,8 +897,14 @@ impl ResponseJson {
 enum AdapterInputJson {
     Webhook(WebhookJson),
     PlaceCall(CallJson),
-    PlaceCallResponse { call: CallJson, response: ResponseJson },
-    StatusPollResponse { provider_call_id: String, response: ResponseJson },
+    PlaceCallResponse {
+        call: CallJson,
+        response: ResponseJson,
+    },
+    StatusPollResponse {
+        provider_call_id: String,
+        response: ResponseJson,
+    },
 }
 
 /// One thing a provider adapter is asked.
@@ -862,8 +923,9 @@ pub(crate) fn adapter_input(value: &Value, file: &Path) -> Result<(AdapterInput,
     Ok(match json {
         AdapterInputJson::Webhook(webhook) => {
             let received_at = match &webhook.received_at {
-                Some(at) => parse_time(at, DEFAULT_NOW_MS)
-                    .map_err(|problem| format!("{}: webhook.received_at: {problem}", file.display()))?,
+                Some(at) => parse_time(at, DEFAULT_NOW_MS).map_err(|problem| {
+                    format!("{}: webhook.received_at: {problem}", file.display())
+                })?,
                 None => DEFAULT_NOW_MS,
             };
             (
@@ -877,7 +939,9 @@ pub(crate) fn adapter_input(value: &Value, file: &Path) -> Result<(AdapterInput,
                 received_at,
             )
         }
-        AdapterInputJson::PlaceCall(call) => (AdapterInput::PlaceCall(call.to_wit()), DEFAULT_NOW_MS),
+        AdapterInputJson::PlaceCall(call) => {
+            (AdapterInput::PlaceCall(call.to_wit()), DEFAULT_NOW_MS)
+        }
         AdapterInputJson::PlaceCallResponse { call, response } => (
             AdapterInput::PlaceCallResponse(call.to_wit(), response.to_wit()),
             DEFAULT_NOW_MS,
@@ -1222,7 +1286,10 @@ mod tests {
     #[test]
     fn an_answer_matches_when_it_has_every_expected_field() {
         let actual = json!({"label": "voicemail", "terminal": false, "score": 0.30000001192092896});
-        assert_eq!(matches(&json!({"label": "voicemail", "score": 0.3}), &actual), Ok(()));
+        assert_eq!(
+            matches(&json!({"label": "voicemail", "score": 0.3}), &actual),
+            Ok(())
+        );
         assert_eq!(
             matches(&json!({"terminal": true}), &actual),
             Err("terminal: expected true, found false".to_string())
@@ -1235,10 +1302,20 @@ mod tests {
 
     #[test]
     fn matchers_compare_parts_ranges_and_presence() {
-        let actual = json!({"give_up": "3 of 3 attempts made", "retry_at": 1_500, "events": [{"at": 7}]});
-        assert_eq!(matches(&json!({"give_up": {"contains": "3 of 3"}}), &actual), Ok(()));
-        assert_eq!(matches(&json!({"retry_at": {"between": [1_000, 2_000]}}), &actual), Ok(()));
-        assert_eq!(matches(&json!({"events": [{"at": {"any": true}}]}), &actual), Ok(()));
+        let actual =
+            json!({"give_up": "3 of 3 attempts made", "retry_at": 1_500, "events": [{"at": 7}]});
+        assert_eq!(
+            matches(&json!({"give_up": {"contains": "3 of 3"}}), &actual),
+            Ok(())
+        );
+        assert_eq!(
+            matches(&json!({"retry_at": {"between": [1_000, 2_000]}}), &actual),
+            Ok(())
+        );
+        assert_eq!(
+            matches(&json!({"events": [{"at": {"any": true}}]}), &actual),
+            Ok(())
+        );
         assert_eq!(
             matches(&json!({"events": []}), &actual),
             Err("events: expected 0 items, found 1".to_string())
@@ -1284,7 +1361,11 @@ mod tests {
         assert_eq!(input.history[1].attempt.id, "contact-1-2");
         assert_eq!(input.history[1].attempt.ended_at, now - 60_000);
         assert_eq!(input.now_local.hour, 10, "15:00 UTC is 10:00 in New York");
-        let err = retry_input(&json!({"histroy": []}), Path::new("cases/x/input.json")).unwrap_err();
-        assert!(err.starts_with("cases/x/input.json: unknown field `histroy`"), "{err}");
+        let err =
+            retry_input(&json!({"histroy": []}), Path::new("cases/x/input.json")).unwrap_err();
+        assert!(
+            err.starts_with("cases/x/input.json: unknown field `histroy`"),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The built-in suite for disposition classifiers.
 
-use super::case::{self, Case, ClassifyInput, DEFAULT_NOW_MS, classify_input_json, disposition_json};
+use super::case::{
+    self, Case, ClassifyInput, DEFAULT_NOW_MS, classify_input_json, disposition_json,
+};
 use super::check::{Check, CheckReport, Failure};
 use super::retry::{UNICODE_TEXT, big_transcripts, compare};
 use super::{Suite, config_of};
@@ -17,21 +19,27 @@ pub(super) fn run(suite: &Suite<'_>, info: &PluginInfo) -> Vec<CheckReport> {
     let mut reports = vec![config.finish(Ok(()))];
     let grid = grid();
 
-    let mut check = Check::built_in("every-outcome", "labels every outcome, detection result and transcript");
+    let mut check = Check::built_in(
+        "every-outcome",
+        "labels every outcome, detection result and transcript",
+    );
     let answers = answer_all(&plugin, &mut check, &grid);
     let answered = answers.as_ref().map(|_| ()).map_err(Clone::clone);
     reports.push(check.finish(answered));
 
     // The next two judge the answers the grid got; with none, they cannot pass.
-    let judged = |judge: &dyn Fn(&Scenario, &wit::Disposition) -> Result<(), Failure>| match &answers {
-        Ok(answers) => grid
-            .iter()
-            .zip(answers)
-            .try_for_each(|(scenario, disposition)| judge(scenario, disposition)),
-        Err(_) => Err(Failure::new("no answers to judge: see every-outcome")),
-    };
+    let judged =
+        |judge: &dyn Fn(&Scenario, &wit::Disposition) -> Result<(), Failure>| match &answers {
+            Ok(answers) => grid
+                .iter()
+                .zip(answers)
+                .try_for_each(|(scenario, disposition)| judge(scenario, disposition)),
+            Err(_) => Err(Failure::new("no answers to judge: see every-outcome")),
+        };
     let labels = Check::built_in("declared-labels", "labels only with labels it declares");
-    reports.push(labels.finish(judged(&|scenario, disposition| declared(info, scenario, disposition))));
+    reports.push(labels.finish(judged(&|scenario, disposition| {
+        declared(info, scenario, disposition)
+    })));
     let ranges = Check::built_in(
         "score-and-sentiment",
         "score within 0 to 1, sentiment within -1 to 1, follow-up not before the call ended",
@@ -40,10 +48,26 @@ pub(super) fn run(suite: &Suite<'_>, info: &PluginInfo) -> Vec<CheckReport> {
 
     type Body = fn(&ClassifierPlugin, &mut Check) -> Result<(), Failure>;
     let others: [(&str, &str, Body); 4] = [
-        ("long-history", "labels an attempt with 50 previous ones", long_history),
-        ("transcripts", "handles unicode and 64 KB transcripts", transcripts),
-        ("deterministic", "answers equal inputs equally, on warm and fresh instances", deterministic),
-        ("limits", "stays within its CPU and memory limits on the heaviest input", limits),
+        (
+            "long-history",
+            "labels an attempt with 50 previous ones",
+            long_history,
+        ),
+        (
+            "transcripts",
+            "handles unicode and 64 KB transcripts",
+            transcripts,
+        ),
+        (
+            "deterministic",
+            "answers equal inputs equally, on warm and fresh instances",
+            deterministic,
+        ),
+        (
+            "limits",
+            "stays within its CPU and memory limits on the heaviest input",
+            limits,
+        ),
     ];
     for (id, title, body) in others {
         let mut check = Check::built_in(id, title);
@@ -70,7 +94,12 @@ fn contact() -> wit::Contact {
     }
 }
 
-fn attempt(number: u32, outcome: wit::CallOutcome, detection: wit::MachineDetection, ended_at: i64) -> wit::Attempt {
+fn attempt(
+    number: u32,
+    outcome: wit::CallOutcome,
+    detection: wit::MachineDetection,
+    ended_at: i64,
+) -> wit::Attempt {
     let answered = outcome == wit::CallOutcome::Answered;
     let talk_ms = if answered { 42_000 } else { 0 };
     let started_at = ended_at - 18_000 - talk_ms as i64;
@@ -139,7 +168,12 @@ fn grid() -> Vec<Scenario> {
         }
     }
     for sip_code in [404, 408, 480, 486, 503, 603, 604] {
-        let mut failed = attempt(1, wit::CallOutcome::Failed, wit::MachineDetection::NotRun, DEFAULT_NOW_MS);
+        let mut failed = attempt(
+            1,
+            wit::CallOutcome::Failed,
+            wit::MachineDetection::NotRun,
+            DEFAULT_NOW_MS,
+        );
         failed.sip_code = Some(sip_code);
         grid.push(scenario(failed, Vec::new()));
     }
@@ -171,11 +205,20 @@ fn shorten(text: &str) -> String {
     if text.len() <= 60 {
         text.to_string()
     } else {
-        format!("{}… ({} bytes)", text.chars().take(24).collect::<String>(), text.len())
+        format!(
+            "{}… ({} bytes)",
+            text.chars().take(24).collect::<String>(),
+            text.len()
+        )
     }
 }
 
-fn classify(plugin: &ClassifierPlugin, check: &mut Check, scenario: &Scenario, fresh: bool) -> Result<wit::Disposition, Failure> {
+fn classify(
+    plugin: &ClassifierPlugin,
+    check: &mut Check,
+    scenario: &Scenario,
+    fresh: bool,
+) -> Result<wit::Disposition, Failure> {
     let input = &scenario.input;
     check
         .call(|| plugin.classify_unchecked(&input.contact, &input.attempt, &input.previous, fresh))
@@ -189,13 +232,21 @@ fn fault(scenario: &Scenario, err: &CallError) -> Failure {
         .found(err.to_string())
 }
 
-fn answer_all(plugin: &ClassifierPlugin, check: &mut Check, grid: &[Scenario]) -> Result<Vec<wit::Disposition>, Failure> {
+fn answer_all(
+    plugin: &ClassifierPlugin,
+    check: &mut Check,
+    grid: &[Scenario],
+) -> Result<Vec<wit::Disposition>, Failure> {
     grid.iter()
         .map(|scenario| classify(plugin, check, scenario, false))
         .collect()
 }
 
-fn declared(info: &PluginInfo, scenario: &Scenario, disposition: &wit::Disposition) -> Result<(), Failure> {
+fn declared(
+    info: &PluginInfo,
+    scenario: &Scenario,
+    disposition: &wit::Disposition,
+) -> Result<(), Failure> {
     if info.labels.contains(&disposition.label) {
         return Ok(());
     }
@@ -210,9 +261,15 @@ fn declared(info: &PluginInfo, scenario: &Scenario, disposition: &wit::Dispositi
 
 fn in_range(scenario: &Scenario, disposition: &wit::Disposition) -> Result<(), Failure> {
     let ended_at = scenario.input.attempt.ended_at;
-    let problem = if let Some(score) = disposition.score.filter(|score| !(0.0..=1.0).contains(score)) {
+    let problem = if let Some(score) = disposition
+        .score
+        .filter(|score| !(0.0..=1.0).contains(score))
+    {
         format!("score {score} is outside 0 to 1")
-    } else if let Some(sentiment) = disposition.sentiment.filter(|sentiment| !(-1.0..=1.0).contains(sentiment)) {
+    } else if let Some(sentiment) = disposition
+        .sentiment
+        .filter(|sentiment| !(-1.0..=1.0).contains(sentiment))
+    {
         format!("sentiment {sentiment} is outside -1 to 1")
     } else if let Some(at) = disposition.follow_up_at.filter(|at| *at < ended_at) {
         format!(
@@ -239,13 +296,23 @@ fn history(count: u32) -> Vec<wit::Attempt> {
                 1 => (wit::CallOutcome::NoAnswer, wit::MachineDetection::NotRun),
                 _ => (wit::CallOutcome::Answered, wit::MachineDetection::Machine),
             };
-            attempt(number, outcome, detection, DEFAULT_NOW_MS - i64::from(count + 1 - number) * 3_600_000)
+            attempt(
+                number,
+                outcome,
+                detection,
+                DEFAULT_NOW_MS - i64::from(count + 1 - number) * 3_600_000,
+            )
         })
         .collect()
 }
 
 fn long_history(plugin: &ClassifierPlugin, check: &mut Check) -> Result<(), Failure> {
-    let mut last = attempt(51, wit::CallOutcome::Answered, wit::MachineDetection::Human, DEFAULT_NOW_MS);
+    let mut last = attempt(
+        51,
+        wit::CallOutcome::Answered,
+        wit::MachineDetection::Human,
+        DEFAULT_NOW_MS,
+    );
     last.transcript = Some("Sure, sounds good.".to_string());
     let scenario = scenario(last, history(50));
     let disposition = classify(plugin, check, &scenario, false)?;
@@ -255,11 +322,22 @@ fn long_history(plugin: &ClassifierPlugin, check: &mut Check) -> Result<(), Fail
 fn transcripts(plugin: &ClassifierPlugin, check: &mut Check) -> Result<(), Failure> {
     let [ascii, emoji] = big_transcripts();
     for text in [UNICODE_TEXT.to_string(), ascii, emoji] {
-        let mut answered = attempt(2, wit::CallOutcome::Answered, wit::MachineDetection::Human, DEFAULT_NOW_MS);
+        let mut answered = attempt(
+            2,
+            wit::CallOutcome::Answered,
+            wit::MachineDetection::Human,
+            DEFAULT_NOW_MS,
+        );
         answered.transcript = Some(text);
-        answered.metadata.push(("summary".to_string(), UNICODE_TEXT.to_string()));
+        answered
+            .metadata
+            .push(("summary".to_string(), UNICODE_TEXT.to_string()));
         let mut scenario = scenario(answered, history(1));
-        scenario.input.contact.attributes.push(("名前".to_string(), UNICODE_TEXT.to_string()));
+        scenario
+            .input
+            .contact
+            .attributes
+            .push(("名前".to_string(), UNICODE_TEXT.to_string()));
         let disposition = classify(plugin, check, &scenario, false)?;
         in_range(&scenario, &disposition)?;
     }
@@ -297,7 +375,12 @@ fn limits(plugin: &ClassifierPlugin, check: &mut Check) -> Result<(), Failure> {
     for attempt in &mut previous {
         attempt.transcript = Some("words ".repeat(700));
     }
-    let mut last = attempt(51, wit::CallOutcome::Answered, wit::MachineDetection::Human, DEFAULT_NOW_MS);
+    let mut last = attempt(
+        51,
+        wit::CallOutcome::Answered,
+        wit::MachineDetection::Human,
+        DEFAULT_NOW_MS,
+    );
     last.transcript = Some(big_transcripts()[0].clone());
     let scenario = scenario(last, previous);
     for fresh in [true, false] {
@@ -313,24 +396,32 @@ fn run_case(suite: &Suite<'_>, plugin: &ClassifierPlugin, case: &Case) -> CheckR
     check.finish(outcome)
 }
 
-fn run_case_body(suite: &Suite<'_>, suite_plugin: &ClassifierPlugin, case: &Case, check: &mut Check) -> Result<(), Failure> {
+fn run_case_body(
+    suite: &Suite<'_>,
+    suite_plugin: &ClassifierPlugin,
+    case: &Case,
+    check: &mut Check,
+) -> Result<(), Failure> {
     let raw_input = case.input.clone().map_err(Failure::new)?;
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
-    let (input, now) = case::classify_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
+    let (input, now) =
+        case::classify_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
     let own;
     let plugin = match &case.config {
         Some(_) => {
-            own = suite.load(config_of(suite.cases, case), |host, source, config, limits| {
-                host.load_classifier(source, config, limits)
-            })?;
+            own = suite.load(
+                config_of(suite.cases, case),
+                |host, source, config, limits| host.load_classifier(source, config, limits),
+            )?;
             &own
         }
         None => suite_plugin,
     };
     // The host's own contract check applies to cases as in production.
-    let answer = match check.call(|| plugin.classify_raw(&input.contact, &input.attempt, &input.previous)) {
-        Ok(disposition) => disposition_json(&disposition),
-        Err(err) => case::fault_json(&err),
-    };
+    let answer =
+        match check.call(|| plugin.classify_raw(&input.contact, &input.attempt, &input.previous)) {
+            Ok(disposition) => disposition_json(&disposition),
+            Err(err) => case::fault_json(&err),
+        };
     compare(case, raw_input, raw_expected, &answer, now)
 }

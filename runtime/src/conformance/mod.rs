@@ -79,7 +79,11 @@ impl Report {
 /// Run the built-in suite for the plugin's kind and the author's cases.
 /// Only a cases directory that cannot be read at all is an error; every
 /// problem with the plugin or a single case is a failed check.
-pub fn run(host: &PluginHost, source: &PluginSource, options: &Options) -> Result<Report, CaseSetError> {
+pub fn run(
+    host: &PluginHost,
+    source: &PluginSource,
+    options: &Options,
+) -> Result<Report, CaseSetError> {
     let cases = match &options.cases {
         Some(dir) => CaseSet::load(dir)?,
         None => CaseSet::default(),
@@ -136,7 +140,12 @@ impl Suite<'_> {
     pub(crate) fn load<P>(
         &self,
         config: &PluginConfig,
-        load: impl FnOnce(&PluginHost, &PluginSource, &PluginConfig, PluginLimits) -> Result<P, LoadError>,
+        load: impl FnOnce(
+            &PluginHost,
+            &PluginSource,
+            &PluginConfig,
+            PluginLimits,
+        ) -> Result<P, LoadError>,
     ) -> Result<P, Failure> {
         load(self.host, self.source, config, self.limits).map_err(|err| {
             let hint = if self.cases.config.is_empty() {
@@ -144,9 +153,11 @@ impl Suite<'_> {
             } else {
                 ""
             };
-            Failure::new(format!("the plugin did not load with the suite's config: {err}{hint}"))
-                .expected("the config in config.json accepted")
-                .found(err.to_string())
+            Failure::new(format!(
+                "the plugin did not load with the suite's config: {err}{hint}"
+            ))
+            .expected("the config in config.json accepted")
+            .found(err.to_string())
         })
     }
 }
@@ -155,20 +166,34 @@ impl Suite<'_> {
 fn refused_at_load(err: &LoadError) -> CheckReport {
     let (id, title) = match err {
         LoadError::ForbiddenImport { .. } => ("imports", "imports only what the host offers"),
-        LoadError::Describe { .. } => ("metadata", "metadata and declared config are present and consistent"),
-        _ => ("world", "is a component of a supported plugin world and WIT version"),
+        LoadError::Describe { .. } => (
+            "metadata",
+            "metadata and declared config are present and consistent",
+        ),
+        _ => (
+            "world",
+            "is a component of a supported plugin world and WIT version",
+        ),
     };
     Check::built_in(id, title).finish(Err(Failure::new(err.to_string())))
 }
 
 /// The host checked world and version while loading; reaching here is the pass.
 fn world_check() -> CheckReport {
-    Check::built_in("world", "is a component of a supported plugin world and WIT version").finish(Ok(()))
+    Check::built_in(
+        "world",
+        "is a component of a supported plugin world and WIT version",
+    )
+    .finish(Ok(()))
 }
 
 fn imports_check(info: &PluginInfo) -> CheckReport {
     let check = Check::built_in("imports", "imports only what the host offers");
-    let outcome = match info.imports.iter().find(|import| !import_is_offered(import)) {
+    let outcome = match info
+        .imports
+        .iter()
+        .find(|import| !import_is_offered(import))
+    {
         Some(import) => Err(Failure::new(format!(
             "it imports \"{import}\", which outdial does not provide"
         ))),
@@ -178,9 +203,13 @@ fn imports_check(info: &PluginInfo) -> CheckReport {
 }
 
 fn metadata_check(info: &PluginInfo) -> CheckReport {
-    let check = Check::built_in("metadata", "metadata and declared config are present and consistent");
+    let check = Check::built_in(
+        "metadata",
+        "metadata and declared config are present and consistent",
+    );
     check.finish(metadata_problems(info).map_err(|problem| {
-        Failure::new(problem).found(serde_json::to_string(&MetadataView::of(info)).unwrap_or_default())
+        Failure::new(problem)
+            .found(serde_json::to_string(&MetadataView::of(info)).unwrap_or_default())
     }))
 }
 
@@ -198,7 +227,11 @@ impl<'a> MetadataView<'a> {
         MetadataView {
             name: &info.name,
             version: &info.version,
-            config_keys: info.config_keys.iter().map(|key| key.name.as_str()).collect(),
+            config_keys: info
+                .config_keys
+                .iter()
+                .map(|key| key.name.as_str())
+                .collect(),
             labels: &info.labels,
         }
     }
@@ -230,7 +263,10 @@ fn metadata_problems(info: &PluginInfo) -> Result<(), String> {
                 key.name
             ));
         }
-        if info.config_keys[..index].iter().any(|earlier| earlier.name == key.name) {
+        if info.config_keys[..index]
+            .iter()
+            .any(|earlier| earlier.name == key.name)
+        {
             return Err(format!("config key \"{}\" is declared twice", key.name));
         }
     }
@@ -238,7 +274,8 @@ fn metadata_problems(info: &PluginInfo) -> Result<(), String> {
         PluginKind::DispositionClassifier => {
             if info.labels.is_empty() {
                 return Err(
-                    "a classifier must declare every label it may return (Metadata::labels)".to_string(),
+                    "a classifier must declare every label it may return (Metadata::labels)"
+                        .to_string(),
                 );
             }
             for (index, label) in info.labels.iter().enumerate() {

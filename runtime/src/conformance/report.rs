@@ -20,7 +20,9 @@ pub enum Format {
 pub(super) fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Text => text(report),
-        Format::Json => serde_json::to_string_pretty(report).expect("a report always serializes") + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(report).expect("a report always serializes") + "\n"
+        }
         Format::Junit => junit(report),
     }
 }
@@ -46,7 +48,11 @@ fn micros(us: f64) -> String {
 
 /// Calls, latency and memory of a check, e.g. `12 calls, p50 3.1 µs, p99 9.0 µs, peak 1.1 MiB`.
 fn measures(check: &CheckReport) -> Option<String> {
-    let (Some(p50), Some(p99), Some(peak)) = (check.latency_p50_us, check.latency_p99_us, check.peak_memory_bytes) else {
+    let (Some(p50), Some(p99), Some(peak)) = (
+        check.latency_p50_us,
+        check.latency_p99_us,
+        check.peak_memory_bytes,
+    ) else {
         return None;
     };
     Some(format!(
@@ -62,7 +68,12 @@ fn text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "outdial plugin test: {}", title(report));
     if let Some(sha) = &report.sha256 {
-        let _ = writeln!(out, "  file {}  sha256 {}", report.plugin, &sha[..sha.len().min(16)]);
+        let _ = writeln!(
+            out,
+            "  file {}  sha256 {}",
+            report.plugin,
+            &sha[..sha.len().min(16)]
+        );
     }
     let _ = writeln!(
         out,
@@ -70,11 +81,22 @@ fn text(report: &Report) -> String {
         report.cpu_ms,
         mib(report.memory_bytes)
     );
-    let width = report.checks.iter().map(|check| check.id.len()).max().unwrap_or(0);
+    let width = report
+        .checks
+        .iter()
+        .map(|check| check.id.len())
+        .max()
+        .unwrap_or(0);
     for check in &report.checks {
         let status = if check.passed() { "PASS" } else { "FAIL" };
-        let measured = measures(check).map(|m| format!("  [{m}]")).unwrap_or_default();
-        let _ = writeln!(out, "{status}  {:<width$}  {}{measured}", check.id, check.title);
+        let measured = measures(check)
+            .map(|m| format!("  [{m}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{status}  {:<width$}  {}{measured}",
+            check.id, check.title
+        );
         if let Some(failure) = &check.failure {
             let _ = writeln!(out, "      reason:   {}", failure.reason);
             if let Some(input) = &failure.input {
@@ -89,17 +111,22 @@ fn text(report: &Report) -> String {
         }
     }
     let failed = report.failures();
-    let _ = writeln!(out, "\n{} passed, {failed} failed", report.checks.len() - failed);
+    let _ = writeln!(
+        out,
+        "\n{} passed, {failed} failed",
+        report.checks.len() - failed
+    );
     out
 }
 
 fn junit(report: &Report) -> String {
-    let seconds = |check: &CheckReport| {
-        check.latency_p50_us.unwrap_or(0.0) * check.calls as f64 / 1e6
-    };
+    let seconds =
+        |check: &CheckReport| check.latency_p50_us.unwrap_or(0.0) * check.calls as f64 / 1e6;
     let total: f64 = report.checks.iter().map(seconds).sum();
     let failures = report.failures();
-    let kind = report.kind.map_or("unknown".to_string(), |kind| kind.to_string());
+    let kind = report
+        .kind
+        .map_or("unknown".to_string(), |kind| kind.to_string());
     let suite = xml(&title(report));
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -120,7 +147,11 @@ fn junit(report: &Report) -> String {
         ("cpu_ms", report.cpu_ms.to_string()),
         ("memory_bytes", report.memory_bytes.to_string()),
     ] {
-        let _ = writeln!(out, "      <property name=\"{name}\" value=\"{}\"/>", xml(&value));
+        let _ = writeln!(
+            out,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            xml(&value)
+        );
     }
     let _ = writeln!(out, "    </properties>");
     for check in &report.checks {
@@ -185,6 +216,9 @@ mod tests {
 
     #[test]
     fn xml_escapes_markup_and_drops_what_xml_cannot_carry() {
-        assert_eq!(xml("a<b & \"c\"\u{0}d"), "a&lt;b &amp; &quot;c&quot;\u{fffd}d");
+        assert_eq!(
+            xml("a<b & \"c\"\u{0}d"),
+            "a&lt;b &amp; &quot;c&quot;\u{fffd}d"
+        );
     }
 }

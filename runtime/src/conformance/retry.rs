@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use super::case::{self, Case, DEFAULT_NOW_MS, decision_json, retry_input_json, show_decision, show_time};
+use super::case::{
+    self, Case, DEFAULT_NOW_MS, decision_json, retry_input_json, show_decision, show_time,
+};
 use super::check::{Check, CheckReport, Failure};
 use super::{Suite, config_of};
 use crate::plugin_host::{CallError, RetryPlugin, wit};
@@ -10,14 +12,46 @@ use crate::plugin_host::{CallError, RetryPlugin, wit};
 type Body = fn(&RetryPlugin, &mut Check) -> Result<(), Failure>;
 
 const CHECKS: [(&str, &str, Body); 8] = [
-    ("empty-history", "answers an empty history with a decision or a typed refusal", empty_history),
-    ("every-outcome", "decides after every outcome and machine-detection result", every_outcome),
-    ("never-in-the-past", "never schedules a call before the decision time, in any time zone", never_in_the_past),
-    ("gives-up-at-max-attempts", "gives up once the attempt limit is used", gives_up_at_max_attempts),
-    ("long-history", "decides on a 50-attempt history", long_history),
-    ("transcripts", "handles unicode and 64 KB transcripts", transcripts),
-    ("deterministic", "answers equal inputs equally, on warm and fresh instances", deterministic),
-    ("limits", "stays within its CPU and memory limits on the heaviest input", limits),
+    (
+        "empty-history",
+        "answers an empty history with a decision or a typed refusal",
+        empty_history,
+    ),
+    (
+        "every-outcome",
+        "decides after every outcome and machine-detection result",
+        every_outcome,
+    ),
+    (
+        "never-in-the-past",
+        "never schedules a call before the decision time, in any time zone",
+        never_in_the_past,
+    ),
+    (
+        "gives-up-at-max-attempts",
+        "gives up once the attempt limit is used",
+        gives_up_at_max_attempts,
+    ),
+    (
+        "long-history",
+        "decides on a 50-attempt history",
+        long_history,
+    ),
+    (
+        "transcripts",
+        "handles unicode and 64 KB transcripts",
+        transcripts,
+    ),
+    (
+        "deterministic",
+        "answers equal inputs equally, on warm and fresh instances",
+        deterministic,
+    ),
+    (
+        "limits",
+        "stays within its CPU and memory limits on the heaviest input",
+        limits,
+    ),
 ];
 
 pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
@@ -50,7 +84,10 @@ const VARIANTS: [(wit::CallOutcome, wit::MachineDetection); 11] = [
     (wit::CallOutcome::Unknown, wit::MachineDetection::NotRun),
     (wit::CallOutcome::Answered, wit::MachineDetection::Human),
     (wit::CallOutcome::Answered, wit::MachineDetection::Machine),
-    (wit::CallOutcome::Answered, wit::MachineDetection::CallScreening),
+    (
+        wit::CallOutcome::Answered,
+        wit::MachineDetection::CallScreening,
+    ),
     (wit::CallOutcome::Answered, wit::MachineDetection::Fax),
     (wit::CallOutcome::Answered, wit::MachineDetection::Unknown),
     (wit::CallOutcome::Answered, wit::MachineDetection::NotRun),
@@ -62,7 +99,11 @@ struct Scenario {
     input: wit::RetryInput,
 }
 
-fn attempt(number: u32, (outcome, detection): (wit::CallOutcome, wit::MachineDetection), ended_at: i64) -> wit::Attempt {
+fn attempt(
+    number: u32,
+    (outcome, detection): (wit::CallOutcome, wit::MachineDetection),
+    ended_at: i64,
+) -> wit::Attempt {
     let answered = outcome == wit::CallOutcome::Answered;
     let talk_ms = if answered { 35_000 } else { 0 };
     let started_at = ended_at - 20_000 - talk_ms as i64;
@@ -91,19 +132,31 @@ fn attempt(number: u32, (outcome, detection): (wit::CallOutcome, wit::MachineDet
 }
 
 /// A history of `outcomes`, an hour apart, the last ending a minute before `now`.
-fn history(outcomes: &[(wit::CallOutcome, wit::MachineDetection)], now: i64) -> Vec<wit::LabelledAttempt> {
+fn history(
+    outcomes: &[(wit::CallOutcome, wit::MachineDetection)],
+    now: i64,
+) -> Vec<wit::LabelledAttempt> {
     let len = outcomes.len();
     outcomes
         .iter()
         .enumerate()
         .map(|(index, variant)| wit::LabelledAttempt {
-            attempt: attempt(index as u32 + 1, *variant, now - 60_000 - (len - 1 - index) as i64 * 3_600_000),
+            attempt: attempt(
+                index as u32 + 1,
+                *variant,
+                now - 60_000 - (len - 1 - index) as i64 * 3_600_000,
+            ),
             disposition: None,
         })
         .collect()
 }
 
-fn input(history: Vec<wit::LabelledAttempt>, max_attempts: u32, now: i64, zone: &str) -> wit::RetryInput {
+fn input(
+    history: Vec<wit::LabelledAttempt>,
+    max_attempts: u32,
+    now: i64,
+    zone: &str,
+) -> wit::RetryInput {
     let tz: chrono_tz::Tz = zone.parse().expect("built-in time zones are valid");
     wit::RetryInput {
         contact: wit::Contact {
@@ -132,7 +185,12 @@ fn describe_last(input: &wit::RetryInput) -> String {
 }
 
 /// Ask for a decision; any fault or refusal fails the check.
-fn decide(plugin: &RetryPlugin, check: &mut Check, scenario: &Scenario, fresh: bool) -> Result<wit::Decision, Failure> {
+fn decide(
+    plugin: &RetryPlugin,
+    check: &mut Check,
+    scenario: &Scenario,
+    fresh: bool,
+) -> Result<wit::Decision, Failure> {
     let answer = check.call(|| {
         if fresh {
             plugin.decide_fresh(&scenario.input)
@@ -172,7 +230,10 @@ fn sound(scenario: &Scenario, decision: &wit::Decision) -> Result<(), Failure> {
     };
     Err(Failure::new(problem)
         .input(retry_input_json(&scenario.input))
-        .expected(format!("a time at or after {} or a give-up with a reason", show_time(now)))
+        .expected(format!(
+            "a time at or after {} or a give-up with a reason",
+            show_time(now)
+        ))
         .found(show_decision(decision, now)))
 }
 
@@ -195,7 +256,12 @@ fn empty_history(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure>
 
 fn every_outcome(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
     for variant in VARIANTS {
-        let scenario = scenario(input(history(&[variant], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "America/New_York"));
+        let scenario = scenario(input(
+            history(&[variant], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "America/New_York",
+        ));
         let decision = decide(plugin, check, &scenario, false)?;
         sound(&scenario, &decision)?;
     }
@@ -212,7 +278,13 @@ const HARD_NOWS: [i64; 5] = [
     4_102_444_799_000, // 2099-12-31T23:59:59Z
 ];
 
-const ZONES: [&str; 5] = ["America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Pacific/Honolulu", "UTC"];
+const ZONES: [&str; 5] = [
+    "America/New_York",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "Pacific/Honolulu",
+    "UTC",
+];
 
 fn never_in_the_past(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
     for now in HARD_NOWS {
@@ -220,11 +292,17 @@ fn never_in_the_past(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Fail
             for variant in VARIANTS {
                 // Just ended, and ended a month ago after two others.
                 let recent = input(history(&[variant], now), 5, now, zone);
-                let mut stale = input(history(&[VARIANTS[0], VARIANTS[1], variant], now), 5, now, zone);
+                let mut stale = input(
+                    history(&[VARIANTS[0], VARIANTS[1], variant], now),
+                    5,
+                    now,
+                    zone,
+                );
                 for labelled in &mut stale.history {
                     labelled.attempt.ended_at -= 30 * 86_400_000;
                     labelled.attempt.started_at -= 30 * 86_400_000;
-                    labelled.attempt.answered_at = labelled.attempt.answered_at.map(|at| at - 30 * 86_400_000);
+                    labelled.attempt.answered_at =
+                        labelled.attempt.answered_at.map(|at| at - 30 * 86_400_000);
                 }
                 for input in [recent, stale] {
                     let mut scenario = scenario(input);
@@ -236,7 +314,12 @@ fn never_in_the_past(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Fail
         }
     }
     // A callback time the contact asked for that has already passed.
-    let mut asked = input(history(&[VARIANTS[5]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "America/New_York");
+    let mut asked = input(
+        history(&[VARIANTS[5]], DEFAULT_NOW_MS),
+        5,
+        DEFAULT_NOW_MS,
+        "America/New_York",
+    );
     asked.history[0].disposition = Some(wit::Disposition {
         label: "callback_requested".to_string(),
         terminal: false,
@@ -271,7 +354,12 @@ fn gives_up_at_max_attempts(plugin: &RetryPlugin, check: &mut Check) -> Result<(
                     follow_up_at: None,
                 });
             }
-            let scenario = scenario(input(history, max_attempts, DEFAULT_NOW_MS, "America/New_York"));
+            let scenario = scenario(input(
+                history,
+                max_attempts,
+                DEFAULT_NOW_MS,
+                "America/New_York",
+            ));
             let decision = decide(plugin, check, &scenario, false)?;
             if !matches!(decision, wit::Decision::GiveUp(_)) {
                 return Err(Failure::new(format!(
@@ -289,7 +377,12 @@ fn gives_up_at_max_attempts(plugin: &RetryPlugin, check: &mut Check) -> Result<(
 
 fn fifty(max_attempts: u32) -> wit::RetryInput {
     let outcomes: Vec<_> = (0..50).map(|n| VARIANTS[n % VARIANTS.len()]).collect();
-    input(history(&outcomes, DEFAULT_NOW_MS), max_attempts, DEFAULT_NOW_MS, "Europe/Berlin")
+    input(
+        history(&outcomes, DEFAULT_NOW_MS),
+        max_attempts,
+        DEFAULT_NOW_MS,
+        "Europe/Berlin",
+    )
 }
 
 fn long_history(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
@@ -299,10 +392,13 @@ fn long_history(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> 
     let used = scenario(fifty(50));
     let decision = decide(plugin, check, &used, false)?;
     if !matches!(decision, wit::Decision::GiveUp(_)) {
-        return Err(Failure::new(format!("{}: wants another call after 50 of 50 attempts", used.what))
-            .input(retry_input_json(&used.input))
-            .expected("give up")
-            .found(show_decision(&decision, used.input.now)));
+        return Err(Failure::new(format!(
+            "{}: wants another call after 50 of 50 attempts",
+            used.what
+        ))
+        .input(retry_input_json(&used.input))
+        .expected("give up")
+        .found(show_decision(&decision, used.input.now)));
     }
     Ok(())
 }
@@ -324,11 +420,21 @@ fn transcripts(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
         ("a 64 KB transcript of emoji", emoji),
     ];
     for (what, text) in texts {
-        let mut input = input(history(&[VARIANTS[1], VARIANTS[5]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "Asia/Tokyo");
-        input.contact.attributes.push(("名前".to_string(), UNICODE_TEXT.to_string()));
+        let mut input = input(
+            history(&[VARIANTS[1], VARIANTS[5]], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "Asia/Tokyo",
+        );
+        input
+            .contact
+            .attributes
+            .push(("名前".to_string(), UNICODE_TEXT.to_string()));
         if let Some(last) = input.history.last_mut() {
             last.attempt.transcript = Some(text);
-            last.attempt.metadata.push(("summary".to_string(), UNICODE_TEXT.to_string()));
+            last.attempt
+                .metadata
+                .push(("summary".to_string(), UNICODE_TEXT.to_string()));
         }
         let scenario = Scenario {
             what: format!("after an answered attempt with {what}"),
@@ -341,7 +447,12 @@ fn transcripts(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
 }
 
 fn deterministic(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
-    let mut callback = input(history(&[VARIANTS[5]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "America/Chicago");
+    let mut callback = input(
+        history(&[VARIANTS[5]], DEFAULT_NOW_MS),
+        5,
+        DEFAULT_NOW_MS,
+        "America/Chicago",
+    );
     callback.history[0].disposition = Some(wit::Disposition {
         label: "callback_requested".to_string(),
         terminal: false,
@@ -350,10 +461,30 @@ fn deterministic(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure>
         follow_up_at: Some(DEFAULT_NOW_MS + 86_400_000),
     });
     let inputs = [
-        input(history(&[VARIANTS[0]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "America/New_York"),
-        input(history(&[VARIANTS[1], VARIANTS[1]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "Europe/Paris"),
-        input(history(&[VARIANTS[6]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "Australia/Sydney"),
-        input(history(&[VARIANTS[2], VARIANTS[0], VARIANTS[2]], DEFAULT_NOW_MS), 5, DEFAULT_NOW_MS, "UTC"),
+        input(
+            history(&[VARIANTS[0]], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "America/New_York",
+        ),
+        input(
+            history(&[VARIANTS[1], VARIANTS[1]], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "Europe/Paris",
+        ),
+        input(
+            history(&[VARIANTS[6]], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "Australia/Sydney",
+        ),
+        input(
+            history(&[VARIANTS[2], VARIANTS[0], VARIANTS[2]], DEFAULT_NOW_MS),
+            5,
+            DEFAULT_NOW_MS,
+            "UTC",
+        ),
         callback,
         fifty(60),
     ];
@@ -406,16 +537,23 @@ fn run_case(suite: &Suite<'_>, plugin: &RetryPlugin, case: &Case) -> CheckReport
     check.finish(outcome)
 }
 
-fn run_case_body(suite: &Suite<'_>, suite_plugin: &RetryPlugin, case: &Case, check: &mut Check) -> Result<(), Failure> {
+fn run_case_body(
+    suite: &Suite<'_>,
+    suite_plugin: &RetryPlugin,
+    case: &Case,
+    check: &mut Check,
+) -> Result<(), Failure> {
     let raw_input = case.input.clone().map_err(Failure::new)?;
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
-    let (input, now) = case::retry_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
+    let (input, now) =
+        case::retry_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
     let own;
     let plugin = match &case.config {
         Some(_) => {
-            own = suite.load(config_of(suite.cases, case), |host, source, config, limits| {
-                host.load_retry(source, config, limits)
-            })?;
+            own = suite.load(
+                config_of(suite.cases, case),
+                |host, source, config, limits| host.load_retry(source, config, limits),
+            )?;
             &own
         }
         None => suite_plugin,
@@ -428,14 +566,26 @@ fn run_case_body(suite: &Suite<'_>, suite_plugin: &RetryPlugin, case: &Case, che
 }
 
 /// Match an answer against a case's `expected.json`.
-pub(super) fn compare(case: &Case, input: Value, expected: Value, answer: &Value, now: i64) -> Result<(), Failure> {
+pub(super) fn compare(
+    case: &Case,
+    input: Value,
+    expected: Value,
+    answer: &Value,
+    now: i64,
+) -> Result<(), Failure> {
     let mut resolved = expected.clone();
-    case::resolve_times(&mut resolved, now)
-        .map_err(|problem| Failure::new(format!("{}: {problem}", case.dir.join("expected.json").display())))?;
+    case::resolve_times(&mut resolved, now).map_err(|problem| {
+        Failure::new(format!(
+            "{}: {problem}",
+            case.dir.join("expected.json").display()
+        ))
+    })?;
     case::matches(&resolved, answer).map_err(|difference| {
-        Failure::new(format!("the answer differs from expected.json at {difference}"))
-            .input(input)
-            .expected(expected.to_string())
-            .found(case::humanize(answer).to_string())
+        Failure::new(format!(
+            "the answer differs from expected.json at {difference}"
+        ))
+        .input(input)
+        .expected(expected.to_string())
+        .found(case::humanize(answer).to_string())
     })
 }

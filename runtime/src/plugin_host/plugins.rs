@@ -42,18 +42,22 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let answer = self.pool.call(input.now, retry_seed(input), |world, store| {
-            world.outdial_plugin_retry().call_decide(store, input)
-        })?;
+        let answer = self
+            .pool
+            .call(input.now, retry_seed(input), |world, store| {
+                world.outdial_plugin_retry().call_decide(store, input)
+            })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 
     /// Ask for a decision on a new instance, dropped afterwards.
     pub fn decide_fresh(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
         // The same seed as a warm call: a fresh instance must answer alike.
-        let answer = self.pool.call_fresh(input.now, retry_seed(input), |world, store| {
-            world.outdial_plugin_retry().call_decide(store, input)
-        })?;
+        let answer = self
+            .pool
+            .call_fresh(input.now, retry_seed(input), |world, store| {
+                world.outdial_plugin_retry().call_decide(store, input)
+            })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 }
