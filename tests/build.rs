@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 9] = [
+const FIXTURES: [&str; 10] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -13,6 +13,7 @@ const FIXTURES: [&str; 9] = [
     "fixture-opens-socket",
     "fixture-reads-clock",
     "fixture-hidden-state",
+    "fixture-adapter",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conformance;
 pub mod dispatch;
 pub mod import;
 pub mod model;

@@ -32,7 +32,7 @@ enum Command {
         /// A `.toml` file or a directory of them.
         config: PathBuf,
     },
-    /// Inspect plugins.
+    /// Inspect and test plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
 }

@@ -1,10 +1,13 @@
-//! `outdial plugin list|inspect`.
+//! `outdial plugin list|inspect|test`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
-use crate::plugin_host::{PluginHost, PluginInfo, PluginSource, builtin_names};
+use crate::conformance::{self, Format};
+use crate::plugin_host::{PluginHost, PluginInfo, PluginLimits, PluginSource, builtin_names};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PluginCommand {
@@ -22,6 +25,39 @@ pub(super) enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Prove that a plugin honours the contract of its kind: the built-in
+    /// checks for its kind plus your own cases. Exits 1 when any check fails.
+    #[command(after_help = TEST_EXAMPLES)]
+    Test(TestArgs),
+}
+
+const TEST_EXAMPLES: &str = "Examples:
+  outdial plugin test target/wasm32-wasip2/release/my_plugin.wasm
+  outdial plugin test my_plugin.wasm --cases conformance/
+  outdial plugin test my_adapter.wasm --cases conformance/ --format junit > conformance.xml
+  outdial plugin test retry-backoff --format json
+
+The cases folder holds one folder per case, each with input.json and
+expected.json, and an optional config.json with the plugin config every
+check runs with (tests/conformance/README.md in the outdial repository
+describes the format).";
+
+#[derive(Debug, clap::Args)]
+pub(super) struct TestArgs {
+    /// A `.wasm` component file or a builtin plugin's name.
+    plugin: String,
+    /// A folder of cases: one folder per case, and an optional config.json.
+    #[arg(long, value_name = "DIR")]
+    cases: Option<PathBuf>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// CPU time one call may take, in milliseconds, as a campaign's `cpu_ms`.
+    #[arg(long, default_value_t = 50)]
+    cpu_ms: u64,
+    /// Memory one instance may grow to, in MiB, as a campaign's `memory_mb`.
+    #[arg(long, default_value_t = 32)]
+    memory_mb: usize,
 }
 
 pub(super) fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
@@ -48,8 +84,27 @@ pub(super) fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
                 print_info(&info);
             }
         }
+        PluginCommand::Test(args) => return test(&host, &args),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn test(host: &PluginHost, args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let options = conformance::Options {
+        cases: args.cases.clone(),
+        limits: PluginLimits {
+            cpu_ms: args.cpu_ms,
+            memory_bytes: args.memory_mb << 20,
+        },
+    };
+    let report = conformance::run(host, &PluginSource::parse(&args.plugin), &options)
+        .with_context(|| format!("cannot test {}", args.plugin))?;
+    print!("{}", report.render(args.format));
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_info(info: &PluginInfo) {

@@ -30,6 +30,7 @@ pub use plugins::{
 };
 
 use bindings::types;
+pub use pool::last_call_memory_bytes;
 use pool::{Pool, World};
 use sandbox::Sandbox;
 
@@ -52,6 +53,14 @@ const ALLOWED_IMPORT_PREFIXES: [&str; 7] = [
     "wasi:io/",
     "wasi:random/",
 ];
+
+/// Whether the host offers `import` (an interface name such as
+/// `wasi:io/streams@0.2.0`) to plugins.
+pub fn import_is_offered(import: &str) -> bool {
+    ALLOWED_IMPORT_PREFIXES
+        .iter()
+        .any(|prefix| import.starts_with(prefix))
+}
 
 /// The kinds of plugin, one per WIT world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -376,11 +385,7 @@ impl PluginHost {
             .map(|(name, _)| name.to_string())
             .collect();
         let kind = world_of(&file, &exports)?;
-        if let Some(forbidden) = imports.iter().find(|import| {
-            !ALLOWED_IMPORT_PREFIXES
-                .iter()
-                .any(|p| import.starts_with(p))
-        }) {
+        if let Some(forbidden) = imports.iter().find(|import| !import_is_offered(import)) {
             return Err(LoadError::ForbiddenImport {
                 file,
                 import: forbidden.clone(),

@@ -42,23 +42,22 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let seed = seed_of(
-            input
-                .history
-                .last()
-                .map_or(&input.contact.id, |last| &last.attempt.id),
-        );
-        let answer = self.pool.call(input.now, seed, |world, store| {
-            world.outdial_plugin_retry().call_decide(store, input)
-        })?;
+        let answer = self
+            .pool
+            .call(input.now, retry_seed(input), |world, store| {
+                world.outdial_plugin_retry().call_decide(store, input)
+            })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 
     /// Ask for a decision on a new instance, dropped afterwards.
     pub fn decide_fresh(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let answer = self.pool.call_fresh(input.now, 0, |world, store| {
-            world.outdial_plugin_retry().call_decide(store, input)
-        })?;
+        // The same seed as a warm call: a fresh instance must answer alike.
+        let answer = self
+            .pool
+            .call_fresh(input.now, retry_seed(input), |world, store| {
+                world.outdial_plugin_retry().call_decide(store, input)
+            })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 }
@@ -133,6 +132,31 @@ impl ClassifierPlugin {
                 })?;
         let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
         self.check(disposition)
+    }
+
+    /// Classify without the contract check on the answer, so the
+    /// conformance harness can judge the answer itself; on a new instance
+    /// when `fresh`.
+    pub(crate) fn classify_unchecked(
+        &self,
+        contact: &wit::Contact,
+        attempt: &wit::Attempt,
+        previous: &[wit::Attempt],
+        fresh: bool,
+    ) -> Result<wit::Disposition, CallError> {
+        let call = |world: &classifier::DispositionClassifier,
+                    store: &mut wasmtime::Store<super::sandbox::Sandbox>| {
+            world
+                .outdial_plugin_classifier()
+                .call_classify(store, contact, attempt, previous)
+        };
+        let (now, seed) = (attempt.ended_at, seed_of(&attempt.id));
+        let answer = if fresh {
+            self.pool.call_fresh(now, seed, call)?
+        } else {
+            self.pool.call(now, seed, call)?
+        };
+        answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 
     fn check(&self, disposition: wit::Disposition) -> Result<wit::Disposition, CallError> {
@@ -294,6 +318,17 @@ fn to_fault(error: CallError) -> PolicyFault {
         plugin: error.plugin().to_string(),
         message: error.to_string(),
     }
+}
+
+/// The randomness seed of a retry decision: from the attempt that just
+/// ended, or the contact when there is none.
+fn retry_seed(input: &wit::RetryInput) -> u64 {
+    seed_of(
+        input
+            .history
+            .last()
+            .map_or(&input.contact.id, |last| &last.attempt.id),
+    )
 }
 
 /// FNV-1a of `key`: the per-call seed of the guest's randomness, so equal

@@ -2,6 +2,7 @@
 //! one instance, and returns it only when the call did not trap: a faulted
 //! instance's memory may be in any state, so it is dropped.
 
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 
 use wasmtime::component::{Component, InstancePre, Linker};
@@ -14,6 +15,25 @@ use super::{CallError, EPOCH_TICK, PluginLimits};
 /// Instances kept idle per plugin; more are made under load and dropped
 /// when returned to a full pool.
 const MAX_IDLE: usize = 32;
+
+thread_local! {
+    // A call runs on its caller's thread, so a thread-local hands the
+    // caller the memory of the instance that served it without widening
+    // any call signature.
+    static LAST_CALL_MEMORY: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Linear memory, in bytes, held by the instance that served this thread's
+/// most recent plugin call, at the end of that call (whether it answered or
+/// faulted). Memory never shrinks, so this is the instance's high-water
+/// mark; the conformance harness reports it per check.
+pub fn last_call_memory_bytes() -> usize {
+    LAST_CALL_MEMORY.with(Cell::get)
+}
+
+fn record_memory(store: &Store<Sandbox>) {
+    LAST_CALL_MEMORY.with(|last| last.set(store.data().limits.memory_bytes()));
+}
 
 /// One WIT world's generated bindings, seen uniformly.
 pub(crate) trait World: Sized + Send + 'static {
@@ -176,7 +196,9 @@ impl<W: World> Pool<W> {
         let mut warm = self.fresh()?;
         warm.store.data().call.begin_call(now_ms, seed);
         warm.store.set_epoch_deadline(self.deadline_ticks());
-        f(&warm.world, &mut warm.store).map_err(|err| self.fault(err, &warm.store))
+        let answer = f(&warm.world, &mut warm.store);
+        record_memory(&warm.store);
+        answer.map_err(|err| self.fault(err, &warm.store))
     }
 
     fn call_on<R>(
@@ -188,7 +210,9 @@ impl<W: World> Pool<W> {
     ) -> Result<R, CallError> {
         warm.store.data().call.begin_call(now_ms, seed);
         warm.store.set_epoch_deadline(self.deadline_ticks());
-        match f(&warm.world, &mut warm.store) {
+        let answer = f(&warm.world, &mut warm.store);
+        record_memory(&warm.store);
+        match answer {
             Ok(answer) => {
                 self.release(warm);
                 Ok(answer)
@@ -219,12 +243,16 @@ impl<W: World> Pool<W> {
     fn fresh(&self) -> Result<Warm<W>, CallError> {
         let mut store = new_store(&self.engine, &self.plugin, self.limits.memory_bytes);
         store.set_epoch_deadline(self.deadline_ticks());
-        let world =
-            W::instantiate(&self.pre, &mut store).map_err(|err| match self.fault(err, &store) {
+        let world = W::instantiate(&self.pre, &mut store).map_err(|err| {
+            record_memory(&store);
+            match self.fault(err, &store) {
                 CallError::Trap { plugin, message } => CallError::Instantiate { plugin, message },
                 other => other,
-            })?;
-        match world.configure(&mut store, &self.config) {
+            }
+        })?;
+        let configured = world.configure(&mut store, &self.config);
+        record_memory(&store);
+        match configured {
             Ok(Ok(())) => Ok(Warm { store, world }),
             Ok(Err(refusal)) => Err(CallError::Plugin {
                 plugin: self.plugin.to_string(),

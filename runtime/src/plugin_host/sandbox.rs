@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{host, types};
@@ -99,7 +99,7 @@ impl rand_core::TryRng for SeededRandom {
 pub(crate) struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: MeteredLimits,
     pub(crate) call: Arc<CallEnvironment>,
     /// The plugin's name, for log lines.
     plugin: Arc<str>,
@@ -133,11 +133,73 @@ impl Sandbox {
         Sandbox {
             wasi,
             table: ResourceTable::new(),
-            limits,
+            limits: MeteredLimits {
+                limits,
+                memory_bytes: 0,
+            },
             call,
             plugin,
             panic_message: None,
         }
+    }
+}
+
+/// The store's limits, also counting the linear memory the instance holds.
+/// Linear memory never shrinks, so the count is the instance's high-water
+/// mark; keeping it costs one addition per grow.
+pub(crate) struct MeteredLimits {
+    limits: StoreLimits,
+    memory_bytes: usize,
+}
+
+impl MeteredLimits {
+    /// Bytes of linear memory the instance has grown to, over all memories.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
+}
+
+impl ResourceLimiter for MeteredLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_bytes += desired.saturating_sub(current);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 

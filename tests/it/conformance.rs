@@ -1,0 +1,373 @@
+//! The conformance harness: first-party plugins and the example pass,
+//! every hostile fixture fails with a reason a plugin author understands,
+//! adapters are held to their recorded webhooks, and the JUnit report loads
+//! in a JUnit parser.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use outdial::conformance::{self, Format, Options, Report};
+use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use outdial_tests::fixtures;
+
+fn host() -> &'static PluginHost {
+    static HOST: OnceLock<PluginHost> = OnceLock::new();
+    HOST.get_or_init(|| PluginHost::new().expect("the plugin host starts"))
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+fn run(source: PluginSource, cases: Option<PathBuf>) -> Report {
+    let options = Options {
+        cases,
+        limits: PluginLimits::default(),
+    };
+    conformance::run(host(), &source, &options).expect("the cases directory reads")
+}
+
+fn fixture(path: &str) -> Report {
+    run(PluginSource::File(path.into()), None)
+}
+
+fn adapter_cases() -> PathBuf {
+    workspace().join("tests/fixtures/adapter/conformance")
+}
+
+/// The reason the check `id` failed, failing the test if it passed.
+fn reason(report: &Report, id: &str) -> String {
+    let check = report
+        .check(id)
+        .unwrap_or_else(|| panic!("no check {id} in {}", report.render(Format::Text)));
+    let failure = check
+        .failure
+        .as_ref()
+        .unwrap_or_else(|| panic!("check {id} passed: {}", report.render(Format::Text)));
+    failure.reason.clone()
+}
+
+fn assert_passes(report: &Report) {
+    assert!(report.passed(), "{}", report.render(Format::Text));
+}
+
+#[test]
+fn every_first_party_plugin_passes_its_built_in_suite_and_its_own_cases() {
+    for name in ["retry-backoff", "retry-schedule", "classify-rules"] {
+        let cases = workspace().join("plugins").join(name).join("conformance");
+        let report = run(PluginSource::Builtin(name.to_string()), Some(cases));
+        assert_passes(&report);
+        let own_cases = report
+            .checks
+            .iter()
+            .filter(|check| check.id.starts_with("case:"))
+            .count();
+        assert!(own_cases >= 5, "{name} ships {own_cases} cases");
+        assert!(
+            report
+                .check("deterministic")
+                .is_some_and(|check| check.calls > 10)
+        );
+    }
+}
+
+#[test]
+fn a_plugin_that_traps_fails_with_its_panic_message() {
+    let report = fixture(fixtures::TRAP);
+    let reason = reason(&report, "every-outcome");
+    assert!(
+        reason.starts_with(
+            "after a busy attempt (attempt 1 of 5): plugin fixture-trap trapped: panicked"
+        ),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("deliberate failure deciding on conformance-contact"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_plugin_that_loops_forever_fails_at_its_cpu_deadline() {
+    let report = fixture(fixtures::ENDLESS_LOOP);
+    assert!(
+        reason(&report, "limits")
+            .ends_with("plugin fixture-endless-loop exceeded its CPU deadline of 50 ms"),
+        "{}",
+        reason(&report, "limits")
+    );
+    assert!(!report.passed());
+}
+
+#[test]
+fn a_plugin_that_allocates_without_bound_fails_at_its_memory_cap_and_shows_its_peak() {
+    let report = fixture(fixtures::MEMORY_BOMB);
+    let reason = reason(&report, "every-outcome");
+    assert!(
+        reason.ends_with("plugin fixture-memory-bomb exceeded its memory limit of 33554432 bytes"),
+        "{reason}"
+    );
+    let peak = report
+        .check("every-outcome")
+        .and_then(|check| check.peak_memory_bytes)
+        .expect("measured");
+    assert!(peak > 16 << 20 && peak <= 32 << 20, "peak {peak}");
+}
+
+#[test]
+fn a_plugin_built_for_a_future_wit_version_fails_the_world_check() {
+    let report = fixture(fixtures::FUTURE_VERSION);
+    let reason = reason(&report, "world");
+    assert!(reason.contains("exports \"outdial:plugin/retry@0.9.0\", a plugin world version this outdial does not support"), "{reason}");
+    assert_eq!(report.checks.len(), 1, "nothing else can run");
+}
+
+#[test]
+fn a_plugin_that_reads_a_file_fails_because_it_gets_none() {
+    let reason = reason(&fixture(fixtures::READS_FILE), "every-outcome");
+    assert!(
+        reason.contains("plugin fixture-reads-file returned an error: cannot open /etc/hostname"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_plugin_that_reads_the_environment_fails_because_it_sees_none() {
+    let reason = reason(&fixture(fixtures::READS_ENV), "every-outcome");
+    assert!(
+        reason.contains(
+            "OUTDIAL_FIXTURE_SECRET: environment variable not found; 0 variables visible"
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_plugin_that_wants_a_socket_fails_the_imports_check() {
+    let reason = reason(&fixture(fixtures::OPENS_SOCKET), "imports");
+    assert!(reason.contains("imports \"wasi:sockets/"), "{reason}");
+    assert!(
+        reason.contains("which outdial does not provide"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_plugin_whose_answer_depends_on_std_randomness_is_caught_as_nondeterministic() {
+    let report = fixture(fixtures::READS_CLOCK);
+    let reason = reason(&report, "deterministic");
+    assert!(
+        reason.starts_with("equal inputs got different answers after a busy attempt"),
+        "{reason}"
+    );
+    // Its clock reads are the decision time, so only determinism fails.
+    assert_eq!(report.failures(), 1, "{}", report.render(Format::Text));
+}
+
+#[test]
+fn a_plugin_that_keeps_hidden_state_is_caught_as_nondeterministic() {
+    let report = fixture(fixtures::HIDDEN_STATE);
+    let reason = reason(&report, "deterministic");
+    assert!(reason.contains("a fresh instance said retry at 2026-03-02T15:01:00Z (now+1m), then a warm instance said retry at"), "{reason}");
+    assert!(
+        reason.contains("a plugin must keep no state between calls"),
+        "{reason}"
+    );
+    let reason = self::reason(&report, "gives-up-at-max-attempts");
+    assert!(
+        reason.contains("wants another call after 1 of 1 attempts"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn the_adapter_fixture_passes_the_adapter_suite_and_reads_its_recorded_webhooks() {
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(adapter_cases()),
+    );
+    assert_passes(&report);
+    for id in [
+        "place-call-e164",
+        "malformed-number",
+        "webhook-fixtures",
+        "tampered-signature",
+        "duplicates-and-reordering",
+        "case:webhook-answered-by-a-person",
+    ] {
+        assert!(report.check(id).is_some(), "{id} ran");
+    }
+}
+
+/// A copy of the adapter fixture's cases with another config.json.
+fn adapter_cases_with(config: &str, keep_cases: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("config.json"), config).expect("write config");
+    if keep_cases {
+        for entry in std::fs::read_dir(adapter_cases()).expect("cases").flatten() {
+            if entry.path().is_dir() {
+                let target = dir.path().join(entry.file_name());
+                std::fs::create_dir(&target).expect("case dir");
+                for file in std::fs::read_dir(entry.path()).expect("case").flatten() {
+                    std::fs::copy(file.path(), target.join(file.file_name())).expect("copy");
+                }
+            }
+        }
+    }
+    dir
+}
+
+#[test]
+fn an_adapter_that_skips_signature_checks_fails_the_tampered_signature_check() {
+    let cases = adapter_cases_with(
+        r#"{"account": "AC-conformance", "signing_key": "whsec-conformance", "skip_signature_check": "true"}"#,
+        true,
+    );
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    let reason = reason(&report, "tampered-signature");
+    assert!(
+        reason.starts_with("case webhook-answered-by-a-person with byte"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("the tampered webhook was not rejected as bad-signature"),
+        "{reason}"
+    );
+    assert!(report.check("place-call-e164").expect("ran").passed());
+}
+
+#[test]
+fn an_adapter_without_recorded_webhooks_is_told_to_add_them() {
+    let cases = adapter_cases_with(r#"{"account": "AC-1", "signing_key": "k"}"#, false);
+    let report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    assert!(reason(&report, "webhook-fixtures").starts_with("no recorded webhook among the cases"));
+    assert!(
+        report
+            .check("malformed-number")
+            .is_some_and(|check| check.passed())
+    );
+}
+
+#[test]
+fn an_adapter_without_its_required_config_fails_the_config_check() {
+    let report = run(PluginSource::File(fixtures::ADAPTER.into()), None);
+    let reason = reason(&report, "config");
+    assert!(
+        reason.contains("plugin fixture-adapter requires config key \"account\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("give the plugin's config in config.json of the cases directory"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_case_whose_answer_differs_shows_where_with_the_input_and_both_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let case = dir.path().join("busy-waits-eleven-minutes");
+    std::fs::create_dir(&case).expect("case dir");
+    std::fs::write(
+        case.join("input.json"),
+        r#"{"history": [{"outcome": "busy"}], "max_attempts": 5}"#,
+    )
+    .expect("input");
+    std::fs::write(case.join("expected.json"), r#"{"retry_at": "now+11m"}"#).expect("expected");
+    let report = run(
+        PluginSource::Builtin("retry-schedule".to_string()),
+        Some(dir.path().to_path_buf()),
+    );
+    let check = report.check("case:busy-waits-eleven-minutes").expect("ran");
+    let failure = check.failure.as_ref().expect("fails");
+    assert_eq!(
+        failure.reason,
+        "the answer differs from expected.json at retry_at: expected 2026-03-02T15:11:00Z (1772464260000), found 2026-03-02T15:10:00Z (1772464200000)"
+    );
+    assert_eq!(
+        failure.expected.as_deref(),
+        Some(r#"{"retry_at":"now+11m"}"#)
+    );
+    assert_eq!(
+        failure.found.as_deref(),
+        Some(r#"{"retry_at":"2026-03-02T15:10:00Z"}"#)
+    );
+    assert!(
+        failure
+            .input
+            .as_ref()
+            .is_some_and(|input| input["history"][0]["outcome"] == "busy")
+    );
+    assert_eq!(report.failures(), 1);
+}
+
+#[test]
+fn a_case_file_with_a_typo_fails_naming_the_file_and_the_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let case = dir.path().join("typo");
+    std::fs::create_dir(&case).expect("case dir");
+    std::fs::write(case.join("input.json"), r#"{"histroy": []}"#).expect("input");
+    std::fs::write(case.join("expected.json"), r#"{"give_up": "x"}"#).expect("expected");
+    let report = run(
+        PluginSource::Builtin("retry-backoff".to_string()),
+        Some(dir.path().to_path_buf()),
+    );
+    let reason = reason(&report, "case:typo");
+    assert!(
+        reason.contains("typo/input.json: unknown field `histroy`, expected one of"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn junit_output_loads_in_a_junit_parser_with_one_test_case_per_check() {
+    let report = fixture(fixtures::HIDDEN_STATE);
+    let xml = report.render(Format::Junit);
+    let parsed =
+        junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("valid JUnit XML");
+    assert_eq!(parsed.suites.len(), 1);
+    let suite = &parsed.suites[0];
+    assert_eq!(suite.name, "fixture-hidden-state 0.1.0 (retry-strategy)");
+    assert_eq!(suite.tests as usize, report.checks.len());
+    assert_eq!(suite.failures as usize, report.failures());
+    assert_eq!(suite.cases.len(), report.checks.len());
+    let failed: Vec<&str> = suite
+        .cases
+        .iter()
+        .filter(|case| matches!(case.status, junit_parser::TestStatus::Failure(_)))
+        .map(|case| case.original_name.as_str())
+        .collect();
+    let expected: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|check| !check.passed())
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failed, expected);
+    assert!(failed.contains(&"deterministic"));
+    let junit_parser::TestStatus::Failure(failure) = &suite
+        .cases
+        .iter()
+        .find(|case| case.original_name == "deterministic")
+        .expect("present")
+        .status
+    else {
+        unreachable!("filtered above")
+    };
+    assert!(
+        failure
+            .message
+            .starts_with("equal inputs got different answers"),
+        "{}",
+        failure.message
+    );
+    assert!(failure.text.contains("input: {"), "{}", failure.text);
+}
