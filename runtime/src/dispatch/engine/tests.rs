@@ -44,6 +44,7 @@ fn spec(concurrency: u32, cps: f64, max_attempts: u32) -> CampaignSpec {
         number_strategy: NumberStrategy::RoundRobin,
         budget_micros: None,
         goal: None,
+        cost_per_minute_micros: None,
         variants: Vec::new(),
         max_consecutive_plugin_faults: 3,
         provider_secrets: Vec::new(),
