@@ -40,18 +40,37 @@ pub struct Rotation {
     /// Smooth weighted round-robin credit per number.
     credit: HashMap<String, i64>,
     /// Country of each pool number, worked out once.
-    countries: HashMap<String, Option<String>>,
+    countries: HashMap<String, Option<Country>>,
 }
 
-/// The country a number belongs to: its ISO region ("US", "CA") when the
-/// numbering plan tells, else its calling code ("+44").
-pub fn country_of(phone: &str) -> Option<String> {
+/// Where a number belongs: its calling code, and its ISO region ("US",
+/// "CA") when the numbering plan tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    pub code: u16,
+    pub region: Option<String>,
+}
+
+impl Country {
+    /// Same calling code, and the same region when both regions are known
+    /// (so Canada and the US, which share +1, stay apart).
+    pub fn matches(&self, other: &Country) -> bool {
+        self.code == other.code
+            && match (&self.region, &other.region) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => true,
+            }
+    }
+}
+
+/// The country of an E.164 number.
+pub fn country_of(phone: &str) -> Option<Country> {
     let number = phonenumber::parse(None, phone).ok()?;
     let country = number.country();
-    match country.id() {
-        Some(id) => Some(format!("{id:?}")),
-        None => Some(format!("+{}", country.code())),
-    }
+    Some(Country {
+        code: country.code(),
+        region: country.id().map(|id| format!("{id:?}")),
+    })
 }
 
 /// Whether `number` may be used at `now`, the operator's state winning
@@ -112,17 +131,20 @@ impl Rotation {
             NumberStrategy::SameCountry => {
                 let country = country_of(to);
                 let countries = &mut self.countries;
-                let local: Vec<&FromNumber> = usable
-                    .iter()
-                    .copied()
-                    .filter(|number| {
-                        country.is_some()
-                            && *countries
+                let local: Vec<&FromNumber> = match &country {
+                    Some(country) => usable
+                        .iter()
+                        .copied()
+                        .filter(|number| {
+                            countries
                                 .entry(number.number.clone())
                                 .or_insert_with(|| country_of(&number.number))
-                                == country
-                    })
-                    .collect();
+                                .as_ref()
+                                .is_some_and(|theirs| theirs.matches(country))
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
                 if local.is_empty() {
                     self.next_in(&usable)
                 } else {
@@ -267,7 +289,7 @@ mod tests {
             &mut rotation,
             &pool,
             NumberStrategy::SameCountry,
-            "+447911123456",
+            "+442071234567",
             3,
         );
         assert!(uk.iter().all(|n| n == london), "{uk:?}");
