@@ -625,3 +625,5 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         "after the end window"
     );
 }
+
+mod policy;
