@@ -142,6 +142,14 @@ fn fnv1a(parts: &[&str]) -> u64 {
     hash
 }
 
+/// The splitmix64 finalizer: FNV's low bits follow the last bytes too
+/// closely for `% total` over ids like "c1", "c2", ...
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The variant a contact belongs to, by weight, from a hash of its batch
 /// and contact ids: the same on every run and after every restart, and
 /// without any counter in memory.
@@ -154,7 +162,7 @@ pub fn assign_variant<'a>(
     if total == 0 {
         return None;
     }
-    let mut point = fnv1a(&[batch_id, contact_id]) % total;
+    let mut point = mix(fnv1a(&[batch_id, contact_id])) % total;
     variants.iter().find(|variant| {
         let weight = u64::from(variant.weight);
         if point < weight {
@@ -184,10 +192,17 @@ mod tests {
     #[test]
     fn variants_are_assigned_in_proportion_to_their_weights() {
         let variants = variants(&[("A", 3), ("B", 1)]);
-        let a = (0..8_000)
-            .filter(|i| assign_variant(&variants, "btc_1", &format!("c{i}")).unwrap().name == "A")
-            .count();
-        assert!((5_700..=6_300).contains(&a), "{a} of 8000 in A at 3:1");
+        for batch in ["btc_1", "btc_00f3a9", "btc_ffffffffffffffff"] {
+            let a = (0..8_000)
+                .filter(|i| {
+                    assign_variant(&variants, batch, &format!("c{i}"))
+                        .expect("weights")
+                        .name
+                        == "A"
+                })
+                .count();
+            assert!((5_800..=6_200).contains(&a), "{a} of 8000 in A at 3:1");
+        }
     }
 
     #[test]

@@ -1450,7 +1450,9 @@ impl Store for SledStore {
     }
 
     fn timeline(&self, batch_id: &str, since: Millis) -> Result<Vec<MinuteTotals>, StoreError> {
-        let lower = keys::timeline(batch_id, minute_of(since)).into_vec();
+        // Clamped so the minute's start cannot fall below the smallest time.
+        let from = minute_of(since.max(Millis::MIN + crate::model::MINUTE_MS));
+        let lower = keys::timeline(batch_id, from).into_vec();
         let upper = keys::prefix_end(&Key::new(keys::TIMELINE).text(batch_id).into_vec());
         let mut out = Vec::new();
         for entry in self.db.range(lower..upper) {
