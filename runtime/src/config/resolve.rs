@@ -831,7 +831,7 @@ impl<'a> Checker<'a> {
         });
         let cost_per_minute_micros = item.cost_per_minute.as_ref().and_then(|rate| {
             let amount = *rate.get_ref();
-            if amount.is_finite() && amount >= 0.0 && amount < 1e9 {
+            if (0.0..1e9).contains(&amount) {
                 Some((amount * 1_000_000.0).round() as u64)
             } else {
                 self.error(

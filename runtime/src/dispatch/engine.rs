@@ -15,7 +15,7 @@ use super::timezone::resolve_time_zone;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
     Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, Decision,
-    DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, NumberStrategy, SECOND_MS,
+    DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
 };
 use crate::policy::{
     BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
@@ -1145,10 +1145,7 @@ fn pick_number(
     };
     let rotation = match state.rotations.get_mut(rotation_key) {
         Some(rotation) => rotation,
-        None => state
-            .rotations
-            .entry(rotation_key.to_string())
-            .or_default(),
+        None => state.rotations.entry(rotation_key.to_string()).or_default(),
     };
     match rotation.pick(
         pool,

@@ -139,12 +139,11 @@ pub fn queue_health(
     let campaign_totals = store.campaign_totals(&batch.workspace, &batch.campaign_id)?;
     let budgets = limits::budgets(store, spec, &batch)?;
     let goals = limits::goals(store, spec, &batch)?;
-    let window = CompiledWindow::new(&spec.calling_window).map_err(|source| {
-        HealthError::Window {
+    let window =
+        CompiledWindow::new(&spec.calling_window).map_err(|source| HealthError::Window {
             campaign: spec.id.clone(),
             source,
-        }
-    })?;
+        })?;
 
     let mut zones: Vec<Tz> = Vec::new();
     let zone_names = match spec.time_zone_policy {
@@ -153,12 +152,7 @@ pub fn queue_health(
     };
     for name in zone_names {
         let explicit = (!name.is_empty()).then_some(name.as_str());
-        let zone = resolve_time_zone(
-            explicit,
-            "",
-            spec.time_zone_policy,
-            &spec.default_time_zone,
-        );
+        let zone = resolve_time_zone(explicit, "", spec.time_zone_policy, &spec.default_time_zone);
         if !zones.contains(&zone) {
             zones.push(zone);
         }
@@ -246,7 +240,9 @@ pub fn queue_health(
         rate: Rate {
             effective: batch
                 .calls_per_second
-                .map_or(spec.calls_per_second, |rate| rate.min(spec.calls_per_second)),
+                .map_or(spec.calls_per_second, |rate| {
+                    rate.min(spec.calls_per_second)
+                }),
             campaign_limit: spec.calls_per_second,
             batch_limit: batch.calls_per_second,
             current: current_calls_per_second(store, batch_id, now)?,

@@ -15,7 +15,10 @@ use crate::store::{BatchRecord, NumberState};
 
 /// The pool and strategy a batch dials with: its own override, else the
 /// campaign's.
-pub fn pool_of<'a>(spec: &'a CampaignSpec, batch: &'a BatchRecord) -> (&'a [FromNumber], NumberStrategy) {
+pub fn pool_of<'a>(
+    spec: &'a CampaignSpec,
+    batch: &'a BatchRecord,
+) -> (&'a [FromNumber], NumberStrategy) {
     (
         batch.numbers.as_deref().unwrap_or(&spec.numbers),
         batch.number_strategy.unwrap_or(spec.number_strategy),
@@ -30,7 +33,9 @@ pub enum Pick {
     Number(String),
     /// Every number is disabled or resting; the earliest rest end, if any
     /// number will come back by itself.
-    NoneUsable { until: Option<Millis> },
+    NoneUsable {
+        until: Option<Millis>,
+    },
 }
 
 /// Rotation state of one pool. Memory is bounded by the pool's size.
@@ -75,11 +80,7 @@ pub fn country_of(phone: &str) -> Option<Country> {
 
 /// Whether `number` may be used at `now`, the operator's state winning
 /// over the config.
-pub fn is_usable(
-    number: &FromNumber,
-    states: &HashMap<String, NumberState>,
-    now: Millis,
-) -> bool {
+pub fn is_usable(number: &FromNumber, states: &HashMap<String, NumberState>, now: Millis) -> bool {
     let (enabled, rested_until) = match states.get(&number.number) {
         Some(state) => (state.enabled, state.rested_until),
         None => (number.enabled, number.rested_until),

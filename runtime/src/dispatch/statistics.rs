@@ -12,8 +12,8 @@ use super::numbers;
 use super::progress::BatchStatistics;
 use crate::model::{CampaignSpec, FromNumber, MINUTE_MS, Millis};
 use crate::store::{
-    AttemptTotals, BatchRecord, LabelCount, MinuteTotals, NumberState, NumberTotals, Store,
-    StoreError, minute_of,
+    AttemptTotals, LabelCount, MinuteTotals, NumberState, NumberTotals, Store, StoreError,
+    minute_of,
 };
 
 /// Everything an operator reads about a batch or a campaign.

@@ -12,8 +12,8 @@ mod stats;
 
 pub use sled_store::SledStore;
 pub use stats::{
-    AttemptTotals, DialTotals, EndedSummary, LabelCount, MAX_DIAL_SLOTS, MinuteTotals,
-    NumberState, NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
+    AttemptTotals, DialTotals, EndedSummary, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState,
+    NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
 };
 
 use std::path::PathBuf;
@@ -631,8 +631,10 @@ pub trait Store: Send + Sync {
         campaign_id: &str,
     ) -> Result<AttemptTotals, StoreError>;
     /// Results per caller id of a batch, by number.
-    fn batch_number_totals(&self, batch_id: &str)
-    -> Result<Vec<(String, NumberTotals)>, StoreError>;
+    fn batch_number_totals(
+        &self,
+        batch_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError>;
     /// Results per caller id of a campaign, by number.
     fn campaign_number_totals(
         &self,

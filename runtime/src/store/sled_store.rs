@@ -20,14 +20,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::keys::{self, Key};
+use super::stats::{
+    AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
+};
 use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
     ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
     LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig, StoreError,
     blocker_index,
-};
-use super::stats::{
-    AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 

@@ -11,8 +11,8 @@ use crate::dispatch::statistics::{batch_statistics, campaign_statistics};
 use crate::model::{Contact, Goal, Variant};
 use crate::policy::PolicyFault;
 use crate::store::{
-    AttemptTotals, DialTotals, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState,
-    NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
+    AttemptTotals, DialTotals, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState, NumberTotals,
+    VariantTotals, is_failure, minute_of, sentiment_micros,
 };
 
 const US_A: &str = "+14155550100";
@@ -144,7 +144,11 @@ async fn same_country_never_crosses_a_border_while_a_local_number_is_usable() {
         for attempt in history {
             let from = attempt.from_number.expect("a pool number");
             match to.region.as_deref() {
-                Some("US") => assert!(from == US_A || from == US_B, "{} from {from}", contact.phone),
+                Some("US") => assert!(
+                    from == US_A || from == US_B,
+                    "{} from {from}",
+                    contact.phone
+                ),
                 Some("GB") => assert_eq!(from, GB, "{}", contact.phone),
                 _ => french_from.push(from),
             }
@@ -258,7 +262,10 @@ async fn a_spent_budget_stops_new_dials_and_lets_live_calls_finish() {
         h.now += 500;
     }
     let live_when_spent = live_when_spent.expect("the budget was spent");
-    assert!(live_when_spent > 0, "calls were live when the budget ran out");
+    assert!(
+        live_when_spent > 0,
+        "calls were live when the budget ran out"
+    );
     assert_eq!(h.engine.live_calls(), 0, "and they all finished");
     let counters = h.store.batch_counters(&batch).expect("counters");
     assert!(counters.cost_micros >= 300_000);
@@ -287,7 +294,11 @@ async fn reaching_the_goal_stops_dialing_and_completes_the_batch_with_the_rest_s
     let batch = h.create(contacts(300, us_phone, "UTC"));
     let mut goal_met_at = None;
     while h.now < T0 + 3 * 60 * MINUTE_MS {
-        let reached = h.store.batch_totals(&batch).expect("totals").successful_contacts;
+        let reached = h
+            .store
+            .batch_totals(&batch)
+            .expect("totals")
+            .successful_contacts;
         let report = h.engine.tick(h.now).await.expect("tick");
         if reached >= 10 {
             assert_eq!(report.dialed, 0, "a dial after the goal was met");
@@ -314,7 +325,10 @@ async fn reaching_the_goal_stops_dialing_and_completes_the_batch_with_the_rest_s
             .all(|c| c.final_reason.as_deref() == Some("goal_reached"))
     );
     let attempts: Vec<Attempt> = attempts_of(&h, &batch).into_iter().flatten().collect();
-    assert!(attempts.iter().all(|a| a.ended_at.is_some()), "live calls finished");
+    assert!(
+        attempts.iter().all(|a| a.ended_at.is_some()),
+        "live calls finished"
+    );
     assert!(attempts.iter().all(|a| a.started_at < goal_met_at));
     let successes = all.iter().filter(|c| c.succeeded).count();
     assert!(successes >= 10, "live calls may add successes: {successes}");
@@ -395,11 +409,18 @@ async fn variant_assignment_is_stable_across_a_store_reopen() {
         }
         *per_variant.entry(expected).or_insert(0) += 1;
     }
-    assert!(retried > 0, "some contacts were dialed before and after the reopen");
+    assert!(
+        retried > 0,
+        "some contacts were dialed before and after the reopen"
+    );
     assert!(per_variant["A"] > per_variant["B"], "{per_variant:?}");
     let statistics = batch_statistics(store.as_ref(), &campaign, &batch, now).expect("stats");
     assert_eq!(
-        statistics.variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+        statistics
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>(),
         ["A", "B"]
     );
 }
@@ -577,10 +598,12 @@ fn recount(histories: &[Vec<Attempt>]) -> Recount {
                 t.sentiment_count += 1;
             }
             if let Some(name) = &attempt.variant {
-                let v = variants.entry(name.clone()).or_insert_with(|| VariantTotals {
-                    name: name.clone(),
-                    ..VariantTotals::default()
-                });
+                let v = variants
+                    .entry(name.clone())
+                    .or_insert_with(|| VariantTotals {
+                        name: name.clone(),
+                        ..VariantTotals::default()
+                    });
                 v.attempts += 1;
                 v.cost_micros += cost;
                 v.successes += u64::from(attempt.success);
@@ -689,7 +712,10 @@ fn check_batch(h: &Harness, spec: &CampaignSpec, batch: &str) -> Recount {
             .iter()
             .filter(|a| a.from_number.as_deref() == Some(number.number.as_str()));
         let (count, busy) = mine.fold((0, 0), |(count, busy), a| {
-            (count + 1, busy + u64::from(a.outcome == Some(CallOutcome::Busy)))
+            (
+                count + 1,
+                busy + u64::from(a.outcome == Some(CallOutcome::Busy)),
+            )
         });
         assert_eq!(number.attempts, count);
         if count > 0 {
@@ -734,10 +760,12 @@ fn merge(into: &mut Recount, other: Recount) {
     let mut variants: BTreeMap<String, VariantTotals> =
         a.variants.drain(..).map(|v| (v.name.clone(), v)).collect();
     for v in b.variants {
-        let mine = variants.entry(v.name.clone()).or_insert_with(|| VariantTotals {
-            name: v.name.clone(),
-            ..VariantTotals::default()
-        });
+        let mine = variants
+            .entry(v.name.clone())
+            .or_insert_with(|| VariantTotals {
+                name: v.name.clone(),
+                ..VariantTotals::default()
+            });
         mine.attempts += v.attempts;
         mine.answered += v.answered;
         mine.successes += v.successes;
@@ -759,7 +787,11 @@ fn merge(into: &mut Recount, other: Recount) {
 async fn every_statistic_equals_a_recount_from_the_attempts_after_a_random_workload() {
     for seed in [101_u64, 202, 303] {
         let mut rng = Rng(seed);
-        let mut campaign = spec(3 + rng.below(10) as u32, 2.0 + rng.below(20) as f64, 1 + rng.below(4) as u32);
+        let mut campaign = spec(
+            3 + rng.below(10) as u32,
+            2.0 + rng.below(20) as f64,
+            1 + rng.below(4) as u32,
+        );
         campaign.numbers = pool(&[(US_A, 1 + rng.below(3) as u32), (US_B, 1), (GB, 2)]);
         campaign.number_strategy = [
             NumberStrategy::RoundRobin,
