@@ -829,6 +829,18 @@ impl<'a> Checker<'a> {
                 None
             }
         });
+        let cost_per_minute_micros = item.cost_per_minute.as_ref().and_then(|rate| {
+            let amount = *rate.get_ref();
+            if (0.0..1e9).contains(&amount) {
+                Some((amount * 1_000_000.0).round() as u64)
+            } else {
+                self.error(
+                    at(file, rate),
+                    format!("cost_per_minute is {amount}, expected an amount of currency units of 0 or more, like 0.013"),
+                );
+                None
+            }
+        });
         let goal = item
             .goal
             .as_ref()
@@ -857,6 +869,7 @@ impl<'a> Checker<'a> {
             number_strategy,
             budget_micros,
             goal,
+            cost_per_minute_micros,
             variants,
             max_consecutive_plugin_faults: max_faults as u32,
             provider_secrets,

@@ -91,6 +91,10 @@ pub struct CampaignSection {
     /// Spending limit, in the provider's currency units (e.g. 250.0 dollars).
     /// Default: no limit.
     pub budget: Option<Spanned<f64>>,
+    /// Cost of a talk minute, in the provider's currency units, charged
+    /// per second, for attempts whose provider reports no cost.
+    /// Default: none (such attempts cost 0).
+    pub cost_per_minute: Option<Spanned<f64>>,
     /// Stop once enough contacts succeed. Default: no goal.
     pub goal: Option<Spanned<GoalSection>>,
     /// A/B variants. Default: none.

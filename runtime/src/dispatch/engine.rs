@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
+use super::limits;
+use super::numbers::{self, Pick, Rotation};
 use super::rate::TokenBucket;
 use super::timezone::resolve_time_zone;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
     Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, Decision,
-    DecisionRecord, Disposition, Millis, NumberStrategy, SECOND_MS,
+    DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
 };
 use crate::policy::{
     BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
@@ -23,7 +25,7 @@ use crate::provider::{
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
-    InProgressMark, NextStep, StatusChange, Store, StoreError,
+    InProgressMark, NextStep, NumberState, StatusChange, Store, StoreError,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -105,7 +107,11 @@ struct CampaignState {
     window: CompiledWindow,
     bucket: TokenBucket,
     throttled_until: Millis,
-    next_number: usize,
+    /// Caller-id rotation of the campaign's pool ("") and of batches that
+    /// override it (by batch id).
+    rotations: HashMap<String, Rotation>,
+    /// Operator states of the campaign's numbers, read once per dispatch.
+    number_states: HashMap<String, NumberState>,
 }
 
 struct BatchLimits {
@@ -175,7 +181,8 @@ impl Engine {
                     window,
                     policy,
                     throttled_until: Millis::MIN,
-                    next_number: 0,
+                    rotations: HashMap::new(),
+                    number_states: HashMap::new(),
                 },
             );
         }
@@ -485,6 +492,7 @@ impl Engine {
                     batch: batch.id.clone(),
                     campaign: batch.campaign_id.clone(),
                 })?;
+        let spec = &state.policy.spec;
         let request = match ending {
             Ending::SystemRetry { end, at, blocker } => {
                 let (status, final_reason, next_at) =
@@ -513,6 +521,7 @@ impl Engine {
                     counts_as_attempt: false,
                     plugin_faulted: None,
                     max_consecutive_plugin_faults: 0,
+                    success: false,
                 }
             }
             Ending::Fatal { end, reason } => EndAttempt {
@@ -531,10 +540,25 @@ impl Engine {
                 counts_as_attempt: true,
                 plugin_faulted: None,
                 max_consecutive_plugin_faults: 0,
+                success: false,
             },
-            Ending::Call(end) => {
+            Ending::Call(mut end) => {
+                if end.cost_micros.is_none()
+                    && let Some(rate) = spec.cost_per_minute_micros
+                {
+                    // Charged per second of talk time.
+                    let cost = (u128::from(end.talk_ms / 1_000) * u128::from(rate)).div_ceil(60);
+                    end.cost_micros = Some(cost as u64);
+                }
                 let history = self.store.attempts(&key.batch_id, key.seq)?;
-                self.decide(state, batch, &contact, &key, history, end, now)
+                let mut request = self.decide(state, batch, &contact, &key, history, end, now);
+                request.success = limits::is_success(
+                    spec,
+                    batch,
+                    request.disposition.as_ref().map(|d| d.label.as_str()),
+                    request.next.status,
+                );
+                request
             }
         };
         Ok(Some(request))
@@ -677,6 +701,7 @@ impl Engine {
             counts_as_attempt: true,
             plugin_faulted: Some(faulted),
             max_consecutive_plugin_faults: spec.max_consecutive_plugin_faults,
+            success: false,
         }
     }
 
@@ -726,11 +751,25 @@ impl Engine {
                     }
                 }
                 BatchStatus::InProgress => {
+                    let goal_met = self.goal_met(&batch)?;
+                    if goal_met {
+                        // The rest is skipped; live calls finish, and a
+                        // retry they decide on is skipped on a later tick.
+                        let skipped = self.store.skip_waiting(&batch.id, "goal_reached", now)?;
+                        if skipped > 0 {
+                            tracing::info!(batch = %batch.id, skipped, "goal reached");
+                        }
+                    }
                     let counters = self.store.batch_counters(&batch.id)?;
                     if counters.finished() == counters.total {
+                        let reason = if goal_met {
+                            "goal_reached"
+                        } else {
+                            "all_contacts_final"
+                        };
                         match self.store.set_batch_status(change(
                             BatchStatus::Completed,
-                            "all_contacts_final",
+                            reason,
                             vec![BatchStatus::InProgress],
                         )) {
                             Ok(_) => {
@@ -746,6 +785,16 @@ impl Engine {
             }
         }
         Ok((started, finished))
+    }
+
+    /// Whether a goal of the batch or its campaign is met.
+    fn goal_met(&self, batch: &BatchRecord) -> Result<bool, EngineError> {
+        let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+        let Some(state) = self.campaigns.get(&campaign) else {
+            return Ok(false);
+        };
+        let halt = limits::halt(self.store.as_ref(), &state.policy.spec, batch)?;
+        Ok(halt == Some(Blocker::GoalReached))
     }
 
     /// Dials due contacts of in-progress batches; answers how many calls
@@ -775,12 +824,28 @@ impl Engine {
         let mut campaign_slots: HashMap<CampaignKey, u32> = HashMap::new();
         let mut batch_slots: HashMap<String, u32> = HashMap::new();
         let mut candidates: Vec<(usize, std::vec::IntoIter<ContactRecord>)> = Vec::new();
+        let mut halted: HashMap<String, Blocker> = HashMap::new();
+        let mut states_read: Vec<CampaignKey> = Vec::new();
         for (index, batch) in batches.iter().enumerate() {
             let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
-            let Some(state) = self.campaigns.get(&campaign) else {
+            let Some(state) = self.campaigns.get_mut(&campaign) else {
                 tracing::warn!(batch = %batch.id, campaign = %batch.campaign_id, "batch of an unknown campaign not dialed");
                 continue;
             };
+            if let Some(blocker) = limits::halt(self.store.as_ref(), &state.policy.spec, batch)? {
+                halted.insert(batch.id.clone(), blocker);
+            }
+            let has_pool = !state.policy.spec.numbers.is_empty()
+                || batch.numbers.as_ref().is_some_and(|pool| !pool.is_empty());
+            if has_pool && !states_read.contains(&campaign) {
+                state.number_states = self
+                    .store
+                    .number_states(&batch.workspace, &batch.campaign_id)?
+                    .into_iter()
+                    .collect();
+                states_read.push(campaign.clone());
+            }
+            let state = &*state;
             let campaign_live = live_per_campaign.get(&campaign).copied().unwrap_or(0);
             campaign_slots
                 .entry(campaign.clone())
@@ -816,9 +881,18 @@ impl Engine {
                     .get_mut(&campaign)
                     .expect("candidates only come from known campaigns");
                 let zone = contact_zone(state, &contact);
+                let (pool, _) = numbers::pool_of(&state.policy.spec, batch);
                 let verdict = if !state.window.is_open(zone, now) {
                     let opens = state.window.next_open(zone, now).unwrap_or(now + DAY_MS);
                     Err((Blocker::OutsideWindow, Some(opens)))
+                } else if let Some(blocker) = halted.get(&batch.id) {
+                    Err((*blocker, None))
+                } else if let Err(until) = pool_usable(pool, &state.number_states, now) {
+                    // Looked at again when a rest ends, else every minute.
+                    Err((
+                        Blocker::NoNumberAvailable,
+                        Some(until.unwrap_or(now + MINUTE_MS)),
+                    ))
                 } else if state.throttled_until > now {
                     Err((Blocker::ProviderThrottled, None))
                 } else if campaign_slots.get(&campaign).copied().unwrap_or(0) == 0
@@ -858,7 +932,7 @@ impl Engine {
                         if let Some(slots) = batch_slots.get_mut(&batch.id) {
                             *slots -= 1;
                         }
-                        let from = pick_number(state, &contact, now);
+                        let from = pick_number(state, batch, &contact, now);
                         let (variant, parameters) = pick_variant(&state.policy.spec, &contact);
                         begins.push(BeginAttempt {
                             batch_id: batch.id.clone(),
@@ -1133,38 +1207,56 @@ fn attempt_end(end: CallEnd) -> AttemptEnd {
     }
 }
 
-/// The caller id for a dial, by the campaign's number strategy.
-fn pick_number(state: &mut CampaignState, contact: &ContactRecord, now: Millis) -> Option<String> {
-    let spec = &state.policy.spec;
-    let usable: Vec<&crate::model::FromNumber> = spec
-        .numbers
+/// Ok when the pool is empty (the provider's default caller id) or has a
+/// usable number; else when the earliest resting number comes back.
+fn pool_usable(
+    pool: &[FromNumber],
+    states: &HashMap<String, NumberState>,
+    now: Millis,
+) -> Result<(), Option<Millis>> {
+    if pool.is_empty() || pool.iter().any(|n| numbers::is_usable(n, states, now)) {
+        return Ok(());
+    }
+    Err(pool
         .iter()
-        .filter(|n| n.enabled && n.rested_until.is_none_or(|until| until <= now))
-        .collect();
-    if usable.is_empty() {
-        return None;
+        .filter_map(|n| {
+            let (enabled, rested) = states
+                .get(&n.number)
+                .map_or((n.enabled, n.rested_until), |s| (s.enabled, s.rested_until));
+            rested.filter(|_| enabled)
+        })
+        .min())
+}
+
+/// The caller id for a dial, by the pool's strategy.
+fn pick_number(
+    state: &mut CampaignState,
+    batch: &BatchRecord,
+    contact: &ContactRecord,
+    now: Millis,
+) -> Option<String> {
+    let spec = &state.policy.spec;
+    let (pool, strategy) = numbers::pool_of(spec, batch);
+    let rotation_key = if batch.numbers.is_some() {
+        batch.id.as_str()
+    } else {
+        ""
+    };
+    let rotation = match state.rotations.get_mut(rotation_key) {
+        Some(rotation) => rotation,
+        None => state.rotations.entry(rotation_key.to_string()).or_default(),
+    };
+    match rotation.pick(
+        pool,
+        strategy,
+        &state.number_states,
+        &contact.phone,
+        contact.from_number.as_deref(),
+        now,
+    ) {
+        Pick::Number(number) => Some(number),
+        Pick::ProviderDefault | Pick::NoneUsable { .. } => None,
     }
-    if spec.number_strategy == NumberStrategy::Sticky
-        && let Some(previous) = &contact.from_number
-        && usable.iter().any(|n| &n.number == previous)
-    {
-        return Some(previous.clone());
-    }
-    let turn = state.next_number;
-    state.next_number = state.next_number.wrapping_add(1);
-    if spec.number_strategy == NumberStrategy::Weighted {
-        let total: u64 = usable.iter().map(|n| u64::from(n.weight)).sum();
-        if total > 0 {
-            let mut point = (turn as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) % total;
-            for number in &usable {
-                if point < u64::from(number.weight) {
-                    return Some(number.number.clone());
-                }
-                point -= u64::from(number.weight);
-            }
-        }
-    }
-    Some(usable[turn % usable.len()].number.clone())
 }
 
 /// The contact's A/B variant (kept once assigned) and its parameters.
@@ -1174,23 +1266,7 @@ fn pick_variant(
 ) -> (Option<String>, Vec<(String, String)>) {
     let chosen = match &contact.variant {
         Some(name) => spec.variants.iter().find(|v| &v.name == name),
-        None => {
-            let total: u64 = spec.variants.iter().map(|v| u64::from(v.weight)).sum();
-            if total == 0 {
-                None
-            } else {
-                // Deterministic by contact, so a restart assigns the same one.
-                let mut point = contact.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) % total;
-                spec.variants.iter().find(|v| {
-                    if point < u64::from(v.weight) {
-                        true
-                    } else {
-                        point -= u64::from(v.weight);
-                        false
-                    }
-                })
-            }
-        }
+        None => limits::assign_variant(&spec.variants, &contact.batch_id, &contact.contact_id),
     };
     match chosen {
         Some(variant) => (Some(variant.name.clone()), variant.parameters.clone()),

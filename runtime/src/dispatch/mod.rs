@@ -8,9 +8,13 @@
 
 pub mod control;
 pub mod engine;
+pub mod health;
+pub mod limits;
+pub mod numbers;
 pub mod progress;
 pub mod rate;
 pub mod runner;
+pub mod statistics;
 pub mod timezone;
 pub mod window;
 

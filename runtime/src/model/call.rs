@@ -76,6 +76,14 @@ pub struct Attempt {
     pub disposition: Option<Disposition>,
     /// The retry decision taken after this attempt.
     pub decision: Option<DecisionRecord>,
+    /// The provider refused the call before dialing: it does not count as
+    /// an attempt and is left out of every statistic.
+    #[serde(default)]
+    pub system_retry: bool,
+    /// The attempt reached a success: a goal label, or without a goal a
+    /// contact completed by it.
+    #[serde(default)]
+    pub success: bool,
 }
 
 impl Attempt {
@@ -100,6 +108,8 @@ impl Attempt {
             metadata: Vec::new(),
             disposition: None,
             decision: None,
+            system_retry: false,
+            success: false,
         }
     }
 

@@ -42,6 +42,10 @@ pub struct CampaignSpec {
     pub budget_micros: Option<u64>,
     /// Stop once this many contacts reach a success label.
     pub goal: Option<Goal>,
+    /// Cost of a talk minute when the provider reports none, in millionths
+    /// of a currency unit, charged per second.
+    #[serde(default)]
+    pub cost_per_minute_micros: Option<u64>,
     pub variants: Vec<Variant>,
     /// Faults in a row after which a batch pauses with `plugin_faulted`.
     pub max_consecutive_plugin_faults: u32,
@@ -68,6 +72,13 @@ pub struct Webhook {
     pub events: Vec<String>,
 }
 
+impl Goal {
+    /// Whether `label` counts toward the goal.
+    pub fn is_success(&self, label: &str) -> bool {
+        self.success_labels.iter().any(|success| success == label)
+    }
+}
+
 impl Webhook {
     /// Whether the endpoint subscribed to `event` (e.g. "batch.paused").
     pub fn wants(&self, event: &str) -> bool {
@@ -85,7 +96,7 @@ impl Webhook {
 }
 
 /// A caller id in the number pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FromNumber {
     pub number: String,
     pub weight: u32,
@@ -108,7 +119,7 @@ pub enum NumberStrategy {
 }
 
 /// Success target of a campaign or batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goal {
     /// Contacts that must reach a success label.
     pub target: u64,

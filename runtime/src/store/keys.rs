@@ -18,6 +18,13 @@
 //! | `R` | batch, ended_at, seq, number | `RecentCall` |
 //! | `N` | batch | batch `Counters` |
 //! | `M` | workspace, campaign | campaign `Counters` |
+//! | `T` | batch | batch `AttemptTotals` |
+//! | `U` | workspace, campaign | campaign `AttemptTotals` |
+//! | `P` | batch, number | `NumberTotals` of a caller id in the batch |
+//! | `Q` | workspace, campaign, number | `NumberTotals` in the campaign |
+//! | `L` | batch, minute | `MinuteTotals`: the timeline |
+//! | `Z` | batch, zone | () for each time zone of the batch's contacts |
+//! | `X` | workspace, campaign, number | `NumberState` set by an operator |
 
 use crate::model::{ContactStatus, Millis};
 
@@ -35,6 +42,13 @@ pub const LIVE: u8 = b'V';
 pub const RECENT: u8 = b'R';
 pub const BATCH_COUNTERS: u8 = b'N';
 pub const CAMPAIGN_COUNTERS: u8 = b'M';
+pub const BATCH_TOTALS: u8 = b'T';
+pub const CAMPAIGN_TOTALS: u8 = b'U';
+pub const BATCH_NUMBER: u8 = b'P';
+pub const CAMPAIGN_NUMBER: u8 = b'Q';
+pub const TIMELINE: u8 = b'L';
+pub const ZONE: u8 = b'Z';
+pub const NUMBER_STATE: u8 = b'X';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -168,6 +182,47 @@ pub fn batch_counters(batch: &str) -> Key {
 
 pub fn campaign_counters(workspace: &str, campaign: &str) -> Key {
     Key::new(CAMPAIGN_COUNTERS).text(workspace).text(campaign)
+}
+
+pub fn batch_totals(batch: &str) -> Key {
+    Key::new(BATCH_TOTALS).text(batch)
+}
+
+pub fn campaign_totals(workspace: &str, campaign: &str) -> Key {
+    Key::new(CAMPAIGN_TOTALS).text(workspace).text(campaign)
+}
+
+pub fn batch_number(batch: &str, number: &str) -> Key {
+    Key::new(BATCH_NUMBER).text(batch).text(number)
+}
+
+pub fn campaign_number(workspace: &str, campaign: &str, number: &str) -> Key {
+    Key::new(CAMPAIGN_NUMBER)
+        .text(workspace)
+        .text(campaign)
+        .text(number)
+}
+
+pub fn timeline(batch: &str, minute: Millis) -> Key {
+    Key::new(TIMELINE).text(batch).time(minute)
+}
+
+pub fn zone(batch: &str, zone: &str) -> Key {
+    Key::new(ZONE).text(batch).text(zone)
+}
+
+pub fn number_state(workspace: &str, campaign: &str, number: &str) -> Key {
+    Key::new(NUMBER_STATE)
+        .text(workspace)
+        .text(campaign)
+        .text(number)
+}
+
+/// The last 0-terminated text field of a key.
+pub fn last_text(key: &[u8]) -> String {
+    let body = key.strip_suffix(&[0]).unwrap_or(key);
+    let start = body.iter().rposition(|b| *b == 0).map_or(1, |at| at + 1);
+    String::from_utf8_lossy(&body[start..]).into_owned()
 }
 
 /// Renders a key as a page cursor.

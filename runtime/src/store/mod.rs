@@ -8,8 +8,13 @@
 
 mod keys;
 mod sled_store;
+mod stats;
 
 pub use sled_store::SledStore;
+pub use stats::{
+    AttemptTotals, DialTotals, EndedSummary, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState,
+    NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
+};
 
 use std::path::PathBuf;
 
@@ -17,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Attempt, BatchStatus, Blocker, CallOutcome, ContactStatus, DecisionRecord, Disposition,
-    IllegalTransition, MachineDetection, Millis,
+    FromNumber, Goal, IllegalTransition, MachineDetection, Millis, NumberStrategy,
 };
 
 /// Whether a durable write waits for the data to reach the disk.
@@ -110,6 +115,15 @@ pub struct NewBatch {
     pub concurrency: Option<u32>,
     pub max_attempts: Option<u32>,
     pub calls_per_second: Option<f64>,
+    /// Overrides of the campaign's number pool and strategy.
+    pub numbers: Option<Vec<FromNumber>>,
+    pub number_strategy: Option<NumberStrategy>,
+    /// Spending limit of this batch alone, in millionths; the campaign's
+    /// budget applies as well.
+    pub budget_micros: Option<u64>,
+    /// Success target of this batch alone; the campaign's goal applies as
+    /// well.
+    pub goal: Option<Goal>,
     /// A repeated create with the same key answers the first batch.
     pub idempotency_key: Option<String>,
     pub created_by: String,
@@ -157,6 +171,14 @@ pub struct BatchRecord {
     pub idempotency_key: Option<String>,
     /// Plugin faults in a row on this batch's attempts.
     pub consecutive_plugin_faults: u32,
+    #[serde(default)]
+    pub numbers: Option<Vec<FromNumber>>,
+    #[serde(default)]
+    pub number_strategy: Option<NumberStrategy>,
+    #[serde(default)]
+    pub budget_micros: Option<u64>,
+    #[serde(default)]
+    pub goal: Option<Goal>,
 }
 
 /// A stored contact and where it is in its life.
@@ -195,6 +217,9 @@ pub struct ContactRecord {
     pub total_cost_micros: u64,
     /// Events logged, the last event's number.
     pub event_count: u32,
+    /// An attempt of this contact reached a success.
+    #[serde(default)]
+    pub succeeded: bool,
 }
 
 impl ContactRecord {
@@ -335,6 +360,8 @@ pub struct EndAttempt {
     /// Pause the batch with `plugin_faulted` once this many faults came in
     /// a row; 0 never pauses.
     pub max_consecutive_plugin_faults: u32,
+    /// The attempt reached a success (counts toward goals).
+    pub success: bool,
 }
 
 /// What ending an attempt did.
@@ -635,6 +662,44 @@ pub trait Store: Send + Sync {
     fn recent_calls(&self, batch_id: &str, limit: usize) -> Result<Vec<RecentCall>, StoreError>;
     /// A batch's counters recomputed by scanning its contacts and attempts.
     fn recount(&self, batch_id: &str) -> Result<Counters, StoreError>;
+    /// Results of a batch's ended attempts.
+    fn batch_totals(&self, batch_id: &str) -> Result<AttemptTotals, StoreError>;
+    /// Results of a campaign's ended attempts, over all its batches.
+    fn campaign_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<AttemptTotals, StoreError>;
+    /// Results per caller id of a batch, by number.
+    fn batch_number_totals(
+        &self,
+        batch_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError>;
+    /// Results per caller id of a campaign, by number.
+    fn campaign_number_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError>;
+    /// A batch's minutes with any activity, oldest first, from `since`.
+    fn timeline(&self, batch_id: &str, since: Millis) -> Result<Vec<MinuteTotals>, StoreError>;
+    /// The time zones of a batch's contacts ("" for a contact whose zone is
+    /// left to the campaign), kept as contacts are added.
+    fn batch_zones(&self, batch_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Operator states of a campaign's caller ids, by number.
+    fn number_states(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberState)>, StoreError>;
+    /// Disables, enables or rests one caller id of a campaign.
+    fn set_number_state(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+        number: &str,
+        state: NumberState,
+    ) -> Result<(), StoreError>;
     /// Waits until every write so far is on disk.
     fn sync(&self) -> Result<(), StoreError>;
 }

@@ -20,6 +20,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::keys::{self, Key};
+use super::stats::{
+    AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
+};
 use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
     ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
@@ -112,6 +115,16 @@ impl SledStore {
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         read_json(&self.db, key)
+    }
+
+    /// Values under `prefix` named by the last text field of their keys.
+    fn named<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<(String, T)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(prefix) {
+            let (key, value) = entry.map_err(io)?;
+            out.push((keys::last_text(&key), decode(&key, &value)?));
+        }
+        Ok(out)
     }
 
     /// Values under `prefix`, in key order, from after `after`.
@@ -538,13 +551,31 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         last_completed_at: None,
         idempotency_key: new.idempotency_key.clone(),
         consecutive_plugin_faults: 0,
+        numbers: new.numbers.clone(),
+        number_strategy: new.number_strategy,
+        budget_micros: new.budget_micros,
+        goal: new.goal.clone(),
     };
     let eligible_at = new.scheduled_start.unwrap_or(new.created_at);
     let mut delta = Delta {
         total: new.contacts.len() as i64,
         ..Delta::default()
     };
+    let mut zones = std::collections::HashSet::new();
     for (seq, contact) in new.contacts.into_iter().enumerate() {
+        // The set of zones the batch's windows are shown for. A contact
+        // without a zone is dialed in the one its number implies, if any.
+        let zone = if contact.time_zone.is_empty() {
+            crate::dispatch::timezone::infer_from_phone(&contact.phone)
+                .map(|zone| zone.name().to_string())
+                .unwrap_or_default()
+        } else {
+            contact.time_zone.clone()
+        };
+        if !zones.contains(&zone) {
+            tx.mark(keys::zone(&id, &zone));
+            zones.insert(zone);
+        }
         let record = ContactRecord {
             batch_id: id.clone(),
             seq: seq as u64,
@@ -570,6 +601,7 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
             total_talk_ms: 0,
             total_cost_micros: 0,
             event_count: 0,
+            succeeded: false,
         };
         stage_contact(&mut tx, None, &record, &mut delta);
     }
@@ -658,8 +690,75 @@ fn begin_one(
             started_at: begin.at,
         },
     );
+    stage_minute(tx, &batch.id, begin.at, |minute| minute.attempts += 1)?;
     touched_batch.delta.merge(&delta);
     Ok(attempt)
+}
+
+/// Changes the timeline's minute holding `at`.
+fn stage_minute(
+    tx: &mut Tx<'_>,
+    batch_id: &str,
+    at: Millis,
+    change: impl FnOnce(&mut MinuteTotals),
+) -> Result<(), StoreError> {
+    let minute = minute_of(at);
+    let key = keys::timeline(batch_id, minute);
+    let mut totals: MinuteTotals = tx.get(key.as_ref())?.unwrap_or(MinuteTotals {
+        minute,
+        ..MinuteTotals::default()
+    });
+    change(&mut totals);
+    tx.put(key, &totals);
+    Ok(())
+}
+
+/// Adds an ended attempt to the batch's and campaign's statistics, its
+/// caller id's health and the timeline.
+fn stage_statistics(
+    tx: &mut Tx<'_>,
+    batch: &BatchRecord,
+    attempt: &Attempt,
+    summary: Option<&EndedSummary<'_>>,
+    throttled_until: Option<Millis>,
+) -> Result<(), StoreError> {
+    for key in [
+        keys::batch_totals(&batch.id),
+        keys::campaign_totals(&batch.workspace, &batch.campaign_id),
+    ] {
+        let mut totals: AttemptTotals = tx.get(key.as_ref())?.unwrap_or_default();
+        match summary {
+            Some(summary) => totals.record(summary),
+            None => totals.record_system_retry(throttled_until),
+        }
+        tx.put(key, &totals);
+    }
+    let Some(summary) = summary else {
+        // Never dialed: taken back out of the minute it was counted in.
+        return stage_minute(tx, &batch.id, attempt.started_at, |minute| {
+            minute.attempts = minute.attempts.saturating_sub(1);
+        });
+    };
+    if let Some(number) = &attempt.from_number {
+        for key in [
+            keys::batch_number(&batch.id, number),
+            keys::campaign_number(&batch.workspace, &batch.campaign_id, number),
+        ] {
+            let mut totals: NumberTotals = tx.get(key.as_ref())?.unwrap_or_default();
+            totals.record(summary.outcome);
+            tx.put(key, &totals);
+        }
+    }
+    let answered = summary.outcome == CallOutcome::Answered;
+    let failed = is_failure(summary.outcome);
+    if answered || failed {
+        let at = attempt.ended_at.unwrap_or(attempt.started_at);
+        stage_minute(tx, &batch.id, at, |minute| {
+            minute.answers += u64::from(answered);
+            minute.failures += u64::from(failed);
+        })?;
+    }
+    Ok(())
 }
 
 fn live_contact(tx: &Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreError> {
@@ -775,6 +874,8 @@ fn end_one(
     }
     attempt.disposition = end.disposition.clone();
     attempt.decision = end.decision.clone();
+    attempt.system_retry = !end.counts_as_attempt;
+    attempt.success = end.success && end.counts_as_attempt;
 
     let cost = end.end.cost_micros.unwrap_or(0);
     let mut delta = Delta {
@@ -865,6 +966,25 @@ fn end_one(
         None => {}
     }
 
+    let first_success = attempt.success && !old.succeeded;
+    new.succeeded |= attempt.success;
+    let summary = end.counts_as_attempt.then(|| EndedSummary {
+        outcome: attempt.outcome.unwrap_or(CallOutcome::Unknown),
+        // The dial being ended is still counted in attempts_made.
+        dial: old.attempts_made,
+        talk_ms: attempt.talk_ms,
+        cost_micros: cost,
+        success: attempt.success,
+        first_success,
+        sentiment: attempt.disposition.as_ref().and_then(|d| d.sentiment),
+        label: attempt.disposition.as_ref().map(|d| d.label.as_str()),
+        variant: attempt.variant.as_deref(),
+        plugin_faulted: end.plugin_faulted == Some(true),
+    });
+    let throttled_until = (end.next.blocker == Some(crate::model::Blocker::ProviderThrottled))
+        .then_some(end.next.next_eligible_at)
+        .flatten();
+    stage_statistics(tx, batch, &attempt, summary.as_ref(), throttled_until)?;
     stage_contact(tx, Some(&old), &new, &mut delta);
     batch_delta.merge(&delta);
     tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
@@ -1433,5 +1553,92 @@ impl Store for SledStore {
 
     fn sync(&self) -> Result<(), StoreError> {
         self.submit(true, |_| Ok(()))
+    }
+
+    fn batch_totals(&self, batch_id: &str) -> Result<AttemptTotals, StoreError> {
+        Ok(self
+            .read(keys::batch_totals(batch_id).as_ref())?
+            .unwrap_or_default())
+    }
+
+    fn campaign_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<AttemptTotals, StoreError> {
+        Ok(self
+            .read(keys::campaign_totals(workspace, campaign_id).as_ref())?
+            .unwrap_or_default())
+    }
+
+    fn batch_number_totals(
+        &self,
+        batch_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError> {
+        self.named(Key::new(keys::BATCH_NUMBER).text(batch_id).as_ref())
+    }
+
+    fn campaign_number_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError> {
+        self.named(
+            Key::new(keys::CAMPAIGN_NUMBER)
+                .text(workspace)
+                .text(campaign_id)
+                .as_ref(),
+        )
+    }
+
+    fn timeline(&self, batch_id: &str, since: Millis) -> Result<Vec<MinuteTotals>, StoreError> {
+        // Clamped so the minute's start cannot fall below the smallest time.
+        let from = minute_of(since.max(Millis::MIN + crate::model::MINUTE_MS));
+        let lower = keys::timeline(batch_id, from).into_vec();
+        let upper = keys::prefix_end(&Key::new(keys::TIMELINE).text(batch_id).into_vec());
+        let mut out = Vec::new();
+        for entry in self.db.range(lower..upper) {
+            let (key, value) = entry.map_err(io)?;
+            out.push(decode(&key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn batch_zones(&self, batch_id: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = Key::new(keys::ZONE).text(batch_id).into_vec();
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(&prefix) {
+            let (key, _) = entry.map_err(io)?;
+            out.push(keys::last_text(&key));
+        }
+        Ok(out)
+    }
+
+    fn number_states(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberState)>, StoreError> {
+        self.named(
+            Key::new(keys::NUMBER_STATE)
+                .text(workspace)
+                .text(campaign_id)
+                .as_ref(),
+        )
+    }
+
+    fn set_number_state(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+        number: &str,
+        state: NumberState,
+    ) -> Result<(), StoreError> {
+        let key = keys::number_state(workspace, campaign_id, number);
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            tx.put(key, &state);
+            tx.commit()
+        })
     }
 }

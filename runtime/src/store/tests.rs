@@ -92,6 +92,7 @@ fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -
         counts_as_attempt: true,
         plugin_faulted: Some(false),
         max_consecutive_plugin_faults: 0,
+        success: next == ContactStatus::Completed,
     }
 }
 

@@ -44,6 +44,7 @@ fn spec(concurrency: u32, cps: f64, max_attempts: u32) -> CampaignSpec {
         number_strategy: NumberStrategy::RoundRobin,
         budget_micros: None,
         goal: None,
+        cost_per_minute_micros: None,
         variants: Vec::new(),
         max_consecutive_plugin_faults: 3,
         provider_secrets: Vec::new(),
@@ -624,3 +625,5 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         "after the end window"
     );
 }
+
+mod policy;

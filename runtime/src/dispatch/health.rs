@@ -1,0 +1,267 @@
+//! Queue health of a batch: the answer to "why is it not dialing?". Read
+//! from the batch record, its counters and statistics, its set of time
+//! zones and the campaign's config; nothing scans the batch's contacts.
+
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::limits::{self, BudgetProgress, GoalProgress};
+use super::numbers;
+use super::statistics::current_calls_per_second;
+use super::timezone::resolve_time_zone;
+use super::window::{CompiledWindow, WindowError};
+use crate::model::{BatchStatus, Blocker, CampaignSpec, Millis, TimeZonePolicy};
+use crate::store::{Store, StoreError};
+
+/// Why queue health could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    #[error("campaign \"{campaign}\" has an invalid calling window: {source}")]
+    Window {
+        campaign: String,
+        #[source]
+        source: WindowError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything that decides whether a batch dials now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueHealth {
+    pub batch_id: String,
+    pub status: BatchStatus,
+    pub status_reason: Option<String>,
+    /// The batch may place calls now: in progress, no goal met, no budget
+    /// spent, and some waiting contact is inside its window.
+    pub dialing: bool,
+    /// The reason every waiting contact shares, when there is one.
+    pub batch_blocker: Option<Blocker>,
+    pub waiting: u64,
+    pub live: u64,
+    /// Waiting contacts per recorded blocker code, non-zero codes only.
+    pub blockers: Vec<BlockerCount>,
+    /// When the earliest waiting contact becomes eligible.
+    pub next_eligible_at: Option<Millis>,
+    /// The calling window in each time zone present in the batch.
+    pub windows: Vec<ZoneWindow>,
+    pub concurrency: Concurrency,
+    pub rate: Rate,
+    pub provider_throttle: Throttle,
+    pub plugin_faults: PluginFaults,
+    pub numbers: PoolState,
+    pub budgets: Vec<BudgetProgress>,
+    pub goals: Vec<GoalProgress>,
+}
+
+/// Contacts held by one blocker code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockerCount {
+    pub blocker: Blocker,
+    pub count: u64,
+}
+
+/// The window in one zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ZoneWindow {
+    /// IANA name.
+    pub zone: String,
+    pub open: bool,
+    /// When it next opens, if closed.
+    pub next_open: Option<Millis>,
+    /// When it next closes, if open.
+    pub closes_at: Option<Millis>,
+}
+
+/// Live-call limits in effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Concurrency {
+    /// The tighter of the batch's and the campaign's limit.
+    pub effective: u32,
+    pub campaign_limit: u32,
+    pub batch_limit: Option<u32>,
+    pub live_in_batch: u64,
+    pub live_in_campaign: u64,
+    /// Calls the batch could start now.
+    pub free: u64,
+}
+
+/// Dial-rate limits in effect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rate {
+    /// The tighter of the batch's and the campaign's calls per second.
+    pub effective: f64,
+    pub campaign_limit: f64,
+    pub batch_limit: Option<f64>,
+    /// Dials per second over the last minute.
+    pub current: f64,
+}
+
+/// Whether the provider asked to slow down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Throttle {
+    pub throttled: bool,
+    /// The latest throttle's end.
+    pub until: Option<Millis>,
+    /// Calls of this campaign refused as throttled, in total.
+    pub throttled_calls: u64,
+}
+
+/// Plugin faults of the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginFaults {
+    /// Attempts on which a plugin faulted.
+    pub total: u64,
+    /// In a row, up to now.
+    pub consecutive: u32,
+    /// Faults in a row that pause the batch.
+    pub pause_after: u32,
+}
+
+/// The caller-id pool now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolState {
+    pub size: usize,
+    pub usable: usize,
+}
+
+/// The queue health of `batch_id` at `now`.
+pub fn queue_health(
+    store: &dyn Store,
+    spec: &CampaignSpec,
+    batch_id: &str,
+    now: Millis,
+) -> Result<QueueHealth, HealthError> {
+    let batch = store.require_batch(batch_id)?;
+    let counters = store.batch_counters(batch_id)?;
+    let campaign_counters = store.campaign_counters(&batch.workspace, &batch.campaign_id)?;
+    let totals = store.batch_totals(batch_id)?;
+    let campaign_totals = store.campaign_totals(&batch.workspace, &batch.campaign_id)?;
+    let budgets = limits::budgets(store, spec, &batch)?;
+    let goals = limits::goals(store, spec, &batch)?;
+    let window =
+        CompiledWindow::new(&spec.calling_window).map_err(|source| HealthError::Window {
+            campaign: spec.id.clone(),
+            source,
+        })?;
+
+    let mut zones: Vec<Tz> = Vec::new();
+    let zone_names = match spec.time_zone_policy {
+        TimeZonePolicy::Campaign => vec![String::new()],
+        TimeZonePolicy::Contact => store.batch_zones(batch_id)?,
+    };
+    for name in zone_names {
+        let explicit = (!name.is_empty()).then_some(name.as_str());
+        let zone = resolve_time_zone(explicit, "", spec.time_zone_policy, &spec.default_time_zone);
+        if !zones.contains(&zone) {
+            zones.push(zone);
+        }
+    }
+    let windows: Vec<ZoneWindow> = zones
+        .into_iter()
+        .map(|zone| {
+            let open = window.is_open(zone, now);
+            ZoneWindow {
+                zone: zone.name().to_string(),
+                open,
+                next_open: (!open).then(|| window.next_open(zone, now)).flatten(),
+                closes_at: open.then(|| window.next_close(zone, now)).flatten(),
+            }
+        })
+        .collect();
+
+    let states: std::collections::HashMap<_, _> = store
+        .number_states(&batch.workspace, &batch.campaign_id)?
+        .into_iter()
+        .collect();
+    let (pool, _) = numbers::pool_of(spec, &batch);
+    let usable = pool
+        .iter()
+        .filter(|number| numbers::is_usable(number, &states, now))
+        .count();
+
+    let effective_concurrency = batch
+        .concurrency
+        .map_or(spec.concurrency, |limit| limit.min(spec.concurrency));
+    let live_in_batch = counters.live();
+    let live_in_campaign = campaign_counters.live();
+    let free = u64::from(effective_concurrency)
+        .saturating_sub(live_in_batch)
+        .min(u64::from(spec.concurrency).saturating_sub(live_in_campaign));
+    let throttled_until = campaign_totals.throttled_until;
+
+    let batch_blocker = match batch.status {
+        BatchStatus::Pending => Some(Blocker::ScheduledStart),
+        BatchStatus::Paused if batch.status_reason.as_deref() == Some("plugin_faulted") => {
+            Some(Blocker::PluginFaulted)
+        }
+        BatchStatus::Paused => Some(Blocker::BatchPaused),
+        BatchStatus::InProgress if goals.iter().any(|goal| goal.met) => Some(Blocker::GoalReached),
+        BatchStatus::InProgress if budgets.iter().any(|budget| budget.exhausted) => {
+            Some(Blocker::BudgetExhausted)
+        }
+        BatchStatus::InProgress if !pool.is_empty() && usable == 0 => {
+            Some(Blocker::NoNumberAvailable)
+        }
+        _ => None,
+    };
+    let dialing = batch.status == BatchStatus::InProgress
+        && batch_blocker.is_none()
+        && counters.waiting() > 0
+        && windows.iter().any(|zone| zone.open);
+    let blockers = Blocker::ALL
+        .into_iter()
+        .map(|blocker| BlockerCount {
+            blocker,
+            count: counters.blocker(blocker),
+        })
+        .filter(|entry| entry.count > 0)
+        .collect();
+
+    Ok(QueueHealth {
+        batch_id: batch.id.clone(),
+        status: batch.status,
+        status_reason: batch.status_reason.clone(),
+        dialing,
+        batch_blocker,
+        waiting: counters.waiting(),
+        live: live_in_batch,
+        blockers,
+        next_eligible_at: store.next_eligible_at(batch_id)?,
+        windows,
+        concurrency: Concurrency {
+            effective: effective_concurrency,
+            campaign_limit: spec.concurrency,
+            batch_limit: batch.concurrency,
+            live_in_batch,
+            live_in_campaign,
+            free,
+        },
+        rate: Rate {
+            effective: batch
+                .calls_per_second
+                .map_or(spec.calls_per_second, |rate| {
+                    rate.min(spec.calls_per_second)
+                }),
+            campaign_limit: spec.calls_per_second,
+            batch_limit: batch.calls_per_second,
+            current: current_calls_per_second(store, batch_id, now)?,
+        },
+        provider_throttle: Throttle {
+            throttled: throttled_until.is_some_and(|until| until > now),
+            until: throttled_until,
+            throttled_calls: campaign_totals.throttled,
+        },
+        plugin_faults: PluginFaults {
+            total: totals.plugin_faults,
+            consecutive: batch.consecutive_plugin_faults,
+            pause_after: spec.max_consecutive_plugin_faults,
+        },
+        numbers: PoolState {
+            size: pool.len(),
+            usable,
+        },
+        budgets,
+        goals,
+    })
+}
