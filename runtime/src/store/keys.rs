@@ -18,6 +18,10 @@
 //! | `R` | batch, ended_at, seq, number | `RecentCall` |
 //! | `N` | batch | batch `Counters` |
 //! | `M` | workspace, campaign | campaign `Counters` |
+//! | `J` | seq | `JournalEvent`: the outbox of outside notifications |
+//! | `Q` | | seq of the newest journal event |
+//! | `X` | endpoint | `WebhookEndpointState` |
+//! | `L` | endpoint, try number | `WebhookDelivery` |
 
 use crate::model::{ContactStatus, Millis};
 
@@ -35,6 +39,10 @@ pub const LIVE: u8 = b'V';
 pub const RECENT: u8 = b'R';
 pub const BATCH_COUNTERS: u8 = b'N';
 pub const CAMPAIGN_COUNTERS: u8 = b'M';
+pub const JOURNAL: u8 = b'J';
+pub const JOURNAL_HEAD: u8 = b'Q';
+pub const WEBHOOK: u8 = b'X';
+pub const WEBHOOK_LOG: u8 = b'L';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -168,6 +176,22 @@ pub fn batch_counters(batch: &str) -> Key {
 
 pub fn campaign_counters(workspace: &str, campaign: &str) -> Key {
     Key::new(CAMPAIGN_COUNTERS).text(workspace).text(campaign)
+}
+
+pub fn journal(seq: u64) -> Key {
+    Key::new(JOURNAL).u64(seq)
+}
+
+pub fn journal_head() -> Key {
+    Key::new(JOURNAL_HEAD)
+}
+
+pub fn webhook(endpoint: &str) -> Key {
+    Key::new(WEBHOOK).text(endpoint)
+}
+
+pub fn webhook_log(endpoint: &str, number: u64) -> Key {
+    Key::new(WEBHOOK_LOG).text(endpoint).u64(number)
 }
 
 /// Renders a key as a page cursor.
