@@ -2,6 +2,7 @@
 //! plugins.
 
 pub mod cli;
+pub mod api;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
