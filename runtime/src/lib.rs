@@ -1,8 +1,8 @@
 //! outdial: outbound call campaigns whose policy runs as sandboxed Wasm
 //! plugins.
 
-pub mod cli;
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dispatch;

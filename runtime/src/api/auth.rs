@@ -111,9 +111,7 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "workspace_mismatch",
-                    format!(
-                        "x-workspace-id \"{claimed}\" does not match the API key's workspace"
-                    ),
+                    format!("x-workspace-id \"{claimed}\" does not match the API key's workspace"),
                 ));
             }
         }

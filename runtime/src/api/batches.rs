@@ -222,7 +222,11 @@ fn read_upload(
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
     let report = if kind == "text/csv" {
-        let import = import_options(skip_invalid || force_skip_invalid, country.as_deref(), max_rows)?;
+        let import = import_options(
+            skip_invalid || force_skip_invalid,
+            country.as_deref(),
+            max_rows,
+        )?;
         import_csv(bytes, &import)?
     } else {
         let body: JsonUpload = parse_json(bytes)?;
@@ -244,7 +248,11 @@ fn read_upload(
             )
         })?;
         let contacts = serde_json::to_vec(&contacts).map_err(ApiError::internal)?;
-        let import = import_options(skip_invalid || force_skip_invalid, country.as_deref(), max_rows)?;
+        let import = import_options(
+            skip_invalid || force_skip_invalid,
+            country.as_deref(),
+            max_rows,
+        )?;
         import_json(&contacts, &import)?
     };
     check_options(&options, now)?;
@@ -329,7 +337,12 @@ pub async fn create(
     let raw_query = request.uri().query().unwrap_or_default().to_string();
     let bytes = read_body(request, &state).await?;
     let mut hasher = Sha256::new();
-    for part in [campaign_id.as_bytes(), kind.as_bytes(), raw_query.as_bytes(), &bytes] {
+    for part in [
+        campaign_id.as_bytes(),
+        kind.as_bytes(),
+        raw_query.as_bytes(),
+        &bytes,
+    ] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
@@ -665,9 +678,11 @@ pub async fn export(
                         .unwrap_or_default(),
                 ]);
             }
-            let chunk = wrote
-                .map_err(std::io::Error::other)
-                .and_then(|()| writer.into_inner().map_err(|e| std::io::Error::other(e.to_string())));
+            let chunk = wrote.map_err(std::io::Error::other).and_then(|()| {
+                writer
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
             let failed = chunk.is_err();
             if sender.blocking_send(chunk).is_err() || failed {
                 return;
@@ -778,7 +793,10 @@ fn apply(
                 (control, now_batch.status),
                 (Control::Pause, BatchStatus::Paused)
                     | (Control::Cancel, BatchStatus::Cancelled)
-                    | (Control::Resume, BatchStatus::InProgress | BatchStatus::Pending)
+                    | (
+                        Control::Resume,
+                        BatchStatus::InProgress | BatchStatus::Pending
+                    )
             );
             if reached {
                 Ok(now_batch)
@@ -955,8 +973,16 @@ pub async fn debug(
                     let open_now = window.is_open(tz, now);
                     ZoneWindow {
                         open_now,
-                        next_open: if open_now { None } else { window.next_open(tz, now) },
-                        next_close: if open_now { window.next_close(tz, now) } else { None },
+                        next_open: if open_now {
+                            None
+                        } else {
+                            window.next_open(tz, now)
+                        },
+                        next_close: if open_now {
+                            window.next_close(tz, now)
+                        } else {
+                            None
+                        },
                         time_zone: zone,
                         waiting_sampled,
                     }

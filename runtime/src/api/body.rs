@@ -16,17 +16,19 @@ pub struct StrictJson<T>(pub T);
 
 /// The raw body, with a too-large body answered as `payload_too_large`.
 pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is larger than this endpoint accepts",
-            )
-        } else {
-            ApiError::bad_request("invalid_body", rejection.body_text())
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than this endpoint accepts",
+                )
+            } else {
+                ApiError::bad_request("invalid_body", rejection.body_text())
+            }
+        })
 }
 
 /// Parses JSON, naming the unknown field or bad value and where it is.
@@ -34,7 +36,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| {
         ApiError::bad_request(
             "invalid_body",
-            format!("invalid JSON body: {}", crate::config::requote(&error.to_string())),
+            format!(
+                "invalid JSON body: {}",
+                crate::config::requote(&error.to_string())
+            ),
         )
     })
 }

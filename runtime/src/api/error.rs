@@ -129,7 +129,9 @@ impl From<StoreError> for ApiError {
                 ApiError::conflict("illegal_transition", error.to_string())
             }
             StoreError::BadCursor(_) => ApiError::bad_request("invalid_cursor", error.to_string()),
-            StoreError::DuplicateContact { contact_id, count, .. } => ApiError::new(
+            StoreError::DuplicateContact {
+                contact_id, count, ..
+            } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_contacts",
                 format!("contact id \"{contact_id}\" appears {count} times, expected unique ids"),

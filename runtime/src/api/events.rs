@@ -39,24 +39,21 @@ pub async fn stream(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let resume = match headers.get("last-event-id") {
         None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(seq_of)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
-                        "Last-Event-ID is not an event id of this API, expected \"evt_\" and hex digits",
-                    )
-                })?,
-        ),
+        Some(value) => Some(value.to_str().ok().and_then(seq_of).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                "Last-Event-ID is not an event id of this API, expected \"evt_\" and hex digits",
+            )
+        })?),
     };
     let (batch, head) = {
         let batch_id = batch_id.clone();
         state
             .blocking(move |store| {
-                Ok((owned_batch(store, &caller, &batch_id)?, store.journal_head()?))
+                Ok((
+                    owned_batch(store, &caller, &batch_id)?,
+                    store.journal_head()?,
+                ))
             })
             .await?
     };

@@ -69,7 +69,10 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         .await?;
     let (counters, open, journal_head) = snapshot;
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP outdial_http_requests_total HTTP requests answered, by route pattern and status.");
+    let _ = writeln!(
+        out,
+        "# HELP outdial_http_requests_total HTTP requests answered, by route pattern and status."
+    );
     let _ = writeln!(out, "# TYPE outdial_http_requests_total counter");
     if let Ok(requests) = state.inner.metrics.requests.lock() {
         for ((method, route, status), count) in requests.iter() {
@@ -79,7 +82,10 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
             );
         }
     }
-    let _ = writeln!(out, "# HELP outdial_contacts Contacts per campaign and status.");
+    let _ = writeln!(
+        out,
+        "# HELP outdial_contacts Contacts per campaign and status."
+    );
     let _ = writeln!(out, "# TYPE outdial_contacts gauge");
     for (workspace, campaign, found) in &counters {
         for status in ContactStatus::ALL {
@@ -91,11 +97,27 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         }
     }
     for (name, help, read) in [
-        ("outdial_attempts_total", "Dial attempts.", (|c: &crate::store::Counters| c.attempts) as fn(&crate::store::Counters) -> u64),
-        ("outdial_answered_total", "Answered attempts.", |c| c.answered),
-        ("outdial_plugin_faults_total", "Attempts on which a policy plugin faulted.", |c| c.plugin_faults),
-        ("outdial_talk_seconds_total", "Talk time.", |c| c.talk_ms / 1_000),
-        ("outdial_cost_micros_total", "Call cost in millionths.", |c| c.cost_micros),
+        (
+            "outdial_attempts_total",
+            "Dial attempts.",
+            (|c: &crate::store::Counters| c.attempts) as fn(&crate::store::Counters) -> u64,
+        ),
+        ("outdial_answered_total", "Answered attempts.", |c| {
+            c.answered
+        }),
+        (
+            "outdial_plugin_faults_total",
+            "Attempts on which a policy plugin faulted.",
+            |c| c.plugin_faults,
+        ),
+        ("outdial_talk_seconds_total", "Talk time.", |c| {
+            c.talk_ms / 1_000
+        }),
+        (
+            "outdial_cost_micros_total",
+            "Call cost in millionths.",
+            |c| c.cost_micros,
+        ),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} counter");
@@ -110,11 +132,17 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let _ = writeln!(out, "# HELP outdial_open_batches Batches not final yet.");
     let _ = writeln!(out, "# TYPE outdial_open_batches gauge");
     let _ = writeln!(out, "outdial_open_batches {}", open.len());
-    let _ = writeln!(out, "# HELP outdial_journal_head Sequence number of the newest journaled change.");
+    let _ = writeln!(
+        out,
+        "# HELP outdial_journal_head Sequence number of the newest journaled change."
+    );
     let _ = writeln!(out, "# TYPE outdial_journal_head gauge");
     let _ = writeln!(out, "outdial_journal_head {journal_head}");
     let metrics = &state.inner.metrics;
-    let _ = writeln!(out, "# HELP outdial_webhook_deliveries_total Webhook delivery tries, by result.");
+    let _ = writeln!(
+        out,
+        "# HELP outdial_webhook_deliveries_total Webhook delivery tries, by result."
+    );
     let _ = writeln!(out, "# TYPE outdial_webhook_deliveries_total counter");
     let _ = writeln!(
         out,
@@ -126,9 +154,5 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         "outdial_webhook_deliveries_total{{result=\"failed\"}} {}",
         metrics.webhook_failed.load(Ordering::Relaxed)
     );
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

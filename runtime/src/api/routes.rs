@@ -86,9 +86,18 @@ const UPLOAD_QUERY: &[(&str, &str)] = &[
         "CSV uploads: no dial before this RFC 3339 time or epoch ms",
     ),
     ("end_at", "CSV uploads: the batch expires at this time"),
-    ("concurrency", "CSV uploads: override of the campaign's concurrency"),
-    ("calls_per_second", "CSV uploads: override of the campaign's calls per second"),
-    ("max_attempts", "CSV uploads: override of the campaign's max attempts"),
+    (
+        "concurrency",
+        "CSV uploads: override of the campaign's concurrency",
+    ),
+    (
+        "calls_per_second",
+        "CSV uploads: override of the campaign's calls per second",
+    ),
+    (
+        "max_attempts",
+        "CSV uploads: override of the campaign's max attempts",
+    ),
 ];
 
 /// Every route of the API.
@@ -96,36 +105,96 @@ pub const ROUTES: &[Route] = &[
     Route {
         auth: false,
         answers: "text/plain",
-        ..route(Method::Get, "/healthz", "healthz", "operations", "Liveness and store health")
+        ..route(
+            Method::Get,
+            "/healthz",
+            "healthz",
+            "operations",
+            "Liveness and store health",
+        )
     },
     Route {
         auth: false,
         answers: "text/plain; version=0.0.4",
-        ..route(Method::Get, "/metrics", "metrics", "operations", "Prometheus metrics")
+        ..route(
+            Method::Get,
+            "/metrics",
+            "metrics",
+            "operations",
+            "Prometheus metrics",
+        )
     },
     Route {
         auth: false,
-        ..route(Method::Get, "/v1/openapi.json", "openapi", "operations", "This document")
+        ..route(
+            Method::Get,
+            "/v1/openapi.json",
+            "openapi",
+            "operations",
+            "This document",
+        )
     },
-    route(Method::Get, "/v1/campaigns", "list_campaigns", "campaigns", "The workspace's campaigns"),
-    route(Method::Get, "/v1/campaigns/{campaign_id}", "get_campaign", "campaigns", "One campaign's settings"),
-    route(Method::Get, "/v1/campaigns/{campaign_id}/stats", "campaign_stats", "campaigns", "A campaign's counters over all its batches"),
-    route(Method::Get, "/v1/campaigns/{campaign_id}/webhooks", "campaign_webhooks", "webhooks", "Delivery state of the campaign's webhook endpoints, with recent tries"),
+    route(
+        Method::Get,
+        "/v1/campaigns",
+        "list_campaigns",
+        "campaigns",
+        "The workspace's campaigns",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}",
+        "get_campaign",
+        "campaigns",
+        "One campaign's settings",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}/stats",
+        "campaign_stats",
+        "campaigns",
+        "A campaign's counters over all its batches",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}/webhooks",
+        "campaign_webhooks",
+        "webhooks",
+        "Delivery state of the campaign's webhook endpoints, with recent tries",
+    ),
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/campaigns/{campaign_id}/webhooks/{endpoint_id}/enable", "enable_webhook", "webhooks", "Re-enables a disabled endpoint; it resumes where it stopped")
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/webhooks/{endpoint_id}/enable",
+            "enable_webhook",
+            "webhooks",
+            "Re-enables a disabled endpoint; it resumes where it stopped",
+        )
     },
     Route {
         body: &[JSON, "text/csv"],
         query: UPLOAD_QUERY,
         upload: true,
-        ..route(Method::Post, "/v1/campaigns/{campaign_id}/batches", "create_batch", "batches", "Creates a batch from JSON contacts or a CSV upload; an Idempotency-Key header makes retries safe")
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/batches",
+            "create_batch",
+            "batches",
+            "Creates a batch from JSON contacts or a CSV upload; an Idempotency-Key header makes retries safe",
+        )
     },
     Route {
         body: &[JSON, "text/csv"],
         query: UPLOAD_QUERY,
         upload: true,
-        ..route(Method::Post, "/v1/campaigns/{campaign_id}/batches/preview", "preview_batch", "batches", "Validates an upload without creating anything: good rows, bad rows with reasons")
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/batches/preview",
+            "preview_batch",
+            "batches",
+            "Validates an upload without creating anything: good rows, bad rows with reasons",
+        )
     },
     Route {
         query: &[
@@ -134,50 +203,137 @@ pub const ROUTES: &[Route] = &[
             ("cursor", "next_cursor of the previous page"),
             ("limit", "page size, 1 to 1000, default 50"),
         ],
-        ..route(Method::Get, "/v1/batches", "list_batches", "batches", "The workspace's batches, newest first")
+        ..route(
+            Method::Get,
+            "/v1/batches",
+            "list_batches",
+            "batches",
+            "The workspace's batches, newest first",
+        )
     },
-    route(Method::Get, "/v1/batches/{batch_id}", "get_batch", "batches", "A batch with its live counters"),
-    route(Method::Get, "/v1/batches/{batch_id}/status", "batch_status", "batches", "Progress: status, waiting, active, completed, failed, recent calls"),
-    route(Method::Get, "/v1/batches/{batch_id}/stats", "batch_stats", "batches", "Statistics: rates, estimates and every counter"),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}",
+        "get_batch",
+        "batches",
+        "A batch with its live counters",
+    ),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/status",
+        "batch_status",
+        "batches",
+        "Progress: status, waiting, active, completed, failed, recent calls",
+    ),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/stats",
+        "batch_stats",
+        "batches",
+        "Statistics: rates, estimates and every counter",
+    ),
     Route {
         answers: "text/csv",
-        ..route(Method::Get, "/v1/batches/{batch_id}/export.csv", "export_batch", "batches", "Every contact as a CSV row, streamed")
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/export.csv",
+            "export_batch",
+            "batches",
+            "Every contact as a CSV row, streamed",
+        )
     },
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/batches/{batch_id}/pause", "pause_batch", "controls", "Stops new dials; live calls finish. Idempotent")
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/pause",
+            "pause_batch",
+            "controls",
+            "Stops new dials; live calls finish. Idempotent",
+        )
     },
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/batches/{batch_id}/resume", "resume_batch", "controls", "Resumes a paused batch. Idempotent")
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/resume",
+            "resume_batch",
+            "controls",
+            "Resumes a paused batch. Idempotent",
+        )
     },
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/batches/{batch_id}/cancel", "cancel_batch", "controls", "Cancels for good: waiting contacts are skipped. Idempotent")
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/cancel",
+            "cancel_batch",
+            "controls",
+            "Cancels for good: waiting contacts are skipped. Idempotent",
+        )
     },
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/batches/{batch_id}/dispatch", "dispatch_batch", "controls", "Force dispatch: starts a pending batch now and makes retry-waiting contacts due now")
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/dispatch",
+            "dispatch_batch",
+            "controls",
+            "Force dispatch: starts a pending batch now and makes retry-waiting contacts due now",
+        )
     },
-    route(Method::Get, "/v1/batches/{batch_id}/debug", "batch_debug", "batches", "Queue health: windows per time zone, effective limits, blockers, throttling, plugin faults"),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/debug",
+        "batch_debug",
+        "batches",
+        "Queue health: windows per time zone, effective limits, blockers, throttling, plugin faults",
+    ),
     Route {
         answers: "text/event-stream",
-        ..route(Method::Get, "/v1/batches/{batch_id}/events", "batch_events", "batches", "Server-sent events of the batch's changes and progress; resumes after Last-Event-ID")
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/events",
+            "batch_events",
+            "batches",
+            "Server-sent events of the batch's changes and progress; resumes after Last-Event-ID",
+        )
     },
     Route {
         query: &[
             ("status", "only contacts with this status"),
             ("blocker", "only waiting contacts held by this blocker"),
-            ("disposition", "only contacts whose last disposition is this label"),
+            (
+                "disposition",
+                "only contacts whose last disposition is this label",
+            ),
             ("cursor", "next_cursor of the previous page"),
             ("limit", "page size, 1 to 1000, default 50"),
         ],
-        ..route(Method::Get, "/v1/batches/{batch_id}/contacts", "list_contacts", "contacts", "The batch's contacts in upload order, filtered")
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/contacts",
+            "list_contacts",
+            "contacts",
+            "The batch's contacts in upload order, filtered",
+        )
     },
-    route(Method::Get, "/v1/batches/{batch_id}/contacts/{seq}", "get_contact", "contacts", "One contact with its attempts and event log"),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/contacts/{seq}",
+        "get_contact",
+        "contacts",
+        "One contact with its attempts and event log",
+    ),
     Route {
         body: CONTROL_BODY,
-        ..route(Method::Post, "/v1/batches/{batch_id}/contacts/{seq}/skip", "skip_contact", "contacts", "Takes a waiting contact out")
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/contacts/{seq}/skip",
+            "skip_contact",
+            "contacts",
+            "Takes a waiting contact out",
+        )
     },
 ];
 
@@ -337,6 +493,8 @@ pub fn openapi() -> Value {
 
 /// The `{name}` parameters of a path, in order.
 fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/')
-        .filter_map(|part| part.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')))
+    path.split('/').filter_map(|part| {
+        part.strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+    })
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::body::{StrictJson, StrictPath};
-use super::{ApiError, ApiResult, AppState, ApiSetupError, Caller};
+use super::{ApiError, ApiResult, ApiSetupError, AppState, Caller};
 use crate::model::{CampaignSpec, HOUR_MS, Millis, SECOND_MS, Webhook};
 use crate::store::{JournalEvent, Store, WebhookDelivery, WebhookEndpointState};
 
@@ -62,7 +62,10 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// A configured endpoint.
@@ -114,30 +117,30 @@ impl Endpoint {
                 } else {
                     None
                 };
-                let mut state = store.webhook_endpoint(&id)?.unwrap_or(WebhookEndpointState {
-                    id: id.clone(),
-                    workspace: spec.workspace.clone(),
-                    campaign_id: spec.id.clone(),
-                    url: webhook.url.clone(),
-                    delivered_through: head,
-                    failures_in_a_row: 0,
-                    failing_since: None,
-                    next_attempt_at: None,
-                    last_success_at: None,
-                    last_error: None,
-                    disabled_reason: None,
-                    disabled_at: None,
-                    delivered: 0,
-                    tries_logged: 0,
-                });
+                let mut state = store
+                    .webhook_endpoint(&id)?
+                    .unwrap_or(WebhookEndpointState {
+                        id: id.clone(),
+                        workspace: spec.workspace.clone(),
+                        campaign_id: spec.id.clone(),
+                        url: webhook.url.clone(),
+                        delivered_through: head,
+                        failures_in_a_row: 0,
+                        failing_since: None,
+                        next_attempt_at: None,
+                        last_success_at: None,
+                        last_error: None,
+                        disabled_reason: None,
+                        disabled_at: None,
+                        delivered: 0,
+                        tries_logged: 0,
+                    });
                 if let Some(problem) = problem {
                     state.disabled_reason = Some(problem);
                     state.disabled_at.get_or_insert(now);
-                } else if state
-                    .disabled_reason
-                    .as_deref()
-                    .is_some_and(|reason| reason.starts_with("signing secret") || reason.starts_with("url "))
-                {
+                } else if state.disabled_reason.as_deref().is_some_and(|reason| {
+                    reason.starts_with("signing secret") || reason.starts_with("url ")
+                }) {
                     // The config problem that disabled it is fixed.
                     state.disabled_reason = None;
                     state.disabled_at = None;
@@ -158,8 +161,30 @@ impl Endpoint {
     fn wants(&self, event: &JournalEvent) -> bool {
         event.workspace == self.workspace
             && event.campaign_id == self.campaign_id
-            && self.webhook.wants(&event.kind)
+            && subscribed_names(event)
+                .iter()
+                .any(|name| self.webhook.wants(name))
     }
+}
+
+/// Every name a subscription may give an event by: its own, and the
+/// config's status-based names ("attempt.ended", "contact.no_answer",
+/// "batch.in_progress").
+fn subscribed_names(event: &JournalEvent) -> Vec<String> {
+    let mut names = vec![event.kind.clone()];
+    match event.kind.as_str() {
+        "call.started" => names.push("attempt.started".to_string()),
+        "call.ended" => names.push("attempt.ended".to_string()),
+        "batch.started" | "batch.resumed" => names.push("batch.in_progress".to_string()),
+        "batch.scheduled" => names.push("batch.pending".to_string()),
+        "contact.finalized" => {
+            if let Some(status) = event.data["status"].as_str() {
+                names.push(format!("contact.{status}"));
+            }
+        }
+        _ => {}
+    }
+    names
 }
 
 /// The body posted for an event; its bytes are what is signed.
@@ -266,7 +291,7 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
         let Some(event) = journal.into_iter().find(|event| endpoint.wants(event)) else {
             // Nothing here for this endpoint: remember how far it has read.
             endpoint_state.delivered_through = last;
-            save(state, endpoint_state.clone(), None).await?;
+            save(state, &mut endpoint_state, None).await?;
             continue;
         };
         let now = state.inner.clock.now();
@@ -324,7 +349,7 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
                 endpoint_state.next_attempt_at = None;
                 endpoint_state.last_success_at = Some(now);
                 endpoint_state.delivered += 1;
-                save(state, endpoint_state.clone(), Some(delivery)).await?;
+                save(state, &mut endpoint_state, Some(delivery)).await?;
             }
             Some(error) => {
                 state
@@ -354,22 +379,30 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
                         .min(settings.max_retry_ms);
                     endpoint_state.next_attempt_at = Some(now + wait);
                 }
-                save(state, endpoint_state, Some(delivery)).await?;
+                save(state, &mut endpoint_state, Some(delivery)).await?;
                 return Ok(());
             }
         }
     }
 }
 
+/// Saves the endpoint's state; a logged try is counted in `endpoint` too,
+/// as the store counts it.
 async fn save(
     state: &AppState,
-    endpoint: WebhookEndpointState,
+    endpoint: &mut WebhookEndpointState,
     delivery: Option<WebhookDelivery>,
 ) -> ApiResult<()> {
     let keep = state.inner.settings.webhooks.keep_tries;
+    let saved = endpoint.clone();
+    let logged = delivery.is_some();
     state
-        .blocking(move |store| Ok(store.save_webhook_endpoint(endpoint, delivery, keep)?))
-        .await
+        .blocking(move |store| Ok(store.save_webhook_endpoint(saved, delivery, keep)?))
+        .await?;
+    if logged {
+        endpoint.tries_logged += 1;
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -445,7 +478,9 @@ pub async fn enable_endpoint(
         .ok_or_else(|| {
             ApiError::not_found(
                 "webhook_not_found",
-                format!("webhook endpoint \"{endpoint_id}\" of campaign \"{campaign_id}\" not found"),
+                format!(
+                    "webhook endpoint \"{endpoint_id}\" of campaign \"{campaign_id}\" not found"
+                ),
             )
         })?;
     if endpoint.secret.is_none() || !endpoint.webhook.url.starts_with("http://") {
