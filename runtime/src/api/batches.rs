@@ -759,12 +759,15 @@ fn apply(
 ) -> ApiResult<BatchRecord> {
     let batch = owned_batch(store, caller, batch_id)?;
     let by = caller.actor();
-    let done = match (control, batch.status) {
-        (Control::Pause, BatchStatus::Paused) => true,
-        (Control::Resume, BatchStatus::Pending | BatchStatus::InProgress) => true,
-        (Control::Cancel, BatchStatus::Cancelled) => true,
-        _ => false,
-    };
+    let done = matches!(
+        (control, batch.status),
+        (Control::Pause, BatchStatus::Paused)
+            | (
+                Control::Resume,
+                BatchStatus::Pending | BatchStatus::InProgress
+            )
+            | (Control::Cancel, BatchStatus::Cancelled)
+    );
     if done {
         return Ok(batch);
     }

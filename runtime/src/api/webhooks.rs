@@ -222,7 +222,7 @@ pub(super) fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             }
             rounds += 1;
-            if rounds % 100 == 0
+            if rounds.is_multiple_of(100)
                 && let Err(error) = prune(&state).await
             {
                 tracing::error!(error = %error.message, "journal pruning failed");

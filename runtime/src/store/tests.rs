@@ -444,3 +444,29 @@ fn an_attempt_id_names_batch_contact_and_number() {
     assert_eq!(AttemptKey::parse("btc_00ff-12-3").expect("parses"), key);
     assert!(AttemptKey::parse("nonsense").is_err());
 }
+
+#[test]
+fn every_told_change_is_journaled_in_order_with_stable_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(2)).unwrap().batch;
+    start(&store, &batch.id);
+    store.skip_contact(&batch.id, 1, "operator", T0).unwrap();
+    let journal = store.journal(0, 100).unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["batch.created", "batch.started", "contact.finalized"]
+    );
+    assert_eq!(store.journal_head().unwrap(), 3);
+    assert_eq!(journal[2].data["status"], "skipped");
+    assert_eq!(journal[2].id(), "evt_0000000000000003");
+    assert_eq!(store.journal(2, 100).unwrap().len(), 1);
+    assert_eq!(store.prune_journal(2).unwrap(), 2);
+    assert_eq!(store.journal(0, 100).unwrap()[0].seq, 3);
+    assert_eq!(
+        store.journal_head().unwrap(),
+        3,
+        "pruning keeps the numbering"
+    );
+}
