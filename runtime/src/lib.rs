@@ -1,6 +1,7 @@
 //! outdial: outbound call campaigns whose policy runs as sandboxed Wasm
 //! plugins.
 
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;

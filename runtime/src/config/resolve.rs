@@ -1250,7 +1250,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         at(file, event),
                         format!(
-                            "unknown webhook event \"{}\", expected \"batch.<status>\", \"contact.<status>\", \"attempt.started\", \"attempt.ended\", a group like \"contact.*\" or \"*\"",
+                            "unknown webhook event \"{}\", expected \"batch.<status>\", \"batch.created\", \"batch.started\", \"batch.resumed\", \"contact.<status>\", \"contact.finalized\", \"call.started\", \"call.ended\", \"attempt.started\", \"attempt.ended\", a group like \"contact.*\" or \"*\"",
                             event.get_ref()
                         ),
                     );
@@ -1272,12 +1272,15 @@ fn is_webhook_event(raw: &str) -> bool {
         None => raw == "*",
         Some(("batch", status)) => {
             status == "*"
+                || matches!(status, "created" | "started" | "resumed" | "scheduled")
                 || BatchStatus::ALL
                     .iter()
                     .any(|known| known.as_str() == status)
         }
-        Some(("contact", status)) => status == "*" || ContactStatus::parse(status).is_some(),
-        Some(("attempt", what)) => matches!(what, "*" | "started" | "ended"),
+        Some(("contact", status)) => {
+            status == "*" || status == "finalized" || ContactStatus::parse(status).is_some()
+        }
+        Some(("attempt" | "call", what)) => matches!(what, "*" | "started" | "ended"),
         Some(_) => false,
     }
 }

@@ -6,28 +6,38 @@
 use crate::model::{BatchStatus, Millis};
 use crate::store::{BatchRecord, StatusChange, Store, StoreError};
 
-fn change(batch_id: &str, to: BatchStatus, reason: &str, by: &str, at: Millis) -> StatusChange {
+/// The recorded reason: the stable code, then the operator's note if any
+/// ("operator_paused: carrier maintenance").
+fn reason_with(code: &str, note: Option<&str>) -> String {
+    match note.map(str::trim).filter(|note| !note.is_empty()) {
+        Some(note) => format!("{code}: {note}"),
+        None => code.to_string(),
+    }
+}
+
+fn change(batch_id: &str, to: BatchStatus, reason: String, by: &str, at: Millis) -> StatusChange {
     StatusChange {
         batch_id: batch_id.to_string(),
         to,
-        reason: Some(reason.to_string()),
+        reason: Some(reason),
         by: by.to_string(),
         at,
         only_from: Vec::new(),
     }
 }
 
-/// Stops new dials; live calls finish.
+/// Stops new dials; live calls finish. `note` is the operator's reason.
 pub fn pause(
     store: &dyn Store,
     batch_id: &str,
     by: &str,
+    note: Option<&str>,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
     store.set_batch_status(change(
         batch_id,
         BatchStatus::Paused,
-        "operator_paused",
+        reason_with("operator_paused", note),
         by,
         now,
     ))
@@ -38,6 +48,7 @@ pub fn resume(
     store: &dyn Store,
     batch_id: &str,
     by: &str,
+    note: Option<&str>,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
     let batch = store.require_batch(batch_id)?;
@@ -48,7 +59,7 @@ pub fn resume(
     };
     store.set_batch_status(StatusChange {
         only_from: vec![BatchStatus::Paused],
-        ..change(batch_id, to, "operator_resumed", by, now)
+        ..change(batch_id, to, reason_with("operator_resumed", note), by, now)
     })
 }
 
@@ -58,12 +69,13 @@ pub fn cancel(
     store: &dyn Store,
     batch_id: &str,
     by: &str,
+    note: Option<&str>,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
     let batch = store.set_batch_status(change(
         batch_id,
         BatchStatus::Cancelled,
-        "operator_cancelled",
+        reason_with("operator_cancelled", note),
         by,
         now,
     ))?;
@@ -76,13 +88,20 @@ pub fn force_dispatch(
     store: &dyn Store,
     batch_id: &str,
     by: &str,
+    note: Option<&str>,
     now: Millis,
 ) -> Result<BatchRecord, StoreError> {
     let batch = store.require_batch(batch_id)?;
     let batch = if batch.status == BatchStatus::Pending {
         store.set_batch_status(StatusChange {
             only_from: vec![BatchStatus::Pending],
-            ..change(batch_id, BatchStatus::InProgress, "force_dispatch", by, now)
+            ..change(
+                batch_id,
+                BatchStatus::InProgress,
+                reason_with("force_dispatch", note),
+                by,
+                now,
+            )
         })?
     } else {
         batch

@@ -25,6 +25,10 @@
 //! | `L` | batch, minute | `MinuteTotals`: the timeline |
 //! | `Z` | batch, zone | () for each time zone of the batch's contacts |
 //! | `X` | workspace, campaign, number | `NumberState` set by an operator |
+//! | `J` | seq | `JournalEvent`: the outbox of outside notifications |
+//! | `H` | | seq of the newest journal event |
+//! | `Y` | endpoint | `WebhookEndpointState` |
+//! | `G` | endpoint, try number | `WebhookDelivery` |
 
 use crate::model::{ContactStatus, Millis};
 
@@ -49,6 +53,10 @@ pub const CAMPAIGN_NUMBER: u8 = b'Q';
 pub const TIMELINE: u8 = b'L';
 pub const ZONE: u8 = b'Z';
 pub const NUMBER_STATE: u8 = b'X';
+pub const JOURNAL: u8 = b'J';
+pub const JOURNAL_HEAD: u8 = b'H';
+pub const WEBHOOK: u8 = b'Y';
+pub const WEBHOOK_LOG: u8 = b'G';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -225,6 +233,22 @@ pub fn last_text(key: &[u8]) -> String {
     String::from_utf8_lossy(&body[start..]).into_owned()
 }
 
+pub fn journal(seq: u64) -> Key {
+    Key::new(JOURNAL).u64(seq)
+}
+
+pub fn journal_head() -> Key {
+    Key::new(JOURNAL_HEAD)
+}
+
+pub fn webhook(endpoint: &str) -> Key {
+    Key::new(WEBHOOK).text(endpoint)
+}
+
+pub fn webhook_log(endpoint: &str, number: u64) -> Key {
+    Key::new(WEBHOOK_LOG).text(endpoint).u64(number)
+}
+
 /// Renders a key as a page cursor.
 pub fn to_cursor(key: &[u8]) -> String {
     hex::encode(key)
@@ -250,6 +274,39 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_family_has_a_tag_of_its_own() {
+        let tags = [
+            BATCH,
+            OPEN,
+            IDEMPOTENCY,
+            BY_WORKSPACE,
+            BY_CAMPAIGN,
+            CONTACT,
+            STATUS,
+            DUE,
+            ATTEMPT,
+            EVENT,
+            LIVE,
+            RECENT,
+            BATCH_COUNTERS,
+            CAMPAIGN_COUNTERS,
+            BATCH_TOTALS,
+            CAMPAIGN_TOTALS,
+            BATCH_NUMBER,
+            CAMPAIGN_NUMBER,
+            TIMELINE,
+            ZONE,
+            NUMBER_STATE,
+            JOURNAL,
+            JOURNAL_HEAD,
+            WEBHOOK,
+            WEBHOOK_LOG,
+        ];
+        let distinct: std::collections::HashSet<u8> = tags.iter().copied().collect();
+        assert_eq!(distinct.len(), tags.len(), "two key families share a tag");
+    }
 
     #[test]
     fn times_sort_in_byte_order_across_the_sign() {

@@ -126,6 +126,9 @@ pub struct NewBatch {
     pub goal: Option<Goal>,
     /// A repeated create with the same key answers the first batch.
     pub idempotency_key: Option<String>,
+    /// sha256 of the request that created the batch, so a retry under the
+    /// same idempotency key can be told apart from a different request.
+    pub request_sha256: Option<String>,
     pub created_by: String,
     pub contacts: Vec<NewContact>,
 }
@@ -169,6 +172,9 @@ pub struct BatchRecord {
     /// When a contact of the batch last reached a final status.
     pub last_completed_at: Option<Millis>,
     pub idempotency_key: Option<String>,
+    /// See [`NewBatch::request_sha256`].
+    #[serde(default)]
+    pub request_sha256: Option<String>,
     /// Plugin faults in a row on this batch's attempts.
     pub consecutive_plugin_faults: u32,
     #[serde(default)]
@@ -457,6 +463,10 @@ pub struct Counters {
     pub system_retries: u64,
     pub talk_ms: u64,
     pub cost_micros: u64,
+    /// Attempts on which a policy plugin faulted and the built-in policy
+    /// stood in.
+    #[serde(default)]
+    pub plugin_faults: u64,
 }
 
 impl Counters {
@@ -500,6 +510,7 @@ impl Counters {
         self.system_retries += other.system_retries;
         self.talk_ms += other.talk_ms;
         self.cost_micros += other.cost_micros;
+        self.plugin_faults += other.plugin_faults;
     }
 }
 
@@ -553,6 +564,70 @@ pub struct CreatedBatch {
     pub batch: BatchRecord,
     /// False when the idempotency key named an existing batch.
     pub created: bool,
+}
+
+/// A change told to the outside world (webhooks, live event streams),
+/// journaled in the same atomic write as the change itself, so no change is
+/// ever told without having happened nor happens without being told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEvent {
+    /// Position in the journal, from 1, in commit order.
+    pub seq: u64,
+    /// "batch.started", "call.ended", "contact.finalized", ...
+    pub kind: String,
+    pub workspace: String,
+    pub campaign_id: String,
+    pub batch_id: String,
+    pub at: Millis,
+    /// The event's payload; its shape depends on `kind`.
+    pub data: serde_json::Value,
+}
+
+impl JournalEvent {
+    /// The event's stable id, the same on every delivery of it.
+    pub fn id(&self) -> String {
+        format!("evt_{:016x}", self.seq)
+    }
+}
+
+/// Delivery state of one outbound webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointState {
+    /// Stable id derived from the workspace, campaign and url.
+    pub id: String,
+    pub workspace: String,
+    pub campaign_id: String,
+    pub url: String,
+    /// Every journal event up to this one was delivered or is not wanted.
+    pub delivered_through: u64,
+    /// Failed tries of the event at the head of the queue.
+    pub failures_in_a_row: u32,
+    /// When the head event first failed.
+    pub failing_since: Option<Millis>,
+    /// When the head event is tried again.
+    pub next_attempt_at: Option<Millis>,
+    pub last_success_at: Option<Millis>,
+    pub last_error: Option<String>,
+    /// Why deliveries stopped; `None` while the endpoint is enabled.
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<Millis>,
+    pub delivered: u64,
+    /// Delivery tries logged so far, the last log entry's number.
+    pub tries_logged: u64,
+}
+
+/// One try to deliver an event to an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub event_id: String,
+    pub event_kind: String,
+    pub at: Millis,
+    /// The try's number for this event, from 1.
+    pub attempt: u32,
+    /// The endpoint's HTTP status, when it answered.
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub succeeded: bool,
 }
 
 /// Durable state of batches, contacts, attempts and their counters.
@@ -702,6 +777,28 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Waits until every write so far is on disk.
     fn sync(&self) -> Result<(), StoreError>;
+    /// Up to `limit` journal events after `after_seq`, oldest first.
+    fn journal(&self, after_seq: u64, limit: usize) -> Result<Vec<JournalEvent>, StoreError>;
+    /// The seq of the newest journal event, 0 when there is none.
+    fn journal_head(&self) -> Result<u64, StoreError>;
+    /// Deletes journal events up to `through_seq`; answers how many.
+    fn prune_journal(&self, through_seq: u64) -> Result<u64, StoreError>;
+    /// One webhook endpoint's delivery state.
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpointState>, StoreError>;
+    /// Saves an endpoint's state and, when given, logs a delivery try, in
+    /// one durable write; the log keeps the newest `keep_tries` tries.
+    fn save_webhook_endpoint(
+        &self,
+        state: WebhookEndpointState,
+        delivery: Option<WebhookDelivery>,
+        keep_tries: u64,
+    ) -> Result<(), StoreError>;
+    /// An endpoint's logged delivery tries, newest first.
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ use super::stats::{
 use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
     ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
-    InProgressMark, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store, StoreConfig,
-    StoreError, blocker_index,
+    InProgressMark, JournalEvent, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store,
+    StoreConfig, StoreError, WebhookDelivery, WebhookEndpointState, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 
@@ -304,6 +304,7 @@ struct Delta {
     system_retries: i64,
     talk_ms: i64,
     cost_micros: i64,
+    plugin_faults: i64,
 }
 
 fn shift(value: &mut u64, by: i64) {
@@ -325,22 +326,37 @@ impl Delta {
         shift(&mut counters.system_retries, self.system_retries);
         shift(&mut counters.talk_ms, self.talk_ms);
         shift(&mut counters.cost_micros, self.cost_micros);
+        shift(&mut counters.plugin_faults, self.plugin_faults);
     }
 
     fn merge(&mut self, other: &Delta) {
-        self.total += other.total;
-        for (value, by) in self.by_status.iter_mut().zip(other.by_status) {
+        // Destructured in full so a new counter cannot be left out.
+        let Delta {
+            total,
+            by_status,
+            by_blocker,
+            attempts,
+            answered,
+            ended,
+            system_retries,
+            talk_ms,
+            cost_micros,
+            plugin_faults,
+        } = other;
+        self.total += total;
+        for (value, by) in self.by_status.iter_mut().zip(by_status) {
             *value += by;
         }
-        for (value, by) in self.by_blocker.iter_mut().zip(other.by_blocker) {
+        for (value, by) in self.by_blocker.iter_mut().zip(by_blocker) {
             *value += by;
         }
-        self.attempts += other.attempts;
-        self.answered += other.answered;
-        self.ended += other.ended;
-        self.system_retries += other.system_retries;
-        self.talk_ms += other.talk_ms;
-        self.cost_micros += other.cost_micros;
+        self.attempts += attempts;
+        self.answered += answered;
+        self.ended += ended;
+        self.system_retries += system_retries;
+        self.talk_ms += talk_ms;
+        self.cost_micros += cost_micros;
+        self.plugin_faults += plugin_faults;
     }
 
     /// Counts `contact` in (`sign` 1) or out (`sign` -1).
@@ -416,6 +432,72 @@ fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result
         tx.put(key, &counters);
     }
     Ok(())
+}
+
+/// Appends an outside notification about `batch` to the journal, in the
+/// same atomic write as the change it tells of.
+fn stage_journal(
+    tx: &mut Tx<'_>,
+    batch: &BatchRecord,
+    kind: &str,
+    at: Millis,
+    data: serde_json::Value,
+) -> Result<(), StoreError> {
+    let head: u64 = tx.get(keys::journal_head().as_ref())?.unwrap_or(0);
+    let seq = head + 1;
+    tx.put(
+        keys::journal(seq),
+        &JournalEvent {
+            seq,
+            kind: kind.to_string(),
+            workspace: batch.workspace.clone(),
+            campaign_id: batch.campaign_id.clone(),
+            batch_id: batch.id.clone(),
+            at,
+            data,
+        },
+    );
+    tx.put(keys::journal_head(), &seq);
+    Ok(())
+}
+
+/// The journal payload of a contact that reached a final status.
+fn finalized_event(contact: &ContactRecord) -> serde_json::Value {
+    serde_json::json!({
+        "seq": contact.seq,
+        "contact_id": contact.contact_id,
+        "phone": contact.phone,
+        "status": contact.status,
+        "final_reason": contact.final_reason,
+        "disposition": contact.last_disposition,
+        "attempts": contact.attempts_made,
+        "talk_ms": contact.total_talk_ms,
+        "cost_micros": contact.total_cost_micros,
+    })
+}
+
+/// The journal event name of a batch entering `to` from `from`.
+fn batch_event(from: BatchStatus, to: BatchStatus, first_start: bool) -> &'static str {
+    match to {
+        BatchStatus::InProgress if first_start => "batch.started",
+        BatchStatus::InProgress | BatchStatus::Pending if from == BatchStatus::Paused => {
+            "batch.resumed"
+        }
+        BatchStatus::InProgress => "batch.started",
+        BatchStatus::Pending => "batch.scheduled",
+        BatchStatus::Paused => "batch.paused",
+        BatchStatus::Completed => "batch.completed",
+        BatchStatus::Cancelled => "batch.cancelled",
+        BatchStatus::Expired => "batch.expired",
+    }
+}
+
+fn batch_status_event(batch: &BatchRecord) -> serde_json::Value {
+    serde_json::json!({
+        "status": batch.status,
+        "reason": batch.status_reason,
+        "by": batch.status_by,
+    })
 }
 
 fn stage_batch(tx: &mut Tx<'_>, batch: &BatchRecord) {
@@ -550,6 +632,7 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         completed_at: None,
         last_completed_at: None,
         idempotency_key: new.idempotency_key.clone(),
+        request_sha256: new.request_sha256.clone(),
         consecutive_plugin_faults: 0,
         numbers: new.numbers.clone(),
         number_strategy: new.number_strategy,
@@ -618,6 +701,17 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         tx.put(keys::idempotency(&new.workspace, key), &id);
     }
     stage_counters(&mut tx, &batch, &delta)?;
+    stage_journal(
+        &mut tx,
+        &batch,
+        "batch.created",
+        batch.created_at,
+        serde_json::json!({
+            "contacts": delta.total,
+            "scheduled_start": batch.scheduled_start,
+            "by": batch.created_by,
+        }),
+    )?;
     tx.commit()?;
     Ok(CreatedBatch {
         batch,
@@ -691,6 +785,20 @@ fn begin_one(
         },
     );
     stage_minute(tx, &batch.id, begin.at, |minute| minute.attempts += 1)?;
+    stage_journal(
+        tx,
+        batch,
+        "call.started",
+        begin.at,
+        serde_json::json!({
+            "attempt_id": attempt.id,
+            "seq": new.seq,
+            "contact_id": new.contact_id,
+            "phone": new.phone,
+            "from_number": attempt.from_number,
+            "variant": attempt.variant,
+        }),
+    )?;
     touched_batch.delta.merge(&delta);
     Ok(attempt)
 }
@@ -878,8 +986,13 @@ fn end_one(
     attempt.success = end.success && end.counts_as_attempt;
 
     let cost = end.end.cost_micros.unwrap_or(0);
+    let faulted = attempt
+        .decision
+        .as_ref()
+        .is_some_and(|decision| !decision.faults.is_empty());
     let mut delta = Delta {
         ended: 1,
+        plugin_faults: i64::from(faulted),
         answered: i64::from(attempt.outcome == Some(CallOutcome::Answered)),
         talk_ms: end.end.talk_ms as i64,
         cost_micros: cost as i64,
@@ -1003,6 +1116,43 @@ fn end_one(
             reason: next.final_reason.clone(),
         },
     );
+    stage_journal(
+        tx,
+        batch,
+        "call.ended",
+        end.at,
+        serde_json::json!({
+            "attempt_id": attempt.id,
+            "seq": new.seq,
+            "contact_id": new.contact_id,
+            "outcome": attempt.outcome,
+            "sip_code": attempt.sip_code,
+            "disposition": new.last_disposition,
+            "talk_ms": attempt.talk_ms,
+            "cost_micros": attempt.cost_micros,
+            "status": new.status,
+            "counts_as_attempt": end.counts_as_attempt,
+            "plugin_faulted": faulted,
+        }),
+    )?;
+    if new.status.is_final() {
+        stage_journal(
+            tx,
+            batch,
+            "contact.finalized",
+            end.at,
+            finalized_event(&new),
+        )?;
+    }
+    if paused_batch {
+        stage_journal(
+            tx,
+            batch,
+            "batch.paused",
+            end.at,
+            batch_status_event(batch),
+        )?;
+    }
     Ok(EndedAttempt {
         contact: new,
         attempt,
@@ -1070,6 +1220,7 @@ fn skip_one(
     stage_event(tx, &mut new, at, "skipped", reason.to_string());
     stage_contact(tx, Some(&old), &new, delta);
     batch.last_completed_at = Some(at);
+    stage_journal(tx, batch, "contact.finalized", at, finalized_event(&new))?;
     Ok(new)
 }
 
@@ -1096,6 +1247,8 @@ fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, 
             },
         ));
     }
+    let from = batch.status;
+    let first_start = batch.started_at.is_none();
     batch.status = batch.status.transition(change.to)?;
     batch.status_reason = change.reason;
     batch.status_by = change.by;
@@ -1116,6 +1269,13 @@ fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, 
         batch.consecutive_plugin_faults = 0;
     }
     stage_batch(&mut tx, &batch);
+    stage_journal(
+        &mut tx,
+        &batch,
+        batch_event(from, change.to, first_start),
+        change.at,
+        batch_status_event(&batch),
+    )?;
     tx.commit()?;
     Ok(batch)
 }
@@ -1547,6 +1707,12 @@ impl Store for SledStore {
             counters.attempts += 1;
             counters.ended += u64::from(attempt.ended_at.is_some());
             counters.answered += u64::from(attempt.was_answered());
+            counters.plugin_faults += u64::from(
+                attempt
+                    .decision
+                    .as_ref()
+                    .is_some_and(|decision| !decision.faults.is_empty()),
+            );
         }
         Ok(counters)
     }
@@ -1640,5 +1806,81 @@ impl Store for SledStore {
             tx.put(key, &state);
             tx.commit()
         })
+    }
+
+    fn journal(&self, after_seq: u64, limit: usize) -> Result<Vec<JournalEvent>, StoreError> {
+        let lower = keys::journal(after_seq.saturating_add(1)).into_vec();
+        let upper = keys::prefix_end(&[keys::JOURNAL]);
+        let mut out = Vec::new();
+        for entry in self.db.range(lower..upper).take(limit) {
+            let (key, value) = entry.map_err(io)?;
+            out.push(decode(&key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn journal_head(&self) -> Result<u64, StoreError> {
+        Ok(self.read(keys::journal_head().as_ref())?.unwrap_or(0))
+    }
+
+    fn prune_journal(&self, through_seq: u64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let removed = self.submit(false, move |db| {
+                let mut tx = Tx::new(db);
+                let lower = keys::journal(0).into_vec();
+                let upper = keys::journal(through_seq.saturating_add(1)).into_vec();
+                let mut removed = 0;
+                for entry in db.range(lower..upper).take(CHUNK) {
+                    let (key, _) = entry.map_err(io)?;
+                    tx.batch.remove(key);
+                    removed += 1;
+                }
+                tx.commit()?;
+                Ok(removed)
+            })?;
+            total += removed;
+            if removed < CHUNK as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpointState>, StoreError> {
+        self.read(keys::webhook(id).as_ref())
+    }
+
+    fn save_webhook_endpoint(
+        &self,
+        mut state: WebhookEndpointState,
+        delivery: Option<WebhookDelivery>,
+        keep_tries: u64,
+    ) -> Result<(), StoreError> {
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            if let Some(delivery) = &delivery {
+                state.tries_logged += 1;
+                tx.put(keys::webhook_log(&state.id, state.tries_logged), delivery);
+                if let Some(oldest_kept) = state.tries_logged.checked_sub(keep_tries) {
+                    tx.remove(keys::webhook_log(&state.id, oldest_kept));
+                }
+            }
+            tx.put(keys::webhook(&state.id), &state);
+            tx.commit()
+        })
+    }
+
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let prefix = Key::new(keys::WEBHOOK_LOG).text(endpoint_id).into_vec();
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix(&prefix).rev().take(limit) {
+            let (key, value) = entry.map_err(io)?;
+            out.push(decode(&key, &value)?);
+        }
+        Ok(out)
     }
 }

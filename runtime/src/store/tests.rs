@@ -526,3 +526,29 @@ fn a_placed_call_shows_its_provider_id_before_it_rings() {
     let attempts = store.attempts(&batch, 0).expect("attempts");
     assert_eq!(attempts[0].provider_call_id.as_deref(), Some("CA123"));
 }
+
+#[test]
+fn every_told_change_is_journaled_in_order_with_stable_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(2)).unwrap().batch;
+    start(&store, &batch.id);
+    store.skip_contact(&batch.id, 1, "operator", T0).unwrap();
+    let journal = store.journal(0, 100).unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["batch.created", "batch.started", "contact.finalized"]
+    );
+    assert_eq!(store.journal_head().unwrap(), 3);
+    assert_eq!(journal[2].data["status"], "skipped");
+    assert_eq!(journal[2].id(), "evt_0000000000000003");
+    assert_eq!(store.journal(2, 100).unwrap().len(), 1);
+    assert_eq!(store.prune_journal(2).unwrap(), 2);
+    assert_eq!(store.journal(0, 100).unwrap()[0].seq, 3);
+    assert_eq!(
+        store.journal_head().unwrap(),
+        3,
+        "pruning keeps the numbering"
+    );
+}

@@ -348,7 +348,7 @@ async fn pausing_a_batch_stops_new_dials_but_lets_live_calls_finish() {
     let batch = h.create(contacts(50, us_phone, "America/New_York"));
     h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 3)
         .await;
-    control::pause(h.store.as_ref(), &batch, "operator", h.now).expect("pause");
+    control::pause(h.store.as_ref(), &batch, "operator", None, h.now).expect("pause");
     let placed = h.provider.calls_placed();
     let until = h.now + 30 * MINUTE_MS;
     h.run(until, 1_000).await;
@@ -366,7 +366,7 @@ async fn pausing_a_batch_stops_new_dials_but_lets_live_calls_finish() {
         Some(Blocker::BatchPaused)
     );
 
-    control::resume(h.store.as_ref(), &batch, "operator", h.now).expect("resume");
+    control::resume(h.store.as_ref(), &batch, "operator", None, h.now).expect("resume");
     let until = h.now + 5 * MINUTE_MS;
     h.run(until, 1_000).await;
     assert!(h.provider.calls_placed() > placed, "dialing resumed");
@@ -385,7 +385,7 @@ async fn cancelling_a_batch_skips_the_waiting_and_never_dials_again() {
     let batch = h.create(contacts(40, us_phone, "America/New_York"));
     h.run_until(T0 + MINUTE_MS, 200, |h| h.engine.live_calls() == 4)
         .await;
-    control::cancel(h.store.as_ref(), &batch, "operator", h.now).expect("cancel");
+    control::cancel(h.store.as_ref(), &batch, "operator", None, h.now).expect("cancel");
     let placed = h.provider.calls_placed();
     let until = h.now + 30 * MINUTE_MS;
     h.run(until, 1_000).await;
@@ -552,7 +552,7 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
         );
     }
     // Force the retries due and let the new engine dial them.
-    control::force_dispatch(h.store.as_ref(), &batch, "operator", h.now).expect("force");
+    control::force_dispatch(h.store.as_ref(), &batch, "operator", None, h.now).expect("force");
     h.engine = engine;
     let until = h.now + 10_000;
     h.run(until, 100).await;

@@ -843,13 +843,13 @@ async fn every_statistic_equals_a_recount_from_the_attempts_after_a_random_workl
             h.engine.tick(h.now).await.expect("tick");
             match rng.below(400) {
                 0 => {
-                    let _ = control::pause(h.store.as_ref(), &first, "operator", h.now);
+                    let _ = control::pause(h.store.as_ref(), &first, "operator", None, h.now);
                 }
                 1 => {
-                    let _ = control::resume(h.store.as_ref(), &first, "operator", h.now);
+                    let _ = control::resume(h.store.as_ref(), &first, "operator", None, h.now);
                 }
                 2 => {
-                    let _ = control::force_dispatch(h.store.as_ref(), &second, "operator", h.now);
+                    let _ = control::force_dispatch(h.store.as_ref(), &second, "operator", None, h.now);
                 }
                 _ => {}
             }
@@ -861,7 +861,7 @@ async fn every_statistic_equals_a_recount_from_the_attempts_after_a_random_workl
             }
             h.now += 250 + rng.below(1_500) as i64;
         }
-        let _ = control::resume(h.store.as_ref(), &first, "operator", h.now);
+        let _ = control::resume(h.store.as_ref(), &first, "operator", None, h.now);
         let done = |h: &Harness| {
             [&first, &second]
                 .iter()

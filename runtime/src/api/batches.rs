@@ -1,0 +1,1044 @@
+//! Batches: create from an upload (with a preview that writes nothing),
+//! list, read with live counters, progress, statistics, export, controls
+//! and queue health.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::body::{
+    StrictJson, StrictPath, StrictQuery, page_limit, parse_json, parse_time, parse_time_text,
+    read_body,
+};
+use super::error::RowProblem;
+use super::{ApiError, ApiResult, AppState, Caller};
+use crate::dispatch::control;
+use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
+use crate::dispatch::timezone::resolve_time_zone;
+use crate::dispatch::window::CompiledWindow;
+use crate::import::{ImportMode, ImportOptions, ImportReport, import_csv, import_json};
+use crate::model::{BatchStatus, Blocker, CampaignSpec, ContactStatus, Millis};
+use crate::store::{BatchQuery, BatchRecord, Counters, NewBatch, NewContact, Store};
+
+/// Counters as the API shows them: per status and blocker by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountersView {
+    pub total: u64,
+    pub by_status: BTreeMap<&'static str, u64>,
+    pub by_blocker: BTreeMap<&'static str, u64>,
+    pub waiting: u64,
+    pub live: u64,
+    pub finished: u64,
+    pub attempts: u64,
+    pub answered: u64,
+    pub ended: u64,
+    pub system_retries: u64,
+    pub plugin_faults: u64,
+    pub talk_ms: u64,
+    pub cost_micros: u64,
+    /// Answered out of ended attempts, in percent.
+    pub answer_rate: f64,
+}
+
+impl CountersView {
+    pub fn new(counters: &Counters) -> Self {
+        CountersView {
+            total: counters.total,
+            by_status: ContactStatus::ALL
+                .into_iter()
+                .map(|status| (status.as_str(), counters.status(status)))
+                .collect(),
+            by_blocker: Blocker::ALL
+                .into_iter()
+                .map(|blocker| (blocker.as_str(), counters.blocker(blocker)))
+                .collect(),
+            waiting: counters.waiting(),
+            live: counters.live(),
+            finished: counters.finished(),
+            attempts: counters.attempts,
+            answered: counters.answered,
+            ended: counters.ended,
+            system_retries: counters.system_retries,
+            plugin_faults: counters.plugin_faults,
+            talk_ms: counters.talk_ms,
+            cost_micros: counters.cost_micros,
+            answer_rate: if counters.ended == 0 {
+                0.0
+            } else {
+                counters.answered as f64 * 100.0 / counters.ended as f64
+            },
+        }
+    }
+}
+
+/// A batch with its live counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchView {
+    #[serde(flatten)]
+    pub batch: BatchRecord,
+    pub counters: CountersView,
+}
+
+/// The batch if it exists and belongs to the caller's workspace; 404
+/// otherwise, the same answer either way.
+pub(super) fn owned_batch(
+    store: &dyn Store,
+    caller: &Caller,
+    batch_id: &str,
+) -> ApiResult<BatchRecord> {
+    match store.batch(batch_id)? {
+        Some(batch) if batch.workspace == caller.workspace => Ok(batch),
+        _ => Err(ApiError::batch_not_found(batch_id)),
+    }
+}
+
+fn view(store: &dyn Store, batch: BatchRecord) -> ApiResult<BatchView> {
+    let counters = store.batch_counters(&batch.id)?;
+    Ok(BatchView {
+        batch,
+        counters: CountersView::new(&counters),
+    })
+}
+
+/// Options of an upload; in the JSON body, or as query parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    skip_invalid: Option<bool>,
+    default_country: Option<String>,
+    scheduled_start: Option<String>,
+    end_at: Option<String>,
+    concurrency: Option<u32>,
+    calls_per_second: Option<f64>,
+    max_attempts: Option<u32>,
+}
+
+/// A JSON batch create.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonUpload {
+    /// The contacts, as the JSON importer reads them.
+    contacts: Option<serde_json::Value>,
+    skip_invalid: Option<bool>,
+    default_country: Option<String>,
+    scheduled_start: Option<serde_json::Value>,
+    end_at: Option<serde_json::Value>,
+    concurrency: Option<u32>,
+    calls_per_second: Option<f64>,
+    max_attempts: Option<u32>,
+}
+
+/// Per-batch settings of an upload, checked.
+#[derive(Debug, Default, Clone, Serialize)]
+struct BatchOptions {
+    scheduled_start: Option<Millis>,
+    end_at: Option<Millis>,
+    concurrency: Option<u32>,
+    calls_per_second: Option<f64>,
+    max_attempts: Option<u32>,
+}
+
+/// An upload read and checked, nothing written yet.
+struct Upload {
+    contacts: Vec<NewContact>,
+    skipped: Vec<RowProblem>,
+    options: BatchOptions,
+}
+
+fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
+    let bad = |message: String| Err(ApiError::bad_request("invalid_parameter", message));
+    if options.concurrency == Some(0) {
+        return bad("\"concurrency\" is 0, expected at least 1".to_string());
+    }
+    if options.max_attempts == Some(0) {
+        return bad("\"max_attempts\" is 0, expected at least 1".to_string());
+    }
+    if let Some(rate) = options.calls_per_second
+        && !(rate.is_finite() && rate > 0.0 && rate <= 10_000.0)
+    {
+        return bad(format!(
+            "\"calls_per_second\" is {rate}, expected more than 0 and at most 10000"
+        ));
+    }
+    if let Some(end) = options.end_at {
+        let start = options.scheduled_start.unwrap_or(now);
+        if end <= start {
+            return bad(format!(
+                "\"end_at\" ({end}) is not after the start ({start}), expected a later time"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn content_type(headers: &HeaderMap) -> ApiResult<&'static str> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/json");
+    if value.starts_with("text/csv") {
+        Ok("text/csv")
+    } else if value.starts_with("application/json") {
+        Ok("application/json")
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("content type \"{value}\", expected \"application/json\" or \"text/csv\""),
+        ))
+    }
+}
+
+fn read_upload(
+    spec: &CampaignSpec,
+    kind: &str,
+    query: UploadQuery,
+    bytes: &[u8],
+    force_skip_invalid: bool,
+    max_rows: usize,
+    now: Millis,
+) -> ApiResult<Upload> {
+    let mut options = BatchOptions {
+        scheduled_start: query
+            .scheduled_start
+            .as_deref()
+            .map(|text| parse_time_text("scheduled_start", text))
+            .transpose()?,
+        end_at: query
+            .end_at
+            .as_deref()
+            .map(|text| parse_time_text("end_at", text))
+            .transpose()?,
+        concurrency: query.concurrency,
+        calls_per_second: query.calls_per_second,
+        max_attempts: query.max_attempts,
+    };
+    let mut skip_invalid = query.skip_invalid.unwrap_or(false);
+    let mut country = query.default_country;
+    let report = if kind == "text/csv" {
+        let import = import_options(
+            skip_invalid || force_skip_invalid,
+            country.as_deref(),
+            max_rows,
+        )?;
+        import_csv(bytes, &import)?
+    } else {
+        let body: JsonUpload = parse_json(bytes)?;
+        if let Some(at) = &body.scheduled_start {
+            options.scheduled_start = Some(parse_time("scheduled_start", at)?);
+        }
+        if let Some(at) = &body.end_at {
+            options.end_at = Some(parse_time("end_at", at)?);
+        }
+        options.concurrency = body.concurrency.or(options.concurrency);
+        options.calls_per_second = body.calls_per_second.or(options.calls_per_second);
+        options.max_attempts = body.max_attempts.or(options.max_attempts);
+        skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
+        country = body.default_country.or(country);
+        let contacts = body.contacts.ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_body",
+                "the body has no \"contacts\", expected an array of contacts",
+            )
+        })?;
+        let contacts = serde_json::to_vec(&contacts).map_err(ApiError::internal)?;
+        let import = import_options(
+            skip_invalid || force_skip_invalid,
+            country.as_deref(),
+            max_rows,
+        )?;
+        import_json(&contacts, &import)?
+    };
+    check_options(&options, now)?;
+    let ImportReport { contacts, skipped } = report;
+    let contacts = contacts
+        .into_iter()
+        .map(|contact| NewContact {
+            contact_id: contact.id.unwrap_or_else(|| format!("row-{}", contact.row)),
+            time_zone: resolve_time_zone(
+                contact.time_zone.as_deref(),
+                &contact.phone,
+                spec.time_zone_policy,
+                &spec.default_time_zone,
+            )
+            .name()
+            .to_string(),
+            phone: contact.phone,
+            name: contact.name,
+            attributes: contact.attributes,
+            variant: None,
+        })
+        .collect();
+    Ok(Upload {
+        contacts,
+        skipped: skipped.iter().map(RowProblem::from).collect(),
+        options,
+    })
+}
+
+fn import_options(
+    skip_invalid: bool,
+    country: Option<&str>,
+    max_rows: usize,
+) -> ApiResult<ImportOptions> {
+    let mode = if skip_invalid {
+        ImportMode::SkipInvalid
+    } else {
+        ImportMode::Strict
+    };
+    let mut options = ImportOptions::new(mode);
+    options.max_rows = max_rows;
+    if let Some(country) = country {
+        options = options.with_default_country(country).map_err(|error| {
+            ApiError::bad_request("invalid_parameter", format!("\"default_country\": {error}"))
+        })?;
+    }
+    Ok(options)
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    batch: BatchView,
+    /// False when the Idempotency-Key named a batch created before.
+    created: bool,
+    /// Rows left out of a `skip_invalid` upload.
+    skipped: Vec<RowProblem>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(campaign_id): StrictPath<String>,
+    StrictQuery(query): StrictQuery<UploadQuery>,
+    request: Request,
+) -> ApiResult<Response> {
+    let spec = state.campaign(&caller, &campaign_id)?.clone();
+    let headers = request.headers().clone();
+    let kind = content_type(&headers)?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value.to_str().unwrap_or_default().trim();
+            if key.is_empty() || key.len() > 255 {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    "the Idempotency-Key header must be 1 to 255 visible characters",
+                ));
+            }
+            Some(key.to_string())
+        }
+    };
+    let raw_query = request.uri().query().unwrap_or_default().to_string();
+    let bytes = read_body(request, &state).await?;
+    let mut hasher = Sha256::new();
+    for part in [
+        campaign_id.as_bytes(),
+        kind.as_bytes(),
+        raw_query.as_bytes(),
+        &bytes,
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let fingerprint = hex::encode(hasher.finalize());
+    let now = state.inner.clock.now();
+    let max_rows = state.inner.settings.max_contacts_per_batch;
+    let upload = tokio::task::spawn_blocking(move || {
+        read_upload(&spec, kind, query, &bytes, false, max_rows, now)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    if upload.contacts.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_contacts",
+            "the upload has no valid contacts, expected at least one",
+        ));
+    }
+    let options = upload.options.clone();
+    let new = NewBatch {
+        workspace: caller.workspace.clone(),
+        campaign_id: campaign_id.clone(),
+        created_at: now,
+        scheduled_start: options.scheduled_start,
+        end_at: options.end_at,
+        concurrency: options.concurrency,
+        max_attempts: options.max_attempts,
+        calls_per_second: options.calls_per_second,
+        idempotency_key: idempotency_key.clone(),
+        request_sha256: Some(fingerprint.clone()),
+        created_by: caller.actor(),
+        contacts: upload.contacts,
+        ..NewBatch::default()
+    };
+    let (created, view) = state
+        .blocking(move |store| {
+            let created = store.create_batch(new)?;
+            if !created.created && created.batch.request_sha256.as_deref() != Some(&fingerprint) {
+                return Err(ApiError::conflict(
+                    "idempotency_conflict",
+                    format!(
+                        "Idempotency-Key \"{}\" was used for batch \"{}\" with a different request, expected the same request or a new key",
+                        idempotency_key.unwrap_or_default(),
+                        created.batch.id
+                    ),
+                ));
+            }
+            Ok((created.created, view(store, created.batch)?))
+        })
+        .await?;
+    tracing::info!(batch = %view.batch.id, campaign = %campaign_id, contacts = view.counters.total, created, "batch created");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(Created {
+            batch: view,
+            created,
+            skipped: upload.skipped,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+pub struct Preview {
+    /// Contacts that would be created.
+    valid: usize,
+    /// Rows that would be refused (strict) or skipped (`skip_invalid`).
+    invalid: usize,
+    rows: Vec<RowProblem>,
+    /// The first contacts as they would be stored, time zone resolved.
+    sample: Vec<PreviewContact>,
+    options: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct PreviewContact {
+    contact_id: String,
+    phone: String,
+    name: Option<String>,
+    time_zone: String,
+    attributes: BTreeMap<String, String>,
+}
+
+/// Rows shown in a preview's sample.
+const PREVIEW_SAMPLE: usize = 20;
+
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(campaign_id): StrictPath<String>,
+    StrictQuery(query): StrictQuery<UploadQuery>,
+    request: Request,
+) -> ApiResult<Json<Preview>> {
+    let spec = state.campaign(&caller, &campaign_id)?.clone();
+    let kind = content_type(request.headers())?;
+    let bytes = read_body(request, &state).await?;
+    let now = state.inner.clock.now();
+    let max_rows = state.inner.settings.max_contacts_per_batch;
+    let upload = tokio::task::spawn_blocking(move || {
+        read_upload(&spec, kind, query, &bytes, true, max_rows, now)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(Preview {
+        valid: upload.contacts.len(),
+        invalid: upload.skipped.len(),
+        sample: upload
+            .contacts
+            .into_iter()
+            .take(PREVIEW_SAMPLE)
+            .map(|contact| PreviewContact {
+                contact_id: contact.contact_id,
+                phone: contact.phone,
+                name: contact.name,
+                time_zone: contact.time_zone,
+                attributes: contact.attributes.into_iter().collect(),
+            })
+            .collect(),
+        rows: upload.skipped,
+        options: serde_json::to_value(&upload.options).map_err(ApiError::internal)?,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    campaign: Option<String>,
+    status: Option<BatchStatus>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct BatchPage {
+    batches: Vec<BatchView>,
+    next_cursor: Option<String>,
+}
+
+/// Most batches looked at for one filtered page; the page then ends early
+/// with a cursor to go on from.
+const MAX_SCAN: usize = 10_000;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictQuery(query): StrictQuery<ListQuery>,
+) -> ApiResult<Json<BatchPage>> {
+    let limit = page_limit(query.limit)?;
+    if let Some(campaign) = &query.campaign {
+        state.campaign(&caller, campaign)?;
+    }
+    let page = state
+        .blocking(move |store| {
+            let mut batches = Vec::new();
+            let mut cursor = query.cursor.clone();
+            let mut scanned = 0;
+            loop {
+                let page = store.list_batches(&BatchQuery {
+                    workspace: caller.workspace.clone(),
+                    campaign_id: query.campaign.clone(),
+                    cursor: cursor.clone(),
+                    limit: limit - batches.len(),
+                })?;
+                scanned += page.items.len();
+                for batch in page.items {
+                    if query.status.is_none_or(|status| status == batch.status) {
+                        batches.push(view(store, batch)?);
+                    }
+                }
+                cursor = page.next_cursor;
+                if cursor.is_none() || batches.len() == limit || scanned >= MAX_SCAN {
+                    break;
+                }
+            }
+            Ok(BatchPage {
+                batches,
+                next_cursor: cursor,
+            })
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+) -> ApiResult<Json<BatchView>> {
+    state
+        .blocking(move |store| view(store, owned_batch(store, &caller, &batch_id)?))
+        .await
+        .map(Json)
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+) -> ApiResult<Json<BatchProgress>> {
+    state
+        .blocking(move |store| {
+            let batch = owned_batch(store, &caller, &batch_id)?;
+            let counters = store.batch_counters(&batch.id)?;
+            let recent = store.recent_calls(&batch.id, RECENT_CALLS)?;
+            Ok(BatchProgress::new(&batch, &counters, recent))
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Serialize)]
+pub struct StatsView {
+    #[serde(flatten)]
+    statistics: BatchStatistics,
+    /// Mean talk time of answered calls, in seconds.
+    average_call_duration: f64,
+    counters: CountersView,
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+) -> ApiResult<Json<StatsView>> {
+    let now = state.inner.clock.now();
+    state
+        .blocking(move |store| {
+            let batch = owned_batch(store, &caller, &batch_id)?;
+            let counters = store.batch_counters(&batch.id)?;
+            let progress = BatchProgress::new(&batch, &counters, Vec::new());
+            Ok(StatsView {
+                statistics: BatchStatistics::new(&batch, &counters, now),
+                average_call_duration: progress.average_call_duration,
+                counters: CountersView::new(&counters),
+            })
+        })
+        .await
+        .map(Json)
+}
+
+/// Contacts read per chunk of a streamed export.
+const EXPORT_CHUNK: usize = 500;
+const EXPORT_HEADER: [&str; 16] = [
+    "seq",
+    "contact_id",
+    "phone",
+    "name",
+    "time_zone",
+    "status",
+    "blocker",
+    "disposition",
+    "attempts",
+    "last_outcome",
+    "talk_seconds",
+    "cost",
+    "from_number",
+    "variant",
+    "final_reason",
+    "last_attempt_at",
+];
+
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+) -> ApiResult<Response> {
+    let batch = {
+        let batch_id = batch_id.clone();
+        state
+            .blocking(move |store| owned_batch(store, &caller, &batch_id))
+            .await?
+    };
+    let store = state.inner.store.clone();
+    let now = state.inner.clock.now();
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    // Chunks are produced off the async workers and sent as they are
+    // ready, so an export of any size holds one chunk in memory.
+    tokio::task::spawn_blocking(move || {
+        let mut cursor = None;
+        let mut first = true;
+        loop {
+            let page = store.list_contacts(&crate::store::ContactQuery {
+                batch_id: batch.id.clone(),
+                status: None,
+                cursor: cursor.clone(),
+                limit: EXPORT_CHUNK,
+            });
+            let page = match page {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::error!(batch = %batch.id, error = %error, "export failed");
+                    let _ = sender.blocking_send(Err(std::io::Error::other(error.to_string())));
+                    return;
+                }
+            };
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            let mut wrote = Ok(());
+            if first {
+                wrote = writer.write_record(EXPORT_HEADER);
+                first = false;
+            }
+            for contact in &page.items {
+                if wrote.is_err() {
+                    break;
+                }
+                let blocker = crate::dispatch::progress::effective_blocker(&batch, contact, now);
+                wrote = writer.write_record([
+                    contact.seq.to_string(),
+                    contact.contact_id.clone(),
+                    contact.phone.clone(),
+                    contact.name.clone().unwrap_or_default(),
+                    contact.time_zone.clone(),
+                    contact.status.as_str().to_string(),
+                    blocker.map(|b| b.as_str().to_string()).unwrap_or_default(),
+                    contact.last_disposition.clone().unwrap_or_default(),
+                    contact.attempts_made.to_string(),
+                    contact
+                        .last_outcome
+                        .map(|o| o.as_str().to_string())
+                        .unwrap_or_default(),
+                    format!("{:.3}", contact.total_talk_ms as f64 / 1_000.0),
+                    format!("{:.6}", contact.total_cost_micros as f64 / 1e6),
+                    contact.from_number.clone().unwrap_or_default(),
+                    contact.variant.clone().unwrap_or_default(),
+                    contact.final_reason.clone().unwrap_or_default(),
+                    contact
+                        .last_attempt_at
+                        .map(|at| at.to_string())
+                        .unwrap_or_default(),
+                ]);
+            }
+            let chunk = wrote.map_err(std::io::Error::other).and_then(|()| {
+                writer
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
+            let failed = chunk.is_err();
+            if sender.blocking_send(chunk).is_err() || failed {
+                return;
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{batch_id}.csv\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// The body of a control request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlBody {
+    /// Why, recorded with the status change.
+    reason: Option<String>,
+}
+
+impl ControlBody {
+    fn note(&self) -> ApiResult<Option<&str>> {
+        match self.reason.as_deref() {
+            Some(reason) if reason.chars().count() > 500 => Err(ApiError::bad_request(
+                "invalid_body",
+                "\"reason\" is longer than 500 characters",
+            )),
+            other => Ok(other),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Control {
+    Pause,
+    Resume,
+    Cancel,
+    Dispatch,
+}
+
+fn illegal(batch: &BatchRecord, action: &str) -> ApiError {
+    ApiError::conflict(
+        "illegal_transition",
+        format!(
+            "batch \"{}\" is {}, it cannot be {action}",
+            batch.id, batch.status
+        ),
+    )
+}
+
+/// Runs a control; asking for the state a batch already has is answered
+/// with the batch as it is, so retries are harmless.
+fn apply(
+    store: &dyn Store,
+    caller: &Caller,
+    batch_id: &str,
+    control: Control,
+    note: Option<&str>,
+    now: Millis,
+) -> ApiResult<BatchRecord> {
+    let batch = owned_batch(store, caller, batch_id)?;
+    let by = caller.actor();
+    let done = matches!(
+        (control, batch.status),
+        (Control::Pause, BatchStatus::Paused)
+            | (
+                Control::Resume,
+                BatchStatus::Pending | BatchStatus::InProgress
+            )
+            | (Control::Cancel, BatchStatus::Cancelled)
+    );
+    if done {
+        return Ok(batch);
+    }
+    let result = match control {
+        Control::Pause => control::pause(store, batch_id, &by, note, now),
+        Control::Resume => {
+            if batch.status != BatchStatus::Paused {
+                return Err(illegal(&batch, "resumed"));
+            }
+            control::resume(store, batch_id, &by, note, now)
+        }
+        Control::Cancel => control::cancel(store, batch_id, &by, note, now),
+        Control::Dispatch => {
+            if batch.status.is_final() || batch.status == BatchStatus::Paused {
+                return Err(illegal(&batch, "dispatched"));
+            }
+            control::force_dispatch(store, batch_id, &by, note, now)
+        }
+    };
+    match result {
+        Ok(batch) => Ok(batch),
+        Err(crate::store::StoreError::IllegalTransition(_)) => {
+            // Another request may have got there first with the same aim.
+            let now_batch = owned_batch(store, caller, batch_id)?;
+            let reached = matches!(
+                (control, now_batch.status),
+                (Control::Pause, BatchStatus::Paused)
+                    | (Control::Cancel, BatchStatus::Cancelled)
+                    | (
+                        Control::Resume,
+                        BatchStatus::InProgress | BatchStatus::Pending
+                    )
+            );
+            if reached {
+                Ok(now_batch)
+            } else {
+                let action = match control {
+                    Control::Pause => "paused",
+                    Control::Resume => "resumed",
+                    Control::Cancel => "cancelled",
+                    Control::Dispatch => "dispatched",
+                };
+                Err(illegal(&now_batch, action))
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn control_handler(
+    state: AppState,
+    caller: Caller,
+    batch_id: String,
+    body: ControlBody,
+    control: Control,
+) -> ApiResult<Json<BatchView>> {
+    body.note()?;
+    let now = state.inner.clock.now();
+    state
+        .blocking(move |store| {
+            let batch = apply(store, &caller, &batch_id, control, body.note()?, now)?;
+            tracing::info!(batch = %batch.id, status = %batch.status, by = %caller.actor(), "batch control");
+            view(store, batch)
+        })
+        .await
+        .map(Json)
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+    StrictJson(body): StrictJson<ControlBody>,
+) -> ApiResult<Json<BatchView>> {
+    control_handler(state, caller, batch_id, body, Control::Pause).await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+    StrictJson(body): StrictJson<ControlBody>,
+) -> ApiResult<Json<BatchView>> {
+    control_handler(state, caller, batch_id, body, Control::Resume).await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+    StrictJson(body): StrictJson<ControlBody>,
+) -> ApiResult<Json<BatchView>> {
+    control_handler(state, caller, batch_id, body, Control::Cancel).await
+}
+
+pub async fn dispatch(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+    StrictJson(body): StrictJson<ControlBody>,
+) -> ApiResult<Json<BatchView>> {
+    control_handler(state, caller, batch_id, body, Control::Dispatch).await
+}
+
+/// Waiting contacts looked at to find the batch's time zones.
+const DEBUG_SAMPLE: usize = 2_000;
+
+#[derive(Serialize)]
+pub struct Debug {
+    batch_id: String,
+    status: BatchStatus,
+    status_reason: Option<String>,
+    now: Millis,
+    /// Why nothing of the batch is dialed, when the batch itself holds it.
+    batch_blocker: Option<Blocker>,
+    effective: EffectiveLimits,
+    live_calls: u64,
+    /// Concurrency slots of the batch not in use.
+    free_slots: u64,
+    windows: Vec<ZoneWindow>,
+    /// Waiting contacts per blocker code, as last recorded by the dispatcher.
+    blockers: BTreeMap<&'static str, u64>,
+    /// When the earliest waiting contact becomes eligible.
+    next_eligible_at: Option<Millis>,
+    provider: ProviderHealth,
+    plugins: PluginHealth,
+}
+
+#[derive(Serialize)]
+struct EffectiveLimits {
+    concurrency: u32,
+    calls_per_second: f64,
+    max_attempts: u32,
+    /// "batch" when the batch overrides the campaign's value.
+    concurrency_from: &'static str,
+    calls_per_second_from: &'static str,
+    max_attempts_from: &'static str,
+}
+
+#[derive(Serialize)]
+struct ZoneWindow {
+    time_zone: String,
+    open_now: bool,
+    /// When the window opens next, if it is closed now.
+    next_open: Option<Millis>,
+    /// When it closes, if it is open now.
+    next_close: Option<Millis>,
+    /// Waiting contacts of the sample living in this zone.
+    waiting_sampled: usize,
+}
+
+#[derive(Serialize)]
+struct ProviderHealth {
+    name: String,
+    /// Contacts held back because the provider asked to slow down.
+    throttled_contacts: u64,
+    /// The latest retry time of the sampled throttled contacts.
+    throttled_until: Option<Millis>,
+    /// Provider refusals before dialing, retried without counting.
+    system_retries: u64,
+}
+
+#[derive(Serialize)]
+struct PluginHealth {
+    retry: String,
+    classifier: String,
+    /// Attempts of the batch on which a plugin faulted.
+    faults: u64,
+    consecutive_faults: u32,
+    /// Faults in a row after which the batch pauses.
+    pause_after: u32,
+}
+
+pub async fn debug(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+) -> ApiResult<Json<Debug>> {
+    let now = state.inner.clock.now();
+    let batch = {
+        let caller = caller.clone();
+        state
+            .blocking(move |store| owned_batch(store, &caller, &batch_id))
+            .await?
+    };
+    let spec = state.campaign(&caller, &batch.campaign_id)?.clone();
+    let window = CompiledWindow::new(&spec.calling_window)
+        .map_err(|error| ApiError::internal(format!("campaign \"{}\": {error}", spec.id)))?;
+    state
+        .blocking(move |store| {
+            let counters = store.batch_counters(&batch.id)?;
+            let sample = store.due(&batch.id, Millis::MAX, DEBUG_SAMPLE)?;
+            let mut zones: BTreeMap<String, usize> = BTreeMap::new();
+            zones.insert(spec.default_time_zone.clone(), 0);
+            let mut throttled_until = None;
+            for contact in &sample {
+                *zones.entry(contact.time_zone.clone()).or_default() += 1;
+                if contact.blocker == Some(Blocker::ProviderThrottled) {
+                    throttled_until = throttled_until.max(contact.next_eligible_at);
+                }
+            }
+            let windows = zones
+                .into_iter()
+                .map(|(zone, waiting_sampled)| {
+                    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+                    let open_now = window.is_open(tz, now);
+                    ZoneWindow {
+                        open_now,
+                        next_open: if open_now {
+                            None
+                        } else {
+                            window.next_open(tz, now)
+                        },
+                        next_close: if open_now {
+                            window.next_close(tz, now)
+                        } else {
+                            None
+                        },
+                        time_zone: zone,
+                        waiting_sampled,
+                    }
+                })
+                .collect();
+            let from = |overridden: bool| if overridden { "batch" } else { "campaign" };
+            let concurrency = batch.concurrency.unwrap_or(spec.concurrency);
+            let batch_blocker = match batch.status {
+                BatchStatus::Pending => Some(Blocker::ScheduledStart),
+                BatchStatus::Paused if batch.status_reason.as_deref() == Some("plugin_faulted") => {
+                    Some(Blocker::PluginFaulted)
+                }
+                BatchStatus::Paused => Some(Blocker::BatchPaused),
+                _ => None,
+            };
+            Ok(Debug {
+                batch_id: batch.id.clone(),
+                status: batch.status,
+                status_reason: batch.status_reason.clone(),
+                now,
+                batch_blocker,
+                effective: EffectiveLimits {
+                    concurrency,
+                    calls_per_second: batch.calls_per_second.unwrap_or(spec.calls_per_second),
+                    max_attempts: batch.max_attempts.unwrap_or(spec.max_attempts),
+                    concurrency_from: from(batch.concurrency.is_some()),
+                    calls_per_second_from: from(batch.calls_per_second.is_some()),
+                    max_attempts_from: from(batch.max_attempts.is_some()),
+                },
+                live_calls: counters.live(),
+                free_slots: u64::from(concurrency).saturating_sub(counters.live()),
+                windows,
+                blockers: Blocker::ALL
+                    .into_iter()
+                    .map(|blocker| (blocker.as_str(), counters.blocker(blocker)))
+                    .collect(),
+                next_eligible_at: store.next_eligible_at(&batch.id)?,
+                provider: ProviderHealth {
+                    name: spec.provider.clone(),
+                    throttled_contacts: counters.blocker(Blocker::ProviderThrottled),
+                    throttled_until,
+                    system_retries: counters.system_retries,
+                },
+                plugins: PluginHealth {
+                    retry: spec.retry_plugin.clone(),
+                    classifier: spec.classifier_plugin.clone(),
+                    faults: counters.plugin_faults,
+                    consecutive_faults: batch.consecutive_plugin_faults,
+                    pause_after: spec.max_consecutive_plugin_faults,
+                },
+            })
+        })
+        .await
+        .map(Json)
+}

@@ -1,0 +1,162 @@
+//! Request bodies and parameters, read strictly: unknown fields, bad types
+//! and oversized bodies are refused with the field or limit named.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::model::Millis;
+
+/// A JSON body read with the API's own errors; an empty body reads as the
+/// type's default, so optional bodies (a pause reason) may be left out.
+#[derive(Debug)]
+pub struct StrictJson<T>(pub T);
+
+/// The raw body, with a too-large body answered as `payload_too_large`.
+pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than this endpoint accepts",
+                )
+            } else {
+                ApiError::bad_request("invalid_body", rejection.body_text())
+            }
+        })
+}
+
+/// Parses JSON, naming the unknown field or bad value and where it is.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "invalid JSON body: {}",
+                crate::config::requote(&error.to_string())
+            ),
+        )
+    })
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for StrictJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|value| value.starts_with("application/json"));
+        let bytes = read_body(request, state).await?;
+        if bytes.is_empty() {
+            return Ok(StrictJson(T::default()));
+        }
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected a body of content type \"application/json\"",
+            ));
+        }
+        parse_json(&bytes).map(StrictJson)
+    }
+}
+
+/// A time given as RFC 3339 text ("2025-03-01T09:00:00Z") or as
+/// milliseconds since the epoch.
+pub fn parse_time(field: &str, value: &serde_json::Value) -> Result<Millis, ApiError> {
+    match value {
+        serde_json::Value::Number(number) => number.as_i64().ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!("\"{field}\" is {number}, expected whole milliseconds since the epoch"),
+            )
+        }),
+        serde_json::Value::String(text) => parse_time_text(field, text),
+        other => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("\"{field}\" is {other}, expected an RFC 3339 time or milliseconds"),
+        )),
+    }
+}
+
+/// See [`parse_time`].
+pub fn parse_time_text(field: &str, text: &str) -> Result<Millis, ApiError> {
+    if let Ok(millis) = text.parse::<i64>() {
+        return Ok(millis);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.timestamp_millis())
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!(
+                    "\"{field}\" is \"{text}\", expected an RFC 3339 time like \"2025-03-01T09:00:00Z\" or milliseconds since the epoch"
+                ),
+            )
+        })
+}
+
+/// A page size: default 50, at most 1000.
+pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(limit @ 1..=1000) => Ok(limit),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("\"limit\" is {other}, expected 1 to 1000"),
+        )),
+    }
+}
+
+/// Query parameters with the API's own errors; unknown parameters are
+/// refused when `T` denies unknown fields.
+#[derive(Debug)]
+pub struct StrictQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for StrictQuery<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|query| StrictQuery(query.0))
+            .map_err(|rejection| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    crate::config::requote(&rejection.body_text()),
+                )
+            })
+    }
+}
+
+/// Path parameters with the API's own errors.
+#[derive(Debug)]
+pub struct StrictPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for StrictPath<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|path| StrictPath(path.0))
+            .map_err(|rejection| ApiError::bad_request("invalid_parameter", rejection.body_text()))
+    }
+}

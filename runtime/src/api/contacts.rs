@@ -1,0 +1,194 @@
+//! A batch's contacts: the tasks table, the debug view, skipping one.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::batches::owned_batch;
+use super::body::{StrictJson, StrictPath, StrictQuery, page_limit};
+use super::{ApiError, ApiResult, AppState, Caller};
+use crate::dispatch::progress::effective_blocker;
+use crate::model::{Attempt, Blocker, ContactStatus};
+use crate::store::{ContactEvent, ContactQuery, ContactRecord};
+
+/// A contact and why it waits, if it does.
+#[derive(Serialize)]
+pub struct ContactView {
+    #[serde(flatten)]
+    contact: ContactRecord,
+    /// The blocker as the operator sees it, the batch's own state first.
+    effective_blocker: Option<Blocker>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<ContactStatus>,
+    blocker: Option<Blocker>,
+    disposition: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct ContactPage {
+    contacts: Vec<ContactView>,
+    next_cursor: Option<String>,
+}
+
+/// Most contacts looked at for one filtered page; the page then ends early
+/// with a cursor to go on from.
+const MAX_SCAN: usize = 20_000;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath(batch_id): StrictPath<String>,
+    StrictQuery(query): StrictQuery<ListQuery>,
+) -> ApiResult<Json<ContactPage>> {
+    let limit = page_limit(query.limit)?;
+    let now = state.inner.clock.now();
+    state
+        .blocking(move |store| {
+            let batch = owned_batch(store, &caller, &batch_id)?;
+            let filtering = query.blocker.is_some() || query.disposition.is_some();
+            let mut contacts = Vec::new();
+            let mut cursor = query.cursor.clone();
+            let mut scanned = 0;
+            'pages: loop {
+                let page = store.list_contacts(&ContactQuery {
+                    batch_id: batch.id.clone(),
+                    status: query.status,
+                    cursor: cursor.clone(),
+                    limit: if filtering { 500 } else { limit },
+                })?;
+                let last_page = page.next_cursor.is_none();
+                for contact in page.items {
+                    scanned += 1;
+                    cursor = Some(contact.seq.to_string());
+                    let blocker = effective_blocker(&batch, &contact, now);
+                    let wanted = query.blocker.is_none_or(|b| blocker == Some(b))
+                        && query
+                            .disposition
+                            .as_deref()
+                            .is_none_or(|d| contact.last_disposition.as_deref() == Some(d));
+                    if wanted {
+                        contacts.push(ContactView {
+                            contact,
+                            effective_blocker: blocker,
+                        });
+                        if contacts.len() == limit {
+                            break 'pages;
+                        }
+                    }
+                }
+                if last_page {
+                    cursor = None;
+                    break;
+                }
+                if scanned >= MAX_SCAN {
+                    break;
+                }
+            }
+            Ok(ContactPage {
+                contacts,
+                next_cursor: cursor,
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Serialize)]
+pub struct ContactDetailView {
+    #[serde(flatten)]
+    contact: ContactView,
+    attempts: Vec<Attempt>,
+    events: Vec<ContactEvent>,
+}
+
+fn contact_not_found(batch_id: &str, seq: u64) -> ApiError {
+    ApiError::not_found(
+        "contact_not_found",
+        format!("contact {seq} of batch \"{batch_id}\" not found"),
+    )
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath((batch_id, seq)): StrictPath<(String, u64)>,
+) -> ApiResult<Json<ContactDetailView>> {
+    let now = state.inner.clock.now();
+    state
+        .blocking(move |store| {
+            let batch = owned_batch(store, &caller, &batch_id)?;
+            let detail = store
+                .contact_detail(&batch.id, seq)?
+                .ok_or_else(|| contact_not_found(&batch_id, seq))?;
+            Ok(ContactDetailView {
+                contact: ContactView {
+                    effective_blocker: effective_blocker(&batch, &detail.contact, now),
+                    contact: detail.contact,
+                },
+                attempts: detail.attempts,
+                events: detail.events,
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipBody {
+    reason: Option<String>,
+}
+
+pub async fn skip(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictPath((batch_id, seq)): StrictPath<(String, u64)>,
+    StrictJson(body): StrictJson<SkipBody>,
+) -> ApiResult<Json<ContactView>> {
+    let now = state.inner.clock.now();
+    let reason = match body.reason.as_deref().map(str::trim) {
+        Some(note) if note.chars().count() > 500 => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "\"reason\" is longer than 500 characters",
+            ));
+        }
+        Some(note) if !note.is_empty() => format!("operator_skipped: {note}"),
+        _ => "operator_skipped".to_string(),
+    };
+    state
+        .blocking(move |store| {
+            let batch = owned_batch(store, &caller, &batch_id)?;
+            let contact = store
+                .contact(&batch.id, seq)?
+                .ok_or_else(|| contact_not_found(&batch_id, seq))?;
+            if contact.status == ContactStatus::Skipped {
+                return Ok(ContactView {
+                    contact,
+                    effective_blocker: None,
+                });
+            }
+            if !contact.status.is_waiting() {
+                return Err(ApiError::conflict(
+                    "illegal_transition",
+                    format!(
+                        "contact {seq} of batch \"{batch_id}\" is {}, only a waiting contact can be skipped",
+                        contact.status
+                    ),
+                ));
+            }
+            let contact = store.skip_contact(&batch.id, seq, &reason, now)?;
+            Ok(ContactView {
+                contact,
+                effective_blocker: None,
+            })
+        })
+        .await
+        .map(Json)
+}

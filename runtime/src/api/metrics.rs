@@ -1,0 +1,158 @@
+//! `/healthz` and Prometheus metrics at `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, ApiResult, AppState};
+use crate::model::ContactStatus;
+
+/// Counts kept by the API process itself.
+#[derive(Default)]
+pub(super) struct Metrics {
+    /// Requests by (method, route, status).
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    pub webhook_delivered: AtomicU64,
+    pub webhook_failed: AtomicU64,
+}
+
+/// Counts every routed request by its route pattern, not its concrete
+/// path, so ids never become label values.
+pub(super) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    if let Ok(mut requests) = state.inner.metrics.requests.lock() {
+        *requests.entry((method, route, status)).or_default() += 1;
+    }
+    response
+}
+
+pub async fn healthz(State(state): State<AppState>) -> ApiResult<&'static str> {
+    state
+        .blocking(|store| {
+            store.journal_head().map_err(|error| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unhealthy",
+                    format!("the store cannot be read: {error}"),
+                )
+            })
+        })
+        .await?;
+    Ok("ok\n")
+}
+
+pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
+    let campaigns: Vec<(String, String)> = state.inner.campaigns.keys().cloned().collect();
+    let snapshot = state
+        .blocking(move |store| {
+            let mut counters = Vec::new();
+            for (workspace, campaign) in campaigns {
+                let found = store.campaign_counters(&workspace, &campaign)?;
+                counters.push((workspace, campaign, found));
+            }
+            let open = store.open_batches()?;
+            Ok((counters, open, store.journal_head()?))
+        })
+        .await?;
+    let (counters, open, journal_head) = snapshot;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP outdial_http_requests_total HTTP requests answered, by route pattern and status."
+    );
+    let _ = writeln!(out, "# TYPE outdial_http_requests_total counter");
+    if let Ok(requests) = state.inner.metrics.requests.lock() {
+        for ((method, route, status), count) in requests.iter() {
+            let _ = writeln!(
+                out,
+                "outdial_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP outdial_contacts Contacts per campaign and status."
+    );
+    let _ = writeln!(out, "# TYPE outdial_contacts gauge");
+    for (workspace, campaign, found) in &counters {
+        for status in ContactStatus::ALL {
+            let _ = writeln!(
+                out,
+                "outdial_contacts{{workspace=\"{workspace}\",campaign=\"{campaign}\",status=\"{status}\"}} {}",
+                found.status(status)
+            );
+        }
+    }
+    for (name, help, read) in [
+        (
+            "outdial_attempts_total",
+            "Dial attempts.",
+            (|c: &crate::store::Counters| c.attempts) as fn(&crate::store::Counters) -> u64,
+        ),
+        ("outdial_answered_total", "Answered attempts.", |c| {
+            c.answered
+        }),
+        (
+            "outdial_plugin_faults_total",
+            "Attempts on which a policy plugin faulted.",
+            |c| c.plugin_faults,
+        ),
+        ("outdial_talk_seconds_total", "Talk time.", |c| {
+            c.talk_ms / 1_000
+        }),
+        (
+            "outdial_cost_micros_total",
+            "Call cost in millionths.",
+            |c| c.cost_micros,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (workspace, campaign, found) in &counters {
+            let _ = writeln!(
+                out,
+                "{name}{{workspace=\"{workspace}\",campaign=\"{campaign}\"}} {}",
+                read(found)
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP outdial_open_batches Batches not final yet.");
+    let _ = writeln!(out, "# TYPE outdial_open_batches gauge");
+    let _ = writeln!(out, "outdial_open_batches {}", open.len());
+    let _ = writeln!(
+        out,
+        "# HELP outdial_journal_head Sequence number of the newest journaled change."
+    );
+    let _ = writeln!(out, "# TYPE outdial_journal_head gauge");
+    let _ = writeln!(out, "outdial_journal_head {journal_head}");
+    let metrics = &state.inner.metrics;
+    let _ = writeln!(
+        out,
+        "# HELP outdial_webhook_deliveries_total Webhook delivery tries, by result."
+    );
+    let _ = writeln!(out, "# TYPE outdial_webhook_deliveries_total counter");
+    let _ = writeln!(
+        out,
+        "outdial_webhook_deliveries_total{{result=\"delivered\"}} {}",
+        metrics.webhook_delivered.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "outdial_webhook_deliveries_total{{result=\"failed\"}} {}",
+        metrics.webhook_failed.load(Ordering::Relaxed)
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}

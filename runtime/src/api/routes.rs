@@ -1,0 +1,500 @@
+//! Every route of the API, once: the router and the OpenAPI document are
+//! both built from [`ROUTES`].
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, get, post};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::{AppState, batches, campaigns, contacts, events, metrics, webhooks};
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+        }
+    }
+}
+
+/// One route and what the document says about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: Method,
+    /// In axum's syntax, which is also OpenAPI's: `/v1/batches/{batch_id}`.
+    pub path: &'static str,
+    pub operation: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// Query parameters: name and meaning.
+    pub query: &'static [(&'static str, &'static str)],
+    /// Content types of the request body; empty when there is none.
+    pub body: &'static [&'static str],
+    /// Content type of a successful answer.
+    pub answers: &'static str,
+    /// Whether an API key is needed.
+    pub auth: bool,
+    /// Whether the body is a contact upload, with the larger size limit.
+    pub upload: bool,
+}
+
+const JSON: &str = "application/json";
+const NONE: &[(&str, &str)] = &[];
+const CONTROL_BODY: &[&str] = &[JSON];
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    operation: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+) -> Route {
+    Route {
+        method,
+        path,
+        operation,
+        summary,
+        tag,
+        query: NONE,
+        body: &[],
+        answers: JSON,
+        auth: true,
+        upload: false,
+    }
+}
+
+const UPLOAD_QUERY: &[(&str, &str)] = &[
+    (
+        "skip_invalid",
+        "CSV uploads: true keeps the good rows and lists the skipped ones; default false refuses the whole file",
+    ),
+    (
+        "default_country",
+        "CSV uploads: ISO 3166 country of national numbers, e.g. US",
+    ),
+    (
+        "scheduled_start",
+        "CSV uploads: no dial before this RFC 3339 time or epoch ms",
+    ),
+    ("end_at", "CSV uploads: the batch expires at this time"),
+    (
+        "concurrency",
+        "CSV uploads: override of the campaign's concurrency",
+    ),
+    (
+        "calls_per_second",
+        "CSV uploads: override of the campaign's calls per second",
+    ),
+    (
+        "max_attempts",
+        "CSV uploads: override of the campaign's max attempts",
+    ),
+];
+
+/// Every route of the API.
+pub const ROUTES: &[Route] = &[
+    Route {
+        auth: false,
+        answers: "text/plain",
+        ..route(
+            Method::Get,
+            "/healthz",
+            "healthz",
+            "operations",
+            "Liveness and store health",
+        )
+    },
+    Route {
+        auth: false,
+        answers: "text/plain; version=0.0.4",
+        ..route(
+            Method::Get,
+            "/metrics",
+            "metrics",
+            "operations",
+            "Prometheus metrics",
+        )
+    },
+    Route {
+        auth: false,
+        ..route(
+            Method::Get,
+            "/v1/openapi.json",
+            "openapi",
+            "operations",
+            "This document",
+        )
+    },
+    route(
+        Method::Get,
+        "/v1/campaigns",
+        "list_campaigns",
+        "campaigns",
+        "The workspace's campaigns",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}",
+        "get_campaign",
+        "campaigns",
+        "One campaign's settings",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}/stats",
+        "campaign_stats",
+        "campaigns",
+        "A campaign's counters over all its batches",
+    ),
+    route(
+        Method::Get,
+        "/v1/campaigns/{campaign_id}/webhooks",
+        "campaign_webhooks",
+        "webhooks",
+        "Delivery state of the campaign's webhook endpoints, with recent tries",
+    ),
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/webhooks/{endpoint_id}/enable",
+            "enable_webhook",
+            "webhooks",
+            "Re-enables a disabled endpoint; it resumes where it stopped",
+        )
+    },
+    Route {
+        body: &[JSON, "text/csv"],
+        query: UPLOAD_QUERY,
+        upload: true,
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/batches",
+            "create_batch",
+            "batches",
+            "Creates a batch from JSON contacts or a CSV upload; an Idempotency-Key header makes retries safe",
+        )
+    },
+    Route {
+        body: &[JSON, "text/csv"],
+        query: UPLOAD_QUERY,
+        upload: true,
+        ..route(
+            Method::Post,
+            "/v1/campaigns/{campaign_id}/batches/preview",
+            "preview_batch",
+            "batches",
+            "Validates an upload without creating anything: good rows, bad rows with reasons",
+        )
+    },
+    Route {
+        query: &[
+            ("campaign", "only this campaign's batches"),
+            ("status", "only batches with this status"),
+            ("cursor", "next_cursor of the previous page"),
+            ("limit", "page size, 1 to 1000, default 50"),
+        ],
+        ..route(
+            Method::Get,
+            "/v1/batches",
+            "list_batches",
+            "batches",
+            "The workspace's batches, newest first",
+        )
+    },
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}",
+        "get_batch",
+        "batches",
+        "A batch with its live counters",
+    ),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/status",
+        "batch_status",
+        "batches",
+        "Progress: status, waiting, active, completed, failed, recent calls",
+    ),
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/stats",
+        "batch_stats",
+        "batches",
+        "Statistics: rates, estimates and every counter",
+    ),
+    Route {
+        answers: "text/csv",
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/export.csv",
+            "export_batch",
+            "batches",
+            "Every contact as a CSV row, streamed",
+        )
+    },
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/pause",
+            "pause_batch",
+            "controls",
+            "Stops new dials; live calls finish. Idempotent",
+        )
+    },
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/resume",
+            "resume_batch",
+            "controls",
+            "Resumes a paused batch. Idempotent",
+        )
+    },
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/cancel",
+            "cancel_batch",
+            "controls",
+            "Cancels for good: waiting contacts are skipped. Idempotent",
+        )
+    },
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/dispatch",
+            "dispatch_batch",
+            "controls",
+            "Force dispatch: starts a pending batch now and makes retry-waiting contacts due now",
+        )
+    },
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/debug",
+        "batch_debug",
+        "batches",
+        "Queue health: windows per time zone, effective limits, blockers, throttling, plugin faults",
+    ),
+    Route {
+        answers: "text/event-stream",
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/events",
+            "batch_events",
+            "batches",
+            "Server-sent events of the batch's changes and progress; resumes after Last-Event-ID",
+        )
+    },
+    Route {
+        query: &[
+            ("status", "only contacts with this status"),
+            ("blocker", "only waiting contacts held by this blocker"),
+            (
+                "disposition",
+                "only contacts whose last disposition is this label",
+            ),
+            ("cursor", "next_cursor of the previous page"),
+            ("limit", "page size, 1 to 1000, default 50"),
+        ],
+        ..route(
+            Method::Get,
+            "/v1/batches/{batch_id}/contacts",
+            "list_contacts",
+            "contacts",
+            "The batch's contacts in upload order, filtered",
+        )
+    },
+    route(
+        Method::Get,
+        "/v1/batches/{batch_id}/contacts/{seq}",
+        "get_contact",
+        "contacts",
+        "One contact with its attempts and event log",
+    ),
+    Route {
+        body: CONTROL_BODY,
+        ..route(
+            Method::Post,
+            "/v1/batches/{batch_id}/contacts/{seq}/skip",
+            "skip_contact",
+            "contacts",
+            "Takes a waiting contact out",
+        )
+    },
+];
+
+fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
+    Some(match operation {
+        "healthz" => get(metrics::healthz),
+        "metrics" => get(metrics::metrics),
+        "openapi" => get(openapi_handler),
+        "list_campaigns" => get(campaigns::list),
+        "get_campaign" => get(campaigns::get_one),
+        "campaign_stats" => get(campaigns::stats),
+        "campaign_webhooks" => get(webhooks::list_endpoints),
+        "enable_webhook" => post(webhooks::enable_endpoint),
+        "create_batch" => post(batches::create),
+        "preview_batch" => post(batches::preview),
+        "list_batches" => get(batches::list),
+        "get_batch" => get(batches::get_one),
+        "batch_status" => get(batches::status),
+        "batch_stats" => get(batches::stats),
+        "export_batch" => get(batches::export),
+        "pause_batch" => post(batches::pause),
+        "resume_batch" => post(batches::resume),
+        "cancel_batch" => post(batches::cancel),
+        "dispatch_batch" => post(batches::dispatch),
+        "batch_debug" => get(batches::debug),
+        "batch_events" => get(events::stream),
+        "list_contacts" => get(contacts::list),
+        "get_contact" => get(contacts::get_one),
+        "skip_contact" => post(contacts::skip),
+        _ => return None,
+    })
+}
+
+/// The router of every route in [`ROUTES`].
+pub(super) fn build(state: AppState) -> Router {
+    let settings = &state.inner.settings;
+    let mut router = Router::new();
+    for route in ROUTES {
+        let limit = if route.upload {
+            settings.max_upload_bytes
+        } else {
+            settings.max_json_bytes
+        };
+        let method_router = handler(route.operation)
+            .unwrap_or_else(|| panic!("route {} has no handler", route.operation))
+            .layer(DefaultBodyLimit::max(limit));
+        router = router.route(route.path, method_router);
+    }
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .fallback(|| async {
+            ApiError::not_found("route_not_found", "no such route; see /v1/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; see /v1/openapi.json",
+            )
+        })
+        .with_state(state)
+}
+
+async fn openapi_handler() -> axum::Json<Value> {
+    axum::Json(openapi())
+}
+
+/// The OpenAPI 3.1 document of [`ROUTES`].
+pub fn openapi() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let mut parameters: Vec<Value> = path_parameters(route.path)
+            .map(|name| {
+                let schema = if name == "seq" {
+                    json!({"type": "integer", "minimum": 0})
+                } else {
+                    json!({"type": "string"})
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
+            .collect();
+        for (name, description) in route.query {
+            parameters.push(json!({
+                "name": name, "in": "query", "required": false,
+                "description": description, "schema": {"type": "string"}
+            }));
+        }
+        if route.operation == "create_batch" {
+            parameters.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "a retried create with the same key and body answers the first batch; another body with the same key is 409",
+                "schema": {"type": "string"}
+            }));
+        }
+        let mut operation = json!({
+            "operationId": route.operation,
+            "summary": route.summary,
+            "tags": [route.tag],
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "success", "content": {route.answers: {}}},
+                "4XX": {"description": "the request was refused", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            },
+        });
+        if !route.body.is_empty() {
+            let content: Map<String, Value> = route
+                .body
+                .iter()
+                .map(|kind| (kind.to_string(), json!({})))
+                .collect();
+            operation["requestBody"] = json!({"required": route.upload, "content": content});
+        }
+        if route.auth {
+            operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
+        } else {
+            operation["security"] = json!([]);
+        }
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[route.method.as_str()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "outdial",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Outbound call campaigns: batches, contacts, progress, controls, exports, live events and signed webhooks. Every key belongs to one workspace; another workspace's resources answer 404."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string", "description": "stable, snake_case"},
+                            "message": {"type": "string"},
+                            "rows": {"type": "array", "description": "bad rows of a refused upload"}
+                        }
+                    }}
+                }
+            }
+        }
+    })
+}
+
+/// The `{name}` parameters of a path, in order.
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter_map(|part| {
+        part.strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+    })
+}

@@ -1,0 +1,1190 @@
+//! The HTTP API over a real socket: every endpoint, workspace isolation,
+//! bad input, idempotency, live events and signed webhooks with retries.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use outdial::api::{self, ApiSettings, AppState, hash_key, routes};
+use outdial::clock::ManualClock;
+use outdial::config::Config;
+use outdial::model::{HOUR_MS, SECOND_MS};
+use outdial::store::{SledStore, Store, StoreConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+const T0: i64 = 1_750_000_000_000;
+const ACME_KEY: &str = "acme-key-0123456789";
+const GLOBEX_KEY: &str = "globex-key-9876543210";
+const WEBHOOK_SECRET: &str = "whsec-test-secret";
+
+/// A loopback webhook receiver that can be taken down.
+#[derive(Clone, Default)]
+struct Receiver {
+    down: Arc<AtomicBool>,
+    received: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
+    refused: Arc<Mutex<u32>>,
+}
+
+async fn start_receiver() -> (Receiver, String) {
+    let receiver = Receiver::default();
+    let shared = receiver.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let shared = shared.clone();
+                async move {
+                    if shared.down.load(Ordering::SeqCst) {
+                        *shared.refused.lock().unwrap() += 1;
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    shared
+                        .received
+                        .lock()
+                        .unwrap()
+                        .push((headers, body.to_vec()));
+                    StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (receiver, url)
+}
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    clock: ManualClock,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+fn config(webhook_url: &str) -> Config {
+    let text = format!(
+        r#"
+[[workspaces]]
+id = "acme"
+api_keys = [{{ id = "acme-ops", sha256 = "{acme}" }}]
+
+[[workspaces]]
+id = "globex"
+api_keys = [{{ id = "globex-ops", sha256 = "{globex}" }}]
+
+[[campaigns]]
+id = "spring"
+workspace = "acme"
+concurrency = 4
+provider = {{ plugin = "simulated" }}
+window = {{ default_time_zone = "America/New_York" }}
+webhooks = [{{ url = "{webhook_url}", secret = {{ env = "SPRING_HOOK_SECRET" }}, events = ["batch.*", "contact.finalized"] }}]
+
+[[campaigns]]
+id = "autumn"
+workspace = "globex"
+provider = {{ plugin = "simulated" }}
+"#,
+        acme = hash_key(ACME_KEY),
+        globex = hash_key(GLOBEX_KEY),
+    );
+    Config::parse_str("test.toml", &text).expect("the test config parses")
+}
+
+async fn start(webhook_url: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SledStore::open(&StoreConfig::new(dir.path().join("db"))).unwrap());
+    let clock = ManualClock::new(T0);
+    let config = config(webhook_url);
+    let mut settings = ApiSettings {
+        max_json_bytes: 4 * 1024,
+        max_upload_bytes: 64 * 1024,
+        events_poll_interval: Duration::from_millis(20),
+        ..ApiSettings::default()
+    };
+    settings.webhooks.poll_interval = Duration::from_millis(20);
+    let state = AppState::from_config(
+        &config,
+        store.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(|name: &str| (name == "SPRING_HOOK_SECRET").then(|| WEBHOOK_SECRET.to_string())),
+        settings,
+    )
+    .expect("the API sets up");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+    let router = api::router(state.clone());
+    tokio::spawn(api::serve_until(listener, router, state, async {
+        let _ = stop.await;
+    }));
+    Server {
+        base,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+        clock,
+        store,
+        _dir: dir,
+        _shutdown: shutdown,
+    }
+}
+
+impl Server {
+    fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(key)
+    }
+
+    fn post(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("x-api-key", key)
+    }
+
+    async fn create_batch(&self, contacts: Value) -> Value {
+        let response = self
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .header("content-type", "application/json")
+            .body(json!({ "contacts": contacts }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_of(response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+}
+
+/// JSON request bodies, without the client's json feature.
+trait JsonBody {
+    fn json(self, value: &Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json(self, value: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(value.to_string())
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+fn three_contacts() -> Value {
+    json!([
+        {"phone": "+12125550101", "name": "Ada", "id": "c-1"},
+        {"phone": "+12125550102", "name": "Grace", "id": "c-2"},
+        {"phone": "+442079460958", "name": "Alan", "id": "c-3", "time_zone": "Europe/London"},
+    ])
+}
+
+/// Every route with its path parameters filled for `batch` and contact 0.
+fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Method, String)> {
+    routes::ROUTES
+        .iter()
+        .map(|route| {
+            let path = route
+                .path
+                .replace("{campaign_id}", "spring")
+                .replace("{batch_id}", batch)
+                .replace("{seq}", "0")
+                .replace("{endpoint_id}", endpoint);
+            (route.method, path)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let (status, document) =
+        json_of(server.get("/v1/openapi.json", "").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let documented: BTreeSet<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = routes::ROUTES
+        .iter()
+        .map(|route| (route.method.as_str().to_string(), route.path.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+    // Every documented route reaches a handler: an unknown route would be
+    // answered "route_not_found", a wrong method "method_not_allowed".
+    for (method, path) in concrete_routes("btc_missing", "whk_missing") {
+        let request = match method {
+            routes::Method::Get => server.get(&path, ACME_KEY),
+            routes::Method::Post => server.post(&path, ACME_KEY),
+        };
+        let response = request
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap();
+        if response.status().is_success() {
+            continue;
+        }
+        let (status, body) = json_of(response).await;
+        let code = body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            code != "route_not_found" && code != "method_not_allowed" && !code.is_empty(),
+            "{method:?} {path} answered {status} {body}"
+        );
+    }
+    let (status, body) = json_of(
+        server
+            .get("/v1/nothing-here", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "route_not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    assert_eq!(created["batch"]["counters"]["total"], 3);
+    assert_eq!(created["batch"]["status"], "pending");
+
+    let csv = "phone,name,tz\n+12125550111,Lin,America/New_York\n+12125550112,Kay,\n";
+    let response = server
+        .post(
+            "/v1/campaigns/spring/batches?concurrency=2&scheduled_start=2030-01-01T09:00:00Z",
+            ACME_KEY,
+        )
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let (status, csv_batch) = json_of(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{csv_batch}");
+    assert_eq!(csv_batch["batch"]["concurrency"], 2);
+    assert_eq!(csv_batch["batch"]["scheduled_start"], 1_893_488_400_000_i64);
+
+    let (_, campaigns) = json_of(server.get("/v1/campaigns", ACME_KEY).send().await.unwrap()).await;
+    let ids: Vec<&str> = campaigns["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["spring"]);
+    let (status, campaign) = json_of(
+        server
+            .get("/v1/campaigns/spring", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(campaign["concurrency"], 4);
+    let (_, stats) = json_of(
+        server
+            .get("/v1/campaigns/spring/stats", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(stats["total"], 5);
+
+    let (_, page) = json_of(
+        server
+            .get("/v1/batches?limit=1", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page["batches"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let (_, second) = json_of(
+        server
+            .get(&format!("/v1/batches?limit=1&cursor={cursor}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(second["batches"].as_array().unwrap().len(), 1);
+    assert_ne!(second["batches"][0]["id"], page["batches"][0]["id"]);
+    let (_, pending) = json_of(
+        server
+            .get("/v1/batches?campaign=spring&status=pending", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(pending["batches"].as_array().unwrap().len(), 2);
+
+    let (_, one) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(one["counters"]["by_status"]["pending"], 3);
+    let (_, progress) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}/status"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in [
+        "status",
+        "isComplete",
+        "waiting",
+        "active",
+        "completed",
+        "failed",
+        "total",
+        "startTime",
+        "lastCompletedTime",
+        "completedTime",
+        "averageCallDuration",
+        "recent_calls",
+    ] {
+        assert!(
+            progress.get(field).is_some(),
+            "progress lacks {field}: {progress}"
+        );
+    }
+    assert_eq!(progress["waiting"], 3);
+    let (_, statistics) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}/stats"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in [
+        "total",
+        "processed",
+        "succeeded",
+        "failed",
+        "pending",
+        "percentComplete",
+        "successRate",
+        "callsPerSecond",
+        "estimatedTimeRemaining",
+        "elapsedTime",
+        "counters",
+    ] {
+        assert!(
+            statistics.get(field).is_some(),
+            "stats lack {field}: {statistics}"
+        );
+    }
+
+    let (status, skipped) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/contacts/1/skip"), ACME_KEY)
+            .json(&json!({"reason": "asked not to"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{skipped}");
+    assert_eq!(skipped["status"], "skipped");
+    assert_eq!(skipped["final_reason"], "operator_skipped: asked not to");
+    let (_, contacts) = json_of(
+        server
+            .get(
+                &format!("/v1/batches/{batch}/contacts?status=pending"),
+                ACME_KEY,
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let seqs: Vec<u64> = contacts["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 2]);
+    let (_, held) = json_of(
+        server
+            .get(
+                &format!("/v1/batches/{batch}/contacts?blocker=scheduled_start&limit=1"),
+                ACME_KEY,
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(held["contacts"].as_array().unwrap().len(), 1);
+    assert_eq!(held["contacts"][0]["effective_blocker"], "scheduled_start");
+    let (_, detail) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}/contacts/1"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(detail["events"][0]["kind"], "skipped");
+    assert!(detail["attempts"].as_array().unwrap().is_empty());
+
+    let (status, paused) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+            .json(&json!({"reason": "carrier maintenance"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(
+        paused["status_reason"],
+        "operator_paused: carrier maintenance"
+    );
+    assert_eq!(paused["status_by"], "api_key:acme-ops");
+    let (status, again) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (StatusCode::OK, Some("paused")),
+        "pause is idempotent"
+    );
+    let (_, debug) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}/debug"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(debug["batch_blocker"], "batch_paused");
+    assert_eq!(debug["effective"]["concurrency"], 4);
+    let zones: Vec<&str> = debug["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["time_zone"].as_str().unwrap())
+        .collect();
+    assert!(
+        zones.contains(&"Europe/London") && zones.contains(&"America/New_York"),
+        "{debug}"
+    );
+    let (_, resumed) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/resume"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resumed["status"], "in_progress");
+    let (status, dispatched) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/dispatch"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, dispatched["status"].as_str()),
+        (StatusCode::OK, Some("in_progress"))
+    );
+
+    let response = server
+        .get(&format!("/v1/batches/{batch}/export.csv"), ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let export = response.text().await.unwrap();
+    let lines: Vec<&str> = export.lines().collect();
+    assert_eq!(lines.len(), 4, "{export}");
+    assert!(lines[0].starts_with("seq,contact_id,phone,name,time_zone,status,blocker,disposition,attempts,last_outcome,talk_seconds,cost,from_number,variant"));
+    assert!(
+        lines[2].starts_with("1,c-2,+12125550102,Grace,America/New_York,skipped,"),
+        "{export}"
+    );
+
+    let (status, cancelled) = json_of(
+        server
+            .post(&format!("/v1/batches/{batch}/cancel"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    assert_eq!(cancelled["counters"]["by_status"]["skipped"], 3);
+
+    let (status, preview) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches/preview", ACME_KEY)
+            .header("content-type", "text/csv")
+            .body("phone,name\n+12125550121,Ok\nnot-a-number,Bad\n")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (preview["valid"].as_u64(), preview["invalid"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(preview["rows"][0]["row"], 3);
+    assert_eq!(preview["rows"][0]["field"], "phone");
+    assert_eq!(preview["sample"][0]["time_zone"], "America/New_York");
+
+    let (status, webhooks) = json_of(
+        server
+            .get("/v1/campaigns/spring/webhooks", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(webhooks["endpoints"].as_array().unwrap().len(), 1);
+
+    let response = server.get("/healthz", "").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let metrics = server
+        .get("/metrics", "")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "outdial_contacts{workspace=\"acme\",campaign=\"spring\",status=\"skipped\"} 3"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("route=\"/v1/batches/{batch_id}/pause\",status=\"200\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_workspaces_key_gets_404_or_403_on_every_endpoint() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let (_, hooks) = json_of(
+        server
+            .get("/v1/campaigns/spring/webhooks", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let endpoint = hooks["endpoints"][0]["id"].as_str().unwrap().to_string();
+    let before = server.store.journal_head().unwrap();
+    let mut checked = 0;
+    for (route, (method, path)) in routes::ROUTES
+        .iter()
+        .zip(concrete_routes(&batch, &endpoint))
+    {
+        if !route.auth {
+            continue;
+        }
+        let request = match method {
+            routes::Method::Get => server.get(&path, GLOBEX_KEY),
+            routes::Method::Post => server.post(&path, GLOBEX_KEY),
+        };
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        if matches!(route.operation, "list_campaigns" | "list_batches") {
+            // Listings answer globex its own, which holds nothing of acme's.
+            assert_eq!(status, StatusCode::OK, "{path}");
+            let text = body.to_string();
+            assert!(
+                !text.contains("spring") && !text.contains(&batch),
+                "{path}: {text}"
+            );
+            checked += 1;
+            continue;
+        }
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{method:?} {path} answered globex {status} {body}"
+        );
+        checked += 1;
+        // Claiming acme's workspace with globex's key is refused too.
+        let claimed = server
+            .client
+            .get(format!("{}{path}", server.base))
+            .header("x-api-key", GLOBEX_KEY)
+            .header("x-workspace-id", "acme")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                claimed.status(),
+                StatusCode::FORBIDDEN | StatusCode::METHOD_NOT_ALLOWED
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(checked, routes::ROUTES.iter().filter(|r| r.auth).count());
+    assert_eq!(
+        server.store.journal_head().unwrap(),
+        before,
+        "nothing was changed"
+    );
+    let (_, own) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own["status"], "pending");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_forged_and_mismatched_keys_are_refused() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let (status, body) = json_of(
+        server
+            .client
+            .get(format!("{}/v1/batches", server.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = json_of(
+        server
+            .get("/v1/batches", "acme-key-0123456788")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = json_of(
+        server
+            .get("/v1/batches", ACME_KEY)
+            .header("x-workspace-id", "globex")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("workspace_mismatch"))
+    );
+    let (status, _) = json_of(
+        server
+            .get("/v1/batches", ACME_KEY)
+            .header("x-workspace-id", "acme")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_and_nothing_is_written() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    server
+        .post(&format!("/v1/batches/{batch}/cancel"), ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    let head = server.store.journal_head().unwrap();
+    let create = |body: String, kind: &str| {
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .header("content-type", kind)
+            .body(body)
+    };
+    let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str, &str)> = vec![
+        (
+            create("x".repeat(70 * 1024), "text/csv"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "larger",
+        ),
+        (
+            create("{\"contacts\": [".to_string(), "application/json"),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "EOF",
+        ),
+        (
+            create(
+                json!({"contacts": three_contacts(), "colour": "red"}).to_string(),
+                "application/json",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "unknown field \"colour\"",
+        ),
+        (
+            create(
+                json!({"contacts": [{"phone": "+12125550101"}, {"phone": "12"}]}).to_string(),
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_contacts",
+            "contacts[1].phone",
+        ),
+        (
+            create("phone\n+12125550101\nnope\n".to_string(), "text/csv"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_contacts",
+            "row 3, column \"phone\"",
+        ),
+        (
+            create(
+                json!({"contacts": three_contacts(), "concurrency": 0}).to_string(),
+                "application/json",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "\"concurrency\" is 0",
+        ),
+        (
+            create(
+                json!({"contacts": three_contacts(), "scheduled_start": "next tuesday"})
+                    .to_string(),
+                "application/json",
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "RFC 3339",
+        ),
+        (
+            create("<xml/>".to_string(), "application/xml"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "text/csv",
+        ),
+        (
+            server
+                .post("/v1/campaigns/winter/batches", ACME_KEY)
+                .json(&json!({"contacts": three_contacts()})),
+            StatusCode::NOT_FOUND,
+            "campaign_not_found",
+            "\"winter\"",
+        ),
+        (
+            server
+                .post("/v1/campaigns/spring/batches?colour=red", ACME_KEY)
+                .header("content-type", "text/csv")
+                .body("phone\n+12125550101\n"),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "colour",
+        ),
+        (
+            server.get("/v1/batches/btc_nope", ACME_KEY),
+            StatusCode::NOT_FOUND,
+            "batch_not_found",
+            "\"btc_nope\"",
+        ),
+        (
+            server.get(&format!("/v1/batches/{batch}/contacts/99"), ACME_KEY),
+            StatusCode::NOT_FOUND,
+            "contact_not_found",
+            "99",
+        ),
+        (
+            server.get(&format!("/v1/batches/{batch}/contacts/abc"), ACME_KEY),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "abc",
+        ),
+        (
+            server.get("/v1/batches?limit=5000", ACME_KEY),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "1 to 1000",
+        ),
+        (
+            server.get("/v1/batches?cursor=zz", ACME_KEY),
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            "zz",
+        ),
+        (
+            server.get(
+                &format!("/v1/batches/{batch}/contacts?status=sleeping"),
+                ACME_KEY,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "sleeping",
+        ),
+        (
+            server.post(&format!("/v1/batches/{batch}/resume"), ACME_KEY),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            "cancelled",
+        ),
+        (
+            server.post(&format!("/v1/batches/{batch}/pause"), ACME_KEY),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            "cancelled",
+        ),
+        (
+            server.post(&format!("/v1/batches/{batch}/dispatch"), ACME_KEY),
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            "cancelled",
+        ),
+        (
+            server
+                .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+                .header("content-type", "application/json")
+                .body("{\"why\": 1}"),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "unknown field \"why\"",
+        ),
+        (
+            server
+                .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+                .header("content-type", "application/json")
+                .body(format!("{{\"reason\": \"{}\"}}", "x".repeat(5000))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "larger",
+        ),
+    ];
+    for (request, status, code, names) in cases {
+        let (got, body) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(got, status, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(names),
+            "\"{message}\" does not name {names}"
+        );
+    }
+    assert_eq!(
+        server.store.journal_head().unwrap(),
+        head,
+        "nothing was written"
+    );
+    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
+    assert_eq!(page["batches"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_create_answers_the_same_batch_and_a_different_body_is_409() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let send = |contacts: Value| {
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .header("idempotency-key", "upload-42")
+            .json(&json!({ "contacts": contacts }))
+            .send()
+    };
+    let (first_status, first) = json_of(send(three_contacts()).await.unwrap()).await;
+    let (second_status, second) = json_of(send(three_contacts()).await.unwrap()).await;
+    assert_eq!(
+        (first_status, second_status),
+        (StatusCode::CREATED, StatusCode::OK)
+    );
+    assert_eq!(first["batch"]["id"], second["batch"]["id"]);
+    assert_eq!(second["created"], false);
+    let (status, conflict) = json_of(send(json!([{"phone": "+12125550199"}])).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["error"]["code"], "idempotency_conflict");
+    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
+    assert_eq!(page["batches"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_tells_of_a_pause_as_it_happens() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let mut stream = server
+        .get(&format!("/v1/batches/{batch}/events"), ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut paused = false;
+    while !seen.contains("event: batch.paused") {
+        assert!(
+            Instant::now() < deadline,
+            "no batch.paused event in: {seen}"
+        );
+        if seen.contains("event: progress") && !paused {
+            server
+                .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+                .send()
+                .await
+                .unwrap();
+            paused = true;
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("id: evt_"), "{seen}");
+    assert!(seen.contains("\"status\":\"paused\""), "{seen}");
+}
+
+fn verify(headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
+    let signature = headers["x-outdial-signature"].to_str().unwrap();
+    let timestamp = headers["x-outdial-timestamp"].to_str().unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    );
+    signature == expected
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_and_retried_with_backoff_after_the_receiver_was_down() {
+    let (receiver, url) = start_receiver().await;
+    let server = start(&url).await;
+    receiver.down.store(true, Ordering::SeqCst);
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    server
+        .post(&format!("/v1/batches/{batch}/contacts/2/skip"), ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+
+    // The first event fails once, then waits for the backoff in virtual time.
+    wait_for("the first refused try", || {
+        *receiver.refused.lock().unwrap() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        *receiver.refused.lock().unwrap(),
+        1,
+        "no retry before the backoff"
+    );
+    server.clock.advance(10 * SECOND_MS);
+    wait_for("the second refused try", || {
+        *receiver.refused.lock().unwrap() == 2
+    })
+    .await;
+    server.clock.advance(15 * SECOND_MS);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        *receiver.refused.lock().unwrap(),
+        2,
+        "the second wait is doubled to 20 s"
+    );
+
+    receiver.down.store(false, Ordering::SeqCst);
+    server.clock.advance(5 * SECOND_MS);
+    wait_for("both events", || {
+        receiver.received.lock().unwrap().len() == 2
+    })
+    .await;
+    let received = receiver.received.lock().unwrap().clone();
+    let kinds: Vec<String> = received
+        .iter()
+        .map(|(headers, body)| {
+            assert!(
+                verify(headers, body),
+                "a bad signature on {}",
+                String::from_utf8_lossy(body)
+            );
+            let event: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(headers["x-outdial-event-id"].to_str().unwrap(), event["id"]);
+            assert_eq!(event["batch_id"], batch.as_str());
+            event["type"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["batch.created", "contact.finalized"]);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let hooks = loop {
+        let (_, hooks) = json_of(
+            server
+                .get("/v1/campaigns/spring/webhooks", ACME_KEY)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if hooks["endpoints"][0]["delivered"] == 2 {
+            break hooks;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries never recorded: {hooks}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let endpoint = &hooks["endpoints"][0];
+    assert_eq!(endpoint["enabled"], true);
+    assert_eq!(endpoint["delivered"], 2);
+    let tries: Vec<(bool, u64)> = endpoint["recent_tries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["succeeded"].as_bool().unwrap(),
+                t["attempt"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tries, [(true, 1), (true, 3), (false, 2), (false, 1)]);
+
+    // An endpoint down for longer than a day is disabled, with the reason.
+    receiver.down.store(true, Ordering::SeqCst);
+    server
+        .post(&format!("/v1/batches/{batch}/pause"), ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    let refused = *receiver.refused.lock().unwrap();
+    wait_for("a refused pause event", || {
+        *receiver.refused.lock().unwrap() > refused
+    })
+    .await;
+    for _ in 0..30 {
+        server.clock.advance(HOUR_MS);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let endpoint = loop {
+        let (_, hooks) = json_of(
+            server
+                .get("/v1/campaigns/spring/webhooks", ACME_KEY)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if hooks["endpoints"][0]["enabled"] == false {
+            break hooks["endpoints"][0].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the endpoint was never disabled: {hooks}"
+        );
+        server.clock.advance(HOUR_MS);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let reason = endpoint["disabled_reason"].as_str().unwrap();
+    assert!(reason.contains("503"), "{reason}");
+
+    // Re-enabled, it delivers the held event.
+    receiver.down.store(false, Ordering::SeqCst);
+    let id = endpoint["id"].as_str().unwrap();
+    let (status, _) = json_of(
+        server
+            .post(
+                &format!("/v1/campaigns/spring/webhooks/{id}/enable"),
+                ACME_KEY,
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for("the pause event", || {
+        receiver.received.lock().unwrap().len() == 3
+    })
+    .await;
+    let (headers, body) = receiver.received.lock().unwrap()[2].clone();
+    assert!(verify(&headers, &body));
+    assert_eq!(headers["x-outdial-event"], "batch.paused");
+}
