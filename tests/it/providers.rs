@@ -212,6 +212,7 @@ struct Rig {
     clock: Arc<dyn Clock>,
     webhook_base: String,
     secrets: Secrets,
+    inbox_path: std::path::PathBuf,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -307,6 +308,7 @@ async fn rig(api: Api, faults: Faults, api_base_override: Option<&str>) -> Rig {
     let adapter = host
         .load_adapter(&PluginSource::Builtin(name.to_string()), &config, limits)
         .expect("adapter loads");
+    let inbox_path = dir.path().join("inbox").join(format!("{CAMPAIGN}.jsonl"));
     let provider = Arc::new(
         AdapterProvider::new(
             Arc::new(adapter),
@@ -315,7 +317,7 @@ async fn rig(api: Api, faults: Faults, api_base_override: Option<&str>) -> Rig {
                 callback_url: endpoints.callback_url(CAMPAIGN),
                 allowed_hosts: spec.allowed_hosts.clone(),
                 limits: HttpLimits::default(),
-                inbox_path: dir.path().join("inbox").join(format!("{CAMPAIGN}.jsonl")),
+                inbox_path: inbox_path.clone(),
             },
             redactor,
             clock.clone(),
@@ -351,6 +353,7 @@ async fn rig(api: Api, faults: Faults, api_base_override: Option<&str>) -> Rig {
         clock,
         webhook_base,
         secrets,
+        inbox_path,
         server,
     }
 }
@@ -726,4 +729,76 @@ async fn a_request_outside_the_allow_list_is_refused_and_pauses_the_batch() {
     let logs = String::from_utf8_lossy(&captured_logs().lock().expect("logs")).into_owned();
     assert!(!logs.contains(rig.secrets.token.as_str()));
     assert!(logs.contains("adapter request refused"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_answered_only_once_its_events_are_on_disk() {
+    let rig = rig(Api::Twilio, Faults::none(), None).await;
+    let url = format!(
+        "{}/v1/webhooks/providers/{CAMPAIGN}?attempt_id=btc_x-4-1",
+        rig.webhook_base
+    );
+    let params = vec![
+        ("AccountSid".to_string(), rig.secrets.account.clone()),
+        ("CallSid".to_string(), "CA77".to_string()),
+        ("CallStatus".to_string(), "busy".to_string()),
+        ("SipResponseCode".to_string(), "486".to_string()),
+    ];
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in &params {
+        form.append_pair(key, value);
+    }
+    let body = form.finish();
+    let client = reqwest::Client::new();
+    let post = |url: String, body: String, signature: String| {
+        client
+            .post(url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", signature)
+            .body(body)
+            .send()
+    };
+    let signature = twilio_signature(&rig.secrets.token, &url, &params);
+    // The same callback twice, as a provider retrying it would send.
+    for _ in 0..2 {
+        let answer = post(url.clone(), body.clone(), signature.clone())
+            .await
+            .expect("answered");
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+    // What was answered 200 is on disk: a fresh reader of the inbox file
+    // finds both copies (the engine ignores the second one).
+    let on_disk = outdial::provider::inbox::Inbox::open(&rig.inbox_path)
+        .expect("inbox reopens")
+        .drain();
+    assert_eq!(on_disk.len(), 2);
+    assert_eq!(on_disk[0].attempt_id, "btc_x-4-1");
+    assert_eq!(on_disk[0].provider_call_id, "CA77");
+    assert!(matches!(
+        &on_disk[0].kind,
+        outdial::provider::CallEventKind::Ended(end)
+            if end.outcome == outdial::model::CallOutcome::Busy && end.sip_code == Some(486)
+    ));
+
+    // A tampered body, an unknown campaign and a signed but unreadable
+    // callback are refused, each with its own status.
+    let tampered = body.replace("busy", "completed");
+    let answer = post(url.clone(), tampered, signature.clone()).await.expect("answered");
+    assert_eq!(answer.status().as_u16(), 401);
+    let elsewhere = url.replace(CAMPAIGN, "no-such-campaign");
+    let answer = post(elsewhere, body.clone(), signature).await.expect("answered");
+    assert_eq!(answer.status().as_u16(), 404);
+    let unreadable = vec![("AccountSid".to_string(), rig.secrets.account.clone())];
+    let answer = post(
+        url.clone(),
+        format!("AccountSid={}", rig.secrets.account),
+        twilio_signature(&rig.secrets.token, &url, &unreadable),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer.status().as_u16(), 400);
+    let stats = rig.provider.stats();
+    assert_eq!(stats.webhooks_accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(stats.webhooks_bad_signature.load(Ordering::SeqCst), 1);
+    assert_eq!(stats.webhooks_malformed.load(Ordering::SeqCst), 1);
 }
