@@ -206,7 +206,9 @@ impl ProviderSim {
             .expect("a loopback port");
         let addr = listener.local_addr().expect("bound");
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("simulator serves");
+            axum::serve(listener, router)
+                .await
+                .expect("simulator serves");
         });
         ProviderSim {
             addr,
@@ -385,12 +387,12 @@ impl Shared {
 
     /// Post one callback, retrying a few times when not answered 2xx.
     async fn deliver(&self, call_id: &str, stage: Stage) {
-        let Some((url, headers, body)) = self.callback(call_id, stage) else {
+        let Some(callback) = self.callback(call_id, stage) else {
             return;
         };
         for attempt in 0..4 {
-            let mut request = self.http.post(&url).body(body.clone());
-            for (name, value) in &headers {
+            let mut request = self.http.post(&callback.url).body(callback.body.clone());
+            for (name, value) in &callback.headers {
                 request = request.header(name.as_str(), value.as_str());
             }
             match request.send().await {
@@ -402,7 +404,7 @@ impl Shared {
     }
 
     /// The URL, headers and body of a callback, signed.
-    fn callback(&self, call_id: &str, stage: Stage) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
+    fn callback(&self, call_id: &str, stage: Stage) -> Option<Callback> {
         let calls = lock(&self.calls);
         let call = calls.get(call_id)?;
         Some(match self.setup.api {
@@ -414,40 +416,41 @@ impl Shared {
                 }
                 let signature =
                     twilio_signature(&self.setup.credential, &call.callback_url, &params);
-                (
-                    call.callback_url.clone(),
-                    vec![
+                Callback {
+                    url: call.callback_url.clone(),
+                    headers: vec![
                         (
                             "Content-Type".to_string(),
                             "application/x-www-form-urlencoded".to_string(),
                         ),
                         ("X-Twilio-Signature".to_string(), signature),
                     ],
-                    form.finish().into_bytes(),
-                )
+                    body: form.finish().into_bytes(),
+                }
             }
             Api::VoiceAi => {
                 let message = voiceai_message(call_id, call, stage);
                 let body = json!({ "message": message }).to_string().into_bytes();
                 let timestamp = (self.clock.now() / 1_000).to_string();
                 let signature = voiceai_signature(&self.setup.webhook_secret, &timestamp, &body);
-                (
-                    call.callback_url.clone(),
-                    vec![
+                Callback {
+                    url: call.callback_url.clone(),
+                    headers: vec![
                         ("Content-Type".to_string(), "application/json".to_string()),
                         ("X-Signature".to_string(), signature),
                         ("X-Signature-Timestamp".to_string(), timestamp),
                     ],
                     body,
-                )
+                }
             }
         })
     }
 
     /// Where a call stands now, by its script.
     fn stage_now(&self, call: &Call) -> Stage {
-        let elapsed_simulated =
-            ((self.clock.now() - call.placed_at).max(0) as f64) as u64;
+        // The runtime's clock runs at the scripts' scale: its milliseconds
+        // are simulated ones.
+        let elapsed_simulated = (self.clock.now() - call.placed_at).max(0) as u64;
         let script = &call.script;
         let rang = script.latency_ms;
         let answered = rang + script.ring_ms;
@@ -457,7 +460,9 @@ impl Shared {
         } else if elapsed_simulated >= answered
             && matches!(
                 script.outcome,
-                ScriptedOutcome::Human | ScriptedOutcome::Voicemail | ScriptedOutcome::CallScreening
+                ScriptedOutcome::Human
+                    | ScriptedOutcome::Voicemail
+                    | ScriptedOutcome::CallScreening
             )
         {
             Stage::Answered
@@ -467,6 +472,13 @@ impl Shared {
             Stage::Queued
         }
     }
+}
+
+/// A callback ready to post: URL, headers, body.
+struct Callback {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,9 +518,9 @@ fn twilio_status(script: &CallScript, stage: Stage) -> &'static str {
         Stage::Ringing => "ringing",
         Stage::Answered => "in-progress",
         Stage::Ended => match script.outcome {
-            ScriptedOutcome::Human | ScriptedOutcome::Voicemail | ScriptedOutcome::CallScreening => {
-                "completed"
-            }
+            ScriptedOutcome::Human
+            | ScriptedOutcome::Voicemail
+            | ScriptedOutcome::CallScreening => "completed",
             ScriptedOutcome::Busy => "busy",
             ScriptedOutcome::NoAnswer => "no-answer",
             ScriptedOutcome::Failed => "failed",
@@ -595,7 +607,8 @@ fn voiceai_message(call_id: &str, call: &Call, stage: Stage) -> serde_json::Valu
         Stage::Ended => {
             let mut message = object.clone();
             message["type"] = json!("end-of-call-report");
-            message["call"] = json!({ "id": call_id, "metadata": { "attempt_id": call.attempt_id } });
+            message["call"] =
+                json!({ "id": call_id, "metadata": { "attempt_id": call.attempt_id } });
             message
         }
         _ => json!({
@@ -622,7 +635,10 @@ fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response {
 fn twilio_authorized(shared: &Shared, account: &str, headers: &HeaderMap) -> bool {
     let expected = format!(
         "Basic {}",
-        BASE64.encode(format!("{}:{}", shared.setup.account, shared.setup.credential))
+        BASE64.encode(format!(
+            "{}:{}",
+            shared.setup.account, shared.setup.credential
+        ))
     );
     account == shared.setup.account && header(headers, "authorization") == Some(expected.as_str())
 }
@@ -645,20 +661,25 @@ async fn twilio_create(
     let (Some(to), Some(_from), Some(callback)) =
         (field("To"), field("From"), field("StatusCallback"))
     else {
-        return twilio_error(StatusCode::BAD_REQUEST, 21201, "To, From and StatusCallback are required");
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21201,
+            "To, From and StatusCallback are required",
+        );
     };
     if field("Url").is_none() && field("Twiml").is_none() {
         return twilio_error(StatusCode::BAD_REQUEST, 21205, "Url or Twiml is required");
     }
-    let Some(attempt_id) = callback
-        .split_once('?')
-        .and_then(|(_, query)| {
-            form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "attempt_id")
-                .map(|(_, v)| v.into_owned())
-        })
-    else {
-        return twilio_error(StatusCode::BAD_REQUEST, 21609, "StatusCallback names no attempt");
+    let Some(attempt_id) = callback.split_once('?').and_then(|(_, query)| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "attempt_id")
+            .map(|(_, v)| v.into_owned())
+    }) else {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21609,
+            "StatusCallback names no attempt",
+        );
     };
     if to.starts_with(&shared.setup.invalid_prefix) {
         lock(&shared.log).invalid_numbers += 1;
@@ -681,7 +702,11 @@ async fn twilio_create(
                 .into_response();
         }
         Some(Refusal::ServerError) => {
-            return twilio_error(StatusCode::SERVICE_UNAVAILABLE, 20500, "Service Unavailable");
+            return twilio_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                20500,
+                "Service Unavailable",
+            );
         }
         None => {}
     }
@@ -706,7 +731,11 @@ async fn twilio_fetch(
     let call_id = call.trim_end_matches(".json");
     let calls = lock(&shared.calls);
     let Some(record) = calls.get(call_id) else {
-        return twilio_error(StatusCode::NOT_FOUND, 20404, "The requested resource was not found");
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
     };
     let stage = shared.stage_now(record);
     let script = &record.script;
@@ -721,7 +750,12 @@ async fn twilio_fetch(
     if stage == Stage::Ended {
         body["price"] = json!(format!("-{:.5}", script.cost_micros as f64 / 1e6));
     }
-    (StatusCode::OK, [("Content-Type", "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("Content-Type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn voiceai_authorized(shared: &Shared, headers: &HeaderMap) -> bool {
@@ -748,15 +782,36 @@ async fn voiceai_create(
         return voiceai_error(StatusCode::UNAUTHORIZED, "unauthorized", "invalid API key");
     }
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return voiceai_error(StatusCode::BAD_REQUEST, "invalid_body", "the body is not JSON");
+        return voiceai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body is not JSON",
+        );
     };
-    let to = request["customer"]["number"].as_str().unwrap_or_default().to_string();
-    let callback = request["serverUrl"].as_str().unwrap_or_default().to_string();
-    let Some(attempt_id) = request["metadata"]["attempt_id"].as_str().map(str::to_string) else {
-        return voiceai_error(StatusCode::BAD_REQUEST, "invalid_body", "metadata.attempt_id is required");
+    let to = request["customer"]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let callback = request["serverUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let Some(attempt_id) = request["metadata"]["attempt_id"]
+        .as_str()
+        .map(str::to_string)
+    else {
+        return voiceai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "metadata.attempt_id is required",
+        );
     };
     if request["assistantId"].as_str().is_none_or(str::is_empty) || callback.is_empty() {
-        return voiceai_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "assistantId and serverUrl are required");
+        return voiceai_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "assistantId and serverUrl are required",
+        );
     }
     let key = header(&headers, "idempotency-key").map(str::to_string);
     if let Some(key) = &key
@@ -818,5 +873,10 @@ async fn voiceai_fetch(
         return voiceai_error(StatusCode::NOT_FOUND, "not_found", "no such call");
     };
     let body = voiceai_call(&call, record, shared.stage_now(record));
-    (StatusCode::OK, [("Content-Type", "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("Content-Type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }

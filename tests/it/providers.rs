@@ -463,12 +463,20 @@ impl Rig {
                 client
                     .post(&url)
                     .header("Content-Type", "application/json")
-                    .header("X-Signature", voiceai_signature("guessed", &timestamp, body))
+                    .header(
+                        "X-Signature",
+                        voiceai_signature("guessed", &timestamp, body),
+                    )
                     .header("X-Signature-Timestamp", timestamp)
                     .body(body.to_vec())
             }
         };
-        request.send().await.expect("webhook answered").status().as_u16()
+        request
+            .send()
+            .await
+            .expect("webhook answered")
+            .status()
+            .as_u16()
     }
 
     /// A correctly signed voice-AI webhook signed a day ago; answers the
@@ -599,7 +607,11 @@ async fn a_batch_survives_every_fault(api: Api) {
 
     // Limits held: the simulator never saw more live calls than the
     // concurrency, and dials never outran the token bucket.
-    assert!(rig.sim.max_live() <= u64::from(CONCURRENCY), "{}", rig.sim.max_live());
+    assert!(
+        rig.sim.max_live() <= u64::from(CONCURRENCY),
+        "{}",
+        rig.sim.max_live()
+    );
     assert!(rig.sim.max_live() > 1);
     let starts: Vec<Millis> = attempts.iter().map(|a| a.started_at).collect();
     let window_ms = 10 * SECOND_MS;
@@ -673,7 +685,10 @@ async fn a_batch_survives_every_fault(api: Api) {
     }
     let logs = String::from_utf8_lossy(&captured_logs().lock().expect("logs")).into_owned();
     for secret in [&rig.secrets.token, &rig.secrets.webhook_secret] {
-        assert!(!answers.contains(secret.as_str()), "a secret reached the store");
+        assert!(
+            !answers.contains(secret.as_str()),
+            "a secret reached the store"
+        );
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
     }
     assert!(!logs.is_empty(), "logs were captured");
@@ -719,10 +734,9 @@ async fn a_request_outside_the_allow_list_is_refused_and_pauses_the_batch() {
         .find(|a| a.metadata.iter().any(|(_, v)| v == "provider_plugin_fault"))
         .expect("an attempt records the refusal");
     assert!(
-        refused
-            .metadata
-            .iter()
-            .any(|(k, v)| k == "detail" && v.contains("127.0.0.2:9") && v.contains("allowed_hosts")),
+        refused.metadata.iter().any(|(k, v)| k == "detail"
+            && v.contains("127.0.0.2:9")
+            && v.contains("allowed_hosts")),
         "{:?}",
         refused.metadata
     );
@@ -783,10 +797,14 @@ async fn a_webhook_is_answered_only_once_its_events_are_on_disk() {
     // A tampered body, an unknown campaign and a signed but unreadable
     // callback are refused, each with its own status.
     let tampered = body.replace("busy", "completed");
-    let answer = post(url.clone(), tampered, signature.clone()).await.expect("answered");
+    let answer = post(url.clone(), tampered, signature.clone())
+        .await
+        .expect("answered");
     assert_eq!(answer.status().as_u16(), 401);
     let elsewhere = url.replace(CAMPAIGN, "no-such-campaign");
-    let answer = post(elsewhere, body.clone(), signature).await.expect("answered");
+    let answer = post(elsewhere, body.clone(), signature)
+        .await
+        .expect("answered");
     assert_eq!(answer.status().as_u16(), 404);
     let unreadable = vec![("AccountSid".to_string(), rig.secrets.account.clone())];
     let answer = post(

@@ -395,7 +395,11 @@ fn event_of(
         "no-answer" => (CallState::Ended, Some(CallOutcome::NoAnswer)),
         "failed" => (CallState::Ended, Some(CallOutcome::Failed)),
         "canceled" => (CallState::Ended, Some(CallOutcome::Canceled)),
-        other => return Err(format!("call status \"{other}\" is not one Twilio documents")),
+        other => {
+            return Err(format!(
+                "call status \"{other}\" is not one Twilio documents"
+            ));
+        }
     };
     let talk_ms = match (state, duration_s) {
         (CallState::Ended, Some(raw)) if outcome == Some(CallOutcome::Answered) => {

@@ -77,7 +77,10 @@ fn the_signature_matches_twilios_documented_example() {
         ("To", "+18005551212"),
     ]);
     let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
-    assert_eq!(signature("12345", url, &params), "GvWf1cFY/Q7PnoempGyD5oXAezc=");
+    assert_eq!(
+        signature("12345", url, &params),
+        "GvWf1cFY/Q7PnoempGyD5oXAezc="
+    );
     assert!(verify_signature(
         "12345",
         url,
@@ -149,7 +152,10 @@ fn inline_twiml_is_sent_as_the_twiml_parameter() {
     .expect("valid config");
     let request = twilio.build_place_call(&call()).expect("request");
     let body = String::from_utf8(request.body).expect("utf-8");
-    assert!(body.contains("Twiml=%3CResponse%3E%3CSay%3EHello"), "{body}");
+    assert!(
+        body.contains("Twiml=%3CResponse%3E%3CSay%3EHello"),
+        "{body}"
+    );
     assert!(!body.contains("Url="), "{body}");
 }
 
@@ -171,7 +177,11 @@ fn refusals_become_typed_errors() {
             .expect_err("refused")
     };
     assert_eq!(
-        parse(429, &[("Retry-After", "3")], r#"{"code": 20429, "message": "Too Many Requests"}"#),
+        parse(
+            429,
+            &[("Retry-After", "3")],
+            r#"{"code": 20429, "message": "Too Many Requests"}"#
+        ),
         ProviderError::Throttled(3_000)
     );
     assert_eq!(parse(429, &[], ""), ProviderError::Throttled(1_000));
@@ -183,9 +193,16 @@ fn refusals_become_typed_errors() {
         parse(401, &[], r#"{"code": 20003, "message": "Authenticate"}"#),
         ProviderError::Auth(_)
     ));
-    assert!(matches!(parse(503, &[], "Service Unavailable"), ProviderError::Transient(_)));
     assert!(matches!(
-        parse(400, &[], r#"{"code": 21205, "message": "Url is not a valid URL"}"#),
+        parse(503, &[], "Service Unavailable"),
+        ProviderError::Transient(_)
+    ));
+    assert!(matches!(
+        parse(
+            400,
+            &[],
+            r#"{"code": 21205, "message": "Url is not a valid URL"}"#
+        ),
         ProviderError::Permanent(_)
     ));
 }
@@ -262,7 +279,11 @@ fn a_forged_or_unsigned_callback_is_refused() {
 #[test]
 fn a_url_signed_with_the_default_port_verifies_without_it() {
     let signed = "https://outdial.example.com:443/v1/webhooks/providers/renewals?attempt_id=b1-1-1";
-    let mut webhook = callback(signed, &[("CallSid", "CA1"), ("CallStatus", "ringing")], TOKEN);
+    let mut webhook = callback(
+        signed,
+        &[("CallSid", "CA1"), ("CallStatus", "ringing")],
+        TOKEN,
+    );
     webhook.url =
         "https://outdial.example.com/v1/webhooks/providers/renewals?attempt_id=b1-1-1".to_string();
     assert!(adapter(&[]).parse_webhook(&webhook).is_ok());
@@ -295,8 +316,12 @@ fn bad_config_is_refused_with_the_key_named() {
     };
     assert!(refuse(&[("auth_token", TOKEN), ("twiml", "<Response/>")]).contains("account_sid"));
     assert!(
-        refuse(&[("account_sid", "XX1"), ("auth_token", TOKEN), ("twiml", "<Response/>")])
-            .contains("account_sid")
+        refuse(&[
+            ("account_sid", "XX1"),
+            ("auth_token", TOKEN),
+            ("twiml", "<Response/>")
+        ])
+        .contains("account_sid")
     );
     assert!(refuse(&[("account_sid", SID), ("auth_token", TOKEN)]).contains("twiml"));
     assert!(

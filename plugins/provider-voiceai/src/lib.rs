@@ -159,7 +159,8 @@ impl ProviderAdapter for VoiceAi {
     }
 
     fn parse_webhook(&self, webhook: &InboundWebhook) -> Result<Vec<CallEvent>, WebhookError> {
-        let missing = |name: &str| WebhookError::BadSignature(format!("the {name} header is missing"));
+        let missing =
+            |name: &str| WebhookError::BadSignature(format!("the {name} header is missing"));
         let signature = webhook
             .header(SIGNATURE_HEADER)
             .ok_or_else(|| missing(SIGNATURE_HEADER))?;
@@ -190,7 +191,10 @@ impl ProviderAdapter for VoiceAi {
             )));
         }
         let body = object_of(&webhook.body).map_err(WebhookError::Malformed)?;
-        let message = body.get("message").and_then(Value::as_object).unwrap_or(&body);
+        let message = body
+            .get("message")
+            .and_then(Value::as_object)
+            .unwrap_or(&body);
         let kind = message
             .get("type")
             .and_then(Value::as_str)
@@ -266,7 +270,9 @@ pub fn verify_signature(secret: &str, timestamp: &str, body: &[u8], claimed: &st
     let Some(digest) = claimed.trim().strip_prefix("v1=").and_then(unhex) else {
         return false;
     };
-    mac_of(secret, timestamp, body).verify_slice(&digest).is_ok()
+    mac_of(secret, timestamp, body)
+        .verify_slice(&digest)
+        .is_ok()
 }
 
 fn mac_of(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<sha2::Sha256> {
@@ -283,7 +289,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -102,11 +102,21 @@ fn a_created_call_answers_its_id_and_refusals_are_typed() {
         ProviderError::Throttled(2_000)
     );
     assert!(matches!(
-        refused(400, Vec::new(), r#"{"error": {"type": "invalid_phone_number", "message": "customer.number is not E.164"}}"#),
+        refused(
+            400,
+            Vec::new(),
+            r#"{"error": {"type": "invalid_phone_number", "message": "customer.number is not E.164"}}"#
+        ),
         ProviderError::InvalidNumber(_)
     ));
-    assert!(matches!(refused(401, Vec::new(), "{}"), ProviderError::Auth(_)));
-    assert!(matches!(refused(502, Vec::new(), "bad gateway"), ProviderError::Transient(_)));
+    assert!(matches!(
+        refused(401, Vec::new(), "{}"),
+        ProviderError::Auth(_)
+    ));
+    assert!(matches!(
+        refused(502, Vec::new(), "bad gateway"),
+        ProviderError::Transient(_)
+    ));
     assert!(matches!(
         refused(422, Vec::new(), r#"{"message": "assistant not found"}"#),
         ProviderError::Permanent(_)
@@ -127,7 +137,12 @@ fn an_end_of_call_report_carries_transcript_summary_cost_and_reason() {
     assert_eq!(event.machine_detection, MachineDetection::Human);
     assert_eq!(event.talk_ms, Some(41_500));
     assert_eq!(event.cost_micros, Some(82_500));
-    assert!(event.transcript.as_deref().is_some_and(|t| t.contains("sign me up")));
+    assert!(
+        event
+            .transcript
+            .as_deref()
+            .is_some_and(|t| t.contains("sign me up"))
+    );
     assert!(event.metadata.contains(&(
         "summary".to_string(),
         "The customer agreed to renew.".to_string()
@@ -140,14 +155,23 @@ fn an_end_of_call_report_carries_transcript_summary_cost_and_reason() {
 
 #[test]
 fn ended_reasons_map_to_outcomes() {
-    assert_eq!(ending_of("voicemail"), (CallOutcome::Answered, MachineDetection::Machine));
+    assert_eq!(
+        ending_of("voicemail"),
+        (CallOutcome::Answered, MachineDetection::Machine)
+    );
     assert_eq!(
         ending_of("call-screening"),
         (CallOutcome::Answered, MachineDetection::CallScreening)
     );
     assert_eq!(ending_of("customer-busy").0, CallOutcome::Busy);
-    assert_eq!(ending_of("customer-did-not-answer").0, CallOutcome::NoAnswer);
-    assert_eq!(ending_of("pipeline-error-openai-llm-failed").0, CallOutcome::Failed);
+    assert_eq!(
+        ending_of("customer-did-not-answer").0,
+        CallOutcome::NoAnswer
+    );
+    assert_eq!(
+        ending_of("pipeline-error-openai-llm-failed").0,
+        CallOutcome::Failed
+    );
 }
 
 #[test]

@@ -179,7 +179,10 @@ impl HttpExecutor {
             .map_err(|err| EgressError::BadRequest(format!("URL \"{}\": {err}", request.url)))?;
         self.check(&url)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            EgressError::BadRequest(format!("method \"{}\" is not an HTTP method", request.method))
+            EgressError::BadRequest(format!(
+                "method \"{}\" is not an HTTP method",
+                request.method
+            ))
         })?;
         let mut builder = self.client.request(method, url);
         for (name, value) in &request.headers {
@@ -286,8 +289,17 @@ mod tests {
             exec.check(&reqwest::Url::parse("file:///etc/passwd").expect("url")),
             Err(EgressError::BadRequest(_))
         ));
-        assert!(HttpExecutor::new(&["api.example.com:http".to_string()], HttpLimits::default()).is_err());
-        assert!(HttpExecutor::new(&["https://api.example.com/".to_string()], HttpLimits::default()).is_err());
+        assert!(
+            HttpExecutor::new(&["api.example.com:http".to_string()], HttpLimits::default())
+                .is_err()
+        );
+        assert!(
+            HttpExecutor::new(
+                &["https://api.example.com/".to_string()],
+                HttpLimits::default()
+            )
+            .is_err()
+        );
     }
 
     #[tokio::test]

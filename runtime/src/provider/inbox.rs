@@ -273,7 +273,10 @@ fn read(path: &Path) -> Result<Recovered, InboxError> {
     let mut line_number = 0;
     while start < text.len() {
         line_number += 1;
-        let end = text[start..].iter().position(|&b| b == b'\n').map(|at| start + at);
+        let end = text[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|at| start + at);
         let line = &text[start..end.unwrap_or(text.len())];
         let parsed = serde_json::from_slice::<Line>(line);
         match (parsed, end) {
@@ -396,7 +399,10 @@ mod tests {
                 machine_detection: MachineDetection::Human,
                 transcript: Some("sounds good".to_string()),
                 cost_micros: Some(4_000),
-                metadata: vec![("ended_reason".to_string(), "customer-ended-call".to_string())],
+                metadata: vec![(
+                    "ended_reason".to_string(),
+                    "customer-ended-call".to_string(),
+                )],
             }),
         }
     }

@@ -89,7 +89,11 @@ impl Redactor {
 
     /// `text` with every secret replaced.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !self.needles.iter().any(|needle| text.contains(needle.as_str())) {
+        if !self
+            .needles
+            .iter()
+            .any(|needle| text.contains(needle.as_str()))
+        {
             return Cow::Borrowed(text);
         }
         let mut clean = text.to_string();
