@@ -357,9 +357,6 @@ fn write_loop(
                 Err(err.to_string())
             }
         };
-        for done in waiting {
-            let _ = done.send(answer.clone());
-        }
         if let Some(seq) = acked {
             let everything_acked = {
                 let shared = lock(&shared);
@@ -378,6 +375,11 @@ fn write_loop(
             if let Err(err) = result {
                 tracing::warn!(inbox = %path.display(), error = %err, "inbox acknowledgement not written; events may be replayed");
             }
+        }
+        // Answered last, so whoever waits sees everything of this round
+        // on disk, acknowledgements included.
+        for done in waiting {
+            let _ = done.send(answer.clone());
         }
     }
 }
