@@ -605,6 +605,35 @@ async fn a_batch_survives_every_fault(api: Api) {
     assert_eq!(log.unauthorized, 0);
     assert_eq!(log.undelivered, 0, "{log:?}");
 
+    // Each refusal became the right kind of system retry, which does not
+    // count against the attempt limit: a 429 pauses dialing
+    // (provider_throttled), a 5xx backs off.
+    let ended_for = |reason: &str| {
+        attempts
+            .iter()
+            .filter(|a| a.metadata.iter().any(|(k, v)| k == "reason" && v == reason))
+            .count() as u64
+    };
+    assert_eq!(ended_for("provider_throttled"), log.throttled);
+    assert_eq!(ended_for("provider_transient_failure"), log.server_errors);
+    let system_retry = |a: &Attempt| {
+        a.metadata.iter().any(|(k, v)| {
+            k == "reason" && (v == "provider_throttled" || v == "provider_transient_failure")
+        })
+    };
+    for detail in &details {
+        let counted = detail.attempts.iter().filter(|a| !system_retry(a)).count();
+        assert_eq!(
+            detail.contact.attempts_made as usize, counted,
+            "{:?}",
+            detail.contact
+        );
+        assert_eq!(
+            detail.contact.system_retries as usize,
+            detail.attempts.len() - counted
+        );
+    }
+
     // Limits held: the simulator never saw more live calls than the
     // concurrency, and dials never outran the token bucket.
     assert!(
