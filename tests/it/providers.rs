@@ -539,9 +539,11 @@ async fn a_batch_survives_every_fault(api: Api) {
         assert_eq!(rig.post_replayed_voiceai().await, 401);
     }
 
+    let started = Instant::now();
     rig.wait_for(&batch_id, BatchStatus::is_final, Duration::from_secs(45))
         .await;
     runner.stop();
+    let took = started.elapsed();
     let stats = rig.provider.stats();
     let expected_refusals = if api == Api::VoiceAi { 4 } else { 3 };
     assert_eq!(
@@ -604,6 +606,19 @@ async fn a_batch_survives_every_fault(api: Api) {
     assert!(log.polls > 0, "lost final events are asked about: {log:?}");
     assert_eq!(log.unauthorized, 0);
     assert_eq!(log.undelivered, 0, "{log:?}");
+    eprintln!(
+        "{api:?}: {CONTACTS} contacts, {} attempts, {} calls in {took:?}; {} throttled, {} server errors, {} slow, {} lost, {} duplicated, {} reordered, {} polls; at most {} live",
+        attempts.len(),
+        log.calls_per_attempt.len(),
+        log.throttled,
+        log.server_errors,
+        log.slow,
+        log.lost_finals,
+        log.duplicated,
+        log.reordered,
+        log.polls,
+        rig.sim.max_live()
+    );
 
     // Each refusal became the right kind of system retry, which does not
     // count against the attempt limit: a 429 pauses dialing
