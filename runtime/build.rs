@@ -2,7 +2,13 @@
 
 use std::fmt::Write as _;
 
-const FIRST_PARTY: [&str; 3] = ["retry-backoff", "retry-schedule", "classify-rules"];
+const FIRST_PARTY: [&str; 5] = [
+    "retry-backoff",
+    "retry-schedule",
+    "classify-rules",
+    "provider-twilio",
+    "provider-voiceai",
+];
 
 fn main() {
     let wasm_files = outdial_build_support::build_plugins(&FIRST_PARTY);

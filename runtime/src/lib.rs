@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod dispatch;
 pub mod import;
 pub mod model;
+pub mod net;
 pub mod plugin_host;
 pub mod policy;
 pub mod provider;

@@ -127,7 +127,7 @@ async fn start(webhook_url: &str) -> Server {
     }));
     Server {
         base,
-        client: reqwest::Client::builder()
+        client: outdial::net::http_client()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap(),

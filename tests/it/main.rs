@@ -3,3 +3,4 @@
 mod api;
 mod conformance;
 mod plugin_host;
+mod providers;

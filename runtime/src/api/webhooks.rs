@@ -203,7 +203,7 @@ struct Payload<'a> {
 /// Starts delivering in the background.
 pub(super) fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let client = match reqwest::Client::builder()
+        let client = match crate::net::http_client()
             .timeout(state.inner.settings.webhooks.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -6,7 +6,13 @@ use std::path::PathBuf;
 
 /// Built-in plugins that ship with outdial and can be named without a
 /// `[[plugins]]` entry.
-pub const BUILTIN_PLUGINS: [&str; 3] = ["retry-backoff", "retry-schedule", "classify-rules"];
+pub const BUILTIN_PLUGINS: [&str; 5] = [
+    "retry-backoff",
+    "retry-schedule",
+    "classify-rules",
+    "provider-twilio",
+    "provider-voiceai",
+];
 
 /// The provider that needs no plugin: calls are simulated in-process.
 pub const SIMULATED_PROVIDER: &str = "simulated";

@@ -135,6 +135,8 @@ enum Ending {
         end: AttemptEnd,
         at: Millis,
         blocker: Blocker,
+        /// The adapter plugin was at fault: counts toward `plugin_faulted`.
+        plugin_fault: bool,
     },
     /// The call can never be placed.
     Fatal { end: AttemptEnd, reason: String },
@@ -494,7 +496,12 @@ impl Engine {
                 })?;
         let spec = &state.policy.spec;
         let request = match ending {
-            Ending::SystemRetry { end, at, blocker } => {
+            Ending::SystemRetry {
+                end,
+                at,
+                blocker,
+                plugin_fault,
+            } => {
                 let (status, final_reason, next_at) =
                     if contact.system_retries + 1 >= MAX_SYSTEM_RETRIES {
                         (
@@ -519,8 +526,12 @@ impl Engine {
                         give_up_status: ContactStatus::Failed,
                     },
                     counts_as_attempt: false,
-                    plugin_faulted: None,
-                    max_consecutive_plugin_faults: 0,
+                    plugin_faulted: plugin_fault.then_some(true),
+                    max_consecutive_plugin_faults: if plugin_fault {
+                        spec.max_consecutive_plugin_faults
+                    } else {
+                        0
+                    },
                     success: false,
                 }
             }
@@ -1059,6 +1070,7 @@ impl Engine {
                     end: host_end(CallOutcome::Failed, "provider_throttled"),
                     at: until,
                     blocker: Blocker::ProviderThrottled,
+                    plugin_fault: false,
                 }
             }
             ProviderFailure::Transient(_) | ProviderFailure::Auth(_) => {
@@ -1067,6 +1079,18 @@ impl Engine {
                     end: host_end(CallOutcome::Failed, "provider_transient_failure"),
                     at: now + backoff,
                     blocker: Blocker::RetryWait,
+                    plugin_fault: false,
+                }
+            }
+            ProviderFailure::PluginFault(detail) => {
+                let backoff = self.options.transient_backoff_ms << system_retries.min(6);
+                let mut end = host_end(CallOutcome::Failed, "provider_plugin_fault");
+                end.metadata.push(("detail".to_string(), detail.clone()));
+                Ending::SystemRetry {
+                    end,
+                    at: now + backoff,
+                    blocker: Blocker::PluginFaulted,
+                    plugin_fault: true,
                 }
             }
             ProviderFailure::InvalidNumber(detail) => Ending::Fatal {

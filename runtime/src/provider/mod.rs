@@ -5,8 +5,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod adapter;
+pub mod http;
+pub mod inbox;
+pub mod secrets;
 pub mod simulated;
+pub mod webhooks;
 
+pub use adapter::{AdapterProvider, AdapterSetup};
 pub use simulated::{SimulatedProvider, SimulationConfig};
 
 use crate::model::{CallOutcome, MachineDetection, Millis};
@@ -40,6 +46,11 @@ pub enum ProviderFailure {
     Transient(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// The adapter plugin misbehaved (trapped, or built a request the host
+    /// refused, e.g. to a host outside the egress allow-list). Counts
+    /// toward pausing the batch with `plugin_faulted`.
+    #[error("plugin fault: {0}")]
+    PluginFault(String),
 }
 
 /// How a call ended, as the provider reports it.

@@ -1,5 +1,5 @@
 //! A plugin catalog for tests: the built-in plugins as they describe
-//! themselves, and a provider-twilio adapter at any path ending in
+//! themselves (provider-voiceai aside), and a provider-twilio adapter at any path ending in
 //! `provider-twilio.wasm`, so configs can be checked without loading Wasm.
 
 use outdial::config::{ConfigKeyInfo, PluginCatalog, PluginInfo, PluginKind, PluginRef};
@@ -84,6 +84,20 @@ impl PluginCatalog for TestCatalog {
                         "not_interested",
                         "callback_requested",
                     ],
+                )),
+                "provider-twilio" => Ok(info(
+                    PluginKind::ProviderAdapter,
+                    name,
+                    &[
+                        ("account_sid", true),
+                        ("auth_token", true),
+                        ("api_base", false),
+                        ("twiml_url", false),
+                        ("twiml", false),
+                        ("machine_detection", false),
+                        ("ring_timeout", false),
+                    ],
+                    &[],
                 )),
                 other => Err(format!("no built-in plugin named \"{other}\"")),
             },
