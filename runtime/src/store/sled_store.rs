@@ -35,6 +35,8 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// Contacts changed per write when a whole batch's waiting contacts change.
 const CHUNK: usize = 512;
+/// Contacts written per write while a batch is created.
+const CREATE_CHUNK: usize = 10_000;
 
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&sled::Db) -> Completion + Send>;
@@ -687,6 +689,13 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
             succeeded: false,
         };
         stage_contact(&mut tx, None, &record, &mut delta);
+        // A large batch is written in chunks so memory stays bounded. The
+        // contacts stay unreachable until the last write adds the batch
+        // record and its indexes: a crash in between leaves no batch, only
+        // unreachable keys, and the create was never acknowledged.
+        if (seq + 1) % CREATE_CHUNK == 0 {
+            std::mem::replace(&mut tx, Tx::new(db)).commit()?;
+        }
     }
     stage_batch(&mut tx, &batch);
     tx.mark(keys::open(&id));

@@ -552,3 +552,22 @@ fn every_told_change_is_journaled_in_order_with_stable_ids() {
         "pruning keeps the numbering"
     );
 }
+
+#[test]
+fn a_batch_larger_than_one_write_is_created_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let contacts = 25_000;
+    let created = store.create_batch(new_batch(contacts)).expect("create");
+    let batch = created.batch.id;
+
+    let counters = store.batch_counters(&batch).expect("counters");
+    assert_eq!(counters.total, contacts as u64);
+    assert_eq!(counters.status(ContactStatus::Pending), contacts as u64);
+    assert_eq!(counters, store.recount(&batch).expect("recount"));
+    let last = store
+        .contact(&batch, contacts as u64 - 1)
+        .expect("read")
+        .expect("the last contact is stored");
+    assert_eq!(last.contact_id, format!("c{}", contacts - 1));
+}
