@@ -8,6 +8,8 @@
 // its route table, so a renamed route fails the build, not the operator.
 const PATHS = {
   campaigns: "/v1/campaigns",
+  campaign: "/v1/campaigns/{campaign_id}",
+  campaignStats: "/v1/campaigns/{campaign_id}/stats",
   batches: "/v1/batches",
   batch: "/v1/batches/{batch_id}",
   stats: "/v1/batches/{batch_id}/stats",
@@ -426,7 +428,7 @@ function setKpi(id, value, sub, barFraction, barClass) {
 
 function batchPage(batchId) {
   fill("crumbs", h("a", { href: "#/" }, "Batches"), " / ", batchId);
-  const b = { id: batchId, batch: null, stats: null, debug: null, progress: null, feed: [] };
+  const b = { id: batchId, batch: null, stats: null, debug: null, progress: null, feed: [], campaign: null, campaignBudget: null };
   const tasks = { cursors: [null], index: 0, next: null, rows: [], sort: null, desc: false, loadedAt: 0 };
   let stopped = false;
   let ended = false;
@@ -487,6 +489,8 @@ function batchPage(batchId) {
     b.batch = batch;
     b.stats = stats;
     b.debug = debug;
+    if (!find(stats, "budgets", isArray) && !find(debug, "budgets", isArray)) await campaignBudget(batch.campaign_id);
+    if (stopped) return;
     renderAll();
     if ($("tasks-follow").checked && Date.now() - tasks.loadedAt > 3000) loadTasks().catch(fail);
   }
@@ -498,6 +502,19 @@ function batchPage(batchId) {
       refreshTimer = null;
       refresh().catch(fail);
     }, 600);
+  }
+
+  // Without budget figures from the server, the campaign's own budget is
+  // measured against the campaign's spending, both read from the API.
+  async function campaignBudget(campaignId) {
+    b.campaign = b.campaign || (await api(path("campaign", { campaign_id: campaignId })));
+    if (!known(b.campaign.budget_micros)) return;
+    const spent = (await api(path("campaignStats", { campaign_id: campaignId }))).cost_micros;
+    b.campaignBudget = [{ scope: "campaign", limit_micros: b.campaign.budget_micros, spent_micros: spent, exhausted: spent >= b.campaign.budget_micros }];
+  }
+
+  function budgetsOf() {
+    return find(b.stats, "budgets", isArray) ?? find(b.debug, "budgets", isArray) ?? b.campaignBudget;
   }
 
   function renderAll() {
@@ -547,7 +564,7 @@ function batchPage(batchId) {
     const avg = find(st, "average_call_duration") ?? find(st, "average_duration_seconds") ?? p?.averageCallDuration;
     setKpi("duration", secs(avg), "talk time of answered calls");
     setKpi("cost", money(c.cost_micros), c.attempts ? `${money(c.cost_micros / c.attempts)} per attempt` : "");
-    const budgets = find(st, "budgets", isArray) ?? find(b.debug, "budgets", isArray);
+    const budgets = budgetsOf();
     if (budgets && budgets.length) {
       const tight = budgets.reduce((a, x) => (ratio(x.spent_micros, x.limit_micros) > ratio(a.spent_micros, a.limit_micros) ? x : a));
       setKpi("budget", pct(ratio(tight.spent_micros, tight.limit_micros) * 100, 0), `${money(tight.spent_micros)} of ${money(tight.limit_micros)} (${tight.scope})${tight.exhausted ? " \u00b7 exhausted" : ""}`, ratio(tight.spent_micros, tight.limit_micros), tight.exhausted ? "bad" : "");
@@ -714,7 +731,7 @@ function batchPage(batchId) {
   function renderCosts() {
     const c = b.batch.counters;
     const succeeded = c.by_status?.completed ?? 0;
-    const budgets = find(b.stats, "budgets", isArray) ?? find(b.debug, "budgets", isArray) ?? [];
+    const budgets = budgetsOf() ?? [];
     const talkMinutes = c.talk_ms / 60000;
     fill("costs", h("dl", { class: "facts" },
       h("dt", {}, "Total"), h("dd", { id: "cost-total" }, money(c.cost_micros)),
