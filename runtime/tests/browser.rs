@@ -218,6 +218,7 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
         .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     browser.screenshot(&artifact("batch-page-live.png")).await;
+    assert_no_garbage(&browser).await;
 
     let stats = demo
         .get(&format!("/v1/batches/{}/stats", demo.batch_id))
@@ -268,6 +269,14 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
         }
     }
     browser.close().await;
+}
+
+/// Nothing on the page shows a value the script failed to format.
+async fn assert_no_garbage(browser: &Browser) {
+    let text = browser.text_of("body").await;
+    for garbage in ["[object", "undefined", "NaN", "Infinity"] {
+        assert!(!text.contains(garbage), "the page shows {garbage:?}:\n{text}");
+    }
 }
 
 /// A field of the statistics, at the top or one object down.
@@ -474,6 +483,7 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
         "title {title}"
     );
     browser.screenshot(&artifact("contact-drawer.png")).await;
+    assert_no_garbage(&browser).await;
 
     browser.click(&browser.find("#drawer-close").await).await;
     assert_eq!(

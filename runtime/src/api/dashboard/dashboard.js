@@ -55,7 +55,7 @@ function h(tag, attrs, ...children) {
     else if (name === "text") el.textContent = value;
     else el.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -65,7 +65,7 @@ function h(tag, attrs, ...children) {
 function fill(target, ...children) {
   const el = typeof target === "string" ? $(target) : target;
   if (!el) return;
-  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
