@@ -11,7 +11,6 @@ mod webdriver;
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -20,7 +19,7 @@ use webdriver::{Browser, Installed};
 const KEY: &str = "browser-test-key-0123456789";
 
 /// One browser and one demo at a time: each is heavy on a small machine.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn artifact(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -173,9 +172,7 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
     let Some(installed) = browser_or_skip("the_batch_page_follows_the_demo_live") else {
         return;
     };
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let demo = Demo::start(3_000, 150);
     let browser = Browser::start(&installed, 1440, 2700).await;
     open_demo_batch(&browser, &demo).await;
@@ -275,7 +272,10 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
 async fn assert_no_garbage(browser: &Browser) {
     let text = browser.text_of("body").await;
     for garbage in ["[object", "undefined", "NaN", "Infinity"] {
-        assert!(!text.contains(garbage), "the page shows {garbage:?}:\n{text}");
+        assert!(
+            !text.contains(garbage),
+            "the page shows {garbage:?}:\n{text}"
+        );
     }
 }
 
@@ -295,9 +295,7 @@ async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
     let Some(installed) = browser_or_skip("the_pause_button_pauses_the_batch") else {
         return;
     };
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let demo = Demo::start(3_000, 100);
     let browser = Browser::start(&installed, 1440, 1600).await;
     open_demo_batch(&browser, &demo).await;
@@ -344,9 +342,7 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
     let Some(installed) = browser_or_skip("a_csv_with_a_bad_row_is_flagged") else {
         return;
     };
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let demo = Demo::start(200, 2000);
     let browser = Browser::start(&installed, 1440, 1600).await;
     sign_in(&browser, &demo).await;
@@ -405,9 +401,7 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
     let Some(installed) = browser_or_skip("a_contact_row_opens_its_debug_drawer") else {
         return;
     };
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let demo = Demo::start(1_000, 2000);
     let browser = Browser::start(&installed, 1440, 1600).await;
     open_demo_batch(&browser, &demo).await;
