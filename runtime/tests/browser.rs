@@ -69,7 +69,10 @@ impl Demo {
             .env("OUTDIAL_DEMO_API_KEY", KEY)
             .env_remove("OUTDIAL_BIND")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::create(data.path().join("stderr.txt"))
+                    .expect("a file for the demo's errors"),
+            )
             .spawn()
             .expect("the outdial binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -86,12 +89,19 @@ impl Demo {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut base = None;
         let mut batch_id = None;
+        let mut printed = Vec::new();
         while base.is_none() || batch_id.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = received.recv_timeout(left).unwrap_or_else(|_| {
                 let _ = child.kill();
-                panic!("the demo printed no dashboard address within 60 s")
+                let errors =
+                    std::fs::read_to_string(data.path().join("stderr.txt")).unwrap_or_default();
+                panic!(
+                    "the demo printed no dashboard address within 60 s; it printed:\n{}\n{errors}",
+                    printed.join("\n")
+                )
             });
+            printed.push(line.clone());
             if let Some(rest) = line.strip_prefix("dashboard: ") {
                 base = rest
                     .split_whitespace()
@@ -147,10 +157,10 @@ async fn sign_in(browser: &Browser, demo: &Demo) {
 /// Opens the demo batch's page from the batches list.
 async fn open_demo_batch(browser: &Browser, demo: &Demo) {
     sign_in(browser, demo).await;
-    let link = browser
-        .find(&format!("#batches a.batch-link[href$='{}']", demo.batch_id))
+    // The list is redrawn every few seconds; a redrawn link is found again.
+    browser
+        .click_on(&format!("#batches a.batch-link[href$='{}']", demo.batch_id))
         .await;
-    browser.click(&link).await;
     browser
         .wait_until("the batch page to load", async || {
             browser.text_of("#batch-id").await == demo.batch_id

@@ -122,6 +122,13 @@ impl Browser {
     }
 
     async fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    /// A command, with the driver's refusal as an error.
+    async fn try_command(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let request = match method {
             "GET" => self.http.get(url),
@@ -141,12 +148,13 @@ impl Browser {
         let answer: Value = serde_json::from_str(&text).unwrap_or_else(|err| {
             panic!("webdriver {method} {path} answered no JSON ({err}): {text}")
         });
-        assert!(
-            status.is_success(),
-            "webdriver {method} {path} failed with {status}: {}",
-            answer["value"]["message"]
-        );
-        answer["value"].clone()
+        if !status.is_success() {
+            return Err(format!(
+                "webdriver {method} {path} failed with {status}: {}",
+                answer["value"]["message"]
+            ));
+        }
+        Ok(answer["value"].clone())
     }
 
     fn session_path(&self, rest: &str) -> String {
@@ -196,6 +204,29 @@ impl Browser {
             &self.session_path(&format!("/element/{}/click", element.0)),
             json!({}),
         )
+        .await;
+    }
+
+    /// Clicks the first element matching `selector`, finding it again when
+    /// the page drew it anew between finding and clicking.
+    pub async fn click_on(&self, selector: &str) {
+        self.wait_until(&format!("a click on {selector}"), async || {
+            let Some(element) = self.find_all(selector).await.into_iter().next() else {
+                return false;
+            };
+            match self
+                .try_command(
+                    "POST",
+                    &self.session_path(&format!("/element/{}/click", element.0)),
+                    json!({}),
+                )
+                .await
+            {
+                Ok(_) => true,
+                Err(message) if message.contains("stale element") => false,
+                Err(message) => panic!("{message}"),
+            }
+        })
         .await;
     }
 
