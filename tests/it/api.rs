@@ -318,6 +318,8 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     )
     .await;
     assert_eq!(stats["total"], 5);
+    assert_eq!(stats["metrics"]["scope"], "campaign", "{stats}");
+    assert!(stats["metrics"]["dispositions"].is_array(), "{stats}");
 
     let (_, page) = json_of(
         server
@@ -397,6 +399,8 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
             .unwrap(),
     )
     .await;
+    assert_eq!(statistics["metrics"]["scope"], "batch", "{statistics}");
+    assert!(statistics["metrics"]["timeline"].is_array(), "{statistics}");
     for field in [
         "total",
         "processed",
@@ -508,6 +512,9 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     )
     .await;
     assert_eq!(debug["batch_blocker"], "batch_paused");
+    assert_eq!(debug["queue"]["batch_id"], batch.as_str(), "{debug}");
+    assert_eq!(debug["queue"]["status"], "paused", "{debug}");
+    assert_eq!(debug["queue"]["batch_blocker"], "batch_paused", "{debug}");
     assert_eq!(debug["effective"]["concurrency"], 4);
     let zones: Vec<&str> = debug["windows"]
         .as_array()
@@ -1024,7 +1031,7 @@ fn verify(headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -19,7 +19,9 @@ use super::body::{
 use super::error::RowProblem;
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::dispatch::control;
+use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
 use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
+use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::dispatch::window::CompiledWindow;
 use crate::import::{ImportMode, ImportOptions, ImportReport, import_csv, import_json};
@@ -565,6 +567,9 @@ pub struct StatsView {
     /// Mean talk time of answered calls, in seconds.
     average_call_duration: f64,
     counters: CountersView,
+    /// Monitoring metrics: answer rate, cost, budget and goal, dispositions,
+    /// sentiment, retry effectiveness, variants, number pool, timeline.
+    metrics: Statistics,
 }
 
 pub async fn stats(
@@ -573,15 +578,22 @@ pub async fn stats(
     StrictPath(batch_id): StrictPath<String>,
 ) -> ApiResult<Json<StatsView>> {
     let now = state.inner.clock.now();
+    let batch = {
+        let caller = caller.clone();
+        state
+            .blocking(move |store| owned_batch(store, &caller, &batch_id))
+            .await?
+    };
+    let spec = state.campaign(&caller, &batch.campaign_id)?.clone();
     state
         .blocking(move |store| {
-            let batch = owned_batch(store, &caller, &batch_id)?;
             let counters = store.batch_counters(&batch.id)?;
             let progress = BatchProgress::new(&batch, &counters, Vec::new());
             Ok(StatsView {
                 statistics: BatchStatistics::new(&batch, &counters, now),
                 average_call_duration: progress.average_call_duration,
                 counters: CountersView::new(&counters),
+                metrics: batch_statistics(store, &spec, &batch.id, now)?,
             })
         })
         .await
@@ -895,6 +907,9 @@ pub struct Debug {
     next_eligible_at: Option<Millis>,
     provider: ProviderHealth,
     plugins: PluginHealth,
+    /// The campaign policy's view: windows per zone of the batch, pool,
+    /// budget and goal state, kept by the dispatcher.
+    queue: QueueHealth,
 }
 
 #[derive(Serialize)]
@@ -1037,6 +1052,10 @@ pub async fn debug(
                     consecutive_faults: batch.consecutive_plugin_faults,
                     pause_after: spec.max_consecutive_plugin_faults,
                 },
+                queue: queue_health(store, &spec, &batch.id, now).map_err(|error| match error {
+                    HealthError::Store(error) => ApiError::from(error),
+                    other => ApiError::internal(other.to_string()),
+                })?,
             })
         })
         .await

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::batches::CountersView;
 use super::body::StrictPath;
 use super::{ApiResult, AppState, Caller};
+use crate::dispatch::statistics::{Statistics, campaign_statistics};
 use crate::model::CampaignSpec;
 
 #[derive(Serialize)]
@@ -39,6 +40,8 @@ pub struct CampaignStats {
     campaign_id: String,
     #[serde(flatten)]
     counters: CountersView,
+    /// Monitoring metrics of the campaign across its batches.
+    metrics: Statistics,
 }
 
 pub async fn stats(
@@ -47,11 +50,18 @@ pub async fn stats(
     StrictPath(campaign_id): StrictPath<String>,
 ) -> ApiResult<Json<CampaignStats>> {
     let spec = state.campaign(&caller, &campaign_id)?.clone();
-    let counters = state
-        .blocking(move |store| Ok(store.campaign_counters(&spec.workspace, &spec.id)?))
+    let now = state.inner.clock.now();
+    let (counters, metrics) = state
+        .blocking(move |store| {
+            Ok((
+                store.campaign_counters(&spec.workspace, &spec.id)?,
+                campaign_statistics(store, &spec, now)?,
+            ))
+        })
         .await?;
     Ok(Json(CampaignStats {
         campaign_id,
         counters: CountersView::new(&counters),
+        metrics,
     }))
 }

@@ -12,6 +12,7 @@ mod batches;
 mod body;
 mod campaigns;
 mod contacts;
+pub mod dashboard;
 mod error;
 mod events;
 mod metrics;
@@ -184,10 +185,11 @@ impl AppState {
     }
 }
 
-/// The whole API as one router, state applied, ready to be merged with
-/// other routers (`.merge(...)`) and served.
+/// The whole API as one router, state applied, with the operator
+/// dashboard at `/`; ready to be merged with other routers (`.merge(...)`)
+/// and served.
 pub fn router(state: AppState) -> Router {
-    routes::build(state)
+    routes::build(state).merge(dashboard::router())
 }
 
 /// Serves the API on `listener` until `shutdown` completes, with the

@@ -2,6 +2,7 @@
 //! data directory, the simulated provider, the first-party plugins — on a
 //! generated batch of contacts across several time zones.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use anyhow::Context as _;
 use chrono::{TimeZone, Timelike};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::api::{self, ApiContext, ApiSettings, AppState};
 use crate::clock::{Clock, ScaledClock};
 use crate::config::Config;
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
@@ -50,10 +52,22 @@ pub(super) struct DemoArgs {
     /// crash: live calls of the earlier run are reconciled, never redialed.
     #[arg(long)]
     resume: bool,
+    /// Address of the API and dashboard; a free port on 127.0.0.1 when
+    /// not given.
+    #[arg(long, env = "OUTDIAL_BIND")]
+    bind: Option<SocketAddr>,
+    /// API key of the demo workspace; a random one, printed, when not
+    /// given.
+    #[arg(long, env = "OUTDIAL_DEMO_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Keep dialing new batches and serving the dashboard after the demo
+    /// batch ends, until interrupted.
+    #[arg(long)]
+    serve_after: bool,
 }
 
 pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let spec = demo_campaign()?;
+    let spec = demo_campaign(args.contacts)?;
     prepare_data_dir(&args.data_dir, args.resume)?;
     let store: Arc<dyn Store> = Arc::new(
         SledStore::open(&StoreConfig::new(args.data_dir.join("store")))
@@ -141,6 +155,12 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         spec.max_attempts
     );
 
+    let server = DemoServer::start(&args, &spec, store.clone(), clock.clone())?;
+    println!(
+        "dashboard: http://{}/  (API key {}; batch page http://{}/#/batches/{batch_id})",
+        server.address, server.key_shown, server.address
+    );
+
     let policy = CampaignPolicy {
         spec: spec.clone(),
         retry: Arc::new(retry),
@@ -194,7 +214,13 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         std::thread::sleep(Duration::from_millis(100));
     };
     bar.finish();
-    runner.stop();
+    // Serving on, the engine keeps dialing what the dashboard uploads.
+    let runner = if args.serve_after {
+        Some(runner)
+    } else {
+        runner.stop();
+        None
+    };
     store.sync()?;
 
     let batch = store.batch(&batch_id)?.context("the demo batch vanished")?;
@@ -254,18 +280,129 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     if !finished {
         eprintln!("the demo did not finish within {} s", args.timeout);
-        return Ok(ExitCode::FAILURE);
     }
-    Ok(if recount == counters {
+    if args.serve_after {
+        println!(
+            "dashboard still at http://{}/ ; dialing new batches until interrupted (ctrl-c)",
+            server.address
+        );
+        server.wait_for_interrupt();
+    }
+    if let Some(runner) = runner {
+        runner.stop();
+    }
+    server.stop();
+    Ok(if finished && recount == counters {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
+/// The API and dashboard of the demo, served beside the dialing on a
+/// runtime of their own.
+struct DemoServer {
+    runtime: tokio::runtime::Runtime,
+    address: SocketAddr,
+    /// The key as printed: the key itself when the demo made it up.
+    key_shown: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl DemoServer {
+    fn start(
+        args: &DemoArgs,
+        spec: &CampaignSpec,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<DemoServer> {
+        let (key, key_shown) = match &args.api_key {
+            Some(key) if key.trim().is_empty() => {
+                anyhow::bail!("--api-key (OUTDIAL_DEMO_API_KEY) is empty, expected a key")
+            }
+            Some(key) => (
+                key.trim().to_string(),
+                "from OUTDIAL_DEMO_API_KEY or --api-key".to_string(),
+            ),
+            None => {
+                let key = random_key()?;
+                (key.clone(), key)
+            }
+        };
+        let config = Config::parse_str("examples/demo.toml", DEMO_CONFIG)
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let workspaces = config
+            .workspace_specs(&|name: &str| (name == "OUTDIAL_DEMO_API_KEY").then(|| key.clone()))
+            .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))?;
+        let state = AppState::new(ApiContext {
+            store,
+            clock,
+            workspaces,
+            campaigns: vec![spec.clone()],
+            settings: ApiSettings::default(),
+            env: Arc::new(|name: &str| std::env::var(name).ok()),
+        })
+        .context("setting up the demo's API")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("outdial-api")
+            .enable_all()
+            .build()
+            .context("starting the demo's API runtime")?;
+        let bind = args
+            .bind
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(bind))
+            .with_context(|| format!("listening on {bind} (--bind, OUTDIAL_BIND)"))?;
+        let address = listener.local_addr()?;
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = api::router(state.clone());
+        let served = runtime.spawn(api::serve_until(listener, router, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(DemoServer {
+            runtime,
+            address,
+            key_shown,
+            shutdown: Some(shutdown),
+            served: Some(served),
+        })
+    }
+
+    fn wait_for_interrupt(&self) {
+        if let Err(err) = self.runtime.block_on(tokio::signal::ctrl_c()) {
+            eprintln!("cannot listen for ctrl-c ({err}); stopping now");
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(served) = self.served.take() {
+            // Open event streams never end on their own; give requests in
+            // flight a moment, then drop the rest with the runtime.
+            let _ = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(1), served).await });
+        }
+        self.runtime.shutdown_timeout(Duration::from_millis(200));
+    }
+}
+
+/// A fresh key of 128 random bits, as 32 hex digits.
+fn random_key() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| anyhow::anyhow!("no randomness for the demo key: {err}"))?;
+    Ok(format!("demo-{}", hex::encode(bytes)))
+}
+
 /// The demo campaign from the example config, tuned so a working day of
 /// calling fits in seconds.
-fn demo_campaign() -> anyhow::Result<CampaignSpec> {
+fn demo_campaign(contacts: u32) -> anyhow::Result<CampaignSpec> {
     let config = Config::parse_str("examples/demo.toml", DEMO_CONFIG)
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     let mut spec = config
@@ -286,8 +423,12 @@ fn demo_campaign() -> anyhow::Result<CampaignSpec> {
             end_minute: 21 * 60,
         }],
     };
-    spec.goal = None;
-    spec.budget_micros = None;
+    // A goal and a budget the demo reaches for but never hits, so the
+    // dashboard has their progress to show and every contact is dialed.
+    if let Some(goal) = &mut spec.goal {
+        goal.target = u64::from(contacts);
+    }
+    spec.budget_micros = Some(u64::from(contacts) * 250_000);
     // Callbacks an hour later, not the next day: the demo lives hours.
     spec.classifier_config = vec![("callback_delay".to_string(), "1h".to_string())];
     spec.retry_config = vec![

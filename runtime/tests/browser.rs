@@ -1,0 +1,500 @@
+//! The dashboard in a real browser: headless Chromium, driven over
+//! WebDriver, against a running `outdial demo`. Screenshots land in
+//! `target/browser-artifacts/`.
+//!
+//! Without Chromium and its driver installed each test says so and skips;
+//! CI installs both, so CI never skips.
+
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+
+use std::io::BufRead as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use webdriver::{Browser, Installed};
+
+const KEY: &str = "browser-test-key-0123456789";
+
+/// One browser and one demo at a time: each is heavy on a small machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn artifact(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("browser-artifacts")
+        .join(name)
+}
+
+fn browser_or_skip(test: &str) -> Option<Installed> {
+    match webdriver::installed() {
+        Ok(installed) => Some(installed),
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            None
+        }
+    }
+}
+
+/// `outdial demo`, serving on after its batch, with a known key.
+struct Demo {
+    child: Child,
+    base: String,
+    batch_id: String,
+    http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+impl Demo {
+    /// A demo slow enough to watch: its batch dials for longer than any
+    /// test looks at it.
+    fn start(contacts: u32, time_scale: u32) -> Demo {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        // OUTDIAL_BIN tests another build of the binary than cargo's own.
+        let binary = std::env::var_os("OUTDIAL_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_outdial")),
+            PathBuf::from,
+        );
+        let mut child = Command::new(binary)
+            .args(["demo", "--serve-after", "--timeout", "300"])
+            .arg("--contacts")
+            .arg(contacts.to_string())
+            .arg("--time-scale")
+            .arg(time_scale.to_string())
+            .arg("--data-dir")
+            .arg(data.path().join("demo"))
+            .env("OUTDIAL_DEMO_API_KEY", KEY)
+            .env_remove("OUTDIAL_BIND")
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::create(data.path().join("stderr.txt"))
+                    .expect("a file for the demo's errors"),
+            )
+            .spawn()
+            .expect("the outdial binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (lines, received) = std::sync::mpsc::channel();
+        // Read every line, so the demo never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = lines.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut base = None;
+        let mut batch_id = None;
+        let mut printed = Vec::new();
+        while base.is_none() || batch_id.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = received.recv_timeout(left).unwrap_or_else(|_| {
+                let _ = child.kill();
+                let errors =
+                    std::fs::read_to_string(data.path().join("stderr.txt")).unwrap_or_default();
+                panic!(
+                    "the demo printed no dashboard address within 60 s; it printed:\n{}\n{errors}",
+                    printed.join("\n")
+                )
+            });
+            printed.push(line.clone());
+            if let Some(rest) = line.strip_prefix("dashboard: ") {
+                base = rest
+                    .split_whitespace()
+                    .next()
+                    .map(|url| url.trim_end_matches('/').to_string());
+            }
+            if let Some(rest) = line.strip_prefix("batch ") {
+                batch_id = rest.split(':').next().map(str::to_string);
+            }
+        }
+        Demo {
+            child,
+            base: base.expect("an address"),
+            batch_id: batch_id.expect("a batch"),
+            http: reqwest::Client::new(),
+            _data: data,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {KEY}"))
+            .send()
+            .await
+            .expect("the demo answers");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        serde_json::from_str(&response.text().await.expect("a body")).expect("JSON")
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Signs in on the dashboard's front page.
+async fn sign_in(browser: &Browser, demo: &Demo) {
+    browser.goto(&format!("{}/", demo.base)).await;
+    let key = browser.find("#api-key").await;
+    browser.type_into(&key, KEY).await;
+    browser.click(&browser.find("#sign-in-button").await).await;
+    browser.find("#batches tbody tr[data-batch]").await;
+}
+
+/// Opens the demo batch's page from the batches list.
+async fn open_demo_batch(browser: &Browser, demo: &Demo) {
+    sign_in(browser, demo).await;
+    // The list is redrawn every few seconds; a redrawn link is found again.
+    browser
+        .click_on(&format!("#batches a.batch-link[href$='{}']", demo.batch_id))
+        .await;
+    browser
+        .wait_until("the batch page to load", async || {
+            browser.text_of("#batch-id").await == demo.batch_id
+                && browser.text_of("#batch-status").await != "\u{2026}"
+        })
+        .await;
+}
+
+fn number(text: &str) -> u64 {
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
+    let Some(installed) = browser_or_skip("the_batch_page_follows_the_demo_live") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(3_000, 150);
+    let browser = Browser::start(&installed, 1440, 2700).await;
+    open_demo_batch(&browser, &demo).await;
+
+    // The attempts counter moves without the page being reloaded.
+    let mut first = 0;
+    browser
+        .wait_until("the first attempts", async || {
+            first = number(&browser.text_of("#kpi-attempts .value").await);
+            first > 0
+        })
+        .await;
+    let marker = browser
+        .script("window.__notReloaded = true; return true;")
+        .await;
+    assert_eq!(marker, true);
+    browser
+        .wait_until("the attempts KPI to grow", async || {
+            number(&browser.text_of("#kpi-attempts .value").await) > first
+        })
+        .await;
+    assert_eq!(
+        browser
+            .script("return window.__notReloaded === true;")
+            .await,
+        true,
+        "the page reloaded instead of updating in place"
+    );
+    assert_eq!(browser.text_of("#live").await, "live");
+
+    // Wait for enough calls that every panel has something to show.
+    browser
+        .wait_until(
+            "recent calls and a second refresh of the statistics",
+            async || {
+                browser.find_all("#recent tbody tr").await.len() >= 5
+                    && number(&browser.text_of("#kpi-attempts .value").await) > first + 200
+            },
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    browser.screenshot(&artifact("batch-page-live.png")).await;
+    assert_no_garbage(&browser).await;
+
+    let stats = demo
+        .get(&format!("/v1/batches/{}/stats", demo.batch_id))
+        .await;
+    let progress = browser.text_of("#kpi-progress .value").await;
+    assert!(progress.ends_with('%'), "progress shows {progress:?}");
+    assert_ne!(browser.text_of("#kpi-answer-rate .value").await, "\u{2014}");
+    assert_ne!(browser.text_of("#kpi-duration .value").await, "\u{2014}");
+    assert_ne!(browser.text_of("#kpi-cost .value").await, "\u{2014}");
+    let budget = browser.text_of("#kpi-budget .value").await;
+    assert!(budget.ends_with('%'), "the demo's budget shows {budget:?}");
+    assert!(browser.find_all("#statuses .chip").await.len() >= 10);
+    assert!(
+        !browser
+            .find_all("#health-windows tbody tr")
+            .await
+            .is_empty()
+    );
+    assert!(
+        browser
+            .text_of("#health-verdict")
+            .await
+            .starts_with("Dialing")
+    );
+    assert!(browser.find_all("#tasks tbody tr[data-seq]").await.len() == 50);
+    // Statistics the server reports are drawn; the ones it does not are
+    // shown as a dash, never as a made-up zero.
+    for (field, panel, drawn) in [
+        ("timeline", "#timeline", "#timeline svg polyline"),
+        ("dispositions", "#dispositions", "#dispositions .hbar"),
+        ("average_sentiment", "#sentiment", "#sentiment-value"),
+        ("retries", "#retries", "#retries table"),
+        ("variants", "#variants", "#variants table"),
+        ("numbers", "#numbers", "#numbers table"),
+    ] {
+        let reported = find_field(&stats, field).is_some_and(|value| match value {
+            Value::Array(items) => !items.is_empty(),
+            Value::Null => false,
+            _ => true,
+        });
+        let shown = !browser.find_all(drawn).await.is_empty();
+        assert_eq!(
+            shown, reported,
+            "{panel}: the server reports {field}: {reported}"
+        );
+        if !reported {
+            assert!(browser.text_of(panel).await.starts_with('\u{2014}'));
+        }
+    }
+    browser.close().await;
+}
+
+/// Nothing on the page shows a value the script failed to format.
+async fn assert_no_garbage(browser: &Browser) {
+    let text = browser.text_of("body").await;
+    for garbage in ["[object", "undefined", "NaN", "Infinity"] {
+        assert!(
+            !text.contains(garbage),
+            "the page shows {garbage:?}:\n{text}"
+        );
+    }
+}
+
+/// A field of the statistics, at the top or one object down.
+fn find_field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    let object = value.as_object()?;
+    object.get(name).or_else(|| {
+        object
+            .values()
+            .filter(|inner| inner.is_object())
+            .find_map(|inner| inner.get(name))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
+    let Some(installed) = browser_or_skip("the_pause_button_pauses_the_batch") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(3_000, 100);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    open_demo_batch(&browser, &demo).await;
+    let batch_path = format!("/v1/batches/{}", demo.batch_id);
+    assert_eq!(demo.get(&batch_path).await["status"], "in_progress");
+
+    browser.click(&browser.find("#btn-pause").await).await;
+    browser
+        .wait_until("the page to show the batch paused", async || {
+            browser.text_of("#batch-status").await == "paused"
+        })
+        .await;
+    let batch = demo.get(&batch_path).await;
+    assert_eq!(batch["status"], "paused");
+    assert_eq!(batch["status_by"], "api_key:demo-key");
+    browser
+        .wait_until("the queue health to name the pause", async || {
+            browser
+                .text_of("#health-verdict")
+                .await
+                .contains("batch paused")
+        })
+        .await;
+    browser.screenshot(&artifact("batch-paused.png")).await;
+    assert!(
+        browser
+            .script("return document.getElementById('btn-pause').disabled;")
+            .await
+            == true
+    );
+
+    browser.click(&browser.find("#btn-resume").await).await;
+    browser
+        .wait_until("the page to show the batch dialing again", async || {
+            browser.text_of("#batch-status").await == "in_progress"
+        })
+        .await;
+    assert_eq!(demo.get(&batch_path).await["status"], "in_progress");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
+    let Some(installed) = browser_or_skip("a_csv_with_a_bad_row_is_flagged") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    sign_in(&browser, &demo).await;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let csv = dir.path().join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "phone,name\n+12125550101,Ada\nnot-a-phone,Bad Row\n+12125550102,Grace\n",
+    )
+    .expect("the CSV is written");
+    let file = browser.find("#upload-file").await;
+    browser
+        .type_into(&file, csv.to_str().expect("a UTF-8 path"))
+        .await;
+    browser.click(&browser.find("#upload-validate").await).await;
+
+    let bad = browser.find("#upload-bad-rows tr.bad-row").await;
+    let flagged = browser.text(&bad).await;
+    assert!(flagged.contains("not-a-phone"), "flagged row: {flagged}");
+    assert_eq!(
+        browser.find_all("#upload-bad-rows tr.bad-row").await.len(),
+        1
+    );
+    let summary = browser.text_of("#upload-summary").await;
+    assert!(
+        summary.contains("2 valid") && summary.contains("1 invalid"),
+        "summary: {summary}"
+    );
+    browser.screenshot(&artifact("upload-preview.png")).await;
+    let batches = demo.get("/v1/batches").await;
+    assert_eq!(
+        batches["batches"].as_array().map(Vec::len),
+        Some(1),
+        "the preview created a batch"
+    );
+
+    browser.click(&browser.find("#upload-commit").await).await;
+    browser
+        .wait_until("the new batch's page", async || {
+            let id = browser.text_of("#batch-id").await;
+            !id.is_empty() && id != demo.batch_id
+        })
+        .await;
+    let created = browser.text_of("#batch-id").await;
+    let batch = demo.get(&format!("/v1/batches/{created}")).await;
+    assert_eq!(
+        batch["counters"]["total"], 2,
+        "only the good rows are created"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
+    let Some(installed) = browser_or_skip("a_contact_row_opens_its_debug_drawer") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(1_000, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    open_demo_batch(&browser, &demo).await;
+
+    // The table stops following the batch, so the row clicked stays put,
+    // and shows only contacts that were dialed: they have attempts.
+    browser.click(&browser.find("#tasks-follow").await).await;
+    browser
+        .wait_until("the status filter", async || {
+            browser
+                .find_all("#filter-status option[value='completed']")
+                .await
+                .len()
+                == 1
+        })
+        .await;
+    let mut seq = String::new();
+    browser
+        .wait_until("a completed contact in the table", async || {
+            let first = browser
+                .script(
+                    "const s = document.getElementById('filter-status');
+                     if (s.value !== 'completed') { s.value = 'completed'; s.dispatchEvent(new Event('change')); }
+                     const row = document.querySelector('#tasks tbody tr[data-seq]');
+                     return row ? [row.dataset.seq, row.textContent] : null;",
+                )
+                .await;
+            match first.as_array() {
+                Some(row) if row[1].as_str().is_some_and(|text| text.contains("completed")) => {
+                    seq = row[0].as_str().unwrap_or_default().to_string();
+                    true
+                }
+                _ => false,
+            }
+        })
+        .await;
+    browser
+        .click(
+            &browser
+                .find(&format!("#tasks tbody tr[data-seq='{seq}']"))
+                .await,
+        )
+        .await;
+    browser
+        .wait_until("the drawer's attempts", async || {
+            !browser
+                .find_all("#drawer-attempts tbody tr")
+                .await
+                .is_empty()
+        })
+        .await;
+    assert_eq!(
+        browser
+            .script("return document.getElementById('drawer').hidden;")
+            .await,
+        false
+    );
+    let detail = demo
+        .get(&format!("/v1/batches/{}/contacts/{seq}", demo.batch_id))
+        .await;
+    let attempts = detail["attempts"].as_array().map_or(0, Vec::len);
+    assert!(attempts >= 1);
+    assert_eq!(
+        browser.find_all("#drawer-attempts tbody tr").await.len(),
+        attempts
+    );
+    let events = browser.find_all("#drawer-events li").await.len();
+    assert_eq!(Some(events), detail["events"].as_array().map(Vec::len));
+    assert!(events >= 1);
+    let title = browser.text_of("#drawer-title").await;
+    assert!(
+        title.contains(detail["contact_id"].as_str().unwrap_or("?")),
+        "title {title}"
+    );
+    browser.screenshot(&artifact("contact-drawer.png")).await;
+    assert_no_garbage(&browser).await;
+
+    browser.click(&browser.find("#drawer-close").await).await;
+    assert_eq!(
+        browser
+            .script("return document.getElementById('drawer').hidden;")
+            .await,
+        true
+    );
+    browser.close().await;
+}
