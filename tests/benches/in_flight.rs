@@ -85,10 +85,15 @@ fn main() {
     let ramping = Instant::now();
     while engine.live_calls() < calls as usize {
         let started = Instant::now();
-        runtime.block_on(engine.tick(now)).expect("the tick succeeds");
+        runtime
+            .block_on(engine.tick(now))
+            .expect("the tick succeeds");
         ramp_ms.push(started.elapsed().as_secs_f64() * 1e3);
         now += TICK_MS;
-        assert!(ramp_ms.len() < 100_000, "the engine never held {calls} calls");
+        assert!(
+            ramp_ms.len() < 100_000,
+            "the engine never held {calls} calls"
+        );
     }
     let ramp_seconds = ramping.elapsed().as_secs_f64();
     let rss_live = memory_mib("VmRSS");
@@ -97,14 +102,24 @@ fn main() {
     let mut events = 0;
     for _ in 0..hold_ticks {
         let started = Instant::now();
-        let report = runtime.block_on(engine.tick(now)).expect("the tick succeeds");
+        let report = runtime
+            .block_on(engine.tick(now))
+            .expect("the tick succeeds");
         hold_ms.push(started.elapsed().as_secs_f64() * 1e3);
         events += report.events;
         assert_eq!(report.ended, 0, "a two-hour call ended early");
         now += TICK_MS;
     }
-    assert_eq!(engine.live_calls(), calls as usize, "every call is still live");
-    assert_eq!(provider.live_calls(), u64::from(calls), "the provider holds them too");
+    assert_eq!(
+        engine.live_calls(),
+        calls as usize,
+        "every call is still live"
+    );
+    assert_eq!(
+        provider.live_calls(),
+        u64::from(calls),
+        "the provider holds them too"
+    );
 
     println!(
         "{{\"bench\":\"in_flight\",\"calls\":{calls},\"hold_ticks\":{hold_ticks},\

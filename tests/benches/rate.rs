@@ -28,9 +28,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|arg| arg == "--quick");
     let seconds = number_flag(&args, "--seconds", if quick { 10 } else { 60 });
-    let rate: f64 = flag(&args, "--rate").map_or(50.0, |value| {
-        value.parse().expect("--rate takes a number")
-    });
+    let rate: f64 =
+        flag(&args, "--rate").map_or(50.0, |value| value.parse().expect("--rate takes a number"));
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store: Arc<dyn Store> = Arc::new(

@@ -118,9 +118,14 @@ fn fill(path: &Path, count: u64, live: u64) -> f64 {
     let runtime = runtime();
     let mut now = START;
     while (engine.live_calls() as u64) < live.min(count) {
-        runtime.block_on(engine.tick(now)).expect("the tick succeeds");
+        runtime
+            .block_on(engine.tick(now))
+            .expect("the tick succeeds");
         now += TICK_MS;
-        assert!(now < START + 3_600_000, "the engine never dialed {live} calls");
+        assert!(
+            now < START + 3_600_000,
+            "the engine never dialed {live} calls"
+        );
     }
     drop(engine);
     store.sync().expect("the store syncs");
@@ -144,7 +149,9 @@ fn restart(path: &Path, live: u64) {
     let mut now = RESTART_AT;
     let mut ticks = 0;
     loop {
-        let report = runtime.block_on(engine.tick(now)).expect("the tick succeeds");
+        let report = runtime
+            .block_on(engine.tick(now))
+            .expect("the tick succeeds");
         ticks += 1;
         if report.dialed > 0 {
             break;

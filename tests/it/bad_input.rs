@@ -49,7 +49,11 @@ fn assert_refusal_is_placed(result: &Result<ImportReport, ImportError>, records:
                     "skipped row {} is not a row of the file: {skipped}",
                     skipped.row
                 );
-                assert!(skipped.to_string().starts_with(&format!("row {}", skipped.row)));
+                assert!(
+                    skipped
+                        .to_string()
+                        .starts_with(&format!("row {}", skipped.row))
+                );
             }
             for contact in &report.contacts {
                 assert!(contact.phone.starts_with('+'), "{contact:?}");
@@ -339,14 +343,52 @@ fn check_config(text: &str) {
 fn toml_fragment() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "[[campaigns]]\n", "[[workspaces]]\n", "[server]\n", "[campaigns.provider]\n",
-            "[campaigns.window]\n", "[campaigns.retry]\n", "[[plugins]]\n", "[nope]\n",
-            "id = \"c1\"\n", "workspace = \"acme\"\n", "concurrency = ", "calls_per_second = ",
-            "max_attempts = ", "plugin = \"simulated\"\n", "call_timeout = \"", "hours = [",
-            "{ days = \"mon-fri\", start = \"09:00\", end = \"20:00\" }", "]\n", "config = {",
-            "}\n", "= ", "\"", "'", "\"\"\"", "#", "\n", " ", ",", ".", "[", "]", "{", "}",
-            "default_time_zone = \"Mars/Base\"\n", "1e999", "-0", "0x1F", "inf", "nan",
-            "9223372036854775808", "true", "1979-05-27T07:32:00Z", "\t", "\r\n", "é", "𝄞",
+            "[[campaigns]]\n",
+            "[[workspaces]]\n",
+            "[server]\n",
+            "[campaigns.provider]\n",
+            "[campaigns.window]\n",
+            "[campaigns.retry]\n",
+            "[[plugins]]\n",
+            "[nope]\n",
+            "id = \"c1\"\n",
+            "workspace = \"acme\"\n",
+            "concurrency = ",
+            "calls_per_second = ",
+            "max_attempts = ",
+            "plugin = \"simulated\"\n",
+            "call_timeout = \"",
+            "hours = [",
+            "{ days = \"mon-fri\", start = \"09:00\", end = \"20:00\" }",
+            "]\n",
+            "config = {",
+            "}\n",
+            "= ",
+            "\"",
+            "'",
+            "\"\"\"",
+            "#",
+            "\n",
+            " ",
+            ",",
+            ".",
+            "[",
+            "]",
+            "{",
+            "}",
+            "default_time_zone = \"Mars/Base\"\n",
+            "1e999",
+            "-0",
+            "0x1F",
+            "inf",
+            "nan",
+            "9223372036854775808",
+            "true",
+            "1979-05-27T07:32:00Z",
+            "\t",
+            "\r\n",
+            "é",
+            "𝄞",
         ])
         .prop_map(str::to_string),
         "\\PC{0,6}",
@@ -414,7 +456,8 @@ fn the_unmutated_config_of_the_mutation_property_is_valid() {
 const RECEIVED_AT: i64 = 1_772_463_600_000;
 const TWILIO_TOKEN: &str = "twilio-auth-token-0123456789";
 const VOICEAI_SECRET: &str = "voiceai-webhook-secret-0123456789";
-const WEBHOOK_URL: &str = "https://dialer.example.com/v1/webhooks/providers/renewals?attempt_id=b1-0-1";
+const WEBHOOK_URL: &str =
+    "https://dialer.example.com/v1/webhooks/providers/renewals?attempt_id=b1-0-1";
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
@@ -484,16 +527,31 @@ fn parse(
 fn twilio_params() -> impl Strategy<Value = Vec<(String, String)>> {
     (
         prop::sample::select(vec![
-            "queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed",
+            "queued",
+            "ringing",
+            "in-progress",
+            "completed",
+            "busy",
+            "no-answer",
+            "failed",
             "canceled",
         ]),
         "CA[0-9a-f]{8}",
         prop::option::of("[0-9]{1,4}"),
-        prop::option::of(prop::sample::select(vec!["human", "machine_start", "fax", "unknown"])),
+        prop::option::of(prop::sample::select(vec![
+            "human",
+            "machine_start",
+            "fax",
+            "unknown",
+        ])),
         prop::collection::vec(("[A-Za-z]{1,10}", "\\PC{0,12}"), 0..4),
     )
         .prop_map(|(status, sid, duration, answered_by, extra)| {
-            let mut params = pairs(&[("CallSid", &sid), ("CallStatus", status), ("AccountSid", "AC0123")]);
+            let mut params = pairs(&[
+                ("CallSid", &sid),
+                ("CallStatus", status),
+                ("AccountSid", "AC0123"),
+            ]);
             if let Some(duration) = duration {
                 params.push(("CallDuration".to_string(), duration));
             }
@@ -517,7 +575,10 @@ fn signed_twilio(params: &[(String, String)]) -> wit::InboundWebhook {
         WEBHOOK_URL,
         pairs(&[
             ("content-type", "application/x-www-form-urlencoded"),
-            ("x-twilio-signature", &twilio_signature(TWILIO_TOKEN, WEBHOOK_URL, params)),
+            (
+                "x-twilio-signature",
+                &twilio_signature(TWILIO_TOKEN, WEBHOOK_URL, params),
+            ),
         ]),
         form_body(params),
     )
@@ -527,8 +588,12 @@ fn voiceai_body() -> impl Strategy<Value = Vec<u8>> {
     (
         "call-[0-9a-f]{6}",
         prop::sample::select(vec![
-            "customer-ended-call", "assistant-ended-call", "voicemail", "customer-did-not-answer",
-            "customer-busy", "silence-timed-out",
+            "customer-ended-call",
+            "assistant-ended-call",
+            "voicemail",
+            "customer-did-not-answer",
+            "customer-busy",
+            "silence-timed-out",
         ]),
         "\\PC{0,40}",
         0u32..100_000,
@@ -554,7 +619,10 @@ fn signed_voiceai(body: Vec<u8>, signed_at_s: i64) -> wit::InboundWebhook {
         WEBHOOK_URL,
         pairs(&[
             ("content-type", "application/json"),
-            ("x-signature", &voiceai_signature(VOICEAI_SECRET, &timestamp, &body)),
+            (
+                "x-signature",
+                &voiceai_signature(VOICEAI_SECRET, &timestamp, &body),
+            ),
             ("x-signature-timestamp", &timestamp),
         ]),
         body,
@@ -568,7 +636,10 @@ fn noise_headers() -> impl Strategy<Value = Vec<(String, String)>> {
         (
             prop_oneof![
                 prop::sample::select(vec![
-                    "X-Twilio-Signature", "x-signature", "X-Signature-Timestamp", "content-type",
+                    "X-Twilio-Signature",
+                    "x-signature",
+                    "X-Signature-Timestamp",
+                    "content-type",
                 ])
                 .prop_map(str::to_string),
                 "[A-Za-z-]{1,16}",

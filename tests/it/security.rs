@@ -128,7 +128,10 @@ impl Endpoint {
     }
 
     fn accepted(&self) -> u64 {
-        self.provider.stats().webhooks_accepted.load(Ordering::Relaxed)
+        self.provider
+            .stats()
+            .webhooks_accepted
+            .load(Ordering::Relaxed)
     }
 
     /// Lines made durable in the inbox.
@@ -190,25 +193,33 @@ async fn tampered_and_replayed_twilio_callbacks_are_answered_401_and_nothing_is_
     // Its outcome rewritten: busy instead of completed.
     let mut rewritten = params.clone();
     rewritten[2].1 = "busy".to_string();
-    assert_eq!(endpoint.post(&url, &signed(&url), form(&rewritten)).await, 401);
+    assert_eq!(
+        endpoint.post(&url, &signed(&url), form(&rewritten)).await,
+        401
+    );
     // Its duration inflated, a parameter appended.
     let mut padded = params.clone();
     padded.push(("CallDuration".to_string(), "9999".to_string()));
     assert_eq!(endpoint.post(&url, &signed(&url), form(&padded)).await, 401);
     // Replayed against another attempt of the same campaign.
     let other = format!("{}?attempt_id=b1-7-1", endpoint.url);
-    assert_eq!(endpoint.post(&other, &signed(&url), form(&params)).await, 401);
+    assert_eq!(
+        endpoint.post(&other, &signed(&url), form(&params)).await,
+        401
+    );
     // Its signature header dropped.
     assert_eq!(
-        endpoint
-            .post(&url, &signed(&url)[..1], form(&params))
-            .await,
+        endpoint.post(&url, &signed(&url)[..1], form(&params)).await,
         401
     );
 
     assert_eq!(endpoint.refused_as_badly_signed(), 4);
     assert_eq!(endpoint.accepted(), 1);
-    assert_eq!(endpoint.inbox_lines(), kept, "a refused callback left a trace");
+    assert_eq!(
+        endpoint.inbox_lines(),
+        kept,
+        "a refused callback left a trace"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,7 +288,11 @@ async fn tampered_and_replayed_voiceai_reports_are_answered_401_and_nothing_is_k
 
     assert_eq!(endpoint.refused_as_badly_signed(), 4);
     assert_eq!(endpoint.accepted(), 1);
-    assert_eq!(endpoint.inbox_lines(), kept, "a refused report left a trace");
+    assert_eq!(
+        endpoint.inbox_lines(),
+        kept,
+        "a refused report left a trace"
+    );
 }
 
 /// The answer of one GET, as text; an event stream is read for a moment.
@@ -315,10 +330,13 @@ async fn no_secret_is_in_any_api_answer_or_export() {
     let endpoint_id = serde_json::from_str::<serde_json::Value>(&webhooks)
         .ok()
         .and_then(|value| {
-            value
-                .as_object()?
-                .values()
-                .find_map(|list| list.as_array()?.first()?.get("id")?.as_str().map(str::to_string))
+            value.as_object()?.values().find_map(|list| {
+                list.as_array()?
+                    .first()?
+                    .get("id")?
+                    .as_str()
+                    .map(str::to_string)
+            })
         })
         .unwrap_or_else(|| panic!("no webhook endpoint listed: {webhooks}"));
 
@@ -357,5 +375,8 @@ async fn no_secret_is_in_any_api_answer_or_export() {
         .text()
         .await
         .unwrap();
-    assert!(export.lines().count() == 4, "a header and three rows: {export}");
+    assert!(
+        export.lines().count() == 4,
+        "a header and three rows: {export}"
+    );
 }
