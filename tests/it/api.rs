@@ -23,13 +23,13 @@ pub(super) const WEBHOOK_SECRET: &str = "whsec-test-secret";
 
 /// A loopback webhook receiver that can be taken down.
 #[derive(Clone, Default)]
-pub(super) struct Receiver {
+struct Receiver {
     down: Arc<AtomicBool>,
     received: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
     refused: Arc<Mutex<u32>>,
 }
 
-pub(super) async fn start_receiver() -> (Receiver, String) {
+async fn start_receiver() -> (Receiver, String) {
     let receiver = Receiver::default();
     let shared = receiver.clone();
     let app = axum::Router::new().route(
