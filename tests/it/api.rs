@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 const T0: i64 = 1_750_000_000_000;
-const ACME_KEY: &str = "acme-key-0123456789";
+pub(super) const ACME_KEY: &str = "acme-key-0123456789";
 const GLOBEX_KEY: &str = "globex-key-9876543210";
-const WEBHOOK_SECRET: &str = "whsec-test-secret";
+pub(super) const WEBHOOK_SECRET: &str = "whsec-test-secret";
 
 /// A loopback webhook receiver that can be taken down.
 #[derive(Clone, Default)]
@@ -58,7 +58,7 @@ async fn start_receiver() -> (Receiver, String) {
     (receiver, url)
 }
 
-struct Server {
+pub(super) struct Server {
     base: String,
     client: reqwest::Client,
     clock: ManualClock,
@@ -97,7 +97,7 @@ provider = {{ plugin = "simulated" }}
     Config::parse_str("test.toml", &text).expect("the test config parses")
 }
 
-async fn start(webhook_url: &str) -> Server {
+pub(super) async fn start(webhook_url: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SledStore::open(&StoreConfig::new(dir.path().join("db"))).unwrap());
@@ -139,7 +139,7 @@ async fn start(webhook_url: &str) -> Server {
 }
 
 impl Server {
-    fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
+    pub(super) fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {
         self.client
             .get(format!("{}{path}", self.base))
             .bearer_auth(key)
@@ -151,7 +151,7 @@ impl Server {
             .header("x-api-key", key)
     }
 
-    async fn create_batch(&self, contacts: Value) -> Value {
+    pub(super) async fn create_batch(&self, contacts: Value) -> Value {
         let response = self
             .post("/v1/campaigns/spring/batches", ACME_KEY)
             .header("content-type", "application/json")
@@ -184,7 +184,7 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, value)
 }
 
-fn three_contacts() -> Value {
+pub(super) fn three_contacts() -> Value {
     json!([
         {"phone": "+12125550101", "name": "Ada", "id": "c-1"},
         {"phone": "+12125550102", "name": "Grace", "id": "c-2"},
@@ -193,7 +193,7 @@ fn three_contacts() -> Value {
 }
 
 /// Every route with its path parameters filled for `batch` and contact 0.
-fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Method, String)> {
+pub(super) fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Method, String)> {
     routes::ROUTES
         .iter()
         .map(|route| {

@@ -1,6 +1,8 @@
 //! outdial's integration tests: one binary, one module per area.
 
 mod api;
+mod bad_input;
 mod conformance;
 mod plugin_host;
 mod providers;
+mod security;
