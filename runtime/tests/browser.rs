@@ -116,7 +116,7 @@ impl Demo {
             child,
             base: base.expect("an address"),
             batch_id: batch_id.expect("a batch"),
-            http: reqwest::Client::new(),
+            http: outdial::net::http_client().build().expect("an HTTP client"),
             _data: data,
         }
     }

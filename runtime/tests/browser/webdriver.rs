@@ -77,7 +77,7 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|err| panic!("starting {}: {err}", installed.chromedriver.display()));
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        let http = outdial::net::http_client().build().expect("an HTTP client");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let ready = match http.get(format!("{base}/status")).send().await {
