@@ -1145,13 +1145,7 @@ fn end_one(
         )?;
     }
     if paused_batch {
-        stage_journal(
-            tx,
-            batch,
-            "batch.paused",
-            end.at,
-            batch_status_event(batch),
-        )?;
+        stage_journal(tx, batch, "batch.paused", end.at, batch_status_event(batch))?;
     }
     Ok(EndedAttempt {
         contact: new,

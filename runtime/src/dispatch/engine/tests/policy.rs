@@ -849,7 +849,8 @@ async fn every_statistic_equals_a_recount_from_the_attempts_after_a_random_workl
                     let _ = control::resume(h.store.as_ref(), &first, "operator", None, h.now);
                 }
                 2 => {
-                    let _ = control::force_dispatch(h.store.as_ref(), &second, "operator", None, h.now);
+                    let _ =
+                        control::force_dispatch(h.store.as_ref(), &second, "operator", None, h.now);
                 }
                 _ => {}
             }
