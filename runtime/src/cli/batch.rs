@@ -561,16 +561,20 @@ async fn failure(response: reqwest::Response) -> ApiFailure {
     let error = parsed.as_ref().map(|value| &value["error"]);
     match error.filter(|error| error.is_object()) {
         Some(error) => {
+            let message = text(&error["message"]);
+            // The message may already list the rows; each is shown once.
             let rows: String = error["rows"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|row| format!("\n  {}", text(&row["message"])))
+                .map(|row| text(&row["message"]))
+                .filter(|row| !message.contains(row.as_str()))
+                .map(|row| format!("\n  {row}"))
                 .collect();
             ApiFailure {
                 status,
                 code: text(&error["code"]),
-                message: text(&error["message"]),
+                message,
                 rows,
             }
         }

@@ -126,7 +126,7 @@ async fn serve(
     let address = listener.local_addr().context("reading the bound address")?;
     let runner = Runner::spawn(engine, clock.clone(), TICK).context("starting the dispatcher")?;
     println!(
-        "outdial listening on http://{address} ({} campaigns, data in {})",
+        "outdial listening on http://{address} (campaigns: {}, data in {})",
         specs.len(),
         settings.data_dir.display()
     );
