@@ -181,7 +181,9 @@ fn from_number(number: &str, weight: u32, enabled: bool) -> ApiResult<FromNumber
     if !crate::import::is_e164(number) {
         return Err(ApiError::bad_request(
             "invalid_parameter",
-            format!("\"numbers\": \"{number}\" is not an E.164 number, expected e.g. \"+12125550100\""),
+            format!(
+                "\"numbers\": \"{number}\" is not an E.164 number, expected e.g. \"+12125550100\""
+            ),
         ));
     }
     if weight == 0 {
@@ -207,7 +209,9 @@ fn parse_numbers(text: &str) -> ApiResult<Vec<FromNumber>> {
                 let weight = weight.trim().parse().map_err(|_| {
                     ApiError::bad_request(
                         "invalid_parameter",
-                        format!("\"numbers\": weight \"{weight}\" of \"{number}\" is not a whole number"),
+                        format!(
+                            "\"numbers\": weight \"{weight}\" of \"{number}\" is not a whole number"
+                        ),
                     )
                 })?;
                 from_number(number, weight, true)
@@ -257,7 +261,11 @@ fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
         if goal.target == 0 {
             return bad("\"goal\" target is 0, expected at least 1".to_string());
         }
-        if goal.success_labels.iter().all(|label| label.trim().is_empty()) {
+        if goal
+            .success_labels
+            .iter()
+            .all(|label| label.trim().is_empty())
+        {
             return bad(
                 "\"goal\" names no success label, expected e.g. \"interested\"".to_string(),
             );

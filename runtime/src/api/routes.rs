@@ -114,7 +114,10 @@ const UPLOAD_QUERY: &[(&str, &str)] = &[
         "goal",
         "CSV uploads: contacts reaching a label of goal_labels after which the batch completes",
     ),
-    ("goal_labels", "CSV uploads: comma-separated success labels of goal"),
+    (
+        "goal_labels",
+        "CSV uploads: comma-separated success labels of goal",
+    ),
 ];
 
 /// Every route of the API.
