@@ -71,3 +71,49 @@ impl Cli {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command path, e.g. ["outdial", "batch", "create"].
+    fn command_paths(command: &clap::Command, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(path.clone());
+        for sub in command.get_subcommands() {
+            let mut next = path.clone();
+            next.push(sub.get_name().to_string());
+            command_paths(sub, next, out);
+        }
+    }
+
+    #[test]
+    fn every_command_help_shows_an_example_of_that_command() {
+        let root = Cli::command();
+        let mut paths = Vec::new();
+        command_paths(&root, vec!["outdial".to_string()], &mut paths);
+        assert!(paths.len() > 15, "found only {paths:?}");
+        for path in paths {
+            // The built-in `help` command documents itself.
+            if path.iter().any(|name| name == "help") {
+                continue;
+            }
+            let mut command = Cli::command();
+            let mut target = &mut command;
+            for name in &path[1..] {
+                target = target
+                    .find_subcommand_mut(name)
+                    .unwrap_or_else(|| panic!("{name} of {path:?}"));
+            }
+            let help = target.render_long_help().to_string();
+            let example = format!("\n  {}", path.join(" "));
+            assert!(
+                help.contains("Example") && help.contains(&example),
+                "`{} --help` shows no example line starting with \"{}\":\n{help}",
+                path.join(" "),
+                example.trim()
+            );
+        }
+    }
+}
