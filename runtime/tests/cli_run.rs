@@ -60,6 +60,10 @@ struct Server {
 
 impl Server {
     fn start(config: &Path, data_dir: &Path) -> Server {
+        Server::start_with(config, data_dir, &[])
+    }
+
+    fn start_with(config: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BINARY)
             .arg("run")
             .arg(config)
@@ -67,6 +71,7 @@ impl Server {
             .arg(data_dir)
             .env_remove("OUTDIAL_BIND")
             .env_remove("OUTDIAL_DATA_DIR")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -108,11 +113,15 @@ impl Server {
     }
 
     fn batch(&self, args: &[&str]) -> Output {
+        self.batch_as(API_KEY, args)
+    }
+
+    fn batch_as(&self, key: &str, args: &[&str]) -> Output {
         Command::new(BINARY)
             .arg("batch")
             .args(args)
             .env("OUTDIAL_SERVER", &self.url)
-            .env("OUTDIAL_API_KEY", API_KEY)
+            .env("OUTDIAL_API_KEY", key)
             .output()
             .expect("outdial batch runs")
     }
@@ -275,4 +284,43 @@ fn an_unknown_batch_is_reported_with_the_api_code() {
     let error = stderr(&output);
     assert!(error.contains("404 Not Found batch_not_found"), "{error}");
     server.stop();
+}
+
+#[test]
+fn the_demo_example_config_runs_with_its_key_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo.toml");
+    let server = Server::start_with(
+        &config,
+        &dir.path().join("data"),
+        &[("OUTDIAL_DEMO_API_KEY", "demo-secret")],
+    );
+    let listed = ok(server.batch_as("demo-secret", &["list", "--campaign", "demo-outreach"]));
+    assert!(listed.contains("no batches"), "{listed}");
+    let refused = server.batch_as("another-key", &["list"]);
+    assert!(
+        stderr(&refused).contains("401 Unauthorized unauthorized"),
+        "{}",
+        stderr(&refused)
+    );
+    server.stop();
+}
+
+#[test]
+fn a_config_naming_an_unset_key_variable_is_refused_before_serving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo.toml");
+    let output = Command::new(BINARY)
+        .arg("run")
+        .arg(&config)
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_remove("OUTDIAL_DEMO_API_KEY")
+        .output()
+        .expect("outdial run runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(error.contains("OUTDIAL_DEMO_API_KEY"), "{error}");
+    assert!(error.contains("demo.toml:"), "the place is named: {error}");
+    assert!(!dir.path().join("data").exists(), "nothing was written");
 }
