@@ -358,3 +358,138 @@ impl Provider for CampaignProviders {
             .poll_status(provider_call_id, attempt_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewBatch, NewContact};
+
+    fn specs() -> Vec<CampaignSpec> {
+        let config = Config::parse_str(
+            "test.toml",
+            r#"
+[[workspaces]]
+id = "acme"
+api_keys = [{ id = "ops", env = "ACME_KEY" }]
+
+[[plugins]]
+name = "provider-acme"
+path = "provider-acme.wasm"
+
+[[campaigns]]
+id = "north"
+workspace = "acme"
+provider = { plugin = "simulated", config = { seed = 1 } }
+
+[[campaigns]]
+id = "south"
+workspace = "acme"
+provider = { plugin = "simulated", config = { seed = 2 } }
+
+[[campaigns]]
+id = "west"
+workspace = "acme"
+provider = { plugin = "provider-acme", allowed_hosts = ["api.acme.example"] }
+"#,
+        )
+        .expect("parses");
+        config.campaign_specs().expect("resolves")
+    }
+
+    #[test]
+    fn a_campaign_with_an_adapter_provider_is_refused_by_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let west = specs().pop().expect("west");
+        let error = campaign_provider(&west, dir.path())
+            .err()
+            .expect("no adapter providers yet");
+        assert_eq!(
+            error.to_string(),
+            "campaign \"west\": provider \"provider-acme\" cannot place calls in this build, expected provider \"simulated\""
+        );
+    }
+
+    #[test]
+    fn a_bad_simulation_setting_names_its_campaign() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut north = specs().remove(0);
+        north.provider_config = vec![("time_scale".to_string(), "-2".to_string())];
+        let error = campaign_provider(&north, dir.path())
+            .err()
+            .expect("a negative time scale is refused");
+        let message = format!("{error:#}");
+        assert!(message.starts_with("campaign \"north\""), "{message}");
+        assert!(message.contains("time_scale = -2"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn each_call_goes_to_the_provider_of_its_batch_campaign() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store: Arc<dyn Store> = Arc::new(
+            SledStore::open(&StoreConfig::new(dir.path().join("store"))).expect("store opens"),
+        );
+        let specs = specs();
+        let mut simulated = HashMap::new();
+        let mut providers: HashMap<CampaignKey, Arc<dyn Provider>> = HashMap::new();
+        for spec in &specs[..2] {
+            let provider = Arc::new(SimulatedProvider::new(
+                SimulationConfig::from_pairs(&spec.provider_config).expect("valid"),
+            ));
+            simulated.insert(spec.id.clone(), provider.clone());
+            providers.insert((spec.workspace.clone(), spec.id.clone()), provider);
+        }
+        let batch = |campaign: &str| {
+            store
+                .create_batch(NewBatch {
+                    workspace: "acme".to_string(),
+                    campaign_id: campaign.to_string(),
+                    created_by: "test".to_string(),
+                    contacts: vec![NewContact {
+                        contact_id: "c".to_string(),
+                        phone: "+12125550101".to_string(),
+                        time_zone: "UTC".to_string(),
+                        ..NewContact::default()
+                    }],
+                    ..NewBatch::default()
+                })
+                .expect("batch created")
+                .batch
+                .id
+        };
+        let south_batch = batch("south");
+        let west_batch = batch("west");
+        let router = CampaignProviders::new(store.clone(), providers);
+        let call = |batch_id: &str| PlaceCall {
+            attempt_id: format!("{batch_id}-0-1"),
+            batch_id: batch_id.to_string(),
+            contact_id: "c".to_string(),
+            to: "+12125550101".to_string(),
+            from: "+13125550100".to_string(),
+            parameters: Vec::new(),
+        };
+
+        router
+            .place_call(call(&south_batch), 0)
+            .await
+            .expect("south places the call");
+        assert_eq!(simulated["south"].calls_placed(), 1);
+        assert_eq!(simulated["north"].calls_placed(), 0);
+
+        let refused = router
+            .place_call(call(&west_batch), 0)
+            .await
+            .expect_err("west has no provider");
+        assert!(
+            matches!(&refused, ProviderFailure::Permanent(why) if why.contains("\"west\"")),
+            "{refused:?}"
+        );
+        let unknown = router
+            .place_call(call("btc_ffffffffffffffff"), 0)
+            .await
+            .expect_err("an unknown batch");
+        assert!(
+            matches!(unknown, ProviderFailure::Permanent(_)),
+            "{unknown:?}"
+        );
+    }
+}
