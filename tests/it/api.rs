@@ -21,11 +21,14 @@ const ACME_KEY: &str = "acme-key-0123456789";
 const GLOBEX_KEY: &str = "globex-key-9876543210";
 const WEBHOOK_SECRET: &str = "whsec-test-secret";
 
+/// One delivery as the receiver got it: headers and body.
+type Delivery = (axum::http::HeaderMap, Vec<u8>);
+
 /// A loopback webhook receiver that can be taken down.
 #[derive(Clone, Default)]
 struct Receiver {
     down: Arc<AtomicBool>,
-    received: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
+    received: Arc<Mutex<Vec<Delivery>>>,
     refused: Arc<Mutex<u32>>,
 }
 

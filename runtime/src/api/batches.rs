@@ -523,7 +523,6 @@ pub async fn create(
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
         contacts: upload.contacts,
-        ..NewBatch::default()
     };
     let (created, view) = state
         .blocking(move |store| {

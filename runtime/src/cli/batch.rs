@@ -36,7 +36,7 @@ enum BatchCommand {
   outdial batch create --campaign spring-renewals contacts.csv
   outdial batch create --campaign spring-renewals contacts.csv --skip-invalid --default-country US
   outdial batch create --campaign spring-renewals contacts.csv --scheduled-start 2026-03-02T09:00:00Z --budget 50 --goal 100 --goal-label interested")]
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List batches, newest first.
     #[command(after_help = "Examples:
   outdial batch list
@@ -285,7 +285,7 @@ impl Client {
 
     async fn execute(&self, command: BatchCommand) -> anyhow::Result<ExitCode> {
         match command {
-            BatchCommand::Create(args) => self.create(args).await,
+            BatchCommand::Create(args) => self.create(*args).await,
             BatchCommand::List {
                 campaign,
                 status,

@@ -97,7 +97,7 @@ async fn serve(
             campaign_provider(spec, &settings.data_dir)?,
         );
     }
-    let provider = CampaignProviders::new(store.clone(), providers);
+    let provider = CampaignProviders::router(store.clone(), providers);
     let mut engine = Engine::new(
         store.clone(),
         provider,
@@ -276,7 +276,7 @@ struct CampaignProviders {
 
 impl CampaignProviders {
     /// A router over each campaign's provider.
-    fn new(
+    fn router(
         store: Arc<dyn Store>,
         by_campaign: HashMap<CampaignKey, Arc<dyn Provider>>,
     ) -> Arc<dyn Provider> {
@@ -458,7 +458,7 @@ provider = { plugin = "provider-acme", allowed_hosts = ["api.acme.example"] }
         };
         let south_batch = batch("south");
         let west_batch = batch("west");
-        let router = CampaignProviders::new(store.clone(), providers);
+        let router = CampaignProviders::router(store.clone(), providers);
         let call = |batch_id: &str| PlaceCall {
             attempt_id: format!("{batch_id}-0-1"),
             batch_id: batch_id.to_string(),
