@@ -25,7 +25,9 @@ use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::dispatch::window::CompiledWindow;
 use crate::import::{ImportMode, ImportOptions, ImportReport, import_csv, import_json};
-use crate::model::{BatchStatus, Blocker, CampaignSpec, ContactStatus, Millis};
+use crate::model::{
+    BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis, NumberStrategy,
+};
 use crate::store::{BatchQuery, BatchRecord, Counters, NewBatch, NewContact, Store};
 
 /// Counters as the API shows them: per status and blocker by name.
@@ -119,6 +121,27 @@ pub struct UploadQuery {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    /// Caller ids replacing the campaign's pool: "+12125550100:2,+13125550100"
+    /// (an optional weight after a colon; default 1).
+    numbers: Option<String>,
+    number_strategy: Option<NumberStrategy>,
+    /// Spending limit of the batch, in currency units.
+    budget: Option<f64>,
+    /// Contacts reaching one of `goal_labels` after which the batch completes.
+    goal: Option<u64>,
+    /// Comma-separated success labels of `goal`.
+    goal_labels: Option<String>,
+}
+
+/// A caller id of a batch's own pool, in a JSON create.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NumberBody {
+    number: String,
+    /// Default: 1.
+    weight: Option<u32>,
+    /// Default: true.
+    enabled: Option<bool>,
 }
 
 /// A JSON batch create.
@@ -134,6 +157,10 @@ struct JsonUpload {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    numbers: Option<Vec<NumberBody>>,
+    number_strategy: Option<NumberStrategy>,
+    budget: Option<f64>,
+    goal: Option<Goal>,
 }
 
 /// Per-batch settings of an upload, checked.
@@ -144,6 +171,67 @@ struct BatchOptions {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    numbers: Option<Vec<FromNumber>>,
+    number_strategy: Option<NumberStrategy>,
+    budget_micros: Option<u64>,
+    goal: Option<Goal>,
+}
+
+/// A caller id of a batch's pool, checked: E.164 and a positive weight.
+fn from_number(number: &str, weight: u32, enabled: bool) -> ApiResult<FromNumber> {
+    let number = number.trim();
+    if !crate::import::is_e164(number) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!(
+                "\"numbers\": \"{number}\" is not an E.164 number, expected e.g. \"+12125550100\""
+            ),
+        ));
+    }
+    if weight == 0 {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("\"numbers\": \"{number}\" has weight 0, expected at least 1"),
+        ));
+    }
+    Ok(FromNumber {
+        number: number.to_string(),
+        weight,
+        enabled,
+        rested_until: None,
+    })
+}
+
+/// "+12125550100:2,+13125550100" as a pool.
+fn parse_numbers(text: &str) -> ApiResult<Vec<FromNumber>> {
+    text.split(',')
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| match entry.split_once(':') {
+            Some((number, weight)) => {
+                let weight = weight.trim().parse().map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!(
+                            "\"numbers\": weight \"{weight}\" of \"{number}\" is not a whole number"
+                        ),
+                    )
+                })?;
+                from_number(number, weight, true)
+            }
+            None => from_number(entry, 1, true),
+        })
+        .collect()
+}
+
+/// Currency units as millionths, refusing what is not a positive amount.
+fn budget_micros(budget: f64) -> ApiResult<u64> {
+    if !(budget.is_finite() && budget > 0.0 && budget <= 1e12) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("\"budget\" is {budget}, expected a positive amount in currency units"),
+        ));
+    }
+    Ok((budget * 1e6).round() as u64)
 }
 
 /// An upload read and checked, nothing written yet.
@@ -167,6 +255,23 @@ fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
         return bad(format!(
             "\"calls_per_second\" is {rate}, expected more than 0 and at most 10000"
         ));
+    }
+    if options.numbers.as_ref().is_some_and(|pool| pool.is_empty()) {
+        return bad("\"numbers\" is empty, expected at least one caller id".to_string());
+    }
+    if let Some(goal) = &options.goal {
+        if goal.target == 0 {
+            return bad("\"goal\" target is 0, expected at least 1".to_string());
+        }
+        if goal
+            .success_labels
+            .iter()
+            .all(|label| label.trim().is_empty())
+        {
+            return bad(
+                "\"goal\" names no success label, expected e.g. \"interested\"".to_string(),
+            );
+        }
     }
     if let Some(end) = options.end_at {
         let start = options.scheduled_start.unwrap_or(now);
@@ -220,6 +325,26 @@ fn read_upload(
         concurrency: query.concurrency,
         calls_per_second: query.calls_per_second,
         max_attempts: query.max_attempts,
+        numbers: query.numbers.as_deref().map(parse_numbers).transpose()?,
+        number_strategy: query.number_strategy,
+        budget_micros: query.budget.map(budget_micros).transpose()?,
+        goal: match (query.goal, query.goal_labels) {
+            (None, None) => None,
+            (Some(target), Some(labels)) => Some(Goal {
+                target,
+                success_labels: labels
+                    .split(',')
+                    .map(|label| label.trim().to_string())
+                    .filter(|label| !label.is_empty())
+                    .collect(),
+            }),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    "\"goal\" and \"goal_labels\" go together, expected both or neither",
+                ));
+            }
+        },
     };
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
@@ -241,6 +366,25 @@ fn read_upload(
         options.concurrency = body.concurrency.or(options.concurrency);
         options.calls_per_second = body.calls_per_second.or(options.calls_per_second);
         options.max_attempts = body.max_attempts.or(options.max_attempts);
+        if let Some(numbers) = &body.numbers {
+            options.numbers = Some(
+                numbers
+                    .iter()
+                    .map(|entry| {
+                        from_number(
+                            &entry.number,
+                            entry.weight.unwrap_or(1),
+                            entry.enabled.unwrap_or(true),
+                        )
+                    })
+                    .collect::<ApiResult<_>>()?,
+            );
+        }
+        options.number_strategy = body.number_strategy.or(options.number_strategy);
+        if let Some(budget) = body.budget {
+            options.budget_micros = Some(budget_micros(budget)?);
+        }
+        options.goal = body.goal.or(options.goal);
         skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
         country = body.default_country.or(country);
         let contacts = body.contacts.ok_or_else(|| {
@@ -373,11 +517,14 @@ pub async fn create(
         concurrency: options.concurrency,
         max_attempts: options.max_attempts,
         calls_per_second: options.calls_per_second,
+        numbers: options.numbers,
+        number_strategy: options.number_strategy,
+        budget_micros: options.budget_micros,
+        goal: options.goal,
         idempotency_key: idempotency_key.clone(),
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
         contacts: upload.contacts,
-        ..NewBatch::default()
     };
     let (created, view) = state
         .blocking(move |store| {

@@ -98,6 +98,26 @@ const UPLOAD_QUERY: &[(&str, &str)] = &[
         "max_attempts",
         "CSV uploads: override of the campaign's max attempts",
     ),
+    (
+        "numbers",
+        "CSV uploads: caller ids replacing the campaign's pool, e.g. +12125550100:2,+13125550100",
+    ),
+    (
+        "number_strategy",
+        "CSV uploads: round_robin, weighted, sticky or same_country",
+    ),
+    (
+        "budget",
+        "CSV uploads: spending limit of the batch, in currency units",
+    ),
+    (
+        "goal",
+        "CSV uploads: contacts reaching a label of goal_labels after which the batch completes",
+    ),
+    (
+        "goal_labels",
+        "CSV uploads: comma-separated success labels of goal",
+    ),
 ];
 
 /// Every route of the API.

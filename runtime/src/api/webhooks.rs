@@ -86,10 +86,16 @@ fn endpoint_id(workspace: &str, campaign: &str, url: &str) -> String {
     format!("whk_{}", &hex::encode(hasher.finalize())[..16])
 }
 
+/// Whether `url` is one the deliverer can post to: https (TLS with the
+/// platform's root certificates) or plain http.
+fn is_web_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
 impl Endpoint {
     /// Every campaign's endpoints, with their stored state created for new
-    /// ones and problems that stop delivery (no secret, https without TLS
-    /// support) recorded as the reason they are disabled.
+    /// ones and problems that stop delivery (no secret, a url that is not
+    /// http or https) recorded as the reason they are disabled.
     pub(super) fn set_up(
         store: &dyn Store,
         campaigns: &[CampaignSpec],
@@ -109,9 +115,9 @@ impl Endpoint {
                         "signing secret variable \"{}\" is not set",
                         webhook.secret_env
                     ))
-                } else if !webhook.url.starts_with("http://") {
+                } else if !is_web_url(&webhook.url) {
                     Some(format!(
-                        "url \"{}\" is not http://; this build sends plain HTTP only, expected an http:// url (put a TLS-terminating proxy in front for https)",
+                        "url \"{}\" is neither https:// nor http://, expected an https:// url",
                         webhook.url
                     ))
                 } else {
@@ -483,7 +489,7 @@ pub async fn enable_endpoint(
                 ),
             )
         })?;
-    if endpoint.secret.is_none() || !endpoint.webhook.url.starts_with("http://") {
+    if endpoint.secret.is_none() || !is_web_url(&endpoint.webhook.url) {
         return Err(ApiError::conflict(
             "webhook_misconfigured",
             "the endpoint cannot be enabled until its config problem is fixed; see disabled_reason",

@@ -15,7 +15,7 @@ use std::fmt;
 
 pub use from_csv::import_csv;
 pub use from_json::import_json;
-pub use phone::{PhoneError, normalize_phone, parse_country};
+pub use phone::{PhoneError, is_e164, normalize_phone, parse_country};
 
 use phonenumber::country::Id as CountryId;
 

@@ -724,7 +724,8 @@ pub trait Store: Send + Sync {
     fn set_batch_status(&self, change: StatusChange) -> Result<BatchRecord, StoreError>;
     /// Skips every waiting contact of a batch, in chunks; answers how many.
     fn skip_waiting(&self, batch_id: &str, reason: &str, at: Millis) -> Result<u64, StoreError>;
-    /// Makes retry-waiting contacts due at `now`; answers how many.
+    /// Makes retry-waiting contacts, and pending ones held for a scheduled
+    /// start, due at `now`; answers how many.
     fn make_retries_due(&self, batch_id: &str, now: Millis) -> Result<u64, StoreError>;
     /// Every attempt whose call may be live.
     fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError>;

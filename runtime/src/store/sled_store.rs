@@ -1632,7 +1632,9 @@ impl Store for SledStore {
                 let mut moved = 0;
                 for seq in &seqs {
                     let old = tx.contact(&batch_id, *seq)?;
-                    if old.status != ContactStatus::Retrying {
+                    // Pending contacts due later wait for the batch's
+                    // scheduled start, which a forced dispatch overrides.
+                    if !matches!(old.status, ContactStatus::Retrying | ContactStatus::Pending) {
                         continue;
                     }
                     let mut new = old.clone();

@@ -571,3 +571,32 @@ fn a_batch_larger_than_one_write_is_created_whole() {
         .expect("the last contact is stored");
     assert_eq!(last.contact_id, format!("c{}", contacts - 1));
 }
+
+#[test]
+fn a_forced_dispatch_makes_contacts_held_for_a_scheduled_start_due_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Durability::Relaxed);
+    let later = T0 + 24 * 60 * MINUTE_MS;
+    let created = store
+        .create_batch(NewBatch {
+            scheduled_start: Some(later),
+            ..new_batch(3)
+        })
+        .expect("created");
+    let batch_id = created.batch.id;
+    for seq in 0..3 {
+        let contact = store.contact(&batch_id, seq).unwrap().expect("exists");
+        assert_eq!(contact.next_eligible_at, Some(later));
+    }
+    let now = T0 + MINUTE_MS;
+    assert_eq!(store.make_retries_due(&batch_id, now).expect("forced"), 3);
+    for seq in 0..3 {
+        let contact = store.contact(&batch_id, seq).unwrap().expect("exists");
+        assert_eq!(contact.status, ContactStatus::Pending);
+        assert_eq!(contact.next_eligible_at, Some(now), "contact {seq}");
+    }
+    assert_eq!(
+        store.recount(&batch_id).unwrap(),
+        store.batch_counters(&batch_id).unwrap()
+    );
+}

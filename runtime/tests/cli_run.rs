@@ -1,0 +1,326 @@
+//! `outdial run` as a real process on an ephemeral port, driven by the
+//! `outdial batch` commands, then restarted on the same data directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
+const API_KEY: &str = "cli-test-key";
+/// Longest wait for a server to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn sha256_hex(text: &str) -> String {
+    outdial::api::hash_key(text)
+}
+
+/// A campaign whose simulated calls last milliseconds and always end final
+/// on their one attempt (nobody answers, so no callback is scheduled).
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("outdial.toml");
+    let config = format!(
+        r#"
+[server]
+bind = "127.0.0.1:1"
+
+[[workspaces]]
+id = "acme"
+name = "Acme"
+api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
+
+[[campaigns]]
+id = "renewals"
+workspace = "acme"
+concurrency = 4
+calls_per_second = 50
+max_attempts = 1
+
+[campaigns.provider]
+plugin = "simulated"
+config = {{ seed = 7, time_scale = 500.0, outcomes = {{ human = 0, call_screening = 0 }} }}
+
+[campaigns.window]
+default_time_zone = "America/New_York"
+hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
+"#,
+        hash = sha256_hex(API_KEY)
+    );
+    std::fs::write(&path, config).expect("config written");
+    path
+}
+
+/// A running `outdial run`; killed if the test fails before stopping it.
+struct Server {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(config: &Path, data_dir: &Path) -> Server {
+        Server::start_with(config, data_dir, &[])
+    }
+
+    fn start_with(config: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(BINARY)
+            .arg("run")
+            .arg(config)
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("OUTDIAL_BIND")
+            .env_remove("OUTDIAL_DATA_DIR")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("outdial run starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let url = loop {
+            let line = lines
+                .recv_timeout(START_TIMEOUT)
+                .expect("the server announces its address");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("an address")
+                    .to_string();
+            }
+        };
+        Server { child, url, lines }
+    }
+
+    /// SIGTERM, as a process manager stops it; answers what it printed.
+    fn stop(mut self) -> Vec<String> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+        let exit = self.child.wait().expect("the server exits");
+        assert!(exit.success(), "a clean shutdown exits 0, got {exit}");
+        self.lines.try_iter().collect()
+    }
+
+    fn batch(&self, args: &[&str]) -> Output {
+        self.batch_as(API_KEY, args)
+    }
+
+    fn batch_as(&self, key: &str, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .arg("batch")
+            .args(args)
+            .env("OUTDIAL_SERVER", &self.url)
+            .env("OUTDIAL_API_KEY", key)
+            .output()
+            .expect("outdial batch runs")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Succeeded, or the test fails showing what the command said.
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+const CONTACTS: &str = "phone,name,time_zone,plan\n\
++12125550101,Ann,America/New_York,gold\n\
++13125550102,Bob,America/Chicago,silver\n\
+not-a-phone,Cy,,gold\n\
++14155550104,Di,,bronze\n";
+
+#[test]
+fn a_batch_is_created_controlled_watched_and_exported_through_a_running_server_and_survives_a_restart()
+ {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let data_dir = dir.path().join("data");
+    let csv = dir.path().join("contacts.csv");
+    std::fs::write(&csv, CONTACTS).expect("csv written");
+    let csv = csv.to_str().expect("utf-8 path");
+
+    let server = Server::start(&config, &data_dir);
+
+    // A file with a bad row is refused whole, naming the row.
+    let refused = server.batch(&["create", "--campaign", "renewals", csv]);
+    assert!(!refused.status.success(), "a bad row refuses the file");
+    let error = stderr(&refused);
+    assert!(error.contains("invalid_contacts"), "{error}");
+    assert!(error.contains("row 4, column \"phone\""), "{error}");
+    assert!(
+        ok(server.batch(&["list"])).contains("no batches"),
+        "nothing was written"
+    );
+
+    // With --skip-invalid the good rows make a batch and the bad one is listed.
+    let created = ok(server.batch(&[
+        "create",
+        "--campaign",
+        "renewals",
+        csv,
+        "--skip-invalid",
+        "--scheduled-start",
+        "2099-01-01T00:00:00Z",
+    ]));
+    assert!(created.contains("created: 3 contacts"), "{created}");
+    assert!(created.contains("1 rows skipped"), "{created}");
+    assert!(created.contains("row 4"), "{created}");
+    let batch = created
+        .split_whitespace()
+        .find(|word| word.starts_with("btc_"))
+        .expect("the batch id is printed")
+        .to_string();
+
+    let status = ok(server.batch(&["status", &batch]));
+    assert!(status.contains("pending"), "{status}");
+    assert!(ok(server.batch(&["list"])).contains(&batch));
+
+    let paused = ok(server.batch(&["pause", &batch, "--reason", "list check"]));
+    assert!(
+        paused.contains("is paused (operator_paused: list check)"),
+        "{paused}"
+    );
+    let resumed = ok(server.batch(&["resume", &batch]));
+    assert!(resumed.contains("is pending"), "{resumed}");
+    let dispatched = ok(server.batch(&["dispatch", &batch]));
+    assert!(dispatched.contains("is in_progress"), "{dispatched}");
+
+    let watched = ok(server.batch(&["watch", &batch, "--interval", "100ms", "--timeout", "40s"]));
+    assert!(watched.contains("completed"), "{watched}");
+
+    let export_path = dir.path().join("results.csv");
+    ok(server.batch(&["export", &batch, "-o", export_path.to_str().expect("utf-8")]));
+    let exported = std::fs::read_to_string(&export_path).expect("export written");
+    let rows: Vec<&str> = exported.lines().collect();
+    assert_eq!(
+        rows.len(),
+        4,
+        "a header and one row per contact:\n{exported}"
+    );
+    assert!(rows[0].starts_with("seq,contact_id,phone"), "{}", rows[0]);
+    for phone in ["+12125550101", "+13125550102", "+14155550104"] {
+        assert_eq!(
+            rows.iter().filter(|row| row.contains(phone)).count(),
+            1,
+            "{phone} once in:\n{exported}"
+        );
+    }
+    assert_eq!(
+        ok(server.batch(&["export", &batch])),
+        exported,
+        "standard output carries the same export"
+    );
+
+    let said = server.stop();
+    assert!(said.iter().any(|line| line == "stopped"), "{said:?}");
+
+    // The same data directory after a restart still holds the final batch.
+    let server = Server::start(&config, &data_dir);
+    let shown = ok(server.batch(&["show", &batch]));
+    assert!(shown.contains("completed"), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|line| line.starts_with("contacts") && line.trim_end().ends_with(" 3")),
+        "{shown}"
+    );
+    server.stop();
+}
+
+#[test]
+fn an_unreachable_server_is_named_in_the_error() {
+    // Port 9 (discard) is closed on test machines; nothing listens there.
+    let output = Command::new(BINARY)
+        .args(["batch", "list", "--server", "http://127.0.0.1:9"])
+        .env("OUTDIAL_API_KEY", API_KEY)
+        .output()
+        .expect("outdial batch runs");
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(error.contains("cannot connect"), "{error}");
+    assert!(error.contains("http://127.0.0.1:9/"), "{error}");
+}
+
+#[test]
+fn an_unknown_batch_is_reported_with_the_api_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let server = Server::start(&config, &dir.path().join("data"));
+    let output = server.batch(&["show", "btc_0000000000000000"]);
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(error.contains("404 Not Found batch_not_found"), "{error}");
+    server.stop();
+}
+
+#[test]
+fn the_demo_example_config_runs_with_its_key_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo.toml");
+    let server = Server::start_with(
+        &config,
+        &dir.path().join("data"),
+        &[("OUTDIAL_DEMO_API_KEY", "demo-secret")],
+    );
+    let listed = ok(server.batch_as("demo-secret", &["list", "--campaign", "demo-outreach"]));
+    assert!(listed.contains("no batches"), "{listed}");
+    let refused = server.batch_as("another-key", &["list"]);
+    assert!(
+        stderr(&refused).contains("401 Unauthorized unauthorized"),
+        "{}",
+        stderr(&refused)
+    );
+    server.stop();
+}
+
+#[test]
+fn a_config_naming_an_unset_key_variable_is_refused_before_serving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo.toml");
+    let output = Command::new(BINARY)
+        .arg("run")
+        .arg(&config)
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_remove("OUTDIAL_DEMO_API_KEY")
+        .output()
+        .expect("outdial run runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(error.contains("OUTDIAL_DEMO_API_KEY"), "{error}");
+    assert!(error.contains("demo.toml:"), "the place is named: {error}");
+    assert!(!dir.path().join("data").exists(), "nothing was written");
+}
