@@ -21,7 +21,10 @@ use outdial::dispatch::{CampaignPolicy, Engine, EngineOptions};
 use outdial::model::{BatchStatus, CallingWindow, CampaignSpec, Millis, WindowRule};
 use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource};
 use outdial::provider::simulated::{SimulatedProvider, SimulationConfig};
-use outdial::store::{Durability, NewBatch, NewContact, SledStore, Store, StoreConfig};
+use outdial::store::{Durability, NewBatch, SledStore, Store, StoreConfig};
+
+#[path = "support/mod.rs"]
+mod support;
 
 /// 2026-03-02 15:00 UTC, a Monday.
 const START: Millis = 1_772_463_600_000;
@@ -59,10 +62,10 @@ hours = [{ days = "mon-sun", start = "08:00", end = "21:00" }]
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let contacts: u32 = flag(&args, "--contacts").map_or(100_000, |value| {
+    let contacts: u32 = support::flag(&args, "--contacts").map_or(100_000, |value| {
         value.parse().expect("--contacts takes a number")
     });
-    match flag(&args, "--scenario") {
+    match support::flag(&args, "--scenario") {
         Some(scenario) => run(&scenario, contacts),
         None => {
             for scenario in SCENARIOS {
@@ -74,12 +77,6 @@ fn main() {
             }
         }
     }
-}
-
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1).cloned())
 }
 
 fn run(scenario: &str, contacts: u32) {
@@ -109,7 +106,7 @@ fn run(scenario: &str, contacts: u32) {
             campaign_id: spec.id.clone(),
             created_at: START,
             created_by: "bench".to_string(),
-            contacts: generate_contacts(contacts),
+            contacts: support::contacts(0, contacts),
             ..NewBatch::default()
         })
         .expect("the batch is stored");
@@ -132,8 +129,8 @@ fn run(scenario: &str, contacts: u32) {
         .build()
         .expect("a runtime");
 
-    let rss_before = memory_kib("VmRSS");
-    let mut rss_at_tenth = 0;
+    let rss_before = support::memory_mib("VmRSS");
+    let mut rss_at_tenth = 0.0;
     let mut now = START;
     let mut ticks = 0u64;
     let started = Instant::now();
@@ -151,8 +148,8 @@ fn run(scenario: &str, contacts: u32) {
         }
         if ticks.is_multiple_of(16) {
             let counters = store.batch_counters(&batch_id).expect("counters");
-            if rss_at_tenth == 0 && counters.finished() * 10 >= counters.total {
-                rss_at_tenth = memory_kib("VmRSS");
+            if rss_at_tenth == 0.0 && counters.finished() * 10 >= counters.total {
+                rss_at_tenth = support::memory_mib("VmRSS");
             }
             let batch = store.batch(&batch_id).expect("batch").expect("exists");
             if batch.status == BatchStatus::Completed {
@@ -180,10 +177,10 @@ fn run(scenario: &str, contacts: u32) {
         attempts = counters.attempts,
         import = f64::from(contacts) / import_seconds,
         rate = counters.attempts as f64 / seconds,
-        before = rss_before as f64 / 1024.0,
-        tenth = rss_at_tenth as f64 / 1024.0,
-        end = memory_kib("VmRSS") as f64 / 1024.0,
-        peak = memory_kib("VmHWM") as f64 / 1024.0,
+        before = rss_before,
+        tenth = rss_at_tenth,
+        end = support::memory_mib("VmRSS"),
+        peak = support::memory_mib("VmHWM"),
     );
 }
 
@@ -229,35 +226,4 @@ fn wasm_policy(spec: &CampaignSpec) -> CampaignPolicy {
         retry: Arc::new(retry),
         classifier: Arc::new(classifier),
     }
-}
-
-fn generate_contacts(count: u32) -> Vec<NewContact> {
-    (0..count)
-        .map(|n| NewContact {
-            contact_id: format!("c{n}"),
-            phone: format!("+1212{:07}", 2_000_000 + n),
-            name: None,
-            time_zone: "America/New_York".to_string(),
-            attributes: Vec::new(),
-            variant: None,
-        })
-        .collect()
-}
-
-/// A figure from /proc/self/status, in KiB (0 where there is none).
-fn memory_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(field)?
-                    .trim_start_matches(':')
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
 }
