@@ -4,3 +4,4 @@ mod api;
 mod conformance;
 mod plugin_host;
 mod providers;
+mod wiring;
