@@ -335,7 +335,11 @@ async fn a_simulated_and_a_twilio_campaign_dial_through_one_engine() {
     let renewal_calls = wired.call_ids(&renewals);
     assert!(renewal_calls.len() >= CONTACTS);
     for (attempt_id, call_id) in &renewal_calls {
-        assert_eq!(log.calls_per_attempt.get(attempt_id), Some(&1), "{attempt_id}");
+        assert_eq!(
+            log.calls_per_attempt.get(attempt_id),
+            Some(&1),
+            "{attempt_id}"
+        );
         assert!(
             call_id.as_deref().is_some_and(|id| id.starts_with("CA")),
             "{attempt_id} has call id {call_id:?}"

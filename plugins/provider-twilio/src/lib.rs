@@ -538,7 +538,6 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 
 outdial_sdk::export_provider_adapter!(Twilio);
 
-
 /// E.164: "+", then 7 to 15 digits, the first not 0. Anything else would be
 /// refused by the provider after a round trip, or dialed as something else.
 pub fn is_e164(number: &str) -> bool {

@@ -458,7 +458,6 @@ fn object_of(body: &[u8]) -> Result<Map<String, Value>, String> {
 
 outdial_sdk::export_provider_adapter!(VoiceAi);
 
-
 /// E.164: "+", then 7 to 15 digits, the first not 0. Anything else would be
 /// refused by the provider after a round trip, or dialed as something else.
 pub fn is_e164(number: &str) -> bool {

@@ -16,8 +16,9 @@ use super::schema::{
     WindowSection,
 };
 use super::values::{
-    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier, is_time_zone,
-    is_public_base_url, is_webhook_url, normalize_cron, parse_clock, parse_days, parse_duration_ms,
+    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
+    is_public_base_url, is_time_zone, is_webhook_url, normalize_cron, parse_clock, parse_days,
+    parse_duration_ms,
 };
 use super::{Config, Sourced};
 use crate::import::phone::is_e164;

@@ -431,8 +431,11 @@ mod tests {
         router.insert("spring", shared.clone());
         router.insert("summer", shared.clone());
         router.insert("autumn", own.clone());
-        for (campaign, attempt) in [("spring", "b1-1-1"), ("summer", "b2-1-1"), ("autumn", "b3-1-1")]
-        {
+        for (campaign, attempt) in [
+            ("spring", "b1-1-1"),
+            ("summer", "b2-1-1"),
+            ("autumn", "b3-1-1"),
+        ] {
             router
                 .place_call(call(campaign, attempt), 0)
                 .await
@@ -446,7 +449,11 @@ mod tests {
             .collect();
         let mut sorted = ended.clone();
         sorted.sort_unstable();
-        assert_eq!(sorted, ["b1-1-1", "b2-1-1", "b3-1-1"], "each call ends once");
+        assert_eq!(
+            sorted,
+            ["b1-1-1", "b2-1-1", "b3-1-1"],
+            "each call ends once"
+        );
         assert!(router.drain_events(Millis::MAX / 2).is_empty());
     }
 
@@ -521,9 +528,11 @@ mod tests {
     #[test]
     fn a_missing_secret_names_the_campaign_and_the_variable() {
         assert_eq!(
-            setup_error(&[twilio("renewals")], Some("https://dialer.example.com"), &|_| {
-                None
-            }),
+            setup_error(
+                &[twilio("renewals")],
+                Some("https://dialer.example.com"),
+                &|_| { None }
+            ),
             "campaign \"renewals\": provider secret \"auth_token\" reads environment variable TWILIO_TOKEN, which is not set or empty"
         );
     }
@@ -585,12 +594,7 @@ mod tests {
         let env = |name: &str| (name == "TWILIO_TOKEN").then(|| "s3cret".to_string());
         let providers = providers_for(
             &[spec("demo", SIMULATED_PROVIDER), twilio("renewals")],
-            &context(
-                &host,
-                dir.path(),
-                Some("https://dialer.example.com/"),
-                &env,
-            ),
+            &context(&host, dir.path(), Some("https://dialer.example.com/"), &env),
         )
         .expect("providers");
         assert!(providers.simulated("demo").is_some());
@@ -601,11 +605,7 @@ mod tests {
             providers.endpoints().callback_url("renewals"),
             "https://dialer.example.com/v1/webhooks/providers/renewals"
         );
-        assert!(
-            dir.path()
-                .join("providers/renewals/inbox.jsonl")
-                .exists()
-        );
+        assert!(dir.path().join("providers/renewals/inbox.jsonl").exists());
         assert!(
             dir.path()
                 .join("providers/demo")

@@ -1502,7 +1502,7 @@ mod tests {
                 provider_call_id: &call_id,
                 attempt_id: "lost",
             })
-                .expect("the simulator can be polled"),
+            .expect("the simulator can be polled"),
         )
         .expect("a known call");
         assert!(matches!(
