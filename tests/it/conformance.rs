@@ -72,6 +72,30 @@ fn every_first_party_plugin_passes_its_built_in_suite_and_its_own_cases() {
                 .is_some_and(|check| check.calls > 10)
         );
     }
+    // The adapters' cases hold recorded, validly signed webhooks: the
+    // tampering and replay checks run on them.
+    for name in ["provider-twilio", "provider-voiceai"] {
+        let cases = workspace().join("plugins").join(name).join("conformance");
+        let report = run(PluginSource::Builtin(name.to_string()), Some(cases));
+        assert_passes(&report);
+        let own_cases = report
+            .checks
+            .iter()
+            .filter(|check| check.id.starts_with("case:"))
+            .count();
+        assert!(own_cases >= 5, "{name} ships {own_cases} cases");
+        for built_in in [
+            "place-call-e164",
+            "malformed-number",
+            "tampered-signature",
+            "duplicates-and-reordering",
+        ] {
+            assert!(
+                report.check(built_in).is_some_and(|check| check.calls > 0),
+                "{name}: {built_in} did not run"
+            );
+        }
+    }
 }
 
 #[test]

@@ -6,3 +6,4 @@ mod conformance;
 mod plugin_host;
 mod providers;
 mod security;
+mod wiring;

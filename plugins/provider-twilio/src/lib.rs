@@ -27,6 +27,8 @@ use outdial_sdk::provider::{
 pub const DEFAULT_API_BASE: &str = "https://api.twilio.com";
 /// The query parameter of the status callback URL that carries the attempt id.
 pub const ATTEMPT_PARAM: &str = "attempt_id";
+/// The largest status callback body read.
+const MAX_CALLBACK_BYTES: usize = 64 * 1024;
 /// Wait before retrying a throttled request when Twilio does not say.
 const DEFAULT_RETRY_AFTER_MS: u64 = 1_000;
 /// Twilio error codes that mean the destination number is unusable.
@@ -160,6 +162,12 @@ impl Plugin for Twilio {
 
 impl ProviderAdapter for Twilio {
     fn build_place_call(&self, call: &CallRequest) -> Result<HttpRequest, ProviderError> {
+        if !is_e164(&call.to) {
+            return Err(ProviderError::InvalidNumber(format!(
+                "\"{}\" is not an E.164 number (\"+\", a country code and 6 to 14 more digits)",
+                call.to
+            )));
+        }
         let callback = with_query(&call.callback_url, &[(ATTEMPT_PARAM, &call.attempt_id)]);
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("To", &call.to);
@@ -224,6 +232,14 @@ impl ProviderAdapter for Twilio {
     }
 
     fn parse_webhook(&self, webhook: &InboundWebhook) -> Result<Vec<CallEvent>, WebhookError> {
+        // A status callback is a few hundred bytes; anything far larger is
+        // not Twilio's, and checking its signature would only burn CPU.
+        if webhook.body.len() > MAX_CALLBACK_BYTES {
+            return Err(WebhookError::Malformed(format!(
+                "the callback body is {} bytes, more than the {MAX_CALLBACK_BYTES} a status callback can be",
+                webhook.body.len()
+            )));
+        }
         let signature = webhook.header("X-Twilio-Signature").ok_or_else(|| {
             WebhookError::BadSignature("the X-Twilio-Signature header is missing".to_string())
         })?;
@@ -521,6 +537,16 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 outdial_sdk::export_provider_adapter!(Twilio);
+
+/// E.164: "+", then 7 to 15 digits, the first not 0. Anything else would be
+/// refused by the provider after a round trip, or dialed as something else.
+pub fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
 
 #[cfg(test)]
 mod tests;

@@ -110,6 +110,12 @@ impl Plugin for VoiceAi {
 
 impl ProviderAdapter for VoiceAi {
     fn build_place_call(&self, call: &CallRequest) -> Result<HttpRequest, ProviderError> {
+        if !is_e164(&call.to) {
+            return Err(ProviderError::InvalidNumber(format!(
+                "\"{}\" is not an E.164 number (\"+\", a country code and 6 to 14 more digits)",
+                call.to
+            )));
+        }
         let mut assistant_id = self.assistant_id.as_str();
         let mut metadata = Map::new();
         metadata.insert("attempt_id".to_string(), json!(call.attempt_id));
@@ -451,6 +457,16 @@ fn object_of(body: &[u8]) -> Result<Map<String, Value>, String> {
 }
 
 outdial_sdk::export_provider_adapter!(VoiceAi);
+
+/// E.164: "+", then 7 to 15 digits, the first not 0. Anything else would be
+/// refused by the provider after a round trip, or dialed as something else.
+pub fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
 
 #[cfg(test)]
 mod tests;

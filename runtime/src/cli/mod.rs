@@ -6,8 +6,6 @@ mod plugin;
 mod run;
 mod validate;
 
-pub use run::campaign_provider;
-
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

@@ -237,6 +237,9 @@ impl Config {
             if let Some(data_dir) = &server.item.data_dir {
                 settings.data_dir = PathBuf::from(data_dir.get_ref());
             }
+            if let Some(public_url) = &server.item.public_url {
+                settings.public_url = Some(public_url.get_ref().trim_end_matches('/').to_string());
+            }
         }
         settings
     }

@@ -15,6 +15,8 @@ pub struct ServerSettings {
     pub bind: String,
     /// Directory of the embedded store. Default: "./outdial-data".
     pub data_dir: PathBuf,
+    /// The base URL providers call back; see `[server] public_url`.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -22,6 +24,7 @@ impl Default for ServerSettings {
         ServerSettings {
             bind: "127.0.0.1:8080".to_string(),
             data_dir: PathBuf::from("./outdial-data"),
+            public_url: None,
         }
     }
 }
@@ -55,6 +58,7 @@ impl ServerOverrides {
                 .clone()
                 .or_else(|| from_env(DATA_DIR_ENV).map(PathBuf::from))
                 .unwrap_or(file.data_dir),
+            public_url: file.public_url,
         }
     }
 }
@@ -67,6 +71,7 @@ mod tests {
         ServerSettings {
             bind: "0.0.0.0:9000".into(),
             data_dir: "/var/lib/outdial".into(),
+            public_url: Some("https://dialer.example.com".into()),
         }
     }
 

@@ -16,8 +16,9 @@ use super::schema::{
     WindowSection,
 };
 use super::values::{
-    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier, is_time_zone,
-    is_webhook_url, normalize_cron, parse_clock, parse_days, parse_duration_ms,
+    DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
+    is_public_base_url, is_time_zone, is_webhook_url, normalize_cron, parse_clock, parse_days,
+    parse_duration_ms,
 };
 use super::{Config, Sourced};
 use crate::import::phone::is_e164;
@@ -433,6 +434,17 @@ impl<'a> Checker<'a> {
                 self.error(
                     at(server.file, data_dir),
                     "data_dir is empty, expected a directory path",
+                );
+            }
+            if let Some(public_url) = &server.item.public_url
+                && !is_public_base_url(public_url.get_ref())
+            {
+                self.error(
+                    at(server.file, public_url),
+                    format!(
+                        "public_url \"{}\" is not a base URL, expected \"https://\" or \"http://\" with a host and no query, fragment or credentials, like \"https://dialer.example.com\"",
+                        public_url.get_ref()
+                    ),
                 );
             }
         }
@@ -945,6 +957,19 @@ impl<'a> Checker<'a> {
             &provider.config,
             Some(&mut secrets),
         );
+        if self
+            .config
+            .server
+            .iter()
+            .all(|server| server.item.public_url.is_none())
+        {
+            self.error(
+                at(file, section),
+                format!(
+                    "provider plugin \"{name}\" sends status callbacks, which need [server] public_url, expected the base URL providers reach this server at, e.g. public_url = \"https://dialer.example.com\""
+                ),
+            );
+        }
         if provider.allowed_hosts.is_empty() {
             self.error(
                 at(file, section),

@@ -20,6 +20,11 @@ pub struct ServerSection {
     /// Directory of the embedded store, relative to the working directory.
     /// Default: "./outdial-data".
     pub data_dir: Option<Spanned<String>>,
+    /// The base URL providers reach this server at, e.g.
+    /// "https://dialer.example.com": status callbacks go to
+    /// `{public_url}/v1/webhooks/providers/{campaign_id}`. Required when a
+    /// campaign dials through a provider-adapter plugin. Default: none.
+    pub public_url: Option<Spanned<String>>,
 }
 
 /// `[[workspaces]]`: a tenant; campaigns and API keys belong to one.

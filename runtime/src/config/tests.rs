@@ -54,6 +54,7 @@ fn catalog() -> StaticCatalog {
 const VALID: &str = r#"
 [server]
 bind = "0.0.0.0:9000"
+public_url = "https://dialer.example.com/"
 
 [[workspaces]]
 id = "demo"
@@ -106,6 +107,11 @@ fn a_valid_config_resolves_into_campaign_specs_with_every_value() {
     let specs = config.campaign_specs().expect("resolves");
     let spec = &specs[0];
     assert_eq!(spec.provider, "acme");
+    // The trailing slash goes: routes are appended to it.
+    assert_eq!(
+        config.server_settings().public_url.as_deref(),
+        Some("https://dialer.example.com")
+    );
     assert_eq!(
         spec.provider_config,
         vec![("account".to_string(), "AC1".to_string())]

@@ -214,6 +214,20 @@ pub fn is_webhook_url(raw: &str) -> bool {
         && !host.starts_with("*.")
 }
 
+/// True for a URL providers can be told to call back under: http(s),
+/// a host, and nothing after the path that a route could not be appended
+/// to (query, fragment); no credentials, which would end up in logs.
+pub fn is_public_base_url(raw: &str) -> bool {
+    let Some(rest) = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    is_webhook_url(raw) && !raw.contains(['?', '#']) && !authority.contains('@')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

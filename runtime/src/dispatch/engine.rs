@@ -21,7 +21,7 @@ use crate::policy::{
     BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
-    CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
+    CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure, StatusQuery,
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
@@ -370,7 +370,11 @@ impl Engine {
     async fn poll(&self, attempt_id: &str) -> Option<ProviderEvent> {
         let live = self.live.get(attempt_id)?;
         let call_id = live.provider_call_id.clone()?;
-        let future = self.provider.poll_status(&call_id, attempt_id)?;
+        let future = self.provider.poll_status(&StatusQuery {
+            campaign_id: &live.campaign.1,
+            provider_call_id: &call_id,
+            attempt_id,
+        })?;
         match future.await {
             Ok(event) => event,
             Err(err) => {
@@ -989,6 +993,7 @@ impl Engine {
                 seq: contact.seq,
                 number: attempt.number,
             };
+            let campaign_id = campaign.1.clone();
             self.live.insert(
                 attempt.id.clone(),
                 LiveCall {
@@ -1001,6 +1006,7 @@ impl Engine {
             );
             calls.push(PlaceCall {
                 attempt_id: attempt.id,
+                campaign_id,
                 batch_id: contact.batch_id.clone(),
                 contact_id: contact.contact_id.clone(),
                 to: contact.phone.clone(),

@@ -12,6 +12,7 @@ use super::inbox::{Inbox, InboxError};
 use super::secrets::Redactor;
 use super::{
     BoxFuture, CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
+    StatusQuery,
 };
 use crate::clock::Clock;
 use crate::model::{CallOutcome, MachineDetection, Millis};
@@ -321,9 +322,13 @@ impl Provider for AdapterProvider {
 
     fn poll_status(
         &self,
-        provider_call_id: &str,
-        attempt_id: &str,
+        call: &StatusQuery<'_>,
     ) -> Option<BoxFuture<'_, Result<Option<ProviderEvent>, ProviderFailure>>> {
+        let StatusQuery {
+            provider_call_id,
+            attempt_id,
+            ..
+        } = *call;
         let request = match self
             .plugin
             .build_status_poll(provider_call_id, self.clock.now())

@@ -8,11 +8,13 @@ use std::pin::Pin;
 pub mod adapter;
 pub mod http;
 pub mod inbox;
+pub mod registry;
 pub mod secrets;
 pub mod simulated;
 pub mod webhooks;
 
 pub use adapter::{AdapterProvider, AdapterSetup};
+pub use registry::{ProviderContext, ProviderRouter, ProviderSetupError, Providers, providers_for};
 pub use simulated::{SimulatedProvider, SimulationConfig};
 
 use crate::model::{CallOutcome, MachineDetection, Millis};
@@ -23,6 +25,9 @@ pub struct PlaceCall {
     /// The attempt id: the idempotency key. A provider must never place two
     /// calls for one attempt id.
     pub attempt_id: String,
+    /// The campaign the call belongs to: which provider places it when
+    /// several serve one engine.
+    pub campaign_id: String,
     pub batch_id: String,
     pub contact_id: String,
     /// Destination, E.164.
@@ -85,6 +90,14 @@ pub struct ProviderEvent {
     pub kind: CallEventKind,
 }
 
+/// A call a status poll asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusQuery<'a> {
+    pub campaign_id: &'a str,
+    pub provider_call_id: &'a str,
+    pub attempt_id: &'a str,
+}
+
 /// A boxed future, so providers can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -107,8 +120,7 @@ pub trait Provider: Send + Sync + 'static {
     /// is overdue. `None` when this provider cannot be asked.
     fn poll_status(
         &self,
-        _provider_call_id: &str,
-        _attempt_id: &str,
+        _call: &StatusQuery<'_>,
     ) -> Option<BoxFuture<'_, Result<Option<ProviderEvent>, ProviderFailure>>> {
         None
     }

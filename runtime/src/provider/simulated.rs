@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     BoxFuture, CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
+    StatusQuery,
 };
 use crate::model::{CallOutcome, MachineDetection, Millis};
 
@@ -850,11 +851,10 @@ impl Provider for SimulatedProvider {
 
     fn poll_status(
         &self,
-        provider_call_id: &str,
-        attempt_id: &str,
+        call: &StatusQuery<'_>,
     ) -> Option<BoxFuture<'_, Result<Option<ProviderEvent>, ProviderFailure>>> {
         Some(Box::pin(std::future::ready(
-            self.status(provider_call_id, attempt_id),
+            self.status(call.provider_call_id, call.attempt_id),
         )))
     }
 }
@@ -1090,6 +1090,7 @@ mod tests {
     fn call(attempt_id: &str) -> PlaceCall {
         PlaceCall {
             attempt_id: attempt_id.to_string(),
+            campaign_id: "spring".to_string(),
             batch_id: "batch-1".to_string(),
             contact_id: format!("contact-{attempt_id}"),
             to: "+14155550100".to_string(),
@@ -1496,8 +1497,12 @@ mod tests {
                 .all(|e| !matches!(e.kind, CallEventKind::Ended(_)))
         );
         let status = block_on(
-            sim.poll_status(&call_id, "lost")
-                .expect("the simulator can be polled"),
+            sim.poll_status(&StatusQuery {
+                campaign_id: "spring",
+                provider_call_id: &call_id,
+                attempt_id: "lost",
+            })
+            .expect("the simulator can be polled"),
         )
         .expect("a known call");
         assert!(matches!(
