@@ -425,8 +425,35 @@ async fn openapi_handler() -> axum::Json<Value> {
 }
 
 /// The OpenAPI 3.1 document of [`ROUTES`].
+/// Inbound provider webhooks: served beside the API by the router of
+/// `provider::webhooks`, which `outdial run` merges in. Not in [`ROUTES`]
+/// (its handler verifies the provider's signature, not an API key), but
+/// documented with them so the document lists every endpoint a server
+/// answers.
+pub const PROVIDER_WEBHOOK: &str = crate::provider::webhooks::WEBHOOK_ROUTE;
+
 pub fn openapi() -> Value {
     let mut paths = Map::new();
+    paths.insert(
+        PROVIDER_WEBHOOK.to_string(),
+        json!({"post": {
+            "operationId": "provider_webhook",
+            "summary": "A provider's status callback for a campaign: verified by the campaign's adapter plugin, made durable, then answered",
+            "tags": ["providers"],
+            "parameters": [{"name": "campaign_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {
+                "application/x-www-form-urlencoded": {},
+                JSON: {}
+            }},
+            "responses": {
+                "200": {"description": "the events are on disk"},
+                "401": {"description": "the signature does not verify"},
+                "404": {"description": "no campaign dials through an adapter under this id"},
+                "503": {"description": "the events could not be made durable; the provider retries"}
+            },
+            "security": []
+        }}),
+    );
     for route in ROUTES {
         let mut parameters: Vec<Value> = path_parameters(route.path)
             .map(|name| {
