@@ -234,7 +234,7 @@ impl Engine {
                 },
             );
             if let Some(event) = self.poll(&live.attempt_id).await {
-                self.handle_event(event, now)?;
+                self.handle_events(vec![event], now)?;
                 if !self.live.contains_key(&live.attempt_id) {
                     ended += 1;
                 }
@@ -336,37 +336,6 @@ impl Engine {
         Ok(ended)
     }
 
-    /// Applies one provider event; true when it ended an attempt.
-    fn handle_event(&mut self, event: ProviderEvent, now: Millis) -> Result<bool, EngineError> {
-        let Some(live) = self.live.get_mut(&event.attempt_id) else {
-            tracing::debug!(attempt = %event.attempt_id, "event for an attempt that is not live ignored");
-            return Ok(false);
-        };
-        if !event.provider_call_id.is_empty() {
-            live.provider_call_id = Some(event.provider_call_id.clone());
-        }
-        let key = live.key.clone();
-        let call_id = live.provider_call_id.clone();
-        match event.kind {
-            CallEventKind::Ringing | CallEventKind::Answered => {
-                let answered = matches!(event.kind, CallEventKind::Answered).then_some(event.at);
-                match self
-                    .store
-                    .mark_in_progress(&key, call_id, answered, event.at.min(now))
-                {
-                    Ok(()) | Err(StoreError::AttemptNotLive(_)) => Ok(false),
-                    Err(err) => Err(err.into()),
-                }
-            }
-            CallEventKind::Ended(end) => {
-                let mut end = attempt_end(end);
-                end.provider_call_id = call_id;
-                self.end_attempt(&event.attempt_id, end, now)?;
-                Ok(true)
-            }
-        }
-    }
-
     async fn poll(&self, attempt_id: &str) -> Option<ProviderEvent> {
         let live = self.live.get(attempt_id)?;
         let call_id = live.provider_call_id.clone()?;
@@ -398,7 +367,7 @@ impl Engine {
             let already_polled = self.live.get(&attempt_id).is_some_and(|call| call.polled);
             if !already_polled && let Some(event) = self.poll(&attempt_id).await {
                 let final_event = matches!(event.kind, CallEventKind::Ended(_));
-                self.handle_event(event, now)?;
+                self.handle_events(vec![event], now)?;
                 if final_event {
                     ended += 1;
                     continue;
