@@ -425,14 +425,19 @@ fn stage_event(
 }
 
 fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result<(), StoreError> {
-    for key in [
-        keys::batch_counters(&batch.id),
+    stage_delta(tx, keys::batch_counters(&batch.id), delta)?;
+    stage_delta(
+        tx,
         keys::campaign_counters(&batch.workspace, &batch.campaign_id),
-    ] {
-        let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
-        delta.apply_to(&mut counters);
-        tx.put(key, &counters);
-    }
+        delta,
+    )
+}
+
+/// Adds `delta` to the counters stored under `key`.
+fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &Delta) -> Result<(), StoreError> {
+    let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
+    delta.apply_to(&mut counters);
+    tx.put(key, &counters);
     Ok(())
 }
 
@@ -550,10 +555,7 @@ impl Touched {
             if touched.changed {
                 stage_batch(tx, &touched.record);
             }
-            let key = keys::batch_counters(&touched.record.id);
-            let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
-            touched.delta.apply_to(&mut counters);
-            tx.put(key, &counters);
+            stage_delta(tx, keys::batch_counters(&touched.record.id), &touched.delta)?;
             per_campaign
                 .entry((
                     touched.record.workspace.clone(),
@@ -563,10 +565,11 @@ impl Touched {
                 .merge(&touched.delta);
         }
         for ((workspace, campaign_id), delta) in per_campaign {
-            let key = keys::campaign_counters(&workspace, &campaign_id);
-            let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
-            delta.apply_to(&mut counters);
-            tx.put(key, &counters);
+            stage_delta(
+                tx,
+                keys::campaign_counters(&workspace, &campaign_id),
+                &delta,
+            )?;
         }
         Ok(())
     }
