@@ -3,13 +3,12 @@
 //! dialed twice, every dialed attempt was durable before its call, and the
 //! counters still equal a recount.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use outdial::model::BatchStatus;
-use outdial::provider::simulated::call_log_path;
+use outdial::provider::simulated::{call_log_path, placements_in_call_log};
 use outdial::store::{AttemptKey, BatchQuery, SledStore, Store, StoreConfig};
 
 const CONTACTS: u32 = 5_000;
@@ -82,7 +81,7 @@ fn a_batch_killed_and_resumed_loses_no_contact_and_dials_no_attempt_twice() {
     assert_eq!(counters, store.recount(&batch.id).expect("recount"));
     assert!(store.live_attempts().expect("live").is_empty());
 
-    let placed = placed_attempts(&call_log_path(&data_dir));
+    let placed = placements_in_call_log(&call_log_path(&data_dir)).expect("the call log reads");
     assert!(!placed.is_empty(), "calls were placed");
     for (attempt_id, times) in &placed {
         assert_eq!(*times, 1, "attempt {attempt_id} was dialed {times} times");
@@ -107,16 +106,4 @@ fn demo(data_dir: &Path, resume: bool) -> Command {
         command.arg("--resume");
     }
     command
-}
-
-/// Attempt ids in the simulated provider's call log, with how often each
-/// was placed.
-fn placed_attempts(log: &Path) -> HashMap<String, u32> {
-    let text = std::fs::read_to_string(log).expect("the call log exists");
-    let mut placed = HashMap::new();
-    for line in text.lines().filter(|line| !line.is_empty()) {
-        let attempt_id = line.split_once('\t').map_or(line, |(_, id)| id);
-        *placed.entry(attempt_id.to_string()).or_insert(0) += 1;
-    }
-    placed
 }

@@ -886,6 +886,15 @@ fn read_call_log(path: &Path) -> io::Result<HashMap<String, PriorCall>> {
     Ok(prior)
 }
 
+/// How often each attempt id in the call log at `path` was placed, over
+/// every process that shared the log; empty when there is no log yet.
+pub fn placements_in_call_log(path: &Path) -> io::Result<HashMap<String, u32>> {
+    Ok(read_call_log(path)?
+        .into_iter()
+        .map(|(attempt_id, prior)| (attempt_id, prior.count))
+        .collect())
+}
+
 /// The default path of a call log beside other state in `dir`.
 pub fn call_log_path(dir: impl AsRef<Path>) -> PathBuf {
     dir.as_ref().join("simulated-calls.log")
