@@ -26,6 +26,9 @@ use outdial::store::{Durability, NewBatch, SledStore, Store, StoreConfig};
 #[path = "support/mod.rs"]
 mod support;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 2026-03-02 15:00 UTC, a Monday.
 const START: Millis = 1_772_463_600_000;
 /// Virtual time per engine tick: retries of a second or two come due

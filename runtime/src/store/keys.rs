@@ -9,13 +9,14 @@
 //! | `I` | workspace, idempotency key | batch id |
 //! | `W` | workspace, created_at, batch | () |
 //! | `K` | workspace, campaign, created_at, batch | () |
-//! | `C` | batch, seq | `ContactRecord` |
-//! | `S` | batch, status, seq | () |
+//! | `~` | | the store's format version |
+//! | `C` | batch, seq | `ContactCard`: the fields fixed at creation |
+//! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE` |
 //! | `D` | batch, next_eligible_at, seq | () while waiting: the due index |
-//! | `A` | batch, seq, number | `Attempt` |
+//! | `A` | batch, seq, number | `Attempt`, once it ended |
 //! | `E` | batch, seq, event number | `ContactEvent` |
-//! | `V` | batch, seq, number | `LiveAttempt`: the live index |
-//! | `R` | batch, ended_at, seq, number | `RecentCall` |
+//! | `V` | batch, seq, number | `LiveRecord`: the live index, the attempt while live |
+//! | `R` | batch | `RecentCall`s, newest first |
 //! | `N` | batch | batch `Counters` |
 //! | `M` | workspace, campaign | campaign `Counters` |
 //! | `T` | batch | batch `AttemptTotals` |
@@ -25,20 +26,26 @@
 //! | `L` | batch, minute | `MinuteTotals`: the timeline |
 //! | `Z` | batch, zone | () for each time zone of the batch's contacts |
 //! | `X` | workspace, campaign, number | `NumberState` set by an operator |
-//! | `J` | seq | `JournalEvent`: the outbox of outside notifications |
+//! | `J` | last seq of the page | `JournalEvent`s in seq order: the outbox of outside notifications |
 //! | `H` | | seq of the newest journal event |
 //! | `Y` | endpoint | `WebhookEndpointState` |
 //! | `G` | endpoint, try number | `WebhookDelivery` |
 
-use crate::model::{ContactStatus, Millis};
+use crate::model::Millis;
+
+/// Contacts per `F` record. A tick moves contacts that sit together in
+/// sequence order (a batch is dialed in that order, and retries come due
+/// in it), so one write of a page serves many of them.
+pub const PAGE: u64 = 32;
 
 pub const BATCH: u8 = b'B';
 pub const OPEN: u8 = b'O';
 pub const IDEMPOTENCY: u8 = b'I';
 pub const BY_WORKSPACE: u8 = b'W';
 pub const BY_CAMPAIGN: u8 = b'K';
+pub const FORMAT: u8 = b'~';
 pub const CONTACT: u8 = b'C';
-pub const STATUS: u8 = b'S';
+pub const STATE_PAGE: u8 = b'F';
 pub const DUE: u8 = b'D';
 pub const ATTEMPT: u8 = b'A';
 pub const EVENT: u8 = b'E';
@@ -82,11 +89,6 @@ impl Key {
 
     pub fn u32(mut self, value: u32) -> Key {
         self.0.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
-    pub fn u8(mut self, value: u8) -> Key {
-        self.0.push(value);
         self
     }
 
@@ -148,11 +150,13 @@ pub fn contact(batch: &str, seq: u64) -> Key {
     Key::new(CONTACT).text(batch).u64(seq)
 }
 
-pub fn status(batch: &str, status: ContactStatus, seq: u64) -> Key {
-    Key::new(STATUS)
-        .text(batch)
-        .u8(status.index() as u8)
-        .u64(seq)
+pub fn format() -> Key {
+    Key::new(FORMAT)
+}
+
+/// The page holding contact `seq`'s state.
+pub fn state_page(batch: &str, seq: u64) -> Key {
+    Key::new(STATE_PAGE).text(batch).u64(seq / PAGE)
 }
 
 pub fn due(batch: &str, at: Millis, seq: u64) -> Key {
@@ -176,12 +180,8 @@ pub fn live(batch: &str, seq: u64, number: u32) -> Key {
     Key::new(LIVE).text(batch).u64(seq).u32(number)
 }
 
-pub fn recent(batch: &str, ended_at: Millis, seq: u64, number: u32) -> Key {
-    Key::new(RECENT)
-        .text(batch)
-        .time(ended_at)
-        .u64(seq)
-        .u32(number)
+pub fn recent(batch: &str) -> Key {
+    Key::new(RECENT).text(batch)
 }
 
 pub fn batch_counters(batch: &str) -> Key {
@@ -283,8 +283,9 @@ mod tests {
             IDEMPOTENCY,
             BY_WORKSPACE,
             BY_CAMPAIGN,
+            FORMAT,
             CONTACT,
-            STATUS,
+            STATE_PAGE,
             DUE,
             ATTEMPT,
             EVENT,

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key};
 use super::stats::{
@@ -33,6 +33,14 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 
 /// Most jobs applied before one flush acknowledges them together.
 const MAX_GROUP: usize = 512;
+/// The layout of keys and records this code reads and writes. A store
+/// written in another layout is refused at open rather than misread.
+const FORMAT_VERSION: u32 = 2;
+/// Most journal events in one `J` record, so a record stays well below
+/// the size at which sled moves a value into a file of its own.
+const JOURNAL_PAGE: usize = 256;
+/// Recently ended calls kept per batch for live monitoring.
+const RECENT_KEPT: usize = 50;
 /// Contacts changed per write when a whole batch's waiting contacts change.
 const CHUNK: usize = 512;
 /// Contacts written per write while a batch is created.
@@ -70,6 +78,10 @@ impl SledStore {
                 path: config.path.display().to_string(),
                 message: err.to_string(),
             })?;
+        check_format(&db).map_err(|message| StoreError::Open {
+            path: config.path.display().to_string(),
+            message,
+        })?;
         let (sender, receiver) = mpsc::channel::<Request>();
         let writer_db = db.clone();
         let path = config.path.clone();
@@ -155,6 +167,34 @@ impl Drop for SledStore {
     }
 }
 
+/// Stamps a new store with [`FORMAT_VERSION`] and refuses one stamped
+/// with another version, or written before stores were stamped.
+fn check_format(db: &sled::Db) -> Result<(), String> {
+    let stamp = db.get(keys::format()).map_err(|err| err.to_string())?;
+    match stamp {
+        Some(raw) => {
+            let found: u32 = rmp_serde::from_slice(&raw)
+                .map_err(|err| format!("unreadable format stamp: {err}"))?;
+            if found != FORMAT_VERSION {
+                return Err(format!(
+                    "the store is in format {found}, this outdial reads format {FORMAT_VERSION}"
+                ));
+            }
+            Ok(())
+        }
+        None if db.is_empty() => {
+            db.insert(keys::format(), encode(&FORMAT_VERSION))
+                .map_err(|err| err.to_string())?;
+            db.flush().map_err(|err| err.to_string())?;
+            Ok(())
+        }
+        None => Err(format!(
+            "the store was written by an earlier outdial (before format {FORMAT_VERSION}); \
+             move it aside or start from an empty data directory"
+        )),
+    }
+}
+
 fn write_loop(db: &sled::Db, path: &Path, durability: Durability, jobs: &mpsc::Receiver<Request>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -204,10 +244,21 @@ fn sync_tree(dir: &Path) -> std::io::Result<()> {
         if kind.is_dir() {
             sync_tree(&entry.path())?;
         } else if kind.is_file() {
-            File::open(entry.path())?.sync_all()?;
+            sync_file(&entry.path())?;
         }
     }
     File::open(dir)?.sync_all()
+}
+
+/// `fsync`s one file. sled deletes old snapshot and segment files in the
+/// background, so a file listed a moment ago may be gone: it then has
+/// nothing left to persist, and the directory's own sync records its removal.
+fn sync_file(path: &Path) -> std::io::Result<()> {
+    match File::open(path) {
+        Ok(file) => file.sync_all(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    }
 }
 
 fn io(err: sled::Error) -> StoreError {
@@ -215,14 +266,14 @@ fn io(err: sled::Error) -> StoreError {
 }
 
 fn decode<T: DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(value).map_err(|err| StoreError::Corrupt {
+    rmp_serde::from_slice(value).map_err(|err| StoreError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
         message: err.to_string(),
     })
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("store records serialize to json without fail")
+    rmp_serde::to_vec(value).expect("store records serialize without fail")
 }
 
 fn read_json<T: DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -232,12 +283,189 @@ fn read_json<T: DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>
     }
 }
 
+/// The fields of a contact fixed when its batch is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ContactCard {
+    contact_id: String,
+    phone: String,
+    name: Option<String>,
+    time_zone: String,
+    attributes: Vec<(String, String)>,
+}
+
+/// The fields of a contact that its attempts change, kept [`keys::PAGE`]
+/// contacts to a record (see `keys.rs`). A contact's live attempt is not
+/// stored: it is the last attempt while the status is a live one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ContactState {
+    status: ContactStatus,
+    blocker: Option<crate::model::Blocker>,
+    next_eligible_at: Option<Millis>,
+    attempts_made: u32,
+    system_retries: u32,
+    attempt_records: u32,
+    last_attempt_at: Option<Millis>,
+    last_outcome: Option<CallOutcome>,
+    last_disposition: Option<String>,
+    last_score: Option<f32>,
+    from_number: Option<String>,
+    variant: Option<String>,
+    final_reason: Option<String>,
+    total_talk_ms: u64,
+    total_cost_micros: u64,
+    event_count: u32,
+    succeeded: bool,
+}
+
+fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
+    let card = ContactCard {
+        contact_id: contact.contact_id.clone(),
+        phone: contact.phone.clone(),
+        name: contact.name.clone(),
+        time_zone: contact.time_zone.clone(),
+        attributes: contact.attributes.clone(),
+    };
+    let state = ContactState {
+        status: contact.status,
+        blocker: contact.blocker,
+        next_eligible_at: contact.next_eligible_at,
+        attempts_made: contact.attempts_made,
+        system_retries: contact.system_retries,
+        attempt_records: contact.attempt_records,
+        last_attempt_at: contact.last_attempt_at,
+        last_outcome: contact.last_outcome,
+        last_disposition: contact.last_disposition.clone(),
+        last_score: contact.last_score,
+        from_number: contact.from_number.clone(),
+        variant: contact.variant.clone(),
+        final_reason: contact.final_reason.clone(),
+        total_talk_ms: contact.total_talk_ms,
+        total_cost_micros: contact.total_cost_micros,
+        event_count: contact.event_count,
+        succeeded: contact.succeeded,
+    };
+    (card, state)
+}
+
+fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState) -> ContactRecord {
+    let live_attempt_id = state.status.is_live().then(|| {
+        AttemptKey {
+            batch_id: batch_id.to_string(),
+            seq,
+            number: state.attempt_records,
+        }
+        .id()
+    });
+    ContactRecord {
+        batch_id: batch_id.to_string(),
+        seq,
+        contact_id: card.contact_id,
+        phone: card.phone,
+        name: card.name,
+        time_zone: card.time_zone,
+        attributes: card.attributes,
+        status: state.status,
+        blocker: state.blocker,
+        next_eligible_at: state.next_eligible_at,
+        attempts_made: state.attempts_made,
+        system_retries: state.system_retries,
+        attempt_records: state.attempt_records,
+        live_attempt_id,
+        last_attempt_at: state.last_attempt_at,
+        last_outcome: state.last_outcome,
+        last_disposition: state.last_disposition,
+        last_score: state.last_score,
+        from_number: state.from_number,
+        variant: state.variant,
+        final_reason: state.final_reason,
+        total_talk_ms: state.total_talk_ms,
+        total_cost_micros: state.total_cost_micros,
+        event_count: state.event_count,
+        succeeded: state.succeeded,
+    }
+}
+
+/// Position of contact `seq` in its page.
+fn slot(seq: u64) -> usize {
+    (seq % keys::PAGE) as usize
+}
+
+/// A live attempt as stored in the live index: the attempt record itself
+/// until it ends, when it moves to `A`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveRecord {
+    campaign_id: String,
+    attempt: Attempt,
+}
+
+impl LiveRecord {
+    fn summary(&self, key: &AttemptKey) -> LiveAttempt {
+        LiveAttempt {
+            attempt_id: self.attempt.id.clone(),
+            batch_id: key.batch_id.clone(),
+            campaign_id: self.campaign_id.clone(),
+            seq: key.seq,
+            number: key.number,
+            provider_call_id: self.attempt.provider_call_id.clone(),
+            started_at: self.attempt.started_at,
+        }
+    }
+}
+
+/// Reads contacts outside a job, reading each state page once.
+struct ContactReader<'a> {
+    db: &'a sled::Db,
+    batch_id: &'a str,
+    page: Option<(u64, Vec<ContactState>)>,
+}
+
+impl<'a> ContactReader<'a> {
+    fn new(db: &'a sled::Db, batch_id: &'a str) -> ContactReader<'a> {
+        ContactReader {
+            db,
+            batch_id,
+            page: None,
+        }
+    }
+
+    fn state(&mut self, seq: u64) -> Result<Option<ContactState>, StoreError> {
+        let number = seq / keys::PAGE;
+        if self
+            .page
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != number)
+        {
+            let states = read_json(self.db, keys::state_page(self.batch_id, seq).as_ref())?
+                .unwrap_or_default();
+            self.page = Some((number, states));
+        }
+        Ok(self
+            .page
+            .as_ref()
+            .and_then(|(_, states)| states.get(slot(seq)).cloned()))
+    }
+
+    fn contact(&mut self, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
+        let Some(state) = self.state(seq)? else {
+            return Ok(None);
+        };
+        let card: Option<ContactCard> =
+            read_json(self.db, keys::contact(self.batch_id, seq).as_ref())?;
+        Ok(card.map(|card| join_contact(self.batch_id, seq, card, state)))
+    }
+}
+
 /// The changes of one job: staged into one sled batch, readable back
-/// through an overlay so a job sees its own writes.
+/// through an overlay so a job sees its own writes. State pages and journal
+/// events are kept decoded until the commit writes each once.
 struct Tx<'a> {
     db: &'a sled::Db,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Decoded state pages, and whether the job changed each.
+    pages: HashMap<Vec<u8>, (Vec<ContactState>, bool)>,
+    journal: Vec<JournalEvent>,
+    journal_head: Option<u64>,
 }
 
 impl<'a> Tx<'a> {
@@ -246,6 +474,9 @@ impl<'a> Tx<'a> {
             db,
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
+            pages: HashMap::new(),
+            journal: Vec::new(),
+            journal_head: None,
         }
     }
 
@@ -281,15 +512,81 @@ impl<'a> Tx<'a> {
             .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))
     }
 
-    fn contact(&self, batch_id: &str, seq: u64) -> Result<ContactRecord, StoreError> {
-        self.get(keys::contact(batch_id, seq).as_ref())?
-            .ok_or_else(|| StoreError::ContactNotFound {
-                batch: batch_id.to_string(),
-                seq,
-            })
+    /// The page holding `seq`, read once per job, and whether it changed.
+    fn page(
+        &mut self,
+        batch_id: &str,
+        seq: u64,
+    ) -> Result<&mut (Vec<ContactState>, bool), StoreError> {
+        let key = keys::state_page(batch_id, seq).into_vec();
+        if !self.pages.contains_key(&key) {
+            let states = read_json(self.db, &key)?.unwrap_or_default();
+            self.pages.insert(key.clone(), (states, false));
+        }
+        Ok(self.pages.get_mut(&key).expect("inserted just above"))
     }
 
-    fn commit(self) -> Result<(), StoreError> {
+    fn contact(&mut self, batch_id: &str, seq: u64) -> Result<ContactRecord, StoreError> {
+        let not_found = || StoreError::ContactNotFound {
+            batch: batch_id.to_string(),
+            seq,
+        };
+        let state = self
+            .page(batch_id, seq)?
+            .0
+            .get(slot(seq))
+            .cloned()
+            .ok_or_else(not_found)?;
+        let card: ContactCard = self
+            .get(keys::contact(batch_id, seq).as_ref())?
+            .ok_or_else(not_found)?;
+        Ok(join_contact(batch_id, seq, card, state))
+    }
+
+    /// Writes a contact's state into its page; a new contact's page is
+    /// filled in sequence order.
+    fn set_state(
+        &mut self,
+        batch_id: &str,
+        seq: u64,
+        state: ContactState,
+    ) -> Result<(), StoreError> {
+        let (page, changed) = self.page(batch_id, seq)?;
+        *changed = true;
+        let at = slot(seq);
+        match at.cmp(&page.len()) {
+            std::cmp::Ordering::Less => page[at] = state,
+            std::cmp::Ordering::Equal => page.push(state),
+            std::cmp::Ordering::Greater => {
+                return Err(StoreError::Corrupt {
+                    key: String::from_utf8_lossy(keys::state_page(batch_id, seq).as_ref())
+                        .into_owned(),
+                    message: format!("contact {seq} written before the contacts ahead of it"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn live(&self, key: &AttemptKey) -> Result<Option<LiveRecord>, StoreError> {
+        self.get(keys::live(&key.batch_id, key.seq, key.number).as_ref())
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        for (key, (states, changed)) in std::mem::take(&mut self.pages) {
+            if changed {
+                self.batch.insert(key, encode(&states));
+            }
+        }
+        if let Some(last) = self.journal.last().map(|event| event.seq) {
+            for page in self.journal.chunks(JOURNAL_PAGE) {
+                let last_of_page = page.last().expect("chunks are never empty").seq;
+                self.batch
+                    .insert(keys::journal(last_of_page).into_vec(), encode(&page));
+            }
+            self.batch
+                .insert(keys::journal_head().into_vec(), encode(&last));
+        }
         self.db.apply_batch(self.batch).map_err(io)
     }
 }
@@ -370,20 +667,17 @@ impl Delta {
     }
 }
 
-/// Writes `new` in place of `old`, keeping the status and due indexes and
-/// the counter delta in step.
+/// Writes `new` in place of `old`, keeping the due index and the counter
+/// delta in step.
 fn stage_contact(
     tx: &mut Tx<'_>,
     old: Option<&ContactRecord>,
     new: &ContactRecord,
     delta: &mut Delta,
-) {
+) -> Result<(), StoreError> {
     let batch = new.batch_id.as_str();
     if let Some(old) = old {
         delta.count_contact(old, -1);
-        if old.status != new.status {
-            tx.remove(keys::status(batch, old.status, old.seq));
-        }
         if let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
             && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
         {
@@ -391,9 +685,6 @@ fn stage_contact(
         }
     }
     delta.count_contact(new, 1);
-    if old.is_none_or(|old| old.status != new.status) {
-        tx.mark(keys::status(batch, new.status, new.seq));
-    }
     if new.status.is_waiting() {
         let at = new
             .next_eligible_at
@@ -402,7 +693,11 @@ fn stage_contact(
             tx.mark(keys::due(batch, at, new.seq));
         }
     }
-    tx.put(keys::contact(batch, new.seq), new);
+    let (card, state) = split_contact(new);
+    if old.is_none() {
+        tx.put(keys::contact(batch, new.seq), &card);
+    }
+    tx.set_state(batch, new.seq, state)
 }
 
 fn stage_event(
@@ -450,22 +745,31 @@ fn stage_journal(
     at: Millis,
     data: serde_json::Value,
 ) -> Result<(), StoreError> {
-    let head: u64 = tx.get(keys::journal_head().as_ref())?.unwrap_or(0);
+    let head = match tx.journal_head {
+        Some(head) => head,
+        None => tx.get(keys::journal_head().as_ref())?.unwrap_or(0),
+    };
     let seq = head + 1;
-    tx.put(
-        keys::journal(seq),
-        &JournalEvent {
-            seq,
-            kind: kind.to_string(),
-            workspace: batch.workspace.clone(),
-            campaign_id: batch.campaign_id.clone(),
-            batch_id: batch.id.clone(),
-            at,
-            data,
-        },
-    );
-    tx.put(keys::journal_head(), &seq);
+    tx.journal_head = Some(seq);
+    tx.journal.push(JournalEvent {
+        seq,
+        kind: kind.to_string(),
+        workspace: batch.workspace.clone(),
+        campaign_id: batch.campaign_id.clone(),
+        batch_id: batch.id.clone(),
+        at,
+        data,
+    });
     Ok(())
+}
+
+/// The "dispatched" line of a contact's log, told by the attempt it began.
+fn dispatched_event(attempt: &Attempt) -> ContactEvent {
+    ContactEvent {
+        at: attempt.started_at,
+        kind: "dispatched".to_string(),
+        detail: format!("attempt {}", attempt.id),
+    }
 }
 
 /// The journal payload of a contact that reached a final status.
@@ -526,6 +830,8 @@ struct TouchedBatch {
     record: BatchRecord,
     changed: bool,
     delta: Delta,
+    /// Calls the job ended, oldest first.
+    recent: Vec<RecentCall>,
 }
 
 impl Touched {
@@ -542,6 +848,7 @@ impl Touched {
                     record,
                     changed: false,
                     delta: Delta::default(),
+                    recent: Vec::new(),
                 },
             );
         }
@@ -556,6 +863,9 @@ impl Touched {
                 stage_batch(tx, &touched.record);
             }
             stage_delta(tx, keys::batch_counters(&touched.record.id), &touched.delta)?;
+            if !touched.recent.is_empty() {
+                stage_recent(tx, &touched.record.id, &touched.recent)?;
+            }
             per_campaign
                 .entry((
                     touched.record.workspace.clone(),
@@ -573,6 +883,21 @@ impl Touched {
         }
         Ok(())
     }
+}
+
+/// Puts `ended` (oldest first) ahead of the batch's recent calls, keeping
+/// the newest [`RECENT_KEPT`].
+fn stage_recent(tx: &mut Tx<'_>, batch_id: &str, ended: &[RecentCall]) -> Result<(), StoreError> {
+    let key = keys::recent(batch_id);
+    let older: Vec<RecentCall> = tx.get(key.as_ref())?.unwrap_or_default();
+    let calls: Vec<&RecentCall> = ended
+        .iter()
+        .rev()
+        .chain(older.iter())
+        .take(RECENT_KEPT)
+        .collect();
+    tx.put(key, &calls);
+    Ok(())
 }
 
 fn new_batch_id() -> String {
@@ -691,7 +1016,7 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
             event_count: 0,
             succeeded: false,
         };
-        stage_contact(&mut tx, None, &record, &mut delta);
+        stage_contact(&mut tx, None, &record, &mut delta)?;
         // A large batch is written in chunks so memory stays bounded. The
         // contacts stay unreachable until the last write adds the batch
         // record and its indexes: a crash in between leaves no batch, only
@@ -771,29 +1096,18 @@ fn begin_one(
     new.last_attempt_at = Some(begin.at);
     new.from_number = begin.from_number.clone().or(new.from_number);
     new.variant = attempt.variant.clone();
-    stage_event(
-        tx,
-        &mut new,
-        begin.at,
-        "dispatched",
-        format!("attempt {}", attempt.id),
-    );
+    // The contact's "dispatched" event is told by the attempt itself (see
+    // `attempt_events`), so the dial intent is the live record alone.
     let mut delta = Delta {
         attempts: 1,
         ..Delta::default()
     };
-    stage_contact(tx, Some(&old), &new, &mut delta);
-    tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    stage_contact(tx, Some(&old), &new, &mut delta)?;
     tx.put(
         keys::live(&key.batch_id, key.seq, key.number),
-        &LiveAttempt {
-            attempt_id: attempt.id.clone(),
-            batch_id: batch.id.clone(),
+        &LiveRecord {
             campaign_id: batch.campaign_id.clone(),
-            seq: key.seq,
-            number: key.number,
-            provider_call_id: None,
-            started_at: begin.at,
+            attempt: attempt.clone(),
         },
     );
     stage_minute(tx, &batch.id, begin.at, |minute| minute.attempts += 1)?;
@@ -881,7 +1195,7 @@ fn stage_statistics(
     Ok(())
 }
 
-fn live_contact(tx: &Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreError> {
+fn live_contact(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreError> {
     let contact = tx.contact(&key.batch_id, key.seq)?;
     if contact.live_attempt_id.as_deref() != Some(key.id().as_str()) {
         return Err(StoreError::AttemptNotLive(key.id()));
@@ -889,20 +1203,17 @@ fn live_contact(tx: &Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreErr
     Ok(contact)
 }
 
-fn attempt_of(tx: &Tx<'_>, key: &AttemptKey) -> Result<Attempt, StoreError> {
-    tx.get(keys::attempt(&key.batch_id, key.seq, key.number).as_ref())?
+fn live_record(tx: &Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreError> {
+    tx.live(key)?
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
 
-/// Records the call id on the live record only: recovery reads it there,
-/// readers of a live attempt get it from there (see `SledStore::attempts`),
-/// and the attempt record takes it when the call rings or ends. One write
-/// per call instead of two.
+/// Records the call id on the live record, where recovery and readers of
+/// a live attempt find it.
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
-    let live_key = keys::live(&key.batch_id, key.seq, key.number);
-    if let Some(mut live) = tx.get::<LiveAttempt>(live_key.as_ref())? {
-        live.provider_call_id = Some(call_id.to_string());
-        tx.put(live_key, &live);
+    if let Some(mut live) = tx.live(key)? {
+        live.attempt.provider_call_id = Some(call_id.to_string());
+        tx.put(keys::live(&key.batch_id, key.seq, key.number), &live);
     }
     Ok(())
 }
@@ -917,27 +1228,22 @@ fn mark_one(
     let key = &mark.key;
     let old = live_contact(tx, key)?;
     let touched_batch = touched.batch(tx, &key.batch_id)?;
-    let mut attempt = attempt_of(tx, key)?;
-    let mut attempt_changed = false;
+    let mut live = live_record(tx, key)?;
+    let mut live_changed = false;
     if let Some(call_id) = &mark.provider_call_id
-        && attempt.provider_call_id.as_deref() != Some(call_id.as_str())
+        && live.attempt.provider_call_id.as_deref() != Some(call_id.as_str())
     {
-        attempt.provider_call_id = Some(call_id.clone());
-        attempt_changed = true;
-        let live_key = keys::live(&key.batch_id, key.seq, key.number);
-        if let Some(mut live) = tx.get::<LiveAttempt>(live_key.as_ref())? {
-            live.provider_call_id = Some(call_id.clone());
-            tx.put(live_key, &live);
-        }
+        live.attempt.provider_call_id = Some(call_id.clone());
+        live_changed = true;
     }
     if let Some(answered) = mark.answered_at
-        && attempt.answered_at.is_none()
+        && live.attempt.answered_at.is_none()
     {
-        attempt.answered_at = Some(answered);
-        attempt_changed = true;
+        live.attempt.answered_at = Some(answered);
+        live_changed = true;
     }
-    if attempt_changed {
-        tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    if live_changed {
+        tx.put(keys::live(&key.batch_id, key.seq, key.number), &live);
     }
     if old.status == ContactStatus::Dispatched {
         let mut new = old.clone();
@@ -949,7 +1255,7 @@ fn mark_one(
             "in_progress",
             format!("attempt {}", key.id()),
         );
-        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta);
+        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta)?;
     } else if mark.answered_at.is_some() {
         let mut new = old.clone();
         stage_event(
@@ -959,7 +1265,7 @@ fn mark_one(
             "answered",
             format!("attempt {}", key.id()),
         );
-        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta);
+        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta)?;
     }
     Ok(())
 }
@@ -973,11 +1279,12 @@ fn end_one(
 ) -> Result<EndedAttempt, StoreError> {
     let key = &end.key;
     let old = live_contact(tx, key)?;
-    let mut attempt = attempt_of(tx, key)?;
+    let mut attempt = live_record(tx, key)?.attempt;
     let TouchedBatch {
         record: batch,
         changed: batch_changed,
         delta: batch_delta,
+        recent,
     } = touched.batch(tx, &key.batch_id)?;
     let mut next = end.next.clone();
     if batch.status.is_final() && next.status.is_waiting() {
@@ -987,11 +1294,6 @@ fn end_one(
     let status = old.status.transition(next.status)?;
 
     super::apply_end(&mut attempt, &end.end, end.at);
-    if attempt.provider_call_id.is_none() {
-        let live: Option<LiveAttempt> =
-            tx.get(keys::live(&key.batch_id, key.seq, key.number).as_ref())?;
-        attempt.provider_call_id = live.and_then(|live| live.provider_call_id);
-    }
     attempt.disposition = end.disposition.clone();
     attempt.decision = end.decision.clone();
     attempt.system_retry = !end.counts_as_attempt;
@@ -1110,24 +1412,21 @@ fn end_one(
         .then_some(end.next.next_eligible_at)
         .flatten();
     stage_statistics(tx, batch, &attempt, summary.as_ref(), throttled_until)?;
-    stage_contact(tx, Some(&old), &new, &mut delta);
+    stage_contact(tx, Some(&old), &new, &mut delta)?;
     batch_delta.merge(&delta);
     tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
     tx.remove(keys::live(&key.batch_id, key.seq, key.number));
-    tx.put(
-        keys::recent(&key.batch_id, end.at, key.seq, key.number),
-        &RecentCall {
-            attempt_id: attempt.id.clone(),
-            contact_id: new.contact_id.clone(),
-            phone: new.phone.clone(),
-            outcome: attempt.outcome,
-            disposition: new.last_disposition.clone(),
-            ended_at: end.at,
-            talk_ms: attempt.talk_ms,
-            status: new.status,
-            reason: next.final_reason.clone(),
-        },
-    );
+    recent.push(RecentCall {
+        attempt_id: attempt.id.clone(),
+        contact_id: new.contact_id.clone(),
+        phone: new.phone.clone(),
+        outcome: attempt.outcome,
+        disposition: new.last_disposition.clone(),
+        ended_at: end.at,
+        talk_ms: attempt.talk_ms,
+        status: new.status,
+        reason: next.final_reason.clone(),
+    });
     stage_journal(
         tx,
         batch,
@@ -1203,7 +1502,7 @@ fn set_blockers(
                 format!("{}{until}", blocker.as_str()),
             );
         }
-        stage_contact(&mut tx, Some(&old), &new, &mut delta);
+        stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
     }
     stage_counters(&mut tx, &batch, &delta)?;
     tx.commit()
@@ -1224,7 +1523,7 @@ fn skip_one(
     new.next_eligible_at = None;
     new.final_reason = Some(reason.to_string());
     stage_event(tx, &mut new, at, "skipped", reason.to_string());
-    stage_contact(tx, Some(&old), &new, delta);
+    stage_contact(tx, Some(&old), &new, delta)?;
     batch.last_completed_at = Some(at);
     stage_journal(tx, batch, "contact.finalized", at, finalized_event(&new))?;
     Ok(new)
@@ -1360,7 +1659,7 @@ impl Store for SledStore {
     }
 
     fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
-        self.read(keys::contact(batch_id, seq).as_ref())
+        ContactReader::new(&self.db, batch_id).contact(seq)
     }
 
     fn contact_detail(
@@ -1372,10 +1671,17 @@ impl Store for SledStore {
             return Ok(None);
         };
         let attempts = self.attempts(batch_id, seq)?;
-        let events = self.scan(
+        let logged: Vec<ContactEvent> = self.scan(
             Key::new(keys::EVENT).text(batch_id).u64(seq).as_ref(),
             usize::MAX,
         )?;
+        // Logged events first among equal times: an attempt's end is logged
+        // at the moment the next one may be dispatched.
+        let mut events: Vec<ContactEvent> = logged
+            .into_iter()
+            .chain(attempts.iter().map(dispatched_event))
+            .collect();
+        events.sort_by_key(|event| event.at);
         Ok(Some(ContactDetail {
             contact,
             attempts,
@@ -1388,56 +1694,46 @@ impl Store for SledStore {
             Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
             usize::MAX,
         )?;
-        // A live attempt's call id is kept on its live record until the
-        // call rings or ends.
-        if let Some(last) = attempts.last_mut()
-            && last.ended_at.is_none()
-            && last.provider_call_id.is_none()
-            && let Some(live) =
-                self.read::<LiveAttempt>(keys::live(batch_id, seq, last.number).as_ref())?
-        {
-            last.provider_call_id = live.provider_call_id;
-        }
+        let live: Vec<LiveRecord> = self.scan(
+            Key::new(keys::LIVE).text(batch_id).u64(seq).as_ref(),
+            usize::MAX,
+        )?;
+        attempts.extend(live.into_iter().map(|record| record.attempt));
         Ok(attempts)
     }
 
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError> {
-        let prefix = match query.status {
-            Some(status) => Key::new(keys::STATUS)
-                .text(&query.batch_id)
-                .u8(status.index() as u8)
-                .into_vec(),
-            None => Key::new(keys::CONTACT).text(&query.batch_id).into_vec(),
-        };
-        let lower = match &query.cursor {
-            Some(cursor) => {
-                let seq: u64 = cursor
-                    .parse()
-                    .map_err(|_| StoreError::BadCursor(cursor.clone()))?;
-                let mut key = prefix.clone();
-                key.extend_from_slice(&seq.to_be_bytes());
-                Bound::Excluded(key)
-            }
-            None => Bound::Included(prefix.clone()),
+        let from = match &query.cursor {
+            Some(cursor) => cursor
+                .parse::<u64>()
+                .map_err(|_| StoreError::BadCursor(cursor.clone()))?
+                .saturating_add(1),
+            None => 0,
         };
         let limit = query.limit.max(1);
+        let prefix = Key::new(keys::STATE_PAGE).text(&query.batch_id).into_vec();
+        let lower = keys::state_page(&query.batch_id, from).into_vec();
         let mut items = Vec::new();
-        for entry in self
-            .db
-            .range::<Vec<u8>, _>((lower, Bound::Excluded(keys::prefix_end(&prefix))))
-            .take(limit)
-        {
+        // The states of a page are read together; only the contacts that
+        // match have their cards read.
+        'pages: for entry in self.db.range(lower..keys::prefix_end(&prefix)) {
             let (key, value) = entry.map_err(io)?;
-            let contact: ContactRecord = if query.status.is_some() {
-                let seq = seq_of_due_key(&key)?;
-                match self.contact(&query.batch_id, seq)? {
-                    Some(contact) => contact,
-                    None => continue,
+            let states: Vec<ContactState> = decode(&key, &value)?;
+            let first = keys::read_u64(&key, key.len() - 8).unwrap_or(0) * keys::PAGE;
+            for (offset, state) in states.into_iter().enumerate() {
+                let seq = first + offset as u64;
+                if seq < from || query.status.is_some_and(|status| status != state.status) {
+                    continue;
                 }
-            } else {
-                decode(&key, &value)?
-            };
-            items.push(contact);
+                let card: Option<ContactCard> =
+                    self.read(keys::contact(&query.batch_id, seq).as_ref())?;
+                if let Some(card) = card {
+                    items.push(join_contact(&query.batch_id, seq, card, state));
+                }
+                if items.len() == limit {
+                    break 'pages;
+                }
+            }
         }
         let next_cursor = if items.len() == limit {
             items.last().map(|contact| contact.seq.to_string())
@@ -1455,11 +1751,12 @@ impl Store for SledStore {
     ) -> Result<Vec<ContactRecord>, StoreError> {
         let lower = Key::new(keys::DUE).text(batch_id).into_vec();
         let upper = keys::due(batch_id, now, u64::MAX).into_vec();
+        let mut reader = ContactReader::new(&self.db, batch_id);
         let mut out = Vec::new();
         for entry in self.db.range(lower..=upper).take(limit) {
             let (key, _) = entry.map_err(io)?;
             let seq = seq_of_due_key(&key)?;
-            if let Some(contact) = self.contact(batch_id, seq)? {
+            if let Some(contact) = reader.contact(seq)? {
                 out.push(contact);
             }
         }
@@ -1504,12 +1801,7 @@ impl Store for SledStore {
             for (key, call_id) in &calls {
                 // An attempt may have ended already; its id is then on the
                 // attempt record through the end event.
-                if tx
-                    .get::<LiveAttempt>(keys::live(&key.batch_id, key.seq, key.number).as_ref())?
-                    .is_some()
-                {
-                    set_provider_call(&mut tx, key, call_id)?;
-                }
+                set_provider_call(&mut tx, key, call_id)?;
             }
             tx.commit()
         })
@@ -1644,7 +1936,7 @@ impl Store for SledStore {
                     new.next_eligible_at = Some(now);
                     new.blocker = None;
                     stage_event(&mut tx, &mut new, now, "forced", "due now".to_string());
-                    stage_contact(&mut tx, Some(&old), &new, &mut delta);
+                    stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
                     moved += 1;
                 }
                 stage_counters(&mut tx, &batch, &delta)?;
@@ -1664,7 +1956,14 @@ impl Store for SledStore {
     }
 
     fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError> {
-        self.scan(&[keys::LIVE], usize::MAX)
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix([keys::LIVE]) {
+            let (key, value) = entry.map_err(io)?;
+            let record: LiveRecord = decode(&key, &value)?;
+            let attempt = AttemptKey::parse(&record.attempt.id)?;
+            out.push(record.summary(&attempt));
+        }
+        Ok(out)
     }
 
     fn batch_counters(&self, batch_id: &str) -> Result<Counters, StoreError> {
@@ -1684,29 +1983,29 @@ impl Store for SledStore {
     }
 
     fn recent_calls(&self, batch_id: &str, limit: usize) -> Result<Vec<RecentCall>, StoreError> {
-        let prefix = Key::new(keys::RECENT).text(batch_id).into_vec();
-        let mut out = Vec::new();
-        for entry in self.db.scan_prefix(&prefix).rev().take(limit) {
-            let (key, value) = entry.map_err(io)?;
-            out.push(decode(&key, &value)?);
-        }
-        Ok(out)
+        let mut calls: Vec<RecentCall> = self
+            .read(keys::recent(batch_id).as_ref())?
+            .unwrap_or_default();
+        calls.truncate(limit);
+        Ok(calls)
     }
 
     fn recount(&self, batch_id: &str) -> Result<Counters, StoreError> {
         let mut counters = Counters::default();
-        let prefix = Key::new(keys::CONTACT).text(batch_id).into_vec();
+        let prefix = Key::new(keys::STATE_PAGE).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let contact: ContactRecord = decode(&key, &value)?;
-            counters.total += 1;
-            counters.by_status[contact.status.index()] += 1;
-            if let Some(blocker) = contact.blocker {
-                counters.by_blocker[blocker_index(blocker)] += 1;
+            let states: Vec<ContactState> = decode(&key, &value)?;
+            for state in states {
+                counters.total += 1;
+                counters.by_status[state.status.index()] += 1;
+                if let Some(blocker) = state.blocker {
+                    counters.by_blocker[blocker_index(blocker)] += 1;
+                }
+                counters.system_retries += u64::from(state.system_retries);
+                counters.talk_ms += state.total_talk_ms;
+                counters.cost_micros += state.total_cost_micros;
             }
-            counters.system_retries += u64::from(contact.system_retries);
-            counters.talk_ms += contact.total_talk_ms;
-            counters.cost_micros += contact.total_cost_micros;
         }
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
@@ -1722,6 +2021,9 @@ impl Store for SledStore {
                     .is_some_and(|decision| !decision.faults.is_empty()),
             );
         }
+        // Live attempts count as attempts; they have not ended.
+        let prefix = Key::new(keys::LIVE).text(batch_id).into_vec();
+        counters.attempts += self.db.scan_prefix(&prefix).count() as u64;
         Ok(counters)
     }
 
@@ -1817,12 +2119,24 @@ impl Store for SledStore {
     }
 
     fn journal(&self, after_seq: u64, limit: usize) -> Result<Vec<JournalEvent>, StoreError> {
-        let lower = keys::journal(after_seq.saturating_add(1)).into_vec();
+        // Pages are keyed by their last event: the first page at or after
+        // the first wanted seq holds it.
+        let first = after_seq.saturating_add(1);
+        let lower = keys::journal(first).into_vec();
         let upper = keys::prefix_end(&[keys::JOURNAL]);
         let mut out = Vec::new();
-        for entry in self.db.range(lower..upper).take(limit) {
+        for entry in self.db.range(lower..upper) {
             let (key, value) = entry.map_err(io)?;
-            out.push(decode(&key, &value)?);
+            let page: Vec<JournalEvent> = decode(&key, &value)?;
+            for event in page.into_iter().filter(|event| event.seq >= first) {
+                if out.len() == limit {
+                    return Ok(out);
+                }
+                out.push(event);
+            }
+            if out.len() == limit {
+                break;
+            }
         }
         Ok(out)
     }
@@ -1834,21 +2148,24 @@ impl Store for SledStore {
     fn prune_journal(&self, through_seq: u64) -> Result<u64, StoreError> {
         let mut total = 0;
         loop {
-            let removed = self.submit(false, move |db| {
+            let (removed, pages) = self.submit(false, move |db| {
                 let mut tx = Tx::new(db);
+                // Whole pages go: one whose last event is kept stays.
                 let lower = keys::journal(0).into_vec();
                 let upper = keys::journal(through_seq.saturating_add(1)).into_vec();
-                let mut removed = 0;
+                let (mut removed, mut pages) = (0, 0);
                 for entry in db.range(lower..upper).take(CHUNK) {
-                    let (key, _) = entry.map_err(io)?;
+                    let (key, value) = entry.map_err(io)?;
+                    let page: Vec<JournalEvent> = decode(&key, &value)?;
+                    removed += page.len() as u64;
+                    pages += 1;
                     tx.batch.remove(key);
-                    removed += 1;
                 }
                 tx.commit()?;
-                Ok(removed)
+                Ok((removed, pages))
             })?;
             total += removed;
-            if removed < CHUNK as u64 {
+            if pages < CHUNK {
                 return Ok(total);
             }
         }
@@ -1890,5 +2207,23 @@ impl Store for SledStore {
             out.push(decode(&key, &value)?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_deleted_between_listing_and_sync_needs_no_sync() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let vanished = dir.path().join("snap.0000000000123456");
+        std::fs::write(&vanished, b"old snapshot").expect("write");
+        std::fs::remove_file(&vanished).expect("remove");
+        sync_file(&vanished).expect("a vanished file is not an error");
+        let directory = dir.path().join("blobs");
+        assert!(sync_file(&directory).is_ok(), "nor is one never made");
+        std::fs::write(dir.path().join("db"), b"data").expect("write");
+        sync_tree(dir.path()).expect("the rest is synced");
     }
 }

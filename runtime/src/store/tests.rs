@@ -600,3 +600,104 @@ fn a_forced_dispatch_makes_contacts_held_for_a_scheduled_start_due_now() {
         store.batch_counters(&batch_id).unwrap()
     );
 }
+
+#[test]
+fn listing_contacts_by_status_crosses_state_pages_with_a_cursor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(100)).expect("create").batch.id;
+    let skipped = [3, 31, 32, 77, 99];
+    for seq in skipped {
+        store
+            .skip_contact(&batch, seq, "operator", T0)
+            .expect("skip");
+    }
+    let mut query = ContactQuery {
+        batch_id: batch.clone(),
+        status: Some(ContactStatus::Skipped),
+        cursor: None,
+        limit: 2,
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_contacts(&query).expect("page");
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.iter().map(|contact| {
+            assert_eq!(contact.status, ContactStatus::Skipped);
+            assert_eq!(contact.contact_id, format!("c{}", contact.seq));
+            contact.seq
+        }));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, skipped);
+    query.status = None;
+    query.cursor = Some("30".to_string());
+    query.limit = 3;
+    let after_30: Vec<u64> = store
+        .list_contacts(&query)
+        .expect("page")
+        .items
+        .iter()
+        .map(|contact| contact.seq)
+        .collect();
+    assert_eq!(
+        after_30,
+        [31, 32, 33],
+        "an unfiltered page continues after its cursor"
+    );
+}
+
+#[test]
+fn the_journal_reads_from_any_seq_across_its_pages_and_prunes_whole_pages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(600)).expect("create").batch.id;
+    start(&store, &batch);
+    // One write telling of 600 dials: more events than one journal record holds.
+    let begins = (0..600).map(|seq| begin(&batch, seq, T0 + 1)).collect();
+    for result in store.begin_attempts(begins).expect("group") {
+        result.expect("each begins");
+    }
+    let head = store.journal_head().expect("head");
+    assert_eq!(head, 602, "created, started and 600 calls started");
+    let all = store.journal(0, usize::MAX).expect("journal");
+    assert_eq!(all.len(), 602);
+    assert!(all.windows(2).all(|pair| pair[1].seq == pair[0].seq + 1));
+    for after in [0, 1, 255, 256, 257, 300, 512, 600, 601] {
+        let page = store.journal(after, 7).expect("journal");
+        let seqs: Vec<u64> = page.iter().map(|event| event.seq).collect();
+        let expected: Vec<u64> = (after + 1..=head).take(7).collect();
+        assert_eq!(seqs, expected, "reading after {after}");
+    }
+    assert!(store.journal(head, 10).expect("journal").is_empty());
+
+    let pruned = store.prune_journal(300).expect("prune");
+    assert!(
+        pruned <= 300,
+        "nothing after the acknowledged seq is pruned"
+    );
+    let left = store.journal(0, usize::MAX).expect("journal");
+    assert_eq!(left.first().map(|event| event.seq), Some(pruned + 1));
+    assert_eq!(left.last().map(|event| event.seq), Some(head));
+    assert_eq!(store.journal(300, 1).expect("journal")[0].seq, 301);
+}
+
+#[test]
+fn a_store_written_in_an_earlier_layout_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db");
+    {
+        let old = sled::open(&path).expect("sled opens");
+        old.insert(b"Cbtc_0\0", b"{}".to_vec()).expect("insert");
+        old.flush().expect("flush");
+    }
+    let err = SledStore::open(&StoreConfig::new(&path)).expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains(&path.display().to_string()) && message.contains("earlier outdial"),
+        "{message}"
+    );
+}
