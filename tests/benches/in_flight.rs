@@ -9,6 +9,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -12,6 +12,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -416,9 +416,12 @@ impl Engine {
         now: Millis,
     ) -> Result<(), EngineError> {
         let mut batches = HashMap::new();
+        let mut contacts = self.live_contacts(&endings)?;
         let mut requests = Vec::with_capacity(endings.len());
         for (attempt_id, ending) in endings {
-            if let Some(request) = self.prepare_end(&attempt_id, ending, now, &mut batches)? {
+            if let Some(request) =
+                self.prepare_end(&attempt_id, ending, now, &mut batches, &mut contacts)?
+            {
                 requests.push(request);
             }
         }
@@ -435,15 +438,42 @@ impl Engine {
         Ok(())
     }
 
+    /// The contacts of the live attempts among `endings`, read together
+    /// per batch in sequence order.
+    fn live_contacts(
+        &self,
+        endings: &[(String, Ending)],
+    ) -> Result<HashMap<(String, u64), ContactRecord>, EngineError> {
+        let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (attempt_id, _) in endings {
+            if let Some(live) = self.live.get(attempt_id) {
+                seqs.entry(live.key.batch_id.as_str())
+                    .or_default()
+                    .push(live.key.seq);
+            }
+        }
+        let mut contacts = HashMap::with_capacity(endings.len());
+        for (batch_id, mut seqs) in seqs {
+            seqs.sort_unstable();
+            seqs.dedup();
+            for contact in self.store.contacts(batch_id, &seqs)?.into_iter().flatten() {
+                contacts.insert((contact.batch_id.clone(), contact.seq), contact);
+            }
+        }
+        Ok(contacts)
+    }
+
     /// The store request that ends a live attempt, with policy's answer;
     /// `None` when the attempt is not live. `batches` caches batch records
-    /// across the attempts of one tick.
+    /// across the attempts of one tick; `contacts` holds the contacts read
+    /// ahead for them.
     fn prepare_end(
         &mut self,
         attempt_id: &str,
         ending: Ending,
         now: Millis,
         batches: &mut HashMap<String, BatchRecord>,
+        contacts: &mut HashMap<(String, u64), ContactRecord>,
     ) -> Result<Option<EndAttempt>, EngineError> {
         let Some(live) = self.live.remove(attempt_id) else {
             return Ok(None);
@@ -454,12 +484,12 @@ impl Engine {
             batches.insert(key.batch_id.clone(), record);
         }
         let batch = &batches[&key.batch_id];
-        let contact = self.store.contact(&key.batch_id, key.seq)?.ok_or_else(|| {
-            StoreError::ContactNotFound {
+        let contact = contacts
+            .remove(&(key.batch_id.clone(), key.seq))
+            .ok_or_else(|| StoreError::ContactNotFound {
                 batch: key.batch_id.clone(),
                 seq: key.seq,
-            }
-        })?;
+            })?;
         let state =
             self.campaigns
                 .get(&live.campaign)

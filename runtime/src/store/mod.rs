@@ -647,6 +647,17 @@ pub trait Store: Send + Sync {
     fn open_batches(&self) -> Result<Vec<BatchRecord>, StoreError>;
     /// One contact.
     fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError>;
+    /// Several contacts of one batch, in the order of `seqs`; cheaper than
+    /// one `contact` call each when they sit close together.
+    fn contacts(
+        &self,
+        batch_id: &str,
+        seqs: &[u64],
+    ) -> Result<Vec<Option<ContactRecord>>, StoreError> {
+        seqs.iter()
+            .map(|seq| self.contact(batch_id, *seq))
+            .collect()
+    }
     /// One contact with its attempts and events, for the debug view.
     fn contact_detail(&self, batch_id: &str, seq: u64)
     -> Result<Option<ContactDetail>, StoreError>;

@@ -1662,6 +1662,15 @@ impl Store for SledStore {
         ContactReader::new(&self.db, batch_id).contact(seq)
     }
 
+    fn contacts(
+        &self,
+        batch_id: &str,
+        seqs: &[u64],
+    ) -> Result<Vec<Option<ContactRecord>>, StoreError> {
+        let mut reader = ContactReader::new(&self.db, batch_id);
+        seqs.iter().map(|seq| reader.contact(*seq)).collect()
+    }
+
     fn contact_detail(
         &self,
         batch_id: &str,
