@@ -657,7 +657,13 @@ impl Engine {
         }
     }
 
-    fn keep_unrecorded(&mut self, attempt_id: String, call: LiveCall, ending: Ending, err: &StoreError) {
+    fn keep_unrecorded(
+        &mut self,
+        attempt_id: String,
+        call: LiveCall,
+        ending: Ending,
+        err: &StoreError,
+    ) {
         self.store_fault(&call.key.batch_id, err);
         self.unrecorded_ends.insert(attempt_id, (call, ending));
     }
