@@ -211,6 +211,108 @@ pub(super) fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Metho
         .collect()
 }
 
+/// The operation `operation_id` of the document.
+fn operation<'a>(document: &'a Value, operation_id: &str) -> &'a Value {
+    document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .find(|operation| operation["operationId"] == operation_id)
+        .unwrap_or_else(|| panic!("no operation {operation_id}"))
+}
+
+fn query_parameter<'a>(operation: &'a Value, name: &str) -> &'a Value {
+    operation["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == name && parameter["in"] == "query")
+        .unwrap_or_else(|| panic!("no query parameter {name}"))
+}
+
+/// What schemathesis found: the document said any string or any JSON
+/// where the handlers take an enum, a number, a boolean or an object, so
+/// schema-valid requests were refused with 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_handlers_agree() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let (_, document) = json_of(server.get("/v1/openapi.json", "").send().await.unwrap()).await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+
+    // Every status the document lists filters; a status it does not list is refused.
+    let list_batches = operation(&document, "list_batches");
+    let statuses = query_parameter(list_batches, "status")["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(statuses.len(), 6);
+    for status in &statuses {
+        let path = format!("/v1/batches?status={}", status.as_str().unwrap());
+        let response = server.get(&path, ACME_KEY).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let response = server
+        .get("/v1/batches?status=", ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let list_contacts = operation(&document, "list_contacts");
+    for name in ["status", "blocker"] {
+        let values = query_parameter(list_contacts, name)["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(!values.is_empty(), "{name} is an enum");
+        for value in values {
+            let path = format!(
+                "/v1/batches/{batch}/contacts?{name}={}",
+                value.as_str().unwrap()
+            );
+            let response = server.get(&path, ACME_KEY).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+    }
+    let limit = &query_parameter(list_contacts, "limit")["schema"];
+    assert_eq!(limit["minimum"], 1);
+    assert_eq!(limit["maximum"], 1000);
+    let create = operation(&document, "create_batch");
+    assert_eq!(
+        query_parameter(create, "skip_invalid")["schema"]["type"],
+        "boolean"
+    );
+    assert!(
+        create["responses"]["201"].is_object(),
+        "a create answers 201"
+    );
+
+    // A control's body is an object with an optional reason: `null` is
+    // outside the schema and refused, `{}` is inside and accepted.
+    let pause = operation(&document, "pause_batch");
+    let body = &pause["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["type"], "object");
+    assert_eq!(body["additionalProperties"], false);
+    assert_eq!(body["properties"]["reason"]["anyOf"][0]["maxLength"], 500);
+    assert_eq!(body["properties"]["reason"]["anyOf"][1]["type"], "null");
+    let path = format!("/v1/batches/{batch}/pause");
+    let refused = server
+        .post(&path, ACME_KEY)
+        .json(&Value::Null)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let paused = server
+        .post(&path, ACME_KEY)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     let server = start("http://127.0.0.1:9/hook").await;
