@@ -311,6 +311,63 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
         .await
         .unwrap();
     assert_eq!(paused.status(), StatusCode::OK);
+    let cancel = format!("/v1/batches/{batch}/cancel");
+    let cancelled = server
+        .post(&cancel, ACME_KEY)
+        .json(&json!({"reason": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.status(),
+        StatusCode::OK,
+        "a null reason is no reason"
+    );
+}
+
+/// What schemathesis found next: a JSON array was read as the object it
+/// lists the fields of (`[null]` as `{"reason": null}`) and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_is_not_an_object_is_refused_naming_what_was_expected() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    for body in [json!([null]), json!(["why"]), json!("pause"), json!(7)] {
+        let path = format!("/v1/batches/{batch}/pause");
+        let (status, answer) = json_of(
+            server
+                .post(&path, ACME_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} answered {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_body");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains("expected a JSON object"), "{message}");
+    }
+    let (status, answer) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!([three_contacts()]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_body");
+    let (_, batch_now) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(batch_now["status"], "pending", "nothing was paused");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
