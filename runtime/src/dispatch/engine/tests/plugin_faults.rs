@@ -27,7 +27,7 @@ impl RetryPolicy for BreakingRetry {
         if !self.broken.load(Ordering::SeqCst) {
             return self.working.decide(request);
         }
-        let message = if call % 2 == 0 {
+        let message = if call.is_multiple_of(2) {
             "wasm trap: unreachable"
         } else {
             "deadline of 50 ms exceeded"
