@@ -105,29 +105,83 @@ impl Server {
         format!("http://{}", self.address)
     }
 
-    /// Creates a batch of two contacts that starts far in the future, so
-    /// the controls find it pending; answers its id.
-    fn create_batch(&self) -> String {
-        let body = r#"{"contacts": [{"phone": "+12125550100"}, {"phone": "+13125550101"}], "scheduled_start": "2099-01-01T00:00:00Z"}"#;
+    /// One request over a fresh connection; answers the status and body.
+    fn request(&self, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+        let auth = key.map_or(String::new(), |key| {
+            format!("Authorization: Bearer {key}\r\n")
+        });
         let request = format!(
-            "POST /v1/campaigns/{CAMPAIGN}/batches HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {API_KEY}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}",
             host = self.address,
             length = body.len()
         );
         let mut stream = TcpStream::connect(&self.address).expect("connects to the server");
         stream.write_all(request.as_bytes()).expect("request sent");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("answer read");
-        assert!(
-            answer.starts_with("HTTP/1.1 201"),
-            "batch created: {answer}"
-        );
-        let (_, json) = answer.split_once("\r\n\r\n").expect("a body");
-        let created: serde_json::Value = serde_json::from_str(json).expect("JSON answer");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).expect("answer read");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("an HTTP answer: {answer}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map_or(String::new(), |(_, body)| body.to_string());
+        (status, body)
+    }
+
+    /// Creates a batch of two contacts that starts far in the future, so
+    /// the controls find it pending; answers its id.
+    fn create_batch(&self) -> String {
+        let body = r#"{"contacts": [{"phone": "+12125550100"}, {"phone": "+13125550101"}], "scheduled_start": "2099-01-01T00:00:00Z"}"#;
+        let path = format!("/v1/campaigns/{CAMPAIGN}/batches");
+        let (status, answer) = self.request("POST", &path, Some(API_KEY), body);
+        assert_eq!(status, 201, "batch created: {answer}");
+        let created: serde_json::Value = serde_json::from_str(&answer).expect("JSON answer");
         created["batch"]["id"]
             .as_str()
             .expect("the batch's id")
             .to_string()
+    }
+
+    fn batch_status(&self, batch: &str) -> String {
+        let (status, answer) =
+            self.request("GET", &format!("/v1/batches/{batch}"), Some(API_KEY), "");
+        assert_eq!(status, 200, "{answer}");
+        let batch: serde_json::Value = serde_json::from_str(&answer).expect("JSON answer");
+        batch["status"].as_str().expect("a status").to_string()
+    }
+
+    /// Every operation the document says needs a key answers 401
+    /// `unauthorized` without one, and changes nothing.
+    fn assert_keyless_requests_are_refused(&self, batch: &str) {
+        let (status, document) = self.request("GET", "/v1/openapi.json", None, "");
+        assert_eq!(status, 200);
+        let document: serde_json::Value = serde_json::from_str(&document).expect("JSON");
+        let before = self.batch_status(batch);
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("operations") {
+                let public = operation["security"]
+                    .as_array()
+                    .is_some_and(|schemes| schemes.is_empty());
+                if public {
+                    continue;
+                }
+                let concrete = path
+                    .replace("{campaign_id}", CAMPAIGN)
+                    .replace("{batch_id}", batch)
+                    .replace("{endpoint_id}", "whk_0")
+                    .replace("{seq}", "0");
+                let (status, answer) = self.request(&method.to_uppercase(), &concrete, None, "{}");
+                assert_eq!(status, 401, "{method} {concrete} without a key: {answer}");
+                assert!(answer.contains("\"unauthorized\""), "{answer}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "{checked} operations checked");
+        assert_eq!(self.batch_status(batch), before, "nothing changed");
     }
 
     /// The server is still running and logged no panic.
@@ -290,6 +344,9 @@ fn every_api_operation_survives_schemathesis_with_and_without_a_key() {
     let batch = server.create_batch();
     let cancelled = server.create_batch();
     let config = config_file(dir.path(), &batch, &cancelled);
+    // Before schemathesis moves it: a pending batch that a keyless pause,
+    // cancel or dispatch would visibly change.
+    server.assert_keyless_requests_are_refused(&batch);
 
     let keyed = run(&command, &config, &server.url(), Some(API_KEY), 25);
     assert_passed("with the API key", &keyed);
