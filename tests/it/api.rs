@@ -278,6 +278,30 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
     let limit = &query_parameter(list_contacts, "limit")["schema"];
     assert_eq!(limit["minimum"], 1);
     assert_eq!(limit["maximum"], 1000);
+    // A batch as answered has every field the document requires of one.
+    let get_batch = operation(&document, "get_batch");
+    assert_eq!(
+        get_batch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Batch"
+    );
+    let (_, answered) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in document["components"]["schemas"]["Batch"]["required"]
+        .as_array()
+        .unwrap()
+    {
+        let field = field.as_str().unwrap();
+        assert!(
+            answered.get(field).is_some(),
+            "{field} missing from {answered}"
+        );
+    }
     let create = operation(&document, "create_batch");
     assert_eq!(
         query_parameter(create, "skip_invalid")["schema"]["type"],

@@ -484,7 +484,7 @@ pub fn openapi() -> Value {
             "tags": [route.tag],
             "parameters": parameters,
             "responses": {
-                "200": {"description": "success", "content": {route.answers: {}}},
+                "200": {"description": "success", "content": {route.answers: answer_schema(route.operation)}},
                 "4XX": {"description": "the request was refused", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
             },
         });
@@ -500,8 +500,7 @@ pub fn openapi() -> Value {
             operation["requestBody"] = json!({"required": route.upload, "content": content});
         }
         if route.operation == "create_batch" {
-            operation["responses"]["201"] =
-                json!({"description": "the batch was created", "content": {JSON: {}}});
+            operation["responses"]["201"] = json!({"description": "the batch was created", "content": {JSON: answer_schema(route.operation)}});
             operation["responses"]["200"]["description"] =
                 json!("a retry under the same Idempotency-Key: the batch created first");
         }
@@ -529,6 +528,42 @@ pub fn openapi() -> Value {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}
             },
             "schemas": {
+                "Counters": object_with(&[
+                    ("total", json!({"type": "integer"})),
+                    ("by_status", json!({"type": "object"})),
+                    ("by_blocker", json!({"type": "object"})),
+                    ("waiting", json!({"type": "integer"})),
+                    ("live", json!({"type": "integer"})),
+                    ("finished", json!({"type": "integer"})),
+                    ("attempts", json!({"type": "integer"})),
+                ]),
+                "Batch": object_with(&[
+                    ("id", json!({"type": "string"})),
+                    ("workspace", json!({"type": "string"})),
+                    ("campaign_id", json!({"type": "string"})),
+                    ("status", json!({"enum": wire_names(&crate::model::BatchStatus::ALL)})),
+                    ("status_reason", json!({"type": ["string", "null"]})),
+                    ("created_at", json!({"type": "integer"})),
+                    ("scheduled_start", json!({"type": ["integer", "null"]})),
+                    ("end_at", json!({"type": ["integer", "null"]})),
+                    ("counters", json!({"$ref": "#/components/schemas/Counters"})),
+                ]),
+                "Contact": object_with(&[
+                    ("batch_id", json!({"type": "string"})),
+                    ("seq", json!({"type": "integer", "minimum": 0})),
+                    ("contact_id", json!({"type": "string"})),
+                    ("phone", json!({"type": "string"})),
+                    ("status", json!({"enum": wire_names(&crate::model::ContactStatus::ALL)})),
+                    ("attempts_made", json!({"type": "integer"})),
+                    ("final_reason", json!({"type": ["string", "null"]})),
+                ]),
+                "Campaign": object_with(&[
+                    ("id", json!({"type": "string"})),
+                    ("workspace", json!({"type": "string"})),
+                    ("concurrency", json!({"type": "integer"})),
+                    ("calls_per_second", json!({"type": "number"})),
+                    ("max_attempts", json!({"type": "integer"})),
+                ]),
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -589,6 +624,98 @@ fn query_schema(operation: &str, name: &str) -> Value {
         ], "description": "RFC 3339 time or epoch ms"}),
         _ => json!({"type": "string"}),
     }
+}
+
+/// An object with `fields`, every one of them required; other fields may
+/// be there too.
+fn object_with(fields: &[(&str, Value)]) -> Value {
+    let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|(name, schema)| (name.to_string(), schema.clone()))
+        .collect();
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The media type entry of an operation's successful JSON answer.
+fn answer_schema(operation: &str) -> Value {
+    let list_of = |key: &str, item: &str| {
+        object_with(&[
+            (key, json!({"type": "array", "items": schema_ref(item)})),
+            ("next_cursor", json!({"type": ["string", "null"]})),
+        ])
+    };
+    let batch_status = || json!({"enum": wire_names(&crate::model::BatchStatus::ALL)});
+    let schema = match operation {
+        "list_campaigns" => object_with(&[(
+            "campaigns",
+            json!({"type": "array", "items": schema_ref("Campaign")}),
+        )]),
+        "get_campaign" => schema_ref("Campaign"),
+        "campaign_stats" => object_with(&[
+            ("campaign_id", json!({"type": "string"})),
+            ("total", json!({"type": "integer"})),
+        ]),
+        "campaign_webhooks" => object_with(&[("endpoints", json!({"type": "array"}))]),
+        "create_batch" => object_with(&[
+            ("batch", schema_ref("Batch")),
+            ("created", json!({"type": "integer"})),
+            ("skipped", json!({"type": "array"})),
+        ]),
+        "preview_batch" => object_with(&[
+            ("valid", json!({"type": "integer"})),
+            ("invalid", json!({"type": "integer"})),
+            ("rows", json!({"type": "array"})),
+            ("sample", json!({"type": "array"})),
+        ]),
+        "list_batches" => list_of("batches", "Batch"),
+        "get_batch" | "pause_batch" | "resume_batch" | "cancel_batch" | "dispatch_batch" => {
+            schema_ref("Batch")
+        }
+        "batch_status" => object_with(&[
+            ("status", batch_status()),
+            ("isComplete", json!({"type": "boolean"})),
+            ("waiting", json!({"type": "integer"})),
+            ("active", json!({"type": "integer"})),
+            ("completed", json!({"type": "integer"})),
+            ("failed", json!({"type": "integer"})),
+            ("total", json!({"type": "integer"})),
+            ("recent_calls", json!({"type": "array"})),
+        ]),
+        "batch_stats" => object_with(&[
+            ("total", json!({"type": "integer"})),
+            ("processed", json!({"type": "integer"})),
+            ("succeeded", json!({"type": "integer"})),
+            ("failed", json!({"type": "integer"})),
+            ("pending", json!({"type": "integer"})),
+            ("percentComplete", json!({"type": "number"})),
+            ("counters", schema_ref("Counters")),
+        ]),
+        "batch_debug" => object_with(&[
+            ("batch_id", json!({"type": "string"})),
+            ("status", batch_status()),
+            ("status_reason", json!({"type": ["string", "null"]})),
+            ("live_calls", json!({"type": "integer"})),
+            ("blockers", json!({"type": "object"})),
+            ("queue", json!({"type": "object"})),
+        ]),
+        "list_contacts" => list_of("contacts", "Contact"),
+        "skip_contact" => schema_ref("Contact"),
+        "get_contact" => json!({"allOf": [
+            schema_ref("Contact"),
+            object_with(&[
+                ("attempts", json!({"type": "array"})),
+                ("events", json!({"type": "array"})),
+            ])
+        ]}),
+        "enable_webhook" | "openapi" => json!({"type": "object"}),
+        _ => return json!({}),
+    };
+    json!({ "schema": schema })
 }
 
 /// `schema` or `null`: an optional field of a body may be sent as null.
