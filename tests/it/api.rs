@@ -211,6 +211,189 @@ pub(super) fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Metho
         .collect()
 }
 
+/// The operation `operation_id` of the document.
+fn operation<'a>(document: &'a Value, operation_id: &str) -> &'a Value {
+    document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .find(|operation| operation["operationId"] == operation_id)
+        .unwrap_or_else(|| panic!("no operation {operation_id}"))
+}
+
+fn query_parameter<'a>(operation: &'a Value, name: &str) -> &'a Value {
+    operation["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == name && parameter["in"] == "query")
+        .unwrap_or_else(|| panic!("no query parameter {name}"))
+}
+
+/// What schemathesis found: the document said any string or any JSON
+/// where the handlers take an enum, a number, a boolean or an object, so
+/// schema-valid requests were refused with 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_handlers_agree() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let (_, document) = json_of(server.get("/v1/openapi.json", "").send().await.unwrap()).await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+
+    // Every status the document lists filters; a status it does not list is refused.
+    let list_batches = operation(&document, "list_batches");
+    let statuses = query_parameter(list_batches, "status")["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(statuses.len(), 6);
+    for status in &statuses {
+        let path = format!("/v1/batches?status={}", status.as_str().unwrap());
+        let response = server.get(&path, ACME_KEY).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let response = server
+        .get("/v1/batches?status=", ACME_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let list_contacts = operation(&document, "list_contacts");
+    for name in ["status", "blocker"] {
+        let values = query_parameter(list_contacts, name)["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(!values.is_empty(), "{name} is an enum");
+        for value in values {
+            let path = format!(
+                "/v1/batches/{batch}/contacts?{name}={}",
+                value.as_str().unwrap()
+            );
+            let response = server.get(&path, ACME_KEY).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+    }
+    let limit = &query_parameter(list_contacts, "limit")["schema"];
+    assert_eq!(limit["minimum"], 1);
+    assert_eq!(limit["maximum"], 1000);
+    // A batch as answered has every field the document requires of one.
+    let get_batch = operation(&document, "get_batch");
+    assert_eq!(
+        get_batch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Batch"
+    );
+    let (_, answered) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in document["components"]["schemas"]["Batch"]["required"]
+        .as_array()
+        .unwrap()
+    {
+        let field = field.as_str().unwrap();
+        assert!(
+            answered.get(field).is_some(),
+            "{field} missing from {answered}"
+        );
+    }
+    let create = operation(&document, "create_batch");
+    assert_eq!(
+        query_parameter(create, "skip_invalid")["schema"]["type"],
+        "boolean"
+    );
+    assert!(
+        create["responses"]["201"].is_object(),
+        "a create answers 201"
+    );
+
+    // A control's body is an object with an optional reason: `null` is
+    // outside the schema and refused, `{}` is inside and accepted.
+    let pause = operation(&document, "pause_batch");
+    let body = &pause["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["type"], "object");
+    assert_eq!(body["additionalProperties"], false);
+    assert_eq!(body["properties"]["reason"]["anyOf"][0]["maxLength"], 500);
+    assert_eq!(body["properties"]["reason"]["anyOf"][1]["type"], "null");
+    let path = format!("/v1/batches/{batch}/pause");
+    let refused = server
+        .post(&path, ACME_KEY)
+        .json(&Value::Null)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let paused = server
+        .post(&path, ACME_KEY)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), StatusCode::OK);
+    let cancel = format!("/v1/batches/{batch}/cancel");
+    let cancelled = server
+        .post(&cancel, ACME_KEY)
+        .json(&json!({"reason": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cancelled.status(),
+        StatusCode::OK,
+        "a null reason is no reason"
+    );
+}
+
+/// What schemathesis found next: a JSON array was read as the object it
+/// lists the fields of (`[null]` as `{"reason": null}`) and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_is_not_an_object_is_refused_naming_what_was_expected() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let created = server.create_batch(three_contacts()).await;
+    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    for body in [json!([null]), json!(["why"]), json!("pause"), json!(7)] {
+        let path = format!("/v1/batches/{batch}/pause");
+        let (status, answer) = json_of(
+            server
+                .post(&path, ACME_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} answered {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_body");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains("expected a JSON object"), "{message}");
+    }
+    let (status, answer) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!([three_contacts()]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_body");
+    let (_, batch_now) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(batch_now["status"], "pending", "nothing was paused");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     let server = start("http://127.0.0.1:9/hook").await;

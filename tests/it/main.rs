@@ -3,6 +3,7 @@
 mod api;
 mod bad_input;
 mod conformance;
+mod faults;
 mod plugin_host;
 mod providers;
 mod security;

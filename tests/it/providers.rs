@@ -224,6 +224,15 @@ impl Drop for Rig {
 }
 
 async fn rig(api: Api, faults: Faults, api_base_override: Option<&str>) -> Rig {
+    rig_with(api, faults, api_base_override, HttpLimits::default()).await
+}
+
+async fn rig_with(
+    api: Api,
+    faults: Faults,
+    api_base_override: Option<&str>,
+    http_limits: HttpLimits,
+) -> Rig {
     captured_logs();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(
@@ -317,7 +326,7 @@ async fn rig(api: Api, faults: Faults, api_base_override: Option<&str>) -> Rig {
                 campaign_id: CAMPAIGN.to_string(),
                 callback_url: endpoints.callback_url(CAMPAIGN),
                 allowed_hosts: spec.allowed_hosts.clone(),
-                limits: HttpLimits::default(),
+                limits: http_limits,
                 inbox_path: inbox_path.clone(),
             },
             redactor,
@@ -866,4 +875,71 @@ async fn a_webhook_is_answered_only_once_its_events_are_on_disk() {
     assert_eq!(stats.webhooks_accepted.load(Ordering::SeqCst), 2);
     assert_eq!(stats.webhooks_bad_signature.load(Ordering::SeqCst), 1);
     assert_eq!(stats.webhooks_malformed.load(Ordering::SeqCst), 1);
+}
+
+/// A create-call request the provider does not answer within the host's
+/// timeout is a transient failure: the contact backs off and is dialed
+/// again under a new attempt id, and the abandoned request never becomes a
+/// call, so no contact is called twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_timeouts_back_off_like_server_errors_and_call_no_contact_twice() {
+    const CONTACTS: usize = 60;
+    let faults = Faults {
+        slow_rate: 0.25,
+        slow_answer: Duration::from_millis(600),
+        ..Faults::none()
+    };
+    let limits = HttpLimits {
+        timeout: Duration::from_millis(150),
+        ..HttpLimits::default()
+    };
+    let rig = rig_with(Api::Twilio, faults, None, limits).await;
+    let batch_id = rig.create_batch(CONTACTS);
+    let runner = rig.start();
+    rig.wait_for(&batch_id, BatchStatus::is_final, Duration::from_secs(60))
+        .await;
+    runner.stop();
+
+    let batch = rig.store.require_batch(&batch_id).expect("batch");
+    assert_eq!(batch.status, BatchStatus::Completed);
+    let counters = rig.store.batch_counters(&batch_id).expect("counters");
+    assert_eq!(counters.finished(), CONTACTS as u64);
+    assert_eq!(rig.store.recount(&batch_id).expect("recount"), counters);
+    let details = rig.all_contacts(&batch_id);
+    let attempts: Vec<&Attempt> = details.iter().flat_map(|d| d.attempts.iter()).collect();
+    let timed_out: Vec<&&Attempt> = attempts
+        .iter()
+        .filter(|a| {
+            a.metadata
+                .iter()
+                .any(|(k, v)| k == "reason" && v == "provider_transient_failure")
+        })
+        .collect();
+    let log = rig.sim.log();
+    assert!(log.slow > 0, "{log:?}");
+    assert_eq!(
+        timed_out.len() as u64,
+        log.slow,
+        "every slow answer timed out"
+    );
+    for attempt in &timed_out {
+        assert!(
+            attempt.system_retry,
+            "a timeout is not counted as an attempt"
+        );
+        assert!(
+            !log.calls_per_attempt.contains_key(&attempt.id),
+            "{} timed out and still became a call",
+            attempt.id
+        );
+    }
+    for (attempt_id, calls) in &log.calls_per_attempt {
+        assert_eq!(*calls, 1, "attempt {attempt_id} was placed {calls} times");
+    }
+    for detail in &details {
+        assert!(detail.contact.status.is_final());
+        let counted = detail.attempts.iter().filter(|a| !a.system_retry).count();
+        assert_eq!(detail.contact.attempts_made as usize, counted);
+        assert!(counted >= 1, "{:?}", detail.contact);
+    }
 }

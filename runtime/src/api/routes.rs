@@ -458,7 +458,7 @@ pub fn openapi() -> Value {
         let mut parameters: Vec<Value> = path_parameters(route.path)
             .map(|name| {
                 let schema = if name == "seq" {
-                    json!({"type": "integer", "minimum": 0})
+                    json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
                 } else {
                     json!({"type": "string"})
                 };
@@ -468,14 +468,14 @@ pub fn openapi() -> Value {
         for (name, description) in route.query {
             parameters.push(json!({
                 "name": name, "in": "query", "required": false,
-                "description": description, "schema": {"type": "string"}
+                "description": description, "schema": query_schema(route.operation, name)
             }));
         }
         if route.operation == "create_batch" {
             parameters.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,
                 "description": "a retried create with the same key and body answers the first batch; another body with the same key is 409",
-                "schema": {"type": "string"}
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
             }));
         }
         let mut operation = json!({
@@ -484,7 +484,7 @@ pub fn openapi() -> Value {
             "tags": [route.tag],
             "parameters": parameters,
             "responses": {
-                "200": {"description": "success", "content": {route.answers: {}}},
+                "200": {"description": "success", "content": {route.answers: answer_schema(route.operation)}},
                 "4XX": {"description": "the request was refused", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
             },
         });
@@ -492,9 +492,17 @@ pub fn openapi() -> Value {
             let content: Map<String, Value> = route
                 .body
                 .iter()
-                .map(|kind| (kind.to_string(), json!({})))
+                .map(|kind| {
+                    let schema = body_schema(route.operation, kind);
+                    (kind.to_string(), json!({ "schema": schema }))
+                })
                 .collect();
             operation["requestBody"] = json!({"required": route.upload, "content": content});
+        }
+        if route.operation == "create_batch" {
+            operation["responses"]["201"] = json!({"description": "the batch was created", "content": {JSON: answer_schema(route.operation)}});
+            operation["responses"]["200"]["description"] =
+                json!("a retry under the same Idempotency-Key: the batch created first");
         }
         if route.auth {
             operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
@@ -520,6 +528,42 @@ pub fn openapi() -> Value {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}
             },
             "schemas": {
+                "Counters": object_with(&[
+                    ("total", json!({"type": "integer"})),
+                    ("by_status", json!({"type": "object"})),
+                    ("by_blocker", json!({"type": "object"})),
+                    ("waiting", json!({"type": "integer"})),
+                    ("live", json!({"type": "integer"})),
+                    ("finished", json!({"type": "integer"})),
+                    ("attempts", json!({"type": "integer"})),
+                ]),
+                "Batch": object_with(&[
+                    ("id", json!({"type": "string"})),
+                    ("workspace", json!({"type": "string"})),
+                    ("campaign_id", json!({"type": "string"})),
+                    ("status", json!({"enum": wire_names(&crate::model::BatchStatus::ALL)})),
+                    ("status_reason", json!({"type": ["string", "null"]})),
+                    ("created_at", json!({"type": "integer"})),
+                    ("scheduled_start", json!({"type": ["integer", "null"]})),
+                    ("end_at", json!({"type": ["integer", "null"]})),
+                    ("counters", json!({"$ref": "#/components/schemas/Counters"})),
+                ]),
+                "Contact": object_with(&[
+                    ("batch_id", json!({"type": "string"})),
+                    ("seq", json!({"type": "integer", "minimum": 0})),
+                    ("contact_id", json!({"type": "string"})),
+                    ("phone", json!({"type": "string"})),
+                    ("status", json!({"enum": wire_names(&crate::model::ContactStatus::ALL)})),
+                    ("attempts_made", json!({"type": "integer"})),
+                    ("final_reason", json!({"type": ["string", "null"]})),
+                ]),
+                "Campaign": object_with(&[
+                    ("id", json!({"type": "string"})),
+                    ("workspace", json!({"type": "string"})),
+                    ("concurrency", json!({"type": "integer"})),
+                    ("calls_per_second", json!({"type": "number"})),
+                    ("max_attempts", json!({"type": "integer"})),
+                ]),
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -536,6 +580,211 @@ pub fn openapi() -> Value {
             }
         }
     })
+}
+
+/// The names an enum is written with on the wire, in its `ALL` order.
+fn wire_names<T: serde::Serialize>(values: &[T]) -> Vec<Value> {
+    values
+        .iter()
+        .map(|value| serde_json::to_value(value).expect("an enum serializes"))
+        .collect()
+}
+
+const U32_MAX: u64 = u32::MAX as u64;
+
+/// What a query parameter takes, as its handler parses it: a value
+/// outside this schema is refused with 400 `invalid_parameter`.
+fn query_schema(operation: &str, name: &str) -> Value {
+    use crate::model::{BatchStatus, Blocker, ContactStatus, NumberStrategy};
+    match (operation, name) {
+        ("list_batches", "status") => json!({"enum": wire_names(&BatchStatus::ALL)}),
+        ("list_contacts", "status") => json!({"enum": wire_names(&ContactStatus::ALL)}),
+        (_, "blocker") => json!({"enum": wire_names(&Blocker::ALL)}),
+        (_, "number_strategy") => json!({"enum": wire_names(&[
+            NumberStrategy::RoundRobin,
+            NumberStrategy::Weighted,
+            NumberStrategy::Sticky,
+            NumberStrategy::SameCountry,
+        ])}),
+        (_, "limit") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        (_, "skip_invalid") => json!({"type": "boolean"}),
+        (_, "concurrency" | "max_attempts") => {
+            json!({"type": "integer", "minimum": 1, "maximum": U32_MAX})
+        }
+        (_, "goal") => json!({"type": "integer", "minimum": 1, "maximum": u64::MAX}),
+        (_, "goal_labels") => json!({"type": "string", "pattern": "[^\\s,]"}),
+        (_, "calls_per_second") => {
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 10_000})
+        }
+        (_, "budget") => json!({"type": "number", "exclusiveMinimum": 0, "maximum": 1e12}),
+        ("list_contacts", "cursor") => json!({"type": "string", "pattern": "^[0-9]{1,19}$"}),
+        (_, "scheduled_start" | "end_at") => json!({"anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "pattern": "^[0-9]{1,15}$"}
+        ], "description": "RFC 3339 time or epoch ms"}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// An object with `fields`, every one of them required; other fields may
+/// be there too.
+fn object_with(fields: &[(&str, Value)]) -> Value {
+    let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|(name, schema)| (name.to_string(), schema.clone()))
+        .collect();
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The media type entry of an operation's successful JSON answer.
+fn answer_schema(operation: &str) -> Value {
+    let list_of = |key: &str, item: &str| {
+        object_with(&[
+            (key, json!({"type": "array", "items": schema_ref(item)})),
+            ("next_cursor", json!({"type": ["string", "null"]})),
+        ])
+    };
+    let batch_status = || json!({"enum": wire_names(&crate::model::BatchStatus::ALL)});
+    let schema = match operation {
+        "list_campaigns" => object_with(&[(
+            "campaigns",
+            json!({"type": "array", "items": schema_ref("Campaign")}),
+        )]),
+        "get_campaign" => schema_ref("Campaign"),
+        "campaign_stats" => object_with(&[
+            ("campaign_id", json!({"type": "string"})),
+            ("total", json!({"type": "integer"})),
+        ]),
+        "campaign_webhooks" => object_with(&[("endpoints", json!({"type": "array"}))]),
+        "create_batch" => object_with(&[
+            ("batch", schema_ref("Batch")),
+            ("created", json!({"type": "integer"})),
+            ("skipped", json!({"type": "array"})),
+        ]),
+        "preview_batch" => object_with(&[
+            ("valid", json!({"type": "integer"})),
+            ("invalid", json!({"type": "integer"})),
+            ("rows", json!({"type": "array"})),
+            ("sample", json!({"type": "array"})),
+        ]),
+        "list_batches" => list_of("batches", "Batch"),
+        "get_batch" | "pause_batch" | "resume_batch" | "cancel_batch" | "dispatch_batch" => {
+            schema_ref("Batch")
+        }
+        "batch_status" => object_with(&[
+            ("status", batch_status()),
+            ("isComplete", json!({"type": "boolean"})),
+            ("waiting", json!({"type": "integer"})),
+            ("active", json!({"type": "integer"})),
+            ("completed", json!({"type": "integer"})),
+            ("failed", json!({"type": "integer"})),
+            ("total", json!({"type": "integer"})),
+            ("recent_calls", json!({"type": "array"})),
+        ]),
+        "batch_stats" => object_with(&[
+            ("total", json!({"type": "integer"})),
+            ("processed", json!({"type": "integer"})),
+            ("succeeded", json!({"type": "integer"})),
+            ("failed", json!({"type": "integer"})),
+            ("pending", json!({"type": "integer"})),
+            ("percentComplete", json!({"type": "number"})),
+            ("counters", schema_ref("Counters")),
+        ]),
+        "batch_debug" => object_with(&[
+            ("batch_id", json!({"type": "string"})),
+            ("status", batch_status()),
+            ("status_reason", json!({"type": ["string", "null"]})),
+            ("live_calls", json!({"type": "integer"})),
+            ("blockers", json!({"type": "object"})),
+            ("queue", json!({"type": "object"})),
+        ]),
+        "list_contacts" => list_of("contacts", "Contact"),
+        "skip_contact" => schema_ref("Contact"),
+        "get_contact" => json!({"allOf": [
+            schema_ref("Contact"),
+            object_with(&[
+                ("attempts", json!({"type": "array"})),
+                ("events", json!({"type": "array"})),
+            ])
+        ]}),
+        "enable_webhook" | "openapi" => json!({"type": "object"}),
+        _ => return json!({}),
+    };
+    json!({ "schema": schema })
+}
+
+/// `schema` or `null`: an optional field of a body may be sent as null.
+fn nullable(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+/// The request body of an operation in one content type.
+fn body_schema(operation: &str, content_type: &str) -> Value {
+    let reason = json!({"type": "object", "additionalProperties": false, "properties": {
+        "reason": nullable(json!({"type": "string", "maxLength": 500, "description": "recorded with the change"}))
+    }});
+    let time = json!({"anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
+    ], "description": "RFC 3339 time or epoch ms"});
+    match (operation, content_type) {
+        (_, "text/csv") => {
+            json!({"type": "string", "description": "a header row naming the columns (phone required), then one contact a row"})
+        }
+        ("create_batch" | "preview_batch", _) => nullable_properties(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "contacts": {"type": "array", "items": {"type": "object"}, "description": "contacts: phone required; contact_id, first_name, last_name, email, time_zone, metadata, ..."},
+                "skip_invalid": {"type": "boolean"},
+                "default_country": {"type": "string"},
+                "scheduled_start": time,
+                "end_at": time,
+                "concurrency": query_schema(operation, "concurrency"),
+                "calls_per_second": query_schema(operation, "calls_per_second"),
+                "max_attempts": query_schema(operation, "max_attempts"),
+                "numbers": {"type": "array", "minItems": 1, "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["number"],
+                    "properties": {
+                        "number": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"},
+                        "weight": nullable(json!({"type": "integer", "minimum": 1, "maximum": U32_MAX})),
+                        "enabled": nullable(json!({"type": "boolean"}))
+                    }
+                }},
+                "number_strategy": query_schema(operation, "number_strategy"),
+                "budget": query_schema(operation, "budget"),
+                "goal": {
+                    "type": "object",
+                    "required": ["target", "success_labels"],
+                    "properties": {
+                        "target": query_schema(operation, "goal"),
+                        "success_labels": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                            "contains": {"type": "string", "pattern": "\\S"}}
+                    }
+                }
+            }
+        })),
+        ("enable_webhook", _) => json!({"type": "object", "additionalProperties": false}),
+        _ => reason,
+    }
+}
+
+/// Every property of an object schema made nullable: the handlers read
+/// each as an `Option`.
+fn nullable_properties(mut schema: Value) -> Value {
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for property in properties.values_mut() {
+            *property = nullable(property.take());
+        }
+    }
+    schema
 }
 
 /// The `{name}` parameters of a path, in order.

@@ -238,8 +238,9 @@ pub(super) fn spawn_deliverer(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Deletes journal events every enabled endpoint has and that are older
-/// than the events kept for live streams.
+/// Deletes journal events every endpoint has and that are older than the
+/// events kept for live streams. A disabled endpoint counts too: re-enabled,
+/// it resumes where it stopped, so what it has not had must still be there.
 async fn prune(state: &AppState) -> ApiResult<()> {
     let ids: Vec<String> = state.inner.webhooks.iter().map(|e| e.id.clone()).collect();
     let keep = state.inner.settings.webhooks.keep_journal;
@@ -248,9 +249,7 @@ async fn prune(state: &AppState) -> ApiResult<()> {
             let head = store.journal_head()?;
             let mut through = head.saturating_sub(keep);
             for id in &ids {
-                if let Some(endpoint) = store.webhook_endpoint(id)?
-                    && endpoint.disabled_reason.is_none()
-                {
+                if let Some(endpoint) = store.webhook_endpoint(id)? {
                     through = through.min(endpoint.delivered_through);
                 }
             }

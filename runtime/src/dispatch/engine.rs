@@ -127,6 +127,7 @@ struct LiveCall {
 }
 
 /// How an attempt ended, before policy was asked.
+#[derive(Clone)]
 enum Ending {
     /// The provider reported the call's end (or the host stands in for it).
     Call(AttemptEnd),
@@ -154,6 +155,26 @@ pub struct Engine {
     round: usize,
     builtin_retry: BuiltinRetry,
     builtin_classifier: BuiltinClassifier,
+    /// Ended calls whose end the store refused: kept with their slot and
+    /// written again each tick until the store takes them, so an end is
+    /// never lost and never decided twice from a second event.
+    unrecorded_ends: BTreeMap<String, (LiveCall, Ending)>,
+    /// Ringing and answered marks the store refused, written again.
+    unrecorded_marks: Vec<InProgressMark>,
+    /// Provider call ids the store refused, written again.
+    unrecorded_calls: Vec<(AttemptKey, String)>,
+    /// Batches whose writes failed, with the `store_error: ...` reason they
+    /// are paused with; kept until the pause itself is written.
+    store_faults: BTreeMap<String, String>,
+    /// A group of dial intents failed: the store may hold some of them
+    /// anyway, so its live index is compared with the engine's.
+    reconcile_live: bool,
+}
+
+/// Store failures worth waiting out (the disk, the writer); anything else
+/// is a fact about the data that a retry cannot change.
+fn is_store_failure(err: &StoreError) -> bool {
+    matches!(err, StoreError::Io(_) | StoreError::WriterGone)
 }
 
 impl Engine {
@@ -198,6 +219,11 @@ impl Engine {
             round: 0,
             builtin_retry: BuiltinRetry::default(),
             builtin_classifier: BuiltinClassifier,
+            unrecorded_ends: BTreeMap::new(),
+            unrecorded_marks: Vec::new(),
+            unrecorded_calls: Vec::new(),
+            store_faults: BTreeMap::new(),
+            reconcile_live: false,
         })
     }
 
@@ -234,7 +260,7 @@ impl Engine {
                 },
             );
             if let Some(event) = self.poll(&live.attempt_id).await {
-                self.handle_events(vec![event], now)?;
+                self.handle_events(vec![event], now);
                 if !self.live.contains_key(&live.attempt_id) {
                     ended += 1;
                 }
@@ -245,28 +271,198 @@ impl Engine {
                 &live.attempt_id,
                 host_end(CallOutcome::Unknown, "interrupted"),
                 now,
-            )?;
+            );
             ended += 1;
         }
+        self.pause_faulted_batches(now);
         Ok(ended)
     }
 
     /// One round of work at `now`.
+    ///
+    /// A failed store write does not stop the engine: what it would have
+    /// recorded is kept and written again on later ticks, and the batches
+    /// it concerns are paused with reason `store_error: ...` so that no
+    /// contact is dialed on top of a store that is not taking writes. A
+    /// resume dials them again once the store has recovered.
     pub async fn tick(&mut self, now: Millis) -> Result<TickReport, EngineError> {
+        let result = self.tick_steps(now).await;
+        self.pause_faulted_batches(now);
+        result
+    }
+
+    async fn tick_steps(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
+        self.write_unrecorded(now);
         let events = self.provider.drain_events(now);
         report.events = events.len();
-        report.ended = self.handle_events(events, now)?;
+        let touched: HashSet<String> = events
+            .iter()
+            .filter_map(|event| self.live.get(&event.attempt_id))
+            .map(|call| call.key.batch_id.clone())
+            .collect();
+        report.ended = self.handle_events(events, now);
         if report.events > 0 {
             // One group commit for every event write of this tick.
-            self.store.sync()?;
+            if let Err(err) = self.store.sync() {
+                for batch_id in touched {
+                    self.store_fault(&batch_id, &err);
+                }
+            }
         }
-        report.timed_out = self.end_overdue(now).await?;
+        report.timed_out = self.end_overdue(now).await;
+        if self.reconcile_live {
+            self.reconcile_live_index(now)?;
+        }
         let (started, finished) = self.advance_batches(now)?;
         report.started_batches = started;
         report.finished_batches = finished;
         report.dialed = self.dispatch(now).await?;
         Ok(report)
+    }
+
+    /// Notes that a write for `batch_id` failed; the batch is paused at the
+    /// end of the tick.
+    fn store_fault(&mut self, batch_id: &str, err: &StoreError) {
+        tracing::error!(batch = %batch_id, error = %err, "store write failed; the batch will pause");
+        self.store_faults
+            .entry(batch_id.to_string())
+            .or_insert_with(|| format!("store_error: {err}"));
+    }
+
+    /// Pauses the batches whose writes failed. A pause the store refuses
+    /// too is tried again next tick; a batch that is no longer dialing
+    /// (already paused, cancelled, finished) is left as it is.
+    fn pause_faulted_batches(&mut self, now: Millis) {
+        for (batch_id, reason) in std::mem::take(&mut self.store_faults) {
+            let change = StatusChange {
+                batch_id: batch_id.clone(),
+                to: BatchStatus::Paused,
+                reason: Some(reason.clone()),
+                by: DISPATCHER.to_string(),
+                at: now,
+                only_from: vec![BatchStatus::Pending, BatchStatus::InProgress],
+            };
+            match self.store.set_batch_status(change) {
+                Ok(_) => {
+                    tracing::warn!(batch = %batch_id, %reason, "batch paused after a store failure");
+                }
+                Err(StoreError::IllegalTransition(_)) => {}
+                Err(err) => {
+                    tracing::error!(batch = %batch_id, error = %err, "pausing the batch failed; trying again next tick");
+                    self.store_faults.insert(batch_id, reason);
+                }
+            }
+        }
+    }
+
+    /// Writes again what the store refused on earlier ticks: provider call
+    /// ids, ringing and answered marks, then ended attempts.
+    fn write_unrecorded(&mut self, now: Millis) {
+        if !self.unrecorded_calls.is_empty() {
+            let calls = std::mem::take(&mut self.unrecorded_calls);
+            self.record_provider_calls(calls);
+        }
+        if !self.unrecorded_marks.is_empty() {
+            let marks = std::mem::take(&mut self.unrecorded_marks);
+            self.mark_in_progress(marks);
+        }
+        if !self.unrecorded_ends.is_empty() {
+            let ends = std::mem::take(&mut self.unrecorded_ends)
+                .into_iter()
+                .map(|(attempt_id, (call, ending))| (attempt_id, call, ending))
+                .collect();
+            self.record_ends(ends, now);
+        }
+    }
+
+    fn record_provider_calls(&mut self, calls: Vec<(AttemptKey, String)>) {
+        if let Err(err) = self.store.record_provider_calls(calls.clone()) {
+            if is_store_failure(&err) {
+                for (key, _) in &calls {
+                    self.store_fault(&key.batch_id, &err);
+                }
+                self.unrecorded_calls.extend(calls);
+            } else {
+                tracing::error!(error = %err, "provider call ids not recorded");
+            }
+        }
+    }
+
+    fn mark_in_progress(&mut self, marks: Vec<InProgressMark>) {
+        match self.store.mark_calls_in_progress(marks.clone()) {
+            Ok(results) => {
+                for (result, mark) in results.into_iter().zip(marks) {
+                    match result {
+                        Ok(()) | Err(StoreError::AttemptNotLive(_)) => {}
+                        Err(err) if is_store_failure(&err) => {
+                            self.store_fault(&mark.key.batch_id, &err);
+                            self.unrecorded_marks.push(mark);
+                        }
+                        Err(err) => {
+                            tracing::error!(attempt = %mark.key.id(), error = %err, "call not marked in progress");
+                        }
+                    }
+                }
+            }
+            Err(err) if is_store_failure(&err) => {
+                for mark in &marks {
+                    self.store_fault(&mark.key.batch_id, &err);
+                }
+                self.unrecorded_marks.extend(marks);
+            }
+            Err(err) => tracing::error!(error = %err, "calls not marked in progress"),
+        }
+    }
+
+    /// Compares the store's live index with the engine's after a group of
+    /// dial intents failed. An attempt the store holds that the engine does
+    /// not was written although the write answered an error, and was never
+    /// placed (calls are placed only for intents the store confirmed): it
+    /// ends as a system retry, not counted, and the contact is dialed again
+    /// later under a new attempt id.
+    fn reconcile_live_index(&mut self, now: Millis) -> Result<(), EngineError> {
+        let stored = self.store.live_attempts()?;
+        self.reconcile_live = false;
+        for live in stored {
+            if self.live.contains_key(&live.attempt_id)
+                || self.unrecorded_ends.contains_key(&live.attempt_id)
+            {
+                continue;
+            }
+            let batch = self.batch(&live.batch_id)?;
+            let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+            if !self.campaigns.contains_key(&campaign) {
+                continue;
+            }
+            tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
+            let key = AttemptKey {
+                batch_id: live.batch_id.clone(),
+                seq: live.seq,
+                number: live.number,
+            };
+            self.live.insert(
+                live.attempt_id.clone(),
+                LiveCall {
+                    key,
+                    campaign,
+                    deadline: now,
+                    provider_call_id: None,
+                    polled: true,
+                },
+            );
+            self.finish(
+                &live.attempt_id,
+                Ending::SystemRetry {
+                    end: host_end(CallOutcome::Failed, "store_error"),
+                    at: now,
+                    blocker: Blocker::RetryWait,
+                    plugin_fault: false,
+                },
+                now,
+            );
+        }
+        Ok(())
     }
 
     fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
@@ -277,11 +473,7 @@ impl Engine {
     /// calls that ring or answered and one for the calls that ended; a
     /// call that ends within the drain skips its intermediate marks (its
     /// end carries what they would have said). Answers how many ended.
-    fn handle_events(
-        &mut self,
-        events: Vec<ProviderEvent>,
-        now: Millis,
-    ) -> Result<usize, EngineError> {
+    fn handle_events(&mut self, events: Vec<ProviderEvent>, now: Millis) -> usize {
         let ending: HashSet<String> = events
             .iter()
             .filter(|event| matches!(event.kind, CallEventKind::Ended(_)))
@@ -324,16 +516,11 @@ impl Engine {
             }
         }
         if !marks.is_empty() {
-            for result in self.store.mark_calls_in_progress(marks)? {
-                match result {
-                    Ok(()) | Err(StoreError::AttemptNotLive(_)) => {}
-                    Err(err) => return Err(err.into()),
-                }
-            }
+            self.mark_in_progress(marks);
         }
         let ended = ends.len();
-        self.finish_all(ends, now)?;
-        Ok(ended)
+        self.finish_all(ends, now);
+        ended
     }
 
     async fn poll(&self, attempt_id: &str) -> Option<ProviderEvent> {
@@ -355,7 +542,7 @@ impl Engine {
 
     /// Calls whose final event is overdue: asked about once, then ended as
     /// failed with `lost_final_event`. Answers how many were ended.
-    async fn end_overdue(&mut self, now: Millis) -> Result<usize, EngineError> {
+    async fn end_overdue(&mut self, now: Millis) -> usize {
         let overdue: Vec<String> = self
             .live
             .iter()
@@ -367,7 +554,7 @@ impl Engine {
             let already_polled = self.live.get(&attempt_id).is_some_and(|call| call.polled);
             if !already_polled && let Some(event) = self.poll(&attempt_id).await {
                 let final_event = matches!(event.kind, CallEventKind::Ended(_));
-                self.handle_events(vec![event], now)?;
+                self.handle_events(vec![event], now);
                 if final_event {
                     ended += 1;
                     continue;
@@ -388,71 +575,104 @@ impl Engine {
                 &attempt_id,
                 host_end(CallOutcome::Failed, "lost_final_event"),
                 now,
-            )?;
+            );
             ended += 1;
         }
-        Ok(ended)
+        ended
     }
 
     /// Ends a live attempt after its call: classifier, retry policy, clamps.
-    fn end_attempt(
-        &mut self,
-        attempt_id: &str,
-        end: AttemptEnd,
-        now: Millis,
-    ) -> Result<(), EngineError> {
+    fn end_attempt(&mut self, attempt_id: &str, end: AttemptEnd, now: Millis) {
         self.finish(attempt_id, Ending::Call(end), now)
     }
 
-    fn finish(&mut self, attempt_id: &str, ending: Ending, now: Millis) -> Result<(), EngineError> {
+    fn finish(&mut self, attempt_id: &str, ending: Ending, now: Millis) {
         self.finish_all(vec![(attempt_id.to_string(), ending)], now)
     }
 
-    /// Asks policy about every ending attempt, then records all of them in
-    /// one store write.
-    fn finish_all(
-        &mut self,
-        endings: Vec<(String, Ending)>,
-        now: Millis,
-    ) -> Result<(), EngineError> {
+    /// Asks policy about every ending attempt that is live, then records
+    /// all of them in one store write.
+    fn finish_all(&mut self, endings: Vec<(String, Ending)>, now: Millis) {
+        let ends = endings
+            .into_iter()
+            .filter_map(|(attempt_id, ending)| {
+                let call = self.live.remove(&attempt_id)?;
+                Some((attempt_id, call, ending))
+            })
+            .collect();
+        self.record_ends(ends, now);
+    }
+
+    /// Records ended attempts in one store write. An end the store refuses
+    /// (or whose inputs it cannot read) is kept in `unrecorded_ends`, slot
+    /// and all, for the next tick.
+    fn record_ends(&mut self, ends: Vec<(String, LiveCall, Ending)>, now: Millis) {
         let mut batches = HashMap::new();
-        let mut contacts = self.live_contacts(&endings)?;
-        let mut requests = Vec::with_capacity(endings.len());
-        for (attempt_id, ending) in endings {
-            if let Some(request) =
-                self.prepare_end(&attempt_id, ending, now, &mut batches, &mut contacts)?
-            {
-                requests.push(request);
+        // Read ahead together; a contact missing here is read on its own
+        // below, where a failed read keeps just that end for later.
+        let mut contacts = self.live_contacts(&ends).unwrap_or_default();
+        let mut requests = Vec::with_capacity(ends.len());
+        let mut sent = Vec::with_capacity(ends.len());
+        for (attempt_id, call, ending) in ends {
+            match self.prepare_end(&call, &ending, now, &mut batches, &mut contacts) {
+                Ok(request) => {
+                    requests.push(request);
+                    sent.push((attempt_id, call, ending));
+                }
+                Err(EngineError::Store(err)) if is_store_failure(&err) => {
+                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                }
+                Err(err) => {
+                    tracing::error!(attempt = %attempt_id, error = %err, "attempt end not recorded; a restart reconciles it");
+                }
             }
         }
         if requests.is_empty() {
-            return Ok(());
+            return;
         }
-        for result in self.store.end_attempts(requests)? {
-            let ended = result?;
-            if ended.paused_batch {
-                tracing::warn!(batch = %ended.contact.batch_id, "batch paused after plugin faults in a row");
+        let results = match self.store.end_attempts(requests) {
+            Ok(results) => results,
+            Err(err) => {
+                for (attempt_id, call, ending) in sent {
+                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                }
+                return;
             }
-            tracing::debug!(attempt = %ended.attempt.id, status = %ended.contact.status, "attempt ended");
+        };
+        for (result, (attempt_id, call, ending)) in results.into_iter().zip(sent) {
+            match result {
+                Ok(ended) => {
+                    if ended.paused_batch {
+                        tracing::warn!(batch = %ended.contact.batch_id, "batch paused after plugin faults in a row");
+                    }
+                    tracing::debug!(attempt = %ended.attempt.id, status = %ended.contact.status, "attempt ended");
+                }
+                Err(StoreError::AttemptNotLive(_)) => {
+                    tracing::debug!(attempt = %attempt_id, "attempt had ended already");
+                }
+                Err(err) if is_store_failure(&err) => {
+                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                }
+                Err(err) => {
+                    tracing::error!(attempt = %attempt_id, error = %err, "attempt end refused by the store");
+                }
+            }
         }
-        Ok(())
     }
 
-    /// The contacts of the live attempts among `endings`, read together
-    /// per batch in sequence order.
+    /// The contacts of the calls among `ends`, read together per batch in
+    /// sequence order.
     fn live_contacts(
         &self,
-        endings: &[(String, Ending)],
-    ) -> Result<HashMap<(String, u64), ContactRecord>, EngineError> {
+        ends: &[(String, LiveCall, Ending)],
+    ) -> Result<HashMap<(String, u64), ContactRecord>, StoreError> {
         let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
-        for (attempt_id, _) in endings {
-            if let Some(live) = self.live.get(attempt_id) {
-                seqs.entry(live.key.batch_id.as_str())
-                    .or_default()
-                    .push(live.key.seq);
-            }
+        for (_, call, _) in ends {
+            seqs.entry(call.key.batch_id.as_str())
+                .or_default()
+                .push(call.key.seq);
         }
-        let mut contacts = HashMap::with_capacity(endings.len());
+        let mut contacts = HashMap::with_capacity(ends.len());
         for (batch_id, mut seqs) in seqs {
             seqs.sort_unstable();
             seqs.dedup();
@@ -463,33 +683,43 @@ impl Engine {
         Ok(contacts)
     }
 
-    /// The store request that ends a live attempt, with policy's answer;
-    /// `None` when the attempt is not live. `batches` caches batch records
-    /// across the attempts of one tick; `contacts` holds the contacts read
-    /// ahead for them.
-    fn prepare_end(
+    fn keep_unrecorded(
         &mut self,
-        attempt_id: &str,
+        attempt_id: String,
+        call: LiveCall,
         ending: Ending,
+        err: &StoreError,
+    ) {
+        self.store_fault(&call.key.batch_id, err);
+        self.unrecorded_ends.insert(attempt_id, (call, ending));
+    }
+
+    /// The store request that ends a live attempt, with policy's answer.
+    /// `batches` caches batch records across the attempts of one tick;
+    /// `contacts` holds the contacts read ahead for them.
+    fn prepare_end(
+        &self,
+        live: &LiveCall,
+        ending: &Ending,
         now: Millis,
         batches: &mut HashMap<String, BatchRecord>,
         contacts: &mut HashMap<(String, u64), ContactRecord>,
-    ) -> Result<Option<EndAttempt>, EngineError> {
-        let Some(live) = self.live.remove(attempt_id) else {
-            return Ok(None);
-        };
-        let key = live.key;
+    ) -> Result<EndAttempt, EngineError> {
+        let key = live.key.clone();
         if !batches.contains_key(&key.batch_id) {
             let record = self.batch(&key.batch_id)?;
             batches.insert(key.batch_id.clone(), record);
         }
         let batch = &batches[&key.batch_id];
-        let contact = contacts
-            .remove(&(key.batch_id.clone(), key.seq))
-            .ok_or_else(|| StoreError::ContactNotFound {
-                batch: key.batch_id.clone(),
-                seq: key.seq,
-            })?;
+        let contact = match contacts.remove(&(key.batch_id.clone(), key.seq)) {
+            Some(contact) => contact,
+            None => self.store.contact(&key.batch_id, key.seq)?.ok_or_else(|| {
+                StoreError::ContactNotFound {
+                    batch: key.batch_id.clone(),
+                    seq: key.seq,
+                }
+            })?,
+        };
         let state =
             self.campaigns
                 .get(&live.campaign)
@@ -498,7 +728,7 @@ impl Engine {
                     campaign: batch.campaign_id.clone(),
                 })?;
         let spec = &state.policy.spec;
-        let request = match ending {
+        let request = match ending.clone() {
             Ending::SystemRetry {
                 end,
                 at,
@@ -575,7 +805,7 @@ impl Engine {
                 request
             }
         };
-        Ok(Some(request))
+        Ok(request)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -829,7 +1059,9 @@ impl Engine {
 
         let mut live_per_campaign: HashMap<&CampaignKey, u32> = HashMap::new();
         let mut live_per_batch: HashMap<&str, u32> = HashMap::new();
-        for call in self.live.values() {
+        // An end the store has not taken yet still holds its slot.
+        let unrecorded = self.unrecorded_ends.values().map(|(call, _)| call);
+        for call in self.live.values().chain(unrecorded) {
             *live_per_campaign.entry(&call.campaign).or_default() += 1;
             *live_per_batch
                 .entry(call.key.batch_id.as_str())
@@ -973,11 +1205,27 @@ impl Engine {
         // The dial intents are durable, in one group commit, before any
         // provider hears of them: a crash from here on finds them in the
         // live index and never dials them twice.
-        let results = self.store.begin_attempts(begins)?;
+        let begun: Vec<String> = begins.iter().map(|begin| begin.batch_id.clone()).collect();
+        let results = match self.store.begin_attempts(begins) {
+            Ok(results) => results,
+            Err(err) => {
+                // Nothing is dialed on an intent the store did not confirm.
+                for batch_id in begun {
+                    self.store_fault(&batch_id, &err);
+                }
+                self.reconcile_live = true;
+                return Ok(0);
+            }
+        };
         let mut calls = Vec::new();
         for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
             let attempt = match result {
                 Ok(attempt) => attempt,
+                Err(err) if is_store_failure(&err) => {
+                    self.store_fault(&contact.batch_id, &err);
+                    self.reconcile_live = true;
+                    continue;
+                }
                 Err(err) => {
                     tracing::debug!(batch = %contact.batch_id, seq = contact.seq, error = %err, "dial refused by the store");
                     continue;
@@ -1043,28 +1291,30 @@ impl Engine {
                         accepted.push((call.key.clone(), call_id));
                     }
                 }
-                Err(failure) => self.provider_refused(&attempt_id, failure, now)?,
+                Err(failure) => self.provider_refused(&attempt_id, failure, now),
             }
         }
         if !accepted.is_empty() {
-            self.store.record_provider_calls(accepted)?;
+            self.record_provider_calls(accepted);
         }
         Ok(dialed)
     }
 
-    fn provider_refused(
-        &mut self,
-        attempt_id: &str,
-        failure: ProviderFailure,
-        now: Millis,
-    ) -> Result<(), EngineError> {
+    fn provider_refused(&mut self, attempt_id: &str, failure: ProviderFailure, now: Millis) {
         tracing::info!(attempt = %attempt_id, error = %failure, "provider refused the call");
         let Some(call) = self.live.get(attempt_id) else {
-            return Ok(());
+            return;
         };
         let campaign = call.campaign.clone();
-        let contact = self.store.contact(&call.key.batch_id, call.key.seq)?;
-        let system_retries = contact.map_or(0, |c| c.system_retries);
+        // Unreadable, the count of earlier system retries is taken as none:
+        // the backoff is shorter, the call is still not lost.
+        let system_retries = match self.store.contact(&call.key.batch_id, call.key.seq) {
+            Ok(contact) => contact.map_or(0, |c| c.system_retries),
+            Err(err) => {
+                tracing::warn!(attempt = %attempt_id, error = %err, "contact unreadable after a refused call");
+                0
+            }
+        };
         let ending = match &failure {
             ProviderFailure::Throttled { retry_after_ms } => {
                 let until = now + (*retry_after_ms as Millis).max(1);

@@ -1,0 +1,564 @@
+//! The engine on a store that refuses chosen writes: nothing is lost,
+//! nothing is dialed twice, the batch pauses with `store_error: ...` and a
+//! resume after the store recovers finishes it.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use super::*;
+use crate::dispatch::health::queue_health;
+use crate::store::{
+    AttemptTotals, BatchQuery, ContactDetail, ContactQuery, Counters, CreatedBatch, EndedAttempt,
+    JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, RecentCall, WebhookDelivery,
+    WebhookEndpointState,
+};
+
+/// How a refused write fails.
+#[derive(Clone, Copy, PartialEq)]
+enum Refusal {
+    /// Nothing is written.
+    Before,
+    /// The write reaches the store, then the caller hears an error, as
+    /// when the disk fails on the flush after the data was handed over.
+    After,
+}
+
+/// The sled store, with chosen writes failing as `StoreError::Io`.
+struct FaultyStore {
+    inner: SledStore,
+    failing: Mutex<HashMap<&'static str, Refusal>>,
+    refused: Mutex<HashMap<&'static str, u32>>,
+}
+
+impl FaultyStore {
+    fn fail(&self, operation: &'static str, how: Refusal) {
+        self.failing.lock().unwrap().insert(operation, how);
+    }
+
+    fn recover(&self) {
+        self.failing.lock().unwrap().clear();
+    }
+
+    fn refused(&self, operation: &str) -> u32 {
+        self.refused
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn write<T>(
+        &self,
+        operation: &'static str,
+        write: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let how = self.failing.lock().unwrap().get(operation).copied();
+        let Some(how) = how else {
+            return write();
+        };
+        *self.refused.lock().unwrap().entry(operation).or_default() += 1;
+        if how == Refusal::After {
+            write()?;
+        }
+        Err(StoreError::Io(format!(
+            "{operation}: no space left on device"
+        )))
+    }
+}
+
+impl Store for FaultyStore {
+    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError> {
+        self.inner.create_batch(batch)
+    }
+    fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        self.inner.batch(batch_id)
+    }
+    fn list_batches(&self, query: &BatchQuery) -> Result<Page<BatchRecord>, StoreError> {
+        self.inner.list_batches(query)
+    }
+    fn open_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        self.inner.open_batches()
+    }
+    fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
+        self.inner.contact(batch_id, seq)
+    }
+    fn contact_detail(
+        &self,
+        batch_id: &str,
+        seq: u64,
+    ) -> Result<Option<ContactDetail>, StoreError> {
+        self.inner.contact_detail(batch_id, seq)
+    }
+    fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError> {
+        self.inner.attempts(batch_id, seq)
+    }
+    fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError> {
+        self.inner.list_contacts(query)
+    }
+    fn due(
+        &self,
+        batch_id: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<ContactRecord>, StoreError> {
+        self.inner.due(batch_id, now, limit)
+    }
+    fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError> {
+        self.inner.next_eligible_at(batch_id)
+    }
+    fn begin_attempts(
+        &self,
+        begins: Vec<BeginAttempt>,
+    ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
+        self.write("begin_attempts", || self.inner.begin_attempts(begins))
+    }
+    fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
+        self.write("record_provider_calls", || {
+            self.inner.record_provider_calls(calls)
+        })
+    }
+    fn mark_calls_in_progress(
+        &self,
+        marks: Vec<InProgressMark>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        self.write("mark_calls_in_progress", || {
+            self.inner.mark_calls_in_progress(marks)
+        })
+    }
+    fn end_attempts(
+        &self,
+        ends: Vec<EndAttempt>,
+    ) -> Result<Vec<Result<EndedAttempt, StoreError>>, StoreError> {
+        self.write("end_attempts", || self.inner.end_attempts(ends))
+    }
+    fn set_blockers(
+        &self,
+        batch_id: &str,
+        updates: Vec<BlockerUpdate>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        self.write("set_blockers", || {
+            self.inner.set_blockers(batch_id, updates, at)
+        })
+    }
+    fn skip_contact(
+        &self,
+        batch_id: &str,
+        seq: u64,
+        reason: &str,
+        at: Millis,
+    ) -> Result<ContactRecord, StoreError> {
+        self.inner.skip_contact(batch_id, seq, reason, at)
+    }
+    fn set_batch_status(&self, change: StatusChange) -> Result<BatchRecord, StoreError> {
+        self.write("set_batch_status", || self.inner.set_batch_status(change))
+    }
+    fn skip_waiting(&self, batch_id: &str, reason: &str, at: Millis) -> Result<u64, StoreError> {
+        self.inner.skip_waiting(batch_id, reason, at)
+    }
+    fn make_retries_due(&self, batch_id: &str, now: Millis) -> Result<u64, StoreError> {
+        self.inner.make_retries_due(batch_id, now)
+    }
+    fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError> {
+        self.inner.live_attempts()
+    }
+    fn batch_counters(&self, batch_id: &str) -> Result<Counters, StoreError> {
+        self.inner.batch_counters(batch_id)
+    }
+    fn campaign_counters(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Counters, StoreError> {
+        self.inner.campaign_counters(workspace, campaign_id)
+    }
+    fn recent_calls(&self, batch_id: &str, limit: usize) -> Result<Vec<RecentCall>, StoreError> {
+        self.inner.recent_calls(batch_id, limit)
+    }
+    fn recount(&self, batch_id: &str) -> Result<Counters, StoreError> {
+        self.inner.recount(batch_id)
+    }
+    fn batch_totals(&self, batch_id: &str) -> Result<AttemptTotals, StoreError> {
+        self.inner.batch_totals(batch_id)
+    }
+    fn campaign_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<AttemptTotals, StoreError> {
+        self.inner.campaign_totals(workspace, campaign_id)
+    }
+    fn batch_number_totals(
+        &self,
+        batch_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError> {
+        self.inner.batch_number_totals(batch_id)
+    }
+    fn campaign_number_totals(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberTotals)>, StoreError> {
+        self.inner.campaign_number_totals(workspace, campaign_id)
+    }
+    fn timeline(&self, batch_id: &str, since: Millis) -> Result<Vec<MinuteTotals>, StoreError> {
+        self.inner.timeline(batch_id, since)
+    }
+    fn batch_zones(&self, batch_id: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.batch_zones(batch_id)
+    }
+    fn number_states(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+    ) -> Result<Vec<(String, NumberState)>, StoreError> {
+        self.inner.number_states(workspace, campaign_id)
+    }
+    fn set_number_state(
+        &self,
+        workspace: &str,
+        campaign_id: &str,
+        number: &str,
+        state: NumberState,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .set_number_state(workspace, campaign_id, number, state)
+    }
+    fn sync(&self) -> Result<(), StoreError> {
+        self.write("sync", || self.inner.sync())
+    }
+    fn journal(&self, after_seq: u64, limit: usize) -> Result<Vec<JournalEvent>, StoreError> {
+        self.inner.journal(after_seq, limit)
+    }
+    fn journal_head(&self) -> Result<u64, StoreError> {
+        self.inner.journal_head()
+    }
+    fn prune_journal(&self, through_seq: u64) -> Result<u64, StoreError> {
+        self.inner.prune_journal(through_seq)
+    }
+    fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpointState>, StoreError> {
+        self.inner.webhook_endpoint(id)
+    }
+    fn save_webhook_endpoint(
+        &self,
+        state: WebhookEndpointState,
+        delivery: Option<WebhookDelivery>,
+        keep_tries: u64,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .save_webhook_endpoint(state, delivery, keep_tries)
+    }
+    fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        self.inner.webhook_deliveries(endpoint_id, limit)
+    }
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    store: Arc<FaultyStore>,
+    provider: Arc<SimulatedProvider>,
+    engine: Engine,
+    spec: CampaignSpec,
+    now: Millis,
+}
+
+const CONTACTS: u64 = 30;
+
+fn rig() -> Rig {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = StoreConfig::new(dir.path().join("db"));
+    config.durability = Durability::Relaxed;
+    config.cache_capacity_bytes = 8 * 1024 * 1024;
+    let store = Arc::new(FaultyStore {
+        inner: SledStore::open(&config).expect("store opens"),
+        failing: Mutex::new(HashMap::new()),
+        refused: Mutex::new(HashMap::new()),
+    });
+    let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
+        seed: 11,
+        ..SimulationConfig::default()
+    }));
+    let spec = spec(4, 10.0, 2);
+    let engine = Engine::new(
+        store.clone(),
+        provider.clone(),
+        vec![CampaignPolicy::builtin(spec.clone())],
+        EngineOptions::default(),
+        T0,
+    )
+    .expect("engine starts");
+    Rig {
+        _dir: dir,
+        store,
+        provider,
+        engine,
+        spec,
+        now: T0,
+    }
+}
+
+impl Rig {
+    fn create(&self) -> String {
+        let batch = contacts(CONTACTS as usize, us_phone, "UTC");
+        self.store.create_batch(batch).expect("create").batch.id
+    }
+
+    fn batch(&self, id: &str) -> BatchRecord {
+        self.store.batch(id).expect("read").expect("batch exists")
+    }
+
+    /// Ticks every second until `stop` or `until`; a tick never fails.
+    async fn run_until(&mut self, until: Millis, stop: impl Fn(&Rig) -> bool) {
+        while self.now < until {
+            self.engine
+                .tick(self.now)
+                .await
+                .expect("a tick survives store failures");
+            if stop(self) {
+                return;
+            }
+            self.now += SECOND_MS;
+        }
+    }
+
+    fn attempts(&self, batch: &str) -> Vec<Attempt> {
+        (0..CONTACTS)
+            .flat_map(|seq| self.store.attempts(batch, seq).expect("attempts"))
+            .collect()
+    }
+
+    fn ended_attempts(&self, batch: &str) -> usize {
+        self.attempts(batch)
+            .iter()
+            .filter(|attempt| attempt.ended_at.is_some())
+            .count()
+    }
+
+    /// The batch finished with every contact final, the counters equal to a
+    /// recount, nothing live, and no attempt id placed twice.
+    fn assert_finished_whole(&self, batch: &str) {
+        let record = self.batch(batch);
+        assert_eq!(record.status, BatchStatus::Completed, "{record:?}");
+        let contacts = self
+            .store
+            .list_contacts(&ContactQuery {
+                batch_id: batch.to_string(),
+                limit: 1_000,
+                ..ContactQuery::default()
+            })
+            .expect("list")
+            .items;
+        assert_eq!(contacts.len() as u64, CONTACTS);
+        assert!(contacts.iter().all(|c| c.status.is_final()), "{contacts:?}");
+        assert_eq!(
+            self.store.batch_counters(batch).expect("counters"),
+            self.store.recount(batch).expect("recount")
+        );
+        assert!(self.store.live_attempts().expect("live").is_empty());
+        let attempts = self.attempts(batch);
+        assert!(attempts.iter().all(|a| a.ended_at.is_some()));
+        let ids: HashSet<String> = attempts.iter().map(|a| a.id.clone()).collect();
+        assert_eq!(ids.len(), attempts.len(), "attempt ids are unique");
+        for attempt in &attempts {
+            assert!(
+                self.provider.calls_placed_for(&attempt.id) <= 1,
+                "{} placed twice",
+                attempt.id
+            );
+        }
+    }
+
+    fn assert_counters_match_recount(&self, batch: &str) {
+        assert_eq!(
+            self.store.batch_counters(batch).expect("counters"),
+            self.store.recount(batch).expect("recount")
+        );
+    }
+
+    fn paused_for_store_error(&self, batch: &str) -> bool {
+        let record = self.batch(batch);
+        record.status == BatchStatus::Paused
+            && record
+                .status_reason
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("store_error: "))
+    }
+}
+
+#[tokio::test]
+async fn refused_attempt_ends_pause_the_batch_and_are_written_once_the_store_recovers() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 3)
+        .await;
+    let ended_before = rig.ended_attempts(&batch);
+    assert!(ended_before >= 3);
+
+    rig.store.fail("end_attempts", Refusal::Before);
+    rig.run_until(rig.now + 10 * MINUTE_MS, |_| false).await;
+    assert!(rig.store.refused("end_attempts") > 0);
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+    let reason = rig.batch(&batch).status_reason.unwrap();
+    assert!(reason.contains("no space left on device"), "{reason}");
+    let health = queue_health(rig.store.as_ref(), &rig.spec, &batch, rig.now).expect("debug");
+    assert_eq!(health.status_reason.as_deref(), Some(reason.as_str()));
+    assert!(!health.dialing);
+    // The calls ended at the provider; the store holds them live still,
+    // nothing more was dialed on top of them.
+    let live = rig.store.live_attempts().expect("live");
+    assert!(!live.is_empty(), "ended calls wait for the store");
+    assert!(live.len() <= rig.spec.concurrency as usize);
+    assert_eq!(rig.ended_attempts(&batch), ended_before);
+    let placed = rig.provider.calls_placed();
+    assert_eq!(placed as usize, rig.attempts(&batch).len());
+
+    rig.store.recover();
+    rig.run_until(rig.now + MINUTE_MS, |_| false).await;
+    assert!(
+        rig.store.live_attempts().expect("live").is_empty(),
+        "every end written"
+    );
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "stays paused until resumed"
+    );
+    assert_eq!(
+        rig.provider.calls_placed(),
+        placed,
+        "nothing dialed while paused"
+    );
+    rig.assert_counters_match_recount(&batch);
+
+    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
+    assert_eq!(
+        rig.provider.calls_placed() as usize,
+        rig.attempts(&batch).len()
+    );
+}
+
+#[tokio::test]
+async fn refused_dial_intents_pause_the_batch_before_any_call_is_placed() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 2)
+        .await;
+
+    rig.store.fail("begin_attempts", Refusal::Before);
+    let placed = rig.provider.calls_placed();
+    let attempts = rig.attempts(&batch).len();
+    rig.run_until(rig.now + 10 * MINUTE_MS, |_| false).await;
+    assert!(rig.store.refused("begin_attempts") > 0);
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+    assert_eq!(
+        rig.provider.calls_placed(),
+        placed,
+        "no call without its intent"
+    );
+    assert_eq!(rig.attempts(&batch).len(), attempts, "nothing half-written");
+
+    rig.store.recover();
+    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
+    assert_eq!(
+        rig.provider.calls_placed() as usize,
+        rig.attempts(&batch).len()
+    );
+}
+
+#[tokio::test]
+async fn dial_intents_written_despite_an_error_are_never_placed_and_retried_under_new_ids() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 2)
+        .await;
+
+    // One failing group of intents: they reach the store, the engine hears
+    // an error and places none of them.
+    rig.store.fail("begin_attempts", Refusal::After);
+    let placed = rig.provider.calls_placed();
+    let before = rig.attempts(&batch).len();
+    rig.run_until(rig.now + MINUTE_MS, |rig| {
+        rig.store.refused("begin_attempts") > 0
+    })
+    .await;
+    rig.store.recover();
+    let orphans = rig.attempts(&batch).len() - before;
+    assert!(orphans > 0, "the failing write went through");
+    assert_eq!(rig.provider.calls_placed(), placed);
+    rig.run_until(rig.now + 5 * SECOND_MS, |_| false).await;
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+
+    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
+    let attempts = rig.attempts(&batch);
+    let never_placed: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|attempt| rig.provider.calls_placed_for(&attempt.id) == 0)
+        .collect();
+    assert_eq!(never_placed.len(), orphans);
+    for attempt in never_placed {
+        let reason = attempt
+            .metadata
+            .iter()
+            .find(|(name, _)| name == "reason")
+            .map(|(_, value)| value.as_str());
+        assert_eq!(reason, Some("store_error"), "{attempt:?}");
+        assert!(attempt.system_retry, "not counted as an attempt");
+    }
+    assert_eq!(
+        rig.provider.calls_placed() as usize,
+        attempts.len() - orphans,
+        "every other attempt was placed once"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_pause_is_tried_again_and_no_call_is_placed_meanwhile() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 2)
+        .await;
+
+    rig.store.fail("begin_attempts", Refusal::Before);
+    rig.store.fail("set_batch_status", Refusal::Before);
+    let placed = rig.provider.calls_placed();
+    rig.run_until(rig.now + 5 * MINUTE_MS, |_| false).await;
+    assert!(
+        rig.store.refused("set_batch_status") > 1,
+        "the pause is retried"
+    );
+    assert_eq!(rig.batch(&batch).status, BatchStatus::InProgress);
+    assert_eq!(rig.provider.calls_placed(), placed);
+
+    rig.store.recover();
+    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+}
