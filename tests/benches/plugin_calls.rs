@@ -68,6 +68,21 @@ fn main() {
         &retry_native,
         &retry_fresh,
     );
+    // The same call over a 1-attempt history: the difference to the
+    // 5-attempt call is what each attempt of history costs to hand over,
+    // the rest is the fixed cost of a call.
+    let mut short_input = wasm_retry_input();
+    short_input.history.drain(..4);
+    let retry_warm_short = measure(warm_calls, || {
+        black_box(retry.decide_raw(black_box(&short_input)).expect("decides"));
+    });
+    let per_attempt_ns = (retry_warm.mean_ns - retry_warm_short.mean_ns) / 4.0;
+    println!(
+        "{{\"bench\":\"plugin_calls\",\"case\":\"retry_decision_cost_split\",\"warm_mean_1_attempt_us\":{:.3},\"per_attempt_of_history_us\":{:.3},\"fixed_per_call_us\":{:.3}}}",
+        retry_warm_short.mean_ns / 1e3,
+        per_attempt_ns / 1e3,
+        (retry_warm_short.mean_ns - per_attempt_ns) / 1e3,
+    );
 
     let classify_warm = measure(warm_calls / 4, || {
         black_box(
