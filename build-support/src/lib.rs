@@ -67,9 +67,14 @@ pub fn build_plugins(packages: &[&str]) -> Vec<PathBuf> {
     ] {
         command.env_remove(variable);
     }
-    // Small, fast components: no debug info, full optimisation.
+    // Small, fast components: no debug info, full optimisation, and the
+    // SDK, the generated bindings and std optimised together with the
+    // plugin (one codegen unit, fat LTO), so a call's glue is inlined.
     command
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
+        .env("CARGO_PROFILE_RELEASE_LTO", "fat")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "false");
 

@@ -213,9 +213,22 @@ fn an_endless_loop_is_cut_off_at_its_cpu_deadline_while_others_keep_working() {
     );
 }
 
+/// The memory bomb with the usual memory cap and a CPU deadline it cannot
+/// reach first: what its tests prove is the cap, and on a loaded machine
+/// filling 16 MiB page by page can take more than 50 ms of wall time.
+fn load_memory_bomb() -> RetryPlugin {
+    let limits = PluginLimits {
+        cpu_ms: 5_000,
+        ..limits()
+    };
+    host()
+        .load_retry(&file(fixtures::MEMORY_BOMB), &[], limits)
+        .expect("the memory bomb loads")
+}
+
 #[test]
 fn a_memory_bomb_hits_its_memory_cap() {
-    let bomb = load_retry(file(fixtures::MEMORY_BOMB));
+    let bomb = load_memory_bomb();
     let err = bomb
         .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
         .unwrap_err();
@@ -226,6 +239,58 @@ fn a_memory_bomb_hits_its_memory_cap() {
             limit_bytes: 16 << 20
         }
     );
+}
+
+#[test]
+fn a_memory_bomb_hits_its_cap_on_every_new_instance_and_leaves_memory_clean_for_others() {
+    // Each faulted instance is dropped and its pool slot recycled with the
+    // bomb's memory reset: the cap holds every time, and a healthy plugin
+    // answers in between.
+    let bomb = load_memory_bomb();
+    let healthy = load_retry(builtin("retry-backoff"));
+    let expected = healthy
+        .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+        .expect("decides");
+    for _ in 0..5 {
+        let err = bomb
+            .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::MemoryExceeded { limit_bytes, .. } if limit_bytes == 16 << 20),
+            "{err:?}"
+        );
+        assert_eq!(
+            healthy
+                .decide_fresh(&retry_input(&[wit::CallOutcome::Busy]))
+                .expect("a fresh instance decides"),
+            expected
+        );
+    }
+}
+
+#[test]
+fn every_fresh_instance_starts_from_the_plugins_initial_memory() {
+    // The fixture counts its calls in a static: a warm instance remembers,
+    // so its answers grow by a minute each time...
+    let counting = load_retry(file(fixtures::HIDDEN_STATE));
+    let input = retry_input(&[wit::CallOutcome::Busy]);
+    let warm: Vec<wit::Decision> = (0..3)
+        .map(|_| counting.decide_raw(&input).expect("decides"))
+        .collect();
+    assert_eq!(
+        warm,
+        [1, 2, 3].map(|minutes| wit::Decision::RetryAt(NOW + minutes * 60_000))
+    );
+    // ...while a new instance, though it reuses a slot of memory another
+    // instance of the same plugin wrote to, starts counting from zero. More
+    // instances than the host keeps alive at once, one after another: each
+    // dropped instance gives its slot back.
+    for _ in 0..1_200 {
+        assert_eq!(
+            counting.decide_fresh(&input).expect("decides"),
+            wit::Decision::RetryAt(NOW + 60_000)
+        );
+    }
 }
 
 #[test]

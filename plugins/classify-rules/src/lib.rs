@@ -1,6 +1,7 @@
 //! Labels ended calls with rules on the SIP code, talk time, answering
 //! machine detection and transcript keywords, and scores them.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use outdial_sdk::prelude::*;
 
 /// Every label this classifier may return.
@@ -65,8 +66,12 @@ const NEGATIVE_WORDS: [&str; 10] = [
 ];
 
 pub struct Rules {
-    /// (label, lowercase phrases) in priority order.
-    phrases: Vec<(&'static str, Vec<String>)>,
+    /// Every phrase of every list, lowercased, in one automaton, so the
+    /// transcript is scanned once however many phrases there are.
+    phrases: AhoCorasick,
+    /// For each pattern of `phrases`, the index in `PHRASE_KEYS` of the list
+    /// it came from: lower is stronger.
+    list_of_phrase: Vec<usize>,
     callback_delay_ms: i64,
     voicemail_is_terminal: bool,
     short_call_ms: u64,
@@ -92,22 +97,31 @@ impl Plugin for Rules {
     }
 
     fn configure(config: &Config) -> Result<Self, PluginError> {
-        let phrases = PHRASE_KEYS
-            .iter()
-            .map(|(key, label, default)| {
-                let list = config
-                    .get(key)
-                    .unwrap_or(default)
-                    .split('|')
-                    .map(|phrase| phrase.trim().to_lowercase())
-                    .filter(|phrase| !phrase.is_empty())
-                    .collect();
-                (*label, list)
-            })
-            .collect();
+        let mut patterns = Vec::new();
+        let mut list_of_phrase = Vec::new();
+        for (list, (key, _, default)) in PHRASE_KEYS.iter().enumerate() {
+            for phrase in config.get(key).unwrap_or(default).split('|') {
+                let phrase = phrase.trim().to_lowercase();
+                if !phrase.is_empty() {
+                    patterns.push(phrase);
+                    list_of_phrase.push(list);
+                }
+            }
+        }
+        // Standard semantics report every occurrence of every phrase (the
+        // overlapping search below), as one `contains` per phrase would. A
+        // contiguous NFA, not the DFA the builder would pick for so few
+        // phrases: it builds in a fraction of the time, and every new
+        // instance builds its own.
+        let phrases = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+            .map_err(|err| PluginError::InvalidConfig(format!("transcript phrases: {err}")))?;
         let short_call_ms = config.duration_ms_or("short_call", 5 * SECOND_MS)?;
         Ok(Rules {
             phrases,
+            list_of_phrase,
             callback_delay_ms: config.duration_ms_or("callback_delay", DAY_MS)?,
             voicemail_is_terminal: config.parse_or("voicemail_is_terminal", false)?,
             short_call_ms: short_call_ms.max(0) as u64,
@@ -153,12 +167,17 @@ impl Classifier for Rules {
 impl Rules {
     fn classify_conversation(&self, attempt: &Attempt) -> Disposition {
         let transcript = attempt.transcript.as_deref().unwrap_or("").to_lowercase();
-        let intent = self.phrases.iter().find_map(|(label, phrases)| {
-            phrases
-                .iter()
-                .any(|phrase| transcript.contains(phrase.as_str()))
-                .then_some(*label)
-        });
+        let mut strongest: Option<usize> = None;
+        for found in self.phrases.find_overlapping_iter(&transcript) {
+            let list = self.list_of_phrase[found.pattern()];
+            if strongest.is_none_or(|strongest| list < strongest) {
+                strongest = Some(list);
+                if list == 0 {
+                    break;
+                }
+            }
+        }
+        let intent = strongest.map(|list| PHRASE_KEYS[list].1);
         match intent {
             Some("callback_requested") => {
                 let mut disposition = Disposition::new("callback_requested", false);
@@ -191,15 +210,27 @@ fn sentiment(transcript: &str) -> Option<f32> {
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|word| !word.is_empty())
     {
-        let word = word.to_lowercase();
-        if POSITIVE_WORDS.contains(&word.as_str()) {
+        if is_one_of(word, &POSITIVE_WORDS) {
             positive += 1;
-        } else if NEGATIVE_WORDS.contains(&word.as_str()) {
+        } else if is_one_of(word, &NEGATIVE_WORDS) {
             negative += 1;
         }
     }
     let total = positive + negative;
     (total > 0).then(|| (positive as f32 - negative as f32) / total as f32)
+}
+
+/// Whether `word`, lowercased, is one of `words` (all lowercase ASCII).
+/// An ASCII word is compared in place; only other words pay for a
+/// lowercased copy, since a non-ASCII letter may lowercase to ASCII (the
+/// Kelvin sign to `k`).
+fn is_one_of(word: &str, words: &[&str]) -> bool {
+    if word.is_ascii() {
+        words.iter().any(|known| known.eq_ignore_ascii_case(word))
+    } else {
+        let word = word.to_lowercase();
+        words.contains(&word.as_str())
+    }
 }
 
 outdial_sdk::export_classifier!(Rules);
@@ -280,6 +311,45 @@ mod tests {
             let label = classify(&plain_attempt(1, outcome)).label;
             assert!(LABELS.contains(&label.as_str()), "{label}");
         }
+    }
+
+    #[test]
+    fn a_stronger_phrase_wins_even_inside_or_after_a_weaker_one() {
+        // "interested" lies inside "not interested"; "remove me" comes last.
+        let disposition = classify(&answered_saying(
+            "Sounds good but I am not interested, please remove me",
+        ));
+        assert_eq!(disposition.label, "do_not_call");
+        let disposition = classify(&answered_saying("No, I'm NOT INTERESTED."));
+        assert_eq!(disposition.label, "not_interested");
+    }
+
+    #[test]
+    fn an_empty_phrase_list_never_matches() {
+        let rules = Rules::configure(&Config::from_pairs(&[
+            ("do_not_call_phrases", " | "),
+            ("interested_phrases", "tell me more"),
+        ]))
+        .expect("valid");
+        let disposition = rules
+            .classify(
+                &contact(),
+                &answered_saying("Stop calling. Tell me more."),
+                &[],
+            )
+            .unwrap();
+        assert_eq!(disposition.label, "interested");
+    }
+
+    #[test]
+    fn sentiment_words_count_in_any_case_and_script() {
+        assert_eq!(sentiment("GREAT, great. Great!"), Some(1.0));
+        assert_eq!(sentiment("good NOT"), Some(0.0));
+        // The Kelvin sign lowercases to an ASCII "k", so this is "thanks";
+        // a fullwidth "Ｎo" lowercases to "ｎo", which is not "no".
+        assert_eq!(sentiment("THAN\u{212A}S"), Some(1.0));
+        assert_eq!(sentiment("Ｎo"), None);
+        assert_eq!(sentiment(""), None);
     }
 
     #[test]

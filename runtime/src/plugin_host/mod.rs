@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use error::{CallError, LoadError};
 pub use plugins::{
@@ -41,6 +41,42 @@ pub const WIT_PACKAGE: &str = "outdial:plugin@0.1.0";
 
 /// How often the CPU-deadline clock ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Plugin instances that may be alive at once in one host, over all
+/// plugins: the pools' idle instances and the calls in flight. A call that
+/// would need one more fails with an instantiate error saying which limit
+/// was reached.
+const MAX_LIVE_INSTANCES: u32 = 1000;
+
+/// Dirty linear memory kept mapped when an instance is dropped, reset in
+/// place for the next instance of the same plugin instead of being
+/// unmapped and faulted in again page by page.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Instances come from wasmtime's pooling allocator: slots of address space
+/// reserved once, each keeping the plugin's memory image mapped between
+/// instances, so a fresh instance costs no `mmap`/`munmap` and touches no
+/// new pages. Each slot is as large as a 32-bit memory can be; a plugin's
+/// own memory cap is enforced per store by its [`sandbox::Sandbox`] limits.
+fn instance_pool() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(MAX_LIVE_INSTANCES)
+        // A plugin component holds a few core instances (the plugin and
+        // wit-component's shims), one memory and a few tables.
+        .total_core_instances(MAX_LIVE_INSTANCES * 8)
+        .max_core_instances_per_component(16)
+        .total_memories(MAX_LIVE_INSTANCES)
+        .max_memories_per_component(4)
+        .total_tables(MAX_LIVE_INSTANCES * 8)
+        .max_tables_per_component(16)
+        .max_memory_size(1 << 32)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(64 << 10)
+        // Reset only the pages an instance wrote (Linux 6.7 and later);
+        // elsewhere the first KEEP_RESIDENT_BYTES are reset.
+        .pagemap_scan(Enabled::Auto);
+    pool
+}
 
 /// Import prefixes a plugin may use. Everything else (sockets above all)
 /// is refused at load, before any code runs.
@@ -226,6 +262,7 @@ impl PluginHost {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool()));
         let engine = Engine::new(&config).map_err(|err| LoadError::Engine(format!("{err:#}")))?;
 
         let mut linker = Linker::<Sandbox>::new(&engine);

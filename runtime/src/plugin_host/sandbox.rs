@@ -2,8 +2,8 @@
 //! seeded random stream, a log, and a memory cap. No files (no preopened
 //! directories), no environment, no arguments, no network.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
@@ -20,7 +20,7 @@ pub(crate) struct CallEnvironment {
     /// The decision time, in milliseconds since the epoch.
     now_ms: AtomicI64,
     /// State of the splitmix64 stream handed out as randomness.
-    random_state: Mutex<u64>,
+    random_state: AtomicU64,
     /// The seed of the current call, kept for the monotonic clock's base.
     seed: AtomicU64,
 }
@@ -29,19 +29,17 @@ impl CallEnvironment {
     pub(crate) fn begin_call(&self, now_ms: i64, seed: u64) {
         self.now_ms.store(now_ms, Ordering::Relaxed);
         self.seed.store(seed, Ordering::Relaxed);
-        *self
-            .random_state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = seed;
+        self.random_state.store(seed, Ordering::Relaxed);
     }
 
     fn next_random(&self) -> u64 {
-        let mut state = self
+        // One instance serves one call at a time, so the stream only has to
+        // advance atomically, not under a lock.
+        const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut z = self
             .random_state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *state;
+            .fetch_add(GOLDEN_GAMMA, Ordering::Relaxed)
+            .wrapping_add(GOLDEN_GAMMA);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
