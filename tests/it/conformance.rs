@@ -23,10 +23,11 @@ fn workspace() -> PathBuf {
 }
 
 fn run(source: PluginSource, cases: Option<PathBuf>) -> Report {
-    let options = Options {
-        cases,
-        limits: PluginLimits::default(),
-    };
+    run_with_limits(source, cases, PluginLimits::default())
+}
+
+fn run_with_limits(source: PluginSource, cases: Option<PathBuf>, limits: PluginLimits) -> Report {
+    let options = Options { cases, limits };
     conformance::run(host(), &source, &options).expect("the cases directory reads")
 }
 
@@ -128,7 +129,17 @@ fn a_plugin_that_loops_forever_fails_at_its_cpu_deadline() {
 
 #[test]
 fn a_plugin_that_allocates_without_bound_fails_at_its_memory_cap_and_shows_its_peak() {
-    let report = fixture(fixtures::MEMORY_BOMB);
+    // The deadline is the other limit: on a busy machine, filling 32 MiB
+    // page by page can take longer than the default 50 ms of wall time.
+    let limits = PluginLimits {
+        cpu_ms: 5_000,
+        ..PluginLimits::default()
+    };
+    let report = run_with_limits(
+        PluginSource::File(fixtures::MEMORY_BOMB.into()),
+        None,
+        limits,
+    );
     let reason = reason(&report, "every-outcome");
     assert!(
         reason.ends_with("plugin fixture-memory-bomb exceeded its memory limit of 33554432 bytes"),
