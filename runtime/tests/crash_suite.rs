@@ -1,0 +1,1375 @@
+//! The crash suite: a real `outdial run` dialing through the built-in
+//! Twilio adapter against the provider simulator on loopback, killed with
+//! SIGKILL at random moments (mid-create, mid-pause, mid-dial, mid-webhook,
+//! during start-up) while an operator creates, pauses and resumes batches
+//! through the HTTP API, and started again on the same data directory.
+//!
+//! After every restart the suite checks through the API that every batch
+//! the API acknowledged is there with all its contacts, that a create the
+//! kill interrupted is wholly there or wholly absent, that an acknowledged
+//! pause held, and that the simulator never took a second call for an
+//! attempt id. At the end a last run dials everything to completion; the
+//! store, read after that server stopped, is checked contact by contact:
+//! every contact final, no attempt live, every call placed under a durable
+//! attempt and before that attempt ended, none while its batch was paused,
+//! and counters equal to a recount.
+//!
+//! The simulator runs in this process, so its call log outlives every
+//! server. Providers call back at `[server] public_url`, which is a
+//! forwarder held by this process for the whole run, as a load balancer in
+//! front of outdial would be: it hands each callback to wherever the
+//! current server listens and holds callbacks while none does.
+//!
+//! `OUTDIAL_CRASH_CYCLES` sets the number of kill/restart cycles (default
+//! 200); `OUTDIAL_CRASH_SEED` replays the kill schedule of a printed seed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use outdial::clock::{Clock, SystemClock};
+use outdial::model::{BatchStatus, Millis};
+use outdial::provider::SimulationConfig;
+use outdial::provider::simulated::{OutcomeMix, Span};
+use outdial::store::{
+    AttemptKey, BatchQuery, ContactQuery, Counters, SledStore, Store, StoreConfig,
+};
+use outdial_tests::provider_sim::{Api, Faults, ProviderSim, SimSetup};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
+const CYCLES_VAR: &str = "OUTDIAL_CRASH_CYCLES";
+const SEED_VAR: &str = "OUTDIAL_CRASH_SEED";
+const DEFAULT_CYCLES: usize = 200;
+
+const WORKSPACE: &str = "ops";
+const CAMPAIGN: &str = "renewals";
+const API_KEY: &str = "crash-suite-operator-key";
+const ACCOUNT: &str = "AC0c0ffee0000000000000000000crash";
+const TOKEN_VAR: &str = "CRASH_SUITE_TWILIO_TOKEN";
+const TOKEN: &str = "crash-suite-token-Vb71Qx";
+
+/// Longest wait for a server to announce its address.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest the forwarder holds a callback while no server listens; below
+/// the simulator's own 10 s request timeout.
+const CALLBACK_HOLD: Duration = Duration::from_secs(8);
+/// Longest wait for the last run to finish every batch.
+const FINISH_TIMEOUT: Duration = Duration::from_secs(150);
+/// Contacts of the batches are listed one by one every this many checks
+/// (their totals are compared at every check).
+const FULL_CHECK_EVERY: usize = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_each_attempt_once_and_ends_with_exact_counters()
+ {
+    let cycles = cycles_from_env();
+    let seed = seed_from_env();
+    println!("crash suite: {cycles} cycles, seed {seed} (replay with {SEED_VAR}={seed})");
+    let began = Instant::now();
+    let mut random = Rng::new(seed);
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = dir.path().join("data");
+    let server_log = dir.path().join("server.log");
+    let sim = ProviderSim::start(simulator_setup(seed), Arc::new(SystemClock)).await;
+    let forwarder = Forwarder::start().await;
+    let config = dir.path().join("outdial.toml");
+    std::fs::write(&config, config_text(&forwarder.url(), &sim)).expect("config written");
+    let servers = ServerCommand {
+        config,
+        data_dir: data_dir.clone(),
+        log: server_log.clone(),
+    };
+    let api = Operator::new();
+    let mut ledger = Ledger::default();
+    let mut tally = Tally::default();
+    let mut create_latency = LatencyEstimate::new(Duration::from_millis(25));
+    let mut control_latency = LatencyEstimate::new(Duration::from_millis(15));
+    let mut startup = Vec::new();
+
+    for cycle in 0..cycles {
+        let plan = Plan::pick(&mut random);
+        let mut server = servers.spawn();
+        if plan == Plan::DuringStartup {
+            // Start-up loads the plugins and reconciles calls left live,
+            // before anything listens: kill somewhere in there.
+            tokio::time::sleep(random.duration(0, 900)).await;
+            let listening = server.poll_listening();
+            tally.record_kill(&sim, &forwarder, Moment::startup(listening.is_none()));
+            server.kill();
+            forwarder.set_target(None);
+            continue;
+        }
+        let url = server
+            .listening(START_TIMEOUT)
+            .await
+            .unwrap_or_else(|| fail(&server_log, "the server did not announce its address"));
+        startup.push(server.started.elapsed());
+        forwarder.set_target(Some(url.clone()));
+        api.use_server(&url);
+
+        ledger
+            .check_after_restart(&api, &sim, cycle % FULL_CHECK_EVERY == 0)
+            .await
+            .unwrap_or_else(|why| fail(&server_log, &format!("cycle {cycle}: {why}")));
+        tally.checks += 1;
+
+        // The operator at work until the kill.
+        let busy_for = random.duration(50, 1_200);
+        let until = Instant::now() + busy_for;
+        while Instant::now() < until {
+            operate(&api, &mut ledger, &mut random, &mut create_latency).await;
+            let pause = random
+                .duration(10, 200)
+                .min(until.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(pause).await;
+        }
+
+        let moment = match plan {
+            Plan::MidCreate => {
+                let create = ledger.next_create(&mut random);
+                let task = tokio::spawn(api.clone().create(create.clone()));
+                tokio::time::sleep(random.up_to(create_latency.kill_window())).await;
+                let in_flight = !task.is_finished();
+                let mut moment = tally.observe(&sim, &forwarder);
+                moment.create_in_flight = in_flight;
+                server.kill();
+                let answer = task.await.expect("the create task ends");
+                tally.creates_interrupted += u64::from(answer.is_err());
+                ledger.settle_create(create, answer);
+                moment
+            }
+            Plan::MidControl => match ledger.pick_control(&mut random) {
+                Some((batch_id, pause)) => {
+                    let task = tokio::spawn(api.clone().control(batch_id.clone(), pause));
+                    tokio::time::sleep(random.up_to(control_latency.kill_window())).await;
+                    let in_flight = !task.is_finished();
+                    let mut moment = tally.observe(&sim, &forwarder);
+                    moment.control_in_flight = in_flight;
+                    let sent_at = SystemClock.now();
+                    server.kill();
+                    let answer = task.await.expect("the control task ends");
+                    if let Ok(view) = &answer {
+                        control_latency.add(view.took);
+                    }
+                    ledger.settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
+                    moment
+                }
+                None => {
+                    let moment = tally.observe(&sim, &forwarder);
+                    server.kill();
+                    moment
+                }
+            },
+            Plan::AnyMoment | Plan::DuringStartup => {
+                let moment = tally.observe(&sim, &forwarder);
+                server.kill();
+                moment
+            }
+        };
+        forwarder.set_target(None);
+        tally.record_kill(&sim, &forwarder, moment);
+    }
+
+    // The last run: every paused batch resumed, everything dialed to the
+    // end, then a clean stop.
+    let mut server = servers.spawn();
+    let url = server
+        .listening(START_TIMEOUT)
+        .await
+        .unwrap_or_else(|| fail(&server_log, "the last server did not announce its address"));
+    forwarder.set_target(Some(url.clone()));
+    api.use_server(&url);
+    ledger
+        .check_after_restart(&api, &sim, true)
+        .await
+        .unwrap_or_else(|why| fail(&server_log, &format!("after the last restart: {why}")));
+    ledger.resume_all(&api).await;
+    let finishing = Instant::now();
+    ledger
+        .wait_until_all_final(&api, FINISH_TIMEOUT)
+        .await
+        .unwrap_or_else(|why| fail(&server_log, &why));
+    let finish_time = finishing.elapsed();
+    server.stop();
+    forwarder.set_target(None);
+
+    let store = SledStore::open(&StoreConfig::new(data_dir.join("store"))).expect("store opens");
+    let verdict = ledger.check_store(&store, &sim);
+    let attempts = verdict.unwrap_or_else(|why| fail(&server_log, &why));
+
+    let log = sim.log();
+    startup.sort();
+    let median_startup = startup.get(startup.len() / 2).copied().unwrap_or_default();
+    let summary = json!({
+        "cycles": cycles,
+        "seed": seed,
+        "seconds": began.elapsed().as_secs_f64(),
+        "final_run_seconds": finish_time.as_secs_f64(),
+        "median_startup_ms": median_startup.as_millis() as u64,
+        "median_create_ms": create_latency.kill_window().as_secs_f64() * 1e3,
+        "kills": tally.kills,
+        "kills_during_startup": tally.during_startup,
+        "kills_mid_create": tally.mid_create,
+        "kills_mid_pause_or_resume": tally.mid_control,
+        "kills_mid_dial": tally.mid_dial,
+        "kills_with_calls_live": tally.with_calls_live,
+        "kills_mid_webhook": tally.mid_webhook,
+        "checks_after_restart": tally.checks,
+        "creates_acknowledged": ledger.acknowledged(),
+        "creates_interrupted": tally.creates_interrupted,
+        "interrupted_creates_found_whole": ledger.found_whole,
+        "interrupted_creates_absent": ledger.absent.len(),
+        "pauses_acknowledged": ledger.pauses,
+        "resumes_acknowledged": ledger.resumes,
+        "contacts": ledger.contacts(),
+        "attempts": attempts,
+        "calls_placed": log.placements.len(),
+        "callbacks_undelivered": log.undelivered,
+    });
+    println!("{summary}");
+    assert!(
+        tally.kills as usize >= cycles * 9 / 10,
+        "most cycles end in a kill: {summary}"
+    );
+    assert!(
+        log.placements.len() > cycles,
+        "calls were placed through the adapter: {summary}"
+    );
+}
+
+/// How many cycles to run: `OUTDIAL_CRASH_CYCLES` or the default.
+fn cycles_from_env() -> usize {
+    match std::env::var(CYCLES_VAR) {
+        Err(_) => DEFAULT_CYCLES,
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(cycles) if cycles > 0 => cycles,
+            _ => panic!(
+                "{CYCLES_VAR}=\"{text}\" is not a number of cycles, expected a whole number above 0"
+            ),
+        },
+    }
+}
+
+/// The seed of the kill schedule: `OUTDIAL_CRASH_SEED`, or from the clock.
+fn seed_from_env() -> u64 {
+    match std::env::var(SEED_VAR) {
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |elapsed| elapsed.as_nanos() as u64),
+        Ok(text) => text.trim().parse::<u64>().unwrap_or_else(|_| {
+            panic!(
+                "{SEED_VAR}=\"{text}\" is not a seed, expected a whole number as printed by a run"
+            )
+        }),
+    }
+}
+
+/// Calls of a second or two, so kills find them ringing and talking, with
+/// some of every fault the simulator can inject; server errors are rare
+/// because a transient failure delays a contact by 5 s and more.
+fn simulator_setup(seed: u64) -> SimSetup {
+    SimSetup {
+        api: Api::Twilio,
+        account: ACCOUNT.to_string(),
+        credential: TOKEN.to_string(),
+        webhook_secret: String::new(),
+        scripts: SimulationConfig {
+            seed,
+            outcomes: OutcomeMix {
+                human: 45,
+                voicemail: 15,
+                call_screening: 5,
+                busy: 15,
+                no_answer: 15,
+                failed: 5,
+            },
+            ring_seconds: Span::new(0, 1),
+            no_answer_ring_seconds: Span::new(1, 2),
+            talk_seconds: Span::new(0, 2),
+            voicemail_seconds: Span::new(0, 1),
+            screening_seconds: Span::new(0, 1),
+            placement_latency_ms: Span::new(20, 300),
+            ..SimulationConfig::default()
+        },
+        time_scale: 1.0,
+        invalid_prefix: "+1999".to_string(),
+        faults: Faults {
+            throttle_rate: 0.02,
+            retry_after_s: 1,
+            server_error_rate: 0.01,
+            slow_rate: 0.1,
+            slow_answer: Duration::from_millis(200),
+            lost_final_rate: 0.03,
+            duplicate_rate: 0.05,
+            reorder_rate: 0.05,
+        },
+    }
+}
+
+/// The operator's config: one campaign through the Twilio adapter at the
+/// simulator, called back through the forwarder.
+fn config_text(public_url: &str, sim: &ProviderSim) -> String {
+    format!(
+        r#"
+[server]
+public_url = "{public_url}"
+
+[[workspaces]]
+id = "{WORKSPACE}"
+name = "Operations"
+api_keys = [{{ id = "operator", sha256 = "{hash}" }}]
+
+[[campaigns]]
+id = "{CAMPAIGN}"
+workspace = "{WORKSPACE}"
+concurrency = 24
+calls_per_second = 30
+max_attempts = 3
+# Longer than any scripted call, so only a lost callback reaches it.
+call_timeout = "8s"
+retry = {{ plugin = "retry-backoff", config = {{ base_delay = "1s", max_delay = "2s" }} }}
+classifier = {{ plugin = "classify-rules", config = {{ callback_delay = "2s" }} }}
+
+[campaigns.provider]
+plugin = "provider-twilio"
+allowed_hosts = ["{sim_host}"]
+config = {{ account_sid = "{ACCOUNT}", auth_token = {{ env = "{TOKEN_VAR}" }}, api_base = "{sim_base}", twiml_url = "https://voice.example.com/twiml/renewals" }}
+
+[campaigns.window]
+default_time_zone = "UTC"
+hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
+"#,
+        hash = outdial::api::hash_key(API_KEY),
+        sim_host = sim.host(),
+        sim_base = sim.base_url(),
+    )
+}
+
+/// Prints the end of the servers' log and fails the test with `why`.
+fn fail(server_log: &Path, why: &str) -> ! {
+    let log = std::fs::read_to_string(server_log).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    panic!(
+        "{why}\n--- the end of the servers' log ---\n{}",
+        tail.join("\n")
+    );
+}
+
+/// A seeded xorshift generator: the whole kill schedule follows the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        // SplitMix64 of the seed, so seeds 1, 2, 3 start far apart.
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A whole number in `low..=high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+
+    fn chance(&mut self, probability: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= probability
+    }
+
+    fn duration(&mut self, low_ms: u64, high_ms: u64) -> Duration {
+        Duration::from_millis(self.between(low_ms, high_ms))
+    }
+
+    fn up_to(&mut self, limit: Duration) -> Duration {
+        Duration::from_micros(self.between(0, limit.as_micros() as u64))
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            return None;
+        }
+        items.get((self.next() % items.len() as u64) as usize)
+    }
+}
+
+/// Where in a cycle the kill is aimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Before the server listens: loading plugins, reconciling live calls.
+    DuringStartup,
+    /// While a batch create is being answered.
+    MidCreate,
+    /// While a pause or resume is being answered.
+    MidControl,
+    /// Whenever the operator's time is up: calls ringing, callbacks
+    /// arriving, dial intents being written.
+    AnyMoment,
+}
+
+impl Plan {
+    fn pick(random: &mut Rng) -> Plan {
+        match random.between(0, 99) {
+            0..10 => Plan::DuringStartup,
+            10..40 => Plan::MidCreate,
+            40..50 => Plan::MidControl,
+            _ => Plan::AnyMoment,
+        }
+    }
+}
+
+/// What was going on when a kill landed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Moment {
+    during_startup: bool,
+    create_in_flight: bool,
+    control_in_flight: bool,
+    /// A create-call request at the simulator, not answered yet.
+    dial_in_flight: bool,
+    calls_live: bool,
+    /// A callback forwarded to the server, not answered yet.
+    webhook_in_flight: bool,
+}
+
+impl Moment {
+    fn startup(before_listening: bool) -> Moment {
+        Moment {
+            during_startup: before_listening,
+            ..Moment::default()
+        }
+    }
+}
+
+/// Kills by what they interrupted, and other figures of the run.
+#[derive(Debug, Default)]
+struct Tally {
+    kills: u64,
+    during_startup: u64,
+    mid_create: u64,
+    mid_control: u64,
+    mid_dial: u64,
+    with_calls_live: u64,
+    mid_webhook: u64,
+    checks: u64,
+    creates_interrupted: u64,
+}
+
+impl Tally {
+    fn observe(&self, sim: &ProviderSim, forwarder: &Forwarder) -> Moment {
+        Moment {
+            dial_in_flight: sim.creates_in_flight() > 0,
+            calls_live: sim.live_calls() > 0,
+            webhook_in_flight: forwarder.in_flight() > 0,
+            ..Moment::default()
+        }
+    }
+
+    fn record_kill(&mut self, sim: &ProviderSim, forwarder: &Forwarder, moment: Moment) {
+        let seen = self.observe(sim, forwarder);
+        self.kills += 1;
+        self.during_startup += u64::from(moment.during_startup);
+        self.mid_create += u64::from(moment.create_in_flight);
+        self.mid_control += u64::from(moment.control_in_flight);
+        self.mid_dial += u64::from(moment.dial_in_flight);
+        self.with_calls_live += u64::from(moment.calls_live || seen.calls_live);
+        self.mid_webhook += u64::from(moment.webhook_in_flight);
+    }
+}
+
+/// A running estimate of how long a request takes, to aim kills inside it.
+struct LatencyEstimate {
+    recent: Vec<Duration>,
+    initial: Duration,
+}
+
+impl LatencyEstimate {
+    fn new(initial: Duration) -> LatencyEstimate {
+        LatencyEstimate {
+            recent: Vec::new(),
+            initial,
+        }
+    }
+
+    fn add(&mut self, took: Duration) {
+        self.recent.push(took);
+        if self.recent.len() > 32 {
+            self.recent.remove(0);
+        }
+    }
+
+    /// A span from the request's start that ends, most of the time, before
+    /// its answer: the median so far.
+    fn kill_window(&self) -> Duration {
+        if self.recent.is_empty() {
+            return self.initial;
+        }
+        let mut sorted = self.recent.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+}
+
+/// How to start `outdial run` on the suite's config and data directory.
+struct ServerCommand {
+    config: PathBuf,
+    data_dir: PathBuf,
+    log: PathBuf,
+}
+
+impl ServerCommand {
+    fn spawn(&self) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("the servers' log opens");
+        let mut child = Command::new(BINARY)
+            .arg("run")
+            .arg(&self.config)
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(&self.data_dir)
+            .env_remove("OUTDIAL_BIND")
+            .env_remove("OUTDIAL_DATA_DIR")
+            .env(TOKEN_VAR, TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("outdial run starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (send, lines) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server {
+            child,
+            lines,
+            started: Instant::now(),
+            url: None,
+        }
+    }
+}
+
+/// One `outdial run` process.
+struct Server {
+    child: Child,
+    lines: mpsc::UnboundedReceiver<String>,
+    started: Instant,
+    url: Option<String>,
+}
+
+impl Server {
+    /// The address, once the server said where it listens.
+    fn poll_listening(&mut self) -> Option<String> {
+        while self.url.is_none() {
+            let Ok(line) = self.lines.try_recv() else {
+                break;
+            };
+            self.url = listening_address(&line);
+        }
+        self.url.clone()
+    }
+
+    /// Waits for the server's address; `None` if it exits or stays silent.
+    async fn listening(&mut self, limit: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.url.is_none() {
+            let line = tokio::time::timeout_at(deadline, self.lines.recv())
+                .await
+                .ok()??;
+            self.url = listening_address(&line);
+        }
+        self.url.clone()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        self.child.wait().expect("the killed server is reaped");
+    }
+
+    /// SIGTERM, as a process manager stops it; it must exit cleanly.
+    fn stop(mut self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        let exit = self.child.wait().expect("the server exits");
+        assert!(exit.success(), "a clean shutdown exits 0, got {exit}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn listening_address(line: &str) -> Option<String> {
+    let rest = line.split("listening on ").nth(1)?;
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+/// The public URL providers call back: forwards each request to the server
+/// of the moment, and holds it while no server listens.
+struct Forwarder {
+    addr: SocketAddr,
+    shared: Arc<ForwarderState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+struct ForwarderState {
+    target: watch::Sender<Option<String>>,
+    /// Callbacks sent on to a server and not answered yet.
+    in_flight: AtomicU64,
+    client: reqwest::Client,
+}
+
+impl Forwarder {
+    async fn start() -> Forwarder {
+        let shared = Arc::new(ForwarderState {
+            target: watch::channel(None).0,
+            in_flight: AtomicU64::new(0),
+            client: outdial::net::http_client()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("an HTTP client"),
+        });
+        let router = axum::Router::new()
+            .fallback(forward)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("bound");
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .await
+                .expect("forwarder serves");
+        });
+        Forwarder {
+            addr,
+            shared,
+            server,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn set_target(&self, target: Option<String>) {
+        self.shared.target.send_replace(target);
+    }
+
+    fn in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn forward(
+    State(shared): State<Arc<ForwarderState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut target = shared.target.subscribe();
+    let waited = tokio::time::timeout(CALLBACK_HOLD, async {
+        loop {
+            if let Some(base) = target.borrow_and_update().clone() {
+                return Some(base);
+            }
+            if target.changed().await.is_err() {
+                return None;
+            }
+        }
+    })
+    .await;
+    let Ok(Some(base)) = waited else {
+        return (StatusCode::BAD_GATEWAY, "no server listens").into_response();
+    };
+    let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let mut request = shared
+        .client
+        .request(method, format!("{base}{path}"))
+        .body(body);
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let answer = request.send().await;
+    let response = match answer {
+        Ok(answer) => {
+            let status = answer.status();
+            let body = answer.bytes().await.unwrap_or_default();
+            (status, body).into_response()
+        }
+        Err(_) => (StatusCode::BAD_GATEWAY, "the server went away").into_response(),
+    };
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+/// The operator's HTTP client, pointed at the server of the moment.
+#[derive(Clone)]
+struct Operator {
+    client: reqwest::Client,
+    base: Arc<std::sync::Mutex<String>>,
+}
+
+/// A create the operator sends: its idempotency key and contacts.
+#[derive(Debug, Clone)]
+struct CreateRequest {
+    key: String,
+    contact_ids: Vec<String>,
+    body: Value,
+}
+
+/// A 2xx answer of the API, and how long it took.
+struct Answer {
+    body: Value,
+    took: Duration,
+}
+
+impl Operator {
+    fn new() -> Operator {
+        Operator {
+            client: outdial::net::http_client()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("an HTTP client"),
+            base: Arc::new(std::sync::Mutex::new(String::new())),
+        }
+    }
+
+    fn use_server(&self, url: &str) {
+        *self.base.lock().unwrap_or_else(|e| e.into_inner()) = url.to_string();
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.base.lock().unwrap_or_else(|e| e.into_inner())
+        )
+    }
+
+    /// Sends a request; a 2xx answer's JSON, else what went wrong.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<Answer, String> {
+        let started = Instant::now();
+        let mut request = self
+            .client
+            .request(method.clone(), self.url(path))
+            .bearer_auth(API_KEY);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|err| format!("{method} {path}: no answer: {err}"))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|err| format!("{method} {path}: answer cut short: {err}"))?;
+        if !status.is_success() {
+            return Err(format!("{method} {path}: {status}: {text}"));
+        }
+        let body = serde_json::from_str(&text)
+            .map_err(|err| format!("{method} {path}: not JSON ({err}): {text}"))?;
+        Ok(Answer {
+            body,
+            took: started.elapsed(),
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, String> {
+        Ok(self.send(Method::GET, path, None, None).await?.body)
+    }
+
+    async fn create(self, create: CreateRequest) -> Result<Answer, String> {
+        let answer = self
+            .send(
+                Method::POST,
+                &format!("/v1/campaigns/{CAMPAIGN}/batches"),
+                Some(&create.body),
+                Some(&create.key),
+            )
+            .await?;
+        if answer.body["created"] != json!(true) {
+            return Err(format!("the create was not new: {}", answer.body));
+        }
+        Ok(answer)
+    }
+
+    /// Pause (or resume) a batch; the batch as the API answers it.
+    async fn control(self, batch_id: String, pause: bool) -> Result<Answer, String> {
+        let verb = if pause { "pause" } else { "resume" };
+        self.send(
+            Method::POST,
+            &format!("/v1/batches/{batch_id}/{verb}"),
+            Some(&json!({ "reason": "crash suite" })),
+            None,
+        )
+        .await
+    }
+
+    /// Every batch of the campaign.
+    async fn batches(&self) -> Result<Vec<Value>, String> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/batches?campaign={CAMPAIGN}&limit=100");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = self.get(&path).await?;
+            all.extend(page["batches"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The contact ids of a batch, as its contact listing shows them.
+    async fn contact_ids(&self, batch_id: &str) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/batches/{batch_id}/contacts?limit=500");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page = self.get(&path).await?;
+            for contact in page["contacts"].as_array().cloned().unwrap_or_default() {
+                ids.push(
+                    contact["contact_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return Ok(ids),
+            }
+        }
+    }
+}
+
+/// One operator step: now and then a create, a pause or a resume.
+async fn operate(
+    api: &Operator,
+    ledger: &mut Ledger,
+    random: &mut Rng,
+    latency: &mut LatencyEstimate,
+) {
+    if random.chance(0.25) {
+        let create = ledger.next_create(random);
+        let answer = api.clone().create(create.clone()).await;
+        if let Ok(answer) = &answer {
+            latency.add(answer.took);
+        }
+        ledger.settle_create(create, answer);
+    } else if random.chance(0.1)
+        && let Some((batch_id, pause)) = ledger.pick_control(random)
+    {
+        let sent_at = SystemClock.now();
+        let answer = api.clone().control(batch_id.clone(), pause).await;
+        ledger.settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
+    }
+}
+
+/// What the operator was told, and so what the store must hold.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Batches that must exist, by id.
+    batches: BTreeMap<String, Promised>,
+    /// Creates a kill cut off; settled at the next check.
+    unsettled: Vec<CreateRequest>,
+    /// Idempotency keys of interrupted creates found absent: they must
+    /// stay absent.
+    absent: Vec<String>,
+    found_whole: u64,
+    pauses: u64,
+    resumes: u64,
+    next_create: u64,
+}
+
+#[derive(Debug)]
+struct Promised {
+    idempotency_key: String,
+    contact_ids: BTreeSet<String>,
+    /// The 201 reached the operator (else an interrupted create found
+    /// whole after the restart).
+    acknowledged: bool,
+    /// The last operator control the API acknowledged, while no later one
+    /// is in doubt: true after a pause, false after a resume.
+    paused: Option<bool>,
+    /// Spans the batch was surely paused: from when an acknowledged pause
+    /// was answered to when the next resume was sent.
+    pause_windows: Vec<(Millis, Option<Millis>)>,
+    /// Last seen final (completed, cancelled, expired).
+    finished: bool,
+}
+
+impl Ledger {
+    fn next_create(&mut self, random: &mut Rng) -> CreateRequest {
+        self.next_create += 1;
+        let number = self.next_create;
+        let size = random.between(3, 12);
+        let contact_ids: Vec<String> = (0..size).map(|n| format!("k{number}-c{n}")).collect();
+        let contacts: Vec<Value> = contact_ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                json!({
+                    "id": id,
+                    "phone": format!("+1415555{:04}", (number * 16 + n as u64) % 10_000),
+                    "time_zone": "UTC",
+                })
+            })
+            .collect();
+        CreateRequest {
+            key: format!("crash-suite-create-{number}"),
+            contact_ids,
+            body: json!({ "contacts": contacts }),
+        }
+    }
+
+    fn settle_create(&mut self, create: CreateRequest, answer: Result<Answer, String>) {
+        match answer {
+            Ok(answer) => {
+                let id = answer.body["batch"]["id"]
+                    .as_str()
+                    .expect("a created batch has an id")
+                    .to_string();
+                self.batches.insert(
+                    id,
+                    Promised {
+                        idempotency_key: create.key,
+                        contact_ids: create.contact_ids.into_iter().collect(),
+                        acknowledged: true,
+                        paused: Some(false),
+                        pause_windows: Vec::new(),
+                        finished: false,
+                    },
+                );
+            }
+            // Refused by a live server: that is a failure of the suite's
+            // request, not a crash.
+            Err(why) if !why.contains("no answer") && !why.contains("cut short") => {
+                panic!("a create was refused: {why}")
+            }
+            Err(_) => self.unsettled.push(create),
+        }
+    }
+
+    /// A batch to pause (true) or resume (false), if any is open.
+    fn pick_control(&self, random: &mut Rng) -> Option<(String, bool)> {
+        let open: Vec<(&String, &Promised)> = self
+            .batches
+            .iter()
+            .filter(|(_, batch)| !batch.finished)
+            .collect();
+        let (id, batch) = random.pick(&open)?;
+        // A batch of unknown state is resumed: that is always legal.
+        Some(((*id).clone(), batch.paused == Some(false)))
+    }
+
+    fn settle_control(
+        &mut self,
+        batch_id: &str,
+        pause: bool,
+        sent_at: Millis,
+        answer: Result<Value, String>,
+    ) {
+        let batch = self
+            .batches
+            .get_mut(batch_id)
+            .expect("controls go to known batches");
+        if !pause && let Some(window) = batch.pause_windows.last_mut() {
+            window.1.get_or_insert(sent_at);
+        }
+        match answer {
+            Ok(view) => {
+                let status = view["status"].as_str().unwrap_or_default();
+                if pause {
+                    self.pauses += 1;
+                    assert_eq!(status, "paused", "an acknowledged pause: {view}");
+                    batch.pause_windows.push((SystemClock.now(), None));
+                } else {
+                    self.resumes += 1;
+                    assert_ne!(status, "paused", "an acknowledged resume: {view}");
+                }
+                batch.paused = Some(pause);
+            }
+            // A finished batch cannot be paused: nothing changed.
+            Err(why) if why.contains("409") => batch.finished = true,
+            Err(why) if why.contains("no answer") || why.contains("cut short") => {
+                batch.paused = None;
+            }
+            Err(why) => panic!(
+                "a {} was refused: {why}",
+                if pause { "pause" } else { "resume" }
+            ),
+        }
+    }
+
+    fn acknowledged(&self) -> usize {
+        self.batches
+            .values()
+            .filter(|batch| batch.acknowledged)
+            .count()
+    }
+
+    fn contacts(&self) -> usize {
+        self.batches
+            .values()
+            .map(|batch| batch.contact_ids.len())
+            .sum()
+    }
+
+    /// Through the API of a freshly started server: every promised batch
+    /// is there whole, each interrupted create is wholly there or wholly
+    /// absent, acknowledged pauses held, no attempt was dialed twice.
+    async fn check_after_restart(
+        &mut self,
+        api: &Operator,
+        sim: &ProviderSim,
+        list_contacts: bool,
+    ) -> Result<(), String> {
+        let listed = api.batches().await?;
+        let by_id: BTreeMap<&str, &Value> = listed
+            .iter()
+            .map(|batch| (batch["id"].as_str().unwrap_or_default(), batch))
+            .collect();
+        let by_key: BTreeMap<&str, &Value> = listed
+            .iter()
+            .filter_map(|batch| Some((batch["idempotency_key"].as_str()?, batch)))
+            .collect();
+
+        for create in std::mem::take(&mut self.unsettled) {
+            let Some(found) = by_key.get(create.key.as_str()) else {
+                self.absent.push(create.key);
+                continue;
+            };
+            let id = found["id"].as_str().unwrap_or_default().to_string();
+            let expected: BTreeSet<String> = create.contact_ids.iter().cloned().collect();
+            let stored: BTreeSet<String> = api.contact_ids(&id).await?.into_iter().collect();
+            if stored != expected {
+                return Err(format!(
+                    "interrupted create {} left batch {id} with {} of its {} contacts",
+                    create.key,
+                    stored.len(),
+                    expected.len()
+                ));
+            }
+            self.found_whole += 1;
+            self.batches.insert(
+                id,
+                Promised {
+                    idempotency_key: create.key,
+                    contact_ids: expected,
+                    acknowledged: false,
+                    paused: None,
+                    pause_windows: Vec::new(),
+                    finished: false,
+                },
+            );
+        }
+        for key in &self.absent {
+            if by_key.contains_key(key.as_str()) {
+                return Err(format!(
+                    "interrupted create {key} was absent after one restart and present after a later one"
+                ));
+            }
+        }
+
+        for (id, promised) in &mut self.batches {
+            let Some(found) = by_id.get(id.as_str()) else {
+                return Err(format!(
+                    "batch {id} ({}, acknowledged: {}) is gone",
+                    promised.idempotency_key, promised.acknowledged
+                ));
+            };
+            let total = found["counters"]["total"].as_u64().unwrap_or_default();
+            if total != promised.contact_ids.len() as u64 {
+                return Err(format!(
+                    "batch {id} counts {total} contacts, {} were created",
+                    promised.contact_ids.len()
+                ));
+            }
+            let status = found["status"].as_str().unwrap_or_default();
+            if promised.paused == Some(true) && status != "paused" {
+                return Err(format!(
+                    "batch {id} was paused and is {status} after a restart"
+                ));
+            }
+            if promised.paused.is_none() {
+                promised.paused = Some(status == "paused");
+            }
+            promised.finished = matches!(status, "completed" | "cancelled" | "expired");
+            if list_contacts {
+                let stored: BTreeSet<String> = api.contact_ids(id).await?.into_iter().collect();
+                if stored != promised.contact_ids {
+                    return Err(format!(
+                        "batch {id} lists {} contacts, {} were created",
+                        stored.len(),
+                        promised.contact_ids.len()
+                    ));
+                }
+            }
+        }
+        if listed.len() != self.batches.len() {
+            let unknown: Vec<&str> = by_id
+                .keys()
+                .filter(|id| !self.batches.contains_key(**id))
+                .copied()
+                .collect();
+            return Err(format!("batches nobody created: {unknown:?}"));
+        }
+        dialed_at_most_once(sim)
+    }
+
+    /// Resumes every batch not known to be dialing.
+    async fn resume_all(&mut self, api: &Operator) {
+        let paused: Vec<String> = self
+            .batches
+            .iter()
+            .filter(|(_, batch)| !batch.finished && batch.paused != Some(false))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in paused {
+            let sent_at = SystemClock.now();
+            let answer = api.clone().control(id.clone(), false).await;
+            self.settle_control(&id, false, sent_at, answer.map(|view| view.body));
+        }
+    }
+
+    async fn wait_until_all_final(&self, api: &Operator, limit: Duration) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            let listed = api.batches().await?;
+            let open: Vec<String> = listed
+                .iter()
+                .filter(|batch| batch["status"] != json!("completed"))
+                .map(|batch| {
+                    format!(
+                        "{} {} {}",
+                        batch["id"].as_str().unwrap_or_default(),
+                        batch["status"].as_str().unwrap_or_default(),
+                        batch["counters"]["by_status"]
+                    )
+                })
+                .collect();
+            if open.is_empty() {
+                return Ok(());
+            }
+            if started.elapsed() > limit {
+                return Err(format!(
+                    "after {limit:?} of the last run {} batches are not completed: {open:#?}",
+                    open.len()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The store after the last server stopped, contact by contact;
+    /// answers how many attempts it holds.
+    fn check_store(&self, store: &SledStore, sim: &ProviderSim) -> Result<u64, String> {
+        let err = |e: outdial::store::StoreError| e.to_string();
+        let mut stored_batches = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .list_batches(&BatchQuery {
+                    workspace: WORKSPACE.to_string(),
+                    campaign_id: Some(CAMPAIGN.to_string()),
+                    cursor,
+                    limit: 500,
+                })
+                .map_err(err)?;
+            stored_batches.extend(page.items);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let stored_ids: BTreeSet<&str> = stored_batches.iter().map(|b| b.id.as_str()).collect();
+        let promised_ids: BTreeSet<&str> = self.batches.keys().map(String::as_str).collect();
+        if stored_ids != promised_ids {
+            return Err(format!(
+                "the store holds batches {stored_ids:?}, the operator knows {promised_ids:?}"
+            ));
+        }
+        let live = store.live_attempts().map_err(err)?;
+        if !live.is_empty() {
+            return Err(format!("attempts still live at the end: {live:?}"));
+        }
+
+        let mut campaign_recount = Counters::default();
+        let mut attempts_total = 0;
+        for batch in &stored_batches {
+            let promised = &self.batches[&batch.id];
+            if batch.status != BatchStatus::Completed {
+                return Err(format!("batch {} ended {}", batch.id, batch.status));
+            }
+            let counters = store.batch_counters(&batch.id).map_err(err)?;
+            let recount = store.recount(&batch.id).map_err(err)?;
+            if counters != recount {
+                return Err(format!(
+                    "batch {} counters drifted from a recount:\n kept   {counters:?}\n recount {recount:?}",
+                    batch.id
+                ));
+            }
+            campaign_recount.add(&recount);
+            attempts_total += recount.attempts;
+            let mut ids = BTreeSet::new();
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .list_contacts(&ContactQuery {
+                        batch_id: batch.id.clone(),
+                        status: None,
+                        cursor,
+                        limit: 500,
+                    })
+                    .map_err(err)?;
+                for contact in page.items {
+                    if !contact.status.is_final() {
+                        return Err(format!(
+                            "contact {} of batch {} is stuck {}",
+                            contact.seq, batch.id, contact.status
+                        ));
+                    }
+                    if contact.live_attempt_id.is_some() {
+                        return Err(format!(
+                            "final contact {} of batch {} still names a live attempt",
+                            contact.seq, batch.id
+                        ));
+                    }
+                    ids.insert(contact.contact_id);
+                }
+                cursor = page.next_cursor;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            if ids != promised.contact_ids {
+                return Err(format!(
+                    "batch {} holds {} contacts, {} were created",
+                    batch.id,
+                    ids.len(),
+                    promised.contact_ids.len()
+                ));
+            }
+        }
+        let campaign = store.campaign_counters(WORKSPACE, CAMPAIGN).map_err(err)?;
+        if campaign != campaign_recount {
+            return Err(format!(
+                "campaign counters drifted from the batches' recounts:\n kept   {campaign:?}\n recount {campaign_recount:?}"
+            ));
+        }
+
+        dialed_at_most_once(sim)?;
+        for (attempt_id, placed_at) in &sim.log().placements {
+            let key = AttemptKey::parse(attempt_id)
+                .map_err(|e| format!("the simulator was dialed for {attempt_id}: {e}"))?;
+            let attempts = store.attempts(&key.batch_id, key.seq).map_err(err)?;
+            let Some(attempt) = attempts.iter().find(|a| a.number == key.number) else {
+                return Err(format!(
+                    "attempt {attempt_id} was dialed without a durable record"
+                ));
+            };
+            let Some(ended_at) = attempt.ended_at else {
+                return Err(format!("attempt {attempt_id} never ended"));
+            };
+            // A contact becomes final when its last attempt ends, so a call
+            // placed within its attempt's life was placed before that.
+            if *placed_at < attempt.started_at || *placed_at > ended_at {
+                return Err(format!(
+                    "attempt {attempt_id} was dialed at {placed_at}, outside its life from {} to {ended_at}",
+                    attempt.started_at
+                ));
+            }
+            // The dial intent was written after the tick's clock read
+            // (`started_at`) and before the call was placed: within a span
+            // the batch was surely paused, the store should have refused it.
+            let promised = &self.batches[&key.batch_id];
+            for (from, until) in &promised.pause_windows {
+                let until = until.unwrap_or(Millis::MAX);
+                if attempt.started_at > *from && *placed_at < until {
+                    return Err(format!(
+                        "attempt {attempt_id} was written at {} and dialed at {placed_at}, while its batch was paused from {from} to {until}",
+                        attempt.started_at
+                    ));
+                }
+            }
+        }
+        Ok(attempts_total)
+    }
+}
+
+/// The simulator took at most one call per attempt id.
+fn dialed_at_most_once(sim: &ProviderSim) -> Result<(), String> {
+    let log = sim.log();
+    let twice: Vec<(&String, &u32)> = log
+        .calls_per_attempt
+        .iter()
+        .filter(|(_, calls)| **calls > 1)
+        .collect();
+    if twice.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("attempts dialed more than once: {twice:?}"))
+    }
+}
