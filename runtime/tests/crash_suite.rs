@@ -126,7 +126,7 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         tally.checks += 1;
 
         // The operator at work until the kill.
-        let busy_for = random.duration(50, 1_200);
+        let busy_for = random.duration(50, 900);
         let until = Instant::now() + busy_for;
         while Instant::now() < until {
             operate(&api, &mut ledger, &mut random, &mut create_latency).await;
@@ -911,7 +911,7 @@ async fn operate(
     random: &mut Rng,
     latency: &mut LatencyEstimate,
 ) {
-    if random.chance(0.25) {
+    if random.chance(0.1) {
         let create = ledger.next_create(random);
         let answer = api.clone().create(create.clone()).await;
         if let Ok(answer) = &answer {
@@ -964,7 +964,7 @@ impl Ledger {
     fn next_create(&mut self, random: &mut Rng) -> CreateRequest {
         self.next_create += 1;
         let number = self.next_create;
-        let size = random.between(3, 12);
+        let size = random.between(2, 8);
         let contact_ids: Vec<String> = (0..size).map(|n| format!("k{number}-c{n}")).collect();
         let contacts: Vec<Value> = contact_ids
             .iter()
