@@ -69,6 +69,8 @@ const FINISH_TIMEOUT: Duration = Duration::from_secs(150);
 /// Contacts of the batches are listed one by one every this many checks
 /// (their totals are compared at every check).
 const FULL_CHECK_EVERY: usize = 10;
+/// The store a kill left behind is read and checked every this many kills.
+const STORE_CHECK_EVERY: usize = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_each_attempt_once_and_ends_with_exact_counters()
@@ -77,138 +79,64 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
     let seed = seed_from_env();
     println!("crash suite: {cycles} cycles, seed {seed} (replay with {SEED_VAR}={seed})");
     let began = Instant::now();
-    let mut random = Rng::new(seed);
-
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let data_dir = dir.path().join("data");
-    let server_log = dir.path().join("server.log");
-    let sim = ProviderSim::start(simulator_setup(seed), Arc::new(SystemClock)).await;
-    let forwarder = Forwarder::start().await;
-    let config = dir.path().join("outdial.toml");
-    std::fs::write(&config, config_text(&forwarder.url(), &sim)).expect("config written");
-    let servers = ServerCommand {
-        config,
-        data_dir: data_dir.clone(),
-        log: server_log.clone(),
-    };
-    let api = Operator::new();
-    let mut ledger = Ledger::default();
-    let mut tally = Tally::default();
-    let mut create_latency = LatencyEstimate::new(Duration::from_millis(25));
-    let mut control_latency = LatencyEstimate::new(Duration::from_millis(15));
-    let mut startup = Vec::new();
+    let mut suite = Suite::start(dir.path(), seed).await;
 
     for cycle in 0..cycles {
-        let plan = Plan::pick(&mut random);
-        let mut server = servers.spawn();
-        if plan == Plan::DuringStartup {
-            // Start-up loads the plugins and reconciles calls left live,
-            // before anything listens: kill somewhere in there.
-            tokio::time::sleep(random.duration(0, 900)).await;
-            let listening = server.poll_listening();
-            tally.record_kill(&sim, &forwarder, Moment::startup(listening.is_none()));
-            server.kill();
-            forwarder.set_target(None);
-            continue;
+        let moment = suite.cycle(cycle).await;
+        suite.forwarder.set_target(None);
+        suite.tally.record_kill(moment);
+        if cycle % STORE_CHECK_EVERY == STORE_CHECK_EVERY - 1 {
+            // The store exactly as the kill left it, before a server
+            // recovers anything.
+            let store = suite.open_store();
+            suite
+                .ledger
+                .check_store(&store, false)
+                .unwrap_or_else(|why| suite.fail(&format!("after kill {cycle}: {why}")));
+            suite.tally.store_checks += 1;
         }
-        let url = server
-            .listening(START_TIMEOUT)
-            .await
-            .unwrap_or_else(|| fail(&server_log, "the server did not announce its address"));
-        startup.push(server.started.elapsed());
-        forwarder.set_target(Some(url.clone()));
-        api.use_server(&url);
-
-        ledger
-            .check_after_restart(&api, &sim, cycle % FULL_CHECK_EVERY == 0)
-            .await
-            .unwrap_or_else(|why| fail(&server_log, &format!("cycle {cycle}: {why}")));
-        tally.checks += 1;
-
-        // The operator at work until the kill.
-        let busy_for = random.duration(50, 900);
-        let until = Instant::now() + busy_for;
-        while Instant::now() < until {
-            operate(&api, &mut ledger, &mut random, &mut create_latency).await;
-            let pause = random
-                .duration(10, 200)
-                .min(until.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(pause).await;
-        }
-
-        let moment = match plan {
-            Plan::MidCreate => {
-                let create = ledger.next_create(&mut random);
-                let task = tokio::spawn(api.clone().create(create.clone()));
-                tokio::time::sleep(random.up_to(create_latency.kill_window())).await;
-                let in_flight = !task.is_finished();
-                let mut moment = tally.observe(&sim, &forwarder);
-                moment.create_in_flight = in_flight;
-                server.kill();
-                let answer = task.await.expect("the create task ends");
-                tally.creates_interrupted += u64::from(answer.is_err());
-                ledger.settle_create(create, answer);
-                moment
-            }
-            Plan::MidControl => match ledger.pick_control(&mut random) {
-                Some((batch_id, pause)) => {
-                    let task = tokio::spawn(api.clone().control(batch_id.clone(), pause));
-                    tokio::time::sleep(random.up_to(control_latency.kill_window())).await;
-                    let in_flight = !task.is_finished();
-                    let mut moment = tally.observe(&sim, &forwarder);
-                    moment.control_in_flight = in_flight;
-                    let sent_at = SystemClock.now();
-                    server.kill();
-                    let answer = task.await.expect("the control task ends");
-                    if let Ok(view) = &answer {
-                        control_latency.add(view.took);
-                    }
-                    ledger.settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
-                    moment
-                }
-                None => {
-                    let moment = tally.observe(&sim, &forwarder);
-                    server.kill();
-                    moment
-                }
-            },
-            Plan::AnyMoment | Plan::DuringStartup => {
-                let moment = tally.observe(&sim, &forwarder);
-                server.kill();
-                moment
-            }
-        };
-        forwarder.set_target(None);
-        tally.record_kill(&sim, &forwarder, moment);
     }
 
     // The last run: every paused batch resumed, everything dialed to the
     // end, then a clean stop.
-    let mut server = servers.spawn();
-    let url = server
-        .listening(START_TIMEOUT)
+    let server = suite.start_server().await;
+    suite
+        .ledger
+        .check_after_restart(&suite.operator, &suite.sim, true)
         .await
-        .unwrap_or_else(|| fail(&server_log, "the last server did not announce its address"));
-    forwarder.set_target(Some(url.clone()));
-    api.use_server(&url);
-    ledger
-        .check_after_restart(&api, &sim, true)
-        .await
-        .unwrap_or_else(|why| fail(&server_log, &format!("after the last restart: {why}")));
-    ledger.resume_all(&api).await;
+        .unwrap_or_else(|why| suite.fail(&format!("after the last restart: {why}")));
+    suite.ledger.resume_all(&suite.operator).await;
     let finishing = Instant::now();
-    ledger
-        .wait_until_all_final(&api, FINISH_TIMEOUT)
+    suite
+        .ledger
+        .wait_until_all_final(&suite.operator, FINISH_TIMEOUT)
         .await
-        .unwrap_or_else(|why| fail(&server_log, &why));
+        .unwrap_or_else(|why| suite.fail(&why));
     let finish_time = finishing.elapsed();
     server.stop();
-    forwarder.set_target(None);
+    suite.forwarder.set_target(None);
 
-    let store = SledStore::open(&StoreConfig::new(data_dir.join("store"))).expect("store opens");
-    let verdict = ledger.check_store(&store, &sim);
-    let attempts = verdict.unwrap_or_else(|why| fail(&server_log, &why));
+    let store = suite.open_store();
+    let attempts = suite
+        .ledger
+        .check_store(&store, true)
+        .and_then(|attempts| {
+            suite
+                .ledger
+                .check_calls(&store, &suite.sim)
+                .map(|()| attempts)
+        })
+        .unwrap_or_else(|why| suite.fail(&format!("at the end: {why}")));
 
+    let Suite {
+        sim,
+        ledger,
+        tally,
+        mut startup,
+        create_latency,
+        ..
+    } = suite;
     let log = sim.log();
     startup.sort();
     let median_startup = startup.get(startup.len() / 2).copied().unwrap_or_default();
@@ -218,7 +146,7 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         "seconds": began.elapsed().as_secs_f64(),
         "final_run_seconds": finish_time.as_secs_f64(),
         "median_startup_ms": median_startup.as_millis() as u64,
-        "median_create_ms": create_latency.kill_window().as_secs_f64() * 1e3,
+        "median_create_ms": create_latency.median().as_millis() as u64,
         "kills": tally.kills,
         "kills_during_startup": tally.during_startup,
         "kills_mid_create": tally.mid_create,
@@ -227,10 +155,12 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         "kills_with_calls_live": tally.with_calls_live,
         "kills_mid_webhook": tally.mid_webhook,
         "checks_after_restart": tally.checks,
+        "store_checks_after_kill": tally.store_checks,
         "creates_acknowledged": ledger.acknowledged(),
         "creates_interrupted": tally.creates_interrupted,
         "interrupted_creates_found_whole": ledger.found_whole,
         "interrupted_creates_absent": ledger.absent.len(),
+        "interrupted_creates_sent_again": ledger.retried_creates,
         "pauses_acknowledged": ledger.pauses,
         "resumes_acknowledged": ledger.resumes,
         "contacts": ledger.contacts(),
@@ -239,14 +169,187 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         "callbacks_undelivered": log.undelivered,
     });
     println!("{summary}");
-    assert!(
-        tally.kills as usize >= cycles * 9 / 10,
-        "most cycles end in a kill: {summary}"
-    );
+    assert_eq!(tally.kills as usize, cycles, "every cycle ends in a kill");
     assert!(
         log.placements.len() > cycles,
         "calls were placed through the adapter: {summary}"
     );
+}
+
+/// Everything that outlives the servers: the simulator, the forwarder, the
+/// operator and what the operator was told.
+struct Suite {
+    sim: ProviderSim,
+    forwarder: Forwarder,
+    servers: ServerCommand,
+    operator: Operator,
+    ledger: Ledger,
+    tally: Tally,
+    random: Rng,
+    create_latency: LatencyEstimate,
+    control_latency: LatencyEstimate,
+    /// Time from spawning each server to its address.
+    startup: Vec<Duration>,
+}
+
+impl Suite {
+    async fn start(dir: &Path, seed: u64) -> Suite {
+        let sim = ProviderSim::start(simulator_setup(seed), Arc::new(SystemClock)).await;
+        let forwarder = Forwarder::start().await;
+        let config = dir.join("outdial.toml");
+        std::fs::write(&config, config_text(&forwarder.url(), &sim)).expect("config written");
+        Suite {
+            sim,
+            forwarder,
+            servers: ServerCommand {
+                config,
+                data_dir: dir.join("data"),
+                log: dir.join("server.log"),
+            },
+            operator: Operator::new(),
+            ledger: Ledger::default(),
+            tally: Tally::default(),
+            random: Rng::new(seed),
+            create_latency: LatencyEstimate::new(Duration::from_millis(25)),
+            control_latency: LatencyEstimate::new(Duration::from_millis(15)),
+            startup: Vec::new(),
+        }
+    }
+
+    /// Prints the end of the servers' log and fails the test with `why`.
+    fn fail(&self, why: &str) -> ! {
+        let log = std::fs::read_to_string(&self.servers.log).unwrap_or_default();
+        let mut tail: Vec<&str> = log.lines().rev().take(40).collect();
+        tail.reverse();
+        panic!(
+            "{why}\n--- the end of the servers' log ---\n{}",
+            tail.join("\n")
+        );
+    }
+
+    fn open_store(&self) -> SledStore {
+        SledStore::open(&StoreConfig::new(self.servers.data_dir.join("store")))
+            .unwrap_or_else(|err| self.fail(&format!("the store does not open: {err}")))
+    }
+
+    /// A server that listens, with the forwarder and the operator on it.
+    async fn start_server(&mut self) -> Server {
+        let mut server = self.servers.spawn();
+        let url = server
+            .listening(START_TIMEOUT)
+            .await
+            .unwrap_or_else(|| self.fail("the server did not announce its address"));
+        self.startup.push(server.started.elapsed());
+        self.forwarder.set_target(Some(url.clone()));
+        self.operator.use_server(&url);
+        server
+    }
+
+    /// One server's life: started, checked, worked with, killed at the
+    /// moment its plan aims at. Answers what the kill interrupted.
+    async fn cycle(&mut self, cycle: usize) -> Moment {
+        let plan = Plan::pick(&mut self.random);
+        if plan == Plan::DuringStartup {
+            // Start-up loads the plugins and reconciles calls left live,
+            // before anything listens: kill somewhere in there.
+            let mut server = self.servers.spawn();
+            tokio::time::sleep(self.random.duration(0, 900)).await;
+            let mut moment = self.observe();
+            moment.during_startup = server.poll_listening().is_none();
+            server.kill();
+            return moment;
+        }
+        let server = self.start_server().await;
+        self.ledger
+            .check_after_restart(&self.operator, &self.sim, cycle % FULL_CHECK_EVERY == 0)
+            .await
+            .unwrap_or_else(|why| self.fail(&format!("cycle {cycle}: {why}")));
+        self.tally.checks += 1;
+
+        // The operator at work until the kill.
+        let until = Instant::now() + self.random.duration(30, 700);
+        while Instant::now() < until {
+            self.operate().await;
+            let pause = self
+                .random
+                .duration(10, 200)
+                .min(until.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(pause).await;
+        }
+
+        match plan {
+            Plan::MidCreate => self.kill_mid_create(server).await,
+            Plan::MidControl => self.kill_mid_control(server).await,
+            Plan::AnyMoment | Plan::DuringStartup => {
+                let moment = self.observe();
+                server.kill();
+                moment
+            }
+        }
+    }
+
+    /// What is going on outside the server right now.
+    fn observe(&self) -> Moment {
+        Moment {
+            dial_in_flight: self.sim.creates_in_flight() > 0,
+            calls_live: self.sim.live_calls() > 0,
+            webhook_in_flight: self.forwarder.in_flight() > 0,
+            ..Moment::default()
+        }
+    }
+
+    /// One operator step: now and then a create, a pause or a resume.
+    async fn operate(&mut self) {
+        if self.random.chance(0.1) {
+            let create = self.ledger.next_create(&mut self.random);
+            let answer = self.operator.clone().create(create.clone()).await;
+            if let Ok(answer) = &answer {
+                self.create_latency.add(answer.took);
+            }
+            self.ledger.settle_create(create, answer);
+        } else if self.random.chance(0.1)
+            && let Some((batch_id, pause)) = self.ledger.pick_control(&mut self.random)
+        {
+            let sent_at = SystemClock.now();
+            let answer = self.operator.clone().control(batch_id.clone(), pause).await;
+            if let Ok(answer) = &answer {
+                self.control_latency.add(answer.took);
+            }
+            self.ledger
+                .settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
+        }
+    }
+
+    async fn kill_mid_create(&mut self, server: Server) -> Moment {
+        let create = self.ledger.next_create(&mut self.random);
+        let task = tokio::spawn(self.operator.clone().create(create.clone()));
+        tokio::time::sleep(self.random.up_to(self.create_latency.kill_window())).await;
+        let mut moment = self.observe();
+        moment.create_in_flight = !task.is_finished();
+        server.kill();
+        let answer = task.await.expect("the create task ends");
+        self.tally.creates_interrupted += u64::from(answer.is_err());
+        self.ledger.settle_create(create, answer);
+        moment
+    }
+
+    async fn kill_mid_control(&mut self, server: Server) -> Moment {
+        let Some((batch_id, pause)) = self.ledger.pick_control(&mut self.random) else {
+            let moment = self.observe();
+            server.kill();
+            return moment;
+        };
+        let sent_at = SystemClock.now();
+        let task = tokio::spawn(self.operator.clone().control(batch_id.clone(), pause));
+        tokio::time::sleep(self.random.up_to(self.control_latency.kill_window())).await;
+        let mut moment = self.observe();
+        moment.control_in_flight = !task.is_finished();
+        server.kill();
+        let answer = task.await.expect("the control task ends");
+        self.ledger
+            .settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
+        moment
+    }
 }
 
 /// How many cycles to run: `OUTDIAL_CRASH_CYCLES` or the default.
@@ -357,17 +460,6 @@ hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
     )
 }
 
-/// Prints the end of the servers' log and fails the test with `why`.
-fn fail(server_log: &Path, why: &str) -> ! {
-    let log = std::fs::read_to_string(server_log).unwrap_or_default();
-    let tail: Vec<&str> = log.lines().rev().take(40).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
-    panic!(
-        "{why}\n--- the end of the servers' log ---\n{}",
-        tail.join("\n")
-    );
-}
-
 /// A seeded xorshift generator: the whole kill schedule follows the seed.
 struct Rng(u64);
 
@@ -450,15 +542,6 @@ struct Moment {
     webhook_in_flight: bool,
 }
 
-impl Moment {
-    fn startup(before_listening: bool) -> Moment {
-        Moment {
-            during_startup: before_listening,
-            ..Moment::default()
-        }
-    }
-}
-
 /// Kills by what they interrupted, and other figures of the run.
 #[derive(Debug, Default)]
 struct Tally {
@@ -470,27 +553,18 @@ struct Tally {
     with_calls_live: u64,
     mid_webhook: u64,
     checks: u64,
+    store_checks: u64,
     creates_interrupted: u64,
 }
 
 impl Tally {
-    fn observe(&self, sim: &ProviderSim, forwarder: &Forwarder) -> Moment {
-        Moment {
-            dial_in_flight: sim.creates_in_flight() > 0,
-            calls_live: sim.live_calls() > 0,
-            webhook_in_flight: forwarder.in_flight() > 0,
-            ..Moment::default()
-        }
-    }
-
-    fn record_kill(&mut self, sim: &ProviderSim, forwarder: &Forwarder, moment: Moment) {
-        let seen = self.observe(sim, forwarder);
+    fn record_kill(&mut self, moment: Moment) {
         self.kills += 1;
         self.during_startup += u64::from(moment.during_startup);
         self.mid_create += u64::from(moment.create_in_flight);
         self.mid_control += u64::from(moment.control_in_flight);
         self.mid_dial += u64::from(moment.dial_in_flight);
-        self.with_calls_live += u64::from(moment.calls_live || seen.calls_live);
+        self.with_calls_live += u64::from(moment.calls_live);
         self.mid_webhook += u64::from(moment.webhook_in_flight);
     }
 }
@@ -516,15 +590,21 @@ impl LatencyEstimate {
         }
     }
 
-    /// A span from the request's start that ends, most of the time, before
-    /// its answer: the median so far.
-    fn kill_window(&self) -> Duration {
+    /// The median so far.
+    fn median(&self) -> Duration {
         if self.recent.is_empty() {
             return self.initial;
         }
         let mut sorted = self.recent.clone();
         sorted.sort();
         sorted[sorted.len() / 2]
+    }
+
+    /// A span from the request's start a kill is aimed into: up to half
+    /// again its median, so most kills land while it is being answered,
+    /// some after the store committed it but before the answer arrived.
+    fn kill_window(&self) -> Duration {
+        self.median() * 3 / 2
     }
 }
 
@@ -755,6 +835,9 @@ struct Operator {
 /// A create the operator sends: its idempotency key and contacts.
 #[derive(Debug, Clone)]
 struct CreateRequest {
+    /// Counts creates from 1; an interrupted create of an odd number is
+    /// sent again after the restart.
+    number: u64,
     key: String,
     contact_ids: Vec<String>,
     body: Value,
@@ -833,15 +916,20 @@ impl Operator {
         Ok(self.send(Method::GET, path, None, None).await?.body)
     }
 
+    /// A create as it is sent, new or again.
+    async fn send_create(self, create: &CreateRequest) -> Result<Answer, String> {
+        self.send(
+            Method::POST,
+            &format!("/v1/campaigns/{CAMPAIGN}/batches"),
+            Some(&create.body),
+            Some(&create.key),
+        )
+        .await
+    }
+
+    /// A create sent for the first time: it must make a new batch.
     async fn create(self, create: CreateRequest) -> Result<Answer, String> {
-        let answer = self
-            .send(
-                Method::POST,
-                &format!("/v1/campaigns/{CAMPAIGN}/batches"),
-                Some(&create.body),
-                Some(&create.key),
-            )
-            .await?;
+        let answer = self.send_create(&create).await?;
         if answer.body["created"] != json!(true) {
             return Err(format!("the create was not new: {}", answer.body));
         }
@@ -904,29 +992,6 @@ impl Operator {
     }
 }
 
-/// One operator step: now and then a create, a pause or a resume.
-async fn operate(
-    api: &Operator,
-    ledger: &mut Ledger,
-    random: &mut Rng,
-    latency: &mut LatencyEstimate,
-) {
-    if random.chance(0.1) {
-        let create = ledger.next_create(random);
-        let answer = api.clone().create(create.clone()).await;
-        if let Ok(answer) = &answer {
-            latency.add(answer.took);
-        }
-        ledger.settle_create(create, answer);
-    } else if random.chance(0.1)
-        && let Some((batch_id, pause)) = ledger.pick_control(random)
-    {
-        let sent_at = SystemClock.now();
-        let answer = api.clone().control(batch_id.clone(), pause).await;
-        ledger.settle_control(&batch_id, pause, sent_at, answer.map(|view| view.body));
-    }
-}
-
 /// What the operator was told, and so what the store must hold.
 #[derive(Debug, Default)]
 struct Ledger {
@@ -938,6 +1003,8 @@ struct Ledger {
     /// stay absent.
     absent: Vec<String>,
     found_whole: u64,
+    /// Interrupted creates sent again under their Idempotency-Key.
+    retried_creates: u64,
     pauses: u64,
     resumes: u64,
     next_create: u64,
@@ -978,6 +1045,7 @@ impl Ledger {
             })
             .collect();
         CreateRequest {
+            number,
             key: format!("crash-suite-create-{number}"),
             contact_ids,
             body: json!({ "contacts": contacts }),
@@ -1086,6 +1154,8 @@ impl Ledger {
         sim: &ProviderSim,
         list_contacts: bool,
     ) -> Result<(), String> {
+        let retried = self.settle_interrupted_creates(api).await?;
+        self.retried_creates += retried;
         let listed = api.batches().await?;
         let by_id: BTreeMap<&str, &Value> = listed
             .iter()
@@ -1095,36 +1165,6 @@ impl Ledger {
             .iter()
             .filter_map(|batch| Some((batch["idempotency_key"].as_str()?, batch)))
             .collect();
-
-        for create in std::mem::take(&mut self.unsettled) {
-            let Some(found) = by_key.get(create.key.as_str()) else {
-                self.absent.push(create.key);
-                continue;
-            };
-            let id = found["id"].as_str().unwrap_or_default().to_string();
-            let expected: BTreeSet<String> = create.contact_ids.iter().cloned().collect();
-            let stored: BTreeSet<String> = api.contact_ids(&id).await?.into_iter().collect();
-            if stored != expected {
-                return Err(format!(
-                    "interrupted create {} left batch {id} with {} of its {} contacts",
-                    create.key,
-                    stored.len(),
-                    expected.len()
-                ));
-            }
-            self.found_whole += 1;
-            self.batches.insert(
-                id,
-                Promised {
-                    idempotency_key: create.key,
-                    contact_ids: expected,
-                    acknowledged: false,
-                    paused: None,
-                    pause_windows: Vec::new(),
-                    finished: false,
-                },
-            );
-        }
         for key in &self.absent {
             if by_key.contains_key(key.as_str()) {
                 return Err(format!(
@@ -1179,6 +1219,77 @@ impl Ledger {
         dialed_at_most_once(sim)
     }
 
+    /// Each create a kill cut off is found wholly present or wholly absent;
+    /// every other one is sent again under its Idempotency-Key, as an
+    /// operator would, and must answer the batch that exists, or create it
+    /// when none does. Answers how many were sent again.
+    async fn settle_interrupted_creates(&mut self, api: &Operator) -> Result<u64, String> {
+        if self.unsettled.is_empty() {
+            return Ok(0);
+        }
+        let listed = api.batches().await?;
+        let mut retried = 0;
+        for create in std::mem::take(&mut self.unsettled) {
+            let found = listed
+                .iter()
+                .find(|batch| batch["idempotency_key"].as_str() == Some(create.key.as_str()))
+                .map(|batch| batch["id"].as_str().unwrap_or_default().to_string());
+            let expected: BTreeSet<String> = create.contact_ids.iter().cloned().collect();
+            let id = if create.number % 2 == 1 {
+                retried += 1;
+                let answer = api.clone().send_create(&create).await?;
+                let id = answer.body["batch"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let created = answer.body["created"] == json!(true);
+                match &found {
+                    Some(existing) if *existing != id || created => {
+                        return Err(format!(
+                            "create {} sent again made batch {id} (created: {created}) beside {existing}",
+                            create.key
+                        ));
+                    }
+                    None if !created => {
+                        return Err(format!(
+                            "create {} sent again answered batch {id} that was not there",
+                            create.key
+                        ));
+                    }
+                    _ => id,
+                }
+            } else {
+                let Some(id) = found.clone() else {
+                    self.absent.push(create.key);
+                    continue;
+                };
+                id
+            };
+            let stored: BTreeSet<String> = api.contact_ids(&id).await?.into_iter().collect();
+            if stored != expected {
+                return Err(format!(
+                    "interrupted create {} left batch {id} with {} of its {} contacts",
+                    create.key,
+                    stored.len(),
+                    expected.len()
+                ));
+            }
+            self.found_whole += u64::from(found.is_some());
+            self.batches.insert(
+                id,
+                Promised {
+                    idempotency_key: create.key,
+                    contact_ids: expected,
+                    acknowledged: create.number % 2 == 1,
+                    paused: None,
+                    pause_windows: Vec::new(),
+                    finished: false,
+                },
+            );
+        }
+        Ok(retried)
+    }
+
     /// Resumes every batch not known to be dialing.
     async fn resume_all(&mut self, api: &Operator) {
         let paused: Vec<String> = self
@@ -1223,9 +1334,13 @@ impl Ledger {
         }
     }
 
-    /// The store after the last server stopped, contact by contact;
-    /// answers how many attempts it holds.
-    fn check_store(&self, store: &SledStore, sim: &ProviderSim) -> Result<u64, String> {
+    /// The store a server left behind, read while no server runs: every
+    /// promised batch whole and any other one a whole interrupted create,
+    /// counters equal to a recount for each batch and the campaign, and the
+    /// live index naming exactly the contacts that wait on a live attempt.
+    /// `at_end`: after a clean stop that finished everything, so every
+    /// contact is final and nothing is live. Answers the attempts it holds.
+    fn check_store(&self, store: &SledStore, at_end: bool) -> Result<u64, String> {
         let err = |e: outdial::store::StoreError| e.to_string();
         let mut stored_batches = Vec::new();
         let mut cursor = None;
@@ -1245,29 +1360,47 @@ impl Ledger {
             }
         }
         let stored_ids: BTreeSet<&str> = stored_batches.iter().map(|b| b.id.as_str()).collect();
-        let promised_ids: BTreeSet<&str> = self.batches.keys().map(String::as_str).collect();
-        if stored_ids != promised_ids {
-            return Err(format!(
-                "the store holds batches {stored_ids:?}, the operator knows {promised_ids:?}"
-            ));
+        if let Some(gone) = self
+            .batches
+            .keys()
+            .find(|id| !stored_ids.contains(id.as_str()))
+        {
+            return Err(format!("batch {gone} is not in the store"));
         }
+
         let live = store.live_attempts().map_err(err)?;
-        if !live.is_empty() {
+        if at_end && !live.is_empty() {
             return Err(format!("attempts still live at the end: {live:?}"));
         }
+        let live_ids: BTreeSet<(String, u64, String)> = live
+            .iter()
+            .map(|a| (a.batch_id.clone(), a.seq, a.attempt_id.clone()))
+            .collect();
 
         let mut campaign_recount = Counters::default();
         let mut attempts_total = 0;
+        let mut waiting_on_live = BTreeSet::new();
         for batch in &stored_batches {
-            let promised = &self.batches[&batch.id];
-            if batch.status != BatchStatus::Completed {
+            let expected = match self.batches.get(&batch.id) {
+                Some(promised) => &promised.contact_ids,
+                None => {
+                    // Only a create whose answer the kill cut off may be
+                    // there unpromised, and then whole (checked below).
+                    let key = batch.idempotency_key.as_deref().unwrap_or_default();
+                    let Some(create) = self.unsettled.iter().find(|c| c.key == key) else {
+                        return Err(format!("batch {} ({key}) was never created", batch.id));
+                    };
+                    &create.contact_ids.iter().cloned().collect()
+                }
+            };
+            if at_end && batch.status != BatchStatus::Completed {
                 return Err(format!("batch {} ended {}", batch.id, batch.status));
             }
             let counters = store.batch_counters(&batch.id).map_err(err)?;
             let recount = store.recount(&batch.id).map_err(err)?;
             if counters != recount {
                 return Err(format!(
-                    "batch {} counters drifted from a recount:\n kept   {counters:?}\n recount {recount:?}",
+                    "batch {} counters drifted from a recount:\n kept    {counters:?}\n recount {recount:?}",
                     batch.id
                 ));
             }
@@ -1285,17 +1418,14 @@ impl Ledger {
                     })
                     .map_err(err)?;
                 for contact in page.items {
-                    if !contact.status.is_final() {
+                    if at_end && !contact.status.is_final() {
                         return Err(format!(
                             "contact {} of batch {} is stuck {}",
                             contact.seq, batch.id, contact.status
                         ));
                     }
-                    if contact.live_attempt_id.is_some() {
-                        return Err(format!(
-                            "final contact {} of batch {} still names a live attempt",
-                            contact.seq, batch.id
-                        ));
+                    if let Some(attempt_id) = &contact.live_attempt_id {
+                        waiting_on_live.insert((batch.id.clone(), contact.seq, attempt_id.clone()));
                     }
                     ids.insert(contact.contact_id);
                 }
@@ -1304,27 +1434,41 @@ impl Ledger {
                     break;
                 }
             }
-            if ids != promised.contact_ids {
+            if &ids != expected {
                 return Err(format!(
                     "batch {} holds {} contacts, {} were created",
                     batch.id,
                     ids.len(),
-                    promised.contact_ids.len()
+                    expected.len()
                 ));
             }
+        }
+        if waiting_on_live != live_ids {
+            return Err(format!(
+                "the live index and the contacts disagree:\n live index {live_ids:?}\n contacts   {waiting_on_live:?}"
+            ));
         }
         let campaign = store.campaign_counters(WORKSPACE, CAMPAIGN).map_err(err)?;
         if campaign != campaign_recount {
             return Err(format!(
-                "campaign counters drifted from the batches' recounts:\n kept   {campaign:?}\n recount {campaign_recount:?}"
+                "campaign counters drifted from the batches' recounts:\n kept    {campaign:?}\n recount {campaign_recount:?}"
             ));
         }
+        Ok(attempts_total)
+    }
 
+    /// Every call the simulator took, against the store after the last
+    /// run: placed under a durable attempt, within that attempt's life
+    /// (so before its contact became final), never while its batch was
+    /// surely paused, and only once.
+    fn check_calls(&self, store: &SledStore, sim: &ProviderSim) -> Result<(), String> {
         dialed_at_most_once(sim)?;
         for (attempt_id, placed_at) in &sim.log().placements {
             let key = AttemptKey::parse(attempt_id)
                 .map_err(|e| format!("the simulator was dialed for {attempt_id}: {e}"))?;
-            let attempts = store.attempts(&key.batch_id, key.seq).map_err(err)?;
+            let attempts = store
+                .attempts(&key.batch_id, key.seq)
+                .map_err(|e| e.to_string())?;
             let Some(attempt) = attempts.iter().find(|a| a.number == key.number) else {
                 return Err(format!(
                     "attempt {attempt_id} was dialed without a durable record"
@@ -1355,7 +1499,7 @@ impl Ledger {
                 }
             }
         }
-        Ok(attempts_total)
+        Ok(())
     }
 }
 
