@@ -118,14 +118,12 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
     suite.forwarder.set_target(None);
 
     let store = suite.open_store();
-    let attempts = suite
+    let (attempts, placed_but_interrupted) = suite
         .ledger
         .check_store(&store, true)
         .and_then(|attempts| {
-            suite
-                .ledger
-                .check_calls(&store, &suite.sim)
-                .map(|()| attempts)
+            let interrupted = suite.ledger.check_calls(&store, &suite.sim)?;
+            Ok((attempts, interrupted))
         })
         .unwrap_or_else(|why| suite.fail(&format!("at the end: {why}")));
 
@@ -166,6 +164,7 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         "contacts": ledger.contacts(),
         "attempts": attempts,
         "calls_placed": log.placements.len(),
+        "calls_placed_then_ended_interrupted": placed_but_interrupted,
         "callbacks_undelivered": log.undelivered,
     });
     println!("{summary}");
@@ -1460,9 +1459,11 @@ impl Ledger {
     /// Every call the simulator took, against the store after the last
     /// run: placed under a durable attempt, within that attempt's life
     /// (so before its contact became final), never while its batch was
-    /// surely paused, and only once.
-    fn check_calls(&self, store: &SledStore, sim: &ProviderSim) -> Result<(), String> {
+    /// surely paused, and only once. Answers how many placed calls a
+    /// restart ended as `interrupted`, not knowing the provider had them.
+    fn check_calls(&self, store: &SledStore, sim: &ProviderSim) -> Result<u64, String> {
         dialed_at_most_once(sim)?;
+        let mut interrupted = 0;
         for (attempt_id, placed_at) in &sim.log().placements {
             let key = AttemptKey::parse(attempt_id)
                 .map_err(|e| format!("the simulator was dialed for {attempt_id}: {e}"))?;
@@ -1477,6 +1478,12 @@ impl Ledger {
             let Some(ended_at) = attempt.ended_at else {
                 return Err(format!("attempt {attempt_id} never ended"));
             };
+            interrupted += u64::from(
+                attempt
+                    .metadata
+                    .iter()
+                    .any(|(name, value)| name == "reason" && value == "interrupted"),
+            );
             // A contact becomes final when its last attempt ends, so a call
             // placed within its attempt's life was placed before that.
             if *placed_at < attempt.started_at || *placed_at > ended_at {
@@ -1499,7 +1506,7 @@ impl Ledger {
                 }
             }
         }
-        Ok(())
+        Ok(interrupted)
     }
 }
 
