@@ -430,11 +430,16 @@ impl PluginHost {
     }
 
     fn describe<W: World>(&self, checked: &CheckedComponent) -> Result<PluginInfo, LoadError> {
-        let metadata = pool::describe::<W>(&self.engine, &self.linker, &checked.component)
-            .map_err(|err| LoadError::Describe {
-                file: checked.file.clone(),
-                message: err.to_string(),
-            })?;
+        let metadata = pool::describe::<W>(
+            &self.engine,
+            &self.linker,
+            &checked.component,
+            &checked.file,
+        )
+        .map_err(|err| LoadError::Describe {
+            file: checked.file.clone(),
+            message: err.to_string(),
+        })?;
         let declared = PluginKind::from_wit(metadata.kind);
         if declared != checked.kind {
             return Err(LoadError::Describe {
