@@ -260,7 +260,11 @@ impl Suite {
         }
         let server = self.start_server().await;
         self.ledger
-            .check_after_restart(&self.operator, &self.sim, cycle % FULL_CHECK_EVERY == 0)
+            .check_after_restart(
+                &self.operator,
+                &self.sim,
+                cycle.is_multiple_of(FULL_CHECK_EVERY),
+            )
             .await
             .unwrap_or_else(|why| self.fail(&format!("cycle {cycle}: {why}")));
         self.tally.checks += 1;
