@@ -6,9 +6,12 @@
 //!
 //! After every restart the suite checks through the API that every batch
 //! the API acknowledged is there with all its contacts, that a create the
-//! kill interrupted is wholly there or wholly absent, that an acknowledged
-//! pause held, and that the simulator never took a second call for an
-//! attempt id. At the end a last run dials everything to completion; the
+//! kill interrupted is wholly there or wholly absent (half of them are sent
+//! again under their Idempotency-Key and must yield one batch), that an
+//! acknowledged pause held, and that the simulator never took a second
+//! call for an attempt id. Every ten kills it reads the store exactly as
+//! the kill left it: counters against a recount, the live index against
+//! the contacts. At the end a last run dials everything to completion; the
 //! store, read after that server stopped, is checked contact by contact:
 //! every contact final, no attempt live, every call placed under a durable
 //! attempt and before that attempt ended, none while its batch was paused,
