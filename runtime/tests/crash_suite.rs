@@ -82,8 +82,14 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
     let seed = seed_from_env();
     println!("crash suite: {cycles} cycles, seed {seed} (replay with {SEED_VAR}={seed})");
     let began = Instant::now();
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut suite = Suite::start(dir.path(), seed).await;
+    // Kept when the test fails, so the store and the servers' log can be
+    // read; removed at the end of a passing run.
+    let dir = tempfile::Builder::new()
+        .prefix("outdial-crash-suite-")
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
+    let mut suite = Suite::start(&dir, seed).await;
 
     for cycle in 0..cycles {
         let moment = suite.cycle(cycle).await;
@@ -171,6 +177,7 @@ async fn a_server_killed_at_random_moments_keeps_every_acknowledged_batch_dials_
         "callbacks_undelivered": log.undelivered,
     });
     println!("{summary}");
+    std::fs::remove_dir_all(&dir).expect("the suite's directory is removed");
     assert_eq!(tally.kills as usize, cycles, "every cycle ends in a kill");
     assert!(
         log.placements.len() > cycles,
@@ -224,7 +231,11 @@ impl Suite {
         let mut tail: Vec<&str> = log.lines().rev().take(40).collect();
         tail.reverse();
         panic!(
-            "{why}\n--- the end of the servers' log ---\n{}",
+            "{why}\n(the data directory and the servers' log are kept in {})\n--- the end of the servers' log ---\n{}",
+            self.servers
+                .log
+                .parent()
+                .map_or_else(String::new, |dir| dir.display().to_string()),
             tail.join("\n")
         );
     }
@@ -1196,7 +1207,11 @@ impl Ledger {
             let status = found["status"].as_str().unwrap_or_default();
             if promised.paused == Some(true) && status != "paused" {
                 return Err(format!(
-                    "batch {id} was paused and is {status} after a restart"
+                    "batch {id} was paused and is {status} after a restart (reason {}, by {}, at {}; paused by the operator over {:?})",
+                    found["status_reason"],
+                    found["status_by"],
+                    found["status_at"],
+                    promised.pause_windows
                 ));
             }
             if promised.paused.is_none() {
