@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 10] = [
+const FIXTURES: [&str; 11] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -14,6 +14,7 @@ const FIXTURES: [&str; 10] = [
     "fixture-reads-clock",
     "fixture-hidden-state",
     "fixture-adapter",
+    "fixture-slow-start",
 ];
 
 fn main() {

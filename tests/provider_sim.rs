@@ -12,7 +12,8 @@
 //! the time scale. Faults are injected by seeded dice per attempt and try:
 //! 429 with Retry-After, 5xx, slow answers, and lost, duplicated and
 //! reordered callbacks. A call log records every accepted call by attempt
-//! id, and the simulator counts live calls.
+//! id and when it was accepted, and the simulator counts live calls and
+//! create-call requests it is still answering.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -117,6 +118,9 @@ pub struct SimSetup {
 pub struct CallLog {
     /// Accepted calls per attempt id.
     pub calls_per_attempt: HashMap<String, u32>,
+    /// Every accepted call in order: its attempt id and the simulator's
+    /// clock time it was accepted at.
+    pub placements: Vec<(String, Millis)>,
     /// Create-call requests, accepted or not.
     pub requests: u64,
     /// Requests refused for bad credentials.
@@ -153,6 +157,8 @@ struct Shared {
     live: AtomicU64,
     max_live: AtomicU64,
     next_call: AtomicU64,
+    /// Create-call requests received and not answered yet.
+    creating: AtomicU64,
 }
 
 /// A running simulator.
@@ -187,6 +193,7 @@ impl ProviderSim {
             live: AtomicU64::new(0),
             max_live: AtomicU64::new(0),
             next_call: AtomicU64::new(1),
+            creating: AtomicU64::new(0),
         });
         let router = Router::new()
             .route(
@@ -241,6 +248,12 @@ impl ProviderSim {
         self.shared.max_live.load(Ordering::SeqCst)
     }
 
+    /// Create-call requests received and not answered yet: a dial in
+    /// flight.
+    pub fn creates_in_flight(&self) -> u64 {
+        self.shared.creating.load(Ordering::SeqCst)
+    }
+
     /// The script an attempt's call plays.
     pub fn script(&self, attempt_id: &str) -> CallScript {
         self.shared.scripts.script(attempt_id)
@@ -249,6 +262,23 @@ impl ProviderSim {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counts a create-call request from its arrival until it is answered, or
+/// until its caller hangs up and the handler is dropped.
+struct Creating(Arc<Shared>);
+
+impl Creating {
+    fn start(shared: &Arc<Shared>) -> Creating {
+        shared.creating.fetch_add(1, Ordering::SeqCst);
+        Creating(shared.clone())
+    }
+}
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        self.0.creating.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A deterministic draw in [0, 1) for `key`.
@@ -314,10 +344,14 @@ impl Shared {
             "{prefix}{:032x}",
             self.next_call.fetch_add(1, Ordering::SeqCst)
         );
-        *lock(&self.log)
-            .calls_per_attempt
-            .entry(attempt_id.to_string())
-            .or_insert(0) += 1;
+        let placed_at = self.clock.now();
+        {
+            let mut log = lock(&self.log);
+            *log.calls_per_attempt
+                .entry(attempt_id.to_string())
+                .or_insert(0) += 1;
+            log.placements.push((attempt_id.to_string(), placed_at));
+        }
         let script = self.scripts.script(attempt_id);
         let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_live.fetch_max(live, Ordering::SeqCst);
@@ -327,7 +361,7 @@ impl Shared {
                 attempt_id: attempt_id.to_string(),
                 callback_url,
                 script,
-                placed_at: self.clock.now(),
+                placed_at,
             },
         );
         let shared = self.clone();
@@ -648,6 +682,7 @@ async fn twilio_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _creating = Creating::start(&shared);
     lock(&shared.log).requests += 1;
     if !twilio_authorized(&shared, &account, &headers) {
         lock(&shared.log).unauthorized += 1;
@@ -775,6 +810,7 @@ async fn voiceai_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _creating = Creating::start(&shared);
     lock(&shared.log).requests += 1;
     if !voiceai_authorized(&shared, &headers) {
         lock(&shared.log).unauthorized += 1;

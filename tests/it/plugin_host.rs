@@ -117,6 +117,26 @@ fn every_first_party_plugin_loads_and_describes_itself() {
 }
 
 #[test]
+fn a_plugin_checked_then_loaded_by_one_host_is_compiled_once() {
+    // A host of its own, so other tests' plugins do not count.
+    let host = PluginHost::new().expect("the plugin host starts");
+    let checked = host.inspect(&builtin("retry-backoff")).expect("it loads");
+    assert_eq!(host.compiled_components(), 1);
+    let loaded = host
+        .load_retry(&builtin("retry-backoff"), &[], limits())
+        .expect("it loads again");
+    assert_eq!(loaded.info().sha256, checked.sha256);
+    assert_eq!(
+        host.compiled_components(),
+        1,
+        "the same bytes, compiled once"
+    );
+    host.inspect(&builtin("classify-rules"))
+        .expect("another plugin loads");
+    assert_eq!(host.compiled_components(), 2);
+}
+
+#[test]
 fn a_wasm_decision_equals_the_same_logic_run_natively() {
     use outdial_sdk_native::*;
     let plugin = host()
@@ -181,6 +201,17 @@ fn a_panicking_plugin_reports_its_panic_message_and_the_host_keeps_serving() {
             .decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
             .expect("a healthy plugin keeps answering");
     }
+}
+
+#[test]
+fn a_plugin_slower_to_start_than_its_call_deadline_still_loads_and_answers() {
+    // Describing and configuring it take hundreds of milliseconds, as any
+    // plugin's start may on a busy machine; only its calls are held to
+    // the 50 ms deadline. A server restarting after a crash on a loaded
+    // machine failed to start this way.
+    let slow = load_retry(file(fixtures::SLOW_START));
+    slow.decide_raw(&retry_input(&[wit::CallOutcome::Busy]))
+        .expect("a call answers within its deadline");
 }
 
 #[test]

@@ -13,9 +13,10 @@ mod plugins;
 mod pool;
 mod sandbox;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -254,6 +255,11 @@ pub struct PluginHost {
     engine: Engine,
     linker: Arc<Linker<Sandbox>>,
     ticker_stop: Arc<AtomicBool>,
+    /// Components compiled so far, by the sha256 of their bytes. `outdial
+    /// run` checks every plugin of its config and then loads it, and
+    /// campaigns share plugins: compiling dominates start-up, so each
+    /// distinct component is compiled once.
+    compiled: Mutex<HashMap<String, Component>>,
 }
 
 impl PluginHost {
@@ -291,7 +297,16 @@ impl PluginHost {
             engine,
             linker: Arc::new(linker),
             ticker_stop,
+            compiled: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// How many distinct components this host has compiled.
+    pub fn compiled_components(&self) -> usize {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Load a plugin and describe it without configuring it.
@@ -407,10 +422,8 @@ impl PluginHost {
         let file = source.display_name();
         let bytes = source.read()?;
         check_header(&file, &bytes)?;
-        let component = Component::new(&self.engine, &bytes).map_err(|err| LoadError::Compile {
-            file: file.clone(),
-            message: format!("{err:#}"),
-        })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let component = self.compile(&file, &sha256, &bytes)?;
         let component_type = component.component_type();
         let exports: Vec<String> = component_type
             .exports(&self.engine)
@@ -429,7 +442,7 @@ impl PluginHost {
             });
         }
         Ok(CheckedComponent {
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256,
             file,
             component,
             kind,
@@ -437,12 +450,33 @@ impl PluginHost {
         })
     }
 
+    /// The compiled component of `bytes`, compiled now unless this host
+    /// compiled the same bytes before.
+    fn compile(&self, file: &str, sha256: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        // Held while compiling, so two loads of one plugin compile it once.
+        let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(component) = compiled.get(sha256) {
+            return Ok(component.clone());
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|err| LoadError::Compile {
+            file: file.to_string(),
+            message: format!("{err:#}"),
+        })?;
+        compiled.insert(sha256.to_string(), component.clone());
+        Ok(component)
+    }
+
     fn describe<W: World>(&self, checked: &CheckedComponent) -> Result<PluginInfo, LoadError> {
-        let metadata = pool::describe::<W>(&self.engine, &self.linker, &checked.component)
-            .map_err(|err| LoadError::Describe {
-                file: checked.file.clone(),
-                message: err.to_string(),
-            })?;
+        let metadata = pool::describe::<W>(
+            &self.engine,
+            &self.linker,
+            &checked.component,
+            &checked.file,
+        )
+        .map_err(|err| LoadError::Describe {
+            file: checked.file.clone(),
+            message: err.to_string(),
+        })?;
         let declared = PluginKind::from_wit(metadata.kind);
         if declared != checked.kind {
             return Err(LoadError::Describe {

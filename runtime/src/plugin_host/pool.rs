@@ -16,6 +16,13 @@ use super::{CallError, EPOCH_TICK, PluginLimits};
 /// when returned to a full pool.
 const MAX_IDLE: usize = 32;
 
+/// Longest an instance may take to start: instantiating, describing and
+/// configuring. Start-up is once per instance and off the dispatcher's
+/// per-call budget, and the deadline clock is wall time, so on a busy
+/// machine a start can overrun a call deadline of tens of milliseconds; a
+/// plugin that never finishes starting is still cut off.
+const START_DEADLINE_MS: u64 = 10_000;
+
 thread_local! {
     // A call runs on its caller's thread, so a thread-local hands the
     // caller the memory of the instance that served it without widening
@@ -233,19 +240,16 @@ impl<W: World> Pool<W> {
     }
 
     fn deadline_ticks(&self) -> u64 {
-        let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
-        // One extra tick: the ticker may advance right after the deadline
-        // is set, which would cut the first tick short.
-        self.limits.cpu_ms.div_ceil(tick_ms) + 1
+        ticks(self.limits.cpu_ms)
     }
 
-    /// A new instance, configured.
+    /// A new instance, configured, under the start-up deadline.
     fn fresh(&self) -> Result<Warm<W>, CallError> {
         let mut store = new_store(&self.engine, &self.plugin, self.limits.memory_bytes);
-        store.set_epoch_deadline(self.deadline_ticks());
+        store.set_epoch_deadline(ticks(START_DEADLINE_MS));
         let world = W::instantiate(&self.pre, &mut store).map_err(|err| {
             record_memory(&store);
-            match self.fault(err, &store) {
+            match self.start_fault(err, &store) {
                 CallError::Trap { plugin, message } => CallError::Instantiate { plugin, message },
                 other => other,
             }
@@ -258,7 +262,18 @@ impl<W: World> Pool<W> {
                 plugin: self.plugin.to_string(),
                 message: plugin_error_message(&refusal),
             }),
-            Err(err) => Err(self.fault(err, &store)),
+            Err(err) => Err(self.start_fault(err, &store)),
+        }
+    }
+
+    /// What went wrong while an instance started.
+    fn start_fault(&self, err: wasmtime::Error, store: &Store<Sandbox>) -> CallError {
+        match self.fault(err, store) {
+            CallError::Deadline { plugin, .. } => CallError::Deadline {
+                plugin,
+                cpu_ms: START_DEADLINE_MS,
+            },
+            other => other,
         }
     }
 
@@ -289,37 +304,48 @@ impl<W: World> Pool<W> {
     }
 }
 
+/// Epoch ticks of a deadline of `ms`.
+fn ticks(ms: u64) -> u64 {
+    let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
+    // One extra tick: the ticker may advance right after the deadline is
+    // set, which would cut the first tick short.
+    ms.div_ceil(tick_ms) + 1
+}
+
 fn new_store(engine: &Engine, plugin: &Arc<str>, memory_bytes: usize) -> Store<Sandbox> {
     let mut store = Store::new(engine, Sandbox::new(plugin.clone(), memory_bytes));
     store.limiter(|sandbox| &mut sandbox.limits);
     store
 }
 
-/// Instantiate a component once, unconfigured, just to ask for its metadata.
+/// Instantiate a component once, unconfigured, just to ask for its
+/// metadata, under the start-up deadline; `file` names it in errors.
 pub(crate) fn describe<W: World>(
     engine: &Engine,
     linker: &Linker<Sandbox>,
     component: &Component,
+    file: &str,
 ) -> Result<types::Metadata, CallError> {
     let limits = PluginLimits::default();
     let pool = Pool::<W>::new(
         engine,
         linker,
         component,
-        "plugin".to_string(),
+        file.to_string(),
         Vec::new(),
         limits,
     )
     .map_err(|err| CallError::Instantiate {
-        plugin: "plugin".to_string(),
+        plugin: file.to_string(),
         message: format!("{err:#}"),
     })?;
     let mut store = new_store(engine, &pool.plugin, limits.memory_bytes);
-    store.set_epoch_deadline(pool.deadline_ticks());
-    let world = W::instantiate(&pool.pre, &mut store).map_err(|err| pool.fault(err, &store))?;
+    store.set_epoch_deadline(ticks(START_DEADLINE_MS));
+    let world =
+        W::instantiate(&pool.pre, &mut store).map_err(|err| pool.start_fault(err, &store))?;
     world
         .describe(&mut store)
-        .map_err(|err| pool.fault(err, &store))
+        .map_err(|err| pool.start_fault(err, &store))
 }
 
 /// A plugin error as one line.
