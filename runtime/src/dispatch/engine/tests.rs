@@ -571,6 +571,87 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
     h.assert_counters_match_a_recount(&batch);
 }
 
+#[tokio::test]
+async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
+    // The process died after making the dial intent durable and asking the
+    // provider, before the provider's call id was written: the provider may
+    // have the call, so ending it now and retrying could ring the person
+    // twice. It is kept live for its callbacks until the call timeout.
+    let mut campaign = spec(1, 10.0, 3);
+    campaign.call_timeout_ms = 5 * MINUTE_MS;
+    let mut h = harness(
+        CampaignPolicy::builtin(campaign.clone()),
+        SimulationConfig {
+            seed: 11,
+            ..SimulationConfig::default()
+        },
+    );
+    let batch = h.create(contacts(1, us_phone, "America/New_York"));
+    h.store
+        .set_batch_status(crate::store::StatusChange {
+            batch_id: batch.clone(),
+            to: BatchStatus::InProgress,
+            reason: None,
+            by: "dispatcher".to_string(),
+            at: h.now,
+            only_from: Vec::new(),
+        })
+        .expect("the batch starts");
+    let attempt = h
+        .store
+        .begin_attempts(vec![crate::store::BeginAttempt {
+            batch_id: batch.clone(),
+            seq: 0,
+            at: h.now,
+            from_number: None,
+            variant: None,
+        }])
+        .expect("group")
+        .remove(0)
+        .expect("the intent is durable");
+
+    let mut engine = Engine::new(
+        h.store.clone(),
+        Arc::new(NoPoll(h.provider.clone())),
+        vec![CampaignPolicy::builtin(campaign)],
+        EngineOptions::default(),
+        h.now,
+    )
+    .expect("engine starts");
+    assert_eq!(
+        engine.recover(h.now).await.expect("recover"),
+        0,
+        "nothing ended"
+    );
+    assert_eq!(engine.live_calls(), 1, "the call keeps its slot");
+    let contact = h.store.contact(&batch, 0).expect("read").expect("contact");
+    assert!(contact.status.is_live(), "{:?}", contact.status);
+
+    h.engine = engine;
+    h.run(h.now + 4 * MINUTE_MS, 1_000).await;
+    assert_eq!(
+        h.store.live_attempts().expect("live").len(),
+        1,
+        "still waiting within the call timeout"
+    );
+    assert_eq!(
+        h.provider.calls_placed(),
+        0,
+        "the contact is not dialed again meanwhile"
+    );
+    h.run(h.now + 2 * MINUTE_MS, 1_000).await;
+    let ended = &h.store.attempts(&batch, 0).expect("attempts")[0];
+    assert_eq!(ended.id, attempt.id);
+    assert!(ended.ended_at.is_some(), "ended after the call timeout");
+    assert!(
+        !ended
+            .metadata
+            .contains(&("reason".to_string(), "interrupted".to_string())),
+        "{ended:?}"
+    );
+    h.assert_counters_match_a_recount(&batch);
+}
+
 #[test]
 fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
     let window = CompiledWindow::new(&CallingWindow {
