@@ -266,6 +266,14 @@ impl Engine {
                 }
                 continue;
             }
+            if live.provider_call_id.is_none() {
+                // The provider was asked and the process died before its
+                // answer was written: it may have the call. Ending it now
+                // would let a retry ring the person while it may still
+                // ring; its callbacks end it, or the call timeout does.
+                tracing::info!(attempt = %live.attempt_id, "waiting for the events of a call placed before a restart");
+                continue;
+            }
             tracing::info!(attempt = %live.attempt_id, "ending attempt interrupted by a restart");
             self.end_attempt(
                 &live.attempt_id,

@@ -1803,9 +1803,9 @@ impl Store for SledStore {
     }
 
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
-        // Not an outside effect's precondition: the engine syncs once per
-        // tick for the whole group of event writes.
-        self.submit(false, move |db| {
+        // Durable: after a crash, recovery asks the provider about a live
+        // call by this id; without it the call can only be waited for.
+        self.submit(true, move |db| {
             let mut tx = Tx::new(db);
             for (key, call_id) in &calls {
                 // An attempt may have ended already; its id is then on the
