@@ -244,11 +244,7 @@ impl Engine {
                 tracing::warn!(attempt = %live.attempt_id, campaign = %batch.campaign_id, "live attempt of an unknown campaign left alone");
                 continue;
             };
-            let key = AttemptKey {
-                batch_id: live.batch_id.clone(),
-                seq: live.seq,
-                number: live.number,
-            };
+            let key = live.key();
             self.live.insert(
                 live.attempt_id.clone(),
                 LiveCall {
@@ -444,11 +440,7 @@ impl Engine {
                 continue;
             }
             tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
-            let key = AttemptKey {
-                batch_id: live.batch_id.clone(),
-                seq: live.seq,
-                number: live.number,
-            };
+            let key = live.key();
             self.live.insert(
                 live.attempt_id.clone(),
                 LiveCall {

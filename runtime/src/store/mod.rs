@@ -431,6 +431,17 @@ pub struct LiveAttempt {
     pub started_at: Millis,
 }
 
+impl LiveAttempt {
+    /// The attempt's key.
+    pub fn key(&self) -> AttemptKey {
+        AttemptKey {
+            batch_id: self.batch_id.clone(),
+            seq: self.seq,
+            number: self.number,
+        }
+    }
+}
+
 /// A recently ended attempt, for live monitoring.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecentCall {
