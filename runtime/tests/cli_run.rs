@@ -1,16 +1,17 @@
 //! `outdial run` as a real process on an ephemeral port, driven by the
 //! `outdial batch` commands, then restarted on the same data directory.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+
+#[path = "support/run_server.rs"]
+mod run_server;
+
+use run_server::{run_command, wait_until_listening};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
 const API_KEY: &str = "cli-test-key";
-/// Longest wait for a server to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn sha256_hex(text: &str) -> String {
     outdial::api::hash_key(text)
@@ -64,39 +65,12 @@ impl Server {
     }
 
     fn start_with(config: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(BINARY)
-            .arg("run")
-            .arg(config)
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env_remove("OUTDIAL_BIND")
-            .env_remove("OUTDIAL_DATA_DIR")
+        let mut child = run_command(config, data_dir)
             .envs(env.iter().copied())
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("outdial run starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let url = loop {
-            let line = lines
-                .recv_timeout(START_TIMEOUT)
-                .expect("the server announces its address");
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("an address")
-                    .to_string();
-            }
-        };
+        let (url, lines) = wait_until_listening(&mut child);
         Server { child, url, lines }
     }
 

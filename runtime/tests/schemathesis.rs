@@ -5,18 +5,20 @@
 //! schemathesis' own report. Without schemathesis installed the test says
 //! so and skips (CI installs it: `.ci/run`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
+#[path = "support/run_server.rs"]
+mod run_server;
+
+use run_server::{run_command, wait_until_listening};
+
 const API_KEY: &str = "schemathesis-key";
 /// The campaign of `examples/demo.toml` batches are created under.
 const CAMPAIGN: &str = "demo-outreach";
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest one schemathesis run may take before the test gives up on it.
 const RUN_TIMEOUT: Duration = Duration::from_secs(240);
 /// The version `.ci/run` installs; a different one still runs, with a note.
@@ -60,39 +62,12 @@ struct Server {
 impl Server {
     fn start(data_dir: &Path, log: PathBuf) -> Server {
         let stderr = std::fs::File::create(&log).expect("server log created");
-        let mut child = Command::new(BINARY)
-            .arg("run")
-            .arg(demo_config())
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env_remove("OUTDIAL_BIND")
-            .env_remove("OUTDIAL_DATA_DIR")
+        let mut child = run_command(&demo_config(), data_dir)
             .env("OUTDIAL_DEMO_API_KEY", API_KEY)
-            .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
             .expect("outdial run starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let url = loop {
-            let line = lines
-                .recv_timeout(START_TIMEOUT)
-                .expect("the server announces its address");
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("an address")
-                    .to_string();
-            }
-        };
+        let (url, _lines) = wait_until_listening(&mut child);
         let address = url.trim_start_matches("http://").to_string();
         Server {
             child,
