@@ -128,7 +128,7 @@ impl SledStore {
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        read_json(&self.db, key)
+        read_record(&self.db, key)
     }
 
     /// Values under `prefix` named by the last text field of their keys.
@@ -276,7 +276,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     rmp_serde::to_vec(value).expect("store records serialize without fail")
 }
 
-fn read_json<T: DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>, StoreError> {
+fn read_record<T: DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>, StoreError> {
     match db.get(key).map_err(io)? {
         Some(value) => Ok(Some(decode(key, &value)?)),
         None => Ok(None),
@@ -435,7 +435,7 @@ impl<'a> ContactReader<'a> {
             .as_ref()
             .is_none_or(|(cached, _)| *cached != number)
         {
-            let states = read_json(self.db, keys::state_page(self.batch_id, seq).as_ref())?
+            let states = read_record(self.db, keys::state_page(self.batch_id, seq).as_ref())?
                 .unwrap_or_default();
             self.page = Some((number, states));
         }
@@ -450,7 +450,7 @@ impl<'a> ContactReader<'a> {
             return Ok(None);
         };
         let card: Option<ContactCard> =
-            read_json(self.db, keys::contact(self.batch_id, seq).as_ref())?;
+            read_record(self.db, keys::contact(self.batch_id, seq).as_ref())?;
         Ok(card.map(|card| join_contact(self.batch_id, seq, card, state)))
     }
 }
@@ -484,7 +484,7 @@ impl<'a> Tx<'a> {
         match self.overlay.get(key) {
             Some(Some(value)) => Ok(Some(decode(key, value)?)),
             Some(None) => Ok(None),
-            None => read_json(self.db, key),
+            None => read_record(self.db, key),
         }
     }
 
@@ -520,7 +520,7 @@ impl<'a> Tx<'a> {
     ) -> Result<&mut (Vec<ContactState>, bool), StoreError> {
         let key = keys::state_page(batch_id, seq).into_vec();
         if !self.pages.contains_key(&key) {
-            let states = read_json(self.db, &key)?.unwrap_or_default();
+            let states = read_record(self.db, &key)?.unwrap_or_default();
             self.pages.insert(key.clone(), (states, false));
         }
         Ok(self.pages.get_mut(&key).expect("inserted just above"))
@@ -1097,7 +1097,7 @@ fn begin_one(
     new.from_number = begin.from_number.clone().or(new.from_number);
     new.variant = attempt.variant.clone();
     // The contact's "dispatched" event is told by the attempt itself (see
-    // `attempt_events`), so the dial intent is the live record alone.
+    // `dispatched_event`), so the dial intent is the live record alone.
     let mut delta = Delta {
         attempts: 1,
         ..Delta::default()
