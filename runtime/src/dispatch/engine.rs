@@ -118,6 +118,13 @@ struct BatchLimits {
     bucket: Option<TokenBucket>,
 }
 
+/// What the ends of one tick need from the store, read together.
+#[derive(Default)]
+struct ReadAhead {
+    contacts: HashMap<(String, u64), ContactRecord>,
+    histories: HashMap<(String, u64), Vec<Attempt>>,
+}
+
 struct LiveCall {
     key: AttemptKey,
     campaign: CampaignKey,
@@ -610,11 +617,11 @@ impl Engine {
         let mut batches = HashMap::new();
         // Read ahead together; a contact missing here is read on its own
         // below, where a failed read keeps just that end for later.
-        let mut contacts = self.live_contacts(&ends).unwrap_or_default();
+        let mut read_ahead = self.read_ahead(&ends).unwrap_or_default();
         let mut requests = Vec::with_capacity(ends.len());
         let mut sent = Vec::with_capacity(ends.len());
         for (attempt_id, call, ending) in ends {
-            match self.prepare_end(&call, &ending, now, &mut batches, &mut contacts) {
+            match self.prepare_end(&call, &ending, now, &mut batches, &mut read_ahead) {
                 Ok(request) => {
                     requests.push(request);
                     sent.push((attempt_id, call, ending));
@@ -660,27 +667,29 @@ impl Engine {
         }
     }
 
-    /// The contacts of the calls among `ends`, read together per batch in
-    /// sequence order.
-    fn live_contacts(
-        &self,
-        ends: &[(String, LiveCall, Ending)],
-    ) -> Result<HashMap<(String, u64), ContactRecord>, StoreError> {
+    /// The contacts of the calls among `ends` and their attempts, read
+    /// together per batch in sequence order.
+    fn read_ahead(&self, ends: &[(String, LiveCall, Ending)]) -> Result<ReadAhead, StoreError> {
         let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
         for (_, call, _) in ends {
             seqs.entry(call.key.batch_id.as_str())
                 .or_default()
                 .push(call.key.seq);
         }
-        let mut contacts = HashMap::with_capacity(ends.len());
+        let mut read = ReadAhead::default();
         for (batch_id, mut seqs) in seqs {
             seqs.sort_unstable();
             seqs.dedup();
             for contact in self.store.contacts(batch_id, &seqs)?.into_iter().flatten() {
-                contacts.insert((contact.batch_id.clone(), contact.seq), contact);
+                read.contacts
+                    .insert((contact.batch_id.clone(), contact.seq), contact);
+            }
+            let histories = self.store.attempt_histories(batch_id, &seqs)?;
+            for (seq, history) in seqs.into_iter().zip(histories) {
+                read.histories.insert((batch_id.to_string(), seq), history);
             }
         }
-        Ok(contacts)
+        Ok(read)
     }
 
     fn keep_unrecorded(
@@ -696,14 +705,14 @@ impl Engine {
 
     /// The store request that ends a live attempt, with policy's answer.
     /// `batches` caches batch records across the attempts of one tick;
-    /// `contacts` holds the contacts read ahead for them.
+    /// `read_ahead` holds the contacts and histories read ahead for them.
     fn prepare_end(
         &self,
         live: &LiveCall,
         ending: &Ending,
         now: Millis,
         batches: &mut HashMap<String, BatchRecord>,
-        contacts: &mut HashMap<(String, u64), ContactRecord>,
+        read_ahead: &mut ReadAhead,
     ) -> Result<EndAttempt, EngineError> {
         let key = live.key.clone();
         if !batches.contains_key(&key.batch_id) {
@@ -711,7 +720,7 @@ impl Engine {
             batches.insert(key.batch_id.clone(), record);
         }
         let batch = &batches[&key.batch_id];
-        let contact = match contacts.remove(&(key.batch_id.clone(), key.seq)) {
+        let contact = match read_ahead.contacts.remove(&(key.batch_id.clone(), key.seq)) {
             Some(contact) => contact,
             None => self.store.contact(&key.batch_id, key.seq)?.ok_or_else(|| {
                 StoreError::ContactNotFound {
@@ -794,7 +803,13 @@ impl Engine {
                     let cost = (u128::from(end.talk_ms / 1_000) * u128::from(rate)).div_ceil(60);
                     end.cost_micros = Some(cost as u64);
                 }
-                let history = self.store.attempts(&key.batch_id, key.seq)?;
+                let history = match read_ahead
+                    .histories
+                    .remove(&(key.batch_id.clone(), key.seq))
+                {
+                    Some(history) => history,
+                    None => self.store.attempts(&key.batch_id, key.seq)?,
+                };
                 let mut request = self.decide(state, batch, &contact, &key, history, end, now);
                 request.success = limits::is_success(
                     spec,

@@ -11,11 +11,11 @@
 //! | `K` | workspace, campaign, created_at, batch | () |
 //! | `~` | | the store's format version |
 //! | `C` | batch, seq | `ContactCard`: the fields fixed at creation |
-//! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE` |
+//! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, seq | () while waiting: the due index |
 //! | `A` | batch, seq, number | `Attempt`, once it ended |
 //! | `E` | batch, seq, event number | `ContactEvent` |
-//! | `V` | batch, seq, number | `LiveRecord`: the live index, the attempt while live |
+//! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
 //! | `R` | batch | `RecentCall`s, newest first |
 //! | `N` | batch | batch `Counters` |
 //! | `M` | workspace, campaign | campaign `Counters` |
@@ -176,8 +176,12 @@ pub fn event(batch: &str, seq: u64, number: u32) -> Key {
     Key::new(EVENT).text(batch).u64(seq).u32(number)
 }
 
-pub fn live(batch: &str, seq: u64, number: u32) -> Key {
-    Key::new(LIVE).text(batch).u64(seq).u32(number)
+/// `key` under another family: a state page's live-index marker is its
+/// own key under `LIVE`, and the other way round.
+pub fn retag(key: &[u8], tag: u8) -> Vec<u8> {
+    let mut retagged = key.to_vec();
+    retagged[0] = tag;
+    retagged
 }
 
 pub fn recent(batch: &str) -> Key {

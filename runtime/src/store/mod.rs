@@ -674,6 +674,18 @@ pub trait Store: Send + Sync {
     -> Result<Option<ContactDetail>, StoreError>;
     /// A contact's attempts, oldest first.
     fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError>;
+    /// The attempts of several contacts of one batch, in the order of
+    /// `seqs`; cheaper than one `attempts` call each when they sit close
+    /// together.
+    fn attempt_histories(
+        &self,
+        batch_id: &str,
+        seqs: &[u64],
+    ) -> Result<Vec<Vec<Attempt>>, StoreError> {
+        seqs.iter()
+            .map(|seq| self.attempts(batch_id, *seq))
+            .collect()
+    }
     /// A batch's contacts in sequence order, optionally of one status.
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError>;
     /// Up to `limit` waiting contacts eligible at `now`, earliest first.

@@ -35,7 +35,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -125,6 +125,25 @@ impl SledStore {
             .send(Request { durable, job })
             .map_err(|_| StoreError::WriterGone)?;
         answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// A contact's ended attempts and then its live one.
+    fn history(
+        &self,
+        reader: &mut ContactReader<'_>,
+        seq: u64,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let mut attempts: Vec<Attempt> = self.scan(
+            Key::new(keys::ATTEMPT)
+                .text(reader.batch_id)
+                .u64(seq)
+                .as_ref(),
+            usize::MAX,
+        )?;
+        if let Some(live) = reader.live(seq)? {
+            attempts.push(live.attempt.clone());
+        }
+        Ok(attempts)
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -315,6 +334,10 @@ struct ContactState {
     total_cost_micros: u64,
     event_count: u32,
     succeeded: bool,
+    /// The attempt while it is live: the dial intent, kept with the
+    /// contact so beginning, marking and ending a call write the page the
+    /// contact's state is written to anyway.
+    live: Option<LiveRecord>,
 }
 
 fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
@@ -343,6 +366,7 @@ fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
         total_cost_micros: contact.total_cost_micros,
         event_count: contact.event_count,
         succeeded: contact.succeeded,
+        live: None,
     };
     (card, state)
 }
@@ -390,7 +414,7 @@ fn slot(seq: u64) -> usize {
     (seq % keys::PAGE) as usize
 }
 
-/// A live attempt as stored in the live index: the attempt record itself
+/// A live attempt as kept in its contact's state: the attempt record itself
 /// until it ends, when it moves to `A`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct LiveRecord {
@@ -429,6 +453,14 @@ impl<'a> ContactReader<'a> {
     }
 
     fn state(&mut self, seq: u64) -> Result<Option<ContactState>, StoreError> {
+        Ok(self.state_ref(seq)?.cloned())
+    }
+
+    fn live(&mut self, seq: u64) -> Result<Option<&LiveRecord>, StoreError> {
+        Ok(self.state_ref(seq)?.and_then(|state| state.live.as_ref()))
+    }
+
+    fn state_ref(&mut self, seq: u64) -> Result<Option<&ContactState>, StoreError> {
         let number = seq / keys::PAGE;
         if self
             .page
@@ -442,7 +474,7 @@ impl<'a> ContactReader<'a> {
         Ok(self
             .page
             .as_ref()
-            .and_then(|(_, states)| states.get(slot(seq)).cloned()))
+            .and_then(|(_, states)| states.get(slot(seq))))
     }
 
     fn contact(&mut self, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
@@ -455,6 +487,15 @@ impl<'a> ContactReader<'a> {
     }
 }
 
+/// A state page as a job reads and changes it.
+struct StatePage {
+    states: Vec<ContactState>,
+    changed: bool,
+    /// Whether the page held a live attempt when read: the live index
+    /// marker changes only when that does.
+    had_live: bool,
+}
+
 /// The changes of one job: staged into one sled batch, readable back
 /// through an overlay so a job sees its own writes. State pages and journal
 /// events are kept decoded until the commit writes each once.
@@ -462,8 +503,8 @@ struct Tx<'a> {
     db: &'a sled::Db,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Decoded state pages, and whether the job changed each.
-    pages: HashMap<Vec<u8>, (Vec<ContactState>, bool)>,
+    /// Decoded state pages, by key.
+    pages: HashMap<Vec<u8>, StatePage>,
     journal: Vec<JournalEvent>,
     journal_head: Option<u64>,
 }
@@ -512,16 +553,18 @@ impl<'a> Tx<'a> {
             .ok_or_else(|| StoreError::BatchNotFound(batch_id.to_string()))
     }
 
-    /// The page holding `seq`, read once per job, and whether it changed.
-    fn page(
-        &mut self,
-        batch_id: &str,
-        seq: u64,
-    ) -> Result<&mut (Vec<ContactState>, bool), StoreError> {
+    /// The page holding `seq`, read once per job.
+    fn page(&mut self, batch_id: &str, seq: u64) -> Result<&mut StatePage, StoreError> {
         let key = keys::state_page(batch_id, seq).into_vec();
         if !self.pages.contains_key(&key) {
-            let states = read_record(self.db, &key)?.unwrap_or_default();
-            self.pages.insert(key.clone(), (states, false));
+            let states: Vec<ContactState> = read_record(self.db, &key)?.unwrap_or_default();
+            let had_live = states.iter().any(|state| state.live.is_some());
+            let page = StatePage {
+                states,
+                changed: false,
+                had_live,
+            };
+            self.pages.insert(key.clone(), page);
         }
         Ok(self.pages.get_mut(&key).expect("inserted just above"))
     }
@@ -533,7 +576,7 @@ impl<'a> Tx<'a> {
         };
         let state = self
             .page(batch_id, seq)?
-            .0
+            .states
             .get(slot(seq))
             .cloned()
             .ok_or_else(not_found)?;
@@ -543,20 +586,24 @@ impl<'a> Tx<'a> {
         Ok(join_contact(batch_id, seq, card, state))
     }
 
-    /// Writes a contact's state into its page; a new contact's page is
-    /// filled in sequence order.
+    /// Writes a contact's state into its page, keeping its live attempt
+    /// (see [`Tx::set_live`]); a new contact's page is filled in sequence
+    /// order.
     fn set_state(
         &mut self,
         batch_id: &str,
         seq: u64,
-        state: ContactState,
+        mut state: ContactState,
     ) -> Result<(), StoreError> {
-        let (page, changed) = self.page(batch_id, seq)?;
-        *changed = true;
+        let page = self.page(batch_id, seq)?;
+        page.changed = true;
         let at = slot(seq);
-        match at.cmp(&page.len()) {
-            std::cmp::Ordering::Less => page[at] = state,
-            std::cmp::Ordering::Equal => page.push(state),
+        match at.cmp(&page.states.len()) {
+            std::cmp::Ordering::Less => {
+                state.live = page.states[at].live.take();
+                page.states[at] = state;
+            }
+            std::cmp::Ordering::Equal => page.states.push(state),
             std::cmp::Ordering::Greater => {
                 return Err(StoreError::Corrupt {
                     key: String::from_utf8_lossy(keys::state_page(batch_id, seq).as_ref())
@@ -568,15 +615,47 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    fn live(&self, key: &AttemptKey) -> Result<Option<LiveRecord>, StoreError> {
-        self.get(keys::live(&key.batch_id, key.seq, key.number).as_ref())
+    /// The live attempt `key`, if it is live.
+    fn live(&mut self, key: &AttemptKey) -> Result<Option<LiveRecord>, StoreError> {
+        let page = self.page(&key.batch_id, key.seq)?;
+        Ok(page
+            .states
+            .get(slot(key.seq))
+            .and_then(|state| state.live.as_ref())
+            .filter(|live| live.attempt.number == key.number)
+            .cloned())
+    }
+
+    /// Keeps `live` as the contact's live attempt, or ends it with `None`.
+    fn set_live(&mut self, key: &AttemptKey, live: Option<LiveRecord>) -> Result<(), StoreError> {
+        let page = self.page(&key.batch_id, key.seq)?;
+        let state =
+            page.states
+                .get_mut(slot(key.seq))
+                .ok_or_else(|| StoreError::ContactNotFound {
+                    batch: key.batch_id.clone(),
+                    seq: key.seq,
+                })?;
+        state.live = live;
+        page.changed = true;
+        Ok(())
     }
 
     fn commit(mut self) -> Result<(), StoreError> {
-        for (key, (states, changed)) in std::mem::take(&mut self.pages) {
-            if changed {
-                self.batch.insert(key, encode(&states));
+        for (key, page) in std::mem::take(&mut self.pages) {
+            if !page.changed {
+                continue;
             }
+            let has_live = page.states.iter().any(|state| state.live.is_some());
+            if has_live != page.had_live {
+                let marker = keys::retag(&key, keys::LIVE);
+                if has_live {
+                    self.batch.insert(marker, Vec::new());
+                } else {
+                    self.batch.remove(marker);
+                }
+            }
+            self.batch.insert(key, encode(&page.states));
         }
         if let Some(last) = self.journal.last().map(|event| event.seq) {
             for page in self.journal.chunks(JOURNAL_PAGE) {
@@ -1103,13 +1182,13 @@ fn begin_one(
         ..Delta::default()
     };
     stage_contact(tx, Some(&old), &new, &mut delta)?;
-    tx.put(
-        keys::live(&key.batch_id, key.seq, key.number),
-        &LiveRecord {
+    tx.set_live(
+        &key,
+        Some(LiveRecord {
             campaign_id: batch.campaign_id.clone(),
             attempt: attempt.clone(),
-        },
-    );
+        }),
+    )?;
     stage_minute(tx, &batch.id, begin.at, |minute| minute.attempts += 1)?;
     stage_journal(
         tx,
@@ -1203,7 +1282,7 @@ fn live_contact(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, Stor
     Ok(contact)
 }
 
-fn live_record(tx: &Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreError> {
+fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreError> {
     tx.live(key)?
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
@@ -1213,7 +1292,7 @@ fn live_record(tx: &Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreError> 
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
     if let Some(mut live) = tx.live(key)? {
         live.attempt.provider_call_id = Some(call_id.to_string());
-        tx.put(keys::live(&key.batch_id, key.seq, key.number), &live);
+        tx.set_live(key, Some(live))?;
     }
     Ok(())
 }
@@ -1243,7 +1322,7 @@ fn mark_one(
         live_changed = true;
     }
     if live_changed {
-        tx.put(keys::live(&key.batch_id, key.seq, key.number), &live);
+        tx.set_live(key, Some(live))?;
     }
     if old.status == ContactStatus::Dispatched {
         let mut new = old.clone();
@@ -1415,7 +1494,7 @@ fn end_one(
     stage_contact(tx, Some(&old), &new, &mut delta)?;
     batch_delta.merge(&delta);
     tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
-    tx.remove(keys::live(&key.batch_id, key.seq, key.number));
+    tx.set_live(key, None)?;
     recent.push(RecentCall {
         attempt_id: attempt.id.clone(),
         contact_id: new.contact_id.clone(),
@@ -1699,16 +1778,18 @@ impl Store for SledStore {
     }
 
     fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError> {
-        let mut attempts: Vec<Attempt> = self.scan(
-            Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
-            usize::MAX,
-        )?;
-        let live: Vec<LiveRecord> = self.scan(
-            Key::new(keys::LIVE).text(batch_id).u64(seq).as_ref(),
-            usize::MAX,
-        )?;
-        attempts.extend(live.into_iter().map(|record| record.attempt));
-        Ok(attempts)
+        self.history(&mut ContactReader::new(&self.db, batch_id), seq)
+    }
+
+    fn attempt_histories(
+        &self,
+        batch_id: &str,
+        seqs: &[u64],
+    ) -> Result<Vec<Vec<Attempt>>, StoreError> {
+        let mut reader = ContactReader::new(&self.db, batch_id);
+        seqs.iter()
+            .map(|seq| self.history(&mut reader, *seq))
+            .collect()
     }
 
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError> {
@@ -1967,10 +2048,13 @@ impl Store for SledStore {
     fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError> {
         let mut out = Vec::new();
         for entry in self.db.scan_prefix([keys::LIVE]) {
-            let (key, value) = entry.map_err(io)?;
-            let record: LiveRecord = decode(&key, &value)?;
-            let attempt = AttemptKey::parse(&record.attempt.id)?;
-            out.push(record.summary(&attempt));
+            let (marker, _) = entry.map_err(io)?;
+            let page_key = keys::retag(&marker, keys::STATE_PAGE);
+            let states: Vec<ContactState> = read_record(&self.db, &page_key)?.unwrap_or_default();
+            for record in states.into_iter().filter_map(|state| state.live) {
+                let attempt = AttemptKey::parse(&record.attempt.id)?;
+                out.push(record.summary(&attempt));
+            }
         }
         Ok(out)
     }
@@ -2014,6 +2098,8 @@ impl Store for SledStore {
                 counters.system_retries += u64::from(state.system_retries);
                 counters.talk_ms += state.total_talk_ms;
                 counters.cost_micros += state.total_cost_micros;
+                // Live attempts count as attempts; they have not ended.
+                counters.attempts += u64::from(state.live.is_some());
             }
         }
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
@@ -2030,9 +2116,6 @@ impl Store for SledStore {
                     .is_some_and(|decision| !decision.faults.is_empty()),
             );
         }
-        // Live attempts count as attempts; they have not ended.
-        let prefix = Key::new(keys::LIVE).text(batch_id).into_vec();
-        counters.attempts += self.db.scan_prefix(&prefix).count() as u64;
         Ok(counters)
     }
 

@@ -701,3 +701,83 @@ fn a_store_written_in_an_earlier_layout_is_refused_by_name() {
         "{message}"
     );
 }
+
+#[test]
+fn the_live_index_finds_live_attempts_across_pages_until_the_last_one_of_a_page_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (batch, keys) = {
+        let store = open(&dir, Durability::Full);
+        let batch = store.create_batch(new_batch(100)).expect("create").batch.id;
+        start(&store, &batch);
+        // Two contacts share page 0; the third is alone on page 2.
+        let begun = store
+            .begin_attempts(vec![
+                begin(&batch, 1, T0),
+                begin(&batch, 5, T0),
+                begin(&batch, 70, T0),
+            ])
+            .expect("group");
+        let keys: Vec<AttemptKey> = begun
+            .into_iter()
+            .map(|attempt| AttemptKey::parse(&attempt.expect("begun").id).expect("an id"))
+            .collect();
+        (batch, keys)
+    };
+    let store = open(&dir, Durability::Full);
+    let mut live: Vec<u64> = store
+        .live_attempts()
+        .expect("live")
+        .iter()
+        .map(|attempt| attempt.seq)
+        .collect();
+    live.sort_unstable();
+    assert_eq!(
+        live,
+        vec![1, 5, 70],
+        "the reopened store finds every live attempt"
+    );
+
+    store
+        .end_attempt(end(
+            keys[0].clone(),
+            T0 + 5,
+            CallOutcome::Busy,
+            ContactStatus::Busy,
+        ))
+        .expect("ends");
+    let live: Vec<u64> = store
+        .live_attempts()
+        .expect("live")
+        .iter()
+        .map(|attempt| attempt.seq)
+        .collect();
+    assert_eq!(
+        live.len(),
+        2,
+        "ending one call of a page leaves the other: {live:?}"
+    );
+    assert!(live.contains(&5) && live.contains(&70));
+
+    for key in &keys[1..] {
+        store
+            .end_attempt(end(
+                key.clone(),
+                T0 + 6,
+                CallOutcome::Busy,
+                ContactStatus::Busy,
+            ))
+            .expect("ends");
+    }
+    assert!(store.live_attempts().expect("live").is_empty());
+    let history = store.attempts(&batch, 5).expect("attempts");
+    assert_eq!(
+        history.len(),
+        1,
+        "the ended attempt is kept once: {history:?}"
+    );
+    assert!(history[0].ended_at.is_some());
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
