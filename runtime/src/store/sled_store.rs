@@ -6,6 +6,7 @@
 //! applies each job's changes as one atomic sled batch, and acknowledges a
 //! group of durable jobs only after one flush and `fsync` for the group.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::fs::File;
@@ -507,6 +508,23 @@ struct Tx<'a> {
     pages: HashMap<Vec<u8>, StatePage>,
     journal: Vec<JournalEvent>,
     journal_head: Option<u64>,
+    /// Aggregates (counters, totals, the timeline) that many changes of a
+    /// job add to, kept decoded and encoded once by the commit.
+    aggregates: HashMap<Vec<u8>, Aggregate>,
+}
+
+/// A decoded record of [`Tx::aggregates`] and how to encode it.
+struct Aggregate {
+    value: Box<dyn Any>,
+    encode: fn(&dyn Any) -> Vec<u8>,
+}
+
+fn encode_any<T: Serialize + 'static>(value: &dyn Any) -> Vec<u8> {
+    encode(
+        value
+            .downcast_ref::<T>()
+            .expect("an aggregate is encoded as the type it was read as"),
+    )
 }
 
 impl<'a> Tx<'a> {
@@ -518,6 +536,7 @@ impl<'a> Tx<'a> {
             pages: HashMap::new(),
             journal: Vec::new(),
             journal_head: None,
+            aggregates: HashMap::new(),
         }
     }
 
@@ -546,6 +565,37 @@ impl<'a> Tx<'a> {
         let key = key.into_vec();
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
+    }
+
+    /// Changes the aggregate under `key`, read once per job (`empty` when
+    /// there is none yet) and written once by the commit. An aggregate is
+    /// only ever read and written through here.
+    fn aggregate<T>(
+        &mut self,
+        key: Key,
+        empty: impl FnOnce() -> T,
+        change: impl FnOnce(&mut T),
+    ) -> Result<(), StoreError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let key = key.into_vec();
+        if !self.aggregates.contains_key(&key) {
+            let value: T = read_record(self.db, &key)?.unwrap_or_else(empty);
+            let aggregate = Aggregate {
+                value: Box::new(value),
+                encode: encode_any::<T>,
+            };
+            self.aggregates.insert(key.clone(), aggregate);
+        }
+        let aggregate = self.aggregates.get_mut(&key).expect("inserted just above");
+        change(
+            aggregate
+                .value
+                .downcast_mut::<T>()
+                .expect("an aggregate is always read as the same type"),
+        );
+        Ok(())
     }
 
     fn batch_record(&self, batch_id: &str) -> Result<BatchRecord, StoreError> {
@@ -642,6 +692,10 @@ impl<'a> Tx<'a> {
     }
 
     fn commit(mut self) -> Result<(), StoreError> {
+        for (key, aggregate) in std::mem::take(&mut self.aggregates) {
+            self.batch
+                .insert(key, (aggregate.encode)(aggregate.value.as_ref()));
+        }
         for (key, page) in std::mem::take(&mut self.pages) {
             if !page.changed {
                 continue;
@@ -809,10 +863,7 @@ fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result
 
 /// Adds `delta` to the counters stored under `key`.
 fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &Delta) -> Result<(), StoreError> {
-    let mut counters: Counters = tx.get(key.as_ref())?.unwrap_or_default();
-    delta.apply_to(&mut counters);
-    tx.put(key, &counters);
-    Ok(())
+    tx.aggregate(key, Counters::default, |counters| delta.apply_to(counters))
 }
 
 /// Appends an outside notification about `batch` to the journal, in the
@@ -1216,14 +1267,11 @@ fn stage_minute(
     change: impl FnOnce(&mut MinuteTotals),
 ) -> Result<(), StoreError> {
     let minute = minute_of(at);
-    let key = keys::timeline(batch_id, minute);
-    let mut totals: MinuteTotals = tx.get(key.as_ref())?.unwrap_or(MinuteTotals {
+    let empty = || MinuteTotals {
         minute,
         ..MinuteTotals::default()
-    });
-    change(&mut totals);
-    tx.put(key, &totals);
-    Ok(())
+    };
+    tx.aggregate(keys::timeline(batch_id, minute), empty, change)
 }
 
 /// Adds an ended attempt to the batch's and campaign's statistics, its
@@ -1239,12 +1287,10 @@ fn stage_statistics(
         keys::batch_totals(&batch.id),
         keys::campaign_totals(&batch.workspace, &batch.campaign_id),
     ] {
-        let mut totals: AttemptTotals = tx.get(key.as_ref())?.unwrap_or_default();
-        match summary {
+        tx.aggregate(key, AttemptTotals::default, |totals| match summary {
             Some(summary) => totals.record(summary),
             None => totals.record_system_retry(throttled_until),
-        }
-        tx.put(key, &totals);
+        })?;
     }
     let Some(summary) = summary else {
         // Never dialed: taken back out of the minute it was counted in.
@@ -1257,9 +1303,9 @@ fn stage_statistics(
             keys::batch_number(&batch.id, number),
             keys::campaign_number(&batch.workspace, &batch.campaign_id, number),
         ] {
-            let mut totals: NumberTotals = tx.get(key.as_ref())?.unwrap_or_default();
-            totals.record(summary.outcome);
-            tx.put(key, &totals);
+            tx.aggregate(key, NumberTotals::default, |totals| {
+                totals.record(summary.outcome);
+            })?;
         }
     }
     let answered = summary.outcome == CallOutcome::Answered;
