@@ -32,6 +32,10 @@ use crate::store::{
 const DISPATCHER: &str = "dispatcher";
 /// System retries (provider refused before dialing) before a contact fails.
 const MAX_SYSTEM_RETRIES: u32 = 10;
+/// Ended attempts per store write when a tick ends many: large enough that
+/// neighbouring contacts share a write of their state page, small enough
+/// that preparing the next chunk overlaps the store's work on this one.
+const END_CHUNK: usize = 512;
 
 /// Why the engine could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +120,13 @@ struct CampaignState {
 
 struct BatchLimits {
     bucket: Option<TokenBucket>,
+}
+
+/// The answer to one store write of ends, given on another thread.
+fn join_store_write<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// What the ends of one tick need from the store, read together.
@@ -610,34 +621,89 @@ impl Engine {
         self.record_ends(ends, now);
     }
 
-    /// Records ended attempts in one store write. An end the store refuses
-    /// (or whose inputs it cannot read) is kept in `unrecorded_ends`, slot
-    /// and all, for the next tick.
+    /// Records ended attempts, [`END_CHUNK`] to a store write. An end the
+    /// store refuses (or whose inputs it cannot read) is kept in
+    /// `unrecorded_ends`, slot and all, for the next tick.
+    ///
+    /// While the store writes one chunk, this thread prepares the next
+    /// (reads, classification, retry decision), so policy and store work
+    /// overlap; every write is answered before the tick goes on.
     fn record_ends(&mut self, ends: Vec<(String, LiveCall, Ending)>, now: Millis) {
         let mut batches = HashMap::new();
+        let mut unprepared = Vec::new();
+        let mut written = Vec::new();
+        let mut rest = ends.into_iter().peekable();
+        std::thread::scope(|scope| {
+            let mut writing = None;
+            while rest.peek().is_some() {
+                let chunk: Vec<_> = rest.by_ref().take(END_CHUNK).collect();
+                let (requests, sent) = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
+                if let Some((handle, sent)) = writing.take() {
+                    written.push((sent, join_store_write(handle)));
+                }
+                if requests.is_empty() {
+                    continue;
+                }
+                if rest.peek().is_none() {
+                    // Nothing left to prepare meanwhile: write here.
+                    written.push((sent, self.store.end_attempts(requests)));
+                } else {
+                    let store = self.store.clone();
+                    let handle = scope.spawn(move || store.end_attempts(requests));
+                    writing = Some((handle, sent));
+                }
+            }
+            if let Some((handle, sent)) = writing.take() {
+                written.push((sent, join_store_write(handle)));
+            }
+        });
+        for (attempt_id, call, ending, err) in unprepared {
+            self.keep_unrecorded(attempt_id, call, ending, &err);
+        }
+        for (sent, results) in written {
+            self.take_end_results(sent, results);
+        }
+    }
+
+    /// The store requests for `ends`. An end whose inputs could not be
+    /// read goes to `unprepared` with its error.
+    #[allow(clippy::type_complexity)]
+    fn prepare_ends(
+        &self,
+        ends: Vec<(String, LiveCall, Ending)>,
+        now: Millis,
+        batches: &mut HashMap<String, BatchRecord>,
+        unprepared: &mut Vec<(String, LiveCall, Ending, StoreError)>,
+    ) -> (Vec<EndAttempt>, Vec<(String, LiveCall, Ending)>) {
         // Read ahead together; a contact missing here is read on its own
         // below, where a failed read keeps just that end for later.
         let mut read_ahead = self.read_ahead(&ends).unwrap_or_default();
         let mut requests = Vec::with_capacity(ends.len());
         let mut sent = Vec::with_capacity(ends.len());
         for (attempt_id, call, ending) in ends {
-            match self.prepare_end(&call, &ending, now, &mut batches, &mut read_ahead) {
+            match self.prepare_end(&call, &ending, now, batches, &mut read_ahead) {
                 Ok(request) => {
                     requests.push(request);
                     sent.push((attempt_id, call, ending));
                 }
                 Err(EngineError::Store(err)) if is_store_failure(&err) => {
-                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                    unprepared.push((attempt_id, call, ending, err));
                 }
                 Err(err) => {
                     tracing::error!(attempt = %attempt_id, error = %err, "attempt end not recorded; a restart reconciles it");
                 }
             }
         }
-        if requests.is_empty() {
-            return;
-        }
-        let results = match self.store.end_attempts(requests) {
+        (requests, sent)
+    }
+
+    /// Takes the store's answer to one write of ends.
+    fn take_end_results(
+        &mut self,
+        sent: Vec<(String, LiveCall, Ending)>,
+        results: Result<Vec<Result<crate::store::EndedAttempt, StoreError>>, StoreError>,
+    ) {
+        let results = match results {
             Ok(results) => results,
             Err(err) => {
                 for (attempt_id, call, ending) in sent {
