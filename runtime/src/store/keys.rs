@@ -12,7 +12,7 @@
 //! | `~` | | the store's format version |
 //! | `C` | batch, seq | `ContactCard`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
-//! | `D` | batch, next_eligible_at, seq | () while waiting: the due index |
+//! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
 //! | `A` | batch, seq, number | `Attempt`, once it ended |
 //! | `E` | batch, seq, event number | `ContactEvent` |
 //! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
@@ -159,8 +159,11 @@ pub fn state_page(batch: &str, seq: u64) -> Key {
     Key::new(STATE_PAGE).text(batch).u64(seq / PAGE)
 }
 
+/// The due-index record of the contacts of `seq`'s page that wait until
+/// `at`: contacts that come due together (a new batch, the retries of one
+/// tick) share one record per page.
 pub fn due(batch: &str, at: Millis, seq: u64) -> Key {
-    Key::new(DUE).text(batch).time(at).u64(seq)
+    Key::new(DUE).text(batch).time(at).u64(seq / PAGE)
 }
 
 /// Offset of the time inside a due key of `batch`.

@@ -36,7 +36,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 3;
+const FORMAT_VERSION: u32 = 4;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -511,7 +511,13 @@ struct Tx<'a> {
     /// Aggregates (counters, totals, the timeline) that many changes of a
     /// job add to, kept decoded and encoded once by the commit.
     aggregates: HashMap<Vec<u8>, Aggregate>,
+    /// Due-index records, as masks of their page's contacts, and whether
+    /// the job changed each.
+    due: HashMap<Vec<u8>, (u32, bool)>,
 }
+
+// One bit of a due-index mask per contact of a page.
+const _: () = assert!(keys::PAGE == u32::BITS as u64);
 
 /// A decoded record of [`Tx::aggregates`] and how to encode it.
 struct Aggregate {
@@ -537,6 +543,7 @@ impl<'a> Tx<'a> {
             journal: Vec::new(),
             journal_head: None,
             aggregates: HashMap::new(),
+            due: HashMap::new(),
         }
     }
 
@@ -565,6 +572,30 @@ impl<'a> Tx<'a> {
         let key = key.into_vec();
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
+    }
+
+    /// Puts contact `seq` into the due index at `at`, or takes it out.
+    fn set_due(
+        &mut self,
+        batch_id: &str,
+        at: Millis,
+        seq: u64,
+        due: bool,
+    ) -> Result<(), StoreError> {
+        let key = keys::due(batch_id, at, seq).into_vec();
+        if !self.due.contains_key(&key) {
+            let mask = read_record(self.db, &key)?.unwrap_or(0);
+            self.due.insert(key.clone(), (mask, false));
+        }
+        let (mask, changed) = self.due.get_mut(&key).expect("inserted just above");
+        let bit = 1u32 << slot(seq);
+        if due {
+            *mask |= bit;
+        } else {
+            *mask &= !bit;
+        }
+        *changed = true;
+        Ok(())
     }
 
     /// Changes the aggregate under `key`, read once per job (`empty` when
@@ -692,6 +723,13 @@ impl<'a> Tx<'a> {
     }
 
     fn commit(mut self) -> Result<(), StoreError> {
+        for (key, (mask, changed)) in std::mem::take(&mut self.due) {
+            match (mask, changed) {
+                (_, false) => {}
+                (0, true) => self.batch.remove(key),
+                (mask, true) => self.batch.insert(key, encode(&mask)),
+            }
+        }
         for (key, aggregate) in std::mem::take(&mut self.aggregates) {
             self.batch
                 .insert(key, (aggregate.encode)(aggregate.value.as_ref()));
@@ -814,7 +852,7 @@ fn stage_contact(
         if let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
             && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
         {
-            tx.remove(keys::due(batch, at, old.seq));
+            tx.set_due(batch, at, old.seq, false)?;
         }
     }
     delta.count_contact(new, 1);
@@ -823,7 +861,7 @@ fn stage_contact(
             .next_eligible_at
             .expect("a waiting contact always has a next_eligible_at");
         if old.is_none_or(|old| !old.status.is_waiting() || old.next_eligible_at != Some(at)) {
-            tx.mark(keys::due(batch, at, new.seq));
+            tx.set_due(batch, at, new.seq, true)?;
         }
     }
     let (card, state) = split_contact(new);
@@ -1654,15 +1692,21 @@ fn skip_one(
     Ok(new)
 }
 
-/// The seq at the end of a due-index key.
-fn seq_of_due_key(key: &[u8]) -> Result<u64, StoreError> {
-    key.len()
+/// The seqs of the contacts a due-index record holds, in order.
+fn seqs_of_due_record(key: &[u8], value: &[u8]) -> Result<Vec<u64>, StoreError> {
+    let page = key
+        .len()
         .checked_sub(8)
         .and_then(|offset| keys::read_u64(key, offset))
         .ok_or_else(|| StoreError::Corrupt {
             key: String::from_utf8_lossy(key).into_owned(),
             message: "due key too short".to_string(),
-        })
+        })?;
+    let mask: u32 = decode(key, value)?;
+    Ok((0..u32::BITS)
+        .filter(|bit| mask & (1 << bit) != 0)
+        .map(|bit| page * keys::PAGE + u64::from(bit))
+        .collect())
 }
 
 fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, StoreError> {
@@ -1889,11 +1933,15 @@ impl Store for SledStore {
         let upper = keys::due(batch_id, now, u64::MAX).into_vec();
         let mut reader = ContactReader::new(&self.db, batch_id);
         let mut out = Vec::new();
-        for entry in self.db.range(lower..=upper).take(limit) {
-            let (key, _) = entry.map_err(io)?;
-            let seq = seq_of_due_key(&key)?;
-            if let Some(contact) = reader.contact(seq)? {
-                out.push(contact);
+        'records: for entry in self.db.range(lower..=upper) {
+            let (key, value) = entry.map_err(io)?;
+            for seq in seqs_of_due_record(&key, &value)? {
+                if out.len() == limit {
+                    break 'records;
+                }
+                if let Some(contact) = reader.contact(seq)? {
+                    out.push(contact);
+                }
             }
         }
         Ok(out)
@@ -2022,9 +2070,12 @@ impl Store for SledStore {
                 let mut batch = tx.batch_record(&batch_id)?;
                 let prefix = Key::new(keys::DUE).text(&batch_id).into_vec();
                 let mut seqs = Vec::with_capacity(CHUNK);
-                for entry in db.scan_prefix(&prefix).take(CHUNK) {
-                    let (key, _) = entry.map_err(io)?;
-                    seqs.push(seq_of_due_key(&key)?);
+                for entry in db.scan_prefix(&prefix) {
+                    let (key, value) = entry.map_err(io)?;
+                    seqs.extend(seqs_of_due_record(&key, &value)?);
+                    if seqs.len() >= CHUNK {
+                        break;
+                    }
                 }
                 let mut delta = Delta::default();
                 for seq in &seqs {
@@ -2054,10 +2105,12 @@ impl Store for SledStore {
                 let end = keys::prefix_end(&Key::new(keys::DUE).text(&batch_id).into_vec());
                 let mut seqs = Vec::with_capacity(CHUNK);
                 let mut last = None;
+                let mut records = 0;
                 for entry in db.range(start..end).take(CHUNK) {
-                    let (key, _) = entry.map_err(io)?;
-                    seqs.push(seq_of_due_key(&key)?);
+                    let (key, value) = entry.map_err(io)?;
+                    seqs.extend(seqs_of_due_record(&key, &value)?);
                     last = Some(key.to_vec());
+                    records += 1;
                 }
                 let mut delta = Delta::default();
                 let mut moved = 0;
@@ -2077,7 +2130,7 @@ impl Store for SledStore {
                 }
                 stage_counters(&mut tx, &batch, &delta)?;
                 tx.commit()?;
-                Ok((moved, seqs.len(), last))
+                Ok((moved, records, last))
             })?;
             total += moved;
             match last {

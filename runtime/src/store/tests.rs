@@ -781,3 +781,53 @@ fn the_live_index_finds_live_attempts_across_pages_until_the_last_one_of_a_page_
         store.recount(&batch).expect("r")
     );
 }
+
+#[test]
+fn contacts_due_together_share_a_due_record_per_page_yet_leave_it_one_by_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    // 70 contacts due at creation: records for pages 0, 1 and 2.
+    let batch = store.create_batch(new_batch(70)).expect("create").batch.id;
+    start(&store, &batch);
+    let seqs = |contacts: Vec<ContactRecord>| -> Vec<u64> {
+        contacts.iter().map(|contact| contact.seq).collect()
+    };
+    assert_eq!(
+        seqs(store.due(&batch, T0, 40).expect("due")),
+        (0..40).collect::<Vec<u64>>(),
+        "a limit inside a page's record stops there"
+    );
+
+    // Dialing contacts 3 and 33 takes them out of their pages' records.
+    let begun = store
+        .begin_attempts(vec![begin(&batch, 3, T0), begin(&batch, 33, T0)])
+        .expect("group");
+    let due = seqs(store.due(&batch, T0, 100).expect("due"));
+    assert_eq!(due.len(), 68);
+    assert!(!due.contains(&3) && !due.contains(&33));
+
+    // Contact 3 waits for a retry, after every contact due now.
+    let key = AttemptKey::parse(&begun[0].as_ref().expect("begun").id).expect("an id");
+    let mut retry = end(key, T0 + 10, CallOutcome::Busy, ContactStatus::Retrying);
+    retry.next.next_eligible_at = Some(T0 + 60_000);
+    retry.next.blocker = Some(Blocker::RetryWait);
+    store.end_attempt(retry).expect("ends");
+    assert_eq!(
+        seqs(store.due(&batch, T0 + 59_999, 100).expect("due")).len(),
+        68
+    );
+    let due = seqs(store.due(&batch, T0 + 60_000, 100).expect("due"));
+    assert_eq!(due.last(), Some(&3), "the retry comes last: {due:?}");
+
+    // Skipping the waiting contacts empties every record of the index.
+    let skipped = store
+        .skip_waiting(&batch, "batch_cancelled", T0 + 20)
+        .expect("skips");
+    assert_eq!(skipped, 69);
+    assert!(store.due(&batch, Millis::MAX, 100).expect("due").is_empty());
+    assert_eq!(store.next_eligible_at(&batch).expect("next"), None);
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
