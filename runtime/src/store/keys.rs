@@ -13,8 +13,8 @@
 //! | `C` | batch, seq | `ContactCard`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
-//! | `A` | batch, seq, number | `Attempt`, once it ended |
-//! | `E` | batch, seq, event number | `ContactEvent` |
+//! | `A` | batch, seq, number | `EndedRecord`: the attempt once it ended, with its "ended" log line |
+//! | `E` | batch, seq, event number | `ContactEvent`: the other lines of a contact's log |
 //! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
 //! | `R` | batch | `RecentCall`s, newest first |
 //! | `N` | batch | batch `Counters` |

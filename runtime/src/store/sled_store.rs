@@ -36,7 +36,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 5;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -134,17 +134,22 @@ impl SledStore {
         reader: &mut ContactReader<'_>,
         seq: u64,
     ) -> Result<Vec<Attempt>, StoreError> {
-        let mut attempts: Vec<Attempt> = self.scan(
-            Key::new(keys::ATTEMPT)
-                .text(reader.batch_id)
-                .u64(seq)
-                .as_ref(),
-            usize::MAX,
-        )?;
+        let mut attempts: Vec<Attempt> = self
+            .ended_attempts(reader.batch_id, seq)?
+            .into_iter()
+            .map(|ended| ended.attempt)
+            .collect();
         if let Some(live) = reader.live(seq)? {
             attempts.push(live.attempt.clone());
         }
         Ok(attempts)
+    }
+
+    fn ended_attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<EndedRecord>, StoreError> {
+        self.scan(
+            Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
+            usize::MAX,
+        )
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -486,6 +491,16 @@ impl<'a> ContactReader<'a> {
             read_record(self.db, keys::contact(self.batch_id, seq).as_ref())?;
         Ok(card.map(|card| join_contact(self.batch_id, seq, card, state)))
     }
+}
+
+/// An ended attempt as stored (`A`), with the "ended" line it adds to its
+/// contact's log: that line is not written on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EndedRecord {
+    attempt: Attempt,
+    /// The line's number among the contact's logged events.
+    line_number: u32,
+    line: ContactEvent,
 }
 
 /// A state page as a job reads and changes it.
@@ -1513,18 +1528,19 @@ fn end_one(
                 .and_then(|d| d.adjusted.as_deref())
         })
         .unwrap_or("");
-    stage_event(
-        tx,
-        &mut new,
-        end.at,
-        "ended",
-        format!(
+    // Numbered among the logged lines, kept with the attempt.
+    new.event_count += 1;
+    let line_number = new.event_count;
+    let line = ContactEvent {
+        at: end.at,
+        kind: "ended".to_string(),
+        detail: format!(
             "attempt {} outcome {outcome} disposition {label} -> {status} {reason}",
             attempt.id
         )
         .trim_end()
         .to_string(),
-    );
+    };
     if let Some(record) = &attempt.decision {
         for fault in &record.faults {
             stage_event(tx, &mut new, end.at, "plugin_fault", fault.clone());
@@ -1577,7 +1593,14 @@ fn end_one(
     stage_statistics(tx, batch, &attempt, summary.as_ref(), throttled_until)?;
     stage_contact(tx, Some(&old), &new, &mut delta)?;
     batch_delta.merge(&delta);
-    tx.put(keys::attempt(&key.batch_id, key.seq, key.number), &attempt);
+    tx.put(
+        keys::attempt(&key.batch_id, key.seq, key.number),
+        &EndedRecord {
+            attempt: attempt.clone(),
+            line_number,
+            line,
+        },
+    );
     tx.set_live(key, None)?;
     recent.push(RecentCall {
         attempt_id: attempt.id.clone(),
@@ -1848,15 +1871,36 @@ impl Store for SledStore {
         let Some(contact) = self.contact(batch_id, seq)? else {
             return Ok(None);
         };
-        let attempts = self.attempts(batch_id, seq)?;
-        let logged: Vec<ContactEvent> = self.scan(
-            Key::new(keys::EVENT).text(batch_id).u64(seq).as_ref(),
-            usize::MAX,
-        )?;
+        let ended = self.ended_attempts(batch_id, seq)?;
+        let mut logged: Vec<(u32, ContactEvent)> = Vec::new();
+        for entry in self
+            .db
+            .scan_prefix(Key::new(keys::EVENT).text(batch_id).u64(seq))
+        {
+            let (key, value) = entry.map_err(io)?;
+            let number = key
+                .len()
+                .checked_sub(4)
+                .and_then(|offset| key.get(offset..))
+                .and_then(|bytes| bytes.try_into().ok())
+                .map_or(0, u32::from_be_bytes);
+            logged.push((number, decode(&key, &value)?));
+        }
+        logged.extend(
+            ended
+                .iter()
+                .map(|record| (record.line_number, record.line.clone())),
+        );
+        logged.sort_by_key(|(number, _)| *number);
+        let mut attempts: Vec<Attempt> = ended.into_iter().map(|record| record.attempt).collect();
+        if let Some(live) = ContactReader::new(&self.db, batch_id).live(seq)? {
+            attempts.push(live.attempt.clone());
+        }
         // Logged events first among equal times: an attempt's end is logged
         // at the moment the next one may be dispatched.
         let mut events: Vec<ContactEvent> = logged
             .into_iter()
+            .map(|(_, event)| event)
             .chain(attempts.iter().map(dispatched_event))
             .collect();
         events.sort_by_key(|event| event.at);
@@ -2204,7 +2248,7 @@ impl Store for SledStore {
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let attempt: Attempt = decode(&key, &value)?;
+            let EndedRecord { attempt, .. } = decode(&key, &value)?;
             counters.attempts += 1;
             counters.ended += u64::from(attempt.ended_at.is_some());
             counters.answered += u64::from(attempt.was_answered());

@@ -831,3 +831,64 @@ fn contacts_due_together_share_a_due_record_per_page_yet_leave_it_one_by_one() {
         store.recount(&batch).expect("r")
     );
 }
+
+#[test]
+fn a_contacts_log_tells_dispatch_calls_end_and_faults_in_the_order_they_happened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(1)).expect("create").batch.id;
+    start(&store, &batch);
+    let first = store
+        .begin_attempts(vec![begin(&batch, 0, T0)])
+        .expect("group")
+        .remove(0)
+        .expect("begun");
+    let key = AttemptKey::parse(&first.id).expect("an id");
+    store
+        .mark_calls_in_progress(vec![InProgressMark {
+            key: key.clone(),
+            provider_call_id: Some("CA1".to_string()),
+            answered_at: None,
+            at: T0 + 10,
+        }])
+        .expect("marked");
+    // The end, its plugin fault and the next dial share one moment.
+    let mut faulted = end(key, T0 + 20, CallOutcome::Busy, ContactStatus::Retrying);
+    faulted.next.next_eligible_at = Some(T0 + 20);
+    if let Some(decision) = faulted.decision.as_mut() {
+        decision.faults.push("retry-backoff: trapped".to_string());
+    }
+    store.end_attempt(faulted).expect("ends");
+    store
+        .begin_attempts(vec![begin(&batch, 0, T0 + 20)])
+        .expect("group")
+        .remove(0)
+        .expect("the retry begins");
+
+    let detail = store
+        .contact_detail(&batch, 0)
+        .expect("read")
+        .expect("contact");
+    let kinds: Vec<&str> = detail
+        .events
+        .iter()
+        .map(|event| event.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "dispatched",
+            "in_progress",
+            "ended",
+            "plugin_fault",
+            "dispatched"
+        ]
+    );
+    assert!(
+        detail.events[2].detail.contains("-> retrying"),
+        "the end names the status it led to: {}",
+        detail.events[2].detail
+    );
+    assert_eq!(detail.attempts.len(), 2);
+    assert!(detail.attempts[0].ended_at.is_some() && detail.attempts[1].ended_at.is_none());
+}
