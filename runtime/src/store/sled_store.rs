@@ -36,7 +36,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 5;
+const FORMAT_VERSION: u32 = 6;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -140,7 +140,7 @@ impl SledStore {
             .map(|ended| ended.attempt)
             .collect();
         if let Some(live) = reader.live(seq)? {
-            attempts.push(live.attempt.clone());
+            attempts.push(live.attempt);
         }
         Ok(attempts)
     }
@@ -342,8 +342,23 @@ struct ContactState {
     succeeded: bool,
     /// The attempt while it is live: the dial intent, kept with the
     /// contact so beginning, marking and ending a call write the page the
-    /// contact's state is written to anyway.
-    live: Option<LiveRecord>,
+    /// contact's state is written to anyway. Kept encoded, so reading and
+    /// writing a page does not decode the live attempts it holds.
+    live: Option<EncodedLive>,
+}
+
+/// A [`LiveRecord`], encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EncodedLive(#[serde(with = "serde_bytes")] Vec<u8>);
+
+impl EncodedLive {
+    fn new(record: &LiveRecord) -> EncodedLive {
+        EncodedLive(encode(record))
+    }
+
+    fn decode(&self) -> Result<LiveRecord, StoreError> {
+        decode(b"live attempt", &self.0)
+    }
 }
 
 fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
@@ -462,8 +477,11 @@ impl<'a> ContactReader<'a> {
         Ok(self.state_ref(seq)?.cloned())
     }
 
-    fn live(&mut self, seq: u64) -> Result<Option<&LiveRecord>, StoreError> {
-        Ok(self.state_ref(seq)?.and_then(|state| state.live.as_ref()))
+    fn live(&mut self, seq: u64) -> Result<Option<LiveRecord>, StoreError> {
+        self.state_ref(seq)?
+            .and_then(|state| state.live.as_ref())
+            .map(EncodedLive::decode)
+            .transpose()
     }
 
     fn state_ref(&mut self, seq: u64) -> Result<Option<&ContactState>, StoreError> {
@@ -714,12 +732,13 @@ impl<'a> Tx<'a> {
     /// The live attempt `key`, if it is live.
     fn live(&mut self, key: &AttemptKey) -> Result<Option<LiveRecord>, StoreError> {
         let page = self.page(&key.batch_id, key.seq)?;
-        Ok(page
+        let live = page
             .states
             .get(slot(key.seq))
             .and_then(|state| state.live.as_ref())
-            .filter(|live| live.attempt.number == key.number)
-            .cloned())
+            .map(EncodedLive::decode)
+            .transpose()?;
+        Ok(live.filter(|live| live.attempt.number == key.number))
     }
 
     /// Keeps `live` as the contact's live attempt, or ends it with `None`.
@@ -732,7 +751,7 @@ impl<'a> Tx<'a> {
                     batch: key.batch_id.clone(),
                     seq: key.seq,
                 })?;
-        state.live = live;
+        state.live = live.as_ref().map(EncodedLive::new);
         page.changed = true;
         Ok(())
     }
@@ -1894,7 +1913,7 @@ impl Store for SledStore {
         logged.sort_by_key(|(number, _)| *number);
         let mut attempts: Vec<Attempt> = ended.into_iter().map(|record| record.attempt).collect();
         if let Some(live) = ContactReader::new(&self.db, batch_id).live(seq)? {
-            attempts.push(live.attempt.clone());
+            attempts.push(live.attempt);
         }
         // Logged events first among equal times: an attempt's end is logged
         // at the moment the next one may be dispatched.
@@ -2194,7 +2213,8 @@ impl Store for SledStore {
             let (marker, _) = entry.map_err(io)?;
             let page_key = keys::retag(&marker, keys::STATE_PAGE);
             let states: Vec<ContactState> = read_record(&self.db, &page_key)?.unwrap_or_default();
-            for record in states.into_iter().filter_map(|state| state.live) {
+            for encoded in states.into_iter().filter_map(|state| state.live) {
+                let record = encoded.decode()?;
                 let attempt = AttemptKey::parse(&record.attempt.id)?;
                 out.push(record.summary(&attempt));
             }
