@@ -10,7 +10,7 @@
 //! | `W` | workspace, created_at, batch | () |
 //! | `K` | workspace, campaign, created_at, batch | () |
 //! | `~` | | the store's format version |
-//! | `C` | batch, seq | `ContactCard`: the fields fixed at creation |
+//! | `C` | batch, page | `ContactCard`s of [`PAGE`] contacts from seq `page * PAGE`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
 //! | `A` | batch, seq, number | `EndedRecord`: the attempt once it ended, with its "ended" log line |
@@ -146,8 +146,9 @@ pub fn by_campaign(workspace: &str, campaign: &str, created_at: Millis, batch: &
         .text(batch)
 }
 
-pub fn contact(batch: &str, seq: u64) -> Key {
-    Key::new(CONTACT).text(batch).u64(seq)
+/// The record of the cards of `seq`'s page.
+pub fn card_page(batch: &str, seq: u64) -> Key {
+    Key::new(CONTACT).text(batch).u64(seq / PAGE)
 }
 
 pub fn format() -> Key {
@@ -331,7 +332,7 @@ mod tests {
     #[test]
     fn one_batch_id_is_never_a_prefix_of_another_batchs_keys() {
         let short = Key::new(CONTACT).text("btc_1").into_vec();
-        let long = contact("btc_12", 0).into_vec();
+        let long = card_page("btc_12", 0).into_vec();
         assert!(!long.starts_with(&short));
     }
 }

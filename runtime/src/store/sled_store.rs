@@ -36,7 +36,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 6;
+const FORMAT_VERSION: u32 = 7;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -462,6 +462,7 @@ struct ContactReader<'a> {
     db: &'a sled::Db,
     batch_id: &'a str,
     page: Option<(u64, Vec<ContactState>)>,
+    cards: Option<(u64, Vec<ContactCard>)>,
 }
 
 impl<'a> ContactReader<'a> {
@@ -470,7 +471,25 @@ impl<'a> ContactReader<'a> {
             db,
             batch_id,
             page: None,
+            cards: None,
         }
+    }
+
+    fn card(&mut self, seq: u64) -> Result<Option<ContactCard>, StoreError> {
+        let number = seq / keys::PAGE;
+        if self
+            .cards
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != number)
+        {
+            let cards = read_record(self.db, keys::card_page(self.batch_id, seq).as_ref())?
+                .unwrap_or_default();
+            self.cards = Some((number, cards));
+        }
+        Ok(self
+            .cards
+            .as_ref()
+            .and_then(|(_, cards)| cards.get(slot(seq)).cloned()))
     }
 
     fn state(&mut self, seq: u64) -> Result<Option<ContactState>, StoreError> {
@@ -505,8 +524,7 @@ impl<'a> ContactReader<'a> {
         let Some(state) = self.state(seq)? else {
             return Ok(None);
         };
-        let card: Option<ContactCard> =
-            read_record(self.db, keys::contact(self.batch_id, seq).as_ref())?;
+        let card = self.card(seq)?;
         Ok(card.map(|card| join_contact(self.batch_id, seq, card, state)))
     }
 }
@@ -547,6 +565,8 @@ struct Tx<'a> {
     /// Due-index records, as masks of their page's contacts, and whether
     /// the job changed each.
     due: HashMap<Vec<u8>, (u32, bool)>,
+    /// Card pages read by the job, and whether it added cards to each.
+    cards: HashMap<Vec<u8>, (Vec<ContactCard>, bool)>,
 }
 
 // One bit of a due-index mask per contact of a page.
@@ -577,6 +597,7 @@ impl<'a> Tx<'a> {
             journal_head: None,
             aggregates: HashMap::new(),
             due: HashMap::new(),
+            cards: HashMap::new(),
         }
     }
 
@@ -605,6 +626,34 @@ impl<'a> Tx<'a> {
         let key = key.into_vec();
         self.batch.remove(key.clone());
         self.overlay.insert(key, None);
+    }
+
+    /// The card page holding `seq`, read once per job.
+    fn cards(
+        &mut self,
+        batch_id: &str,
+        seq: u64,
+    ) -> Result<&mut (Vec<ContactCard>, bool), StoreError> {
+        let key = keys::card_page(batch_id, seq).into_vec();
+        if !self.cards.contains_key(&key) {
+            let cards = read_record(self.db, &key)?.unwrap_or_default();
+            self.cards.insert(key.clone(), (cards, false));
+        }
+        Ok(self.cards.get_mut(&key).expect("inserted just above"))
+    }
+
+    /// Adds a new contact's card to its page, filled in sequence order.
+    fn add_card(&mut self, batch_id: &str, seq: u64, card: ContactCard) -> Result<(), StoreError> {
+        let (cards, changed) = self.cards(batch_id, seq)?;
+        if slot(seq) != cards.len() {
+            return Err(StoreError::Corrupt {
+                key: String::from_utf8_lossy(keys::card_page(batch_id, seq).as_ref()).into_owned(),
+                message: format!("contact {seq} added out of sequence order"),
+            });
+        }
+        cards.push(card);
+        *changed = true;
+        Ok(())
     }
 
     /// Puts contact `seq` into the due index at `at`, or takes it out.
@@ -694,8 +743,11 @@ impl<'a> Tx<'a> {
             .get(slot(seq))
             .cloned()
             .ok_or_else(not_found)?;
-        let card: ContactCard = self
-            .get(keys::contact(batch_id, seq).as_ref())?
+        let card = self
+            .cards(batch_id, seq)?
+            .0
+            .get(slot(seq))
+            .cloned()
             .ok_or_else(not_found)?;
         Ok(join_contact(batch_id, seq, card, state))
     }
@@ -757,6 +809,11 @@ impl<'a> Tx<'a> {
     }
 
     fn commit(mut self) -> Result<(), StoreError> {
+        for (key, (cards, changed)) in std::mem::take(&mut self.cards) {
+            if changed {
+                self.batch.insert(key, encode(&cards));
+            }
+        }
         for (key, (mask, changed)) in std::mem::take(&mut self.due) {
             match (mask, changed) {
                 (_, false) => {}
@@ -900,7 +957,7 @@ fn stage_contact(
     }
     let (card, state) = split_contact(new);
     if old.is_none() {
-        tx.put(keys::contact(batch, new.seq), &card);
+        tx.add_card(batch, new.seq, card)?;
     }
     tx.set_state(batch, new.seq, state)
 }
@@ -1957,8 +2014,9 @@ impl Store for SledStore {
         let prefix = Key::new(keys::STATE_PAGE).text(&query.batch_id).into_vec();
         let lower = keys::state_page(&query.batch_id, from).into_vec();
         let mut items = Vec::new();
-        // The states of a page are read together; only the contacts that
-        // match have their cards read.
+        let mut cards = ContactReader::new(&self.db, &query.batch_id);
+        // The states of a page are read together; only the pages with a
+        // contact that matches have their cards read.
         'pages: for entry in self.db.range(lower..keys::prefix_end(&prefix)) {
             let (key, value) = entry.map_err(io)?;
             let states: Vec<ContactState> = decode(&key, &value)?;
@@ -1968,9 +2026,7 @@ impl Store for SledStore {
                 if seq < from || query.status.is_some_and(|status| status != state.status) {
                     continue;
                 }
-                let card: Option<ContactCard> =
-                    self.read(keys::contact(&query.batch_id, seq).as_ref())?;
-                if let Some(card) = card {
+                if let Some(card) = cards.card(seq)? {
                     items.push(join_contact(&query.batch_id, seq, card, state));
                 }
                 if items.len() == limit {

@@ -570,6 +570,14 @@ fn a_batch_larger_than_one_write_is_created_whole() {
         .expect("read")
         .expect("the last contact is stored");
     assert_eq!(last.contact_id, format!("c{}", contacts - 1));
+    // Writes of 10,000 end inside a page of 32: the contacts around that
+    // seam are each where they belong.
+    let seam: Vec<u64> = (9_990..10_010).collect();
+    for contact in store.contacts(&batch, &seam).expect("read").into_iter() {
+        let contact = contact.expect("every contact around the seam is stored");
+        assert_eq!(contact.contact_id, format!("c{}", contact.seq));
+        assert_eq!(contact.phone, format!("+1555000{:04}", contact.seq));
+    }
 }
 
 #[test]
