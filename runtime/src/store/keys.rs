@@ -13,7 +13,7 @@
 //! | `C` | batch, page | `ContactCard`s of [`PAGE`] contacts from seq `page * PAGE`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
-//! | `A` | batch, seq, number | `EndedRecord`: the attempt once it ended, with its "ended" log line |
+//! | `A` | batch, seq | the contact's ended attempts, oldest first: an encoded `EndedRecord` (the attempt and its "ended" log line) each |
 //! | `E` | batch, seq, event number | `ContactEvent`: the other lines of a contact's log |
 //! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
 //! | `R` | batch | `RecentCall`s, newest first |
@@ -172,8 +172,9 @@ pub fn due_time_offset(batch: &str) -> usize {
     1 + batch.len() + 1
 }
 
-pub fn attempt(batch: &str, seq: u64, number: u32) -> Key {
-    Key::new(ATTEMPT).text(batch).u64(seq).u32(number)
+/// The record of contact `seq`'s ended attempts.
+pub fn attempts(batch: &str, seq: u64) -> Key {
+    Key::new(ATTEMPT).text(batch).u64(seq)
 }
 
 pub fn event(batch: &str, seq: u64, number: u32) -> Key {

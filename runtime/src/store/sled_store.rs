@@ -36,7 +36,7 @@ use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 7;
+const FORMAT_VERSION: u32 = 8;
 /// Most journal events in one `J` record, so a record stays well below
 /// the size at which sled moves a value into a file of its own.
 const JOURNAL_PAGE: usize = 256;
@@ -146,10 +146,10 @@ impl SledStore {
     }
 
     fn ended_attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<EndedRecord>, StoreError> {
-        self.scan(
-            Key::new(keys::ATTEMPT).text(batch_id).u64(seq).as_ref(),
-            usize::MAX,
-        )
+        let ended: Vec<EncodedEnded> = self
+            .read(keys::attempts(batch_id, seq).as_ref())?
+            .unwrap_or_default();
+        ended.iter().map(EncodedEnded::decode).collect()
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -162,16 +162,6 @@ impl SledStore {
         for entry in self.db.scan_prefix(prefix) {
             let (key, value) = entry.map_err(io)?;
             out.push((keys::last_text(&key), decode(&key, &value)?));
-        }
-        Ok(out)
-    }
-
-    /// Values under `prefix`, in key order, from after `after`.
-    fn scan<T: DeserializeOwned>(&self, prefix: &[u8], limit: usize) -> Result<Vec<T>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.db.scan_prefix(prefix).take(limit) {
-            let (key, value) = entry.map_err(io)?;
-            out.push(decode(&key, &value)?);
         }
         Ok(out)
     }
@@ -539,6 +529,17 @@ struct EndedRecord {
     line: ContactEvent,
 }
 
+/// An [`EndedRecord`], encoded: adding one to a contact's attempts does not
+/// decode the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EncodedEnded(#[serde(with = "serde_bytes")] Vec<u8>);
+
+impl EncodedEnded {
+    fn decode(&self) -> Result<EndedRecord, StoreError> {
+        decode(b"ended attempt", &self.0)
+    }
+}
+
 /// A state page as a job reads and changes it.
 struct StatePage {
     states: Vec<ContactState>,
@@ -653,6 +654,15 @@ impl<'a> Tx<'a> {
         }
         cards.push(card);
         *changed = true;
+        Ok(())
+    }
+
+    /// Adds an ended attempt to its contact's attempts.
+    fn put_ended(&mut self, key: &AttemptKey, record: &EndedRecord) -> Result<(), StoreError> {
+        let record_key = keys::attempts(&key.batch_id, key.seq);
+        let mut ended: Vec<EncodedEnded> = self.get(record_key.as_ref())?.unwrap_or_default();
+        ended.push(EncodedEnded(encode(record)));
+        self.put(record_key, &ended);
         Ok(())
     }
 
@@ -1669,14 +1679,14 @@ fn end_one(
     stage_statistics(tx, batch, &attempt, summary.as_ref(), throttled_until)?;
     stage_contact(tx, Some(&old), &new, &mut delta)?;
     batch_delta.merge(&delta);
-    tx.put(
-        keys::attempt(&key.batch_id, key.seq, key.number),
+    tx.put_ended(
+        key,
         &EndedRecord {
             attempt: attempt.clone(),
             line_number,
             line,
         },
-    );
+    )?;
     tx.set_live(key, None)?;
     recent.push(RecentCall {
         attempt_id: attempt.id.clone(),
@@ -2324,16 +2334,19 @@ impl Store for SledStore {
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let EndedRecord { attempt, .. } = decode(&key, &value)?;
-            counters.attempts += 1;
-            counters.ended += u64::from(attempt.ended_at.is_some());
-            counters.answered += u64::from(attempt.was_answered());
-            counters.plugin_faults += u64::from(
-                attempt
-                    .decision
-                    .as_ref()
-                    .is_some_and(|decision| !decision.faults.is_empty()),
-            );
+            let ended: Vec<EncodedEnded> = decode(&key, &value)?;
+            for encoded in &ended {
+                let EndedRecord { attempt, .. } = encoded.decode()?;
+                counters.attempts += 1;
+                counters.ended += u64::from(attempt.ended_at.is_some());
+                counters.answered += u64::from(attempt.was_answered());
+                counters.plugin_faults += u64::from(
+                    attempt
+                        .decision
+                        .as_ref()
+                        .is_some_and(|decision| !decision.faults.is_empty()),
+                );
+            }
         }
         Ok(counters)
     }
