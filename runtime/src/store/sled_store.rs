@@ -37,9 +37,11 @@ const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
 const FORMAT_VERSION: u32 = 8;
-/// Most journal events in one `J` record, so a record stays well below
-/// the size at which sled moves a value into a file of its own.
-const JOURNAL_PAGE: usize = 256;
+/// Most journal events in one `J` record. At 256 the leaf holding the
+/// newest records outgrew the size at which sled writes a node to a blob
+/// file of its own, so every write made a new file of about 400 KB (and
+/// every sync then fsynced dozens of them): 32 keeps it inline.
+const JOURNAL_PAGE: usize = 32;
 /// Recently ended calls kept per batch for live monitoring.
 const RECENT_KEPT: usize = 50;
 /// Contacts changed per write when a whole batch's waiting contacts change.

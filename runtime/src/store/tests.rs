@@ -900,3 +900,43 @@ fn a_contacts_log_tells_dispatch_calls_end_and_faults_in_the_order_they_happened
     assert_eq!(detail.attempts.len(), 2);
     assert!(detail.attempts[0].ended_at.is_some() && detail.attempts[1].ended_at.is_none());
 }
+
+#[test]
+fn a_busy_journal_stays_in_the_database_file_without_blob_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let contacts = 2_000;
+    let batch = store
+        .create_batch(new_batch(contacts))
+        .expect("create")
+        .batch
+        .id;
+    start(&store, &batch);
+    for first in (0..contacts as u64).step_by(500) {
+        let begun = store
+            .begin_attempts(
+                (first..first + 500)
+                    .map(|seq| begin(&batch, seq, T0))
+                    .collect(),
+            )
+            .expect("group");
+        let ends = begun
+            .into_iter()
+            .map(|attempt| {
+                let key = AttemptKey::parse(&attempt.expect("begun").id).expect("an id");
+                end(key, T0 + 5, CallOutcome::Answered, ContactStatus::Completed)
+            })
+            .collect();
+        for ended in store.end_attempts(ends).expect("group") {
+            ended.expect("ends");
+        }
+    }
+    store.sync().expect("syncs");
+    assert!(store.journal_head().expect("head") >= 3 * contacts as u64);
+    // sled writes a node that outgrows its blob threshold to a file of its
+    // own, anew on every write to it, and every sync fsyncs each file.
+    let blobs: Vec<_> = std::fs::read_dir(dir.path().join("db").join("blobs"))
+        .map(|entries| entries.flatten().map(|entry| entry.file_name()).collect())
+        .unwrap_or_default();
+    assert!(blobs.is_empty(), "blob files: {blobs:?}");
+}
