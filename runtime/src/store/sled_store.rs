@@ -468,20 +468,8 @@ impl<'a> ContactReader<'a> {
     }
 
     fn card(&mut self, seq: u64) -> Result<Option<ContactCard>, StoreError> {
-        let number = seq / keys::PAGE;
-        if self
-            .cards
-            .as_ref()
-            .is_none_or(|(cached, _)| *cached != number)
-        {
-            let cards = read_record(self.db, keys::card_page(self.batch_id, seq).as_ref())?
-                .unwrap_or_default();
-            self.cards = Some((number, cards));
-        }
-        Ok(self
-            .cards
-            .as_ref()
-            .and_then(|(_, cards)| cards.get(slot(seq)).cloned()))
+        let key = || keys::card_page(self.batch_id, seq);
+        Ok(cached_page(self.db, &mut self.cards, key, seq)?.cloned())
     }
 
     fn state(&mut self, seq: u64) -> Result<Option<ContactState>, StoreError> {
@@ -496,20 +484,8 @@ impl<'a> ContactReader<'a> {
     }
 
     fn state_ref(&mut self, seq: u64) -> Result<Option<&ContactState>, StoreError> {
-        let number = seq / keys::PAGE;
-        if self
-            .page
-            .as_ref()
-            .is_none_or(|(cached, _)| *cached != number)
-        {
-            let states = read_record(self.db, keys::state_page(self.batch_id, seq).as_ref())?
-                .unwrap_or_default();
-            self.page = Some((number, states));
-        }
-        Ok(self
-            .page
-            .as_ref()
-            .and_then(|(_, states)| states.get(slot(seq))))
+        let key = || keys::state_page(self.batch_id, seq);
+        cached_page(self.db, &mut self.page, key, seq)
     }
 
     fn contact(&mut self, seq: u64) -> Result<Option<ContactRecord>, StoreError> {
@@ -549,6 +525,24 @@ struct StatePage {
     /// Whether the page held a live attempt when read: the live index
     /// marker changes only when that does.
     had_live: bool,
+}
+
+/// Contact `seq`'s entry in the page record under `key()`, read into
+/// `cache` unless it holds that page already.
+fn cached_page<'c, T: DeserializeOwned>(
+    db: &sled::Db,
+    cache: &'c mut Option<(u64, Vec<T>)>,
+    key: impl FnOnce() -> Key,
+    seq: u64,
+) -> Result<Option<&'c T>, StoreError> {
+    let number = seq / keys::PAGE;
+    if cache.as_ref().is_none_or(|(cached, _)| *cached != number) {
+        let entries = read_record(db, key().as_ref())?.unwrap_or_default();
+        *cache = Some((number, entries));
+    }
+    Ok(cache
+        .as_ref()
+        .and_then(|(_, entries)| entries.get(slot(seq))))
 }
 
 /// The changes of one job: staged into one sled batch, readable back
