@@ -746,13 +746,11 @@ impl Engine {
         for (batch_id, mut seqs) in seqs {
             seqs.sort_unstable();
             seqs.dedup();
-            for contact in self.store.contacts(batch_id, &seqs)?.into_iter().flatten() {
-                read.contacts
-                    .insert((contact.batch_id.clone(), contact.seq), contact);
-            }
-            let histories = self.store.attempt_histories(batch_id, &seqs)?;
-            for (seq, history) in seqs.into_iter().zip(histories) {
-                read.histories.insert((batch_id.to_string(), seq), history);
+            let read_together = self.store.contacts_with_attempts(batch_id, &seqs)?;
+            for (contact, history) in read_together.into_iter().flatten() {
+                let key = (contact.batch_id.clone(), contact.seq);
+                read.histories.insert(key.clone(), history);
+                read.contacts.insert(key, contact);
             }
         }
         Ok(read)

@@ -659,32 +659,25 @@ pub trait Store: Send + Sync {
     fn open_batches(&self) -> Result<Vec<BatchRecord>, StoreError>;
     /// One contact.
     fn contact(&self, batch_id: &str, seq: u64) -> Result<Option<ContactRecord>, StoreError>;
-    /// Several contacts of one batch, in the order of `seqs`; cheaper than
-    /// one `contact` call each when they sit close together.
-    fn contacts(
-        &self,
-        batch_id: &str,
-        seqs: &[u64],
-    ) -> Result<Vec<Option<ContactRecord>>, StoreError> {
-        seqs.iter()
-            .map(|seq| self.contact(batch_id, *seq))
-            .collect()
-    }
     /// One contact with its attempts and events, for the debug view.
     fn contact_detail(&self, batch_id: &str, seq: u64)
     -> Result<Option<ContactDetail>, StoreError>;
     /// A contact's attempts, oldest first.
     fn attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<Attempt>, StoreError>;
-    /// The attempts of several contacts of one batch, in the order of
-    /// `seqs`; cheaper than one `attempts` call each when they sit close
-    /// together.
-    fn attempt_histories(
+    /// Several contacts of one batch with their attempts, in the order of
+    /// `seqs`; cheaper than a `contact` and an `attempts` call each when
+    /// they sit close together.
+    #[allow(clippy::type_complexity)]
+    fn contacts_with_attempts(
         &self,
         batch_id: &str,
         seqs: &[u64],
-    ) -> Result<Vec<Vec<Attempt>>, StoreError> {
+    ) -> Result<Vec<Option<(ContactRecord, Vec<Attempt>)>>, StoreError> {
         seqs.iter()
-            .map(|seq| self.attempts(batch_id, *seq))
+            .map(|seq| match self.contact(batch_id, *seq)? {
+                Some(contact) => Ok(Some((contact, self.attempts(batch_id, *seq)?))),
+                None => Ok(None),
+            })
             .collect()
     }
     /// A batch's contacts in sequence order, optionally of one status.

@@ -1936,15 +1936,6 @@ impl Store for SledStore {
         ContactReader::new(&self.db, batch_id).contact(seq)
     }
 
-    fn contacts(
-        &self,
-        batch_id: &str,
-        seqs: &[u64],
-    ) -> Result<Vec<Option<ContactRecord>>, StoreError> {
-        let mut reader = ContactReader::new(&self.db, batch_id);
-        seqs.iter().map(|seq| reader.contact(*seq)).collect()
-    }
-
     fn contact_detail(
         &self,
         batch_id: &str,
@@ -1997,14 +1988,18 @@ impl Store for SledStore {
         self.history(&mut ContactReader::new(&self.db, batch_id), seq)
     }
 
-    fn attempt_histories(
+    fn contacts_with_attempts(
         &self,
         batch_id: &str,
         seqs: &[u64],
-    ) -> Result<Vec<Vec<Attempt>>, StoreError> {
+    ) -> Result<Vec<Option<(ContactRecord, Vec<Attempt>)>>, StoreError> {
+        // One reader, so each state page is read once for both.
         let mut reader = ContactReader::new(&self.db, batch_id);
         seqs.iter()
-            .map(|seq| self.history(&mut reader, *seq))
+            .map(|seq| match reader.contact(*seq)? {
+                Some(contact) => Ok(Some((contact, self.history(&mut reader, *seq)?))),
+                None => Ok(None),
+            })
             .collect()
     }
 

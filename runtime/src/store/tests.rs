@@ -573,8 +573,9 @@ fn a_batch_larger_than_one_write_is_created_whole() {
     // Writes of 10,000 end inside a page of 32: the contacts around that
     // seam are each where they belong.
     let seam: Vec<u64> = (9_990..10_010).collect();
-    for contact in store.contacts(&batch, &seam).expect("read").into_iter() {
-        let contact = contact.expect("every contact around the seam is stored");
+    let read = store.contacts_with_attempts(&batch, &seam).expect("read");
+    for found in read {
+        let (contact, _) = found.expect("every contact around the seam is stored");
         assert_eq!(contact.contact_id, format!("c{}", contact.seq));
         assert_eq!(contact.phone, format!("+1555000{:04}", contact.seq));
     }
