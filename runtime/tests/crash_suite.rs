@@ -967,43 +967,46 @@ impl Operator {
 
     /// Every batch of the campaign.
     async fn batches(&self) -> Result<Vec<Value>, String> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/v1/batches?campaign={CAMPAIGN}&limit=100");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path).await?;
-            all.extend(page["batches"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_string()),
-                None => return Ok(all),
-            }
-        }
+        self.all_pages(
+            &format!("/v1/batches?campaign={CAMPAIGN}&limit=100"),
+            "batches",
+        )
+        .await
     }
 
     /// The contact ids of a batch, as its contact listing shows them.
     async fn contact_ids(&self, batch_id: &str) -> Result<Vec<String>, String> {
-        let mut ids = Vec::new();
+        let contacts = self
+            .all_pages(
+                &format!("/v1/batches/{batch_id}/contacts?limit=500"),
+                "contacts",
+            )
+            .await?;
+        Ok(contacts
+            .iter()
+            .map(|contact| {
+                contact["contact_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect())
+    }
+
+    /// The items under `field` of every page of the listing at `path`,
+    /// following its cursors.
+    async fn all_pages(&self, path: &str, field: &str) -> Result<Vec<Value>, String> {
+        let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut path = format!("/v1/batches/{batch_id}/contacts?limit=500");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path).await?;
-            for contact in page["contacts"].as_array().cloned().unwrap_or_default() {
-                ids.push(
-                    contact["contact_id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
+            let page = match &cursor {
+                Some(cursor) => self.get(&format!("{path}&cursor={cursor}")).await?,
+                None => self.get(path).await?,
+            };
+            all.extend(page[field].as_array().cloned().unwrap_or_default());
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
-                None => return Ok(ids),
+                None => return Ok(all),
             }
         }
     }
