@@ -119,6 +119,12 @@ pub fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
     Some(u64::from_be_bytes(slice.try_into().ok()?))
 }
 
+/// Reads a big-endian u32 at `offset`.
+pub fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
+    let slice = bytes.get(offset..offset + 4)?;
+    Some(u32::from_be_bytes(slice.try_into().ok()?))
+}
+
 pub fn batch(batch: &str) -> Key {
     Key::new(BATCH).text(batch)
 }

@@ -1941,7 +1941,8 @@ impl Store for SledStore {
         batch_id: &str,
         seq: u64,
     ) -> Result<Option<ContactDetail>, StoreError> {
-        let Some(contact) = self.contact(batch_id, seq)? else {
+        let mut reader = ContactReader::new(&self.db, batch_id);
+        let Some(contact) = reader.contact(seq)? else {
             return Ok(None);
         };
         let ended = self.ended_attempts(batch_id, seq)?;
@@ -1954,9 +1955,8 @@ impl Store for SledStore {
             let number = key
                 .len()
                 .checked_sub(4)
-                .and_then(|offset| key.get(offset..))
-                .and_then(|bytes| bytes.try_into().ok())
-                .map_or(0, u32::from_be_bytes);
+                .and_then(|offset| keys::read_u32(&key, offset))
+                .unwrap_or(0);
             logged.push((number, decode(&key, &value)?));
         }
         logged.extend(
@@ -1966,7 +1966,7 @@ impl Store for SledStore {
         );
         logged.sort_by_key(|(number, _)| *number);
         let mut attempts: Vec<Attempt> = ended.into_iter().map(|record| record.attempt).collect();
-        if let Some(live) = ContactReader::new(&self.db, batch_id).live(seq)? {
+        if let Some(live) = reader.live(seq)? {
             attempts.push(live.attempt);
         }
         // Logged events first among equal times: an attempt's end is logged
