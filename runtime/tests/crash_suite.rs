@@ -50,7 +50,13 @@ use outdial_tests::provider_sim::{Api, Faults, ProviderSim, SimSetup};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
+// Only the command is shared: the suite reads the server's lines itself,
+// as a kill may come before the server says where it listens.
+#[allow(dead_code)]
+#[path = "support/run_server.rs"]
+mod run_server;
+use run_server::run_command;
+
 const CYCLES_VAR: &str = "OUTDIAL_CRASH_CYCLES";
 const SEED_VAR: &str = "OUTDIAL_CRASH_SEED";
 const DEFAULT_CYCLES: usize = 200;
@@ -639,15 +645,8 @@ impl ServerCommand {
             .append(true)
             .open(&self.log)
             .expect("the servers' log opens");
-        let mut child = Command::new(BINARY)
-            .arg("run")
-            .arg(&self.config)
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(&self.data_dir)
-            .env_remove("OUTDIAL_BIND")
-            .env_remove("OUTDIAL_DATA_DIR")
+        let mut child = run_command(&self.config, &self.data_dir)
             .env(TOKEN_VAR, TOKEN)
-            .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
             .expect("outdial run starts");
