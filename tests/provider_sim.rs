@@ -161,6 +161,21 @@ struct Shared {
     creating: AtomicU64,
 }
 
+/// Serves `router` on a free loopback port for as long as the returned
+/// task runs.
+pub async fn serve_on_loopback(router: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("bound");
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .expect("a loopback server serves");
+    });
+    (addr, server)
+}
+
 /// A running simulator.
 pub struct ProviderSim {
     addr: SocketAddr,
@@ -207,15 +222,7 @@ impl ProviderSim {
             .route("/call", post(voiceai_create))
             .route("/call/{call}", get(voiceai_fetch))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("bound");
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("simulator serves");
-        });
+        let (addr, server) = serve_on_loopback(router).await;
         ProviderSim {
             addr,
             shared,

@@ -46,7 +46,7 @@ use outdial::provider::simulated::{OutcomeMix, Span};
 use outdial::store::{
     AttemptKey, BatchQuery, ContactQuery, Counters, SledStore, Store, StoreConfig,
 };
-use outdial_tests::provider_sim::{Api, Faults, ProviderSim, SimSetup};
+use outdial_tests::provider_sim::{Api, Faults, ProviderSim, SimSetup, serve_on_loopback};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -760,15 +760,7 @@ impl Forwarder {
         let router = axum::Router::new()
             .fallback(forward)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("bound");
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .await
-                .expect("forwarder serves");
-        });
+        let (addr, server) = serve_on_loopback(router).await;
         Forwarder {
             addr,
             shared,
