@@ -9,8 +9,9 @@
 //! [`Provider::drain_events`] collects them.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fs::{File, OpenOptions};
+use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -373,11 +374,15 @@ pub struct SimulatedProvider {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Calls placed by this process, by attempt id.
-    calls: HashMap<String, CallRecord>,
+    /// Hashes attempt ids into [`CallKey`]s.
+    call_keys: RandomState,
+    /// When each call placed by this process was placed. A B-tree rather
+    /// than a hash map: it grows by a node at a time, never by doubling a
+    /// table, and the simulator remembers every call it ever placed.
+    calls: BTreeMap<CallKey, Millis>,
     /// Attempt ids placed by earlier processes (from the call log), with
     /// how often and when first.
-    prior: HashMap<String, PriorCall>,
+    prior: HashMap<CallKey, PriorCall>,
     /// Refused placement tries per attempt id, so a retried placement
     /// draws fresh luck.
     refusals: HashMap<String, u32>,
@@ -394,11 +399,19 @@ struct State {
     log: Option<File>,
 }
 
-#[derive(Debug)]
-struct CallRecord {
-    placed_at: Millis,
-    /// True once the final event's time has passed in `drain_events`.
-    ended: bool,
+/// An attempt id as the simulator remembers it: a 128-bit hash, 16 bytes
+/// instead of a string, so a million-contact run's calls fit in tens of
+/// megabytes. Two of n ids share a key with probability about n²/2¹²⁹:
+/// never, in any run the simulator will see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct CallKey(u128);
+
+impl State {
+    fn call_key(&self, attempt_id: &str) -> CallKey {
+        let high = self.call_keys.hash_one((0u8, attempt_id));
+        let low = self.call_keys.hash_one((1u8, attempt_id));
+        CallKey(u128::from(high) << 64 | u128::from(low))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -506,7 +519,10 @@ impl SimulatedProvider {
         let prior = read_call_log(path)?;
         let log = OpenOptions::new().create(true).append(true).open(path)?;
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        state.prior = prior;
+        state.prior = prior
+            .into_iter()
+            .map(|(attempt_id, prior)| (state.call_key(&attempt_id), prior))
+            .collect();
         state.log = Some(log);
         Ok(SimulatedProvider {
             config: self.config,
@@ -529,8 +545,9 @@ impl SimulatedProvider {
     /// behaves.
     pub fn calls_placed_for(&self, attempt_id: &str) -> u32 {
         let state = self.state();
-        let prior = state.prior.get(attempt_id).map_or(0, |p| p.count);
-        prior + u32::from(state.calls.contains_key(attempt_id))
+        let key = state.call_key(attempt_id);
+        let prior = state.prior.get(&key).map_or(0, |p| p.count);
+        prior + u32::from(state.calls.contains_key(&key))
     }
 
     /// Calls placed whose end has not yet been drained.
@@ -643,7 +660,8 @@ impl SimulatedProvider {
     pub fn place(&self, call: &PlaceCall, now: Millis) -> Result<String, ProviderFailure> {
         let mut state = self.state();
         state.latest_now = state.latest_now.max(now);
-        if state.calls.contains_key(&call.attempt_id) {
+        let key = state.call_key(&call.attempt_id);
+        if state.calls.contains_key(&key) {
             return Ok(self.provider_call_id(&call.attempt_id));
         }
         if self.config.reject_malformed_numbers && !is_e164(&call.to) {
@@ -727,13 +745,7 @@ impl SimulatedProvider {
             }));
         }
         state.refusals.remove(&call.attempt_id);
-        state.calls.insert(
-            call.attempt_id.clone(),
-            CallRecord {
-                placed_at: now,
-                ended: false,
-            },
-        );
+        state.calls.insert(key, now);
         state.placed += 1;
         state.live += 1;
         state.max_live = state.max_live.max(state.live);
@@ -749,11 +761,12 @@ impl SimulatedProvider {
     ) -> Result<Option<ProviderEvent>, ProviderFailure> {
         let (placed_at, now) = {
             let state = self.state();
+            let key = state.call_key(attempt_id);
             let placed_at = state
                 .calls
-                .get(attempt_id)
-                .map(|record| record.placed_at)
-                .or_else(|| state.prior.get(attempt_id).and_then(|p| p.placed_at));
+                .get(&key)
+                .copied()
+                .or_else(|| state.prior.get(&key).and_then(|p| p.placed_at));
             (placed_at, state.latest_now)
         };
         let known = placed_at.filter(|_| self.provider_call_id(attempt_id) == provider_call_id);
@@ -837,9 +850,6 @@ impl Provider for SimulatedProvider {
                 break;
             };
             if matches!(scheduled.event.kind, CallEventKind::Ended(_)) {
-                if let Some(record) = state.calls.get_mut(&scheduled.event.attempt_id) {
-                    record.ended = true;
-                }
                 state.live = state.live.saturating_sub(1);
             }
             if !scheduled.lost {
