@@ -14,3 +14,4 @@ pub mod plugin_host;
 pub mod policy;
 pub mod provider;
 pub mod store;
+pub mod text_key;

@@ -130,11 +130,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::BadCursor(_) => ApiError::bad_request("invalid_cursor", error.to_string()),
             StoreError::DuplicateContact {
-                contact_id, count, ..
+                contact_id, seqs, ..
             } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_contacts",
-                format!("contact id \"{contact_id}\" appears {count} times, expected unique ids"),
+                format!(
+                    "contact id \"{contact_id}\" is given to contacts {} and {} of the upload, expected unique ids",
+                    seqs.0 + 1,
+                    seqs.1 + 1
+                ),
             ),
             _ => ApiError::internal(error),
         }

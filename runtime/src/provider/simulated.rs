@@ -11,7 +11,6 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, RandomState};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -23,6 +22,7 @@ use super::{
     StatusQuery,
 };
 use crate::model::{CallOutcome, MachineDetection, Millis};
+use crate::text_key::{TextKey, TextKeys};
 
 /// An inclusive range `min..=max` of a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,15 +374,15 @@ pub struct SimulatedProvider {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Hashes attempt ids into [`CallKey`]s.
-    call_keys: RandomState,
+    /// Remembers attempt ids by key, not by string.
+    call_keys: TextKeys,
     /// When each call placed by this process was placed. A B-tree rather
     /// than a hash map: it grows by a node at a time, never by doubling a
     /// table, and the simulator remembers every call it ever placed.
-    calls: BTreeMap<CallKey, Millis>,
+    calls: BTreeMap<TextKey, Millis>,
     /// Attempt ids placed by earlier processes (from the call log), with
     /// how often and when first.
-    prior: HashMap<CallKey, PriorCall>,
+    prior: HashMap<TextKey, PriorCall>,
     /// Refused placement tries per attempt id, so a retried placement
     /// draws fresh luck.
     refusals: HashMap<String, u32>,
@@ -399,18 +399,9 @@ struct State {
     log: Option<File>,
 }
 
-/// An attempt id as the simulator remembers it: a 128-bit hash, 16 bytes
-/// instead of a string, so a million-contact run's calls fit in tens of
-/// megabytes. Two of n ids share a key with probability about n²/2¹²⁹:
-/// never, in any run the simulator will see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct CallKey(u128);
-
 impl State {
-    fn call_key(&self, attempt_id: &str) -> CallKey {
-        let high = self.call_keys.hash_one((0u8, attempt_id));
-        let low = self.call_keys.hash_one((1u8, attempt_id));
-        CallKey(u128::from(high) << 64 | u128::from(low))
+    fn call_key(&self, attempt_id: &str) -> TextKey {
+        self.call_keys.key(attempt_id)
     }
 }
 

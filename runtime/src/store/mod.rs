@@ -90,11 +90,16 @@ pub enum StoreError {
         seq: u64,
         next_eligible_at: Millis,
     },
-    #[error("batch \"{batch}\" has {count} contacts with id \"{contact_id}\"")]
+    #[error(
+        "batch \"{batch}\" has two contacts with id \"{contact_id}\": numbers {} and {} of the upload",
+        .seqs.0 + 1,
+        .seqs.1 + 1
+    )]
     DuplicateContact {
         batch: String,
         contact_id: String,
-        count: usize,
+        /// The two contacts' sequence numbers (upload order, from 0).
+        seqs: (u64, u64),
     },
     #[error("malformed page cursor \"{0}\"")]
     BadCursor(String),
@@ -132,6 +137,15 @@ pub struct NewBatch {
     pub request_sha256: Option<String>,
     pub created_by: String,
     pub contacts: Vec<NewContact>,
+}
+
+/// What a batch created in chunks is fed.
+#[derive(Debug)]
+pub enum ContactChunk {
+    /// The next contacts, in upload order.
+    Contacts(Vec<NewContact>),
+    /// The upload failed after all: nothing of the batch may stay.
+    Abandon,
 }
 
 /// One contact of a new batch.
@@ -644,8 +658,24 @@ pub struct WebhookDelivery {
 
 /// Durable state of batches, contacts, attempts and their counters.
 pub trait Store: Send + Sync {
-    /// Creates a batch and all its contacts in one atomic, durable write.
-    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError>;
+    /// Creates a batch whose contacts arrive in chunks, so an upload of any
+    /// size is never whole in memory: `batch.contacts` first, then each
+    /// chunk until `chunks` ends. The batch appears, durably, with the last
+    /// write and not before; a [`ContactChunk::Abandon`] or an error
+    /// removes what was written of it, and `Ok(None)` answers an abandon.
+    /// A repeated idempotency key answers the first batch without reading
+    /// `chunks`.
+    fn create_batch_in_chunks(
+        &self,
+        batch: NewBatch,
+        chunks: &mut dyn Iterator<Item = ContactChunk>,
+    ) -> Result<Option<CreatedBatch>, StoreError>;
+    /// Creates a batch and all its contacts; see
+    /// [`create_batch_in_chunks`](Store::create_batch_in_chunks).
+    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError> {
+        let created = self.create_batch_in_chunks(batch, &mut std::iter::empty())?;
+        Ok(created.expect("a create without chunks is never abandoned"))
+    }
     /// One batch.
     fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError>;
     /// One batch, or `BatchNotFound` naming it.

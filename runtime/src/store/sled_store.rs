@@ -14,7 +14,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use serde::de::DeserializeOwned;
@@ -25,12 +25,14 @@ use super::stats::{
     AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
 };
 use super::{
-    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactDetail, ContactEvent,
-    ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt, EndedAttempt,
-    InProgressMark, JournalEvent, LiveAttempt, NewBatch, Page, RecentCall, StatusChange, Store,
-    StoreConfig, StoreError, WebhookDelivery, WebhookEndpointState, blocker_index,
+    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk, ContactDetail,
+    ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
+    EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page,
+    RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
+    WebhookEndpointState, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
+use crate::text_key::{TextKey, TextKeys};
 
 /// Most jobs applied before one flush acknowledges them together.
 const MAX_GROUP: usize = 512;
@@ -156,6 +158,12 @@ impl SledStore {
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         read_record(&self.db, key)
+    }
+
+    /// How many keys of the family `tag` the database holds.
+    #[cfg(test)]
+    pub(super) fn keys_tagged(&self, tag: u8) -> usize {
+        self.db.scan_prefix([tag]).count()
     }
 
     /// Values under `prefix` named by the last text field of their keys.
@@ -1177,34 +1185,33 @@ fn new_batch_id() -> String {
     format!("btc_{:016x}", hasher.finish())
 }
 
-fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError> {
-    let mut tx = Tx::new(db);
-    if let Some(key) = &new.idempotency_key {
-        let existing: Option<String> = tx.get(keys::idempotency(&new.workspace, key).as_ref())?;
-        if let Some(batch_id) = existing {
-            return Ok(CreatedBatch {
-                batch: tx.batch_record(&batch_id)?,
-                created: false,
-            });
-        }
-    }
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(new.contacts.len());
-    for contact in &new.contacts {
-        *seen.entry(contact.contact_id.as_str()).or_default() += 1;
+/// A batch being created. Its contacts are written chunk by chunk and stay
+/// unreachable until [`finish_create`] writes the batch record and its
+/// indexes in the last write: a crash in between leaves no batch, only
+/// keys nothing points to, and the create was never acknowledged.
+struct Draft {
+    batch: BatchRecord,
+    eligible_at: Millis,
+    delta: Delta,
+    zones: std::collections::HashSet<String>,
+    /// Each contact id staged so far and the sequence number it got.
+    contact_ids: HashMap<TextKey, u64>,
+    contact_keys: TextKeys,
+}
+
+/// Starts a create, or answers the batch an earlier create with the same
+/// idempotency key made.
+fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBatch>, StoreError> {
+    let tx = Tx::new(db);
+    if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
+        return Ok(Err(existing));
     }
     let mut id = new_batch_id();
     while tx.get::<BatchRecord>(keys::batch(&id).as_ref())?.is_some() {
         id = new_batch_id();
     }
-    if let Some((contact_id, count)) = seen.into_iter().find(|(_, count)| *count > 1) {
-        return Err(StoreError::DuplicateContact {
-            batch: id,
-            contact_id: contact_id.to_string(),
-            count,
-        });
-    }
     let batch = BatchRecord {
-        id: id.clone(),
+        id,
         workspace: new.workspace.clone(),
         campaign_id: new.campaign_id.clone(),
         status: BatchStatus::Pending,
@@ -1234,13 +1241,52 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         budget_micros: new.budget_micros,
         goal: new.goal.clone(),
     };
-    let eligible_at = new.scheduled_start.unwrap_or(new.created_at);
-    let mut delta = Delta {
-        total: new.contacts.len() as i64,
-        ..Delta::default()
+    Ok(Ok(Draft {
+        batch,
+        eligible_at: new.scheduled_start.unwrap_or(new.created_at),
+        delta: Delta::default(),
+        zones: std::collections::HashSet::new(),
+        contact_ids: HashMap::new(),
+        contact_keys: TextKeys::new(),
+    }))
+}
+
+fn batch_of_idempotency_key(
+    tx: &Tx<'_>,
+    new: &NewBatch,
+) -> Result<Option<CreatedBatch>, StoreError> {
+    let Some(key) = &new.idempotency_key else {
+        return Ok(None);
     };
-    let mut zones = std::collections::HashSet::new();
-    for (seq, contact) in new.contacts.into_iter().enumerate() {
+    let existing: Option<String> = tx.get(keys::idempotency(&new.workspace, key).as_ref())?;
+    existing
+        .map(|batch_id| {
+            Ok(CreatedBatch {
+                batch: tx.batch_record(&batch_id)?,
+                created: false,
+            })
+        })
+        .transpose()
+}
+
+/// Writes the next contacts of a draft, numbered on from the ones before.
+fn add_contacts(
+    db: &sled::Db,
+    draft: &mut Draft,
+    contacts: Vec<NewContact>,
+) -> Result<(), StoreError> {
+    let mut tx = Tx::new(db);
+    let id = draft.batch.id.clone();
+    for contact in contacts {
+        let seq = draft.delta.total as u64;
+        let contact_key = draft.contact_keys.key(&contact.contact_id);
+        if let Some(first) = draft.contact_ids.insert(contact_key, seq) {
+            return Err(StoreError::DuplicateContact {
+                batch: id,
+                contact_id: contact.contact_id,
+                seqs: (first, seq),
+            });
+        }
         // The set of zones the batch's windows are shown for. A contact
         // without a zone is dialed in the one its number implies, if any.
         let zone = if contact.time_zone.is_empty() {
@@ -1250,13 +1296,13 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         } else {
             contact.time_zone.clone()
         };
-        if !zones.contains(&zone) {
+        if !draft.zones.contains(&zone) {
             tx.mark(keys::zone(&id, &zone));
-            zones.insert(zone);
+            draft.zones.insert(zone);
         }
         let record = ContactRecord {
             batch_id: id.clone(),
-            seq: seq as u64,
+            seq,
             contact_id: contact.contact_id,
             phone: contact.phone,
             name: contact.name,
@@ -1264,7 +1310,7 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
             attributes: contact.attributes,
             status: ContactStatus::Pending,
             blocker: None,
-            next_eligible_at: Some(eligible_at),
+            next_eligible_at: Some(draft.eligible_at),
             attempts_made: 0,
             system_retries: 0,
             attempt_records: 0,
@@ -1281,26 +1327,34 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
             event_count: 0,
             succeeded: false,
         };
-        stage_contact(&mut tx, None, &record, &mut delta)?;
-        // A large batch is written in chunks so memory stays bounded. The
-        // contacts stay unreachable until the last write adds the batch
-        // record and its indexes: a crash in between leaves no batch, only
-        // unreachable keys, and the create was never acknowledged.
-        if (seq + 1) % CREATE_CHUNK == 0 {
-            std::mem::replace(&mut tx, Tx::new(db)).commit()?;
-        }
+        draft.delta.total += 1;
+        stage_contact(&mut tx, None, &record, &mut draft.delta)?;
     }
+    tx.commit()
+}
+
+/// Makes a draft a batch: its record, indexes, counters and journal entry,
+/// in one write. Should another create have taken the idempotency key in
+/// the meantime, the draft is discarded and that batch answered instead.
+fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedBatch, StoreError> {
+    let mut tx = Tx::new(db);
+    if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
+        discard_draft(db, &draft.batch.id)?;
+        return Ok(existing);
+    }
+    let Draft { batch, delta, .. } = draft;
+    let id = &batch.id;
     stage_batch(&mut tx, &batch);
-    tx.mark(keys::open(&id));
-    tx.mark(keys::by_workspace(&batch.workspace, batch.created_at, &id));
+    tx.mark(keys::open(id));
+    tx.mark(keys::by_workspace(&batch.workspace, batch.created_at, id));
     tx.mark(keys::by_campaign(
         &batch.workspace,
         &batch.campaign_id,
         batch.created_at,
-        &id,
+        id,
     ));
     if let Some(key) = &new.idempotency_key {
-        tx.put(keys::idempotency(&new.workspace, key), &id);
+        tx.put(keys::idempotency(&new.workspace, key), id);
     }
     stage_counters(&mut tx, &batch, &delta)?;
     stage_journal(
@@ -1319,6 +1373,20 @@ fn create_batch(db: &sled::Db, new: NewBatch) -> Result<CreatedBatch, StoreError
         batch,
         created: true,
     })
+}
+
+/// Removes every key a draft's contacts were written under. Nothing else
+/// refers to them, so a draft goes without a trace.
+fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
+    for tag in [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE] {
+        let prefix = Key::new(tag).text(batch_id).into_vec();
+        let mut doomed = sled::Batch::default();
+        for key in db.scan_prefix(&prefix).keys() {
+            doomed.remove(key.map_err(io)?);
+        }
+        db.apply_batch(doomed).map_err(io)?;
+    }
+    Ok(())
 }
 
 fn begin_one(
@@ -1860,8 +1928,70 @@ fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, 
 }
 
 impl Store for SledStore {
-    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError> {
-        self.submit(true, move |db| create_batch(db, batch))
+    fn create_batch_in_chunks(
+        &self,
+        mut new: NewBatch,
+        chunks: &mut dyn Iterator<Item = ContactChunk>,
+    ) -> Result<Option<CreatedBatch>, StoreError> {
+        let first = std::mem::take(&mut new.contacts);
+        let new = Arc::new(new);
+        let header = new.clone();
+        let draft = match self.submit(false, move |db| begin_create(db, &header))? {
+            Ok(draft) => draft,
+            Err(existing) => return Ok(Some(existing)),
+        };
+        let batch_id = draft.batch.id.clone();
+        // The draft travels to the writer thread with each chunk and back.
+        let mut draft = Some(draft);
+        // Each chunk is a write of its own, so the dispatcher's writes are
+        // not held up behind a large upload.
+        let mut first = first.into_iter().peekable();
+        let from_new = std::iter::from_fn(|| {
+            first.peek()?;
+            Some(ContactChunk::Contacts(
+                first.by_ref().take(CREATE_CHUNK).collect(),
+            ))
+        });
+        let mut fed = Ok(true);
+        for chunk in from_new.chain(chunks) {
+            let contacts = match chunk {
+                ContactChunk::Contacts(contacts) => contacts,
+                ContactChunk::Abandon => {
+                    fed = Ok(false);
+                    break;
+                }
+            };
+            let mut moving = draft.take().expect("each chunk hands the draft back");
+            let added = self.submit(false, move |db| {
+                add_contacts(db, &mut moving, contacts).map(|()| moving)
+            });
+            match added {
+                Ok(back) => draft = Some(back),
+                Err(err) => {
+                    fed = Err(err);
+                    break;
+                }
+            }
+        }
+        match fed {
+            // Durable: the caller acknowledges the batch next. The fsync
+            // also covers the chunks written before.
+            Ok(true) => {
+                let draft = draft.expect("each chunk hands the draft back");
+                self.submit(true, move |db| finish_create(db, draft, &new))
+                    .map(Some)
+            }
+            Ok(false) => {
+                self.submit(false, move |db| discard_draft(db, &batch_id))?;
+                Ok(None)
+            }
+            Err(err) => {
+                // Best effort: the error says what went wrong, and keys
+                // left behind are unreachable either way.
+                let _ = self.submit(false, move |db| discard_draft(db, &batch_id));
+                Err(err)
+            }
+        }
     }
 
     fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError> {

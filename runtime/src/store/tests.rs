@@ -941,3 +941,128 @@ fn a_busy_journal_stays_in_the_database_file_without_blob_files() {
         .unwrap_or_default();
     assert!(blobs.is_empty(), "blob files: {blobs:?}");
 }
+
+/// Contacts `from..to` of [`new_batch`]'s numbering, as one chunk.
+fn chunk(from: usize, to: usize) -> ContactChunk {
+    let mut batch = new_batch(to);
+    ContactChunk::Contacts(batch.contacts.split_off(from))
+}
+
+#[test]
+fn a_batch_fed_in_chunks_numbers_its_contacts_on_and_appears_only_with_the_last_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let query = BatchQuery {
+        workspace: "ws".to_string(),
+        limit: 10,
+        ..BatchQuery::default()
+    };
+    let mut pulled = 0;
+    let mut chunks = [chunk(5, 40), chunk(40, 41), chunk(41, 12_000)]
+        .into_iter()
+        .inspect(|_| {
+            pulled += 1;
+            let listed = store.list_batches(&query).expect("list");
+            assert!(
+                listed.items.is_empty(),
+                "no batch is visible while contacts arrive"
+            );
+            assert!(store.open_batches().expect("open batches").is_empty());
+        });
+    let created = store
+        .create_batch_in_chunks(new_batch(5), &mut chunks)
+        .expect("create")
+        .expect("not abandoned");
+    assert_eq!(pulled, 3);
+    let batch = created.batch.id;
+    let counters = store.batch_counters(&batch).expect("counters");
+    assert_eq!(counters.total, 12_000);
+    assert_eq!(counters, store.recount(&batch).expect("recount"));
+    for seq in [0, 4, 5, 39, 40, 41, 11_999] {
+        let contact = store.contact(&batch, seq).expect("read").expect("stored");
+        assert_eq!(contact.contact_id, format!("c{seq}"));
+    }
+    assert_eq!(store.due(&batch, T0, 20_000).expect("due").len(), 12_000);
+}
+
+#[test]
+fn an_abandoned_create_leaves_no_batch_and_none_of_its_contacts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let kept = store.create_batch(new_batch(3)).expect("an earlier batch");
+    let before: Vec<usize> = [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE]
+        .iter()
+        .map(|tag| store.keys_tagged(*tag))
+        .collect();
+
+    let mut chunks = [
+        chunk(10, 15_000),
+        ContactChunk::Abandon,
+        chunk(15_000, 15_001),
+    ]
+    .into_iter();
+    let created = store
+        .create_batch_in_chunks(new_batch(10), &mut chunks)
+        .expect("an abandon is not an error");
+    assert!(created.is_none());
+    assert_eq!(chunks.count(), 1, "nothing is read after the abandon");
+
+    let after: Vec<usize> = [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE]
+        .iter()
+        .map(|tag| store.keys_tagged(*tag))
+        .collect();
+    assert_eq!(after, before, "every key of the abandoned contacts is gone");
+    let open = store.open_batches().expect("open batches");
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, kept.batch.id);
+}
+
+#[test]
+fn a_contact_id_repeated_in_a_later_chunk_refuses_the_batch_naming_both_contacts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let mut repeat = new_batch(3).contacts;
+    repeat.truncate(1);
+    repeat[0].contact_id = "c1".to_string();
+    repeat[0].phone = "+15559990000".to_string();
+    let mut chunks = [chunk(3, 7), ContactChunk::Contacts(repeat)].into_iter();
+
+    let error = store
+        .create_batch_in_chunks(new_batch(3), &mut chunks)
+        .expect_err("a repeated id is refused");
+    match &error {
+        StoreError::DuplicateContact {
+            contact_id, seqs, ..
+        } => {
+            assert_eq!(contact_id, "c1");
+            assert_eq!(*seqs, (1, 7));
+        }
+        other => panic!("expected a duplicate contact, got {other:?}"),
+    }
+    assert!(error.to_string().contains("numbers 2 and 8 of the upload"));
+    assert!(store.open_batches().expect("open batches").is_empty());
+    assert_eq!(store.keys_tagged(keys::STATE_PAGE), 0);
+    assert_eq!(store.keys_tagged(keys::CONTACT), 0);
+}
+
+#[test]
+fn a_repeated_idempotency_key_answers_the_first_batch_without_reading_the_upload() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let keyed = || NewBatch {
+        idempotency_key: Some("upload-1".to_string()),
+        ..new_batch(4)
+    };
+    let first = store.create_batch(keyed()).expect("first create");
+
+    let mut untouched = std::iter::from_fn(|| -> Option<ContactChunk> {
+        panic!("the upload of a repeated create is never read")
+    });
+    let again = store
+        .create_batch_in_chunks(keyed(), &mut untouched)
+        .expect("repeat")
+        .expect("answered");
+    assert!(!again.created);
+    assert_eq!(again.batch.id, first.batch.id);
+    assert_eq!(store.batch_counters(&first.batch.id).unwrap().total, 4);
+}

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use super::*;
 use crate::dispatch::health::queue_health;
 use crate::store::{
-    AttemptTotals, BatchQuery, ContactDetail, ContactQuery, Counters, CreatedBatch, EndedAttempt,
-    JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, RecentCall, WebhookDelivery,
-    WebhookEndpointState,
+    AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
+    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, RecentCall,
+    WebhookDelivery, WebhookEndpointState,
 };
 
 /// How a refused write fails.
@@ -68,8 +68,12 @@ impl FaultyStore {
 }
 
 impl Store for FaultyStore {
-    fn create_batch(&self, batch: NewBatch) -> Result<CreatedBatch, StoreError> {
-        self.inner.create_batch(batch)
+    fn create_batch_in_chunks(
+        &self,
+        batch: NewBatch,
+        chunks: &mut dyn Iterator<Item = ContactChunk>,
+    ) -> Result<Option<CreatedBatch>, StoreError> {
+        self.inner.create_batch_in_chunks(batch, chunks)
     }
     fn batch(&self, batch_id: &str) -> Result<Option<BatchRecord>, StoreError> {
         self.inner.batch(batch_id)
