@@ -101,6 +101,10 @@ provider = {{ plugin = "simulated" }}
 }
 
 pub(super) async fn start(webhook_url: &str) -> Server {
+    start_with_upload_limit(webhook_url, 64 * 1024).await
+}
+
+async fn start_with_upload_limit(webhook_url: &str, max_upload_bytes: usize) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SledStore::open(&StoreConfig::new(dir.path().join("db"))).unwrap());
@@ -108,7 +112,7 @@ pub(super) async fn start(webhook_url: &str) -> Server {
     let config = config(webhook_url);
     let mut settings = ApiSettings {
         max_json_bytes: 4 * 1024,
-        max_upload_bytes: 64 * 1024,
+        max_upload_bytes,
         events_poll_interval: Duration::from_millis(20),
         ..ApiSettings::default()
     };
@@ -1169,6 +1173,59 @@ async fn a_retried_create_answers_the_same_batch_and_a_different_body_is_409() {
     assert_eq!(conflict["error"]["code"], "idempotency_conflict");
     let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
     assert_eq!(page["batches"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_of_many_chunks_is_stored_whole_and_a_bad_row_near_its_end_leaves_nothing() {
+    let server = start_with_upload_limit("http://127.0.0.1:9/hook", 4 * 1024 * 1024).await;
+    let rows = 25_000;
+    let csv = |bad_row: Option<usize>| {
+        let mut text = String::from("phone,plan\n");
+        for i in 0..rows {
+            if Some(i) == bad_row {
+                text.push_str("nope,gold\n");
+            } else {
+                text.push_str(&format!("+1212{:07},gold\n", 5_550_000 + i));
+            }
+        }
+        text
+    };
+    let upload = |body: String| {
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let head = server.store.journal_head().unwrap();
+
+    // Two chunks of contacts are stored before the bad row is read.
+    let (status, refused) = json_of(upload(csv(Some(24_000))).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_contacts");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("row 24002, column \"phone\""), "{message}");
+    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
+    assert_eq!(
+        page["batches"],
+        json!([]),
+        "no batch is left of the refused upload"
+    );
+    assert_eq!(server.store.journal_head().unwrap(), head);
+
+    let (status, created) = json_of(upload(csv(None)).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let batch = created["batch"]["id"].as_str().unwrap();
+    assert_eq!(created["batch"]["counters"]["total"], rows);
+    let last = server
+        .store
+        .contact(batch, rows as u64 - 1)
+        .unwrap()
+        .expect("the last row is stored");
+    assert_eq!(last.phone, format!("+1212{:07}", 5_550_000 + rows - 1));
+    assert_eq!(last.contact_id, format!("row-{}", rows + 1));
+    let counters = server.store.batch_counters(batch).unwrap();
+    assert_eq!(counters, server.store.recount(batch).unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,11 +24,13 @@ use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
 use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::dispatch::window::CompiledWindow;
-use crate::import::{ImportMode, ImportOptions, ImportReport, import_csv, import_json};
+use crate::import::{
+    ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
+};
 use crate::model::{
     BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis, NumberStrategy,
 };
-use crate::store::{BatchQuery, BatchRecord, Counters, NewBatch, NewContact, Store};
+use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
 /// Counters as the API shows them: per status and blocker by name.
 #[derive(Debug, Clone, Serialize)]
@@ -234,12 +236,22 @@ fn budget_micros(budget: f64) -> ApiResult<u64> {
     Ok((budget * 1e6).round() as u64)
 }
 
-/// An upload read and checked, nothing written yet.
-struct Upload {
-    contacts: Vec<NewContact>,
-    skipped: Vec<RowProblem>,
+/// An upload's batch options and its contacts, not yet read.
+struct UploadPlan {
     options: BatchOptions,
+    import: ImportOptions,
+    contacts: UploadContacts,
 }
+
+/// Where an upload's contacts are read from.
+enum UploadContacts {
+    Csv(axum::body::Bytes),
+    /// The body's `contacts` array, as JSON text.
+    Json(Vec<u8>),
+}
+
+/// How many contacts travel from the importer to the store at a time.
+const UPLOAD_CHUNK: usize = 10_000;
 
 fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
     let bad = |message: String| Err(ApiError::bad_request("invalid_parameter", message));
@@ -302,15 +314,17 @@ fn content_type(headers: &HeaderMap) -> ApiResult<&'static str> {
     }
 }
 
-fn read_upload(
-    spec: &CampaignSpec,
+/// Reads an upload's batch options: from the query, and for JSON from the
+/// body too. A CSV body is kept as it came; its contacts are read later,
+/// as they are stored.
+fn plan_upload(
     kind: &str,
     query: UploadQuery,
-    bytes: &[u8],
+    bytes: axum::body::Bytes,
     force_skip_invalid: bool,
     max_rows: usize,
     now: Millis,
-) -> ApiResult<Upload> {
+) -> ApiResult<UploadPlan> {
     let mut options = BatchOptions {
         scheduled_start: query
             .scheduled_start
@@ -348,15 +362,10 @@ fn read_upload(
     };
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
-    let report = if kind == "text/csv" {
-        let import = import_options(
-            skip_invalid || force_skip_invalid,
-            country.as_deref(),
-            max_rows,
-        )?;
-        import_csv(bytes, &import)?
+    let contacts = if kind == "text/csv" {
+        UploadContacts::Csv(bytes)
     } else {
-        let body: JsonUpload = parse_json(bytes)?;
+        let body: JsonUpload = parse_json(&bytes)?;
         if let Some(at) = &body.scheduled_start {
             options.scheduled_start = Some(parse_time("scheduled_start", at)?);
         }
@@ -393,19 +402,31 @@ fn read_upload(
                 "the body has no \"contacts\", expected an array of contacts",
             )
         })?;
-        let contacts = serde_json::to_vec(&contacts).map_err(ApiError::internal)?;
-        let import = import_options(
-            skip_invalid || force_skip_invalid,
-            country.as_deref(),
-            max_rows,
-        )?;
-        import_json(&contacts, &import)?
+        UploadContacts::Json(serde_json::to_vec(&contacts).map_err(ApiError::internal)?)
     };
     check_options(&options, now)?;
-    let ImportReport { contacts, skipped } = report;
-    let contacts = contacts
-        .into_iter()
-        .map(|contact| NewContact {
+    let import = import_options(
+        skip_invalid || force_skip_invalid,
+        country.as_deref(),
+        max_rows,
+    )?;
+    Ok(UploadPlan {
+        options,
+        import,
+        contacts,
+    })
+}
+
+/// Reads and checks an upload's contacts, handing each that passes to
+/// `sink` as it is read; answers the rows left out.
+fn read_contacts(
+    spec: &CampaignSpec,
+    contacts: &UploadContacts,
+    import: &ImportOptions,
+    sink: &mut dyn FnMut(NewContact),
+) -> ApiResult<(usize, Vec<RowProblem>)> {
+    let mut to_new = |contact: ImportedContact| {
+        sink(NewContact {
             contact_id: contact.id.unwrap_or_else(|| format!("row-{}", contact.row)),
             time_zone: resolve_time_zone(
                 contact.time_zone.as_deref(),
@@ -420,11 +441,63 @@ fn read_upload(
             attributes: contact.attributes,
             variant: None,
         })
-        .collect();
-    Ok(Upload {
-        contacts,
-        skipped: skipped.iter().map(RowProblem::from).collect(),
-        options,
+    };
+    let summary = match contacts {
+        UploadContacts::Csv(bytes) => import_csv_into(bytes.as_ref(), import, &mut to_new)?,
+        UploadContacts::Json(text) => import_json_into(text, import, &mut to_new)?,
+    };
+    Ok((
+        summary.accepted,
+        summary.skipped.iter().map(RowProblem::from).collect(),
+    ))
+}
+
+/// Reads an upload's contacts on this thread and sends them in chunks to
+/// a create reading `chunks` on another, so the upload is never whole in
+/// memory twice over. The create is told to abandon the batch unless every
+/// contact was read and at least one passed.
+fn feed_contacts(
+    spec: &CampaignSpec,
+    contacts: &UploadContacts,
+    import: &ImportOptions,
+    chunks: std::sync::mpsc::SyncSender<Option<ContactChunk>>,
+) -> ApiResult<(usize, Vec<RowProblem>)> {
+    let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+    // Once the create stops listening (it failed, or it answered an
+    // earlier batch for the same idempotency key) the contacts are still
+    // checked, for the rows a repeated request reports.
+    let mut listening = true;
+    let read = read_contacts(spec, contacts, import, &mut |contact| {
+        if !listening {
+            return;
+        }
+        chunk.push(contact);
+        if chunk.len() == UPLOAD_CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(UPLOAD_CHUNK));
+            listening = chunks.send(Some(ContactChunk::Contacts(full))).is_ok();
+        }
+    });
+    // The create may be gone already; then nothing is left to tell.
+    match &read {
+        Ok((accepted, _)) if *accepted > 0 => {
+            let _ = chunks.send(Some(ContactChunk::Contacts(chunk)));
+            let _ = chunks.send(None);
+        }
+        _ => {
+            let _ = chunks.send(Some(ContactChunk::Abandon));
+        }
+    }
+    read
+}
+
+/// The chunks [`feed_contacts`] sends, as a create reads them: a reader
+/// that stops without saying it is done (it panicked) abandons the batch.
+fn received_chunks(
+    chunks: std::sync::mpsc::Receiver<Option<ContactChunk>>,
+) -> impl Iterator<Item = ContactChunk> {
+    std::iter::from_fn(move || match chunks.recv() {
+        Ok(chunk) => chunk,
+        Err(_) => Some(ContactChunk::Abandon),
     })
 }
 
@@ -495,19 +568,11 @@ pub async fn create(
     let fingerprint = hex::encode(hasher.finalize());
     let now = state.inner.clock.now();
     let max_rows = state.inner.settings.max_contacts_per_batch;
-    let upload = tokio::task::spawn_blocking(move || {
-        read_upload(&spec, kind, query, &bytes, false, max_rows, now)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    if upload.contacts.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_contacts",
-            "the upload has no valid contacts, expected at least one",
-        ));
-    }
-    let options = upload.options.clone();
+    let plan =
+        tokio::task::spawn_blocking(move || plan_upload(kind, query, bytes, false, max_rows, now))
+            .await
+            .map_err(ApiError::internal)??;
+    let options = plan.options;
     let new = NewBatch {
         workspace: caller.workspace.clone(),
         campaign_id: campaign_id.clone(),
@@ -524,12 +589,20 @@ pub async fn create(
         idempotency_key: idempotency_key.clone(),
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
-        contacts: upload.contacts,
+        contacts: Vec::new(),
     };
-    let (created, view) = state
-        .blocking(move |store| {
-            let created = store.create_batch(new)?;
-            if !created.created && created.batch.request_sha256.as_deref() != Some(&fingerprint) {
+    // The contacts are read on one thread and stored on another, a chunk
+    // at a time.
+    let (send, receive) = std::sync::mpsc::sync_channel(1);
+    let (import, contacts) = (plan.import, plan.contacts);
+    let reading =
+        tokio::task::spawn_blocking(move || feed_contacts(&spec, &contacts, &import, send));
+    let creating = state.blocking(move |store| {
+        let created = store.create_batch_in_chunks(new, &mut received_chunks(receive))?;
+        let Some(created) = created else {
+            return Ok(None);
+        };
+        if !created.created && created.batch.request_sha256.as_deref() != Some(&fingerprint) {
                 return Err(ApiError::conflict(
                     "idempotency_conflict",
                     format!(
@@ -539,9 +612,21 @@ pub async fn create(
                     ),
                 ));
             }
-            Ok((created.created, view(store, created.batch)?))
-        })
-        .await?;
+        Ok(Some((created.created, view(store, created.batch)?)))
+    });
+    let (read, created) = tokio::join!(reading, creating);
+    // A refused file is the answer even when the create failed meanwhile.
+    let (accepted, skipped) = read.map_err(ApiError::internal)??;
+    if accepted == 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_contacts",
+            "the upload has no valid contacts, expected at least one",
+        ));
+    }
+    let (created, view) = created?.ok_or_else(|| {
+        ApiError::internal("the create was abandoned though every contact was read")
+    })?;
     tracing::info!(batch = %view.batch.id, campaign = %campaign_id, contacts = view.counters.total, created, "batch created");
     let status = if created {
         StatusCode::CREATED
@@ -553,7 +638,7 @@ pub async fn create(
         Json(Created {
             batch: view,
             created,
-            skipped: upload.skipped,
+            skipped,
         }),
     )
         .into_response())
@@ -595,18 +680,24 @@ pub async fn preview(
     let bytes = read_body(request, &state).await?;
     let now = state.inner.clock.now();
     let max_rows = state.inner.settings.max_contacts_per_batch;
-    let upload = tokio::task::spawn_blocking(move || {
-        read_upload(&spec, kind, query, &bytes, true, max_rows, now)
+    let (plan, accepted, skipped, sample) = tokio::task::spawn_blocking(move || {
+        let plan = plan_upload(kind, query, bytes, true, max_rows, now)?;
+        let mut sample = Vec::with_capacity(PREVIEW_SAMPLE);
+        let (accepted, skipped) =
+            read_contacts(&spec, &plan.contacts, &plan.import, &mut |contact| {
+                if sample.len() < PREVIEW_SAMPLE {
+                    sample.push(contact);
+                }
+            })?;
+        ApiResult::Ok((plan, accepted, skipped, sample))
     })
     .await
     .map_err(ApiError::internal)??;
     Ok(Json(Preview {
-        valid: upload.contacts.len(),
-        invalid: upload.skipped.len(),
-        sample: upload
-            .contacts
+        valid: accepted,
+        invalid: skipped.len(),
+        sample: sample
             .into_iter()
-            .take(PREVIEW_SAMPLE)
             .map(|contact| PreviewContact {
                 contact_id: contact.contact_id,
                 phone: contact.phone,
@@ -615,8 +706,8 @@ pub async fn preview(
                 attributes: contact.attributes.into_iter().collect(),
             })
             .collect(),
-        rows: upload.skipped,
-        options: serde_json::to_value(&upload.options).map_err(ApiError::internal)?,
+        rows: skipped,
+        options: serde_json::to_value(&plan.options).map_err(ApiError::internal)?,
     }))
 }
 

@@ -3,8 +3,8 @@
 use std::io::Read;
 
 use super::{
-    ID_ALIASES, ImportError, ImportFormat, ImportOptions, ImportReport, NAME_ALIASES,
-    PHONE_ALIASES, RawContact, RowChecker, TIME_ZONE_ALIASES,
+    ID_ALIASES, ImportError, ImportFormat, ImportOptions, ImportReport, ImportSummary,
+    ImportedContact, NAME_ALIASES, PHONE_ALIASES, RawContact, RowChecker, TIME_ZONE_ALIASES,
 };
 
 /// What a column holds.
@@ -60,6 +60,18 @@ fn role_of(header: &str) -> Role {
 /// attribute. Rows are numbered as a spreadsheet shows them: the header is
 /// row 1.
 pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportReport, ImportError> {
+    ImportReport::collect(|sink| import_csv_into(input, options, sink))
+}
+
+/// [`import_csv`] handing each contact that passes to `sink` as it is
+/// read, so a file of any length is never whole in memory. In strict
+/// mode the sink sees contacts only until the first bad row: the file is
+/// refused at its end.
+pub fn import_csv_into(
+    input: impl Read,
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(ImportedContact),
+) -> Result<ImportSummary, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         // Rows of other lengths are reported per row, not as a file error.
@@ -121,7 +133,7 @@ pub fn import_csv(input: impl Read, options: &ImportOptions) -> Result<ImportRep
         });
     }
 
-    let mut checker = RowChecker::new(options, ImportFormat::Csv);
+    let mut checker = RowChecker::new(options, ImportFormat::Csv, sink);
     let mut count = 0usize;
     for (index, record) in records.enumerate() {
         let row = index + 2;

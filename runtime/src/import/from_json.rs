@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use super::{ImportError, ImportFormat, ImportOptions, ImportReport, RawContact, RowChecker};
+use super::{
+    ImportError, ImportFormat, ImportOptions, ImportReport, ImportSummary, ImportedContact,
+    RawContact, RowChecker,
+};
 
 /// The keys a contact object may have.
 const FIELDS: &str = "\"phone\", \"name\", \"time_zone\", \"id\" or \"attributes\"";
@@ -11,6 +14,16 @@ const FIELDS: &str = "\"phone\", \"name\", \"time_zone\", \"id\" or \"attributes
 /// Read contacts from a JSON array of objects. Errors name the field path,
 /// e.g. `contacts[3].phone`; `row` is the index in the array.
 pub fn import_json(input: &[u8], options: &ImportOptions) -> Result<ImportReport, ImportError> {
+    ImportReport::collect(|sink| import_json_into(input, options, sink))
+}
+
+/// [`import_json`] handing each contact that passes to `sink`; see
+/// [`import_csv_into`](super::import_csv_into).
+pub fn import_json_into(
+    input: &[u8],
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(ImportedContact),
+) -> Result<ImportSummary, ImportError> {
     let document: Value = serde_json::from_slice(input).map_err(|err| ImportError::Json {
         line: err.line(),
         column: err.column(),
@@ -32,7 +45,7 @@ pub fn import_json(input: &[u8], options: &ImportOptions) -> Result<ImportReport
             max: options.max_rows,
         });
     }
-    let mut checker = RowChecker::new(options, ImportFormat::Json);
+    let mut checker = RowChecker::new(options, ImportFormat::Json, sink);
     for (row, item) in items.into_iter().enumerate() {
         match read_contact(row, item, options, &checker) {
             Ok(raw) => checker.check(raw),

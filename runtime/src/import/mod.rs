@@ -13,11 +13,13 @@ pub mod phone;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use from_csv::import_csv;
-pub use from_json::import_json;
+pub use from_csv::{import_csv, import_csv_into};
+pub use from_json::{import_json, import_json_into};
 pub use phone::{PhoneError, is_e164, normalize_phone, parse_country};
 
 use phonenumber::country::Id as CountryId;
+
+use crate::text_key::{TextKey, TextKeys};
 
 /// Most rows in one import, by default.
 pub const DEFAULT_MAX_ROWS: usize = 1_000_000;
@@ -145,6 +147,16 @@ pub struct ImportReport {
     pub skipped: Vec<RowError>,
 }
 
+/// The outcome of an import whose contacts went to a sink as they passed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// How many contacts passed every check.
+    pub accepted: usize,
+    /// Rows left out under [`ImportMode::SkipInvalid`]; always empty in
+    /// strict mode.
+    pub skipped: Vec<RowError>,
+}
+
 /// Why a file was refused as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -238,24 +250,35 @@ pub(crate) struct RawContact {
     pub attributes: Vec<(String, String)>,
 }
 
-/// Checks rows one by one and remembers what the batch already holds.
+/// Checks rows one by one, remembers what the batch already holds, and
+/// hands each contact that passes to a sink.
 pub(crate) struct RowChecker<'a> {
     options: &'a ImportOptions,
     format: ImportFormat,
-    phones: HashMap<String, usize>,
-    ids: HashMap<String, usize>,
-    pub report: ImportReport,
+    /// Phone numbers and ids seen so far, by key: a million-row file's
+    /// duplicate checks then hold keys, not copies of every value.
+    keys: TextKeys,
+    phones: HashMap<TextKey, usize>,
+    ids: HashMap<TextKey, usize>,
+    sink: &'a mut dyn FnMut(ImportedContact),
+    accepted: usize,
     pub errors: Vec<RowError>,
 }
 
 impl<'a> RowChecker<'a> {
-    pub(crate) fn new(options: &'a ImportOptions, format: ImportFormat) -> Self {
+    pub(crate) fn new(
+        options: &'a ImportOptions,
+        format: ImportFormat,
+        sink: &'a mut dyn FnMut(ImportedContact),
+    ) -> Self {
         RowChecker {
             options,
             format,
+            keys: TextKeys::new(),
             phones: HashMap::new(),
             ids: HashMap::new(),
-            report: ImportReport::default(),
+            sink,
+            accepted: 0,
             errors: Vec::new(),
         }
     }
@@ -340,8 +363,9 @@ impl<'a> RowChecker<'a> {
             .id
             .map(|(field, id)| (field, id.trim().to_string()))
             .filter(|(_, id)| !id.is_empty());
+        let id_key = id.as_ref().map(|(_, id)| self.keys.key(id));
         if let Some((field, id)) = &id
-            && let Some(first) = self.ids.get(id)
+            && let Some(first) = id_key.and_then(|key| self.ids.get(&key))
         {
             let reason = format!(
                 "id \"{}\" duplicates {}, expected unique ids",
@@ -351,7 +375,8 @@ impl<'a> RowChecker<'a> {
             let error = self.error(row, Some(field.clone()), Some(id), reason);
             return self.reject(error);
         }
-        if let Some(first) = self.phones.get(&phone) {
+        let phone_key = self.keys.key(&phone);
+        if let Some(first) = self.phones.get(&phone_key) {
             let reason = format!(
                 "{phone} duplicates {}, expected each number once per batch",
                 self.name_row(*first)
@@ -359,11 +384,16 @@ impl<'a> RowChecker<'a> {
             let error = self.error(row, Some(phone_field), Some(&phone_raw), reason);
             return self.reject(error);
         }
-        self.phones.insert(phone.clone(), row);
-        if let Some((_, id)) = &id {
-            self.ids.insert(id.clone(), row);
+        self.phones.insert(phone_key, row);
+        if let Some(key) = id_key {
+            self.ids.insert(key, row);
         }
-        self.report.contacts.push(ImportedContact {
+        self.accepted += 1;
+        if self.options.mode == ImportMode::Strict && !self.errors.is_empty() {
+            // The file is refused at its end: nobody needs this contact.
+            return;
+        }
+        (self.sink)(ImportedContact {
             row,
             id: id.map(|(_, id)| id),
             phone,
@@ -377,16 +407,30 @@ impl<'a> RowChecker<'a> {
     }
 
     /// The import's outcome under the configured mode.
-    pub(crate) fn finish(mut self) -> Result<ImportReport, ImportError> {
+    pub(crate) fn finish(mut self) -> Result<ImportSummary, ImportError> {
         self.errors.sort_by_key(|error| error.row);
         match self.options.mode {
             ImportMode::Strict if !self.errors.is_empty() => {
                 Err(ImportError::Rejected(self.errors))
             }
-            _ => {
-                self.report.skipped = self.errors;
-                Ok(self.report)
-            }
+            _ => Ok(ImportSummary {
+                accepted: self.accepted,
+                skipped: self.errors,
+            }),
         }
+    }
+}
+
+impl ImportReport {
+    /// Runs `import` with a sink that keeps every contact.
+    pub(crate) fn collect(
+        import: impl FnOnce(&mut dyn FnMut(ImportedContact)) -> Result<ImportSummary, ImportError>,
+    ) -> Result<ImportReport, ImportError> {
+        let mut contacts = Vec::new();
+        let summary = import(&mut |contact| contacts.push(contact))?;
+        Ok(ImportReport {
+            contacts,
+            skipped: summary.skipped,
+        })
     }
 }
