@@ -52,8 +52,13 @@ pub struct Faults {
     pub retry_after_s: u64,
     /// Create-call requests answered 500 or 503.
     pub server_error_rate: f64,
-    /// Create-call requests answered only after `slow_answer`.
+    /// Create-call requests answered only after `slow_answer`, the call
+    /// placed only then: a client that gave up before has no call.
     pub slow_rate: f64,
+    /// Create-call requests whose call is placed at once and whose answer
+    /// comes only after `slow_answer`: a client that gave up has a call
+    /// it does not know the id of.
+    pub late_answer_rate: f64,
     pub slow_answer: Duration,
     /// Calls whose final callback is never sent (a poll still tells).
     pub lost_final_rate: f64,
@@ -71,6 +76,7 @@ impl Faults {
             retry_after_s: 1,
             server_error_rate: 0.0,
             slow_rate: 0.0,
+            late_answer_rate: 0.0,
             slow_answer: Duration::ZERO,
             lost_final_rate: 0.0,
             duplicate_rate: 0.0,
@@ -85,6 +91,7 @@ impl Faults {
             retry_after_s: 1,
             server_error_rate: 0.06,
             slow_rate: 0.03,
+            late_answer_rate: 0.0,
             slow_answer: Duration::from_millis(150),
             lost_final_rate: 0.05,
             duplicate_rate: 0.08,
@@ -128,6 +135,8 @@ pub struct CallLog {
     pub throttled: u64,
     pub server_errors: u64,
     pub slow: u64,
+    /// Calls placed whose answer was held back by `late_answer_rate`.
+    pub late_answers: Vec<String>,
     pub invalid_numbers: u64,
     pub lost_finals: u64,
     pub duplicated: u64,
@@ -339,6 +348,18 @@ impl Shared {
             tokio::time::sleep(faults.slow_answer).await;
         }
         None
+    }
+
+    /// [`accept`](Self::accept), then hold the answer back for the calls
+    /// `late_answer_rate` picks.
+    async fn accept_and_answer(self: &Arc<Self>, attempt_id: &str, callback_url: String) -> String {
+        let call_id = self.accept(attempt_id, callback_url);
+        let faults = &self.setup.faults;
+        if self.roll(attempt_id, "late") < faults.late_answer_rate {
+            lock(&self.log).late_answers.push(attempt_id.to_string());
+            tokio::time::sleep(faults.slow_answer).await;
+        }
+        call_id
     }
 
     /// Record an accepted call and play it out; answers its id.
@@ -751,7 +772,7 @@ async fn twilio_create(
         }
         None => {}
     }
-    let call_id = shared.accept(&attempt_id, callback);
+    let call_id = shared.accept_and_answer(&attempt_id, callback).await;
     (
         StatusCode::CREATED,
         [("Content-Type", "application/json")],
@@ -889,7 +910,7 @@ async fn voiceai_create(
         }
         None => {}
     }
-    let call_id = shared.accept(&attempt_id, callback);
+    let call_id = shared.accept_and_answer(&attempt_id, callback).await;
     if let Some(key) = key {
         lock(&shared.idempotency).insert(key, call_id.clone());
     }

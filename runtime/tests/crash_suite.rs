@@ -435,7 +435,10 @@ fn simulator_setup(seed: u64) -> SimSetup {
             throttle_rate: 0.02,
             retry_after_s: 1,
             server_error_rate: 0.01,
-            slow_rate: 0.1,
+            slow_rate: 0.05,
+            // A kill between a call's placement and its late answer
+            // leaves a call whose id the store never got.
+            late_answer_rate: 0.05,
             slow_answer: Duration::from_millis(200),
             lost_final_rate: 0.03,
             duplicate_rate: 0.05,

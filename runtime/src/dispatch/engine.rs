@@ -142,6 +142,9 @@ struct LiveCall {
     deadline: Millis,
     provider_call_id: Option<String>,
     polled: bool,
+    /// The provider was asked and its answer never came (a timeout, or a
+    /// restart in between): it may have the call, or may not.
+    placement_unknown: bool,
 }
 
 /// How an attempt ended, before policy was asked.
@@ -271,6 +274,7 @@ impl Engine {
                     deadline: now + state.policy.spec.call_timeout_ms,
                     provider_call_id: live.provider_call_id.clone(),
                     polled: false,
+                    placement_unknown: live.provider_call_id.is_none(),
                 },
             );
             if let Some(event) = self.poll(&live.attempt_id).await {
@@ -467,6 +471,7 @@ impl Engine {
                     deadline: now,
                     provider_call_id: None,
                     polled: true,
+                    placement_unknown: false,
                 },
             );
             self.finish(
@@ -588,12 +593,20 @@ impl Engine {
                 }
                 continue;
             }
-            tracing::warn!(attempt = %attempt_id, "final event overdue, ending the attempt");
-            self.end_attempt(
-                &attempt_id,
-                host_end(CallOutcome::Failed, "lost_final_event"),
-                now,
-            );
+            let unknown = self
+                .live
+                .get(&attempt_id)
+                .is_some_and(|call| call.placement_unknown && call.provider_call_id.is_none());
+            let end = if unknown {
+                // No event ever came: most likely there was no call, but it
+                // cannot be known, so it counts as an attempt.
+                tracing::warn!(attempt = %attempt_id, "no event of a call whose placement is unknown, ending the attempt");
+                host_end(CallOutcome::Unknown, "placement_unknown")
+            } else {
+                tracing::warn!(attempt = %attempt_id, "final event overdue, ending the attempt");
+                host_end(CallOutcome::Failed, "lost_final_event")
+            };
+            self.end_attempt(&attempt_id, end, now);
             ended += 1;
         }
         ended
@@ -1328,6 +1341,7 @@ impl Engine {
                     deadline: now + timeout,
                     provider_call_id: None,
                     polled: false,
+                    placement_unknown: false,
                 },
             );
             calls.push(PlaceCall {
@@ -1380,6 +1394,16 @@ impl Engine {
     }
 
     fn provider_refused(&mut self, attempt_id: &str, failure: ProviderFailure, now: Millis) {
+        if let ProviderFailure::PlacementUnknown(detail) = &failure {
+            // A retry now could ring the person while the first call rings.
+            // The call's events end the attempt if it exists; the call
+            // timeout ends it if none come.
+            tracing::warn!(attempt = %attempt_id, error = %detail, "no answer to a call placement: waiting for the call's events");
+            if let Some(call) = self.live.get_mut(attempt_id) {
+                call.placement_unknown = true;
+            }
+            return;
+        }
         tracing::info!(attempt = %attempt_id, error = %failure, "provider refused the call");
         let Some(call) = self.live.get(attempt_id) else {
             return;
@@ -1435,6 +1459,7 @@ impl Engine {
                 end: host_end(CallOutcome::Failed, "provider_refused"),
                 reason: format!("provider_refused: {detail}"),
             },
+            ProviderFailure::PlacementUnknown(_) => unreachable!("answered above"),
         };
         self.finish(attempt_id, ending, now)
     }

@@ -256,11 +256,13 @@ impl AdapterProvider {
             Ok(Err(error)) => return Err(self.provider_error(error)),
             Ok(Ok(http)) => http,
         };
-        let response = self
-            .executor
-            .execute(&http)
-            .await
-            .map_err(|err| self.egress_failure(&call.attempt_id, err))?;
+        let response = self.executor.execute(&http).await.map_err(|err| {
+            if err.may_have_reached_the_provider() {
+                ProviderFailure::PlacementUnknown(self.clean(&err.to_string()))
+            } else {
+                self.egress_failure(&call.attempt_id, err)
+            }
+        })?;
         match self.plugin.parse_place_call(&request, &response, now) {
             Err(err) => Err(self.fault(
                 &call.attempt_id,

@@ -36,8 +36,12 @@ pub enum EgressError {
     Timeout(Duration),
     #[error("the answer is larger than the {0} byte cap")]
     TooLarge(usize),
+    /// The connection failed before the request was sent.
     #[error("the request failed: {0}")]
     Transport(String),
+    /// The request was sent, or may have been, and its answer was lost.
+    #[error("the request was sent and its answer lost: {0}")]
+    Unanswered(String),
 }
 
 impl EgressError {
@@ -46,6 +50,15 @@ impl EgressError {
         matches!(
             self,
             EgressError::NotAllowed { .. } | EgressError::BadRequest(_)
+        )
+    }
+
+    /// True when the far end may have received the request and acted on
+    /// it: a provider may have placed the call though no call id came back.
+    pub fn may_have_reached_the_provider(&self) -> bool {
+        matches!(
+            self,
+            EgressError::Timeout(_) | EgressError::TooLarge(_) | EgressError::Unanswered(_)
         )
     }
 }
@@ -233,7 +246,11 @@ impl HttpExecutor {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        EgressError::Transport(message)
+        if err.is_connect() {
+            EgressError::Transport(message)
+        } else {
+            EgressError::Unanswered(message)
+        }
     }
 }
 
@@ -319,5 +336,52 @@ mod tests {
             Err(EgressError::NotAllowed { .. })
         ));
         assert!(listener.accept().is_err(), "a connection was made");
+    }
+
+    fn post_to(port: u16) -> wit::HttpRequest {
+        wit::HttpRequest {
+            method: "POST".to_string(),
+            url: format!("http://127.0.0.1:{port}/Calls.json"),
+            headers: Vec::new(),
+            body: b"To=%2B14155550100".to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_connected_cannot_have_reached_the_provider() {
+        // A port nothing listens on: bound, then closed.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let exec = executor(&[&format!("127.0.0.1:{port}")]);
+        let error = exec.execute(&post_to(port)).await.expect_err("refused");
+        assert!(matches!(error, EgressError::Transport(_)), "{error:?}");
+        assert!(!error.may_have_reached_the_provider());
+    }
+
+    #[tokio::test]
+    async fn a_request_sent_and_never_answered_may_have_reached_the_provider() {
+        // A server that reads the request and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let silent = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("a connection");
+            let mut request = vec![0; 4096];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut request).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let hosts = [format!("127.0.0.1:{port}")];
+        let limits = HttpLimits {
+            timeout: Duration::from_millis(200),
+            ..HttpLimits::default()
+        };
+        let exec = HttpExecutor::new(&hosts, limits).expect("executor");
+        let error = exec.execute(&post_to(port)).await.expect_err("no answer");
+        assert!(matches!(error, EgressError::Timeout(_)), "{error:?}");
+        assert!(error.may_have_reached_the_provider());
+        silent.abort();
     }
 }

@@ -49,6 +49,10 @@ pub enum ProviderFailure {
     Auth(String),
     #[error("transient failure: {0}")]
     Transient(String),
+    /// The request to place the call may have reached the provider, but
+    /// no answer came back: the call may exist. Never retried at once.
+    #[error("placement unknown: {0}")]
+    PlacementUnknown(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
     /// The adapter plugin misbehaved (trapped, or built a request the host

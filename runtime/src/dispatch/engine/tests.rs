@@ -708,6 +708,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
 }
 
 mod event_faults;
+mod placement;
 mod plugin_faults;
 mod policy;
 mod store_faults;
