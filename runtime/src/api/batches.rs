@@ -603,15 +603,15 @@ pub async fn create(
             return Ok(None);
         };
         if !created.created && created.batch.request_sha256.as_deref() != Some(&fingerprint) {
-                return Err(ApiError::conflict(
-                    "idempotency_conflict",
-                    format!(
-                        "Idempotency-Key \"{}\" was used for batch \"{}\" with a different request, expected the same request or a new key",
-                        idempotency_key.unwrap_or_default(),
-                        created.batch.id
-                    ),
-                ));
-            }
+            return Err(ApiError::conflict(
+                "idempotency_conflict",
+                format!(
+                    "Idempotency-Key \"{}\" was used for batch \"{}\" with a different request, expected the same request or a new key",
+                    idempotency_key.unwrap_or_default(),
+                    created.batch.id
+                ),
+            ));
+        }
         Ok(Some((created.created, view(store, created.batch)?)))
     });
     let (read, created) = tokio::join!(reading, creating);
