@@ -638,15 +638,16 @@ async fn a_batch_survives_every_fault(api: Api) {
     let ended_for = |reason: &str| {
         attempts
             .iter()
-            .filter(|a| a.metadata.iter().any(|(k, v)| k == "reason" && v == reason))
+            .filter(|a| a.reason() == Some(reason))
             .count() as u64
     };
     assert_eq!(ended_for("provider_throttled"), log.throttled);
     assert_eq!(ended_for("provider_transient_failure"), log.server_errors);
     let system_retry = |a: &Attempt| {
-        a.metadata.iter().any(|(k, v)| {
-            k == "reason" && (v == "provider_throttled" || v == "provider_transient_failure")
-        })
+        matches!(
+            a.reason(),
+            Some("provider_throttled" | "provider_transient_failure")
+        )
     };
     for detail in &details {
         let counted = detail.attempts.iter().filter(|a| !system_retry(a)).count();
@@ -683,7 +684,7 @@ async fn a_batch_survives_every_fault(api: Api) {
     assert!(
         !attempts
             .iter()
-            .any(|a| a.metadata.iter().any(|(_, v)| v == "lost_final_event")),
+            .any(|a| a.reason() == Some("lost_final_event")),
         "a status poll answers every lost final event"
     );
 
@@ -787,7 +788,7 @@ async fn a_request_outside_the_allow_list_is_refused_and_pauses_the_batch() {
         .all_contacts(&batch_id)
         .into_iter()
         .flat_map(|d| d.attempts)
-        .find(|a| a.metadata.iter().any(|(_, v)| v == "provider_plugin_fault"))
+        .find(|a| a.reason() == Some("provider_plugin_fault"))
         .expect("an attempt records the refusal");
     assert!(
         refused.metadata.iter().any(|(k, v)| k == "detail"
@@ -911,13 +912,6 @@ async fn unanswered_placements_are_waited_for_and_no_contact_is_called_while_a_c
     let log = rig.sim.log();
     assert!(log.slow > 0 && !log.late_answers.is_empty(), "{log:?}");
     let details = rig.all_contacts(&batch_id);
-    let reason = |attempt: &Attempt| {
-        attempt
-            .metadata
-            .iter()
-            .find(|(key, _)| key == "reason")
-            .map(|(_, value)| value.clone())
-    };
     let mut unknown = 0;
     for detail in &details {
         let attempts = &detail.attempts;
@@ -929,11 +923,11 @@ async fn unanswered_placements_are_waited_for_and_no_contact_is_called_while_a_c
                 attempt.id
             );
             assert_ne!(
-                reason(attempt).as_deref(),
+                attempt.reason(),
                 Some("provider_transient_failure"),
                 "a timeout is never retried at once"
             );
-            if reason(attempt).as_deref() == Some("placement_unknown") {
+            if attempt.reason() == Some("placement_unknown") {
                 unknown += 1;
                 assert_eq!(calls, 0, "{} had a call and was not told", attempt.id);
                 assert!(!attempt.system_retry, "it may have been a call: it counts");
@@ -944,7 +938,7 @@ async fn unanswered_placements_are_waited_for_and_no_contact_is_called_while_a_c
                     "the callbacks of {} named its call",
                     attempt.id
                 );
-                assert_ne!(reason(attempt).as_deref(), Some("placement_unknown"));
+                assert_ne!(attempt.reason(), Some("placement_unknown"));
             }
         }
         for pair in attempts.windows(2) {

@@ -979,11 +979,7 @@ impl Engine {
             max_attempts,
             now,
         );
-        let reason_from_end = end
-            .metadata
-            .iter()
-            .find(|(name, _)| name == "reason")
-            .map(|(_, value)| value.clone());
+        let reason_from_end = crate::model::metadata_reason(&end.metadata).map(str::to_string);
         let next = match &decision {
             Decision::RetryAt { at } => NextStep {
                 status: ContactStatus::Retrying,

@@ -86,7 +86,21 @@ pub struct Attempt {
     pub success: bool,
 }
 
+/// The `reason` entry of an attempt's metadata: why the host ended the
+/// attempt itself (`interrupted`, `placement_unknown`, `store_error`, ...).
+pub fn metadata_reason(metadata: &[(String, String)]) -> Option<&str> {
+    metadata
+        .iter()
+        .find(|(key, _)| key == "reason")
+        .map(|(_, value)| value.as_str())
+}
+
 impl Attempt {
+    /// See [`metadata_reason`].
+    pub fn reason(&self) -> Option<&str> {
+        metadata_reason(&self.metadata)
+    }
+
     /// A new, live attempt.
     pub fn started(id: String, number: u32, started_at: Millis) -> Self {
         Attempt {

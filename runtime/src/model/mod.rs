@@ -7,6 +7,7 @@ mod status;
 
 pub use call::{
     Attempt, Blocker, CallOutcome, Decision, DecisionRecord, Disposition, MachineDetection,
+    metadata_reason,
 };
 pub use campaign::{
     CallingWindow, CampaignSpec, FromNumber, Goal, NumberStrategy, TimeZonePolicy, Variant,

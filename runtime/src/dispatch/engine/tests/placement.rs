@@ -105,21 +105,14 @@ async fn a_call_whose_placement_went_unanswered_is_waited_for_and_its_contact_ne
             );
         }
         let first = &attempts[0];
-        let reason = |attempt: &Attempt| {
-            attempt
-                .metadata
-                .iter()
-                .find(|(key, _)| key == "reason")
-                .map(|(_, value)| value.clone())
-        };
         if placed_unanswered.contains(&first.id) {
             // Its events told how the call went, as for any other call.
-            assert_ne!(reason(first).as_deref(), Some("placement_unknown"));
+            assert_ne!(first.reason(), Some("placement_unknown"));
             assert!(first.provider_call_id.is_some(), "{first:?}");
             assert!(first.ended_at.unwrap() < first.started_at + call_timeout);
             assert!(!first.system_retry);
         } else if never_placed.contains(&first.id) {
-            assert_eq!(reason(first).as_deref(), Some("placement_unknown"));
+            assert_eq!(first.reason(), Some("placement_unknown"));
             assert_eq!(first.outcome, Some(CallOutcome::Unknown));
             assert!(first.ended_at.unwrap() >= first.started_at + call_timeout);
             assert!(!first.system_retry, "it may have been a call: it counts");

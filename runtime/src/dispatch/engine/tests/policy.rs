@@ -542,10 +542,7 @@ fn recount(histories: &[Vec<Attempt>]) -> Recount {
             let t = &mut r.totals;
             if attempt.system_retry {
                 t.system_retries += 1;
-                let throttled = attempt
-                    .metadata
-                    .iter()
-                    .any(|(k, v)| k == "reason" && v == "provider_throttled");
+                let throttled = attempt.reason() == Some("provider_throttled");
                 t.throttled += u64::from(throttled);
                 continue;
             }

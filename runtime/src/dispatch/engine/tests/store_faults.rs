@@ -525,12 +525,7 @@ async fn dial_intents_written_despite_an_error_are_never_placed_and_retried_unde
         .collect();
     assert_eq!(never_placed.len(), orphans);
     for attempt in never_placed {
-        let reason = attempt
-            .metadata
-            .iter()
-            .find(|(name, _)| name == "reason")
-            .map(|(_, value)| value.as_str());
-        assert_eq!(reason, Some("store_error"), "{attempt:?}");
+        assert_eq!(attempt.reason(), Some("store_error"), "{attempt:?}");
         assert!(attempt.system_retry, "not counted as an attempt");
     }
     assert_eq!(
