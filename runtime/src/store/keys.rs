@@ -64,6 +64,8 @@ pub const JOURNAL: u8 = b'J';
 pub const JOURNAL_HEAD: u8 = b'H';
 pub const WEBHOOK: u8 = b'Y';
 pub const WEBHOOK_LOG: u8 = b'G';
+/// A batch being created: there until its last write (or its discard).
+pub const DRAFT: u8 = b'S';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -228,6 +230,10 @@ pub fn campaign_number(workspace: &str, campaign: &str, number: &str) -> Key {
 
 pub fn timeline(batch: &str, minute: Millis) -> Key {
     Key::new(TIMELINE).text(batch).time(minute)
+}
+
+pub fn draft(batch: &str) -> Key {
+    Key::new(DRAFT).text(batch)
 }
 
 pub fn zone(batch: &str, zone: &str) -> Key {

@@ -87,6 +87,7 @@ impl SledStore {
             path: config.path.display().to_string(),
             message,
         })?;
+        discard_unfinished_drafts(&db)?;
         let (sender, receiver) = mpsc::channel::<Request>();
         let writer_db = db.clone();
         let path = config.path.clone();
@@ -194,6 +195,26 @@ impl Drop for SledStore {
 
 /// Stamps a new store with [`FORMAT_VERSION`] and refuses one stamped
 /// with another version, or written before stores were stamped.
+/// Discards the drafts of creates a crash interrupted. Their batches were
+/// never acknowledged, and nothing refers to what they wrote.
+fn discard_unfinished_drafts(db: &sled::Db) -> Result<(), StoreError> {
+    let markers: Vec<sled::IVec> = db
+        .scan_prefix([keys::DRAFT])
+        .keys()
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    for marker in markers {
+        let batch_id =
+            std::str::from_utf8(&marker[1..marker.len() - 1]).map_err(|_| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&marker).into_owned(),
+                message: "a draft marker's batch id is not UTF-8".to_string(),
+            })?;
+        tracing::warn!(batch = %batch_id, "discarding a batch whose create a crash interrupted");
+        discard_draft(db, batch_id)?;
+    }
+    Ok(())
+}
+
 fn check_format(db: &sled::Db) -> Result<(), String> {
     let stamp = db.get(keys::format()).map_err(|err| err.to_string())?;
     match stamp {
@@ -1202,7 +1223,7 @@ struct Draft {
 /// Starts a create, or answers the batch an earlier create with the same
 /// idempotency key made.
 fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBatch>, StoreError> {
-    let tx = Tx::new(db);
+    let mut tx = Tx::new(db);
     if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
         return Ok(Err(existing));
     }
@@ -1241,6 +1262,10 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
         budget_micros: new.budget_micros,
         goal: new.goal.clone(),
     };
+    // Before any contact of it: a crash leaves the marker, and the next
+    // open discards what the draft wrote.
+    tx.mark(keys::draft(&batch.id));
+    tx.commit()?;
     Ok(Ok(Draft {
         batch,
         eligible_at: new.scheduled_start.unwrap_or(new.created_at),
@@ -1345,6 +1370,7 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
     let Draft { batch, delta, .. } = draft;
     let id = &batch.id;
     stage_batch(&mut tx, &batch);
+    tx.remove(keys::draft(id));
     tx.mark(keys::open(id));
     tx.mark(keys::by_workspace(&batch.workspace, batch.created_at, id));
     tx.mark(keys::by_campaign(
@@ -1375,10 +1401,16 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
     })
 }
 
-/// Removes every key a draft's contacts were written under. Nothing else
-/// refers to them, so a draft goes without a trace.
+/// Removes every key a draft's contacts were written under, then its
+/// marker. Nothing else refers to them, so a draft goes without a trace.
 fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
-    for tag in [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE] {
+    for tag in [
+        keys::CONTACT,
+        keys::STATE_PAGE,
+        keys::DUE,
+        keys::ZONE,
+        keys::DRAFT,
+    ] {
         let prefix = Key::new(tag).text(batch_id).into_vec();
         let mut doomed = sled::Batch::default();
         for key in db.scan_prefix(&prefix).keys() {

@@ -1066,3 +1066,44 @@ fn a_repeated_idempotency_key_answers_the_first_batch_without_reading_the_upload
     assert_eq!(again.batch.id, first.batch.id);
     assert_eq!(store.batch_counters(&first.batch.id).unwrap().total, 4);
 }
+
+#[test]
+fn a_create_a_crash_interrupted_is_discarded_when_the_store_opens_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let families = [
+        keys::CONTACT,
+        keys::STATE_PAGE,
+        keys::DUE,
+        keys::ZONE,
+        keys::DRAFT,
+    ];
+    let before = {
+        let store = open(&dir, Durability::Relaxed);
+        store.create_batch(new_batch(3)).expect("an earlier batch");
+        let before: Vec<usize> = families.iter().map(|tag| store.keys_tagged(*tag)).collect();
+        // The upload's reader dies after two chunks were stored, before
+        // the create could finish or discard anything.
+        let mut fed = 0;
+        let mut dying = std::iter::from_fn(|| {
+            fed += 1;
+            match fed {
+                1 => Some(chunk(5, 12_000)),
+                2 => Some(chunk(12_000, 12_500)),
+                _ => panic!("the process dies here"),
+            }
+        });
+        let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.create_batch_in_chunks(new_batch(5), &mut dying)
+        }));
+        assert!(interrupted.is_err());
+        assert_eq!(store.keys_tagged(keys::DRAFT), 1, "the draft is marked");
+        assert!(store.keys_tagged(keys::STATE_PAGE) > before[1]);
+        store.sync().expect("what was written is on disk");
+        before
+    };
+
+    let store = open(&dir, Durability::Relaxed);
+    let after: Vec<usize> = families.iter().map(|tag| store.keys_tagged(*tag)).collect();
+    assert_eq!(after, before, "nothing of the interrupted create is left");
+    assert_eq!(store.open_batches().expect("open batches").len(), 1);
+}
