@@ -167,6 +167,15 @@ impl SledStore {
         self.db.scan_prefix([tag]).count()
     }
 
+    /// [`keys_tagged`](Self::keys_tagged) of each family a draft writes.
+    #[cfg(test)]
+    pub(super) fn draft_family_keys(&self) -> Vec<usize> {
+        DRAFT_FAMILIES
+            .iter()
+            .map(|tag| self.keys_tagged(*tag))
+            .collect()
+    }
+
     /// Values under `prefix` named by the last text field of their keys.
     fn named<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<(String, T)>, StoreError> {
         let mut out = Vec::new();
@@ -193,8 +202,6 @@ impl Drop for SledStore {
     }
 }
 
-/// Stamps a new store with [`FORMAT_VERSION`] and refuses one stamped
-/// with another version, or written before stores were stamped.
 /// Discards the drafts of creates a crash interrupted. Their batches were
 /// never acknowledged, and nothing refers to what they wrote.
 fn discard_unfinished_drafts(db: &sled::Db) -> Result<(), StoreError> {
@@ -215,6 +222,8 @@ fn discard_unfinished_drafts(db: &sled::Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Stamps a new store with [`FORMAT_VERSION`] and refuses one stamped
+/// with another version, or written before stores were stamped.
 fn check_format(db: &sled::Db) -> Result<(), String> {
     let stamp = db.get(keys::format()).map_err(|err| err.to_string())?;
     match stamp {
@@ -1401,16 +1410,19 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
     })
 }
 
+/// The key families a draft writes under its batch id, its marker last.
+pub(super) const DRAFT_FAMILIES: [u8; 5] = [
+    keys::CONTACT,
+    keys::STATE_PAGE,
+    keys::DUE,
+    keys::ZONE,
+    keys::DRAFT,
+];
+
 /// Removes every key a draft's contacts were written under, then its
 /// marker. Nothing else refers to them, so a draft goes without a trace.
 fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
-    for tag in [
-        keys::CONTACT,
-        keys::STATE_PAGE,
-        keys::DUE,
-        keys::ZONE,
-        keys::DRAFT,
-    ] {
+    for tag in DRAFT_FAMILIES {
         let prefix = Key::new(tag).text(batch_id).into_vec();
         let mut doomed = sled::Batch::default();
         for key in db.scan_prefix(&prefix).keys() {

@@ -990,10 +990,7 @@ fn an_abandoned_create_leaves_no_batch_and_none_of_its_contacts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir, Durability::Relaxed);
     let kept = store.create_batch(new_batch(3)).expect("an earlier batch");
-    let before: Vec<usize> = [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE]
-        .iter()
-        .map(|tag| store.keys_tagged(*tag))
-        .collect();
+    let before = store.draft_family_keys();
 
     let mut chunks = [
         chunk(10, 15_000),
@@ -1007,10 +1004,7 @@ fn an_abandoned_create_leaves_no_batch_and_none_of_its_contacts() {
     assert!(created.is_none());
     assert_eq!(chunks.count(), 1, "nothing is read after the abandon");
 
-    let after: Vec<usize> = [keys::CONTACT, keys::STATE_PAGE, keys::DUE, keys::ZONE]
-        .iter()
-        .map(|tag| store.keys_tagged(*tag))
-        .collect();
+    let after = store.draft_family_keys();
     assert_eq!(after, before, "every key of the abandoned contacts is gone");
     let open = store.open_batches().expect("open batches");
     assert_eq!(open.len(), 1);
@@ -1070,17 +1064,10 @@ fn a_repeated_idempotency_key_answers_the_first_batch_without_reading_the_upload
 #[test]
 fn a_create_a_crash_interrupted_is_discarded_when_the_store_opens_again() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let families = [
-        keys::CONTACT,
-        keys::STATE_PAGE,
-        keys::DUE,
-        keys::ZONE,
-        keys::DRAFT,
-    ];
     let before = {
         let store = open(&dir, Durability::Relaxed);
         store.create_batch(new_batch(3)).expect("an earlier batch");
-        let before: Vec<usize> = families.iter().map(|tag| store.keys_tagged(*tag)).collect();
+        let before = store.draft_family_keys();
         // The upload's reader dies after two chunks were stored, before
         // the create could finish or discard anything.
         let mut fed = 0;
@@ -1097,13 +1084,16 @@ fn a_create_a_crash_interrupted_is_discarded_when_the_store_opens_again() {
         }));
         assert!(interrupted.is_err());
         assert_eq!(store.keys_tagged(keys::DRAFT), 1, "the draft is marked");
-        assert!(store.keys_tagged(keys::STATE_PAGE) > before[1]);
+        assert!(
+            store.keys_tagged(keys::STATE_PAGE) > before[1],
+            "contacts were staged"
+        );
         store.sync().expect("what was written is on disk");
         before
     };
 
     let store = open(&dir, Durability::Relaxed);
-    let after: Vec<usize> = families.iter().map(|tag| store.keys_tagged(*tag)).collect();
+    let after = store.draft_family_keys();
     assert_eq!(after, before, "nothing of the interrupted create is left");
     assert_eq!(store.open_batches().expect("open batches").len(), 1);
 }
