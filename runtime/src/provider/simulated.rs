@@ -399,12 +399,6 @@ struct State {
     log: Option<File>,
 }
 
-impl State {
-    fn call_key(&self, attempt_id: &str) -> TextKey {
-        self.call_keys.key(attempt_id)
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 struct PriorCall {
     count: u32,
@@ -512,7 +506,7 @@ impl SimulatedProvider {
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         state.prior = prior
             .into_iter()
-            .map(|(attempt_id, prior)| (state.call_key(&attempt_id), prior))
+            .map(|(attempt_id, prior)| (state.call_keys.key(&attempt_id), prior))
             .collect();
         state.log = Some(log);
         Ok(SimulatedProvider {
@@ -536,7 +530,7 @@ impl SimulatedProvider {
     /// behaves.
     pub fn calls_placed_for(&self, attempt_id: &str) -> u32 {
         let state = self.state();
-        let key = state.call_key(attempt_id);
+        let key = state.call_keys.key(attempt_id);
         let prior = state.prior.get(&key).map_or(0, |p| p.count);
         prior + u32::from(state.calls.contains_key(&key))
     }
@@ -651,7 +645,7 @@ impl SimulatedProvider {
     pub fn place(&self, call: &PlaceCall, now: Millis) -> Result<String, ProviderFailure> {
         let mut state = self.state();
         state.latest_now = state.latest_now.max(now);
-        let key = state.call_key(&call.attempt_id);
+        let key = state.call_keys.key(&call.attempt_id);
         if state.calls.contains_key(&key) {
             return Ok(self.provider_call_id(&call.attempt_id));
         }
@@ -752,7 +746,7 @@ impl SimulatedProvider {
     ) -> Result<Option<ProviderEvent>, ProviderFailure> {
         let (placed_at, now) = {
             let state = self.state();
-            let key = state.call_key(attempt_id);
+            let key = state.call_keys.key(attempt_id);
             let placed_at = state
                 .calls
                 .get(&key)
