@@ -1217,8 +1217,8 @@ fn new_batch_id() -> String {
 
 /// A batch being created. Its contacts are written chunk by chunk and stay
 /// unreachable until [`finish_create`] writes the batch record and its
-/// indexes in the last write: a crash in between leaves no batch, only
-/// keys nothing points to, and the create was never acknowledged.
+/// indexes in the last write: a crash in between leaves no batch, and the
+/// create was never acknowledged; the next open discards what it wrote.
 struct Draft {
     batch: BatchRecord,
     eligible_at: Millis,
@@ -1303,12 +1303,13 @@ fn batch_of_idempotency_key(
         .transpose()
 }
 
-/// Writes the next contacts of a draft, numbered on from the ones before.
+/// Writes the next contacts of a draft, numbered on from the ones before,
+/// and hands the draft back.
 fn add_contacts(
     db: &sled::Db,
-    draft: &mut Draft,
+    mut draft: Draft,
     contacts: Vec<NewContact>,
-) -> Result<(), StoreError> {
+) -> Result<Draft, StoreError> {
     let mut tx = Tx::new(db);
     let id = draft.batch.id.clone();
     for contact in contacts {
@@ -1364,7 +1365,8 @@ fn add_contacts(
         draft.delta.total += 1;
         stage_contact(&mut tx, None, &record, &mut draft.delta)?;
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(draft)
 }
 
 /// Makes a draft a batch: its record, indexes, counters and journal entry,
@@ -1985,8 +1987,6 @@ impl Store for SledStore {
             Err(existing) => return Ok(Some(existing)),
         };
         let batch_id = draft.batch.id.clone();
-        // The draft travels to the writer thread with each chunk and back.
-        let mut draft = Some(draft);
         // Each chunk is a write of its own, so the dispatcher's writes are
         // not held up behind a large upload.
         let mut first = first.into_iter().peekable();
@@ -1996,42 +1996,32 @@ impl Store for SledStore {
                 first.by_ref().take(CREATE_CHUNK).collect(),
             ))
         });
-        let mut fed = Ok(true);
-        for chunk in from_new.chain(chunks) {
-            let contacts = match chunk {
-                ContactChunk::Contacts(contacts) => contacts,
-                ContactChunk::Abandon => {
-                    fed = Ok(false);
-                    break;
-                }
-            };
-            let mut moving = draft.take().expect("each chunk hands the draft back");
-            let added = self.submit(false, move |db| {
-                add_contacts(db, &mut moving, contacts).map(|()| moving)
-            });
-            match added {
-                Ok(back) => draft = Some(back),
-                Err(err) => {
-                    fed = Err(err);
-                    break;
-                }
+        // The draft travels to the writer thread with each chunk and back;
+        // `None` when the chunks said to abandon it.
+        let fed = (|| {
+            let mut draft = draft;
+            for chunk in from_new.chain(chunks) {
+                let ContactChunk::Contacts(contacts) = chunk else {
+                    return Ok(None);
+                };
+                draft = self.submit(false, move |db| add_contacts(db, draft, contacts))?;
             }
-        }
+            Ok(Some(draft))
+        })();
         match fed {
             // Durable: the caller acknowledges the batch next. The fsync
             // also covers the chunks written before.
-            Ok(true) => {
-                let draft = draft.expect("each chunk hands the draft back");
-                self.submit(true, move |db| finish_create(db, draft, &new))
-                    .map(Some)
-            }
-            Ok(false) => {
+            Ok(Some(draft)) => self
+                .submit(true, move |db| finish_create(db, draft, &new))
+                .map(Some),
+            Ok(None) => {
                 self.submit(false, move |db| discard_draft(db, &batch_id))?;
                 Ok(None)
             }
             Err(err) => {
-                // Best effort: the error says what went wrong, and keys
-                // left behind are unreachable either way.
+                // Best effort: the error says what went wrong, and should
+                // the discard fail too, the draft's marker stays and the
+                // next open discards it.
                 let _ = self.submit(false, move |db| discard_draft(db, &batch_id));
                 Err(err)
             }
