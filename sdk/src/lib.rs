@@ -43,7 +43,7 @@ pub mod wit {
     pub mod retry_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/retry-strategy@0.1.0",
+            world: "outdial:plugin/retry-strategy@0.2.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_retry_world",
@@ -54,14 +54,14 @@ pub mod wit {
     pub mod classifier_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/disposition-classifier@0.1.0",
+            world: "outdial:plugin/disposition-classifier@0.2.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_classifier_world",
             default_bindings_module: "$crate::wit::classifier_world",
             with: {
-                "outdial:plugin/types@0.1.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.1.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.2.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.2.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
@@ -69,14 +69,14 @@ pub mod wit {
     pub mod provider_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/provider-adapter@0.1.0",
+            world: "outdial:plugin/provider-adapter@0.2.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_provider_world",
             default_bindings_module: "$crate::wit::provider_world",
             with: {
-                "outdial:plugin/types@0.1.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.1.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.2.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.2.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
@@ -153,7 +153,9 @@ impl Metadata {
 pub mod prelude {
     pub use crate::classifier::Classifier;
     pub use crate::provider::ProviderAdapter;
-    pub use crate::retry::{Decision, LocalTime, PolicyLimits, RetryInput, RetryStrategy};
+    pub use crate::retry::{
+        AttemptOutline, Decision, LocalTime, PolicyLimits, RetryInput, RetryStrategy,
+    };
     pub use crate::{
         Attempt, CallOutcome, Config, Contact, DAY_MS, Disposition, HOUR_MS, LabelledAttempt,
         MINUTE_MS, MachineDetection, Metadata, Plugin, PluginError, SECOND_MS, TimestampMs,

@@ -52,14 +52,12 @@ pub fn plain_attempt(number: u32, outcome: CallOutcome) -> Attempt {
 }
 
 /// A retry input for [`contact`] at [`TEST_NOW_MS`] (10:00 in New York)
-/// with an empty history.
+/// with an empty history; add attempts with [`RetryInput::push`].
 pub fn retry_input(max_attempts: u32) -> RetryInput {
-    RetryInput {
-        contact: contact(),
-        history: Vec::new(),
-        limits: PolicyLimits { max_attempts },
-        now: TEST_NOW_MS,
-        now_local: LocalTime {
+    RetryInput::new(
+        contact(),
+        TEST_NOW_MS,
+        LocalTime {
             year: 2026,
             month: 3,
             day: 2,
@@ -69,5 +67,6 @@ pub fn retry_input(max_attempts: u32) -> RetryInput {
             weekday: 0,
             utc_offset_seconds: -5 * 3600,
         },
-    }
+        PolicyLimits { max_attempts },
+    )
 }

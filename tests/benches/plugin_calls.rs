@@ -6,6 +6,7 @@
 //! [--cpu-ms N]`. Prints one JSON line per benchmark, figures last.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource, wit};
@@ -33,7 +34,7 @@ fn main() {
     let retry = host
         .load_retry(&PluginSource::Builtin("retry-backoff".into()), &[], limits)
         .expect("retry-backoff loads");
-    let retry_input = wasm_retry_input();
+    let retry_input = Arc::new(wasm_retry_input());
     let native_retry = retry_backoff::Backoff::configure(&Config::default()).expect("defaults");
     let native_retry_input = native_retry_input();
     // Same logic, same answer: the comparison is only fair if so.
@@ -81,6 +82,7 @@ fn main() {
     // call on a busy machine does not move.
     let mut short_input = wasm_retry_input();
     short_input.history.drain(..4);
+    let short_input = Arc::new(short_input);
     let retry_warm_short = measure(warm_calls, || {
         black_box(retry.decide_raw(black_box(&short_input)).expect("decides"));
     });
@@ -190,27 +192,52 @@ const OUTCOMES: [CallOutcome; 5] = [
     CallOutcome::NoAnswer,
 ];
 
+/// The five attempts of the retry decision, each classified as the engine
+/// classifies every ended attempt.
+fn history() -> Vec<LabelledAttempt> {
+    OUTCOMES
+        .iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            let mut labelled = outdial_sdk::testing::attempt(index as u32 + 1, *outcome);
+            let label = match outcome {
+                CallOutcome::Busy => "busy",
+                CallOutcome::NoAnswer => "no_answer",
+                _ => "failed",
+            };
+            labelled.disposition = Some(Disposition::new(label, false));
+            labelled
+        })
+        .collect()
+}
+
 fn native_retry_input() -> RetryInput {
     let mut input = outdial_sdk::testing::retry_input(8);
     input.now = NOW;
-    input.history = OUTCOMES
-        .iter()
-        .enumerate()
-        .map(|(index, outcome)| outdial_sdk::testing::attempt(index as u32 + 1, *outcome))
-        .collect();
+    for labelled in history() {
+        input.push(labelled);
+    }
     input
 }
 
 fn wasm_retry_input() -> wit::RetryInput {
     let native = native_retry_input();
     wit::RetryInput {
-        contact: wasm_contact(&native.contact),
-        history: native
-            .history
+        contact: wasm_contact(&outdial_sdk::testing::contact()),
+        history: history()
             .iter()
             .map(|labelled| wit::LabelledAttempt {
                 attempt: wasm_attempt(&labelled.attempt),
-                disposition: None,
+                disposition: labelled
+                    .disposition
+                    .as_ref()
+                    .map(|disposition| wit::Disposition {
+                        label: disposition.label.clone(),
+                        terminal: disposition.terminal,
+                        score: disposition.score,
+                        sentiment: disposition.sentiment,
+                        follow_up_at: disposition.follow_up_at,
+                    }),
             })
             .collect(),
         limits: wit::PolicyLimits {

@@ -64,8 +64,8 @@ fn contact() -> wit::Contact {
     }
 }
 
-fn retry_input(outcomes: &[wit::CallOutcome]) -> wit::RetryInput {
-    wit::RetryInput {
+fn retry_input(outcomes: &[wit::CallOutcome]) -> Arc<wit::RetryInput> {
+    Arc::new(wit::RetryInput {
         contact: contact(),
         history: outcomes
             .iter()
@@ -87,7 +87,7 @@ fn retry_input(outcomes: &[wit::CallOutcome]) -> wit::RetryInput {
             weekday: 0,
             utc_offset_seconds: -5 * 3600,
         },
-    }
+    })
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn every_first_party_plugin_loads_and_describes_itself() {
         let info = host().inspect(&builtin(name)).expect("builtin loads");
         assert_eq!(info.name, name);
         assert_eq!(info.kind, kind);
-        assert_eq!(info.wit, "outdial:plugin@0.1.0");
+        assert_eq!(info.wit, "outdial:plugin@0.2.0");
         assert_eq!(info.sha256.len(), 64, "sha256 in hex");
         assert!(!info.config_keys.is_empty(), "{name} declares its config");
         assert!(
@@ -161,20 +161,16 @@ mod outdial_sdk_native {
         let plugin = retry_backoff::Backoff::configure(&Config::from_pairs(config)).unwrap();
         let mut native = outdial_sdk::testing::retry_input(input.limits.max_attempts);
         native.now = input.now;
-        native.history = input
-            .history
-            .iter()
-            .map(|labelled| {
-                let outcome = match labelled.attempt.outcome {
-                    wit::CallOutcome::Busy => CallOutcome::Busy,
-                    wit::CallOutcome::NoAnswer => CallOutcome::NoAnswer,
-                    _ => CallOutcome::Failed,
-                };
-                let mut attempt = outdial_sdk::testing::attempt(labelled.attempt.number, outcome);
-                attempt.attempt.id = labelled.attempt.id.clone();
-                attempt
-            })
-            .collect();
+        for labelled in &input.history {
+            let outcome = match labelled.attempt.outcome {
+                wit::CallOutcome::Busy => CallOutcome::Busy,
+                wit::CallOutcome::NoAnswer => CallOutcome::NoAnswer,
+                _ => CallOutcome::Failed,
+            };
+            let mut attempt = outdial_sdk::testing::attempt(labelled.attempt.number, outcome);
+            attempt.attempt.id = labelled.attempt.id.clone();
+            native.push(attempt);
+        }
         format!("{:?}", plugin.decide(&native).unwrap())
     }
 }
@@ -431,8 +427,9 @@ fn the_clock_a_plugin_reads_is_the_decision_time_and_its_randomness_is_seeded() 
     let fresh = plugin.decide_fresh(&input).expect("answers");
     assert_eq!(plugin.decide_fresh(&input).unwrap(), fresh);
     let later = NOW + 60_000;
-    let mut input_later = input.clone();
+    let mut input_later = wit::RetryInput::clone(&input);
     input_later.now = later;
+    let input_later = Arc::new(input_later);
     let wit::Decision::GiveUp(report) = plugin.decide_raw(&input_later).unwrap() else {
         panic!("unexpected answer")
     };

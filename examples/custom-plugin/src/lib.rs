@@ -16,7 +16,7 @@ impl Plugin for FixedDelay {
 
 impl RetryStrategy for FixedDelay {
     fn decide(&self, input: &RetryInput) -> Result<Decision, PluginError> {
-        let terminal = input.last().and_then(|last| last.disposition.as_ref()).is_some_and(|d| d.terminal);
+        let terminal = input.last().and_then(|last| last.disposition).is_some_and(|d| d.terminal);
         if terminal || input.attempts_exhausted() {
             return Ok(Decision::GiveUp("done".to_string()));
         }
@@ -35,9 +35,9 @@ mod tests {
     fn it_retries_after_the_configured_delay_until_attempts_run_out() {
         let plugin = FixedDelay::configure(&Config::from_pairs(&[("delay", "5m")])).unwrap();
         let mut input = retry_input(2);
-        input.history.push(attempt(1, CallOutcome::Busy));
+        input.push(attempt(1, CallOutcome::Busy));
         assert_eq!(plugin.decide(&input).unwrap(), Decision::RetryAt(input.now + 5 * MINUTE_MS));
-        input.history.push(attempt(2, CallOutcome::Busy));
+        input.push(attempt(2, CallOutcome::Busy));
         assert_eq!(plugin.decide(&input).unwrap(), Decision::GiveUp("done".to_string()));
     }
 }

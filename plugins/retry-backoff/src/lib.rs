@@ -106,25 +106,20 @@ impl RetryStrategy for Backoff {
         if let Some(settled) = input.settled_by_disposition_or_limit() {
             return Ok(settled);
         }
-        let base = self.base_ms[outcome_group(&last.attempt)] as f64;
+        let base = self.base_ms[outcome_group(&last)] as f64;
         let exponent = input.attempts_made().saturating_sub(1).min(60) as i32;
         let delay = (base * self.multiplier.powi(exponent)).min(self.max_delay_ms as f64);
         // Spread retries over [delay * (1 - jitter), delay * (1 + jitter)],
         // seeded from the attempt id so the decision is reproducible.
-        let spread = (unit_interval(&last.attempt.id) * 2.0 - 1.0) * self.jitter;
+        let spread = (unit_interval(input.seed()) * 2.0 - 1.0) * self.jitter;
         let delay = (delay * (1.0 + spread)).clamp(0.0, self.max_delay_ms as f64) as i64;
         Ok(Decision::RetryAt(input.now + delay))
     }
 }
 
-/// A number in [0, 1) derived from `seed` with FNV-1a.
-fn unit_interval(seed: &str) -> f64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in seed.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    (hash >> 11) as f64 / (1u64 << 53) as f64
+/// A number in [0, 1) taken from the top 53 bits of `seed`.
+fn unit_interval(seed: u64) -> f64 {
+    (seed >> 11) as f64 / (1u64 << 53) as f64
 }
 
 outdial_sdk::export_retry_strategy!(Backoff);
@@ -144,7 +139,7 @@ mod tests {
         let mut input = retry_input(5);
         let delays: Vec<i64> = (1..=4)
             .map(|n| {
-                input.history.push(attempt(n, CallOutcome::NoAnswer));
+                input.push(attempt(n, CallOutcome::NoAnswer));
                 match plugin.decide(&input).unwrap() {
                     Decision::RetryAt(at) => at - input.now,
                     other => panic!("expected a retry, got {other:?}"),
@@ -170,9 +165,9 @@ mod tests {
             ("jitter", "0"),
         ]);
         let mut busy = retry_input(3);
-        busy.history.push(attempt(1, CallOutcome::Busy));
+        busy.push(attempt(1, CallOutcome::Busy));
         let mut unanswered = retry_input(3);
-        unanswered.history.push(attempt(1, CallOutcome::NoAnswer));
+        unanswered.push(attempt(1, CallOutcome::NoAnswer));
         assert_eq!(
             plugin.decide(&busy).unwrap(),
             Decision::RetryAt(busy.now + 2 * MINUTE_MS)
@@ -190,7 +185,7 @@ mod tests {
             let mut input = retry_input(3);
             let mut last = attempt(1, CallOutcome::Busy);
             last.attempt.id = format!("attempt-{n}");
-            input.history.push(last);
+            input.push(last);
             let first = plugin.decide(&input).unwrap();
             assert_eq!(first, plugin.decide(&input).unwrap());
             let Decision::RetryAt(at) = first else {
@@ -205,8 +200,8 @@ mod tests {
     fn it_gives_up_when_attempts_are_exhausted_or_the_disposition_is_terminal() {
         let plugin = backoff(&[]);
         let mut input = retry_input(2);
-        input.history.push(attempt(1, CallOutcome::Busy));
-        input.history.push(attempt(2, CallOutcome::Busy));
+        input.push(attempt(1, CallOutcome::Busy));
+        input.push(attempt(2, CallOutcome::Busy));
         assert!(matches!(
             plugin.decide(&input).unwrap(),
             Decision::GiveUp(_)
@@ -215,7 +210,7 @@ mod tests {
         let mut input = retry_input(5);
         let mut answered = attempt(1, CallOutcome::Answered);
         answered.disposition = Some(Disposition::new("do_not_call", true));
-        input.history.push(answered);
+        input.push(answered);
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::GiveUp("disposition \"do_not_call\" is terminal".to_string())
@@ -230,7 +225,7 @@ mod tests {
         let mut disposition = Disposition::new("callback_requested", false);
         disposition.follow_up_at = Some(input.now + DAY_MS);
         answered.disposition = Some(disposition);
-        input.history.push(answered);
+        input.push(answered);
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::FollowUpAt(input.now + DAY_MS)

@@ -67,11 +67,11 @@ impl RetryStrategy for Schedule {
         if let Some(settled) = input.settled_by_disposition_or_limit() {
             return Ok(settled);
         }
-        let group = outcome_group(&last.attempt);
+        let group = outcome_group(&last);
         let same_outcome = input
-            .history
+            .outlines()
             .iter()
-            .filter(|labelled| outcome_group(&labelled.attempt) == group)
+            .filter(|outline| outcome_group(outline) == group)
             .count();
         let ladder = &self.ladders[group];
         let step = ladder
@@ -136,17 +136,17 @@ mod tests {
     fn a_busy_line_climbs_its_ladder_and_then_gives_up() {
         let plugin = schedule(&[("busy", "10m, 30m")]);
         let mut input = retry_input(10);
-        input.history.push(attempt(1, CallOutcome::Busy));
+        input.push(attempt(1, CallOutcome::Busy));
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::RetryAt(input.now + 10 * MINUTE_MS)
         );
-        input.history.push(attempt(2, CallOutcome::Busy));
+        input.push(attempt(2, CallOutcome::Busy));
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::RetryAt(input.now + 30 * MINUTE_MS)
         );
-        input.history.push(attempt(3, CallOutcome::Busy));
+        input.push(attempt(3, CallOutcome::Busy));
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::GiveUp("busy ladder exhausted after 2 steps".to_string())
@@ -157,8 +157,8 @@ mod tests {
     fn no_answer_is_retried_the_next_local_morning() {
         let plugin = schedule(&[]);
         let mut input = retry_input(10);
-        input.history.push(attempt(1, CallOutcome::NoAnswer));
-        input.history.push(attempt(2, CallOutcome::NoAnswer));
+        input.push(attempt(1, CallOutcome::NoAnswer));
+        input.push(attempt(2, CallOutcome::NoAnswer));
         // Now is 10:00 in New York (UTC-5); the next day at 10:00 is 24 h on.
         assert_eq!(
             plugin.decide(&input).unwrap(),
@@ -172,7 +172,7 @@ mod tests {
         let mut input = retry_input(10);
         let mut voicemail = attempt(1, CallOutcome::Answered);
         voicemail.attempt.machine_detection = MachineDetection::Machine;
-        input.history.push(voicemail);
+        input.push(voicemail);
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::GiveUp("voicemail gives up".to_string())
@@ -183,8 +183,8 @@ mod tests {
     fn outcomes_count_their_own_steps() {
         let plugin = schedule(&[("busy", "1m, 2m"), ("no_answer", "1h, 3h")]);
         let mut input = retry_input(10);
-        input.history.push(attempt(1, CallOutcome::Busy));
-        input.history.push(attempt(2, CallOutcome::NoAnswer));
+        input.push(attempt(1, CallOutcome::Busy));
+        input.push(attempt(2, CallOutcome::NoAnswer));
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::RetryAt(input.now + HOUR_MS)

@@ -1,5 +1,7 @@
 //! The built-in suite for retry strategies.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::case::{
@@ -96,7 +98,7 @@ const VARIANTS: [(wit::CallOutcome, wit::MachineDetection); 11] = [
 /// One built-in input and how a failure names it.
 struct Scenario {
     what: String,
-    input: wit::RetryInput,
+    input: Arc<wit::RetryInput>,
 }
 
 fn attempt(
@@ -240,7 +242,7 @@ fn sound(scenario: &Scenario, decision: &wit::Decision) -> Result<(), Failure> {
 fn scenario(input: wit::RetryInput) -> Scenario {
     Scenario {
         what: describe_last(&input),
-        input,
+        input: Arc::new(input),
     }
 }
 
@@ -329,7 +331,7 @@ fn never_in_the_past(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Fail
     });
     let scenario = Scenario {
         what: "after a callback request whose time has passed".to_string(),
-        input: asked,
+        input: Arc::new(asked),
     };
     let decision = decide(plugin, check, &scenario, false)?;
     sound(&scenario, &decision)
@@ -438,7 +440,7 @@ fn transcripts(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
         }
         let scenario = Scenario {
             what: format!("after an answered attempt with {what}"),
-            input,
+            input: Arc::new(input),
         };
         let decision = decide(plugin, check, &scenario, false)?;
         sound(&scenario, &decision)?;
@@ -522,7 +524,7 @@ fn limits(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> {
     }
     let scenario = Scenario {
         what: "on a 50-attempt history with a transcript on every attempt".to_string(),
-        input: heavy,
+        input: Arc::new(heavy),
     };
     for fresh in [true, false] {
         let decision = decide(plugin, check, &scenario, fresh)?;
@@ -558,6 +560,7 @@ fn run_case_body(
         }
         None => suite_plugin,
     };
+    let input = Arc::new(input);
     let answer = match check.call(|| plugin.decide_raw(&input)) {
         Ok(decision) => decision_json(&decision),
         Err(err) => case::fault_json(&err),

@@ -1,18 +1,21 @@
-//! Host-side bindings of the `outdial:plugin@0.1.0` worlds. The three worlds
+//! Host-side bindings of the `outdial:plugin@0.2.0` worlds. The three worlds
 //! share one set of `types` and one `host` import.
 
 pub mod retry {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
-        world: "outdial:plugin/retry-strategy@0.1.0",
+        world: "outdial:plugin/retry-strategy@0.2.0",
         additional_derives: [PartialEq],
+        // A plugin that reads its decision's context outside `decide`
+        // traps: there is nothing to answer with.
+        imports: { "outdial:plugin/retry-context": trappable },
     });
 }
 
 pub mod classifier {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
-        world: "outdial:plugin/disposition-classifier@0.1.0",
+        world: "outdial:plugin/disposition-classifier@0.2.0",
         additional_derives: [PartialEq],
         with: {
             "outdial:plugin/types": super::retry::outdial::plugin::types,
@@ -24,7 +27,7 @@ pub mod classifier {
 pub mod provider {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
-        world: "outdial:plugin/provider-adapter@0.1.0",
+        world: "outdial:plugin/provider-adapter@0.2.0",
         additional_derives: [PartialEq],
         with: {
             "outdial:plugin/types": super::retry::outdial::plugin::types,
@@ -34,4 +37,5 @@ pub mod provider {
 }
 
 pub use retry::outdial::plugin::host;
+pub use retry::outdial::plugin::retry_context;
 pub use retry::outdial::plugin::types;

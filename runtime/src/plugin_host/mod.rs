@@ -38,7 +38,7 @@ use sandbox::Sandbox;
 include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
 
 /// The WIT package version this host implements.
-pub const WIT_PACKAGE: &str = "outdial:plugin@0.1.0";
+pub const WIT_PACKAGE: &str = "outdial:plugin@0.2.0";
 
 /// How often the CPU-deadline clock ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -81,9 +81,10 @@ fn instance_pool() -> PoolingAllocationConfig {
 
 /// Import prefixes a plugin may use. Everything else (sockets above all)
 /// is refused at load, before any code runs.
-const ALLOWED_IMPORT_PREFIXES: [&str; 7] = [
-    "outdial:plugin/host@0.1.0",
-    "outdial:plugin/types@0.1.0",
+const ALLOWED_IMPORT_PREFIXES: [&str; 8] = [
+    "outdial:plugin/host@0.2.0",
+    "outdial:plugin/retry-context@0.2.0",
+    "outdial:plugin/types@0.2.0",
     "wasi:cli/",
     "wasi:clocks/",
     "wasi:filesystem/",
@@ -116,7 +117,7 @@ impl PluginKind {
             PluginKind::DispositionClassifier => "classifier",
             PluginKind::ProviderAdapter => "provider",
         };
-        format!("outdial:plugin/{interface}@0.1.0")
+        format!("outdial:plugin/{interface}@0.2.0")
     }
 
     /// The world's name as written in WIT.

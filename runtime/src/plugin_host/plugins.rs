@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::bindings::{classifier, provider, retry, types};
+use super::bindings::{classifier, provider, retry, retry_context, types};
 use super::pool::{Pool, plugin_error_message};
 use super::{CallError, PluginInfo};
 use crate::model;
@@ -16,12 +16,71 @@ pub mod wit {
         CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
         ProviderError, WebhookError,
     };
-    pub use super::retry::exports::outdial::plugin::retry::{
-        Decision, LocalTime, PolicyLimits, RetryInput,
-    };
+    pub use super::RetryInput;
+    pub use super::retry::exports::outdial::plugin::retry::{Decision, LocalTime, PolicyLimits};
+    pub use super::retry_context::{AttemptOutline, DispositionOutline};
     pub use super::types::{
         Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection, PluginError,
     };
+}
+
+/// Everything a retry decision may depend on, as the host holds it while a
+/// strategy decides. The strategy is handed the time, the limits and the
+/// number of attempts, and reads the rest through `retry-context`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryInput {
+    pub contact: wit::Contact,
+    /// Every attempt so far, oldest first; the last one just ended.
+    pub history: Vec<wit::LabelledAttempt>,
+    pub limits: wit::PolicyLimits,
+    /// The decision time, UTC.
+    pub now: i64,
+    /// The decision time on the contact's local clock.
+    pub now_local: wit::LocalTime,
+}
+
+impl RetryInput {
+    /// What `decide` itself is handed.
+    fn handed(&self) -> retry::exports::outdial::plugin::retry::RetryInput {
+        retry::exports::outdial::plugin::retry::RetryInput {
+            now: self.now,
+            now_local: self.now_local,
+            limits: self.limits,
+            attempts_made: self.history.len() as u32,
+            seed: retry_seed(self),
+        }
+    }
+
+    /// Attempt `number` (1 is the first), if there is one.
+    pub(super) fn attempt(&self, number: u32) -> Option<&wit::LabelledAttempt> {
+        self.history.get((number as usize).checked_sub(1)?)
+    }
+}
+
+/// The outline a strategy reads of an attempt: everything but its text.
+pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline {
+    let attempt = &labelled.attempt;
+    wit::AttemptOutline {
+        number: attempt.number,
+        started_at: attempt.started_at,
+        answered_at: attempt.answered_at,
+        ended_at: attempt.ended_at,
+        outcome: attempt.outcome,
+        sip_code: attempt.sip_code,
+        talk_ms: attempt.talk_ms,
+        ring_ms: attempt.ring_ms,
+        machine_detection: attempt.machine_detection,
+        cost_micros: attempt.cost_micros,
+        disposition: labelled
+            .disposition
+            .as_ref()
+            .map(|disposition| wit::DispositionOutline {
+                terminal: disposition.terminal,
+                score: disposition.score,
+                sentiment: disposition.sentiment,
+                follow_up_at: disposition.follow_up_at,
+            }),
+    }
 }
 
 /// A loaded retry strategy.
@@ -41,22 +100,24 @@ impl RetryPlugin {
     }
 
     /// Ask for a decision on a warm instance.
-    pub fn decide_raw(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
-        let answer = self
-            .pool
-            .call(input.now, retry_seed(input), |world, store| {
-                world.outdial_plugin_retry().call_decide(store, input)
-            })?;
+    pub fn decide_raw(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
+        let handed = input.handed();
+        let seed = handed.seed;
+        let answer = self.pool.call(input.now, seed, |world, store| {
+            decide_within(world, store, input, handed)
+        })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
 
     /// Ask for a decision on a new instance, dropped afterwards.
-    pub fn decide_fresh(&self, input: &wit::RetryInput) -> Result<wit::Decision, CallError> {
+    pub fn decide_fresh(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
         // The same seed as a warm call: a fresh instance must answer alike.
+        let handed = input.handed();
+        let seed = handed.seed;
         let answer = self
             .pool
-            .call_fresh(input.now, retry_seed(input), |world, store| {
-                world.outdial_plugin_retry().call_decide(store, input)
+            .call_fresh(input.now, seed, |world, store| {
+                decide_within(world, store, input, handed)
             })?;
         answer.map_err(|err| plugin_fault(&self.pool, &err))
     }
@@ -68,7 +129,7 @@ impl policy::RetryPolicy for RetryPlugin {
     }
 
     fn decide(&self, request: &RetryRequest<'_>) -> Result<model::Decision, PolicyFault> {
-        let input = retry_input(request);
+        let input = Arc::new(retry_input(request));
         let decision = self.decide_raw(&input).map_err(to_fault)?;
         Ok(match decision {
             wit::Decision::RetryAt(at) => model::Decision::RetryAt { at },
@@ -306,6 +367,20 @@ impl AdapterPlugin {
     }
 }
 
+/// Call `decide` with `input` readable through `retry-context` for exactly
+/// as long as the call runs.
+fn decide_within(
+    world: &retry::RetryStrategy,
+    store: &mut wasmtime::Store<super::sandbox::Sandbox>,
+    input: &Arc<RetryInput>,
+    handed: retry::exports::outdial::plugin::retry::RetryInput,
+) -> wasmtime::Result<Result<wit::Decision, types::PluginError>> {
+    store.data_mut().deciding = Some(input.clone());
+    let answer = world.outdial_plugin_retry().call_decide(&mut *store, handed);
+    store.data_mut().deciding = None;
+    answer
+}
+
 fn plugin_fault<W: super::pool::World>(pool: &Pool<W>, error: &types::PluginError) -> CallError {
     CallError::Plugin {
         plugin: pool.plugin().to_string(),
@@ -322,7 +397,7 @@ fn to_fault(error: CallError) -> PolicyFault {
 
 /// The randomness seed of a retry decision: from the attempt that just
 /// ended, or the contact when there is none.
-fn retry_seed(input: &wit::RetryInput) -> u64 {
+fn retry_seed(input: &RetryInput) -> u64 {
     seed_of(
         input
             .history
@@ -343,9 +418,9 @@ fn seed_of(key: &str) -> u64 {
 }
 
 /// The WIT input of a retry decision.
-pub(crate) fn retry_input(request: &RetryRequest<'_>) -> wit::RetryInput {
+pub(crate) fn retry_input(request: &RetryRequest<'_>) -> RetryInput {
     let local = request.now_local;
-    wit::RetryInput {
+    RetryInput {
         contact: contact_to_wit(request.contact),
         history: request
             .history

@@ -10,7 +10,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{host, types};
+use super::bindings::{host, retry_context, types};
+use super::plugins::{RetryInput, outline_of, wit};
 
 /// Inputs of the current call that the guest's standard library may ask
 /// for through WASI: the time and the randomness. Shared between the
@@ -103,6 +104,9 @@ pub(crate) struct Sandbox {
     plugin: Arc<str>,
     /// The last panic message the guest reported before trapping.
     pub(crate) panic_message: Option<String>,
+    /// What the retry decision in progress reads through `retry-context`;
+    /// none outside `decide`.
+    pub(crate) deciding: Option<Arc<RetryInput>>,
 }
 
 impl Sandbox {
@@ -138,6 +142,7 @@ impl Sandbox {
             call,
             plugin,
             panic_message: None,
+            deciding: None,
         }
     }
 }
@@ -229,3 +234,37 @@ impl host::Host for Sandbox {
 }
 
 impl types::Host for Sandbox {}
+
+impl Sandbox {
+    fn deciding(&self) -> wasmtime::Result<&RetryInput> {
+        self.deciding.as_deref().ok_or_else(|| {
+            wasmtime::format_err!("the plugin read its retry context outside `decide`")
+        })
+    }
+}
+
+impl retry_context::Host for Sandbox {
+    fn outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
+        Ok(self.deciding()?.attempt(number).map(outline_of))
+    }
+
+    fn outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
+        Ok(self.deciding()?.history.iter().map(outline_of).collect())
+    }
+
+    fn label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
+        Ok(self
+            .deciding()?
+            .attempt(number)
+            .and_then(|labelled| labelled.disposition.as_ref())
+            .map(|disposition| disposition.label.clone()))
+    }
+
+    fn attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
+        Ok(self.deciding()?.attempt(number).cloned())
+    }
+
+    fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
+        Ok(self.deciding()?.contact.clone())
+    }
+}
