@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 11] = [
+const FIXTURES: [&str; 14] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -15,6 +15,9 @@ const FIXTURES: [&str; 11] = [
     "fixture-hidden-state",
     "fixture-adapter",
     "fixture-slow-start",
+    "fixture-legacy-retry",
+    "fixture-legacy-classifier",
+    "fixture-legacy-adapter",
 ];
 
 fn main() {

@@ -119,9 +119,9 @@ impl RetryInput {
         match &self.source {
             #[cfg(target_arch = "wasm32")]
             Source::Host => host::outline(number),
-            Source::Given { history, .. } => history
-                .get(number as usize - 1)
-                .map(AttemptOutline::of),
+            Source::Given { history, .. } => {
+                history.get(number as usize - 1).map(AttemptOutline::of)
+            }
         }
     }
 

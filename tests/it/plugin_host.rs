@@ -337,8 +337,135 @@ fn a_plugin_built_for_an_unknown_wit_version_is_refused_naming_both_versions() {
         "{message}"
     );
     assert!(
-        message.contains("supported: outdial:plugin/retry@0.1.0"),
+        message.contains("supported: outdial:plugin/retry@0.2.0"),
         "{message}"
+    );
+    assert!(
+        message.contains("outdial:plugin/retry@0.1.0"),
+        "the older version it still loads is named too: {message}"
+    );
+}
+
+#[test]
+fn a_retry_strategy_built_against_wit_0_1_is_handed_the_whole_history_and_still_decides() {
+    let plugin = host()
+        .load_retry(&file(fixtures::LEGACY_RETRY), &[], limits())
+        .expect("a 0.1.0 retry strategy loads");
+    assert_eq!(plugin.info().wit, "outdial:plugin@0.1.0");
+    assert_eq!(plugin.info().kind, PluginKind::RetryStrategy);
+    let input = retry_input(&[
+        wit::CallOutcome::Busy,
+        wit::CallOutcome::NoAnswer,
+        wit::CallOutcome::Busy,
+    ]);
+    // One minute per attempt it was handed: all three reached it.
+    let expected = wit::Decision::RetryAt(NOW + 3 * 60_000);
+    assert_eq!(plugin.decide_raw(&input).expect("decides"), expected);
+    assert_eq!(plugin.decide_fresh(&input).expect("decides"), expected);
+}
+
+#[test]
+fn a_classifier_built_against_wit_0_1_labels_under_the_same_contract_checks() {
+    let plugin = host()
+        .load_classifier(&file(fixtures::LEGACY_CLASSIFIER), &[], limits())
+        .expect("a 0.1.0 classifier loads");
+    assert_eq!(plugin.info().wit, "outdial:plugin@0.1.0");
+    assert_eq!(plugin.info().labels, ["answered", "unanswered"]);
+    let previous = [attempt(1, wit::CallOutcome::Busy)];
+    let answered = plugin
+        .classify_raw(
+            &contact(),
+            &attempt(2, wit::CallOutcome::Answered),
+            &previous,
+        )
+        .expect("classifies");
+    assert_eq!(answered.label, "answered");
+    assert!(answered.terminal);
+    assert_eq!(answered.score, Some(0.5), "it saw the one earlier attempt");
+    let unanswered = plugin
+        .classify_fresh(&contact(), &attempt(1, wit::CallOutcome::NoAnswer), &[])
+        .expect("classifies");
+    assert_eq!(unanswered.label, "unanswered");
+}
+
+#[test]
+fn a_provider_adapter_built_against_wit_0_1_places_calls_and_reads_webhooks() {
+    let adapter = host()
+        .load_adapter(&file(fixtures::LEGACY_ADAPTER), &[], limits())
+        .expect("a 0.1.0 adapter loads");
+    assert_eq!(adapter.info().wit, "outdial:plugin@0.1.0");
+    let call = wit::CallRequest {
+        attempt_id: "att-7".to_string(),
+        to: "+12125550100".to_string(),
+        caller: "+12125550199".to_string(),
+        callback_url: "https://hooks.example/calls".to_string(),
+        parameters: Vec::new(),
+    };
+    let request = adapter
+        .build_place_call(&call, NOW)
+        .expect("answers")
+        .expect("builds");
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.headers,
+        [("idempotency-key".to_string(), "att-7".to_string())]
+    );
+    assert_eq!(request.body, br#"{"to":"+12125550100"}"#);
+    let response = |status: u16, body: &str| wit::HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+    };
+    assert_eq!(
+        adapter
+            .parse_place_call(&call, &response(201, "call-9"), NOW)
+            .unwrap(),
+        Ok("call-9".to_string())
+    );
+    assert_eq!(
+        adapter
+            .parse_place_call(&call, &response(429, ""), NOW)
+            .unwrap(),
+        Err(wit::ProviderError::Throttled(1_000))
+    );
+    let webhook = |body: &str| wit::InboundWebhook {
+        method: "POST".to_string(),
+        url: "https://hooks.example/calls".to_string(),
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+        received_at: NOW,
+    };
+    let events = adapter
+        .parse_webhook(&webhook("call-9 ringing"))
+        .unwrap()
+        .expect("reads");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].provider_call_id, "call-9");
+    assert_eq!(events[0].state, wit::CallState::Ringing);
+    assert_eq!(events[0].at, Some(NOW));
+    assert!(matches!(
+        adapter.parse_webhook(&webhook("gibberish")).unwrap(),
+        Err(wit::WebhookError::Malformed(_))
+    ));
+    assert_eq!(adapter.build_status_poll("call-9", NOW).unwrap(), None);
+}
+
+#[test]
+fn a_retry_strategy_reads_the_label_of_a_terminal_disposition_through_its_context() {
+    let plugin = host()
+        .load_retry(&builtin("retry-backoff"), &[], limits())
+        .expect("loads");
+    let mut input = wit::RetryInput::clone(&retry_input(&[wit::CallOutcome::Answered]));
+    input.history[0].disposition = Some(wit::Disposition {
+        label: "do_not_call".to_string(),
+        terminal: true,
+        score: None,
+        sentiment: None,
+        follow_up_at: None,
+    });
+    assert_eq!(
+        plugin.decide_raw(&Arc::new(input)).expect("decides"),
+        wit::Decision::GiveUp("disposition \"do_not_call\" is terminal".to_string())
     );
 }
 

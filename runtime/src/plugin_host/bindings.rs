@@ -39,3 +39,32 @@ pub mod provider {
 pub use retry::outdial::plugin::host;
 pub use retry::outdial::plugin::retry_context;
 pub use retry::outdial::plugin::types;
+
+/// The `outdial:plugin@0.1.0` worlds, which the host still loads. Its
+/// shared types are 0.2.0's, field for field, so they are bound to the same
+/// Rust types; only the retry interface differs.
+pub mod v0_1 {
+    pub mod retry {
+        wasmtime::component::bindgen!({
+            path: "../sdk/wit/v0.1.0",
+            world: "outdial:plugin/retry-strategy@0.1.0",
+            additional_derives: [PartialEq],
+            with: {
+                "outdial:plugin/types": crate::plugin_host::bindings::types,
+            },
+        });
+    }
+
+    pub mod classifier {
+        wasmtime::component::bindgen!({
+            path: "../sdk/wit/v0.1.0",
+            world: "outdial:plugin/disposition-classifier@0.1.0",
+            with: {
+                "outdial:plugin/types": crate::plugin_host::bindings::types,
+                "outdial:plugin/host": super::retry::outdial::plugin::host,
+            },
+        });
+    }
+
+    pub use retry::outdial::plugin::host;
+}

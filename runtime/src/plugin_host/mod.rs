@@ -9,6 +9,7 @@
 mod bindings;
 mod catalog;
 mod error;
+mod legacy;
 mod plugins;
 mod pool;
 mod sandbox;
@@ -25,6 +26,7 @@ use wasmtime::component::{Component, Linker, types::ComponentItem};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use error::{CallError, LoadError};
+use plugins::Versioned;
 pub use plugins::{
     AdapterPlugin, ClassifierPlugin, RetryPlugin, attempt_to_wit, contact_to_wit,
     machine_detection_to_wit, wit,
@@ -39,6 +41,29 @@ include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
 
 /// The WIT package version this host implements.
 pub const WIT_PACKAGE: &str = "outdial:plugin@0.2.0";
+
+/// The versions of the `outdial:plugin` package whose plugins this host
+/// loads, newest first. A plugin built against an older one keeps working.
+pub const WIT_VERSIONS: [WitVersion; 2] = [WitVersion::V0_2, WitVersion::V0_1];
+
+/// A version of the `outdial:plugin` WIT package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WitVersion {
+    /// 0.1.0: a retry strategy is handed the whole history.
+    V0_1,
+    /// 0.2.0: a retry strategy reads what it needs through `retry-context`.
+    V0_2,
+}
+
+impl WitVersion {
+    /// The version as written in WIT, e.g. "0.2.0".
+    pub fn number(self) -> &'static str {
+        match self {
+            WitVersion::V0_1 => "0.1.0",
+            WitVersion::V0_2 => "0.2.0",
+        }
+    }
+}
 
 /// How often the CPU-deadline clock ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -81,10 +106,12 @@ fn instance_pool() -> PoolingAllocationConfig {
 
 /// Import prefixes a plugin may use. Everything else (sockets above all)
 /// is refused at load, before any code runs.
-const ALLOWED_IMPORT_PREFIXES: [&str; 8] = [
+const ALLOWED_IMPORT_PREFIXES: [&str; 10] = [
     "outdial:plugin/host@0.2.0",
     "outdial:plugin/retry-context@0.2.0",
     "outdial:plugin/types@0.2.0",
+    "outdial:plugin/host@0.1.0",
+    "outdial:plugin/types@0.1.0",
     "wasi:cli/",
     "wasi:clocks/",
     "wasi:filesystem/",
@@ -110,14 +137,14 @@ pub enum PluginKind {
 }
 
 impl PluginKind {
-    /// The interface a plugin of this kind exports.
-    pub fn export_name(self) -> String {
+    /// The interface a plugin of this kind exports, in WIT `version`.
+    pub fn export_name(self, version: WitVersion) -> String {
         let interface = match self {
             PluginKind::RetryStrategy => "retry",
             PluginKind::DispositionClassifier => "classifier",
             PluginKind::ProviderAdapter => "provider",
         };
-        format!("outdial:plugin/{interface}@0.2.0")
+        format!("outdial:plugin/{interface}@{}", version.number())
     }
 
     /// The world's name as written in WIT.
@@ -280,6 +307,13 @@ impl PluginHost {
             |sandbox| sandbox,
         )
         .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
+        // Plugins built against 0.1.0 import its `host`; its `types` are
+        // 0.2.0's, already linked.
+        bindings::v0_1::host::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |sandbox| sandbox,
+        )
+        .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -313,17 +347,26 @@ impl PluginHost {
     /// Load a plugin and describe it without configuring it.
     pub fn inspect(&self, source: &PluginSource) -> Result<PluginInfo, LoadError> {
         let checked = self.check(source)?;
-        Ok(match checked.kind {
-            PluginKind::RetryStrategy => {
-                self.describe::<bindings::retry::RetryStrategy>(&checked)?
+        match (checked.kind, checked.version) {
+            (PluginKind::RetryStrategy, WitVersion::V0_2) => {
+                self.describe::<bindings::retry::RetryStrategy>(&checked)
             }
-            PluginKind::DispositionClassifier => {
-                self.describe::<bindings::classifier::DispositionClassifier>(&checked)?
+            (PluginKind::RetryStrategy, WitVersion::V0_1) => {
+                self.describe::<bindings::v0_1::retry::RetryStrategy>(&checked)
             }
-            PluginKind::ProviderAdapter => {
-                self.describe::<bindings::provider::ProviderAdapter>(&checked)?
+            (PluginKind::DispositionClassifier, WitVersion::V0_2) => {
+                self.describe::<bindings::classifier::DispositionClassifier>(&checked)
             }
-        })
+            (PluginKind::DispositionClassifier, WitVersion::V0_1) => {
+                self.describe::<bindings::v0_1::classifier::DispositionClassifier>(&checked)
+            }
+            (PluginKind::ProviderAdapter, WitVersion::V0_2) => {
+                self.describe::<bindings::provider::ProviderAdapter>(&checked)
+            }
+            (PluginKind::ProviderAdapter, WitVersion::V0_1) => {
+                self.describe::<legacy::LegacyProviderAdapter>(&checked)
+            }
+        }
     }
 
     /// Load a retry strategy with its config.
@@ -333,13 +376,19 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<RetryPlugin, LoadError> {
-        let (info, pool) = self.load::<bindings::retry::RetryStrategy>(
-            source,
-            PluginKind::RetryStrategy,
-            config,
-            limits,
-        )?;
-        Ok(RetryPlugin::new(info, pool))
+        let checked = self.check_kind(source, PluginKind::RetryStrategy)?;
+        Ok(match checked.version {
+            WitVersion::V0_2 => {
+                let (info, pool) =
+                    self.load::<bindings::retry::RetryStrategy>(checked, config, limits)?;
+                RetryPlugin::new(info, Versioned::Current(pool))
+            }
+            WitVersion::V0_1 => {
+                let (info, pool) =
+                    self.load::<bindings::v0_1::retry::RetryStrategy>(checked, config, limits)?;
+                RetryPlugin::new(info, Versioned::V0_1(pool))
+            }
+        })
     }
 
     /// Load a disposition classifier with its config.
@@ -349,13 +398,20 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<ClassifierPlugin, LoadError> {
-        let (info, pool) = self.load::<bindings::classifier::DispositionClassifier>(
-            source,
-            PluginKind::DispositionClassifier,
-            config,
-            limits,
-        )?;
-        Ok(ClassifierPlugin::new(info, pool))
+        let checked = self.check_kind(source, PluginKind::DispositionClassifier)?;
+        Ok(match checked.version {
+            WitVersion::V0_2 => {
+                let (info, pool) = self
+                    .load::<bindings::classifier::DispositionClassifier>(checked, config, limits)?;
+                ClassifierPlugin::new(info, Versioned::Current(pool))
+            }
+            WitVersion::V0_1 => {
+                let (info, pool) = self.load::<bindings::v0_1::classifier::DispositionClassifier>(
+                    checked, config, limits,
+                )?;
+                ClassifierPlugin::new(info, Versioned::V0_1(pool))
+            }
+        })
     }
 
     /// Load a provider adapter with its config.
@@ -365,22 +421,27 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<AdapterPlugin, LoadError> {
-        let (info, pool) = self.load::<bindings::provider::ProviderAdapter>(
-            source,
-            PluginKind::ProviderAdapter,
-            config,
-            limits,
-        )?;
-        Ok(AdapterPlugin::new(info, pool))
+        let checked = self.check_kind(source, PluginKind::ProviderAdapter)?;
+        Ok(match checked.version {
+            WitVersion::V0_2 => {
+                let (info, pool) =
+                    self.load::<bindings::provider::ProviderAdapter>(checked, config, limits)?;
+                AdapterPlugin::new(info, Versioned::Current(pool))
+            }
+            WitVersion::V0_1 => {
+                let (info, pool) =
+                    self.load::<legacy::LegacyProviderAdapter>(checked, config, limits)?;
+                AdapterPlugin::new(info, Versioned::V0_1(pool))
+            }
+        })
     }
 
-    fn load<W: World>(
+    /// [`PluginHost::check`], refusing a plugin of another kind.
+    fn check_kind(
         &self,
         source: &PluginSource,
         expected: PluginKind,
-        config: &[(String, String)],
-        limits: PluginLimits,
-    ) -> Result<(PluginInfo, Arc<Pool<W>>), LoadError> {
+    ) -> Result<CheckedComponent, LoadError> {
         let checked = self.check(source)?;
         if checked.kind != expected {
             return Err(LoadError::WrongKind {
@@ -389,6 +450,17 @@ impl PluginHost {
                 found: checked.kind,
             });
         }
+        Ok(checked)
+    }
+
+    /// Describe, validate the config of and make the pool of a checked
+    /// component, bound through `W`, the world of its kind and version.
+    fn load<W: World>(
+        &self,
+        checked: CheckedComponent,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<(PluginInfo, Arc<Pool<W>>), LoadError> {
         let info = self.describe::<W>(&checked)?;
         validate_config(&info, config)?;
         let pool = Pool::<W>::new(
@@ -435,7 +507,7 @@ impl PluginHost {
             .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
             .map(|(name, _)| name.to_string())
             .collect();
-        let kind = world_of(&file, &exports)?;
+        let (kind, version) = world_of(&file, &exports)?;
         if let Some(forbidden) = imports.iter().find(|import| !import_is_offered(import)) {
             return Err(LoadError::ForbiddenImport {
                 file,
@@ -447,6 +519,7 @@ impl PluginHost {
             file,
             component,
             kind,
+            version,
             imports,
         })
     }
@@ -492,7 +565,7 @@ impl PluginHost {
             name: metadata.name,
             version: metadata.version,
             kind: checked.kind,
-            wit: WIT_PACKAGE.to_string(),
+            wit: format!("outdial:plugin@{}", checked.version.number()),
             sha256: checked.sha256.clone(),
             config_keys: metadata
                 .config_keys
@@ -520,6 +593,7 @@ struct CheckedComponent {
     sha256: String,
     component: Component,
     kind: PluginKind,
+    version: WitVersion,
     imports: Vec<String>,
 }
 
@@ -540,20 +614,26 @@ fn check_header(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Which world a component implements, from its exports.
-fn world_of(file: &str, exports: &[String]) -> Result<PluginKind, LoadError> {
-    for kind in PluginKind::ALL {
-        if exports.iter().any(|export| *export == kind.export_name()) {
-            return Ok(kind);
+/// Which world, in which WIT version, a component implements, from its
+/// exports.
+fn world_of(file: &str, exports: &[String]) -> Result<(PluginKind, WitVersion), LoadError> {
+    for version in WIT_VERSIONS {
+        for kind in PluginKind::ALL {
+            if exports
+                .iter()
+                .any(|export| *export == kind.export_name(version))
+            {
+                return Ok((kind, version));
+            }
         }
     }
     let ours: Vec<&String> = exports
         .iter()
         .filter(|export| export.starts_with("outdial:plugin/"))
         .collect();
-    let supported = PluginKind::ALL
+    let supported = WIT_VERSIONS
         .iter()
-        .map(|kind| kind.export_name())
+        .flat_map(|version| PluginKind::ALL.map(|kind| kind.export_name(*version)))
         .collect::<Vec<_>>()
         .join(", ");
     match ours.first() {

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use super::bindings::{classifier, provider, retry, retry_context, types};
-use super::pool::{Pool, plugin_error_message};
+use super::bindings::{classifier, provider, retry, retry_context, types, v0_1};
+use super::legacy::LegacyProviderAdapter;
+use super::pool::{Pool, World, plugin_error_message};
 use super::{CallError, PluginInfo};
 use crate::model;
 use crate::policy::{self, PolicyFault, RetryRequest};
@@ -12,11 +13,11 @@ use crate::policy::{self, PolicyFault, RetryRequest};
 /// The WIT-level types of the plugin contract, for callers that speak to
 /// plugins directly (the conformance harness, benchmarks).
 pub mod wit {
+    pub use super::RetryInput;
     pub use super::provider::exports::outdial::plugin::provider::{
         CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
         ProviderError, WebhookError,
     };
-    pub use super::RetryInput;
     pub use super::retry::exports::outdial::plugin::retry::{Decision, LocalTime, PolicyLimits};
     pub use super::retry_context::{AttemptOutline, DispositionOutline};
     pub use super::types::{
@@ -41,13 +42,13 @@ pub struct RetryInput {
 
 impl RetryInput {
     /// What `decide` itself is handed.
-    fn handed(&self) -> retry::exports::outdial::plugin::retry::RetryInput {
+    fn handed(&self, seed: u64) -> retry::exports::outdial::plugin::retry::RetryInput {
         retry::exports::outdial::plugin::retry::RetryInput {
             now: self.now,
             now_local: self.now_local,
             limits: self.limits,
             attempts_made: self.history.len() as u32,
-            seed: retry_seed(self),
+            seed,
         }
     }
 
@@ -83,14 +84,36 @@ pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline
     }
 }
 
+/// A plugin's instances, bound through the WIT version it was built
+/// against.
+pub(super) enum Versioned<Current: World, Legacy: World> {
+    Current(Arc<Pool<Current>>),
+    V0_1(Arc<Pool<Legacy>>),
+}
+
+/// `$body` with `$pool` bound to the plugin's pool, whichever version it
+/// was built against: both versions' bindings offer the same calls under
+/// the same names, so one body serves both.
+macro_rules! on_pool {
+    ($versioned:expr, |$pool:ident| $body:expr) => {
+        match $versioned {
+            Versioned::Current($pool) => $body,
+            Versioned::V0_1($pool) => $body,
+        }
+    };
+}
+
 /// A loaded retry strategy.
 pub struct RetryPlugin {
     info: PluginInfo,
-    pool: Arc<Pool<retry::RetryStrategy>>,
+    pool: Versioned<retry::RetryStrategy, v0_1::retry::RetryStrategy>,
 }
 
 impl RetryPlugin {
-    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<retry::RetryStrategy>>) -> Self {
+    pub(super) fn new(
+        info: PluginInfo,
+        pool: Versioned<retry::RetryStrategy, v0_1::retry::RetryStrategy>,
+    ) -> Self {
         RetryPlugin { info, pool }
     }
 
@@ -101,25 +124,70 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
-        let handed = input.handed();
-        let seed = handed.seed;
-        let answer = self.pool.call(input.now, seed, |world, store| {
-            decide_within(world, store, input, handed)
-        })?;
-        answer.map_err(|err| plugin_fault(&self.pool, &err))
+        self.decide_on(input, false)
     }
 
     /// Ask for a decision on a new instance, dropped afterwards.
     pub fn decide_fresh(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
-        // The same seed as a warm call: a fresh instance must answer alike.
-        let handed = input.handed();
-        let seed = handed.seed;
-        let answer = self
-            .pool
-            .call_fresh(input.now, seed, |world, store| {
-                decide_within(world, store, input, handed)
-            })?;
-        answer.map_err(|err| plugin_fault(&self.pool, &err))
+        self.decide_on(input, true)
+    }
+
+    fn decide_on(&self, input: &Arc<RetryInput>, fresh: bool) -> Result<wit::Decision, CallError> {
+        // The same seed on a warm or a fresh instance: both must answer alike.
+        let seed = retry_seed(input);
+        let answer = match &self.pool {
+            Versioned::Current(pool) => {
+                let handed = input.handed(seed);
+                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
+                    decide_within(world, store, input, handed)
+                })?
+            }
+            Versioned::V0_1(pool) => {
+                let whole = legacy::retry_input(input);
+                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
+                    world.outdial_plugin_retry().call_decide(store, &whole)
+                })?
+                .map(legacy::decision)
+            }
+        };
+        answer.map_err(|err| plugin_fault(&self.info, &err))
+    }
+}
+
+/// Conversions to and from a 0.1.0 retry strategy, which is handed the
+/// whole input.
+mod legacy {
+    use super::{RetryInput, wit};
+    use crate::plugin_host::bindings::v0_1::retry::exports::outdial::plugin::retry as old;
+
+    pub(super) fn retry_input(input: &RetryInput) -> old::RetryInput {
+        let local = input.now_local;
+        old::RetryInput {
+            contact: input.contact.clone(),
+            history: input.history.clone(),
+            limits: old::PolicyLimits {
+                max_attempts: input.limits.max_attempts,
+            },
+            now: input.now,
+            now_local: old::LocalTime {
+                year: local.year,
+                month: local.month,
+                day: local.day,
+                hour: local.hour,
+                minute: local.minute,
+                second: local.second,
+                weekday: local.weekday,
+                utc_offset_seconds: local.utc_offset_seconds,
+            },
+        }
+    }
+
+    pub(super) fn decision(decision: old::Decision) -> wit::Decision {
+        match decision {
+            old::Decision::RetryAt(at) => wit::Decision::RetryAt(at),
+            old::Decision::FollowUpAt(at) => wit::Decision::FollowUpAt(at),
+            old::Decision::GiveUp(reason) => wit::Decision::GiveUp(reason),
+        }
     }
 }
 
@@ -142,13 +210,13 @@ impl policy::RetryPolicy for RetryPlugin {
 /// A loaded disposition classifier.
 pub struct ClassifierPlugin {
     info: PluginInfo,
-    pool: Arc<Pool<classifier::DispositionClassifier>>,
+    pool: Versioned<classifier::DispositionClassifier, v0_1::classifier::DispositionClassifier>,
 }
 
 impl ClassifierPlugin {
     pub(super) fn new(
         info: PluginInfo,
-        pool: Arc<Pool<classifier::DispositionClassifier>>,
+        pool: Versioned<classifier::DispositionClassifier, v0_1::classifier::DispositionClassifier>,
     ) -> Self {
         ClassifierPlugin { info, pool }
     }
@@ -166,14 +234,7 @@ impl ClassifierPlugin {
         attempt: &wit::Attempt,
         previous: &[wit::Attempt],
     ) -> Result<wit::Disposition, CallError> {
-        let answer = self
-            .pool
-            .call(attempt.ended_at, seed_of(&attempt.id), |world, store| {
-                world
-                    .outdial_plugin_classifier()
-                    .call_classify(store, contact, attempt, previous)
-            })?;
-        let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
+        let disposition = self.classify_unchecked(contact, attempt, previous, false)?;
         self.check(disposition)
     }
 
@@ -184,14 +245,7 @@ impl ClassifierPlugin {
         attempt: &wit::Attempt,
         previous: &[wit::Attempt],
     ) -> Result<wit::Disposition, CallError> {
-        let answer =
-            self.pool
-                .call_fresh(attempt.ended_at, seed_of(&attempt.id), |world, store| {
-                    world
-                        .outdial_plugin_classifier()
-                        .call_classify(store, contact, attempt, previous)
-                })?;
-        let disposition = answer.map_err(|err| plugin_fault(&self.pool, &err))?;
+        let disposition = self.classify_unchecked(contact, attempt, previous, true)?;
         self.check(disposition)
     }
 
@@ -205,19 +259,18 @@ impl ClassifierPlugin {
         previous: &[wit::Attempt],
         fresh: bool,
     ) -> Result<wit::Disposition, CallError> {
-        let call = |world: &classifier::DispositionClassifier,
-                    store: &mut wasmtime::Store<super::sandbox::Sandbox>| {
-            world
-                .outdial_plugin_classifier()
-                .call_classify(store, contact, attempt, previous)
-        };
         let (now, seed) = (attempt.ended_at, seed_of(&attempt.id));
-        let answer = if fresh {
-            self.pool.call_fresh(now, seed, call)?
-        } else {
-            self.pool.call(now, seed, call)?
-        };
-        answer.map_err(|err| plugin_fault(&self.pool, &err))
+        let answer = on_pool!(&self.pool, |pool| pool.call_maybe_fresh(
+            fresh,
+            now,
+            seed,
+            |world, store| {
+                world
+                    .outdial_plugin_classifier()
+                    .call_classify(store, contact, attempt, previous)
+            }
+        ))?;
+        answer.map_err(|err| plugin_fault(&self.info, &err))
     }
 
     fn check(&self, disposition: wit::Disposition) -> Result<wit::Disposition, CallError> {
@@ -281,11 +334,14 @@ impl policy::Classifier for ClassifierPlugin {
 /// the requests it builds.
 pub struct AdapterPlugin {
     info: PluginInfo,
-    pool: Arc<Pool<provider::ProviderAdapter>>,
+    pool: Versioned<provider::ProviderAdapter, LegacyProviderAdapter>,
 }
 
 impl AdapterPlugin {
-    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<provider::ProviderAdapter>>) -> Self {
+    pub(super) fn new(
+        info: PluginInfo,
+        pool: Versioned<provider::ProviderAdapter, LegacyProviderAdapter>,
+    ) -> Self {
         AdapterPlugin { info, pool }
     }
 
@@ -300,12 +356,13 @@ impl AdapterPlugin {
         call: &wit::CallRequest,
         now: model::Millis,
     ) -> Result<Result<wit::HttpRequest, wit::ProviderError>, CallError> {
-        self.pool
-            .call(now, seed_of(&call.attempt_id), |world, store| {
-                world
-                    .outdial_plugin_provider()
-                    .call_build_place_call(store, call)
-            })
+        on_pool!(&self.pool, |pool| pool.call(
+            now,
+            seed_of(&call.attempt_id),
+            |world, store| world
+                .outdial_plugin_provider()
+                .call_build_place_call(store, call)
+        ))
     }
 
     /// Read the provider's answer to a place-call request.
@@ -315,12 +372,13 @@ impl AdapterPlugin {
         response: &wit::HttpResponse,
         now: model::Millis,
     ) -> Result<Result<String, wit::ProviderError>, CallError> {
-        self.pool
-            .call(now, seed_of(&call.attempt_id), |world, store| {
-                world
-                    .outdial_plugin_provider()
-                    .call_parse_place_call(store, call, response)
-            })
+        on_pool!(&self.pool, |pool| pool.call(
+            now,
+            seed_of(&call.attempt_id),
+            |world, store| world
+                .outdial_plugin_provider()
+                .call_parse_place_call(store, call, response)
+        ))
     }
 
     /// Verify and read a webhook.
@@ -328,11 +386,13 @@ impl AdapterPlugin {
         &self,
         webhook: &wit::InboundWebhook,
     ) -> Result<Result<Vec<wit::CallEvent>, wit::WebhookError>, CallError> {
-        self.pool.call(webhook.received_at, 0, |world, store| {
-            world
+        on_pool!(&self.pool, |pool| pool.call(
+            webhook.received_at,
+            0,
+            |world, store| world
                 .outdial_plugin_provider()
                 .call_parse_webhook(store, webhook)
-        })
+        ))
     }
 
     /// Build a status-poll request, when the provider has one.
@@ -341,12 +401,13 @@ impl AdapterPlugin {
         provider_call_id: &str,
         now: model::Millis,
     ) -> Result<Option<wit::HttpRequest>, CallError> {
-        self.pool
-            .call(now, seed_of(provider_call_id), |world, store| {
-                world
-                    .outdial_plugin_provider()
-                    .call_build_status_poll(store, provider_call_id)
-            })
+        on_pool!(&self.pool, |pool| pool.call(
+            now,
+            seed_of(provider_call_id),
+            |world, store| world
+                .outdial_plugin_provider()
+                .call_build_status_poll(store, provider_call_id)
+        ))
     }
 
     /// Read the answer to a status poll.
@@ -356,14 +417,15 @@ impl AdapterPlugin {
         response: &wit::HttpResponse,
         now: model::Millis,
     ) -> Result<Result<wit::CallEvent, wit::ProviderError>, CallError> {
-        self.pool
-            .call(now, seed_of(provider_call_id), |world, store| {
-                world.outdial_plugin_provider().call_parse_status_poll(
-                    store,
-                    provider_call_id,
-                    response,
-                )
-            })
+        on_pool!(&self.pool, |pool| pool.call(
+            now,
+            seed_of(provider_call_id),
+            |world, store| world.outdial_plugin_provider().call_parse_status_poll(
+                store,
+                provider_call_id,
+                response
+            )
+        ))
     }
 }
 
@@ -376,14 +438,16 @@ fn decide_within(
     handed: retry::exports::outdial::plugin::retry::RetryInput,
 ) -> wasmtime::Result<Result<wit::Decision, types::PluginError>> {
     store.data_mut().deciding = Some(input.clone());
-    let answer = world.outdial_plugin_retry().call_decide(&mut *store, handed);
+    let answer = world
+        .outdial_plugin_retry()
+        .call_decide(&mut *store, handed);
     store.data_mut().deciding = None;
     answer
 }
 
-fn plugin_fault<W: super::pool::World>(pool: &Pool<W>, error: &types::PluginError) -> CallError {
+fn plugin_fault(plugin: &PluginInfo, error: &types::PluginError) -> CallError {
     CallError::Plugin {
-        plugin: pool.plugin().to_string(),
+        plugin: plugin.name.clone(),
         message: plugin_error_message(error),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{classifier, provider, retry, types};
+use super::bindings::{classifier, provider, retry, types, v0_1};
 use super::sandbox::Sandbox;
 use super::{CallError, EPOCH_TICK, PluginLimits};
 
@@ -58,69 +58,58 @@ pub(crate) trait World: Sized + Send + 'static {
     ) -> wasmtime::Result<Result<(), types::PluginError>>;
 }
 
-impl World for retry::RetryStrategy {
-    type Pre = retry::RetryStrategyPre<Sandbox>;
+/// The [`World`] of a world's generated bindings: `$accessor` is the
+/// exported interface's accessor.
+macro_rules! generated_world {
+    ($world:ty, $pre:ty, $accessor:ident) => {
+        impl World for $world {
+            type Pre = $pre;
 
-    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
-        retry::RetryStrategyPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-        self.outdial_plugin_retry().call_describe(store)
-    }
-    fn configure(
-        &self,
-        store: &mut Store<Sandbox>,
-        config: &Vec<(String, String)>,
-    ) -> wasmtime::Result<Result<(), types::PluginError>> {
-        self.outdial_plugin_retry().call_configure(store, config)
-    }
+            fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+                <$pre>::new(pre)
+            }
+            fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+                pre.instantiate(store)
+            }
+            fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
+                self.$accessor().call_describe(store)
+            }
+            fn configure(
+                &self,
+                store: &mut Store<Sandbox>,
+                config: &Vec<(String, String)>,
+            ) -> wasmtime::Result<Result<(), types::PluginError>> {
+                self.$accessor().call_configure(store, config)
+            }
+        }
+    };
 }
 
-impl World for classifier::DispositionClassifier {
-    type Pre = classifier::DispositionClassifierPre<Sandbox>;
-
-    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
-        classifier::DispositionClassifierPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-        self.outdial_plugin_classifier().call_describe(store)
-    }
-    fn configure(
-        &self,
-        store: &mut Store<Sandbox>,
-        config: &Vec<(String, String)>,
-    ) -> wasmtime::Result<Result<(), types::PluginError>> {
-        self.outdial_plugin_classifier()
-            .call_configure(store, config)
-    }
-}
-
-impl World for provider::ProviderAdapter {
-    type Pre = provider::ProviderAdapterPre<Sandbox>;
-
-    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
-        provider::ProviderAdapterPre::new(pre)
-    }
-    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-        self.outdial_plugin_provider().call_describe(store)
-    }
-    fn configure(
-        &self,
-        store: &mut Store<Sandbox>,
-        config: &Vec<(String, String)>,
-    ) -> wasmtime::Result<Result<(), types::PluginError>> {
-        self.outdial_plugin_provider().call_configure(store, config)
-    }
-}
+generated_world!(
+    retry::RetryStrategy,
+    retry::RetryStrategyPre<Sandbox>,
+    outdial_plugin_retry
+);
+generated_world!(
+    classifier::DispositionClassifier,
+    classifier::DispositionClassifierPre<Sandbox>,
+    outdial_plugin_classifier
+);
+generated_world!(
+    provider::ProviderAdapter,
+    provider::ProviderAdapterPre<Sandbox>,
+    outdial_plugin_provider
+);
+generated_world!(
+    v0_1::retry::RetryStrategy,
+    v0_1::retry::RetryStrategyPre<Sandbox>,
+    outdial_plugin_retry
+);
+generated_world!(
+    v0_1::classifier::DispositionClassifier,
+    v0_1::classifier::DispositionClassifierPre<Sandbox>,
+    outdial_plugin_classifier
+);
 
 /// A configured instance and its store.
 pub(crate) struct Warm<W> {
@@ -156,11 +145,6 @@ impl<W: World> Pool<W> {
             limits,
             idle: Mutex::new(Vec::new()),
         })
-    }
-
-    /// The plugin's name.
-    pub(crate) fn plugin(&self) -> &str {
-        &self.plugin
     }
 
     /// Make one configured instance ready, so the first call is warm and a
@@ -206,6 +190,21 @@ impl<W: World> Pool<W> {
         let answer = f(&warm.world, &mut warm.store);
         record_memory(&warm.store);
         answer.map_err(|err| self.fault(err, &warm.store))
+    }
+
+    /// [`Pool::call_fresh`] when `fresh`, [`Pool::call`] otherwise.
+    pub(crate) fn call_maybe_fresh<R>(
+        &self,
+        fresh: bool,
+        now_ms: i64,
+        seed: u64,
+        f: impl FnOnce(&W, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        if fresh {
+            self.call_fresh(now_ms, seed, f)
+        } else {
+            self.call(now_ms, seed, f)
+        }
     }
 
     fn call_on<R>(

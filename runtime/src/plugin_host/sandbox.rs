@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{host, retry_context, types};
+use super::bindings::{host, retry_context, types, v0_1};
 use super::plugins::{RetryInput, outline_of, wit};
 
 /// Inputs of the current call that the guest's standard library may ask
@@ -235,6 +235,24 @@ impl host::Host for Sandbox {
 
 impl types::Host for Sandbox {}
 
+/// The same services for plugins built against 0.1.0.
+impl v0_1::host::Host for Sandbox {
+    fn log(&mut self, level: v0_1::host::LogLevel, message: String) {
+        let level = match level {
+            v0_1::host::LogLevel::Trace => host::LogLevel::Trace,
+            v0_1::host::LogLevel::Debug => host::LogLevel::Debug,
+            v0_1::host::LogLevel::Info => host::LogLevel::Info,
+            v0_1::host::LogLevel::Warn => host::LogLevel::Warn,
+            v0_1::host::LogLevel::Error => host::LogLevel::Error,
+        };
+        host::Host::log(self, level, message);
+    }
+
+    fn report_panic(&mut self, message: String) {
+        host::Host::report_panic(self, message);
+    }
+}
+
 impl Sandbox {
     fn deciding(&self) -> wasmtime::Result<&RetryInput> {
         self.deciding.as_deref().ok_or_else(|| {
@@ -266,5 +284,92 @@ impl retry_context::Host for Sandbox {
 
     fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
         Ok(self.deciding()?.contact.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input_with_one_attempt() -> RetryInput {
+        RetryInput {
+            contact: wit::Contact {
+                id: "contact-1".to_string(),
+                phone: "+12125550100".to_string(),
+                time_zone: "America/New_York".to_string(),
+                attributes: Vec::new(),
+            },
+            history: vec![wit::LabelledAttempt {
+                attempt: wit::Attempt {
+                    id: "attempt-1".to_string(),
+                    number: 1,
+                    started_at: 1_000,
+                    answered_at: None,
+                    ended_at: 21_000,
+                    outcome: wit::CallOutcome::NoAnswer,
+                    sip_code: Some(480),
+                    talk_ms: 0,
+                    ring_ms: 20_000,
+                    machine_detection: wit::MachineDetection::NotRun,
+                    transcript: None,
+                    cost_micros: None,
+                    metadata: Vec::new(),
+                },
+                disposition: Some(wit::Disposition {
+                    label: "no_answer".to_string(),
+                    terminal: false,
+                    score: None,
+                    sentiment: None,
+                    follow_up_at: None,
+                }),
+            }],
+            limits: wit::PolicyLimits { max_attempts: 3 },
+            now: 60_000,
+            now_local: wit::LocalTime {
+                year: 1970,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 1,
+                second: 0,
+                weekday: 3,
+                utc_offset_seconds: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn the_retry_context_answers_only_while_a_decision_is_in_progress() {
+        use retry_context::Host;
+        let mut sandbox = Sandbox::new("plugin".into(), 1 << 20);
+        let outside = sandbox.get_contact().expect_err("no decision in progress");
+        assert!(
+            outside.to_string().contains("outside `decide`"),
+            "{outside}"
+        );
+
+        sandbox.deciding = Some(Arc::new(input_with_one_attempt()));
+        assert_eq!(sandbox.get_contact().unwrap().id, "contact-1");
+        let outline = sandbox.outline(1).unwrap().expect("attempt 1 exists");
+        assert_eq!(outline.outcome, wit::CallOutcome::NoAnswer);
+        assert_eq!(outline.sip_code, Some(480));
+        assert!(!outline.disposition.expect("classified").terminal);
+        assert_eq!(sandbox.label(1).unwrap().as_deref(), Some("no_answer"));
+        assert_eq!(sandbox.outlines().unwrap(), [outline]);
+        assert_eq!(
+            sandbox
+                .attempt(1)
+                .unwrap()
+                .map(|labelled| labelled.attempt.id),
+            Some("attempt-1".to_string())
+        );
+        for missing in [0, 2] {
+            assert_eq!(sandbox.outline(missing).unwrap(), None, "attempt {missing}");
+            assert_eq!(sandbox.label(missing).unwrap(), None, "attempt {missing}");
+            assert!(
+                sandbox.attempt(missing).unwrap().is_none(),
+                "attempt {missing}"
+            );
+        }
     }
 }

@@ -1,0 +1,192 @@
+//! Provider adapters built against `outdial:plugin@0.1.0`.
+//!
+//! 0.2.0 left the provider interface as it was, so a 0.1.0 adapter exports
+//! the same functions under the old interface name. They are found by that
+//! name and called with the current Rust types; wasmtime checks a function's
+//! type against them field by field before each call, so an adapter whose
+//! types differ gets an error, never a misread value.
+
+use wasmtime::component::{ComponentExportIndex, Func, InstancePre};
+use wasmtime::{Store, format_err};
+
+use super::bindings::provider::exports::outdial::plugin::provider::{
+    CallEvent, CallRequest, HttpRequest, HttpResponse, InboundWebhook, ProviderError, WebhookError,
+};
+use super::bindings::types;
+use super::pool::World;
+use super::sandbox::Sandbox;
+
+/// The interface a 0.1.0 adapter exports.
+const EXPORT: &str = "outdial:plugin/provider@0.1.0";
+
+/// The interface's functions, in the order of [`LegacyProviderAdapter`]'s.
+const FUNCTIONS: [&str; 7] = [
+    "describe",
+    "configure",
+    "build-place-call",
+    "parse-place-call",
+    "parse-webhook",
+    "build-status-poll",
+    "parse-status-poll",
+];
+
+/// A 0.1.0 adapter's functions, found once per component.
+pub(crate) struct LegacyProviderAdapterPre {
+    pre: InstancePre<Sandbox>,
+    indices: [ComponentExportIndex; 7],
+}
+
+/// One instance of a 0.1.0 adapter, with the same calls as the 0.2.0
+/// bindings offer.
+pub(crate) struct LegacyProviderAdapter {
+    describe: Func,
+    configure: Func,
+    build_place_call: Func,
+    parse_place_call: Func,
+    parse_webhook: Func,
+    build_status_poll: Func,
+    parse_status_poll: Func,
+}
+
+impl World for LegacyProviderAdapter {
+    type Pre = LegacyProviderAdapterPre;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+        let component = pre.component();
+        let (_, interface) = component
+            .get_export(None, EXPORT)
+            .ok_or_else(|| format_err!("no export `{EXPORT}` found"))?;
+        let mut indices = Vec::with_capacity(FUNCTIONS.len());
+        for name in FUNCTIONS {
+            let index = component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| format_err!("`{EXPORT}` exports no function `{name}`"))?;
+            indices.push(index);
+        }
+        let indices = indices
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one index per function"));
+        Ok(LegacyProviderAdapterPre { pre, indices })
+    }
+
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+        let instance = pre.pre.instantiate(&mut *store)?;
+        let mut funcs = Vec::with_capacity(FUNCTIONS.len());
+        for (name, index) in FUNCTIONS.iter().zip(&pre.indices) {
+            let func = instance
+                .get_func(&mut *store, index)
+                .ok_or_else(|| format_err!("`{EXPORT}`'s `{name}` is not a function"))?;
+            funcs.push(func);
+        }
+        let [
+            describe,
+            configure,
+            build_place_call,
+            parse_place_call,
+            parse_webhook,
+            build_status_poll,
+            parse_status_poll,
+        ]: [Func; 7] = funcs
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one function per index"));
+        Ok(LegacyProviderAdapter {
+            describe,
+            configure,
+            build_place_call,
+            parse_place_call,
+            parse_webhook,
+            build_status_poll,
+            parse_status_poll,
+        })
+    }
+
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
+        let (metadata,) = self
+            .describe
+            .typed::<(), (types::Metadata,)>(&*store)?
+            .call(&mut *store, ())?;
+        Ok(metadata)
+    }
+
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>> {
+        let (answer,) = self
+            .configure
+            .typed::<(&[(String, String)],), (Result<(), types::PluginError>,)>(&*store)?
+            .call(&mut *store, (config.as_slice(),))?;
+        Ok(answer)
+    }
+}
+
+impl LegacyProviderAdapter {
+    /// The provider interface; the same accessor as the 0.2.0 bindings', so
+    /// one call site serves adapters of either version.
+    pub(crate) fn outdial_plugin_provider(&self) -> &Self {
+        self
+    }
+
+    pub(crate) fn call_build_place_call(
+        &self,
+        store: &mut Store<Sandbox>,
+        call: &CallRequest,
+    ) -> wasmtime::Result<Result<HttpRequest, ProviderError>> {
+        let (answer,) = self
+            .build_place_call
+            .typed::<(&CallRequest,), (Result<HttpRequest, ProviderError>,)>(&*store)?
+            .call(&mut *store, (call,))?;
+        Ok(answer)
+    }
+
+    pub(crate) fn call_parse_place_call(
+        &self,
+        store: &mut Store<Sandbox>,
+        call: &CallRequest,
+        response: &HttpResponse,
+    ) -> wasmtime::Result<Result<String, ProviderError>> {
+        let (answer,) = self
+            .parse_place_call
+            .typed::<(&CallRequest, &HttpResponse), (Result<String, ProviderError>,)>(&*store)?
+            .call(&mut *store, (call, response))?;
+        Ok(answer)
+    }
+
+    pub(crate) fn call_parse_webhook(
+        &self,
+        store: &mut Store<Sandbox>,
+        webhook: &InboundWebhook,
+    ) -> wasmtime::Result<Result<Vec<CallEvent>, WebhookError>> {
+        let (answer,) = self
+            .parse_webhook
+            .typed::<(&InboundWebhook,), (Result<Vec<CallEvent>, WebhookError>,)>(&*store)?
+            .call(&mut *store, (webhook,))?;
+        Ok(answer)
+    }
+
+    pub(crate) fn call_build_status_poll(
+        &self,
+        store: &mut Store<Sandbox>,
+        provider_call_id: &str,
+    ) -> wasmtime::Result<Option<HttpRequest>> {
+        let (answer,) = self
+            .build_status_poll
+            .typed::<(&str,), (Option<HttpRequest>,)>(&*store)?
+            .call(&mut *store, (provider_call_id,))?;
+        Ok(answer)
+    }
+
+    pub(crate) fn call_parse_status_poll(
+        &self,
+        store: &mut Store<Sandbox>,
+        provider_call_id: &str,
+        response: &HttpResponse,
+    ) -> wasmtime::Result<Result<CallEvent, ProviderError>> {
+        let (answer,) = self
+            .parse_status_poll
+            .typed::<(&str, &HttpResponse), (Result<CallEvent, ProviderError>,)>(&*store)?
+            .call(&mut *store, (provider_call_id, response))?;
+        Ok(answer)
+    }
+}
