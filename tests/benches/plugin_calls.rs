@@ -98,6 +98,28 @@ fn main() {
         (p50_1 - per_attempt_ns) / 1e3,
     );
 
+    // The same input handed whole to a strategy built against WIT 0.1.0,
+    // which only counts the attempts: the floor of what 0.1.0's handing
+    // over of every attempt costs, next to 0.2.0's reading on demand. It
+    // includes the host's copy of the input into 0.1.0's types.
+    let legacy = host
+        .load_retry(
+            &PluginSource::File(outdial_tests::fixtures::LEGACY_RETRY.into()),
+            &[],
+            limits,
+        )
+        .expect("the 0.1.0 fixture loads");
+    let legacy_warm = measure(warm_calls, || {
+        black_box(legacy.decide_raw(black_box(&retry_input)).expect("decides"));
+    });
+    println!(
+        "{{\"bench\":\"plugin_calls\",\"case\":\"retry_decision_wit_0_1_whole_history\",\"warm_mean_us\":{:.3},\"warm_p50_us\":{:.3},\"warm_p99_us\":{:.3},\"wit_0_1_vs_0_2_p50\":{:.1}}}",
+        legacy_warm.mean_ns / 1e3,
+        legacy_warm.percentile(0.50) / 1e3,
+        legacy_warm.percentile(0.99) / 1e3,
+        legacy_warm.percentile(0.50) / retry_warm.percentile(0.50).max(1.0),
+    );
+
     let classify_warm = measure(warm_calls / 4, || {
         black_box(
             classifier

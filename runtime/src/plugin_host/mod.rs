@@ -39,9 +39,6 @@ use sandbox::Sandbox;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
 
-/// The WIT package version this host implements.
-pub const WIT_PACKAGE: &str = "outdial:plugin@0.2.0";
-
 /// The versions of the `outdial:plugin` package whose plugins this host
 /// loads, newest first. A plugin built against an older one keeps working.
 pub const WIT_VERSIONS: [WitVersion; 2] = [WitVersion::V0_2, WitVersion::V0_1];

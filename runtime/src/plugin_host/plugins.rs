@@ -143,11 +143,11 @@ impl RetryPlugin {
                 })?
             }
             Versioned::V0_1(pool) => {
-                let whole = legacy::retry_input(input);
+                let whole = v0_1_retry::retry_input(input);
                 pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
                     world.outdial_plugin_retry().call_decide(store, &whole)
                 })?
-                .map(legacy::decision)
+                .map(v0_1_retry::decision)
             }
         };
         answer.map_err(|err| plugin_fault(&self.info, &err))
@@ -156,7 +156,7 @@ impl RetryPlugin {
 
 /// Conversions to and from a 0.1.0 retry strategy, which is handed the
 /// whole input.
-mod legacy {
+mod v0_1_retry {
     use super::{RetryInput, wit};
     use crate::plugin_host::bindings::v0_1::retry::exports::outdial::plugin::retry as old;
 
