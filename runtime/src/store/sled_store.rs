@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -75,14 +76,10 @@ impl std::fmt::Debug for SledStore {
 impl SledStore {
     /// Opens (or creates) the database and starts its writer thread.
     pub fn open(config: &StoreConfig) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
-            .path(&config.path)
-            .cache_capacity(config.cache_capacity_bytes)
-            .open()
-            .map_err(|err| StoreError::Open {
-                path: config.path.display().to_string(),
-                message: err.to_string(),
-            })?;
+        let db = open_db(config).map_err(|err| StoreError::Open {
+            path: config.path.display().to_string(),
+            message: err.to_string(),
+        })?;
         check_format(&db).map_err(|message| StoreError::Open {
             path: config.path.display().to_string(),
             message,
@@ -198,6 +195,31 @@ impl Drop for SledStore {
         }
         if let Err(err) = self.db.flush() {
             tracing::error!(error = %err, "store flush on close failed");
+        }
+    }
+}
+
+/// How long opening waits for the store's file lock. A handle of the same
+/// store closing in this process holds it for a moment after it is
+/// dropped, until sled's background threads let go; another process that
+/// keeps the store open holds it for good, and is named once this passes.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+fn open_db(config: &StoreConfig) -> sled::Result<sled::Db> {
+    let give_up = Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(&config.path)
+            .cache_capacity(config.cache_capacity_bytes)
+            .open();
+        match opened {
+            Err(sled::Error::Io(err))
+                if err.to_string().starts_with("could not acquire lock")
+                    && Instant::now() < give_up =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
         }
     }
 }

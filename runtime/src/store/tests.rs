@@ -1097,3 +1097,28 @@ fn a_create_a_crash_interrupted_is_discarded_when_the_store_opens_again() {
     assert_eq!(after, before, "nothing of the interrupted create is left");
     assert_eq!(store.open_batches().expect("open batches").len(), 1);
 }
+
+#[test]
+fn a_store_reopened_while_its_previous_handle_is_still_closing_waits_for_the_lock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = open(&dir, Durability::Full);
+    // The previous handle lets go of the lock a moment after the reopen
+    // starts, as sled's background threads do after the last handle drops.
+    let closing = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(first);
+    });
+    let reopened = open(&dir, Durability::Full);
+    closing.join().expect("the first handle closes");
+    assert!(reopened.open_batches().expect("the store reads").is_empty());
+}
+
+#[test]
+fn a_store_held_open_elsewhere_is_refused_after_the_wait_naming_the_lock() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _held = open(&dir, Durability::Full);
+    let mut config = StoreConfig::new(dir.path().join("db"));
+    config.cache_capacity_bytes = 8 * 1024 * 1024;
+    let err = SledStore::open(&config).expect_err("the lock is held");
+    assert!(err.to_string().contains("could not acquire lock"), "{err}");
+}
