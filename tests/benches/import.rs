@@ -1,11 +1,12 @@
-//! Import: one CSV upload of N contacts through the API, from request to
-//! acknowledged batch, every contact checked (E.164, time zone, duplicate
-//! phone numbers and ids) and stored durably.
+//! Import: one upload of N contacts through the API, as CSV or as a JSON
+//! body, from request to acknowledged batch, every contact checked (E.164,
+//! time zone, duplicate phone numbers and ids) and stored durably.
 //!
 //! The request goes to the API's router in this process without a socket,
 //! so the upload is in memory once, as the server holds it.
 //!
-//! Run: `cargo bench -p outdial-tests --bench import -- [--contacts N]`.
+//! Run: `cargo bench -p outdial-tests --bench import -- [--contacts N]
+//! [--json]`.
 //! Prints one JSON line, figures last.
 
 use std::sync::Arc;
@@ -30,15 +31,16 @@ const API_KEY: &str = "bench-key-0123456789";
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let contacts = support::number_flag(&args, "--contacts", 1_000_000);
+    let json = args.iter().any(|arg| arg == "--json");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a runtime");
-    runtime.block_on(run(contacts));
+    runtime.block_on(run(contacts, json));
 }
 
-async fn run(contacts: u64) {
+async fn run(contacts: u64, json: bool) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store: Arc<dyn Store> = Arc::new(
         SledStore::open(&StoreConfig::new(dir.path().join("store"))).expect("the store opens"),
@@ -76,11 +78,15 @@ window = {{ default_time_zone = "America/New_York" }}
     .expect("the API sets up");
     let router = api::router(state);
 
-    let body = csv(contacts);
+    let (body, content_type) = if json {
+        (json_body(contacts), "application/json")
+    } else {
+        (csv(contacts), "text/csv")
+    };
     let body_mib = body.len() as f64 / (1024.0 * 1024.0);
     let rss_before = support::memory_mib("VmRSS");
     let request = Request::post("/v1/campaigns/bench/batches?scheduled_start=2030-01-01T00:00:00Z")
-        .header("content-type", "text/csv")
+        .header("content-type", content_type)
         .header("x-api-key", API_KEY)
         .body(Body::from(Bytes::from(body)))
         .expect("a request");
@@ -101,12 +107,32 @@ window = {{ default_time_zone = "America/New_York" }}
     assert_eq!(created["batch"]["counters"]["total"], contacts);
     let peak = support::memory_mib("VmHWM");
     println!(
-        "{{\"bench\":\"import\",\"contacts\":{contacts},\"body_mib\":{body_mib:.1},\
+        "{{\"bench\":\"import\",\"format\":\"{format}\",\"contacts\":{contacts},\"body_mib\":{body_mib:.1},\
          \"seconds\":{seconds:.2},\"contacts_per_s\":{rate:.0},\"rss_before_mib\":{rss_before:.1},\
          \"rss_end_mib\":{end:.1},\"peak_rss_mib\":{peak:.1}}}",
+        format = if json { "json" } else { "csv" },
         rate = contacts as f64 / seconds,
         end = support::memory_mib("VmRSS"),
     );
+}
+
+/// The same contacts as [`csv`], as the `contacts` array of a JSON body.
+fn json_body(contacts: u64) -> Vec<u8> {
+    let mut text = String::with_capacity(contacts as usize * 150 + 64);
+    text.push_str("{\"contacts\":[");
+    for i in 0..contacts {
+        if i > 0 {
+            text.push(',');
+        }
+        let region = if i % 2 == 0 { "north" } else { "south" };
+        text.push_str(&format!(
+            "{{\"id\":\"c{i:07}\",\"phone\":\"+1212{:07}\",\"name\":\"Contact {i}\",\
+             \"time_zone\":\"America/Chicago\",\"attributes\":{{\"plan\":\"gold\",\"region\":\"{region}\"}}}}",
+            5_550_000 + i
+        ));
+    }
+    text.push_str("]}");
+    text.into_bytes()
 }
 
 /// `contacts` rows with an id, a phone number, a name, a time zone and

@@ -149,9 +149,11 @@ struct NumberBody {
 /// A JSON batch create.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonUpload {
-    /// The contacts, as the JSON importer reads them.
-    contacts: Option<serde_json::Value>,
+struct JsonUpload<'a> {
+    /// The contacts, as the JSON importer reads them: their text within the
+    /// body, left unparsed until the importer reads it a contact at a time.
+    #[serde(borrow)]
+    contacts: Option<&'a serde_json::value::RawValue>,
     skip_invalid: Option<bool>,
     default_country: Option<String>,
     scheduled_start: Option<serde_json::Value>,
@@ -246,8 +248,8 @@ struct UploadPlan {
 /// Where an upload's contacts are read from.
 enum UploadContacts {
     Csv(axum::body::Bytes),
-    /// The body's `contacts` array, as JSON text.
-    Json(Vec<u8>),
+    /// The body's `contacts` array, as JSON text: a slice of the body.
+    Json(axum::body::Bytes),
 }
 
 /// How many contacts travel from the importer to the store at a time.
@@ -402,7 +404,10 @@ fn plan_upload(
                 "the body has no \"contacts\", expected an array of contacts",
             )
         })?;
-        UploadContacts::Json(serde_json::to_vec(&contacts).map_err(ApiError::internal)?)
+        // The raw text borrows from `bytes`; its place there makes a slice
+        // of the body without copying it.
+        let start = contacts.get().as_ptr() as usize - bytes.as_ptr() as usize;
+        UploadContacts::Json(bytes.slice(start..start + contacts.get().len()))
     };
     check_options(&options, now)?;
     let import = import_options(
@@ -444,7 +449,7 @@ fn read_contacts(
     };
     let summary = match contacts {
         UploadContacts::Csv(bytes) => import_csv_into(bytes.as_ref(), import, &mut to_new)?,
-        UploadContacts::Json(text) => import_json_into(text, import, &mut to_new)?,
+        UploadContacts::Json(text) => import_json_into(text.as_ref(), import, &mut to_new)?,
     };
     Ok((
         summary.accepted,

@@ -34,7 +34,7 @@ pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<By
 /// Parses a JSON object, naming the unknown field or bad value and where
 /// it is. Every body of the API is an object; anything else is refused
 /// before serde, which would read an array as the struct's fields in order.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
     if first.is_some_and(|byte| *byte != b'{') {
         return Err(ApiError::bad_request(

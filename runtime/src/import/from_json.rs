@@ -24,7 +24,24 @@ pub fn import_json_into(
     options: &ImportOptions,
     sink: &mut dyn FnMut(ImportedContact),
 ) -> Result<ImportSummary, ImportError> {
-    let document: Value = serde_json::from_slice(input).map_err(|err| ImportError::Json {
+    let mut checker = RowChecker::new(options, ImportFormat::Json, sink);
+    let mut stopped = None;
+    let mut document = serde_json::Deserializer::from_slice(input);
+    // The array is read one contact at a time, so a large upload is never
+    // held as a tree of values as well as its text.
+    let read = serde::Deserializer::deserialize_any(
+        &mut document,
+        ContactArray {
+            options,
+            checker: &mut checker,
+            stopped: &mut stopped,
+        },
+    )
+    .and_then(|()| document.end());
+    if let Some(error) = stopped {
+        return Err(error);
+    }
+    read.map_err(|err| ImportError::Json {
         line: err.line(),
         column: err.column(),
         message: err
@@ -34,25 +51,83 @@ pub fn import_json_into(
             .unwrap_or_default()
             .to_string(),
     })?;
-    let Value::Array(items) = document else {
-        return Err(ImportError::Shape(format!(
-            "the document is {}, expected an array of contacts",
-            kind(&document)
-        )));
-    };
-    if items.len() > options.max_rows {
-        return Err(ImportError::TooManyRows {
-            max: options.max_rows,
-        });
-    }
-    let mut checker = RowChecker::new(options, ImportFormat::Json, sink);
-    for (row, item) in items.into_iter().enumerate() {
-        match read_contact(row, item, options, &checker) {
-            Ok(raw) => checker.check(raw),
-            Err(error) => checker.reject(*error),
-        }
-    }
     checker.finish()
+}
+
+/// Reads the top-level array, checking each contact as soon as it is read.
+/// A refusal of the whole document is left in `stopped`; the error handed
+/// back to serde only ends the reading.
+struct ContactArray<'a, 'sink> {
+    options: &'a ImportOptions,
+    checker: &'a mut RowChecker<'sink>,
+    stopped: &'a mut Option<ImportError>,
+}
+
+impl ContactArray<'_, '_> {
+    fn refuse<E: serde::de::Error>(&mut self, error: ImportError) -> Result<(), E> {
+        let message = error.to_string();
+        *self.stopped = Some(error);
+        Err(E::custom(message))
+    }
+
+    fn not_an_array<E: serde::de::Error>(&mut self, what: &str) -> Result<(), E> {
+        self.refuse(ImportError::Shape(format!(
+            "the document is {what}, expected an array of contacts"
+        )))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ContactArray<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an array of contacts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        let mut row = 0;
+        while let Some(item) = items.next_element::<Value>()? {
+            if row == self.options.max_rows {
+                return self.refuse(ImportError::TooManyRows {
+                    max: self.options.max_rows,
+                });
+            }
+            match read_contact(row, item, self.options, self.checker) {
+                Ok(raw) => self.checker.check(raw),
+                Err(error) => self.checker.reject(*error),
+            }
+            row += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, _map: A) -> Result<(), A::Error> {
+        self.not_an_array("an object")
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, _text: &str) -> Result<(), E> {
+        self.not_an_array("a string")
+    }
+
+    fn visit_bool<E: serde::de::Error>(mut self, _flag: bool) -> Result<(), E> {
+        self.not_an_array("a boolean")
+    }
+
+    fn visit_i64<E: serde::de::Error>(mut self, _number: i64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_u64<E: serde::de::Error>(mut self, _number: u64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_f64<E: serde::de::Error>(mut self, _number: f64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_unit<E: serde::de::Error>(mut self) -> Result<(), E> {
+        self.not_an_array("null")
+    }
 }
 
 fn read_contact(
