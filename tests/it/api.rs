@@ -1229,6 +1229,61 @@ async fn an_upload_of_many_chunks_is_stored_whole_and_a_bad_row_near_its_end_lea
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_upload_of_many_chunks_is_read_as_it_goes_and_a_bad_contact_near_its_end_leaves_nothing()
+ {
+    let server = start_with_upload_limit("http://127.0.0.1:9/hook", 4 * 1024 * 1024).await;
+    let rows = 25_000;
+    // The batch options come after the contacts, so the body is read past
+    // the array the importer reads on its own.
+    let body = |bad_row: Option<usize>| {
+        let contacts: Vec<serde_json::Value> = (0..rows)
+            .map(|i| {
+                let phone = if Some(i) == bad_row {
+                    "nope".to_string()
+                } else {
+                    format!("+1212{:07}", 5_550_000 + i)
+                };
+                json!({"phone": phone, "id": format!("c{i}"), "attributes": {"plan": "gold"}})
+            })
+            .collect();
+        json!({"contacts": contacts, "max_attempts": 2}).to_string()
+    };
+    let upload = |body: String| {
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let head = server.store.journal_head().unwrap();
+
+    let (status, refused) = json_of(upload(body(Some(24_000))).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("contacts[24000].phone"), "{message}");
+    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
+    assert_eq!(
+        page["batches"],
+        json!([]),
+        "no batch is left of the refused upload"
+    );
+    assert_eq!(server.store.journal_head().unwrap(), head);
+
+    let (status, created) = json_of(upload(body(None)).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["batch"]["counters"]["total"], rows);
+    assert_eq!(created["batch"]["max_attempts"], 2, "{created}");
+    let batch = created["batch"]["id"].as_str().unwrap();
+    let last = server
+        .store
+        .contact(batch, rows as u64 - 1)
+        .unwrap()
+        .expect("the last contact is stored");
+    assert_eq!(last.contact_id, format!("c{}", rows - 1));
+    assert_eq!(last.attributes, [("plan".to_string(), "gold".to_string())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_carries_its_own_number_pool_budget_and_goal() {
     let server = start("http://127.0.0.1:9/hook").await;
     let (status, created) = json_of(
