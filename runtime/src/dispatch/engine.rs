@@ -25,7 +25,7 @@ use crate::provider::{
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
-    InProgressMark, NextStep, NumberState, StatusChange, Store, StoreError,
+    InProgressMark, NextStep, NumberState, PlacementNote, StatusChange, Store, StoreError,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -1397,6 +1397,18 @@ impl Engine {
             tracing::warn!(attempt = %attempt_id, error = %detail, "no answer to a call placement: waiting for the call's events");
             if let Some(call) = self.live.get_mut(attempt_id) {
                 call.placement_unknown = true;
+                let note = PlacementNote {
+                    key: call.key.clone(),
+                    at: now,
+                    detail: format!(
+                        "the provider did not answer the call placement ({detail}): the call may \
+                         exist, so the attempt waits for its events and ends as unknown without them"
+                    ),
+                };
+                // The log only explains the wait; the attempt is safe without it.
+                if let Err(err) = self.store.note_unknown_placements(vec![note]) {
+                    tracing::warn!(attempt = %attempt_id, error = %err, "could not note the unknown placement");
+                }
             }
             return;
         }

@@ -263,7 +263,8 @@ impl ContactRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactEvent {
     pub at: Millis,
-    /// "created", "dispatched", "in_progress", "ended", "blocked", ...
+    /// "created", "dispatched", "in_progress", "ended", "blocked",
+    /// "placement_unknown", ...
     pub kind: String,
     pub detail: String,
 }
@@ -410,6 +411,15 @@ fn only_result<T>(results: Vec<Result<T, StoreError>>) -> Result<T, StoreError> 
             "a batched write answered nothing".to_string(),
         ))
     })
+}
+
+/// A live attempt whose call placement the provider never answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacementNote {
+    pub key: AttemptKey,
+    pub at: Millis,
+    /// What went unanswered, for the contact's log.
+    pub detail: String,
 }
 
 /// A change of a waiting contact's blocker or eligibility.
@@ -729,6 +739,10 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError>;
     /// Records the provider's call ids of accepted calls.
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError>;
+    /// Tells in each attempt's contact log that its call placement went
+    /// unanswered, so the attempt waits for the call's events; an attempt
+    /// that has ended since is left alone.
+    fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError>;
     /// Calls ring or were answered: one write for all of them; each mark
     /// succeeds or fails on its own (its attempt is no longer live).
     fn mark_calls_in_progress(

@@ -29,7 +29,7 @@ use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk, ContactDetail,
     ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
     EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page,
-    RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
+    PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
     WebhookEndpointState, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
@@ -2292,6 +2292,33 @@ impl Store for SledStore {
                 // An attempt may have ended already; its id is then on the
                 // attempt record through the end event.
                 set_provider_call(&mut tx, key, call_id)?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {
+        // A note explains and precedes no outside effect: losing the last
+        // few on a crash is harmless, so no fsync is waited for.
+        self.submit(false, move |db| {
+            let mut tx = Tx::new(db);
+            for note in &notes {
+                let old = match live_contact(&mut tx, &note.key) {
+                    Ok(contact) => contact,
+                    Err(StoreError::AttemptNotLive(_)) => continue,
+                    Err(err) => return Err(err),
+                };
+                let mut new = old.clone();
+                stage_event(
+                    &mut tx,
+                    &mut new,
+                    note.at,
+                    "placement_unknown",
+                    note.detail.clone(),
+                );
+                // Only the log changes: no status, so no counter moves.
+                let mut delta = Delta::default();
+                stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
             }
             tx.commit()
         })

@@ -1122,3 +1122,62 @@ fn a_store_held_open_elsewhere_is_refused_after_the_wait_naming_the_lock() {
     let err = SledStore::open(&config).expect_err("the lock is held");
     assert!(err.to_string().contains("could not acquire lock"), "{err}");
 }
+
+#[test]
+fn an_unknown_placement_is_told_in_the_contact_log_only_while_its_attempt_is_live() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Full);
+    let batch = store.create_batch(new_batch(2)).expect("create").batch.id;
+    start(&store, &batch);
+    let attempt = store
+        .begin_attempts(vec![begin(&batch, 0, T0)])
+        .expect("group")
+        .remove(0)
+        .expect("begun");
+    let key = AttemptKey::parse(&attempt.id).expect("an id");
+    let note = |at: Millis| PlacementNote {
+        key: key.clone(),
+        at,
+        detail: "timed out".to_string(),
+    };
+    let before = store.batch_counters(&batch).unwrap();
+    store
+        .note_unknown_placements(vec![note(T0 + 1)])
+        .expect("noted");
+    let log = |store: &SledStore| store.contact_detail(&batch, 0).unwrap().unwrap().events;
+    let waits: Vec<ContactEvent> = log(&store)
+        .into_iter()
+        .filter(|event| event.kind == "placement_unknown")
+        .collect();
+    assert_eq!(
+        waits,
+        [ContactEvent {
+            at: T0 + 1,
+            kind: "placement_unknown".to_string(),
+            detail: "timed out".to_string(),
+        }]
+    );
+    assert_eq!(
+        store.batch_counters(&batch).unwrap(),
+        before,
+        "only the log changed"
+    );
+
+    store
+        .end_attempt(end(
+            key.clone(),
+            T0 + 2,
+            CallOutcome::NoAnswer,
+            ContactStatus::Failed,
+        ))
+        .expect("ended");
+    let ended = log(&store);
+    store
+        .note_unknown_placements(vec![note(T0 + 3)])
+        .expect("a note on an ended attempt is no error");
+    assert_eq!(log(&store), ended, "nothing is told of an ended attempt");
+    assert_eq!(
+        store.batch_counters(&batch).unwrap(),
+        store.recount(&batch).unwrap()
+    );
+}

@@ -105,6 +105,28 @@ async fn a_call_whose_placement_went_unanswered_is_waited_for_and_its_contact_ne
             );
         }
         let first = &attempts[0];
+        let log = h
+            .store
+            .contact_detail(&batch, seq)
+            .expect("detail")
+            .expect("the contact")
+            .events;
+        let waits: Vec<_> = log
+            .iter()
+            .filter(|event| event.kind == "placement_unknown")
+            .collect();
+        if placed_unanswered.contains(&first.id) || never_placed.contains(&first.id) {
+            // The log says why the contact waits while its first call may ring.
+            assert_eq!(waits.len(), 1, "contact {seq}: {log:?}");
+            assert_eq!(waits[0].at, first.started_at, "contact {seq}: {log:?}");
+            assert!(
+                waits[0].detail.contains("waits for its events"),
+                "{}",
+                waits[0].detail
+            );
+        } else {
+            assert!(waits.is_empty(), "contact {seq}: {log:?}");
+        }
         if placed_unanswered.contains(&first.id) {
             // Its events told how the call went, as for any other call.
             assert_ne!(first.reason(), Some("placement_unknown"));

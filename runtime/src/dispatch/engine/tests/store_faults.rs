@@ -9,8 +9,8 @@ use super::*;
 use crate::dispatch::health::queue_health;
 use crate::store::{
     AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
-    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, RecentCall,
-    WebhookDelivery, WebhookEndpointState,
+    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, PlacementNote,
+    RecentCall, WebhookDelivery, WebhookEndpointState,
 };
 
 /// How a refused write fails.
@@ -120,6 +120,11 @@ impl Store for FaultyStore {
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
         self.write("record_provider_calls", || {
             self.inner.record_provider_calls(calls)
+        })
+    }
+    fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {
+        self.write("note_unknown_placements", || {
+            self.inner.note_unknown_placements(notes)
         })
     }
     fn mark_calls_in_progress(
