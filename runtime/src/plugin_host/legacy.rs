@@ -6,7 +6,9 @@
 //! type against them field by field before each call, so an adapter whose
 //! types differ gets an error, never a misread value.
 
-use wasmtime::component::{ComponentExportIndex, Func, InstancePre};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lift, Lower,
+};
 use wasmtime::{Store, format_err};
 
 use super::bindings::provider::exports::outdial::plugin::provider::{
@@ -46,6 +48,23 @@ pub(crate) struct LegacyProviderAdapter {
     parse_webhook: Func,
     build_status_poll: Func,
     parse_status_poll: Func,
+}
+
+/// Calls `func` with `params`, typed as `Params` to one result `R`: the type
+/// check is wasmtime's, against the component's own signature.
+fn call_typed<Params, R>(
+    func: &Func,
+    store: &mut Store<Sandbox>,
+    params: Params,
+) -> wasmtime::Result<R>
+where
+    Params: ComponentNamedList + Lower,
+    (R,): ComponentNamedList + Lift,
+{
+    let (answer,) = func
+        .typed::<Params, (R,)>(&*store)?
+        .call(&mut *store, params)?;
+    Ok(answer)
 }
 
 impl World for LegacyProviderAdapter {
@@ -101,11 +120,7 @@ impl World for LegacyProviderAdapter {
     }
 
     fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-        let (metadata,) = self
-            .describe
-            .typed::<(), (types::Metadata,)>(&*store)?
-            .call(&mut *store, ())?;
-        Ok(metadata)
+        call_typed(&self.describe, store, ())
     }
 
     fn configure(
@@ -113,11 +128,7 @@ impl World for LegacyProviderAdapter {
         store: &mut Store<Sandbox>,
         config: &Vec<(String, String)>,
     ) -> wasmtime::Result<Result<(), types::PluginError>> {
-        let (answer,) = self
-            .configure
-            .typed::<(&[(String, String)],), (Result<(), types::PluginError>,)>(&*store)?
-            .call(&mut *store, (config.as_slice(),))?;
-        Ok(answer)
+        call_typed(&self.configure, store, (config.as_slice(),))
     }
 }
 
@@ -133,11 +144,7 @@ impl LegacyProviderAdapter {
         store: &mut Store<Sandbox>,
         call: &CallRequest,
     ) -> wasmtime::Result<Result<HttpRequest, ProviderError>> {
-        let (answer,) = self
-            .build_place_call
-            .typed::<(&CallRequest,), (Result<HttpRequest, ProviderError>,)>(&*store)?
-            .call(&mut *store, (call,))?;
-        Ok(answer)
+        call_typed(&self.build_place_call, store, (call,))
     }
 
     pub(crate) fn call_parse_place_call(
@@ -146,11 +153,7 @@ impl LegacyProviderAdapter {
         call: &CallRequest,
         response: &HttpResponse,
     ) -> wasmtime::Result<Result<String, ProviderError>> {
-        let (answer,) = self
-            .parse_place_call
-            .typed::<(&CallRequest, &HttpResponse), (Result<String, ProviderError>,)>(&*store)?
-            .call(&mut *store, (call, response))?;
-        Ok(answer)
+        call_typed(&self.parse_place_call, store, (call, response))
     }
 
     pub(crate) fn call_parse_webhook(
@@ -158,11 +161,7 @@ impl LegacyProviderAdapter {
         store: &mut Store<Sandbox>,
         webhook: &InboundWebhook,
     ) -> wasmtime::Result<Result<Vec<CallEvent>, WebhookError>> {
-        let (answer,) = self
-            .parse_webhook
-            .typed::<(&InboundWebhook,), (Result<Vec<CallEvent>, WebhookError>,)>(&*store)?
-            .call(&mut *store, (webhook,))?;
-        Ok(answer)
+        call_typed(&self.parse_webhook, store, (webhook,))
     }
 
     pub(crate) fn call_build_status_poll(
@@ -170,11 +169,7 @@ impl LegacyProviderAdapter {
         store: &mut Store<Sandbox>,
         provider_call_id: &str,
     ) -> wasmtime::Result<Option<HttpRequest>> {
-        let (answer,) = self
-            .build_status_poll
-            .typed::<(&str,), (Option<HttpRequest>,)>(&*store)?
-            .call(&mut *store, (provider_call_id,))?;
-        Ok(answer)
+        call_typed(&self.build_status_poll, store, (provider_call_id,))
     }
 
     pub(crate) fn call_parse_status_poll(
@@ -183,10 +178,6 @@ impl LegacyProviderAdapter {
         provider_call_id: &str,
         response: &HttpResponse,
     ) -> wasmtime::Result<Result<CallEvent, ProviderError>> {
-        let (answer,) = self
-            .parse_status_poll
-            .typed::<(&str, &HttpResponse), (Result<CallEvent, ProviderError>,)>(&*store)?
-            .call(&mut *store, (provider_call_id, response))?;
-        Ok(answer)
+        call_typed(&self.parse_status_poll, store, (provider_call_id, response))
     }
 }
