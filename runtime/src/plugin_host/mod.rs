@@ -373,19 +373,9 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<RetryPlugin, LoadError> {
-        let checked = self.check_kind(source, PluginKind::RetryStrategy)?;
-        Ok(match checked.version {
-            WitVersion::V0_2 => {
-                let (info, pool) =
-                    self.load::<bindings::retry::RetryStrategy>(checked, config, limits)?;
-                RetryPlugin::new(info, Versioned::Current(pool))
-            }
-            WitVersion::V0_1 => {
-                let (info, pool) =
-                    self.load::<bindings::v0_1::retry::RetryStrategy>(checked, config, limits)?;
-                RetryPlugin::new(info, Versioned::V0_1(pool))
-            }
-        })
+        let (info, pool) =
+            self.load_versioned(source, PluginKind::RetryStrategy, config, limits)?;
+        Ok(RetryPlugin::new(info, pool))
     }
 
     /// Load a disposition classifier with its config.
@@ -395,20 +385,9 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<ClassifierPlugin, LoadError> {
-        let checked = self.check_kind(source, PluginKind::DispositionClassifier)?;
-        Ok(match checked.version {
-            WitVersion::V0_2 => {
-                let (info, pool) = self
-                    .load::<bindings::classifier::DispositionClassifier>(checked, config, limits)?;
-                ClassifierPlugin::new(info, Versioned::Current(pool))
-            }
-            WitVersion::V0_1 => {
-                let (info, pool) = self.load::<bindings::v0_1::classifier::DispositionClassifier>(
-                    checked, config, limits,
-                )?;
-                ClassifierPlugin::new(info, Versioned::V0_1(pool))
-            }
-        })
+        let (info, pool) =
+            self.load_versioned(source, PluginKind::DispositionClassifier, config, limits)?;
+        Ok(ClassifierPlugin::new(info, pool))
     }
 
     /// Load a provider adapter with its config.
@@ -418,17 +397,29 @@ impl PluginHost {
         config: &[(String, String)],
         limits: PluginLimits,
     ) -> Result<AdapterPlugin, LoadError> {
-        let checked = self.check_kind(source, PluginKind::ProviderAdapter)?;
+        let (info, pool) =
+            self.load_versioned(source, PluginKind::ProviderAdapter, config, limits)?;
+        Ok(AdapterPlugin::new(info, pool))
+    }
+
+    /// Load a plugin of `kind`, bound through `Current` when it was built
+    /// against 0.2.0 and through `Legacy` when against 0.1.0.
+    fn load_versioned<Current: World, Legacy: World>(
+        &self,
+        source: &PluginSource,
+        kind: PluginKind,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<(PluginInfo, Versioned<Current, Legacy>), LoadError> {
+        let checked = self.check_kind(source, kind)?;
         Ok(match checked.version {
             WitVersion::V0_2 => {
-                let (info, pool) =
-                    self.load::<bindings::provider::ProviderAdapter>(checked, config, limits)?;
-                AdapterPlugin::new(info, Versioned::Current(pool))
+                let (info, pool) = self.load::<Current>(checked, config, limits)?;
+                (info, Versioned::Current(pool))
             }
             WitVersion::V0_1 => {
-                let (info, pool) =
-                    self.load::<legacy::LegacyProviderAdapter>(checked, config, limits)?;
-                AdapterPlugin::new(info, Versioned::V0_1(pool))
+                let (info, pool) = self.load::<Legacy>(checked, config, limits)?;
+                (info, Versioned::V0_1(pool))
             }
         })
     }
