@@ -51,6 +51,15 @@ fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
     }
 }
 
+/// Begins one attempt on contact `seq`, which must be dialable.
+fn begin_one(store: &SledStore, batch_id: &str, seq: u64, at: Millis) -> Attempt {
+    store
+        .begin_attempts(vec![begin(batch_id, seq, at)])
+        .expect("group")
+        .remove(0)
+        .expect("the attempt begins")
+}
+
 fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -> EndAttempt {
     EndAttempt {
         key,
@@ -305,11 +314,7 @@ fn reopening_after_drop_keeps_everything() {
         let store = open(&dir, Durability::Full);
         let batch = store.create_batch(new_batch(4)).expect("create").batch.id;
         start(&store, &batch);
-        let attempt = store
-            .begin_attempts(vec![begin(&batch, 2, T0 + 5)])
-            .expect("group")
-            .remove(0)
-            .expect("begins");
+        let attempt = begin_one(&store, &batch, 2, T0 + 5);
         (batch, attempt)
     };
     let store = open(&dir, Durability::Full);
@@ -365,11 +370,7 @@ fn skipping_the_waiting_contacts_of_a_large_batch_works_in_chunks() {
         .batch
         .id;
     start(&store, &batch);
-    store
-        .begin_attempts(vec![begin(&batch, 7, T0)])
-        .expect("group")
-        .remove(0)
-        .expect("begins");
+    begin_one(&store, &batch, 7, T0);
     let skipped = store
         .skip_waiting(&batch, "batch_cancelled", T0)
         .expect("skip");
@@ -500,11 +501,7 @@ fn a_placed_call_shows_its_provider_id_before_it_rings() {
     let store = open(&dir, Durability::Relaxed);
     let batch = store.create_batch(new_batch(1)).expect("create").batch.id;
     start(&store, &batch);
-    let attempt = store
-        .begin_attempts(vec![begin(&batch, 0, T0)])
-        .expect("group")
-        .remove(0)
-        .expect("begun");
+    let attempt = begin_one(&store, &batch, 0, T0);
     let key = AttemptKey::parse(&attempt.id).expect("an attempt id");
 
     store
@@ -847,11 +844,7 @@ fn a_contacts_log_tells_dispatch_calls_end_and_faults_in_the_order_they_happened
     let store = open(&dir, Durability::Relaxed);
     let batch = store.create_batch(new_batch(1)).expect("create").batch.id;
     start(&store, &batch);
-    let first = store
-        .begin_attempts(vec![begin(&batch, 0, T0)])
-        .expect("group")
-        .remove(0)
-        .expect("begun");
+    let first = begin_one(&store, &batch, 0, T0);
     let key = AttemptKey::parse(&first.id).expect("an id");
     store
         .mark_calls_in_progress(vec![InProgressMark {
@@ -868,11 +861,7 @@ fn a_contacts_log_tells_dispatch_calls_end_and_faults_in_the_order_they_happened
         decision.faults.push("retry-backoff: trapped".to_string());
     }
     store.end_attempt(faulted).expect("ends");
-    store
-        .begin_attempts(vec![begin(&batch, 0, T0 + 20)])
-        .expect("group")
-        .remove(0)
-        .expect("the retry begins");
+    begin_one(&store, &batch, 0, T0 + 20);
 
     let detail = store
         .contact_detail(&batch, 0)
@@ -1129,11 +1118,7 @@ fn an_unknown_placement_is_told_in_the_contact_log_only_while_its_attempt_is_liv
     let store = open(&dir, Durability::Full);
     let batch = store.create_batch(new_batch(2)).expect("create").batch.id;
     start(&store, &batch);
-    let attempt = store
-        .begin_attempts(vec![begin(&batch, 0, T0)])
-        .expect("group")
-        .remove(0)
-        .expect("begun");
+    let attempt = begin_one(&store, &batch, 0, T0);
     let key = AttemptKey::parse(&attempt.id).expect("an id");
     let note = |at: Millis| PlacementNote {
         key: key.clone(),
