@@ -25,7 +25,8 @@ use crate::provider::{
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
-    InProgressMark, NextStep, NumberState, PlacementNote, StatusChange, Store, StoreError,
+    EndedAttempt, InProgressMark, NextStep, NumberState, Pending, PlacementNote, StatusChange,
+    Store, StoreError,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -34,8 +35,14 @@ const DISPATCHER: &str = "dispatcher";
 const MAX_SYSTEM_RETRIES: u32 = 10;
 /// Ended attempts per store write when a tick ends many: large enough that
 /// neighbouring contacts share a write of their state page, small enough
-/// that preparing the next chunk overlaps the store's work on this one.
+/// that the store starts writing while the engine prepares the next chunk.
 const END_CHUNK: usize = 512;
+
+/// Ends sent to the store in one write, and the store's answer to come.
+type EndsInFlight = (
+    Vec<(String, LiveCall, Ending)>,
+    Pending<Vec<Result<EndedAttempt, StoreError>>>,
+);
 
 /// Why the engine could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -122,11 +129,14 @@ struct BatchLimits {
     bucket: Option<TokenBucket>,
 }
 
-/// The answer to one store write of ends, given on another thread.
-fn join_store_write<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// What a tick's dispatch did.
+#[derive(Debug, Default)]
+struct Dialing {
+    /// Calls the provider accepted.
+    placed: usize,
+    /// Whether its dial intents were committed, a group commit that also
+    /// made every earlier write durable.
+    synced: bool,
 }
 
 /// What the ends of one tick need from the store, read together.
@@ -190,6 +200,10 @@ pub struct Engine {
     /// A group of dial intents failed: the store may hold some of them
     /// anyway, so its live index is compared with the engine's.
     reconcile_live: bool,
+    /// End writes the store has not answered yet, oldest first: the tick
+    /// goes on (due contacts, dial intents) while the store writes them,
+    /// and takes every answer before it returns.
+    ends_in_flight: Vec<EndsInFlight>,
 }
 
 /// Store failures worth waiting out (the disk, the writer); anything else
@@ -245,6 +259,7 @@ impl Engine {
             unrecorded_calls: Vec::new(),
             store_faults: BTreeMap::new(),
             reconcile_live: false,
+            ends_in_flight: Vec::new(),
         })
     }
 
@@ -300,6 +315,7 @@ impl Engine {
             );
             ended += 1;
         }
+        self.take_end_answers();
         self.pause_faulted_batches(now);
         Ok(ended)
     }
@@ -313,6 +329,8 @@ impl Engine {
     /// resume dials them again once the store has recovered.
     pub async fn tick(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let result = self.tick_steps(now).await;
+        // Also after a failed step: a tick leaves no write unanswered.
+        self.take_end_answers();
         self.pause_faulted_batches(now);
         result
     }
@@ -328,22 +346,28 @@ impl Engine {
             .map(|call| call.key.batch_id.clone())
             .collect();
         report.ended = self.handle_events(events, now);
-        if report.events > 0 {
-            // One group commit for every event write of this tick.
+        report.timed_out = self.end_overdue(now).await;
+        if self.reconcile_live {
+            // Attempts whose end is being written are live in the store
+            // and no longer in the engine: their answers come first.
+            self.take_end_answers();
+            self.reconcile_live_index(now)?;
+        }
+        let (started, finished) = self.advance_batches(now)?;
+        report.started_batches = started;
+        report.finished_batches = finished;
+        let dialing = self.dispatch(now).await?;
+        report.dialed = dialing.placed;
+        if report.events > 0 && !dialing.synced {
+            // One group commit for every event write of this tick, unless
+            // the dial intents' commit, which came after them, was it.
+            self.take_end_answers();
             if let Err(err) = self.store.sync() {
                 for batch_id in touched {
                     self.store_fault(&batch_id, &err);
                 }
             }
         }
-        report.timed_out = self.end_overdue(now).await;
-        if self.reconcile_live {
-            self.reconcile_live_index(now)?;
-        }
-        let (started, finished) = self.advance_batches(now)?;
-        report.started_batches = started;
-        report.finished_batches = finished;
-        report.dialed = self.dispatch(now).await?;
         Ok(report)
     }
 
@@ -634,47 +658,33 @@ impl Engine {
         self.record_ends(ends, now);
     }
 
-    /// Records ended attempts, [`END_CHUNK`] to a store write. An end the
-    /// store refuses (or whose inputs it cannot read) is kept in
-    /// `unrecorded_ends`, slot and all, for the next tick.
-    ///
-    /// While the store writes one chunk, this thread prepares the next
-    /// (reads, classification, retry decision), so policy and store work
-    /// overlap; every write is answered before the tick goes on.
+    /// Records ended attempts, [`END_CHUNK`] to a store write, without
+    /// waiting for the store: each chunk is written while the next is
+    /// prepared (reads, classification, retry decision), and the answers
+    /// are taken by [`Engine::take_end_answers`]. An end the store refuses
+    /// (or whose inputs it cannot read) is kept in `unrecorded_ends`, slot
+    /// and all, for the next tick.
     fn record_ends(&mut self, ends: Vec<(String, LiveCall, Ending)>, now: Millis) {
         let mut batches = HashMap::new();
         let mut unprepared = Vec::new();
-        let mut written = Vec::new();
         let mut rest = ends.into_iter().peekable();
-        std::thread::scope(|scope| {
-            let mut writing = None;
-            while rest.peek().is_some() {
-                let chunk: Vec<_> = rest.by_ref().take(END_CHUNK).collect();
-                let (requests, sent) = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
-                if let Some((handle, sent)) = writing.take() {
-                    written.push((sent, join_store_write(handle)));
-                }
-                if requests.is_empty() {
-                    continue;
-                }
-                if rest.peek().is_none() {
-                    // Nothing left to prepare meanwhile: write here.
-                    written.push((sent, self.store.end_attempts(requests)));
-                } else {
-                    let store = self.store.clone();
-                    let handle = scope.spawn(move || store.end_attempts(requests));
-                    writing = Some((handle, sent));
-                }
+        while rest.peek().is_some() {
+            let chunk: Vec<_> = rest.by_ref().take(END_CHUNK).collect();
+            let (requests, sent) = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
+            if !requests.is_empty() {
+                let answer = self.store.start_end_attempts(requests);
+                self.ends_in_flight.push((sent, answer));
             }
-            if let Some((handle, sent)) = writing.take() {
-                written.push((sent, join_store_write(handle)));
-            }
-        });
+        }
         for (attempt_id, call, ending, err) in unprepared {
             self.keep_unrecorded(attempt_id, call, ending, &err);
         }
-        for (sent, results) in written {
-            self.take_end_results(sent, results);
+    }
+
+    /// Waits for the answers to every end write in flight and takes them.
+    fn take_end_answers(&mut self) {
+        for (sent, answer) in std::mem::take(&mut self.ends_in_flight) {
+            self.take_end_results(sent, answer.wait());
         }
     }
 
@@ -1129,9 +1139,8 @@ impl Engine {
         Ok(halt == Some(Blocker::GoalReached))
     }
 
-    /// Dials due contacts of in-progress batches; answers how many calls
-    /// were placed.
-    async fn dispatch(&mut self, now: Millis) -> Result<usize, EngineError> {
+    /// Dials due contacts of in-progress batches.
+    async fn dispatch(&mut self, now: Millis) -> Result<Dialing, EngineError> {
         let mut batches: Vec<BatchRecord> = self
             .store
             .open_batches()?
@@ -1139,7 +1148,7 @@ impl Engine {
             .filter(|batch| batch.status == BatchStatus::InProgress)
             .collect();
         if batches.is_empty() {
-            return Ok(0);
+            return Ok(Dialing::default());
         }
         self.round = self.round.wrapping_add(1);
         let shift = self.round % batches.len();
@@ -1287,7 +1296,7 @@ impl Engine {
             self.store.set_blockers(&batch_id, updates, now)?;
         }
         if begins.is_empty() {
-            return Ok(0);
+            return Ok(Dialing::default());
         }
 
         // The dial intents are durable, in one group commit, before any
@@ -1302,9 +1311,12 @@ impl Engine {
                     self.store_fault(&batch_id, &err);
                 }
                 self.reconcile_live = true;
-                return Ok(0);
+                return Ok(Dialing::default());
             }
         };
+        // The store wrote the ends in flight before these intents, and
+        // synced them with them.
+        self.take_end_answers();
         let mut calls = Vec::new();
         for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
             let attempt = match result {
@@ -1386,7 +1398,10 @@ impl Engine {
         if !accepted.is_empty() {
             self.record_provider_calls(accepted);
         }
-        Ok(dialed)
+        Ok(Dialing {
+            placed: dialed,
+            synced: true,
+        })
     }
 
     fn provider_refused(&mut self, attempt_id: &str, failure: ProviderFailure, now: Millis) {

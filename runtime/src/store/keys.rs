@@ -13,7 +13,7 @@
 //! | `C` | batch, page | `ContactCard`s of [`PAGE`] contacts from seq `page * PAGE`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
-//! | `A` | batch, seq | the contact's ended attempts, oldest first: an encoded `EndedRecord` (the attempt and its "ended" log line) each |
+//! | `A` | batch, seq, attempt number | an ended attempt and its "ended" log line: `EndedRecord` |
 //! | `E` | batch, seq, event number | `ContactEvent`: the other lines of a contact's log |
 //! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
 //! | `R` | batch | `RecentCall`s, newest first |
@@ -180,9 +180,15 @@ pub fn due_time_offset(batch: &str) -> usize {
     1 + batch.len() + 1
 }
 
-/// The record of contact `seq`'s ended attempts.
+/// The prefix of contact `seq`'s ended attempts.
 pub fn attempts(batch: &str, seq: u64) -> Key {
     Key::new(ATTEMPT).text(batch).u64(seq)
+}
+
+/// Ended attempt `number` of contact `seq`: written once, when it ends, and
+/// never read back to add another.
+pub fn attempt(batch: &str, seq: u64, number: u32) -> Key {
+    attempts(batch, seq).u32(number)
 }
 
 pub fn event(batch: &str, seq: u64, number: u32) -> Key {

@@ -61,6 +61,36 @@ impl StoreConfig {
     }
 }
 
+/// The answer to a write the store has started: [`Pending::wait`] gives
+/// it. Writes are applied in the order they were started, so a write
+/// started after this one, and waited for, finds this one applied.
+#[must_use = "a started write's answer tells whether it was applied"]
+pub struct Pending<T>(PendingAnswer<T>);
+
+enum PendingAnswer<T> {
+    Ready(Result<T, StoreError>),
+    Waiting(std::sync::mpsc::Receiver<Result<T, StoreError>>),
+}
+
+impl<T> Pending<T> {
+    /// A write that was applied (or refused) before this returned.
+    pub fn ready(answer: Result<T, StoreError>) -> Pending<T> {
+        Pending(PendingAnswer::Ready(answer))
+    }
+
+    fn waiting(answer: std::sync::mpsc::Receiver<Result<T, StoreError>>) -> Pending<T> {
+        Pending(PendingAnswer::Waiting(answer))
+    }
+
+    /// Waits for the write's answer.
+    pub fn wait(self) -> Result<T, StoreError> {
+        match self.0 {
+            PendingAnswer::Ready(answer) => answer,
+            PendingAnswer::Waiting(answer) => answer.recv().map_err(|_| StoreError::WriterGone)?,
+        }
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -772,6 +802,15 @@ pub trait Store: Send + Sync {
         &self,
         ends: Vec<EndAttempt>,
     ) -> Result<Vec<Result<EndedAttempt, StoreError>>, StoreError>;
+    /// [`Store::end_attempts`], started without waiting for the answer:
+    /// the caller goes on while the store writes. A store without a writer
+    /// of its own writes before it returns.
+    fn start_end_attempts(
+        &self,
+        ends: Vec<EndAttempt>,
+    ) -> Pending<Vec<Result<EndedAttempt, StoreError>>> {
+        Pending::ready(self.end_attempts(ends))
+    }
     /// Ends one live attempt; see [`Store::end_attempts`].
     fn end_attempt(&self, end: EndAttempt) -> Result<EndedAttempt, StoreError> {
         only_result(self.end_attempts(vec![end])?)

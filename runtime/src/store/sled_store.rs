@@ -29,7 +29,7 @@ use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk, ContactDetail,
     ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
     EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page,
-    PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
+    Pending, PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
     WebhookEndpointState, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
@@ -39,7 +39,7 @@ use crate::text_key::{TextKey, TextKeys};
 const MAX_GROUP: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 8;
+const FORMAT_VERSION: u32 = 9;
 /// Most journal events in one `J` record. At 256 the leaf holding the
 /// newest records outgrew the size at which sled writes a node to a blob
 /// file of its own, so every write made a new file of about 400 KB (and
@@ -110,6 +110,16 @@ impl SledStore {
         durable: bool,
         op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
+        self.start(durable, op).wait()
+    }
+
+    /// Queues `op` for the writer thread; the answer comes later, once
+    /// `op` ran (and, for a durable write, is on disk).
+    fn start<R: Send + 'static>(
+        &self,
+        durable: bool,
+        op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
+    ) -> Pending<R> {
         let (reply, answer) = mpsc::sync_channel::<Result<R, StoreError>>(1);
         let job: Job = Box::new(move |db| {
             let result = op(db);
@@ -122,36 +132,57 @@ impl SledStore {
                 let _ = reply.send(outcome);
             })
         });
-        self.sender
+        let queued = self
+            .sender
             .as_ref()
-            .ok_or(StoreError::WriterGone)?
-            .send(Request { durable, job })
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.recv().map_err(|_| StoreError::WriterGone)?
+            .ok_or(StoreError::WriterGone)
+            .and_then(|sender| {
+                sender
+                    .send(Request { durable, job })
+                    .map_err(|_| StoreError::WriterGone)
+            });
+        match queued {
+            Ok(()) => Pending::waiting(answer),
+            Err(err) => Pending::ready(Err(err)),
+        }
     }
 
-    /// A contact's ended attempts and then its live one.
+    /// A contact's ended attempts and then its live one. Attempts are
+    /// numbered from 1 without gaps and the live one is the last, so each
+    /// ended one is read by its key: a contact on its first attempt reads
+    /// nothing more than its state.
     fn history(
         &self,
         reader: &mut ContactReader<'_>,
         seq: u64,
     ) -> Result<Vec<Attempt>, StoreError> {
-        let mut attempts: Vec<Attempt> = self
-            .ended_attempts(reader.batch_id, seq)?
-            .into_iter()
-            .map(|ended| ended.attempt)
-            .collect();
-        if let Some(live) = reader.live(seq)? {
-            attempts.push(live.attempt);
+        let Some(state) = reader.state_ref(seq)? else {
+            return Ok(Vec::new());
+        };
+        let records = state.attempt_records;
+        let live = state.live.as_ref().map(EncodedLive::decode).transpose()?;
+        let ended = if live.is_some() { records - 1 } else { records };
+        let mut attempts = Vec::with_capacity(records as usize);
+        for number in 1..=ended {
+            let key = keys::attempt(reader.batch_id, seq, number);
+            if let Some(record) = read_record::<EndedRecord>(&self.db, key.as_ref())? {
+                attempts.push(record.attempt);
+            }
         }
+        attempts.extend(live.map(|live| live.attempt));
         Ok(attempts)
     }
 
+    /// Contact `seq`'s ended attempts, oldest first (attempt numbers are
+    /// big-endian in their keys).
     fn ended_attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<EndedRecord>, StoreError> {
-        let ended: Vec<EncodedEnded> = self
-            .read(keys::attempts(batch_id, seq).as_ref())?
-            .unwrap_or_default();
-        ended.iter().map(EncodedEnded::decode).collect()
+        self.db
+            .scan_prefix(keys::attempts(batch_id, seq))
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                decode(&key, &value)
+            })
+            .collect()
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -567,17 +598,6 @@ struct EndedRecord {
     line: ContactEvent,
 }
 
-/// An [`EndedRecord`], encoded: adding one to a contact's attempts does not
-/// decode the others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct EncodedEnded(#[serde(with = "serde_bytes")] Vec<u8>);
-
-impl EncodedEnded {
-    fn decode(&self) -> Result<EndedRecord, StoreError> {
-        decode(b"ended attempt", &self.0)
-    }
-}
-
 /// A state page as a job reads and changes it.
 struct StatePage {
     states: Vec<ContactState>,
@@ -713,13 +733,11 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// Adds an ended attempt to its contact's attempts.
-    fn put_ended(&mut self, key: &AttemptKey, record: &EndedRecord) -> Result<(), StoreError> {
-        let record_key = keys::attempts(&key.batch_id, key.seq);
-        let mut ended: Vec<EncodedEnded> = self.get(record_key.as_ref())?.unwrap_or_default();
-        ended.push(EncodedEnded(encode(record)));
-        self.put(record_key, &ended);
-        Ok(())
+    /// Adds an ended attempt to its contact's attempts. Nothing in a job
+    /// reads it back, so it skips the overlay.
+    fn put_ended(&mut self, key: &AttemptKey, record: &EndedRecord) {
+        let record_key = keys::attempt(&key.batch_id, key.seq, key.number);
+        self.batch.insert(record_key.into_vec(), encode(record));
     }
 
     /// Puts contact `seq` into the due index at `at`, or takes it out.
@@ -1818,7 +1836,7 @@ fn end_one(
             line_number,
             line,
         },
-    )?;
+    );
     tx.set_live(key, None)?;
     recent.push(RecentCall {
         attempt_id: attempt.id.clone(),
@@ -2345,7 +2363,14 @@ impl Store for SledStore {
         &self,
         ends: Vec<EndAttempt>,
     ) -> Result<Vec<Result<EndedAttempt, StoreError>>, StoreError> {
-        self.submit(false, move |db| {
+        self.start_end_attempts(ends).wait()
+    }
+
+    fn start_end_attempts(
+        &self,
+        ends: Vec<EndAttempt>,
+    ) -> Pending<Vec<Result<EndedAttempt, StoreError>>> {
+        self.start(false, move |db| {
             let mut tx = Tx::new(db);
             let mut touched = Touched::default();
             let results = ends
@@ -2538,19 +2563,16 @@ impl Store for SledStore {
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let ended: Vec<EncodedEnded> = decode(&key, &value)?;
-            for encoded in &ended {
-                let EndedRecord { attempt, .. } = encoded.decode()?;
-                counters.attempts += 1;
-                counters.ended += u64::from(attempt.ended_at.is_some());
-                counters.answered += u64::from(attempt.was_answered());
-                counters.plugin_faults += u64::from(
-                    attempt
-                        .decision
-                        .as_ref()
-                        .is_some_and(|decision| !decision.faults.is_empty()),
-                );
-            }
+            let EndedRecord { attempt, .. } = decode(&key, &value)?;
+            counters.attempts += 1;
+            counters.ended += u64::from(attempt.ended_at.is_some());
+            counters.answered += u64::from(attempt.was_answered());
+            counters.plugin_faults += u64::from(
+                attempt
+                    .decision
+                    .as_ref()
+                    .is_some_and(|decision| !decision.faults.is_empty()),
+            );
         }
         Ok(counters)
     }
