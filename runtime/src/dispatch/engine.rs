@@ -1156,9 +1156,14 @@ impl Engine {
 
         let mut live_per_campaign: HashMap<&CampaignKey, u32> = HashMap::new();
         let mut live_per_batch: HashMap<&str, u32> = HashMap::new();
-        // An end the store has not taken yet still holds its slot.
+        // An end the store has not taken yet, or not answered yet, still
+        // holds its slot: the store may yet refuse it.
         let unrecorded = self.unrecorded_ends.values().map(|(call, _)| call);
-        for call in self.live.values().chain(unrecorded) {
+        let in_flight = self
+            .ends_in_flight
+            .iter()
+            .flat_map(|(sent, _)| sent.iter().map(|(_, call, _)| call));
+        for call in self.live.values().chain(unrecorded).chain(in_flight) {
             *live_per_campaign.entry(&call.campaign).or_default() += 1;
             *live_per_batch
                 .entry(call.key.batch_id.as_str())

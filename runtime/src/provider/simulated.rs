@@ -9,7 +9,7 @@
 //! [`Provider::drain_events`] collects them.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -136,6 +136,12 @@ pub struct SimulationConfig {
     /// How much faster than real time calls play out: 100 makes a 60 s
     /// call last 600 ms of clock time. Default: 1.
     pub time_scale: f64,
+    /// How long after placing a call the simulator still knows it, as a
+    /// provider keeps idempotency keys for a while: placing its attempt id
+    /// again within this answers the same call, and `poll_status` and
+    /// [`SimulatedProvider::calls_placed_for`] find it; later, neither
+    /// does. Keeps a long run's memory bounded. Default: for good.
+    pub call_memory_ms: Option<u64>,
 }
 
 impl Default for SimulationConfig {
@@ -161,6 +167,7 @@ impl Default for SimulationConfig {
             lost_final_event_rate: 0.0,
             instant: false,
             time_scale: 1.0,
+            call_memory_ms: None,
         }
     }
 }
@@ -380,6 +387,9 @@ struct State {
     /// than a hash map: it grows by a node at a time, never by doubling a
     /// table, and the simulator remembers every call it ever placed.
     calls: BTreeMap<TextKey, Millis>,
+    /// With a `call_memory_ms`, the calls of `calls` in placement order,
+    /// to forget them by.
+    placements: VecDeque<(Millis, TextKey)>,
     /// Attempt ids placed by earlier processes (from the call log), with
     /// how often and when first.
     prior: HashMap<TextKey, PriorCall>,
@@ -397,6 +407,22 @@ struct State {
     rate_second: Millis,
     rate_count: u32,
     log: Option<File>,
+}
+
+impl State {
+    /// Forgets the calls placed before `cutoff`.
+    fn forget_calls_before(&mut self, cutoff: Millis) {
+        while let Some(&(placed_at, key)) = self.placements.front() {
+            if placed_at >= cutoff {
+                break;
+            }
+            self.placements.pop_front();
+            // Forgotten once and placed again since: the newer placement stays.
+            if self.calls.get(&key) == Some(&placed_at) {
+                self.calls.remove(&key);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -731,6 +757,10 @@ impl SimulatedProvider {
         }
         state.refusals.remove(&call.attempt_id);
         state.calls.insert(key, now);
+        if let Some(memory) = self.config.call_memory_ms {
+            state.placements.push_back((now, key));
+            state.forget_calls_before(now.saturating_sub(memory as Millis));
+        }
         state.placed += 1;
         state.live += 1;
         state.max_live = state.max_live.max(state.live);
@@ -1190,6 +1220,33 @@ mod tests {
             .filter(|e| matches!(e.kind, CallEventKind::Ended(_)))
             .count();
         assert_eq!(ends, 1);
+    }
+
+    #[test]
+    fn a_call_is_known_for_its_memory_window_and_forgotten_after() {
+        let sim = SimulatedProvider::new(SimulationConfig {
+            call_memory_ms: Some(60_000),
+            ..Default::default()
+        });
+        let first = sim.place(&call("a1"), 0).expect("placed");
+        sim.place(&call("a2"), 30_000).expect("placed");
+        // Within the window: the same call, nothing placed.
+        assert_eq!(sim.place(&call("a1"), 59_000), Ok(first.clone()));
+        assert_eq!(sim.calls_placed(), 2);
+        assert!(sim.status(&first, "a1").is_ok());
+
+        // A placement past a1's window forgets a1, not a2.
+        sim.place(&call("a3"), 60_001).expect("placed");
+        assert_eq!(sim.calls_placed_for("a1"), 0);
+        assert_eq!(sim.calls_placed_for("a2"), 1);
+        assert!(matches!(
+            sim.status(&first, "a1"),
+            Err(ProviderFailure::Permanent(_))
+        ));
+        // Placed again once forgotten, it is a new call.
+        sim.place(&call("a1"), 61_000).expect("placed");
+        assert_eq!(sim.calls_placed(), 4);
+        assert_eq!(sim.calls_placed_for("a1"), 1);
     }
 
     #[test]

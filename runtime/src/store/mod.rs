@@ -763,6 +763,7 @@ pub trait Store: Send + Sync {
     fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError>;
     /// Makes dial intents durable, in one group commit; each succeeds or
     /// fails on its own (batch not dialing, contact not waiting or not due).
+    /// An error answered for the whole may still leave some written.
     fn begin_attempts(
         &self,
         begins: Vec<BeginAttempt>,

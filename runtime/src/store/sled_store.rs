@@ -28,8 +28,8 @@ use super::stats::{
 use super::{
     AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk, ContactDetail,
     ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
-    EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page,
-    Pending, PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
+    EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page, Pending,
+    PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
     WebhookEndpointState, blocker_index,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
@@ -37,6 +37,10 @@ use crate::text_key::{TextKey, TextKeys};
 
 /// Most jobs applied before one flush acknowledges them together.
 const MAX_GROUP: usize = 512;
+/// Most items (dial intents, provider call ids) staged in one job: a job
+/// keeps every state page it touches decoded until it commits, and the
+/// contacts of one tick's intents may each sit on a page of their own.
+const JOB_ITEMS: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
 const FORMAT_VERSION: u32 = 9;
@@ -111,6 +115,38 @@ impl SledStore {
         op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.start(durable, op).wait()
+    }
+
+    /// Runs `op` on `items` in jobs of at most [`JOB_ITEMS`], queued
+    /// together so that durable ones share a group commit, and answers
+    /// their results in order once every job is answered. Each job is
+    /// atomic, not the whole: an error means some jobs may have been
+    /// applied.
+    fn submit_in_jobs<T, R>(
+        &self,
+        durable: bool,
+        items: Vec<T>,
+        op: fn(&sled::Db, Vec<T>) -> Result<Vec<R>, StoreError>,
+    ) -> Result<Vec<R>, StoreError>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+    {
+        let mut items = items.into_iter().peekable();
+        let mut jobs = Vec::new();
+        while items.peek().is_some() {
+            let job: Vec<T> = items.by_ref().take(JOB_ITEMS).collect();
+            jobs.push(self.start(durable, move |db| op(db, job)));
+        }
+        let mut results = Vec::new();
+        let mut failure = None;
+        for job in jobs {
+            match job.wait() {
+                Ok(answered) => results.extend(answered),
+                Err(err) => failure = failure.or(Some(err)),
+            }
+        }
+        failure.map_or(Ok(results), Err)
     }
 
     /// Queues `op` for the writer thread; the answer comes later, once
@@ -1624,6 +1660,18 @@ fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreErr
 
 /// Records the call id on the live record, where recovery and readers of
 /// a live attempt find it.
+/// Durable: after a crash, recovery asks the provider about a live call by
+/// this id; without it the call can only be waited for.
+fn record_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
+    let mut tx = Tx::new(db);
+    for (key, call_id) in calls {
+        // An attempt may have ended already; its id is then on the attempt
+        // record through the end event.
+        set_provider_call(&mut tx, key, call_id)?;
+    }
+    tx.commit()
+}
+
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
     if let Some(mut live) = tx.live(key)? {
         live.attempt.provider_call_id = Some(call_id.to_string());
@@ -2286,7 +2334,7 @@ impl Store for SledStore {
         &self,
         begins: Vec<BeginAttempt>,
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
-        self.submit(true, move |db| {
+        self.submit_in_jobs(true, begins, |db, begins| {
             let mut tx = Tx::new(db);
             let mut touched = Touched::default();
             // Each begin is checked in full before it stages anything, so a
@@ -2302,17 +2350,11 @@ impl Store for SledStore {
     }
 
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
-        // Durable: after a crash, recovery asks the provider about a live
-        // call by this id; without it the call can only be waited for.
-        self.submit(true, move |db| {
-            let mut tx = Tx::new(db);
-            for (key, call_id) in &calls {
-                // An attempt may have ended already; its id is then on the
-                // attempt record through the end event.
-                set_provider_call(&mut tx, key, call_id)?;
-            }
-            tx.commit()
+        self.submit_in_jobs(true, calls, |db, calls| {
+            record_provider_calls(db, &calls)?;
+            Ok(Vec::<()>::new())
         })
+        .map(drop)
     }
 
     fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {

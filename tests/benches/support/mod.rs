@@ -105,3 +105,10 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
 }
+
+/// Starts the peak of `VmHWM` again from the current RSS, so a peak
+/// measured after this is one phase's, not the set-up's (Linux: `5` to
+/// `/proc/self/clear_refs`). Answers whether it could.
+pub fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}

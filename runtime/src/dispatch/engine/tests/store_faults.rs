@@ -28,6 +28,8 @@ struct FaultyStore {
     inner: SledStore,
     failing: Mutex<HashMap<&'static str, Refusal>>,
     refused: Mutex<HashMap<&'static str, u32>>,
+    /// Attempts whose provider call id was written, in order.
+    recorded_calls: Mutex<Vec<String>>,
 }
 
 impl FaultyStore {
@@ -118,9 +120,12 @@ impl Store for FaultyStore {
         self.write("begin_attempts", || self.inner.begin_attempts(begins))
     }
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
+        let attempts: Vec<String> = calls.iter().map(|(key, _)| key.id()).collect();
         self.write("record_provider_calls", || {
             self.inner.record_provider_calls(calls)
-        })
+        })?;
+        self.recorded_calls.lock().unwrap().extend(attempts);
+        Ok(())
     }
     fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {
         self.write("note_unknown_placements", || {
@@ -287,6 +292,7 @@ fn rig() -> Rig {
         inner: SledStore::open(&config).expect("store opens"),
         failing: Mutex::new(HashMap::new()),
         refused: Mutex::new(HashMap::new()),
+        recorded_calls: Mutex::new(Vec::new()),
     });
     let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
         seed: 11,
@@ -455,6 +461,55 @@ async fn refused_attempt_ends_pause_the_batch_and_are_written_once_the_store_rec
         rig.provider.calls_placed() as usize,
         rig.attempts(&batch).len()
     );
+}
+
+#[tokio::test]
+async fn refused_provider_call_ids_pause_the_batch_and_are_written_once_the_store_recovers() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 2)
+        .await;
+
+    rig.store.fail("record_provider_calls", Refusal::Before);
+    rig.run_until(rig.now + MINUTE_MS, |rig| {
+        rig.store.refused("record_provider_calls") > 0
+    })
+    .await;
+    // The calls just placed are live in the store without their ids.
+    let refused: Vec<String> = rig
+        .store
+        .live_attempts()
+        .expect("live")
+        .into_iter()
+        .filter(|attempt| attempt.provider_call_id.is_none())
+        .map(|attempt| attempt.attempt_id)
+        .collect();
+    assert!(!refused.is_empty());
+    rig.now += SECOND_MS;
+    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+
+    rig.store.recover();
+    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    let recorded = rig.store.recorded_calls.lock().unwrap().clone();
+    for attempt in &refused {
+        assert!(recorded.contains(attempt), "{attempt} written again");
+    }
+    let live = rig.store.live_attempts().expect("live");
+    assert!(
+        live.iter()
+            .all(|attempt| attempt.provider_call_id.is_some()),
+        "{live:?}"
+    );
+
+    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
 }
 
 #[tokio::test]
