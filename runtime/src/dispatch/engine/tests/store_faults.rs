@@ -388,6 +388,15 @@ impl Rig {
         }
     }
 
+    /// Resumes the batch as an operator would and runs it to the end,
+    /// which must leave it whole (see [`Rig::assert_finished_whole`]).
+    async fn resume_until_finished(&mut self, batch: &str) {
+        control::resume(self.store.as_ref(), batch, "ops", None, self.now).expect("resume");
+        let done = |rig: &Rig| rig.batch(batch).status == BatchStatus::Completed;
+        self.run_until(self.now + 24 * 60 * MINUTE_MS, done).await;
+        self.assert_finished_whole(batch);
+    }
+
     fn assert_counters_match_recount(&self, batch: &str) {
         assert_eq!(
             self.store.batch_counters(batch).expect("counters"),
@@ -453,10 +462,7 @@ async fn refused_attempt_ends_pause_the_batch_and_are_written_once_the_store_rec
     );
     rig.assert_counters_match_recount(&batch);
 
-    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
-    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
-    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
-    rig.assert_finished_whole(&batch);
+    rig.resume_until_finished(&batch).await;
     assert_eq!(
         rig.provider.calls_placed() as usize,
         rig.attempts(&batch).len()
@@ -506,10 +512,7 @@ async fn refused_provider_call_ids_pause_the_batch_and_are_written_once_the_stor
         "{live:?}"
     );
 
-    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
-    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
-    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
-    rig.assert_finished_whole(&batch);
+    rig.resume_until_finished(&batch).await;
 }
 
 #[tokio::test]
@@ -537,10 +540,7 @@ async fn refused_dial_intents_pause_the_batch_before_any_call_is_placed() {
     assert_eq!(rig.attempts(&batch).len(), attempts, "nothing half-written");
 
     rig.store.recover();
-    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
-    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
-    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
-    rig.assert_finished_whole(&batch);
+    rig.resume_until_finished(&batch).await;
     assert_eq!(
         rig.provider.calls_placed() as usize,
         rig.attempts(&batch).len()
@@ -574,10 +574,7 @@ async fn dial_intents_written_despite_an_error_are_never_placed_and_retried_unde
         rig.batch(&batch)
     );
 
-    control::resume(rig.store.as_ref(), &batch, "ops", None, rig.now).expect("resume");
-    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
-    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
-    rig.assert_finished_whole(&batch);
+    rig.resume_until_finished(&batch).await;
     let attempts = rig.attempts(&batch);
     let never_placed: Vec<&Attempt> = attempts
         .iter()
