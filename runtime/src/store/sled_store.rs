@@ -1669,18 +1669,6 @@ fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreErr
 
 /// Records the call id on the live record, where recovery and readers of
 /// a live attempt find it.
-/// Durable: after a crash, recovery asks the provider about a live call by
-/// this id; without it the call can only be waited for.
-fn record_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
-    let mut tx = Tx::new(db);
-    for (key, call_id) in calls {
-        // An attempt may have ended already; its id is then on the attempt
-        // record through the end event.
-        set_provider_call(&mut tx, key, call_id)?;
-    }
-    tx.commit()
-}
-
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
     if let Some(mut live) = tx.live(key)? {
         live.attempt.provider_call_id = Some(call_id.to_string());
@@ -2359,8 +2347,17 @@ impl Store for SledStore {
     }
 
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
+        // Durable: after a crash, recovery asks the provider about a live
+        // call by this id; without it the call can only be waited for.
         self.submit_in_jobs(true, calls, |db, calls| {
-            record_provider_calls(db, &calls)?;
+            let mut tx = Tx::new(db);
+            for (key, call_id) in &calls {
+                // An attempt may have ended already; its id is then on the
+                // attempt record through the end event.
+                set_provider_call(&mut tx, key, call_id)?;
+            }
+            tx.commit()?;
+            // No answer per call.
             Ok(Vec::<()>::new())
         })
         .map(drop)
