@@ -191,6 +191,18 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, value)
 }
 
+/// A refused upload leaves no batch behind and no journal event after
+/// `journal_head`, the head before it.
+async fn assert_refused_upload_left_nothing(server: &Server, journal_head: u64) {
+    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
+    assert_eq!(
+        page["batches"],
+        json!([]),
+        "no batch is left of the refused upload"
+    );
+    assert_eq!(server.store.journal_head().unwrap(), journal_head);
+}
+
 pub(super) fn three_contacts() -> Value {
     json!([
         {"phone": "+12125550101", "name": "Ada", "id": "c-1"},
@@ -1205,13 +1217,7 @@ async fn an_upload_of_many_chunks_is_stored_whole_and_a_bad_row_near_its_end_lea
     assert_eq!(refused["error"]["code"], "invalid_contacts");
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(message.contains("row 24002, column \"phone\""), "{message}");
-    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
-    assert_eq!(
-        page["batches"],
-        json!([]),
-        "no batch is left of the refused upload"
-    );
-    assert_eq!(server.store.journal_head().unwrap(), head);
+    assert_refused_upload_left_nothing(&server, head).await;
 
     let (status, created) = json_of(upload(csv(None)).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -1261,13 +1267,7 @@ async fn a_json_upload_of_many_chunks_is_read_as_it_goes_and_a_bad_contact_near_
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(message.contains("contacts[24000].phone"), "{message}");
-    let (_, page) = json_of(server.get("/v1/batches", ACME_KEY).send().await.unwrap()).await;
-    assert_eq!(
-        page["batches"],
-        json!([]),
-        "no batch is left of the refused upload"
-    );
-    assert_eq!(server.store.journal_head().unwrap(), head);
+    assert_refused_upload_left_nothing(&server, head).await;
 
     let (status, created) = json_of(upload(body(None)).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
