@@ -679,7 +679,9 @@ struct Tx<'a> {
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Decoded state pages, by key.
     pages: HashMap<Vec<u8>, StatePage>,
-    journal: Vec<JournalEvent>,
+    /// Journal events staged by the job, by seq, each already encoded as
+    /// the [`JournalEvent`] a reader decodes.
+    journal: Vec<(u64, Vec<u8>)>,
     journal_head: Option<u64>,
     /// Aggregates (counters, totals, the timeline) that many changes of a
     /// job add to, kept decoded and encoded once by the commit.
@@ -969,11 +971,11 @@ impl<'a> Tx<'a> {
             }
             self.batch.insert(key, encode(&page.states));
         }
-        if let Some(last) = self.journal.last().map(|event| event.seq) {
+        if let Some(&(last, _)) = self.journal.last() {
             for page in self.journal.chunks(JOURNAL_PAGE) {
-                let last_of_page = page.last().expect("chunks are never empty").seq;
+                let (last_of_page, _) = page.last().expect("chunks are never empty");
                 self.batch
-                    .insert(keys::journal(last_of_page).into_vec(), encode(&page));
+                    .insert(keys::journal(*last_of_page).into_vec(), journal_page(page));
             }
             self.batch
                 .insert(keys::journal_head().into_vec(), encode(&last));
@@ -1125,13 +1127,14 @@ fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &Delta) -> Result<(), StoreErro
 }
 
 /// Appends an outside notification about `batch` to the journal, in the
-/// same atomic write as the change it tells of.
+/// same atomic write as the change it tells of. `data` is the payload, a
+/// map (a struct is written with its field names).
 fn stage_journal(
     tx: &mut Tx<'_>,
     batch: &BatchRecord,
     kind: &str,
     at: Millis,
-    data: serde_json::Value,
+    data: impl Serialize,
 ) -> Result<(), StoreError> {
     let head = match tx.journal_head {
         Some(head) => head,
@@ -1139,16 +1142,91 @@ fn stage_journal(
     };
     let seq = head + 1;
     tx.journal_head = Some(seq);
-    tx.journal.push(JournalEvent {
-        seq,
-        kind: kind.to_string(),
-        workspace: batch.workspace.clone(),
-        campaign_id: batch.campaign_id.clone(),
-        batch_id: batch.id.clone(),
-        at,
-        data,
-    });
+    tx.journal
+        .push((seq, encode_journal_event(seq, kind, batch, at, &data)));
     Ok(())
+}
+
+/// The bytes of a [`JournalEvent`], written from borrowed fields and a
+/// typed payload: the hot paths build no `serde_json::Value`, and a reader
+/// decodes the payload into one all the same.
+fn encode_journal_event(
+    seq: u64,
+    kind: &str,
+    batch: &BatchRecord,
+    at: Millis,
+    data: &impl Serialize,
+) -> Vec<u8> {
+    fn write(bytes: &mut Vec<u8>, field: &(impl Serialize + ?Sized)) {
+        rmp_serde::encode::write(bytes, field).expect("journal fields serialize without fail");
+    }
+    let mut bytes = Vec::with_capacity(256);
+    // The fields of `JournalEvent` in order, as `encode` writes a struct.
+    rmp::encode::write_array_len(&mut bytes, 7).expect("writing to a Vec never fails");
+    write(&mut bytes, &seq);
+    write(&mut bytes, kind);
+    write(&mut bytes, batch.workspace.as_str());
+    write(&mut bytes, batch.campaign_id.as_str());
+    write(&mut bytes, batch.id.as_str());
+    write(&mut bytes, &at);
+    rmp_serde::encode::write_named(&mut bytes, data)
+        .expect("journal payloads serialize without fail");
+    bytes
+}
+
+/// A `J` record: events encoded by [`encode_journal_event`], as `encode`
+/// writes a `Vec<JournalEvent>`.
+fn journal_page(events: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let len = events.iter().map(|(_, bytes)| bytes.len()).sum::<usize>();
+    let mut page = Vec::with_capacity(len + 5);
+    let count = u32::try_from(events.len()).expect("a journal page holds few events");
+    rmp::encode::write_array_len(&mut page, count).expect("writing to a Vec never fails");
+    for (_, bytes) in events {
+        page.extend_from_slice(bytes);
+    }
+    page
+}
+
+/// The payload of `call.started`.
+#[derive(Serialize)]
+struct CallStarted<'a> {
+    attempt_id: &'a str,
+    seq: u64,
+    contact_id: &'a str,
+    phone: &'a str,
+    from_number: Option<&'a str>,
+    variant: Option<&'a str>,
+}
+
+/// The payload of `call.ended`.
+#[derive(Serialize)]
+struct CallEnded<'a> {
+    attempt_id: &'a str,
+    seq: u64,
+    contact_id: &'a str,
+    outcome: Option<CallOutcome>,
+    sip_code: Option<u16>,
+    disposition: Option<&'a str>,
+    talk_ms: u64,
+    cost_micros: Option<u64>,
+    status: ContactStatus,
+    counts_as_attempt: bool,
+    plugin_faulted: bool,
+}
+
+/// The payload of `contact.finalized`: a contact that reached a final
+/// status.
+#[derive(Serialize)]
+struct ContactFinalized<'a> {
+    seq: u64,
+    contact_id: &'a str,
+    phone: &'a str,
+    status: ContactStatus,
+    final_reason: Option<&'a str>,
+    disposition: Option<&'a str>,
+    attempts: u32,
+    talk_ms: u64,
+    cost_micros: u64,
 }
 
 /// The "dispatched" line of a contact's log, told by the attempt it began.
@@ -1160,19 +1238,18 @@ fn dispatched_event(attempt: &Attempt) -> ContactEvent {
     }
 }
 
-/// The journal payload of a contact that reached a final status.
-fn finalized_event(contact: &ContactRecord) -> serde_json::Value {
-    serde_json::json!({
-        "seq": contact.seq,
-        "contact_id": contact.contact_id,
-        "phone": contact.phone,
-        "status": contact.status,
-        "final_reason": contact.final_reason,
-        "disposition": contact.last_disposition,
-        "attempts": contact.attempts_made,
-        "talk_ms": contact.total_talk_ms,
-        "cost_micros": contact.total_cost_micros,
-    })
+fn finalized_event(contact: &ContactRecord) -> ContactFinalized<'_> {
+    ContactFinalized {
+        seq: contact.seq,
+        contact_id: &contact.contact_id,
+        phone: &contact.phone,
+        status: contact.status,
+        final_reason: contact.final_reason.as_deref(),
+        disposition: contact.last_disposition.as_deref(),
+        attempts: contact.attempts_made,
+        talk_ms: contact.total_talk_ms,
+        cost_micros: contact.total_cost_micros,
+    }
 }
 
 /// The journal event name of a batch entering `to` from `from`.
@@ -1580,14 +1657,14 @@ fn begin_one(
         batch,
         "call.started",
         begin.at,
-        serde_json::json!({
-            "attempt_id": attempt.id,
-            "seq": new.seq,
-            "contact_id": new.contact_id,
-            "phone": new.phone,
-            "from_number": attempt.from_number,
-            "variant": attempt.variant,
-        }),
+        CallStarted {
+            attempt_id: &attempt.id,
+            seq: new.seq,
+            contact_id: &new.contact_id,
+            phone: &new.phone,
+            from_number: attempt.from_number.as_deref(),
+            variant: attempt.variant.as_deref(),
+        },
     )?;
     touched_batch.delta.merge(&delta);
     Ok(attempt)
@@ -1899,19 +1976,19 @@ fn end_one(
         batch,
         "call.ended",
         end.at,
-        serde_json::json!({
-            "attempt_id": attempt.id,
-            "seq": new.seq,
-            "contact_id": new.contact_id,
-            "outcome": attempt.outcome,
-            "sip_code": attempt.sip_code,
-            "disposition": new.last_disposition,
-            "talk_ms": attempt.talk_ms,
-            "cost_micros": attempt.cost_micros,
-            "status": new.status,
-            "counts_as_attempt": end.counts_as_attempt,
-            "plugin_faulted": faulted,
-        }),
+        CallEnded {
+            attempt_id: &attempt.id,
+            seq: new.seq,
+            contact_id: &new.contact_id,
+            outcome: attempt.outcome,
+            sip_code: attempt.sip_code,
+            disposition: new.last_disposition.as_deref(),
+            talk_ms: attempt.talk_ms,
+            cost_micros: attempt.cost_micros,
+            status: new.status,
+            counts_as_attempt: end.counts_as_attempt,
+            plugin_faulted: faulted,
+        },
     )?;
     if new.status.is_final() {
         stage_journal(

@@ -551,6 +551,74 @@ fn every_told_change_is_journaled_in_order_with_stable_ids() {
 }
 
 #[test]
+fn a_dialed_call_is_journaled_with_the_payloads_webhooks_carry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(1)).unwrap().batch;
+    start(&store, &batch.id);
+    let attempt = begin_one(&store, &batch.id, 0, T0 + 1);
+    let key = AttemptKey::parse(&attempt.id).unwrap();
+    store
+        .end_attempt(end(
+            key,
+            T0 + 2,
+            CallOutcome::Answered,
+            ContactStatus::Completed,
+        ))
+        .unwrap();
+
+    let journal = store.journal(2, 100).unwrap();
+    let told: Vec<(&str, &serde_json::Value)> = journal
+        .iter()
+        .map(|event| (event.kind.as_str(), &event.data))
+        .collect();
+    let started = serde_json::json!({
+        "attempt_id": attempt.id,
+        "seq": 0,
+        "contact_id": "c0",
+        "phone": "+15550000000",
+        "from_number": "+15550009999",
+        "variant": null,
+    });
+    let ended = serde_json::json!({
+        "attempt_id": attempt.id,
+        "seq": 0,
+        "contact_id": "c0",
+        "outcome": "answered",
+        "sip_code": null,
+        "disposition": "answered",
+        "talk_ms": 30_000,
+        "cost_micros": 1_500,
+        "status": "completed",
+        "counts_as_attempt": true,
+        "plugin_faulted": false,
+    });
+    let finalized = serde_json::json!({
+        "seq": 0,
+        "contact_id": "c0",
+        "phone": "+15550000000",
+        "status": "completed",
+        "final_reason": "test",
+        "disposition": "answered",
+        "attempts": 1,
+        "talk_ms": 30_000,
+        "cost_micros": 1_500,
+    });
+    assert_eq!(
+        told,
+        [
+            ("call.started", &started),
+            ("call.ended", &ended),
+            ("contact.finalized", &finalized),
+        ]
+    );
+    assert!(journal.iter().all(|event| event.batch_id == batch.id
+        && event.workspace == "ws"
+        && event.campaign_id == "camp"));
+    assert_eq!(journal[1].at, T0 + 2);
+}
+
+#[test]
 fn a_batch_larger_than_one_write_is_created_whole() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir, Durability::Relaxed);
