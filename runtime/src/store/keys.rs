@@ -13,7 +13,8 @@
 //! | `C` | batch, page | `ContactCard`s of [`PAGE`] contacts from seq `page * PAGE`: the fields fixed at creation |
 //! | `F` | batch, page | `ContactState` of [`PAGE`] contacts from seq `page * PAGE`, each with its live attempt |
 //! | `D` | batch, next_eligible_at, page | bit mask of the page's contacts waiting until then: the due index |
-//! | `A` | batch, seq, attempt number | an ended attempt and its "ended" log line: `EndedRecord` |
+//! | `A` | batch, group, attempt number | that attempt of each contact of the [`ATTEMPT_GROUP`] that ended it, with its "ended" log line: `EndedRecord`s (`attempt_page.rs`) |
+//! | `A` | batch, group, attempt number, slot | one such attempt too large to share the page: an `EndedRecord` |
 //! | `E` | batch, seq, event number | `ContactEvent`: the other lines of a contact's log |
 //! | `V` | batch, page | () while a contact of the `F` page has a live attempt: the live index |
 //! | `R` | batch | `RecentCall`s, newest first |
@@ -37,6 +38,13 @@ use crate::model::Millis;
 /// sequence order (a batch is dialed in that order, and retries come due
 /// in it), so one write of a page serves many of them.
 pub const PAGE: u64 = 32;
+
+/// Contacts per `A` record. Fewer than a state page's: sled writes a node
+/// larger than a quarter of a log segment (128 KiB) to a blob file of its
+/// own, and a leaf holds up to 17 records, so a page of attempts must stay
+/// under about 7 KiB; an attempt is 0.5 to 1 KiB without a long
+/// transcript.
+pub const ATTEMPT_GROUP: u64 = 8;
 
 pub const BATCH: u8 = b'B';
 pub const OPEN: u8 = b'O';
@@ -86,6 +94,11 @@ impl Key {
 
     pub fn u64(mut self, value: u64) -> Key {
         self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+
+    pub fn u8(mut self, value: u8) -> Key {
+        self.0.push(value);
         self
     }
 
@@ -180,15 +193,33 @@ pub fn due_time_offset(batch: &str) -> usize {
     1 + batch.len() + 1
 }
 
-/// The prefix of contact `seq`'s ended attempts.
-pub fn attempts(batch: &str, seq: u64) -> Key {
-    Key::new(ATTEMPT).text(batch).u64(seq)
+/// The prefix of the ended attempts of the contacts of `seq`'s group.
+pub fn attempt_pages(batch: &str, seq: u64) -> Key {
+    Key::new(ATTEMPT).text(batch).u64(seq / ATTEMPT_GROUP)
 }
 
-/// Ended attempt `number` of contact `seq`: written once, when it ends, and
-/// never read back to add another.
-pub fn attempt(batch: &str, seq: u64, number: u32) -> Key {
-    attempts(batch, seq).u32(number)
+/// Attempt `number` of the contacts of `seq`'s group that ended it, each
+/// written into it when it ends.
+pub fn attempt_page(batch: &str, seq: u64, number: u32) -> Key {
+    attempt_pages(batch, seq).u32(number)
+}
+
+/// Attempt `number` of contact `seq`, when it was too large to share its
+/// group's page: after the page in key order.
+pub fn lone_attempt(batch: &str, seq: u64, number: u32) -> Key {
+    attempt_page(batch, seq, number).u8(attempt_slot(seq))
+}
+
+/// Position of contact `seq` in its attempt group.
+pub fn attempt_slot(seq: u64) -> u8 {
+    (seq % ATTEMPT_GROUP) as u8
+}
+
+/// The slot a lone attempt's key names, or None for a page's key, of an
+/// `A` key under `batch`.
+pub fn lone_attempt_slot(key: &[u8], batch: &str) -> Option<u8> {
+    let page_key_len = 1 + batch.len() + 1 + 8 + 4;
+    (key.len() == page_key_len + 1).then(|| key[page_key_len])
 }
 
 pub fn event(batch: &str, seq: u64, number: u32) -> Key {

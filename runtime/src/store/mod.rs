@@ -6,6 +6,7 @@
 //! for several dispatcher nodes. The embedded implementation is
 //! [`SledStore`]; sled's types never leave `sled_store.rs` and `keys.rs`.
 
+mod attempt_page;
 mod keys;
 mod sled_store;
 mod stats;

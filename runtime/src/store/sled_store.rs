@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::attempt_page;
 use super::keys::{self, Key};
 use super::stats::{
     AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
@@ -43,12 +45,17 @@ const MAX_GROUP: usize = 512;
 const JOB_ITEMS: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 9;
+const FORMAT_VERSION: u32 = 10;
 /// Most journal events in one `J` record. At 256 the leaf holding the
 /// newest records outgrew the size at which sled writes a node to a blob
 /// file of its own, so every write made a new file of about 400 KB (and
 /// every sync then fsynced dozens of them): 32 keeps it inline.
 const JOURNAL_PAGE: usize = 32;
+/// An ended attempt encoded larger than this is a record of its own
+/// instead of an entry of its group's page (`keys::ATTEMPT_GROUP`): a
+/// page then stays under about 7 KiB, and a leaf of pages under the size
+/// at which sled writes it to a blob file.
+const LONE_ATTEMPT_BYTES: usize = 880;
 /// Recently ended calls kept per batch for live monitoring.
 const RECENT_KEPT: usize = 50;
 /// Contacts changed per write when a whole batch's waiting contacts change.
@@ -200,8 +207,7 @@ impl SledStore {
         let ended = if live.is_some() { records - 1 } else { records };
         let mut attempts = Vec::with_capacity(records as usize);
         for number in 1..=ended {
-            let key = keys::attempt(reader.batch_id, seq, number);
-            if let Some(record) = read_record::<EndedRecord>(&self.db, key.as_ref())? {
+            if let Some(record) = reader.ended(seq, number)? {
                 attempts.push(record.attempt);
             }
         }
@@ -212,13 +218,19 @@ impl SledStore {
     /// Contact `seq`'s ended attempts, oldest first (attempt numbers are
     /// big-endian in their keys).
     fn ended_attempts(&self, batch_id: &str, seq: u64) -> Result<Vec<EndedRecord>, StoreError> {
-        self.db
-            .scan_prefix(keys::attempts(batch_id, seq))
-            .map(|entry| {
-                let (key, value) = entry.map_err(io)?;
-                decode(&key, &value)
-            })
-            .collect()
+        let slot = keys::attempt_slot(seq);
+        let mut ended = Vec::new();
+        for entry in self.db.scan_prefix(keys::attempt_pages(batch_id, seq)) {
+            let (key, value) = entry.map_err(io)?;
+            let found = match keys::lone_attempt_slot(&key, batch_id) {
+                Some(lone) => (lone == slot).then_some(&value[..]),
+                None => attempt_page::entry(&value, slot).map_err(|err| corrupt(&key, err))?,
+            };
+            if let Some(bytes) = found {
+                ended.push(decode(&key, bytes)?);
+            }
+        }
+        Ok(ended)
     }
 
     fn read<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -419,10 +431,14 @@ fn journal_page_len(key: &[u8], value: &[u8]) -> Result<u32, StoreError> {
 }
 
 fn decode<T: DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
-    rmp_serde::from_slice(value).map_err(|err| StoreError::Corrupt {
+    rmp_serde::from_slice(value).map_err(|err| corrupt(key, err))
+}
+
+fn corrupt(key: &[u8], err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
         message: err.to_string(),
-    })
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -591,6 +607,8 @@ struct ContactReader<'a> {
     batch_id: &'a str,
     page: Option<(u64, Vec<ContactState>)>,
     cards: Option<(u64, Vec<ContactCard>)>,
+    /// The attempt pages of one attempt group read so far, by number.
+    attempt_pages: Option<(u64, HashMap<u32, Option<sled::IVec>>)>,
 }
 
 impl<'a> ContactReader<'a> {
@@ -600,7 +618,35 @@ impl<'a> ContactReader<'a> {
             batch_id,
             page: None,
             cards: None,
+            attempt_pages: None,
         }
+    }
+
+    /// Ended attempt `number` of contact `seq`: from its group's page,
+    /// read once for the contacts of the group, else on its own.
+    fn ended(&mut self, seq: u64, number: u32) -> Result<Option<EndedRecord>, StoreError> {
+        let group = seq / keys::ATTEMPT_GROUP;
+        if self
+            .attempt_pages
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != group)
+        {
+            self.attempt_pages = Some((group, HashMap::new()));
+        }
+        let (_, pages) = self.attempt_pages.as_mut().expect("set just above");
+        let key = keys::attempt_page(self.batch_id, seq, number);
+        let page = match pages.entry(number) {
+            Entry::Occupied(page) => page.into_mut(),
+            Entry::Vacant(vacant) => vacant.insert(self.db.get(&key).map_err(io)?),
+        };
+        if let Some(page) = page {
+            let entry = attempt_page::entry(page, keys::attempt_slot(seq))
+                .map_err(|err| corrupt(key.as_ref(), err))?;
+            if let Some(bytes) = entry {
+                return Ok(Some(decode(key.as_ref(), bytes)?));
+            }
+        }
+        read_record(self.db, keys::lone_attempt(self.batch_id, seq, number).as_ref())
     }
 
     fn card(&mut self, seq: u64) -> Result<Option<ContactCard>, StoreError> {
@@ -691,6 +737,9 @@ struct Tx<'a> {
     due: HashMap<Vec<u8>, (u32, bool)>,
     /// Card pages read by the job, and whether it added cards to each.
     cards: HashMap<Vec<u8>, (Vec<ContactCard>, bool)>,
+    /// Attempt pages the job adds to, each entry an encoded
+    /// [`EndedRecord`] under its slot, in slot order.
+    attempt_pages: HashMap<Vec<u8>, Vec<(u8, Vec<u8>)>>,
 }
 
 // One bit of a due-index mask per contact of a page.
@@ -722,6 +771,7 @@ impl<'a> Tx<'a> {
             aggregates: HashMap::new(),
             due: HashMap::new(),
             cards: HashMap::new(),
+            attempt_pages: HashMap::new(),
         }
     }
 
@@ -780,11 +830,37 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
-    /// Adds an ended attempt to its contact's attempts. Nothing in a job
-    /// reads it back, so it skips the overlay.
-    fn put_ended(&mut self, key: &AttemptKey, record: &EndedRecord) {
-        let record_key = keys::attempt(&key.batch_id, key.seq, key.number);
-        self.batch.insert(record_key.into_vec(), encode(record));
+    /// Adds an ended attempt to its group's page, read once per job and
+    /// written by the commit, or writes it on its own if it is large.
+    /// Nothing in a job reads it back, so it skips the overlay.
+    fn put_ended(&mut self, key: &AttemptKey, record: &EndedRecord) -> Result<(), StoreError> {
+        let bytes = encode(record);
+        if bytes.len() > LONE_ATTEMPT_BYTES {
+            let lone = keys::lone_attempt(&key.batch_id, key.seq, key.number);
+            self.batch.insert(lone.into_vec(), bytes);
+            return Ok(());
+        }
+        let page_key = keys::attempt_page(&key.batch_id, key.seq, key.number).into_vec();
+        let entries = match self.attempt_pages.entry(page_key) {
+            Entry::Occupied(entries) => entries.into_mut(),
+            Entry::Vacant(vacant) => {
+                let entries = match self.db.get(vacant.key()).map_err(io)? {
+                    Some(page) => attempt_page::entries(&page)
+                        .map_err(|err| corrupt(vacant.key(), err))?
+                        .into_iter()
+                        .map(|(slot, bytes)| (slot, bytes.to_vec()))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                vacant.insert(entries)
+            }
+        };
+        let slot = keys::attempt_slot(key.seq);
+        match entries.binary_search_by_key(&slot, |(at, _)| *at) {
+            Ok(index) => entries[index].1 = bytes,
+            Err(index) => entries.insert(index, (slot, bytes)),
+        }
+        Ok(())
     }
 
     /// Puts contact `seq` into the due index at `at`, or takes it out.
@@ -940,6 +1016,14 @@ impl<'a> Tx<'a> {
     }
 
     fn commit(mut self) -> Result<(), StoreError> {
+        for (key, entries) in std::mem::take(&mut self.attempt_pages) {
+            let page = attempt_page::encode(
+                entries
+                    .iter()
+                    .map(|(slot, bytes)| (*slot, bytes.as_slice())),
+            );
+            self.batch.insert(key, page);
+        }
         for (key, (cards, changed)) in std::mem::take(&mut self.cards) {
             if changed {
                 self.batch.insert(key, encode(&cards));
@@ -1958,7 +2042,7 @@ fn end_one(
             line_number,
             line,
         },
-    );
+    )?;
     tx.set_live(key, None)?;
     recent.push(RecentCall {
         attempt_id: attempt.id.clone(),
@@ -2688,7 +2772,12 @@ impl Store for SledStore {
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let EndedRecord { attempt, .. } = decode(&key, &value)?;
+            let records = match keys::lone_attempt_slot(&key, batch_id) {
+                Some(_) => vec![(0, &value[..])],
+                None => attempt_page::entries(&value).map_err(|err| corrupt(&key, err))?,
+            };
+            for (_, bytes) in records {
+            let EndedRecord { attempt, .. } = decode(&key, bytes)?;
             counters.attempts += 1;
             counters.ended += u64::from(attempt.ended_at.is_some());
             counters.answered += u64::from(attempt.was_answered());
@@ -2698,6 +2787,7 @@ impl Store for SledStore {
                     .as_ref()
                     .is_some_and(|decision| !decision.faults.is_empty()),
             );
+            }
         }
         Ok(counters)
     }

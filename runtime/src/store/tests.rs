@@ -1234,3 +1234,191 @@ fn an_unknown_placement_is_told_in_the_contact_log_only_while_its_attempt_is_liv
         store.recount(&batch).unwrap()
     );
 }
+
+/// Ends `seqs`' live attempts in one write, each with `transcript`, the
+/// contacts going on to retry.
+fn end_together(store: &SledStore, batch_id: &str, seqs: &[u64], at: Millis, transcript: &str) {
+    let ends = seqs
+        .iter()
+        .map(|seq| {
+            let live = store
+                .contact(batch_id, *seq)
+                .expect("read")
+                .and_then(|contact| contact.live_attempt_id)
+                .expect("a live attempt");
+            let key = AttemptKey::parse(&live).expect("an id");
+            let mut end = end(key, at, CallOutcome::Answered, ContactStatus::Retrying);
+            end.next.next_eligible_at = Some(at);
+            end.end.transcript = Some(transcript.to_string());
+            end
+        })
+        .collect();
+    for ended in store.end_attempts(ends).expect("group") {
+        ended.expect("ends");
+    }
+}
+
+/// Each contact's attempts, as numbers and transcripts, from the history
+/// the engine reads and from the debug view.
+fn histories(store: &SledStore, batch_id: &str, seqs: &[u64]) -> Vec<Vec<(u32, String)>> {
+    seqs.iter()
+        .map(|seq| {
+            let told = |attempts: Vec<Attempt>| -> Vec<(u32, String)> {
+                attempts
+                    .into_iter()
+                    .filter(|attempt| attempt.ended_at.is_some())
+                    .map(|attempt| (attempt.number, attempt.transcript.unwrap_or_default()))
+                    .collect()
+            };
+            let history = told(store.attempts(batch_id, *seq).expect("history"));
+            let detail = store
+                .contact_detail(batch_id, *seq)
+                .expect("detail")
+                .expect("contact");
+            assert_eq!(told(detail.attempts), history, "contact {seq}");
+            let ended_lines = detail
+                .events
+                .iter()
+                .filter(|event| event.kind == "ended")
+                .count();
+            assert_eq!(ended_lines, history.len(), "contact {seq}'s log");
+            history
+        })
+        .collect()
+}
+
+#[test]
+fn neighbouring_contacts_ending_together_share_one_attempt_record_per_group() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(20)).expect("create").batch.id;
+    start(&store, &batch);
+    let seqs: Vec<u64> = (0..16).collect();
+    store
+        .begin_attempts(seqs.iter().map(|seq| begin(&batch, *seq, T0)).collect())
+        .expect("group");
+    end_together(&store, &batch, &seqs, T0 + 5, "hello");
+
+    assert_eq!(
+        store.keys_tagged(keys::ATTEMPT),
+        2,
+        "16 first attempts of two groups of {}",
+        keys::ATTEMPT_GROUP
+    );
+    let histories = histories(&store, &batch, &seqs);
+    assert!(
+        histories
+            .iter()
+            .all(|history| *history == vec![(1, "hello".to_string())]),
+        "{histories:?}"
+    );
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
+
+#[test]
+fn an_attempt_ending_alone_joins_its_groups_record_and_keeps_the_others() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(8)).expect("create").batch.id;
+    start(&store, &batch);
+    let seqs: Vec<u64> = (0..8).collect();
+    store
+        .begin_attempts(seqs.iter().map(|seq| begin(&batch, *seq, T0)).collect())
+        .expect("group");
+    // In reverse, one write each: every end reads the page and adds to it.
+    for seq in seqs.iter().rev() {
+        end_together(&store, &batch, &[*seq], T0 + 5, &format!("first {seq}"));
+    }
+    begin_one(&store, &batch, 3, T0 + 10);
+    end_together(&store, &batch, &[3], T0 + 15, "second 3");
+
+    assert_eq!(store.keys_tagged(keys::ATTEMPT), 2, "one record per number");
+    let histories = histories(&store, &batch, &seqs);
+    for (seq, history) in seqs.iter().zip(&histories) {
+        let mut expected = vec![(1, format!("first {seq}"))];
+        if *seq == 3 {
+            expected.push((2, "second 3".to_string()));
+        }
+        assert_eq!(*history, expected, "contact {seq}");
+    }
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
+
+#[test]
+fn an_attempt_too_large_for_its_groups_record_is_kept_whole_on_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long = "Customer: tell me more. ".repeat(400);
+    let seqs: Vec<u64> = (0..8).collect();
+    let batch = {
+        let store = open(&dir, Durability::Full);
+        let batch = store.create_batch(new_batch(8)).expect("create").batch.id;
+        start(&store, &batch);
+        store
+            .begin_attempts(seqs.iter().map(|seq| begin(&batch, *seq, T0)).collect())
+            .expect("group");
+        end_together(&store, &batch, &[0, 1, 3], T0 + 5, "short");
+        end_together(&store, &batch, &[2, 4, 5, 6, 7], T0 + 5, &long);
+        batch
+    };
+    let store = open(&dir, Durability::Full);
+    assert_eq!(
+        store.keys_tagged(keys::ATTEMPT),
+        1 + 5,
+        "the short attempts share a record, each long one has its own"
+    );
+    let histories = histories(&store, &batch, &seqs);
+    for (seq, history) in seqs.iter().zip(&histories) {
+        let transcript = if [0, 1, 3].contains(seq) { "short" } else { &long };
+        assert_eq!(*history, vec![(1, transcript.to_string())], "contact {seq}");
+    }
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
+
+#[test]
+fn pages_of_attempts_of_every_size_stay_in_the_database_file_without_blob_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let contacts = 2_000u64;
+    let batch = store
+        .create_batch(new_batch(contacts as usize))
+        .expect("create")
+        .batch
+        .id;
+    start(&store, &batch);
+    for number in 0..2u64 {
+        for first in (0..contacts).step_by(500) {
+            let seqs: Vec<u64> = (first..first + 500).collect();
+            let at = T0 + 100 * number as Millis;
+            for begun in store
+                .begin_attempts(seqs.iter().map(|seq| begin(&batch, *seq, at)).collect())
+                .expect("group")
+            {
+                begun.expect("begins");
+            }
+            // Transcripts from a few words to past the size that makes an
+            // attempt a record of its own, so pages fill to their largest.
+            for seq in &seqs {
+                let words = 10 + (seq * 7 + number * 13) % 900;
+                end_together(&store, &batch, &[*seq], at + 5, &"word ".repeat(words as usize));
+            }
+        }
+    }
+    store.sync().expect("syncs");
+    let blobs: Vec<_> = std::fs::read_dir(dir.path().join("db").join("blobs"))
+        .map(|entries| entries.flatten().map(|entry| entry.file_name()).collect())
+        .unwrap_or_default();
+    assert!(blobs.is_empty(), "blob files: {blobs:?}");
+    assert_eq!(
+        store.batch_counters(&batch).expect("c"),
+        store.recount(&batch).expect("r")
+    );
+}
