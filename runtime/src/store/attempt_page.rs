@@ -35,7 +35,10 @@ pub fn entries(page: &[u8]) -> Result<Vec<(u8, &[u8])>, Malformed> {
         entries.push(read_entry(&mut rest)?);
     }
     if !rest.is_empty() {
-        return Err(Malformed(format!("{} bytes after the last entry", rest.len())));
+        return Err(Malformed(format!(
+            "{} bytes after the last entry",
+            rest.len()
+        )));
     }
     Ok(entries)
 }

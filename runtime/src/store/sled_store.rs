@@ -52,10 +52,12 @@ const FORMAT_VERSION: u32 = 10;
 /// every sync then fsynced dozens of them): 32 keeps it inline.
 const JOURNAL_PAGE: usize = 32;
 /// An ended attempt encoded larger than this is a record of its own
-/// instead of an entry of its group's page (`keys::ATTEMPT_GROUP`): a
-/// page then stays under about 7 KiB, and a leaf of pages under the size
-/// at which sled writes it to a blob file.
-const LONE_ATTEMPT_BYTES: usize = 880;
+/// instead of an entry of its group's page (`keys::ATTEMPT_GROUP`), so a
+/// page stays under about 6 KiB: sled writes a node larger than a quarter
+/// of a log segment (128 KiB) to a blob file of its own, on every write,
+/// and a leaf holds up to 17 records. An attempt without a long transcript
+/// is 0.4 to 0.7 KiB.
+const LONE_ATTEMPT_BYTES: usize = 1536;
 /// Recently ended calls kept per batch for live monitoring.
 const RECENT_KEPT: usize = 50;
 /// Contacts changed per write when a whole batch's waiting contacts change.
@@ -646,7 +648,10 @@ impl<'a> ContactReader<'a> {
                 return Ok(Some(decode(key.as_ref(), bytes)?));
             }
         }
-        read_record(self.db, keys::lone_attempt(self.batch_id, seq, number).as_ref())
+        read_record(
+            self.db,
+            keys::lone_attempt(self.batch_id, seq, number).as_ref(),
+        )
     }
 
     fn card(&mut self, seq: u64) -> Result<Option<ContactCard>, StoreError> {
@@ -2777,16 +2782,16 @@ impl Store for SledStore {
                 None => attempt_page::entries(&value).map_err(|err| corrupt(&key, err))?,
             };
             for (_, bytes) in records {
-            let EndedRecord { attempt, .. } = decode(&key, bytes)?;
-            counters.attempts += 1;
-            counters.ended += u64::from(attempt.ended_at.is_some());
-            counters.answered += u64::from(attempt.was_answered());
-            counters.plugin_faults += u64::from(
-                attempt
-                    .decision
-                    .as_ref()
-                    .is_some_and(|decision| !decision.faults.is_empty()),
-            );
+                let EndedRecord { attempt, .. } = decode(&key, bytes)?;
+                counters.attempts += 1;
+                counters.ended += u64::from(attempt.ended_at.is_some());
+                counters.answered += u64::from(attempt.was_answered());
+                counters.plugin_faults += u64::from(
+                    attempt
+                        .decision
+                        .as_ref()
+                        .is_some_and(|decision| !decision.faults.is_empty()),
+                );
             }
         }
         Ok(counters)
