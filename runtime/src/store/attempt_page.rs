@@ -1,14 +1,13 @@
-//! The `A` record: the ended attempts of one number (first, second, ...)
-//! of the [`PAGE`](super::keys::PAGE) contacts of a state page, each kept
-//! encoded under its contact's slot.
+//! The `A` record: one attempt (the first, the second, ...) of each of
+//! the [`ATTEMPT_GROUP`](super::keys::ATTEMPT_GROUP) neighbouring contacts
+//! that ended it, each kept encoded under its contact's slot.
 //!
-//! One record per page and number instead of one per attempt: sled keeps
-//! an entry in memory for every tree node it has written, and its nodes
-//! hold a bounded number of keys, so the store's memory grows with its
-//! record count. Attempts per contact dominated that count. A batch dials
-//! neighbouring contacts together, so their attempts end together and a
-//! job writes each page once; an attempt that ends alone rewrites its page
-//! with the entries already there.
+//! One record per group and number instead of one per attempt: a batch
+//! dials neighbouring contacts together, so their attempts end together
+//! and one write of a page serves several of them, and sled's insert path
+//! is a large share of the store's work. An attempt that ends alone
+//! rewrites its page with the entries already there; one too large to
+//! share a page is a record of its own (see `sled_store.rs`).
 //!
 //! The layout is MessagePack: an array of `[slot, bin]` pairs in slot
 //! order. A reader finds one entry by walking the headers, without
@@ -30,7 +29,9 @@ impl std::fmt::Display for Malformed {
 pub fn entries(page: &[u8]) -> Result<Vec<(u8, &[u8])>, Malformed> {
     let mut rest = page;
     let count = decode::read_array_len(&mut rest).map_err(|err| Malformed(err.to_string()))?;
-    let mut entries = Vec::with_capacity(count as usize);
+    // The count is read from the record: it sizes nothing before the
+    // entries are there.
+    let mut entries = Vec::new();
     for _ in 0..count {
         entries.push(read_entry(&mut rest)?);
     }
@@ -105,6 +106,14 @@ mod tests {
             entries(&page).unwrap(),
             vec![(0, &b"first"[..]), (7, &b""[..]), (31, &b"last"[..])]
         );
+    }
+
+    #[test]
+    fn a_page_claiming_more_entries_than_it_holds_is_malformed() {
+        let mut page = Vec::new();
+        rmp::encode::write_array_len(&mut page, u32::MAX).unwrap();
+        assert!(entries(&page).is_err());
+        assert!(entry(&page, 1).is_err());
     }
 
     #[test]
