@@ -1258,19 +1258,26 @@ fn end_together(store: &SledStore, batch_id: &str, seqs: &[u64], at: Millis, tra
     }
 }
 
-/// Each contact's attempts, as numbers and transcripts, from the history
-/// the engine reads and from the debug view.
+/// Each contact's ended attempts, as numbers and transcripts: read one
+/// contact at a time, read together as the engine reads a tick's ends (one
+/// reader for all), and from the debug view, which must all agree.
 fn histories(store: &SledStore, batch_id: &str, seqs: &[u64]) -> Vec<Vec<(u32, String)>> {
+    let told = |attempts: Vec<Attempt>| -> Vec<(u32, String)> {
+        attempts
+            .into_iter()
+            .filter(|attempt| attempt.ended_at.is_some())
+            .map(|attempt| (attempt.number, attempt.transcript.unwrap_or_default()))
+            .collect()
+    };
+    let together = store
+        .contacts_with_attempts(batch_id, seqs)
+        .expect("read together");
     seqs.iter()
-        .map(|seq| {
-            let told = |attempts: Vec<Attempt>| -> Vec<(u32, String)> {
-                attempts
-                    .into_iter()
-                    .filter(|attempt| attempt.ended_at.is_some())
-                    .map(|attempt| (attempt.number, attempt.transcript.unwrap_or_default()))
-                    .collect()
-            };
+        .zip(together)
+        .map(|(seq, read_together)| {
             let history = told(store.attempts(batch_id, *seq).expect("history"));
+            let (_, attempts) = read_together.expect("the contact");
+            assert_eq!(told(attempts), history, "contact {seq} read together");
             let detail = store
                 .contact_detail(batch_id, *seq)
                 .expect("detail")
