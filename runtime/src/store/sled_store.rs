@@ -224,12 +224,10 @@ impl SledStore {
         let mut ended = Vec::new();
         for entry in self.db.scan_prefix(keys::attempt_pages(batch_id, seq)) {
             let (key, value) = entry.map_err(io)?;
-            let found = match keys::lone_attempt_slot(&key, batch_id) {
-                Some(lone) => (lone == slot).then_some(&value[..]),
-                None => attempt_page::entry(&value, slot).map_err(|err| corrupt(&key, err))?,
-            };
-            if let Some(bytes) = found {
-                ended.push(decode(&key, bytes)?);
+            for (at, bytes) in ended_entries(batch_id, &key, &value)? {
+                if at == slot {
+                    ended.push(decode(&key, bytes)?);
+                }
             }
         }
         Ok(ended)
@@ -314,11 +312,8 @@ fn discard_unfinished_drafts(db: &sled::Db) -> Result<(), StoreError> {
         .collect::<Result<_, _>>()
         .map_err(io)?;
     for marker in markers {
-        let batch_id =
-            std::str::from_utf8(&marker[1..marker.len() - 1]).map_err(|_| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&marker).into_owned(),
-                message: "a draft marker's batch id is not UTF-8".to_string(),
-            })?;
+        let batch_id = std::str::from_utf8(&marker[1..marker.len() - 1])
+            .map_err(|_| corrupt(&marker, "a draft marker's batch id is not UTF-8"))?;
         tracing::warn!(batch = %batch_id, "discarding a batch whose create a crash interrupted");
         discard_draft(db, batch_id)?;
     }
@@ -426,10 +421,8 @@ fn io(err: sled::Error) -> StoreError {
 /// How many events a journal record holds, from its array header alone:
 /// pruning counts what it deletes without decoding it.
 fn journal_page_len(key: &[u8], value: &[u8]) -> Result<u32, StoreError> {
-    rmp::decode::read_array_len(&mut &value[..]).map_err(|err| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-        message: format!("not a journal page: {err}"),
-    })
+    rmp::decode::read_array_len(&mut &value[..])
+        .map_err(|err| corrupt(key, format!("not a journal page: {err}")))
 }
 
 fn decode<T: DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
@@ -684,6 +677,19 @@ impl<'a> ContactReader<'a> {
     }
 }
 
+/// The encoded [`EndedRecord`]s of an `A` record of `batch_id`, each
+/// under its contact's slot: a group's page, or one lone attempt.
+fn ended_entries<'v>(
+    batch_id: &str,
+    key: &[u8],
+    value: &'v [u8],
+) -> Result<Vec<(u8, &'v [u8])>, StoreError> {
+    match keys::lone_attempt_slot(key, batch_id) {
+        Some(slot) => Ok(vec![(slot, value)]),
+        None => attempt_page::entries(value).map_err(|err| corrupt(key, err)),
+    }
+}
+
 /// An ended attempt as stored (`A`), with the "ended" line it adds to its
 /// contact's log: that line is not written on its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -825,10 +831,10 @@ impl<'a> Tx<'a> {
     fn add_card(&mut self, batch_id: &str, seq: u64, card: ContactCard) -> Result<(), StoreError> {
         let (cards, changed) = self.cards(batch_id, seq)?;
         if slot(seq) != cards.len() {
-            return Err(StoreError::Corrupt {
-                key: String::from_utf8_lossy(keys::card_page(batch_id, seq).as_ref()).into_owned(),
-                message: format!("contact {seq} added out of sequence order"),
-            });
+            return Err(corrupt(
+                keys::card_page(batch_id, seq).as_ref(),
+                format!("contact {seq} added out of sequence order"),
+            ));
         }
         cards.push(card);
         *changed = true;
@@ -983,11 +989,10 @@ impl<'a> Tx<'a> {
             }
             std::cmp::Ordering::Equal => page.states.push(state),
             std::cmp::Ordering::Greater => {
-                return Err(StoreError::Corrupt {
-                    key: String::from_utf8_lossy(keys::state_page(batch_id, seq).as_ref())
-                        .into_owned(),
-                    message: format!("contact {seq} written before the contacts ahead of it"),
-                });
+                return Err(corrupt(
+                    keys::state_page(batch_id, seq).as_ref(),
+                    format!("contact {seq} written before the contacts ahead of it"),
+                ));
             }
         }
         Ok(())
@@ -2168,10 +2173,7 @@ fn seqs_of_due_record(key: &[u8], value: &[u8]) -> Result<Vec<u64>, StoreError> 
         .len()
         .checked_sub(8)
         .and_then(|offset| keys::read_u64(key, offset))
-        .ok_or_else(|| StoreError::Corrupt {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message: "due key too short".to_string(),
-        })?;
+        .ok_or_else(|| corrupt(key, "due key too short"))?;
     let mask: u32 = decode(key, value)?;
     Ok((0..u32::BITS)
         .filter(|bit| mask & (1 << bit) != 0)
@@ -2777,11 +2779,7 @@ impl Store for SledStore {
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
-            let records = match keys::lone_attempt_slot(&key, batch_id) {
-                Some(_) => vec![(0, &value[..])],
-                None => attempt_page::entries(&value).map_err(|err| corrupt(&key, err))?,
-            };
-            for (_, bytes) in records {
+            for (_, bytes) in ended_entries(batch_id, &key, &value)? {
                 let EndedRecord { attempt, .. } = decode(&key, bytes)?;
                 counters.attempts += 1;
                 counters.ended += u64::from(attempt.ended_at.is_some());
