@@ -500,15 +500,20 @@ impl EncodedLive {
     }
 }
 
-fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
-    let card = ContactCard {
+/// The fields of `contact` its card holds: they never change once written.
+fn card_of(contact: &ContactRecord) -> ContactCard {
+    ContactCard {
         contact_id: contact.contact_id.clone(),
         phone: contact.phone.clone(),
         name: contact.name.clone(),
         time_zone: contact.time_zone.clone(),
         attributes: contact.attributes.clone(),
-    };
-    let state = ContactState {
+    }
+}
+
+/// The fields of `contact` its attempts change.
+fn state_of(contact: &ContactRecord) -> ContactState {
+    ContactState {
         status: contact.status,
         blocker: contact.blocker,
         next_eligible_at: contact.next_eligible_at,
@@ -527,8 +532,7 @@ fn split_contact(contact: &ContactRecord) -> (ContactCard, ContactState) {
         event_count: contact.event_count,
         succeeded: contact.succeeded,
         live: None,
-    };
-    (card, state)
+    }
 }
 
 fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState) -> ContactRecord {
@@ -1180,11 +1184,10 @@ fn stage_contact(
             tx.set_due(batch, at, new.seq, true)?;
         }
     }
-    let (card, state) = split_contact(new);
     if old.is_none() {
-        tx.add_card(batch, new.seq, card)?;
+        tx.add_card(batch, new.seq, card_of(new))?;
     }
-    tx.set_state(batch, new.seq, state)
+    tx.set_state(batch, new.seq, state_of(new))
 }
 
 fn stage_event(
