@@ -38,6 +38,20 @@ const MAX_SYSTEM_RETRIES: u32 = 10;
 /// that the store starts writing while the engine prepares the next chunk.
 const END_CHUNK: usize = 512;
 
+/// Provider call ids per store write while calls are being placed.
+const CALL_ID_CHUNK: usize = 512;
+
+/// One placement's attempt id and the provider's answer.
+type Placement = (String, Result<String, ProviderFailure>);
+
+/// A tick's provider call ids on their way to the store: full chunks,
+/// written without a sync as they fill, and the rest.
+#[derive(Default)]
+struct CallIdWrites {
+    started: Vec<(Vec<(AttemptKey, String)>, Pending<()>)>,
+    filling: Vec<(AttemptKey, String)>,
+}
+
 /// Ends sent to the store in one write, and the store's answer to come.
 type EndsInFlight = (
     Vec<(String, LiveCall, Ending)>,
@@ -428,14 +442,19 @@ impl Engine {
 
     fn record_provider_calls(&mut self, calls: Vec<(AttemptKey, String)>) {
         if let Err(err) = self.store.record_provider_calls(calls.clone()) {
-            if is_store_failure(&err) {
-                for (key, _) in &calls {
-                    self.store_fault(&key.batch_id, &err);
-                }
-                self.unrecorded_calls.extend(calls);
-            } else {
-                tracing::error!(error = %err, "provider call ids not recorded");
+            self.call_ids_refused(calls, &err);
+        }
+    }
+
+    /// Keeps call ids the store refused for the next tick.
+    fn call_ids_refused(&mut self, calls: Vec<(AttemptKey, String)>, err: &StoreError) {
+        if is_store_failure(err) {
+            for (key, _) in &calls {
+                self.store_fault(&key.batch_id, err);
             }
+            self.unrecorded_calls.extend(calls);
+        } else {
+            tracing::error!(error = %err, "provider call ids not recorded");
         }
     }
 
@@ -1369,6 +1388,7 @@ impl Engine {
         }
 
         let mut placing = tokio::task::JoinSet::new();
+        let count = calls.len();
         for (index, call) in calls.into_iter().enumerate() {
             let provider = self.provider.clone();
             placing.spawn(async move {
@@ -1376,37 +1396,93 @@ impl Engine {
                 (index, attempt_id, provider.place_call(call, now).await)
             });
         }
-        let mut placed = Vec::new();
+        // Completion order varies; results are handled in dial order so a
+        // run is reproducible, each as soon as those before it are in, so
+        // the store writes call ids while the rest are being placed.
+        let mut placed: Vec<Option<Placement>> = (0..count).map(|_| None).collect();
+        let mut handled = 0;
+        let mut call_ids = CallIdWrites::default();
+        let mut dialed = 0;
         while let Some(joined) = placing.join_next().await {
             match joined {
-                Ok(result) => placed.push(result),
+                Ok((index, attempt_id, result)) => placed[index] = Some((attempt_id, result)),
                 Err(err) => tracing::error!(error = %err, "placing a call panicked"),
             }
-        }
-        // Completion order varies; handle results in dial order so a run is
-        // reproducible.
-        placed.sort_by_key(|(index, _, _)| *index);
-        let mut accepted = Vec::new();
-        let mut dialed = 0;
-        for (_, attempt_id, result) in placed {
-            match result {
-                Ok(call_id) => {
-                    dialed += 1;
-                    if let Some(call) = self.live.get_mut(&attempt_id) {
-                        call.provider_call_id = Some(call_id.clone());
-                        accepted.push((call.key.clone(), call_id));
-                    }
-                }
-                Err(failure) => self.provider_refused(&attempt_id, failure, now),
+            while let Some(Some((attempt_id, result))) = placed.get_mut(handled).map(Option::take) {
+                handled += 1;
+                dialed += self.take_placement(attempt_id, result, &mut call_ids, now);
             }
         }
-        if !accepted.is_empty() {
-            self.record_provider_calls(accepted);
+        // Behind a placement that panicked.
+        for (attempt_id, result) in placed.into_iter().flatten() {
+            dialed += self.take_placement(attempt_id, result, &mut call_ids, now);
         }
+        self.finish_call_ids(call_ids);
         Ok(Dialing {
             placed: dialed,
             synced: true,
         })
+    }
+
+    /// Takes the provider's answer to one placement: an accepted call's id
+    /// joins the call ids being written. Answers 1 for an accepted call.
+    fn take_placement(
+        &mut self,
+        attempt_id: String,
+        result: Result<String, ProviderFailure>,
+        call_ids: &mut CallIdWrites,
+        now: Millis,
+    ) -> usize {
+        match result {
+            Ok(call_id) => {
+                if let Some(call) = self.live.get_mut(&attempt_id) {
+                    call.provider_call_id = Some(call_id.clone());
+                    call_ids.filling.push((call.key.clone(), call_id));
+                    if call_ids.filling.len() >= CALL_ID_CHUNK {
+                        let chunk = std::mem::take(&mut call_ids.filling);
+                        let answer = self.store.start_recording_provider_calls(chunk.clone());
+                        call_ids.started.push((chunk, answer));
+                    }
+                }
+                1
+            }
+            Err(failure) => {
+                self.provider_refused(&attempt_id, failure, now);
+                0
+            }
+        }
+    }
+
+    /// Writes the call ids not yet started, durably: that group commit
+    /// makes the started ones durable too. A chunk the store refused, or
+    /// every chunk if the commit failed, is written again next tick.
+    fn finish_call_ids(&mut self, call_ids: CallIdWrites) {
+        let CallIdWrites { started, filling } = call_ids;
+        let mut refused = Vec::new();
+        let mut applied = Vec::new();
+        for (chunk, answer) in started {
+            match answer.wait() {
+                Ok(()) => applied.push(chunk),
+                Err(err) => refused.push((chunk, err)),
+            }
+        }
+        let synced = if filling.is_empty() {
+            if applied.is_empty() {
+                Ok(())
+            } else {
+                self.store.sync()
+            }
+        } else {
+            self.store.record_provider_calls(filling.clone())
+        };
+        for (calls, err) in refused {
+            self.call_ids_refused(calls, &err);
+        }
+        if let Err(err) = synced {
+            for calls in applied.into_iter().chain([filling]) {
+                self.call_ids_refused(calls, &err);
+            }
+        }
     }
 
     fn provider_refused(&mut self, attempt_id: &str, failure: ProviderFailure, now: Millis) {

@@ -769,8 +769,15 @@ pub trait Store: Send + Sync {
         &self,
         begins: Vec<BeginAttempt>,
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError>;
-    /// Records the provider's call ids of accepted calls.
+    /// Records the provider's call ids of accepted calls, durably.
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError>;
+    /// [`Store::record_provider_calls`], started without waiting for the
+    /// answer and without a sync of its own: a later durable write or
+    /// [`Store::sync`] makes it durable. A store without a writer of its
+    /// own writes, durably, before it returns.
+    fn start_recording_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Pending<()> {
+        Pending::ready(self.record_provider_calls(calls))
+    }
     /// Tells in each attempt's contact log that its call placement went
     /// unanswered, so the attempt waits for the call's events; an attempt
     /// that has ended since is left alone.

@@ -1841,6 +1841,17 @@ fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreErr
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
 
+/// Records provider call ids in one atomic write.
+fn write_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
+    let mut tx = Tx::new(db);
+    for (key, call_id) in calls {
+        // An attempt may have ended already; its id is then on the
+        // attempt record through the end event.
+        set_provider_call(&mut tx, key, call_id)?;
+    }
+    tx.commit()
+}
+
 /// Records the call id on the live record, where recovery and readers of
 /// a live attempt find it.
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
@@ -2521,17 +2532,15 @@ impl Store for SledStore {
         // Durable: after a crash, recovery asks the provider about a live
         // call by this id; without it the call can only be waited for.
         self.submit_in_jobs(true, calls, |db, calls| {
-            let mut tx = Tx::new(db);
-            for (key, call_id) in &calls {
-                // An attempt may have ended already; its id is then on the
-                // attempt record through the end event.
-                set_provider_call(&mut tx, key, call_id)?;
-            }
-            tx.commit()?;
+            write_provider_calls(db, &calls)?;
             // No answer per call.
             Ok(Vec::<()>::new())
         })
         .map(drop)
+    }
+
+    fn start_recording_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Pending<()> {
+        self.start(false, move |db| write_provider_calls(db, &calls))
     }
 
     fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {

@@ -119,6 +119,13 @@ impl Store for FaultyStore {
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
         self.write("begin_attempts", || self.inner.begin_attempts(begins))
     }
+    fn start_recording_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Pending<()> {
+        // Not counted in `recorded_calls`: only a durable write is.
+        match self.write("start_recording_provider_calls", || Ok(())) {
+            Ok(()) => self.inner.start_recording_provider_calls(calls),
+            Err(err) => Pending::ready(Err(err)),
+        }
+    }
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
         let attempts: Vec<String> = calls.iter().map(|(key, _)| key.id()).collect();
         self.write("record_provider_calls", || {
@@ -284,6 +291,10 @@ struct Rig {
 const CONTACTS: u64 = 30;
 
 fn rig() -> Rig {
+    rig_with(spec(4, 10.0, 2), EngineOptions::default())
+}
+
+fn rig_with(spec: CampaignSpec, options: EngineOptions) -> Rig {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = StoreConfig::new(dir.path().join("db"));
     config.durability = Durability::Relaxed;
@@ -298,12 +309,11 @@ fn rig() -> Rig {
         seed: 11,
         ..SimulationConfig::default()
     }));
-    let spec = spec(4, 10.0, 2);
     let engine = Engine::new(
         store.clone(),
         provider.clone(),
         vec![CampaignPolicy::builtin(spec.clone())],
-        EngineOptions::default(),
+        options,
         T0,
     )
     .expect("engine starts");
@@ -319,7 +329,11 @@ fn rig() -> Rig {
 
 impl Rig {
     fn create(&self) -> String {
-        let batch = contacts(CONTACTS as usize, us_phone, "UTC");
+        self.create_of(CONTACTS as usize)
+    }
+
+    fn create_of(&self, count: usize) -> String {
+        let batch = contacts(count, us_phone, "UTC");
         self.store.create_batch(batch).expect("create").batch.id
     }
 
@@ -467,6 +481,49 @@ async fn refused_attempt_ends_pause_the_batch_and_are_written_once_the_store_rec
         rig.provider.calls_placed() as usize,
         rig.attempts(&batch).len()
     );
+}
+
+#[tokio::test]
+async fn call_ids_written_ahead_of_a_refused_commit_are_written_again_with_it() {
+    // More calls in one tick than one write of call ids takes: the first
+    // writes are started while the rest are placed, and the last one's
+    // group commit is what makes them durable.
+    let count = 2 * CALL_ID_CHUNK + 40;
+    let options = EngineOptions {
+        scan_limit: count,
+        ..EngineOptions::default()
+    };
+    let mut rig = rig_with(spec(count as u32, count as f64, 1), options);
+    let batch = rig.create_of(count);
+    rig.store.fail("record_provider_calls", Refusal::Before);
+    let report = rig.engine.tick(rig.now).await.expect("tick");
+    assert_eq!(report.dialed, count);
+    assert_eq!(rig.store.refused("start_recording_provider_calls"), 0);
+    assert!(rig.store.recorded_calls.lock().unwrap().is_empty());
+    rig.now += SECOND_MS;
+    rig.run_until(rig.now + SECOND_MS, |_| false).await;
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+
+    rig.store.recover();
+    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    let recorded: HashSet<String> = rig
+        .store
+        .recorded_calls
+        .lock()
+        .unwrap()
+        .iter()
+        .cloned()
+        .collect();
+    assert_eq!(recorded.len(), count, "every call id is written again");
+    for seq in 0..count as u64 {
+        let attempts = rig.store.attempts(&batch, seq).expect("attempts");
+        assert_eq!(attempts.len(), 1, "contact {seq} dialed once");
+        assert!(recorded.contains(&attempts[0].id), "contact {seq}");
+    }
 }
 
 #[tokio::test]
