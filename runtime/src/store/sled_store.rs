@@ -205,7 +205,11 @@ impl SledStore {
             return Ok(Vec::new());
         };
         let records = state.attempt_records;
-        let live = state.live.as_ref().map(EncodedLive::decode).transpose()?;
+        let live = if state.live.is_some() {
+            reader.live(seq)?
+        } else {
+            None
+        };
         let ended = if live.is_some() { records - 1 } else { records };
         let mut attempts = Vec::with_capacity(records as usize);
         for number in 1..=ended {
@@ -600,6 +604,39 @@ impl LiveRecord {
     }
 }
 
+/// The provider call ids of a page's live attempts, kept in the page's
+/// live-index marker rather than with the attempts in the state page, so
+/// that recording them writes a small record instead of the page. Each
+/// entry is a slot, the attempt number there and its call id; an entry
+/// whose attempt has ended since is never read, and goes with the marker
+/// when the page's last live attempt ends. An empty marker holds none.
+type LiveCallIds = Vec<(u8, u32, String)>;
+
+fn decode_call_ids(marker: &[u8], value: &[u8]) -> Result<LiveCallIds, StoreError> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    decode(marker, value)
+}
+
+/// Gives `live` its call id from `calls` unless it has one (one recorded
+/// with a ringing mark, or by an earlier version, is kept on the attempt).
+fn add_call_id(live: &mut LiveRecord, seq: u64, calls: &LiveCallIds) {
+    if live.attempt.provider_call_id.is_some() {
+        return;
+    }
+    let slot = slot(seq) as u8;
+    live.attempt.provider_call_id = calls
+        .iter()
+        .find(|(at, number, _)| *at == slot && *number == live.attempt.number)
+        .map(|(_, _, call_id)| call_id.clone());
+}
+
+/// The live-index marker of the state page holding `seq`.
+fn live_marker(batch_id: &str, seq: u64) -> Vec<u8> {
+    keys::retag(keys::state_page(batch_id, seq).as_ref(), keys::LIVE)
+}
+
 /// Reads contacts outside a job, reading each state page once.
 struct ContactReader<'a> {
     db: &'a sled::Db,
@@ -608,6 +645,8 @@ struct ContactReader<'a> {
     cards: Option<(u64, Vec<ContactCard>)>,
     /// The attempt pages of one attempt group read so far, by number.
     attempt_pages: Option<(u64, HashMap<u32, Option<sled::IVec>>)>,
+    /// The call ids of the live attempts of the page read last.
+    call_ids: Option<(u64, LiveCallIds)>,
 }
 
 impl<'a> ContactReader<'a> {
@@ -618,6 +657,7 @@ impl<'a> ContactReader<'a> {
             page: None,
             cards: None,
             attempt_pages: None,
+            call_ids: None,
         }
     }
 
@@ -661,10 +701,26 @@ impl<'a> ContactReader<'a> {
     }
 
     fn live(&mut self, seq: u64) -> Result<Option<LiveRecord>, StoreError> {
-        self.state_ref(seq)?
+        let live = self
+            .state_ref(seq)?
             .and_then(|state| state.live.as_ref())
             .map(EncodedLive::decode)
-            .transpose()
+            .transpose()?;
+        let Some(mut live) = live else {
+            return Ok(None);
+        };
+        let page = seq / keys::PAGE;
+        if self.call_ids.as_ref().is_none_or(|(cached, _)| *cached != page) {
+            let marker = live_marker(self.batch_id, seq);
+            let calls = match self.db.get(&marker).map_err(io)? {
+                Some(value) => decode_call_ids(&marker, &value)?,
+                None => Vec::new(),
+            };
+            self.call_ids = Some((page, calls));
+        }
+        let (_, calls) = self.call_ids.as_ref().expect("read just above");
+        add_call_id(&mut live, seq, calls);
+        Ok(Some(live))
     }
 
     fn state_ref(&mut self, seq: u64) -> Result<Option<&ContactState>, StoreError> {
@@ -755,6 +811,10 @@ struct Tx<'a> {
     /// Attempt pages the job adds to, each entry an encoded
     /// [`EndedRecord`] under its slot, in slot order.
     attempt_pages: HashMap<Vec<u8>, Vec<(u8, Vec<u8>)>>,
+    /// Live-index markers read by the job, by key: the call ids each
+    /// holds (`None` when there is no marker), and whether the job added
+    /// to them.
+    call_ids: HashMap<Vec<u8>, (Option<LiveCallIds>, bool)>,
 }
 
 // One bit of a due-index mask per contact of a page.
@@ -787,6 +847,7 @@ impl<'a> Tx<'a> {
             due: HashMap::new(),
             cards: HashMap::new(),
             attempt_pages: HashMap::new(),
+            call_ids: HashMap::new(),
         }
     }
 
@@ -1011,7 +1072,31 @@ impl<'a> Tx<'a> {
             .and_then(|state| state.live.as_ref())
             .map(EncodedLive::decode)
             .transpose()?;
-        Ok(live.filter(|live| live.attempt.number == key.number))
+        let Some(mut live) = live.filter(|live| live.attempt.number == key.number) else {
+            return Ok(None);
+        };
+        if let (Some(calls), _) = self.call_ids(&key.batch_id, key.seq)? {
+            add_call_id(&mut live, key.seq, calls);
+        }
+        Ok(Some(live))
+    }
+
+    /// The call ids in the live-index marker of the page holding `seq`,
+    /// read once per job.
+    fn call_ids(
+        &mut self,
+        batch_id: &str,
+        seq: u64,
+    ) -> Result<&mut (Option<LiveCallIds>, bool), StoreError> {
+        let marker = live_marker(batch_id, seq);
+        if !self.call_ids.contains_key(&marker) {
+            let calls = match self.db.get(&marker).map_err(io)? {
+                Some(value) => Some(decode_call_ids(&marker, &value)?),
+                None => None,
+            };
+            self.call_ids.insert(marker.clone(), (calls, false));
+        }
+        Ok(self.call_ids.get_mut(&marker).expect("inserted just above"))
     }
 
     /// Keeps `live` as the contact's live attempt, or ends it with `None`.
@@ -1061,6 +1146,9 @@ impl<'a> Tx<'a> {
             let has_live = page.states.iter().any(|state| state.live.is_some());
             if has_live != page.had_live {
                 let marker = keys::retag(&key, keys::LIVE);
+                // A marker comes and goes with its page's first and last
+                // live attempt, and the call ids in it with it.
+                self.call_ids.remove(&marker);
                 if has_live {
                     self.batch.insert(marker, Vec::new());
                 } else {
@@ -1068,6 +1156,11 @@ impl<'a> Tx<'a> {
                 }
             }
             self.batch.insert(key, encode(&page.states));
+        }
+        for (marker, (calls, changed)) in std::mem::take(&mut self.call_ids) {
+            if let (Some(calls), true) = (calls, changed) {
+                self.batch.insert(marker, encode(&calls));
+            }
         }
         if let Some(&(last, _)) = self.journal.last() {
             for page in self.journal.chunks(JOURNAL_PAGE) {
@@ -1852,13 +1945,19 @@ fn write_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result
     tx.commit()
 }
 
-/// Records the call id on the live record, where recovery and readers of
-/// a live attempt find it.
+/// Records the call id in its page's live-index marker, where recovery
+/// and readers of a live attempt find it (see [`LiveCallIds`]).
 fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result<(), StoreError> {
-    if let Some(mut live) = tx.live(key)? {
-        live.attempt.provider_call_id = Some(call_id.to_string());
-        tx.set_live(key, Some(live))?;
-    }
+    let (calls, changed) = tx.call_ids(&key.batch_id, key.seq)?;
+    // Without a marker no attempt of the page is live: this one has ended
+    // already, and its id is on its attempt record through its end event.
+    let Some(calls) = calls else {
+        return Ok(());
+    };
+    let slot = slot(key.seq) as u8;
+    calls.retain(|(at, _, _)| *at != slot);
+    calls.push((slot, key.number, call_id.to_string()));
+    *changed = true;
     Ok(())
 }
 
@@ -2733,12 +2832,14 @@ impl Store for SledStore {
     fn live_attempts(&self) -> Result<Vec<LiveAttempt>, StoreError> {
         let mut out = Vec::new();
         for entry in self.db.scan_prefix([keys::LIVE]) {
-            let (marker, _) = entry.map_err(io)?;
+            let (marker, value) = entry.map_err(io)?;
+            let calls = decode_call_ids(&marker, &value)?;
             let page_key = keys::retag(&marker, keys::STATE_PAGE);
             let states: Vec<ContactState> = read_record(&self.db, &page_key)?.unwrap_or_default();
             for encoded in states.into_iter().filter_map(|state| state.live) {
-                let record = encoded.decode()?;
+                let mut record = encoded.decode()?;
                 let attempt = AttemptKey::parse(&record.attempt.id)?;
+                add_call_id(&mut record, attempt.seq, &calls);
                 out.push(record.summary(&attempt));
             }
         }

@@ -525,6 +525,96 @@ fn a_placed_call_shows_its_provider_id_before_it_rings() {
 }
 
 #[test]
+fn a_call_id_recorded_for_an_ended_attempt_never_reaches_the_contacts_next_attempt() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(2)).expect("create").batch.id;
+    start(&store, &batch);
+    // Contacts 0 and 1 share a state page, so the page stays live while
+    // contact 0 ends and is dialed again.
+    let first = AttemptKey::parse(&begin_one(&store, &batch, 0, T0).id).expect("an id");
+    let other = AttemptKey::parse(&begin_one(&store, &batch, 1, T0).id).expect("an id");
+    store
+        .record_provider_calls(vec![
+            (first.clone(), "CA-first".to_string()),
+            (other.clone(), "CA-other".to_string()),
+        ])
+        .expect("recorded");
+    store
+        .end_attempt(end(
+            first.clone(),
+            T0 + 5,
+            CallOutcome::NoAnswer,
+            ContactStatus::Retrying,
+        ))
+        .expect("ends");
+    // Its id comes too late: the end was written first.
+    store
+        .record_provider_calls(vec![(first.clone(), "CA-late".to_string())])
+        .expect("recorded");
+
+    let again = begin_one(&store, &batch, 0, T0 + 5 + MINUTE_MS);
+    assert_eq!(again.number, 2);
+    let attempts = store.attempts(&batch, 0).expect("attempts");
+    assert_eq!(
+        attempts[0].provider_call_id.as_deref(),
+        Some("CA-first"),
+        "the ended attempt keeps the id it had when it ended"
+    );
+    assert_eq!(attempts[1].provider_call_id, None, "{attempts:?}");
+    let live = store.live_attempts().expect("live");
+    let call_id = |seq: u64| {
+        live.iter()
+            .find(|attempt| attempt.seq == seq)
+            .map(|attempt| attempt.provider_call_id.clone())
+    };
+    assert_eq!(call_id(0), Some(None));
+    assert_eq!(call_id(1), Some(Some("CA-other".to_string())));
+
+    let second = AttemptKey::parse(&again.id).expect("an id");
+    store
+        .record_provider_calls(vec![(second, "CA-second".to_string())])
+        .expect("recorded");
+    let attempts = store.attempts(&batch, 0).expect("attempts");
+    assert_eq!(attempts[1].provider_call_id.as_deref(), Some("CA-second"));
+    let detail = store
+        .contact_detail(&batch, 1)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        detail.attempts[0].provider_call_id.as_deref(),
+        Some("CA-other")
+    );
+}
+
+#[test]
+fn a_call_id_for_a_page_without_live_attempts_is_not_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(1)).expect("create").batch.id;
+    start(&store, &batch);
+    let key = AttemptKey::parse(&begin_one(&store, &batch, 0, T0).id).expect("an id");
+    store
+        .end_attempt(end(
+            key.clone(),
+            T0 + 5,
+            CallOutcome::Busy,
+            ContactStatus::Busy,
+        ))
+        .expect("ends");
+    store
+        .record_provider_calls(vec![(key, "CA-late".to_string())])
+        .expect("recorded");
+    assert!(store.live_attempts().expect("live").is_empty());
+    drop(store);
+
+    // The page's live-index marker went with its last live attempt, and
+    // the late id did not bring it back.
+    let db = sled::open(dir.path().join("db")).expect("sled opens");
+    assert_eq!(db.scan_prefix([super::keys::LIVE]).count(), 0);
+}
+
+#[test]
 fn every_told_change_is_journaled_in_order_with_stable_ids() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, Durability::Relaxed);
