@@ -38,6 +38,18 @@ const MAX_SYSTEM_RETRIES: u32 = 10;
 /// that the store starts writing while the engine prepares the next chunk.
 const END_CHUNK: usize = 512;
 
+/// Dial intents per store write.
+const INTENT_CHUNK: usize = 512;
+
+/// A tick's dial intents on their way to the store, and what placing
+/// their calls needs.
+struct Intents {
+    /// Each intent's batch.
+    begun: Vec<String>,
+    answers: Vec<Pending<Vec<Result<Attempt, StoreError>>>>,
+    dial_info: Vec<Dial>,
+}
+
 /// Provider call ids per store write while calls are being placed.
 const CALL_ID_CHUNK: usize = 512;
 
@@ -359,8 +371,6 @@ impl Engine {
             .filter_map(|event| self.live.get(&event.attempt_id))
             .map(|call| call.key.batch_id.clone())
             .collect();
-        report.ended = self.handle_events(events, now);
-        report.timed_out = self.end_overdue(now).await;
         if self.reconcile_live {
             // Attempts whose end is being written are live in the store
             // and no longer in the engine: their answers come first.
@@ -370,7 +380,16 @@ impl Engine {
         let (started, finished) = self.advance_batches(now)?;
         report.started_batches = started;
         report.finished_batches = finished;
-        let dialing = self.dispatch(now).await?;
+        // The dial intents go to the store first, and the store makes them
+        // durable while the engine prepares the ends. Slots are the same
+        // either way: an end holds its slot until the store has answered.
+        let intents = self.dispatch(now)?;
+        report.ended = self.handle_events(events, now);
+        report.timed_out = self.end_overdue(now).await;
+        let dialing = match intents {
+            Some(intents) => self.place(intents, now).await,
+            None => Dialing::default(),
+        };
         report.dialed = dialing.placed;
         if report.events > 0 && !dialing.synced {
             // One group commit for every event write of this tick, unless
@@ -1159,7 +1178,7 @@ impl Engine {
     }
 
     /// Dials due contacts of in-progress batches.
-    async fn dispatch(&mut self, now: Millis) -> Result<Dialing, EngineError> {
+    fn dispatch(&mut self, now: Millis) -> Result<Option<Intents>, EngineError> {
         let mut batches: Vec<BatchRecord> = self
             .store
             .open_batches()?
@@ -1167,7 +1186,7 @@ impl Engine {
             .filter(|batch| batch.status == BatchStatus::InProgress)
             .collect();
         if batches.is_empty() {
-            return Ok(Dialing::default());
+            return Ok(None);
         }
         self.round = self.round.wrapping_add(1);
         let shift = self.round % batches.len();
@@ -1320,27 +1339,51 @@ impl Engine {
             self.store.set_blockers(&batch_id, updates, now)?;
         }
         if begins.is_empty() {
-            return Ok(Dialing::default());
+            return Ok(None);
         }
+        let begun: Vec<String> = begins.iter().map(|begin| begin.batch_id.clone()).collect();
+        let mut answers = Vec::new();
+        let mut rest = begins.into_iter().peekable();
+        while rest.peek().is_some() {
+            let chunk: Vec<_> = rest.by_ref().take(INTENT_CHUNK).collect();
+            answers.push(self.store.start_begin_attempts(chunk));
+        }
+        Ok(Some(Intents {
+            begun,
+            answers,
+            dial_info,
+        }))
+    }
 
+    /// Places the calls of the intents the store made durable, and writes
+    /// the provider's call ids.
+    async fn place(&mut self, intents: Intents, now: Millis) -> Dialing {
         // The dial intents are durable, in one group commit, before any
         // provider hears of them: a crash from here on finds them in the
         // live index and never dials them twice.
-        let begun: Vec<String> = begins.iter().map(|begin| begin.batch_id.clone()).collect();
-        let results = match self.store.begin_attempts(begins) {
-            Ok(results) => results,
-            Err(err) => {
-                // Nothing is dialed on an intent the store did not confirm.
-                for batch_id in begun {
-                    self.store_fault(&batch_id, &err);
-                }
-                self.reconcile_live = true;
-                return Ok(Dialing::default());
+        let Intents {
+            begun,
+            answers,
+            dial_info,
+        } = intents;
+        let mut results = Vec::with_capacity(dial_info.len());
+        let mut failure = None;
+        for answer in answers {
+            match answer.wait() {
+                Ok(answered) => results.extend(answered),
+                Err(err) => failure = failure.or(Some(err)),
             }
-        };
-        // The store wrote the ends in flight before these intents, and
-        // synced them with them.
-        self.take_end_answers();
+        }
+        if let Some(err) = failure {
+            // Nothing is dialed on an intent the store did not confirm, nor
+            // on the others of the tick; the store's live index tells which
+            // were written anyway.
+            for batch_id in begun {
+                self.store_fault(&batch_id, &err);
+            }
+            self.reconcile_live = true;
+            return Dialing::default();
+        }
         let mut calls = Vec::new();
         for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
             let attempt = match result {
@@ -1417,11 +1460,11 @@ impl Engine {
         for (attempt_id, result) in placed.into_iter().flatten() {
             dialed += self.take_placement(attempt_id, result, &mut call_ids, now);
         }
-        self.finish_call_ids(call_ids);
-        Ok(Dialing {
+        let synced = self.finish_call_ids(call_ids);
+        Dialing {
             placed: dialed,
-            synced: true,
-        })
+            synced,
+        }
     }
 
     /// Takes the provider's answer to one placement: an accepted call's id
@@ -1454,9 +1497,10 @@ impl Engine {
     }
 
     /// Writes the call ids not yet started, durably: that group commit
-    /// makes the started ones durable too. A chunk the store refused, or
-    /// every chunk if the commit failed, is written again next tick.
-    fn finish_call_ids(&mut self, call_ids: CallIdWrites) {
+    /// makes the started ones durable too, and every write queued before
+    /// it. A chunk the store refused, or every chunk if the commit failed,
+    /// is written again next tick. Answers whether there was a commit.
+    fn finish_call_ids(&mut self, call_ids: CallIdWrites) -> bool {
         let CallIdWrites { started, filling } = call_ids;
         let mut refused = Vec::new();
         let mut applied = Vec::new();
@@ -1466,23 +1510,24 @@ impl Engine {
                 Err(err) => refused.push((chunk, err)),
             }
         }
+        if filling.is_empty() && applied.is_empty() && refused.is_empty() {
+            return false;
+        }
         let synced = if filling.is_empty() {
-            if applied.is_empty() {
-                Ok(())
-            } else {
-                self.store.sync()
-            }
+            self.store.sync()
         } else {
             self.store.record_provider_calls(filling.clone())
         };
         for (calls, err) in refused {
             self.call_ids_refused(calls, &err);
         }
+        let committed = synced.is_ok();
         if let Err(err) = synced {
             for calls in applied.into_iter().chain([filling]) {
                 self.call_ids_refused(calls, &err);
             }
         }
+        committed
     }
 
     fn provider_refused(&mut self, attempt_id: &str, failure: ProviderFailure, now: Millis) {

@@ -771,6 +771,16 @@ pub trait Store: Send + Sync {
         &self,
         begins: Vec<BeginAttempt>,
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError>;
+    /// [`Store::begin_attempts`], started without waiting for the answer,
+    /// which comes once the intents are durable. Callers start at most a
+    /// few hundred at a time. A store without a writer of its own writes
+    /// before it returns.
+    fn start_begin_attempts(
+        &self,
+        begins: Vec<BeginAttempt>,
+    ) -> Pending<Vec<Result<Attempt, StoreError>>> {
+        Pending::ready(self.begin_attempts(begins))
+    }
     /// Records the provider's call ids of accepted calls, durably.
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError>;
     /// [`Store::record_provider_calls`], started without waiting for the

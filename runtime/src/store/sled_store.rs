@@ -710,7 +710,11 @@ impl<'a> ContactReader<'a> {
             return Ok(None);
         };
         let page = seq / keys::PAGE;
-        if self.call_ids.as_ref().is_none_or(|(cached, _)| *cached != page) {
+        if self
+            .call_ids
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != page)
+        {
             let marker = live_marker(self.batch_id, seq);
             let calls = match self.db.get(&marker).map_err(io)? {
                 Some(value) => decode_call_ids(&marker, &value)?,
@@ -1934,6 +1938,24 @@ fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreErr
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
 
+/// Writes dial intents in one atomic write. Each begin is checked in full
+/// before it stages anything, so a refused one leaves no trace and the
+/// others still go ahead.
+fn write_begins(
+    db: &sled::Db,
+    begins: Vec<BeginAttempt>,
+) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
+    let mut tx = Tx::new(db);
+    let mut touched = Touched::default();
+    let results = begins
+        .iter()
+        .map(|begin| begin_one(&mut tx, &mut touched, begin))
+        .collect();
+    touched.stage(&mut tx)?;
+    tx.commit()?;
+    Ok(results)
+}
+
 /// Records provider call ids in one atomic write.
 fn write_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
     let mut tx = Tx::new(db);
@@ -2612,19 +2634,14 @@ impl Store for SledStore {
         &self,
         begins: Vec<BeginAttempt>,
     ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
-        self.submit_in_jobs(true, begins, |db, begins| {
-            let mut tx = Tx::new(db);
-            let mut touched = Touched::default();
-            // Each begin is checked in full before it stages anything, so a
-            // refused one leaves no trace and the others still go ahead.
-            let results = begins
-                .iter()
-                .map(|begin| begin_one(&mut tx, &mut touched, begin))
-                .collect();
-            touched.stage(&mut tx)?;
-            tx.commit()?;
-            Ok(results)
-        })
+        self.submit_in_jobs(true, begins, write_begins)
+    }
+
+    fn start_begin_attempts(
+        &self,
+        begins: Vec<BeginAttempt>,
+    ) -> Pending<Vec<Result<Attempt, StoreError>>> {
+        self.start(true, move |db| write_begins(db, begins))
     }
 
     fn record_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Result<(), StoreError> {
