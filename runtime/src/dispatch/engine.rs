@@ -56,12 +56,15 @@ const CALL_ID_CHUNK: usize = 512;
 /// One placement's attempt id and the provider's answer.
 type Placement = (String, Result<String, ProviderFailure>);
 
+/// Accepted calls' attempts and the provider's ids for them.
+type CallIds = Vec<(AttemptKey, String)>;
+
 /// A tick's provider call ids on their way to the store: full chunks,
 /// written without a sync as they fill, and the rest.
 #[derive(Default)]
 struct CallIdWrites {
-    started: Vec<(Vec<(AttemptKey, String)>, Pending<()>)>,
-    filling: Vec<(AttemptKey, String)>,
+    started: Vec<(CallIds, Pending<()>)>,
+    filling: CallIds,
 }
 
 /// Ends sent to the store in one write, and the store's answer to come.
