@@ -1938,18 +1938,28 @@ fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreErr
         .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
 }
 
-/// Writes dial intents in one atomic write. Each begin is checked in full
-/// before it stages anything, so a refused one leaves no trace and the
-/// others still go ahead.
+/// Writes dial intents in one atomic write.
 fn write_begins(
     db: &sled::Db,
     begins: Vec<BeginAttempt>,
 ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
+    write_each(db, &begins, begin_one)
+}
+
+/// Applies `one` to each of `items` in one atomic write, with the batch
+/// records and counters they touch written once. Each item is checked in
+/// full before it stages anything, so a refused one leaves no trace and
+/// the others still go ahead.
+fn write_each<T, R>(
+    db: &sled::Db,
+    items: &[T],
+    one: fn(&mut Tx<'_>, &mut Touched, &T) -> Result<R, StoreError>,
+) -> Result<Vec<Result<R, StoreError>>, StoreError> {
     let mut tx = Tx::new(db);
     let mut touched = Touched::default();
-    let results = begins
+    let results = items
         .iter()
-        .map(|begin| begin_one(&mut tx, &mut touched, begin))
+        .map(|item| one(&mut tx, &mut touched, item))
         .collect();
     touched.stage(&mut tx)?;
     tx.commit()?;
@@ -2690,17 +2700,7 @@ impl Store for SledStore {
         &self,
         marks: Vec<InProgressMark>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        self.submit(false, move |db| {
-            let mut tx = Tx::new(db);
-            let mut touched = Touched::default();
-            let results = marks
-                .iter()
-                .map(|mark| mark_one(&mut tx, &mut touched, mark))
-                .collect();
-            touched.stage(&mut tx)?;
-            tx.commit()?;
-            Ok(results)
-        })
+        self.submit(false, move |db| write_each(db, &marks, mark_one))
     }
 
     fn end_attempts(
@@ -2714,17 +2714,7 @@ impl Store for SledStore {
         &self,
         ends: Vec<EndAttempt>,
     ) -> Pending<Vec<Result<EndedAttempt, StoreError>>> {
-        self.start(false, move |db| {
-            let mut tx = Tx::new(db);
-            let mut touched = Touched::default();
-            let results = ends
-                .iter()
-                .map(|end| end_one(&mut tx, &mut touched, end))
-                .collect();
-            touched.stage(&mut tx)?;
-            tx.commit()?;
-            Ok(results)
-        })
+        self.start(false, move |db| write_each(db, &ends, end_one))
     }
 
     fn set_blockers(
