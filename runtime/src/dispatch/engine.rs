@@ -374,21 +374,17 @@ impl Engine {
             .filter_map(|event| self.live.get(&event.attempt_id))
             .map(|call| call.key.batch_id.clone())
             .collect();
-        if self.reconcile_live {
-            // Attempts whose end is being written are live in the store
-            // and no longer in the engine: their answers come first.
-            self.take_end_answers();
-            self.reconcile_live_index(now)?;
-        }
-        let (started, finished) = self.advance_batches(now)?;
-        report.started_batches = started;
-        report.finished_batches = finished;
         // The dial intents go to the store first, and the store makes them
         // durable while the engine prepares the ends. Slots are the same
         // either way: an end holds its slot until the store has answered.
-        let intents = self.dispatch(now)?;
+        // A step that fails here fails the tick only once its events are
+        // handled: drained events are not drained again.
+        let prepared = self.prepare_dials(now);
         report.ended = self.handle_events(events, now);
         report.timed_out = self.end_overdue(now).await;
+        let (started, finished, intents) = prepared?;
+        report.started_batches = started;
+        report.finished_batches = finished;
         let dialing = match intents {
             Some(intents) => self.place(intents, now).await,
             None => Dialing::default(),
@@ -405,6 +401,23 @@ impl Engine {
             }
         }
         Ok(report)
+    }
+
+    /// Reconciles the live index if a write failed, moves batches through
+    /// their lifecycle, and queues the dial intents of due contacts:
+    /// answers how many batches started and finished, and the intents.
+    fn prepare_dials(
+        &mut self,
+        now: Millis,
+    ) -> Result<(usize, usize, Option<Intents>), EngineError> {
+        if self.reconcile_live {
+            // Attempts whose end is being written are live in the store
+            // and no longer in the engine: their answers come first.
+            self.take_end_answers();
+            self.reconcile_live_index(now)?;
+        }
+        let (started, finished) = self.advance_batches(now)?;
+        Ok((started, finished, self.dispatch(now)?))
     }
 
     /// Notes that a write for `batch_id` failed; the batch is paused at the

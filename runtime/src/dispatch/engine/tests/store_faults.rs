@@ -108,7 +108,7 @@ impl Store for FaultyStore {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<ContactRecord>, StoreError> {
-        self.inner.due(batch_id, now, limit)
+        self.write("due", || self.inner.due(batch_id, now, limit))
     }
     fn next_eligible_at(&self, batch_id: &str) -> Result<Option<Millis>, StoreError> {
         self.inner.next_eligible_at(batch_id)
@@ -524,6 +524,33 @@ async fn call_ids_written_ahead_of_a_refused_commit_are_written_again_with_it() 
         assert_eq!(attempts.len(), 1, "contact {seq} dialed once");
         assert!(recorded.contains(&attempts[0].id), "contact {seq}");
     }
+}
+
+#[tokio::test]
+async fn a_tick_whose_due_contacts_cannot_be_read_still_ends_the_calls_that_ended() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.engine
+        .tick(rig.now)
+        .await
+        .expect("the first calls are placed");
+    assert!(!rig.store.live_attempts().expect("live").is_empty());
+
+    rig.store.fail("due", Refusal::Before);
+    // Long enough for every call placed to have ended.
+    rig.now += 30 * MINUTE_MS;
+    let failed = rig.engine.tick(rig.now).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(
+        rig.store.live_attempts().expect("live").is_empty(),
+        "the calls' events were handled before the tick failed"
+    );
+    assert!(rig.ended_attempts(&batch) > 0);
+
+    rig.store.recover();
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
 }
 
 #[tokio::test]
