@@ -619,6 +619,20 @@ fn decode_call_ids(marker: &[u8], value: &[u8]) -> Result<LiveCallIds, StoreErro
     decode(marker, value)
 }
 
+/// The call ids in the live-index marker of the page holding `seq`;
+/// `None` when the page has no marker (no live attempt).
+fn read_call_ids(
+    db: &sled::Db,
+    batch_id: &str,
+    seq: u64,
+) -> Result<Option<LiveCallIds>, StoreError> {
+    let marker = live_marker(batch_id, seq);
+    db.get(&marker)
+        .map_err(io)?
+        .map(|value| decode_call_ids(&marker, &value))
+        .transpose()
+}
+
 /// Gives `live` its call id from `calls` unless it has one (one recorded
 /// with a ringing mark, or by an earlier version, is kept on the attempt).
 fn add_call_id(live: &mut LiveRecord, seq: u64, calls: &LiveCallIds) {
@@ -715,12 +729,8 @@ impl<'a> ContactReader<'a> {
             .as_ref()
             .is_none_or(|(cached, _)| *cached != page)
         {
-            let marker = live_marker(self.batch_id, seq);
-            let calls = match self.db.get(&marker).map_err(io)? {
-                Some(value) => decode_call_ids(&marker, &value)?,
-                None => Vec::new(),
-            };
-            self.call_ids = Some((page, calls));
+            let calls = read_call_ids(self.db, self.batch_id, seq)?;
+            self.call_ids = Some((page, calls.unwrap_or_default()));
         }
         let (_, calls) = self.call_ids.as_ref().expect("read just above");
         add_call_id(&mut live, seq, calls);
@@ -1094,10 +1104,7 @@ impl<'a> Tx<'a> {
     ) -> Result<&mut (Option<LiveCallIds>, bool), StoreError> {
         let marker = live_marker(batch_id, seq);
         if !self.call_ids.contains_key(&marker) {
-            let calls = match self.db.get(&marker).map_err(io)? {
-                Some(value) => Some(decode_call_ids(&marker, &value)?),
-                None => None,
-            };
+            let calls = read_call_ids(self.db, batch_id, seq)?;
             self.call_ids.insert(marker.clone(), (calls, false));
         }
         Ok(self.call_ids.get_mut(&marker).expect("inserted just above"))
