@@ -10,6 +10,7 @@ use crate::dispatch::numbers::country_of;
 use crate::dispatch::statistics::{batch_statistics, campaign_statistics};
 use crate::model::{Contact, Goal, Variant};
 use crate::policy::PolicyFault;
+use crate::provider::simulated::OutcomeMix;
 use crate::store::{
     AttemptTotals, DialTotals, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState, NumberTotals,
     VariantTotals, is_failure, minute_of, sentiment_micros,
@@ -429,15 +430,30 @@ async fn variant_assignment_is_stable_across_a_store_reopen() {
 async fn an_attempt_without_a_provider_cost_is_charged_the_per_minute_rate() {
     let mut campaign = spec(2, 10.0, 1);
     campaign.cost_per_minute_micros = Some(60_000);
-    let mut h = harness_with(CampaignPolicy::builtin(campaign), sim(29), |provider| {
+    // Every call answered by a person: a batch's outcomes follow from its
+    // random id, and with the usual mix all of them went unanswered in
+    // about one run of 700, leaving no talk time to charge.
+    let answered = SimulationConfig {
+        outcomes: OutcomeMix {
+            human: 1,
+            voicemail: 0,
+            call_screening: 0,
+            busy: 0,
+            no_answer: 0,
+            failed: 0,
+        },
+        ..sim(29)
+    };
+    let mut h = harness_with(CampaignPolicy::builtin(campaign), answered, |provider| {
         Arc::new(Unpriced(provider))
     });
     let batch = h.create(contacts(6, us_phone, "UTC"));
     let done = |h: &Harness| h.batch(&batch).status == BatchStatus::Completed;
     h.run_until(T0 + 60 * MINUTE_MS, 1_000, done).await;
     let attempts: Vec<Attempt> = attempts_of(&h, &batch).into_iter().flatten().collect();
-    assert!(attempts.iter().any(|a| a.talk_ms > 0));
+    assert_eq!(attempts.len(), 6);
     for attempt in &attempts {
+        assert!(attempt.talk_ms >= 30_000, "{attempt:?}");
         // 60,000 millionths a minute is 1,000 a second of talk.
         assert_eq!(attempt.cost_micros, Some(attempt.talk_ms / 1_000 * 1_000));
     }
