@@ -9,6 +9,12 @@
 //! - `native`: full durability, the built-in native policies instead of
 //!   the Wasm plugins.
 //!
+//! Besides attempts a second and memory, each prints where the dialing's
+//! CPU time went (the engine on the main thread, the store's writer, and
+//! the rest: sled's own I/O threads), its CPU per attempt and how many of
+//! the machine's cores it kept busy, and the bytes the process read and
+//! wrote through system calls meanwhile (the store's files).
+//!
 //! Run: `cargo bench -p outdial-tests --bench pipeline -- [--contacts N]
 //! [--scenario NAME]`. Prints one JSON line per scenario, figures last.
 
@@ -36,6 +42,7 @@ const START: Millis = 1_772_463_600_000;
 /// within a few ticks.
 const TICK_MS: Millis = 1_000;
 const SCENARIOS: [&str; 3] = ["durable", "relaxed", "native"];
+const MIB: f64 = 1024.0 * 1024.0;
 /// Contacts per store write of the import.
 const IMPORT_CHUNK: u32 = 10_000;
 
@@ -155,6 +162,8 @@ fn run(scenario: &str, contacts: u32) {
     let mut now = START;
     let mut ticks = 0u64;
     let started = Instant::now();
+    let cpu_at_start = support::cpu_times();
+    let io_at_start = support::io_bytes();
     loop {
         let report = runtime
             .block_on(engine.tick(now))
@@ -187,6 +196,8 @@ fn run(scenario: &str, contacts: u32) {
         assert!(ticks < 1_000_000, "the batch never completed");
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = support::cpu_times().since(cpu_at_start);
+    let (read, written) = support::io_bytes();
     // Before the recount below, which reads the whole store.
     let peak_dialing = support::memory_mib("VmHWM");
     store.sync().expect("the store syncs");
@@ -202,12 +213,21 @@ fn run(scenario: &str, contacts: u32) {
     println!(
         "{{\"bench\":\"pipeline\",\"scenario\":\"{scenario}\",\"contacts\":{contacts},\
          \"attempts\":{attempts},\"ticks\":{ticks},\"import_contacts_per_s\":{import:.0},\
-         \"seconds\":{seconds:.2},\"attempts_per_s\":{rate:.0},\"rss_before_mib\":{before:.1},\
+         \"seconds\":{seconds:.2},\"cpu_engine_s\":{engine:.2},\"cpu_store_writer_s\":{writer:.2},\
+         \"cpu_other_s\":{other:.2},\"cpu_us_per_attempt\":{per_attempt:.1},\"cores_busy\":{busy:.2},\
+         \"read_mib\":{read_mib:.0},\"written_mib\":{written_mib:.0},\"attempts_per_s\":{rate:.0},\"rss_before_mib\":{before:.1},\
          \"rss_at_10pct_mib\":{tenth:.1},\"rss_end_mib\":{end:.1},\"peak_rss_dialing_mib\":{peak_dialing:.1},\
          \"peak_rss_mib\":{peak:.1}}}",
         attempts = counters.attempts,
         import = f64::from(contacts) / import_seconds,
         rate = counters.attempts as f64 / seconds,
+        engine = cpu.this_thread,
+        writer = cpu.store_writer,
+        other = cpu.process - cpu.this_thread - cpu.store_writer,
+        per_attempt = cpu.process * 1e6 / counters.attempts as f64,
+        busy = cpu.process / seconds,
+        read_mib = (read - io_at_start.0) as f64 / MIB,
+        written_mib = (written - io_at_start.1) as f64 / MIB,
         before = rss_before,
         tenth = rss_at_tenth,
         end = support::memory_mib("VmRSS"),
