@@ -375,6 +375,59 @@ impl Suite {
     }
 }
 
+/// Whether `why`, an error of [`Operator::send`], is the server's answer
+/// with `status`: not merely text holding its digits, as a URL's port
+/// may ("no answer: ... (http://127.0.0.1:40912/...)").
+fn answered_with(why: &str, status: StatusCode) -> bool {
+    why.contains(&format!(": {status}: "))
+}
+
+#[test]
+fn a_control_left_without_answer_leaves_the_batch_in_doubt_whatever_its_url_holds() {
+    let mut ledger = Ledger::default();
+    ledger.batches.insert(
+        "btc_a".to_string(),
+        Promised {
+            idempotency_key: "crash-suite-create-1".to_string(),
+            contact_ids: BTreeSet::new(),
+            acknowledged: true,
+            paused: Some(true),
+            pause_windows: vec![(1_000, None)],
+            finished: false,
+        },
+    );
+    // The server listened on port 40912 when it was killed.
+    let unanswered = "POST /v1/batches/btc_a/resume: no answer: error sending request for url \
+                      (http://127.0.0.1:40912/v1/batches/btc_a/resume)";
+    ledger.settle_control("btc_a", false, 2_000, Err(unanswered.to_string()));
+    let batch = &ledger.batches["btc_a"];
+    assert_eq!(batch.paused, None, "the resume may have been applied");
+    assert!(!batch.finished, "nothing said the batch had finished");
+    assert_eq!(batch.pause_windows, vec![(1_000, Some(2_000))]);
+}
+
+#[test]
+fn a_control_refused_as_a_conflict_marks_the_batch_finished() {
+    let mut ledger = Ledger::default();
+    ledger.batches.insert(
+        "btc_a".to_string(),
+        Promised {
+            idempotency_key: "crash-suite-create-1".to_string(),
+            contact_ids: BTreeSet::new(),
+            acknowledged: true,
+            paused: Some(false),
+            pause_windows: Vec::new(),
+            finished: false,
+        },
+    );
+    let conflict =
+        r#"POST /v1/batches/btc_a/pause: 409 Conflict: {"error":"batch btc_a is completed"}"#;
+    ledger.settle_control("btc_a", true, 2_000, Err(conflict.to_string()));
+    let batch = &ledger.batches["btc_a"];
+    assert!(batch.finished);
+    assert_eq!(batch.paused, Some(false), "the pause was not applied");
+}
+
 /// How many cycles to run: `OUTDIAL_CRASH_CYCLES` or the default.
 fn cycles_from_env() -> usize {
     match std::env::var(CYCLES_VAR) {
@@ -1133,11 +1186,11 @@ impl Ledger {
                 }
                 batch.paused = Some(pause);
             }
-            // A finished batch cannot be paused: nothing changed.
-            Err(why) if why.contains("409") => batch.finished = true,
             Err(why) if why.contains("no answer") || why.contains("cut short") => {
                 batch.paused = None;
             }
+            // A finished batch cannot be paused: nothing changed.
+            Err(why) if answered_with(&why, StatusCode::CONFLICT) => batch.finished = true,
             Err(why) => panic!(
                 "a {} was refused: {why}",
                 if pause { "pause" } else { "resume" }
