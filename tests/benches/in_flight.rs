@@ -41,14 +41,7 @@ fn main() {
     // Every call is answered and talks for two hours: none ends during the run.
     let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
         seed: 3,
-        outcomes: OutcomeMix {
-            human: 1,
-            voicemail: 0,
-            call_screening: 0,
-            busy: 0,
-            no_answer: 0,
-            failed: 0,
-        },
+        outcomes: OutcomeMix::EVERY_CALL_ANSWERED,
         ring_seconds: Span::new(3, 20),
         talk_seconds: Span::new(7_200, 7_200),
         ..SimulationConfig::default()

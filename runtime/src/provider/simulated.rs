@@ -71,6 +71,17 @@ impl Default for OutcomeMix {
 }
 
 impl OutcomeMix {
+    /// Every call answered by a person who talks: for runs that must not
+    /// depend on which outcomes a batch's random ids draw.
+    pub const EVERY_CALL_ANSWERED: OutcomeMix = OutcomeMix {
+        human: 1,
+        voicemail: 0,
+        call_screening: 0,
+        busy: 0,
+        no_answer: 0,
+        failed: 0,
+    };
+
     fn total(&self) -> u64 {
         [
             self.human,
@@ -1259,14 +1270,7 @@ mod tests {
     #[test]
     fn each_call_reports_ringing_then_answered_then_ended_in_time_order() {
         let sim = SimulatedProvider::new(SimulationConfig {
-            outcomes: OutcomeMix {
-                human: 1,
-                voicemail: 0,
-                call_screening: 0,
-                busy: 0,
-                no_answer: 0,
-                failed: 0,
-            },
+            outcomes: OutcomeMix::EVERY_CALL_ANSWERED,
             ..Default::default()
         });
         sim.place(&call("a1"), 10_000).expect("placed");

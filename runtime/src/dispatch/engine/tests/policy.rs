@@ -434,14 +434,7 @@ async fn an_attempt_without_a_provider_cost_is_charged_the_per_minute_rate() {
     // random id, and with the usual mix all of them went unanswered in
     // about one run of 700, leaving no talk time to charge.
     let answered = SimulationConfig {
-        outcomes: OutcomeMix {
-            human: 1,
-            voicemail: 0,
-            call_screening: 0,
-            busy: 0,
-            no_answer: 0,
-            failed: 0,
-        },
+        outcomes: OutcomeMix::EVERY_CALL_ANSWERED,
         ..sim(29)
     };
     let mut h = harness_with(CampaignPolicy::builtin(campaign), answered, |provider| {
