@@ -382,8 +382,11 @@ fn answered_with(why: &str, status: StatusCode) -> bool {
     why.contains(&format!(": {status}: "))
 }
 
-#[test]
-fn a_control_left_without_answer_leaves_the_batch_in_doubt_whatever_its_url_holds() {
+/// A ledger that promises one acknowledged batch, `btc_a`.
+fn ledger_of_one_batch(
+    paused: Option<bool>,
+    pause_windows: Vec<(Millis, Option<Millis>)>,
+) -> Ledger {
     let mut ledger = Ledger::default();
     ledger.batches.insert(
         "btc_a".to_string(),
@@ -391,11 +394,17 @@ fn a_control_left_without_answer_leaves_the_batch_in_doubt_whatever_its_url_hold
             idempotency_key: "crash-suite-create-1".to_string(),
             contact_ids: BTreeSet::new(),
             acknowledged: true,
-            paused: Some(true),
-            pause_windows: vec![(1_000, None)],
+            paused,
+            pause_windows,
             finished: false,
         },
     );
+    ledger
+}
+
+#[test]
+fn a_control_left_without_answer_leaves_the_batch_in_doubt_whatever_its_url_holds() {
+    let mut ledger = ledger_of_one_batch(Some(true), vec![(1_000, None)]);
     // The server listened on port 40912 when it was killed.
     let unanswered = "POST /v1/batches/btc_a/resume: no answer: error sending request for url \
                       (http://127.0.0.1:40912/v1/batches/btc_a/resume)";
@@ -408,18 +417,7 @@ fn a_control_left_without_answer_leaves_the_batch_in_doubt_whatever_its_url_hold
 
 #[test]
 fn a_control_refused_as_a_conflict_marks_the_batch_finished() {
-    let mut ledger = Ledger::default();
-    ledger.batches.insert(
-        "btc_a".to_string(),
-        Promised {
-            idempotency_key: "crash-suite-create-1".to_string(),
-            contact_ids: BTreeSet::new(),
-            acknowledged: true,
-            paused: Some(false),
-            pause_windows: Vec::new(),
-            finished: false,
-        },
-    );
+    let mut ledger = ledger_of_one_batch(Some(false), Vec::new());
     let conflict =
         r#"POST /v1/batches/btc_a/pause: 409 Conflict: {"error":"batch btc_a is completed"}"#;
     ledger.settle_control("btc_a", true, 2_000, Err(conflict.to_string()));
