@@ -315,7 +315,12 @@ impl Engine {
                 LiveCall {
                     key: key.clone(),
                     campaign,
-                    deadline: now + state.policy.spec.call_timeout_ms,
+                    // From the placement, as if there had been no restart:
+                    // counted from each start, a server restarted more
+                    // often than the timeout would never free the slot.
+                    deadline: live
+                        .started_at
+                        .saturating_add(state.policy.spec.call_timeout_ms),
                     provider_call_id: live.provider_call_id.clone(),
                     polled: false,
                     placement_unknown: live.provider_call_id.is_none(),

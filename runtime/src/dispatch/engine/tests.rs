@@ -571,21 +571,10 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
     h.assert_counters_match_a_recount(&batch);
 }
 
-#[tokio::test]
-async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
-    // The process died after making the dial intent durable and asking the
-    // provider, before the provider's call id was written: the provider may
-    // have the call, so ending it now and retrying could ring the person
-    // twice. It is kept live for its callbacks until the call timeout.
-    let mut campaign = spec(1, 10.0, 3);
-    campaign.call_timeout_ms = 5 * MINUTE_MS;
-    let mut h = harness(
-        CampaignPolicy::builtin(campaign.clone()),
-        SimulationConfig {
-            seed: 11,
-            ..SimulationConfig::default()
-        },
-    );
+/// A batch of one contact whose dial intent is durable and whose call
+/// id was never written: as a process leaves it that died while the
+/// provider was being asked.
+fn intent_without_call_id(h: &Harness) -> (String, Attempt) {
     let batch = h.create(contacts(1, us_phone, "America/New_York"));
     h.store
         .set_batch_status(crate::store::StatusChange {
@@ -609,15 +598,40 @@ async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
         .expect("group")
         .remove(0)
         .expect("the intent is durable");
+    (batch, attempt)
+}
 
-    let mut engine = Engine::new(
+/// A new engine on the harness's store, as a restarted process builds it;
+/// its provider cannot be asked about calls.
+fn restarted(h: &Harness, campaign: &CampaignSpec) -> Engine {
+    Engine::new(
         h.store.clone(),
         Arc::new(NoPoll(h.provider.clone())),
-        vec![CampaignPolicy::builtin(campaign)],
+        vec![CampaignPolicy::builtin(campaign.clone())],
         EngineOptions::default(),
         h.now,
     )
-    .expect("engine starts");
+    .expect("engine starts")
+}
+
+#[tokio::test]
+async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
+    // The process died after making the dial intent durable and asking the
+    // provider, before the provider's call id was written: the provider may
+    // have the call, so ending it now and retrying could ring the person
+    // twice. It is kept live for its callbacks until the call timeout.
+    let mut campaign = spec(1, 10.0, 3);
+    campaign.call_timeout_ms = 5 * MINUTE_MS;
+    let mut h = harness(
+        CampaignPolicy::builtin(campaign.clone()),
+        SimulationConfig {
+            seed: 11,
+            ..SimulationConfig::default()
+        },
+    );
+    let (batch, attempt) = intent_without_call_id(&h);
+
+    let mut engine = restarted(&h, &campaign);
     assert_eq!(
         engine.recover(h.now).await.expect("recover"),
         0,
@@ -649,6 +663,44 @@ async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
             .contains(&("reason".to_string(), "interrupted".to_string())),
         "{ended:?}"
     );
+    h.assert_counters_match_a_recount(&batch);
+}
+
+#[tokio::test]
+async fn a_call_whose_provider_id_was_never_recorded_times_out_from_its_placement_across_restarts()
+{
+    // Each restart used to give the call a whole timeout again: a server
+    // restarted more often than that never freed the slots of such calls,
+    // and with as many of them as the campaign's concurrency it dialed
+    // nothing at all.
+    let mut campaign = spec(1, 10.0, 3);
+    campaign.call_timeout_ms = 5 * MINUTE_MS;
+    let mut h = harness(
+        CampaignPolicy::builtin(campaign.clone()),
+        SimulationConfig {
+            seed: 11,
+            ..SimulationConfig::default()
+        },
+    );
+    let placed_at = h.now;
+    let (batch, attempt) = intent_without_call_id(&h);
+    for restart_at in [placed_at + 2 * MINUTE_MS, placed_at + 4 * MINUTE_MS] {
+        h.now = restart_at;
+        h.engine = restarted(&h, &campaign);
+        h.engine.recover(h.now).await.expect("recover");
+        assert_eq!(h.engine.live_calls(), 1, "waiting within the call timeout");
+    }
+
+    h.run(placed_at + 5 * MINUTE_MS + 2_000, 1_000).await;
+    let ended = &h.store.attempts(&batch, 0).expect("attempts")[0];
+    assert_eq!(ended.id, attempt.id);
+    assert!(
+        ended
+            .ended_at
+            .is_some_and(|at| at <= placed_at + 5 * MINUTE_MS + 2_000),
+        "ended at the call timeout from its placement: {ended:?}"
+    );
+    assert_eq!(ended.outcome, Some(CallOutcome::Unknown));
     h.assert_counters_match_a_recount(&batch);
 }
 
