@@ -571,6 +571,21 @@ async fn a_restart_ends_interrupted_attempts_and_retries_under_a_new_id() {
     h.assert_counters_match_a_recount(&batch);
 }
 
+/// A campaign dialing one call at a time with a 5-minute call timeout, and
+/// a harness for it.
+fn a_campaign_with_a_five_minute_call_timeout() -> (CampaignSpec, Harness) {
+    let mut campaign = spec(1, 10.0, 3);
+    campaign.call_timeout_ms = 5 * MINUTE_MS;
+    let h = harness(
+        CampaignPolicy::builtin(campaign.clone()),
+        SimulationConfig {
+            seed: 11,
+            ..SimulationConfig::default()
+        },
+    );
+    (campaign, h)
+}
+
 /// A batch of one contact whose dial intent is durable and whose call
 /// id was never written: as a process leaves it that died while the
 /// provider was being asked.
@@ -620,15 +635,7 @@ async fn a_restart_waits_for_a_call_whose_provider_id_was_never_recorded() {
     // provider, before the provider's call id was written: the provider may
     // have the call, so ending it now and retrying could ring the person
     // twice. It is kept live for its callbacks until the call timeout.
-    let mut campaign = spec(1, 10.0, 3);
-    campaign.call_timeout_ms = 5 * MINUTE_MS;
-    let mut h = harness(
-        CampaignPolicy::builtin(campaign.clone()),
-        SimulationConfig {
-            seed: 11,
-            ..SimulationConfig::default()
-        },
-    );
+    let (campaign, mut h) = a_campaign_with_a_five_minute_call_timeout();
     let (batch, attempt) = intent_without_call_id(&h);
 
     let mut engine = restarted(&h, &campaign);
@@ -673,15 +680,7 @@ async fn a_call_whose_provider_id_was_never_recorded_times_out_from_its_placemen
     // restarted more often than that never freed the slots of such calls,
     // and with as many of them as the campaign's concurrency it dialed
     // nothing at all.
-    let mut campaign = spec(1, 10.0, 3);
-    campaign.call_timeout_ms = 5 * MINUTE_MS;
-    let mut h = harness(
-        CampaignPolicy::builtin(campaign.clone()),
-        SimulationConfig {
-            seed: 11,
-            ..SimulationConfig::default()
-        },
-    );
+    let (campaign, mut h) = a_campaign_with_a_five_minute_call_timeout();
     let placed_at = h.now;
     let (batch, attempt) = intent_without_call_id(&h);
     for restart_at in [placed_at + 2 * MINUTE_MS, placed_at + 4 * MINUTE_MS] {
