@@ -26,7 +26,7 @@ use crate::provider::{
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
     EndedAttempt, InProgressMark, NextStep, NumberState, Pending, PlacementNote, StatusChange,
-    Store, StoreError,
+    Store, StoreError, in_chunks,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -726,9 +726,7 @@ impl Engine {
     fn record_ends(&mut self, ends: Vec<(String, LiveCall, Ending)>, now: Millis) {
         let mut batches = HashMap::new();
         let mut unprepared = Vec::new();
-        let mut rest = ends.into_iter().peekable();
-        while rest.peek().is_some() {
-            let chunk: Vec<_> = rest.by_ref().take(END_CHUNK).collect();
+        for chunk in in_chunks(ends, END_CHUNK) {
             let (requests, sent) = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
             if !requests.is_empty() {
                 let answer = self.store.start_end_attempts(requests);
@@ -1363,12 +1361,9 @@ impl Engine {
             return Ok(None);
         }
         let begun: Vec<String> = begins.iter().map(|begin| begin.batch_id.clone()).collect();
-        let mut answers = Vec::new();
-        let mut rest = begins.into_iter().peekable();
-        while rest.peek().is_some() {
-            let chunk: Vec<_> = rest.by_ref().take(INTENT_CHUNK).collect();
-            answers.push(self.store.start_begin_attempts(chunk));
-        }
+        let answers = in_chunks(begins, INTENT_CHUNK)
+            .map(|chunk| self.store.start_begin_attempts(chunk))
+            .collect();
         Ok(Some(Intents {
             begun,
             answers,
@@ -1387,24 +1382,19 @@ impl Engine {
             answers,
             dial_info,
         } = intents;
-        let mut results = Vec::with_capacity(dial_info.len());
-        let mut failure = None;
-        for answer in answers {
-            match answer.wait() {
-                Ok(answered) => results.extend(answered),
-                Err(err) => failure = failure.or(Some(err)),
+        let results = match Pending::wait_all(answers) {
+            Ok(results) => results,
+            Err(err) => {
+                // Nothing is dialed on an intent the store did not confirm,
+                // nor on the others of the tick; the store's live index
+                // tells which were written anyway.
+                for batch_id in begun {
+                    self.store_fault(&batch_id, &err);
+                }
+                self.reconcile_live = true;
+                return Dialing::default();
             }
-        }
-        if let Some(err) = failure {
-            // Nothing is dialed on an intent the store did not confirm, nor
-            // on the others of the tick; the store's live index tells which
-            // were written anyway.
-            for batch_id in begun {
-                self.store_fault(&batch_id, &err);
-            }
-            self.reconcile_live = true;
-            return Dialing::default();
-        }
+        };
         let mut calls = Vec::new();
         for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
             let attempt = match result {

@@ -94,6 +94,33 @@ impl<T> Pending<T> {
     }
 }
 
+impl<R> Pending<Vec<R>> {
+    /// Waits for every write of `writes` and answers their results in
+    /// order, or the first error once all are answered. Each write is
+    /// atomic, not the whole: after an error some may have been applied.
+    pub fn wait_all(writes: Vec<Pending<Vec<R>>>) -> Result<Vec<R>, StoreError> {
+        let mut results = Vec::new();
+        let mut failure = None;
+        for write in writes {
+            match write.wait() {
+                Ok(answered) => results.extend(answered),
+                Err(err) => failure = failure.or(Some(err)),
+            }
+        }
+        failure.map_or(Ok(results), Err)
+    }
+}
+
+/// `items` in order, `size` to a vector: a long list on its way to the
+/// store in writes of bounded size.
+pub(crate) fn in_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    let mut rest = items.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rest.peek()?;
+        Some(rest.by_ref().take(size).collect())
+    })
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -32,7 +32,7 @@ use super::{
     ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
     EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page, Pending,
     PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
-    WebhookEndpointState, blocker_index,
+    WebhookEndpointState, blocker_index, in_chunks,
 };
 use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
 use crate::text_key::{TextKey, TextKeys};
@@ -141,21 +141,10 @@ impl SledStore {
         T: Send + 'static,
         R: Send + 'static,
     {
-        let mut items = items.into_iter().peekable();
-        let mut jobs = Vec::new();
-        while items.peek().is_some() {
-            let job: Vec<T> = items.by_ref().take(JOB_ITEMS).collect();
-            jobs.push(self.start(durable, move |db| op(db, job)));
-        }
-        let mut results = Vec::new();
-        let mut failure = None;
-        for job in jobs {
-            match job.wait() {
-                Ok(answered) => results.extend(answered),
-                Err(err) => failure = failure.or(Some(err)),
-            }
-        }
-        failure.map_or(Ok(results), Err)
+        let jobs = in_chunks(items, JOB_ITEMS)
+            .map(|job| self.start(durable, move |db| op(db, job)))
+            .collect();
+        Pending::wait_all(jobs)
     }
 
     /// Queues `op` for the writer thread; the answer comes later, once
@@ -2394,13 +2383,7 @@ impl Store for SledStore {
         let batch_id = draft.batch.id.clone();
         // Each chunk is a write of its own, so the dispatcher's writes are
         // not held up behind a large upload.
-        let mut first = first.into_iter().peekable();
-        let from_new = std::iter::from_fn(|| {
-            first.peek()?;
-            Some(ContactChunk::Contacts(
-                first.by_ref().take(CREATE_CHUNK).collect(),
-            ))
-        });
+        let from_new = in_chunks(first, CREATE_CHUNK).map(ContactChunk::Contacts);
         // The draft travels to the writer thread with each chunk and back;
         // `None` when the chunks said to abandon it.
         let fed = (|| {
