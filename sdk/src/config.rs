@@ -1,4 +1,5 @@
 use crate::PluginError;
+use crate::duration::{DURATION_EXPECTED, parse_duration_ms};
 
 /// A plugin's configuration: the key/value pairs from the campaign config,
 /// with typed accessors whose errors name the key and the bad value.
@@ -46,13 +47,14 @@ impl Config {
     }
 
     /// The value of `key` parsed as a duration such as "90s", "10m", "2h",
-    /// "1d" or "500ms", in milliseconds; `default_ms` when not set.
+    /// "1d", "500ms" or "1h30m" (see [`crate::duration`]), in
+    /// milliseconds; `default_ms` when not set.
     pub fn duration_ms_or(&self, key: &str, default_ms: i64) -> Result<i64, PluginError> {
         match self.get(key) {
             None => Ok(default_ms),
             Some(raw) => parse_duration_ms(raw).ok_or_else(|| {
                 PluginError::InvalidConfig(format!(
-                    "key \"{key}\" has value \"{raw}\": expected a duration like \"90s\", \"10m\", \"2h\" or \"1d\""
+                    "key \"{key}\" has value \"{raw}\": expected {DURATION_EXPECTED}"
                 ))
             }),
         }
@@ -70,37 +72,14 @@ impl Config {
     }
 }
 
-/// Parse "500ms", "90s", "10m", "2h" or "1d" into milliseconds.
-pub fn parse_duration_ms(raw: &str) -> Option<i64> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = raw.split_at(split);
-    let number: i64 = number.parse().ok()?;
-    let unit_ms = match unit.trim() {
-        "ms" => 1,
-        "s" => crate::SECOND_MS,
-        "m" | "min" => crate::MINUTE_MS,
-        "h" => crate::HOUR_MS,
-        "d" => crate::DAY_MS,
-        _ => return None,
-    };
-    number.checked_mul(unit_ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_in_every_unit() {
-        assert_eq!(parse_duration_ms("500ms"), Some(500));
-        assert_eq!(parse_duration_ms("90s"), Some(90_000));
-        assert_eq!(parse_duration_ms("10m"), Some(600_000));
-        assert_eq!(parse_duration_ms("2h"), Some(7_200_000));
-        assert_eq!(parse_duration_ms("1d"), Some(86_400_000));
-        assert_eq!(parse_duration_ms("10"), None);
-        assert_eq!(parse_duration_ms("m"), None);
-        assert_eq!(parse_duration_ms("3 weeks"), None);
+    fn a_compound_duration_is_read_as_its_sum() {
+        let config = Config::from_pairs(&[("base_delay", "1h30m")]);
+        assert_eq!(config.duration_ms_or("base_delay", 0), Ok(5_400_000));
     }
 
     #[test]
@@ -110,7 +89,7 @@ mod tests {
         assert_eq!(
             err,
             PluginError::InvalidConfig(
-                "key \"max_delay\" has value \"soon\": expected a duration like \"90s\", \"10m\", \"2h\" or \"1d\""
+                "key \"max_delay\" has value \"soon\": expected a duration like \"90s\", \"10m\", \"2h\", \"1d\" or \"1h30m\""
                     .to_string()
             )
         );

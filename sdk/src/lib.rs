@@ -29,6 +29,7 @@
 
 pub mod classifier;
 mod config;
+pub mod duration;
 pub mod log;
 pub mod provider;
 pub mod retry;

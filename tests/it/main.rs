@@ -7,4 +7,5 @@ mod faults;
 mod plugin_host;
 mod providers;
 mod security;
+mod validate;
 mod wiring;

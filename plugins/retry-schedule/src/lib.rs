@@ -114,11 +114,9 @@ fn parse_step(step: &str) -> Result<Step, String> {
             .map(|(hour, minute)| Step::NextDayAt(hour, minute))
             .ok_or_else(|| format!("step \"{step}\" needs a time like next_day@10:00"));
     }
-    let config = Config::from_pairs(&[("step", step)]);
-    config
-        .duration_ms_or("step", 0)
+    outdial_sdk::duration::parse_duration_ms(step)
         .map(Step::After)
-        .map_err(|_| format!("step \"{step}\" is not a duration, next_day@HH:MM or give_up"))
+        .ok_or_else(|| format!("step \"{step}\" is not a duration, next_day@HH:MM or give_up"))
 }
 
 outdial_sdk::export_retry_strategy!(Schedule);
@@ -150,6 +148,17 @@ mod tests {
         assert_eq!(
             plugin.decide(&input).unwrap(),
             Decision::GiveUp("busy ladder exhausted after 2 steps".to_string())
+        );
+    }
+
+    #[test]
+    fn a_ladder_step_may_be_a_sum_of_units() {
+        let plugin = schedule(&[("busy", "1h30m")]);
+        let mut input = retry_input(10);
+        input.push(attempt(1, CallOutcome::Busy));
+        assert_eq!(
+            plugin.decide(&input).unwrap(),
+            Decision::RetryAt(input.now + 90 * MINUTE_MS)
         );
     }
 

@@ -80,11 +80,44 @@ pub struct PluginInfo {
     pub labels: Vec<String>,
 }
 
+/// The sandbox a plugin runs in, as `[[plugins]]` declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SandboxLimits {
+    /// CPU time allowed per call, in milliseconds.
+    pub cpu_ms: u64,
+    /// Memory limit of one instance, in MiB.
+    pub memory_mb: u64,
+}
+
+/// Why a plugin could not be configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigureFailure {
+    /// The plugin's own `configure` refused the values, in its words.
+    Refused(String),
+    /// The plugin did not get as far as its `configure`: it trapped, ran
+    /// out of memory or time while starting under its limits.
+    CannotStart(String),
+}
+
 /// Describes plugins for validation.
 pub trait PluginCatalog {
     /// The plugin's metadata, or why it cannot be loaded (lowercase, e.g.
     /// `no built-in plugin named "x"` or `cannot read "a.wasm": ...`).
     fn describe(&self, plugin: &PluginRef) -> Result<PluginInfo, String>;
+
+    /// Configure the plugin as a plugin of `kind` with `config`, the way
+    /// `outdial run` loads it: in its sandbox, under `limits`. Called only
+    /// once `describe` has accepted the plugin and its config keys. A
+    /// catalog that cannot run plugins accepts every config.
+    fn configure(
+        &self,
+        _plugin: &PluginRef,
+        _kind: PluginKind,
+        _config: &[(String, String)],
+        _limits: SandboxLimits,
+    ) -> Result<(), ConfigureFailure> {
+        Ok(())
+    }
 }
 
 /// A catalog from a fixed table of plugins: for checking a config offline

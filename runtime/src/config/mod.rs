@@ -25,8 +25,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use catalog::{
-    BUILTIN_PLUGINS, ConfigKeyInfo, PluginCatalog, PluginInfo, PluginKind, PluginRef,
-    SIMULATED_PROVIDER, StaticCatalog,
+    BUILTIN_PLUGINS, ConfigKeyInfo, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind,
+    PluginRef, SIMULATED_PROVIDER, SandboxLimits, StaticCatalog,
 };
 pub use diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 pub use overrides::{ServerOverrides, ServerSettings};

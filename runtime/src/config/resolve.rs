@@ -8,7 +8,8 @@ use serde_spanned::Spanned;
 use sha2::{Digest, Sha256};
 
 use super::catalog::{
-    BUILTIN_PLUGINS, PluginCatalog, PluginInfo, PluginKind, PluginRef, SIMULATED_PROVIDER,
+    BUILTIN_PLUGINS, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind, PluginRef,
+    SIMULATED_PROVIDER, SandboxLimits,
 };
 use super::diagnostics::{Diagnostics, Location, Reporter};
 use super::schema::{
@@ -303,7 +304,11 @@ struct Checker<'a> {
     catalog: Option<&'a dyn PluginCatalog>,
     /// Plugins are described once each: loading one can be slow.
     described: HashMap<PluginRef, Result<PluginInfo, String>>,
+    /// Configured once per distinct config and limits, for the same reason.
+    configured: HashMap<ConfigureKey, Result<(), ConfigureFailure>>,
 }
+
+type ConfigureKey = (PluginRef, PluginKind, Vec<(String, String)>, SandboxLimits);
 
 impl<'a> Checker<'a> {
     fn new(config: &'a Config, catalog: Option<&'a dyn PluginCatalog>) -> Self {
@@ -312,6 +317,7 @@ impl<'a> Checker<'a> {
             report: Reporter::new(&config.files),
             catalog,
             described: HashMap::new(),
+            configured: HashMap::new(),
         }
     }
 
@@ -626,7 +632,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Check a campaign's use of a plugin: kind and config keys. Answers
-    /// the plugin's info when the catalog knows it.
+    /// where the plugin comes from and its info when the catalog knows it.
     fn check_plugin_use(
         &mut self,
         file: usize,
@@ -634,7 +640,7 @@ impl<'a> Checker<'a> {
         section: Location,
         name: &Spanned<String>,
         config: &BTreeMap<Key, Spanned<toml::Value>>,
-    ) -> Option<PluginInfo> {
+    ) -> Option<(PluginRef, PluginInfo)> {
         let source = self.plugin_ref(file, name)?;
         // Load failures of declared plugins are reported at their
         // declaration, once.
@@ -681,7 +687,80 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        Some(info)
+        Some((source, info))
+    }
+
+    /// The sandbox `outdial run` gives the plugin campaigns call `name`.
+    fn sandbox_limits(&self, name: &str) -> SandboxLimits {
+        let declared = self
+            .config
+            .plugins
+            .iter()
+            .find(|plugin| plugin.item.name.get_ref() == name);
+        SandboxLimits {
+            cpu_ms: declared
+                .and_then(|plugin| positive(plugin.item.cpu_ms.as_ref()))
+                .unwrap_or(DEFAULT_CPU_MS),
+            memory_mb: declared
+                .and_then(|plugin| positive(plugin.item.memory_mb.as_ref()))
+                .unwrap_or(DEFAULT_MEMORY_MB),
+        }
+    }
+
+    /// Configure a plugin a campaign uses, in its sandbox, as `outdial run`
+    /// will, once its keys are known to be right and every value is in
+    /// `pairs`. A refusal is reported at the value it names, else at the
+    /// section.
+    fn check_plugin_config(
+        &mut self,
+        file: usize,
+        slot: Slot,
+        section: Location,
+        name: &Spanned<String>,
+        (source, info): (PluginRef, &PluginInfo),
+        values: &BTreeMap<Key, Spanned<toml::Value>>,
+        pairs: &[(String, String)],
+    ) {
+        let Some(catalog) = self.catalog else {
+            return;
+        };
+        let declared = |key: &str| info.config_keys.iter().any(|known| known.name == key);
+        let keys_right = values.keys().all(|key| declared(key.get_ref()))
+            && info
+                .config_keys
+                .iter()
+                .filter(|key| key.required)
+                .all(|key| pairs.iter().any(|(given, _)| *given == key.name));
+        // A value left out of `pairs` was refused already, or is a secret
+        // read only at start-up: `run` configures the plugin then.
+        if !keys_right || pairs.len() != values.len() {
+            return;
+        }
+        let plugin = name.get_ref();
+        let limits = self.sandbox_limits(plugin);
+        let key = (source, slot.kind(), pairs.to_vec(), limits);
+        let answer = self
+            .configured
+            .entry(key)
+            .or_insert_with_key(|(source, kind, pairs, limits)| {
+                catalog.configure(source, *kind, pairs, *limits)
+            })
+            .clone();
+        let message = match answer {
+            Ok(()) => return,
+            Err(ConfigureFailure::Refused(why)) => {
+                format!("plugin \"{plugin}\" refused its config: {why}")
+            }
+            Err(ConfigureFailure::CannotStart(why)) => format!(
+                "plugin \"{plugin}\" cannot start with this config under its limits ({} ms CPU per call, {} MiB memory): {why}, expected a config it accepts or higher cpu_ms or memory_mb in its [[plugins]] entry",
+                limits.cpu_ms, limits.memory_mb
+            ),
+        };
+        let named_value = values
+            .iter()
+            .find(|(key, _)| message.contains(&format!("\"{}\"", key.get_ref())))
+            .map(|(_, value)| at(file, value));
+        self.error(named_value.unwrap_or(section), message);
     }
 
     /// Plugin config values as the strings plugins receive; `{ env = ".." }`
@@ -944,7 +1023,7 @@ impl<'a> Checker<'a> {
             }
             return (name, pairs, secrets, hosts);
         }
-        self.check_plugin_use(
+        let used = self.check_plugin_use(
             file,
             Slot::Provider,
             at(file, section),
@@ -957,6 +1036,17 @@ impl<'a> Checker<'a> {
             &provider.config,
             Some(&mut secrets),
         );
+        if let Some((source, info)) = used {
+            self.check_plugin_config(
+                file,
+                Slot::Provider,
+                at(file, section),
+                &provider.plugin,
+                (source, &info),
+                &provider.config,
+                &pairs,
+            );
+        }
         if self
             .config
             .server
@@ -998,13 +1088,25 @@ impl<'a> Checker<'a> {
             };
             return (name.to_string(), Vec::new(), info);
         };
-        let info = self.check_plugin_use(file, slot, section_at, &policy.plugin, &policy.config);
+        let used = self.check_plugin_use(file, slot, section_at, &policy.plugin, &policy.config);
         let pairs = self.plugin_config(
             file,
             &format!("{}.config", slot.section()),
             &policy.config,
             None,
         );
+        let info = used.map(|(source, info)| {
+            self.check_plugin_config(
+                file,
+                slot,
+                section_at,
+                &policy.plugin,
+                (source, &info),
+                &policy.config,
+                &pairs,
+            );
+            info
+        });
         (policy.plugin.get_ref().clone(), pairs, info)
     }
 

@@ -3,42 +3,7 @@
 
 use std::str::FromStr;
 
-use crate::model::{DAY_MS, HOUR_MS, MINUTE_MS, Millis, SECOND_MS};
-
-/// What a duration looks like, for messages.
-pub const DURATION_EXPECTED: &str = "a duration like \"90s\", \"10m\", \"2h\" or \"1d\"";
-
-/// Parse "500ms", "90s", "10m", "2h", "1d" or a sum like "1h30m" into
-/// milliseconds. The single-unit forms are the ones plugins accept too.
-pub fn parse_duration_ms(raw: &str) -> Option<Millis> {
-    let mut rest = raw.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: Millis = 0;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-        if digits == 0 {
-            return None;
-        }
-        let number: Millis = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit_ms = match rest[..unit_len].trim() {
-            "ms" => 1,
-            "s" => SECOND_MS,
-            "m" | "min" => MINUTE_MS,
-            "h" => HOUR_MS,
-            "d" => DAY_MS,
-            _ => return None,
-        };
-        total = total.checked_add(number.checked_mul(unit_ms)?)?;
-        rest = &rest[unit_len..];
-    }
-    Some(total)
-}
+pub use outdial_sdk::duration::{DURATION_EXPECTED, parse_duration_ms};
 
 /// Parse a local clock time "HH:MM" (up to "24:00") into minutes after
 /// midnight.

@@ -1,16 +1,54 @@
 //! The plugin host as the config validator's catalog: it loads each plugin
-//! for real to check its world, version and declared config.
+//! for real to check its world, version and declared config, and
+//! configures it in its sandbox as `outdial run` will.
 
-use super::{PluginHost, PluginKind, PluginSource};
+use super::{LoadError, PluginHost, PluginKind, PluginLimits, PluginSource};
 use crate::config;
 
+fn source_of(plugin: &config::PluginRef) -> PluginSource {
+    match plugin {
+        config::PluginRef::Builtin(name) => PluginSource::Builtin(name.clone()),
+        config::PluginRef::Path(path) => PluginSource::File(path.clone()),
+    }
+}
+
 impl config::PluginCatalog for PluginHost {
-    fn describe(&self, plugin: &config::PluginRef) -> Result<config::PluginInfo, String> {
-        let source = match plugin {
-            config::PluginRef::Builtin(name) => PluginSource::Builtin(name.clone()),
-            config::PluginRef::Path(path) => PluginSource::File(path.clone()),
+    fn configure(
+        &self,
+        plugin: &config::PluginRef,
+        kind: config::PluginKind,
+        config: &[(String, String)],
+        limits: config::SandboxLimits,
+    ) -> Result<(), config::ConfigureFailure> {
+        let source = source_of(plugin);
+        let limits = PluginLimits {
+            cpu_ms: limits.cpu_ms,
+            memory_bytes: usize::try_from(limits.memory_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
         };
-        let info = self.inspect(&source).map_err(|err| err.to_string())?;
+        let loaded = match kind {
+            config::PluginKind::RetryStrategy => self.load_retry(&source, config, limits).map(drop),
+            config::PluginKind::DispositionClassifier => {
+                self.load_classifier(&source, config, limits).map(drop)
+            }
+            config::PluginKind::ProviderAdapter => {
+                self.load_adapter(&source, config, limits).map(drop)
+            }
+        };
+        loaded.map_err(|err| match err {
+            LoadError::ConfigRefused { message, .. } => {
+                // The refusal's own words, without the error kind's prefix.
+                let why = message.strip_prefix("invalid config: ").unwrap_or(&message);
+                config::ConfigureFailure::Refused(why.to_string())
+            }
+            other => config::ConfigureFailure::CannotStart(other.to_string()),
+        })
+    }
+
+    fn describe(&self, plugin: &config::PluginRef) -> Result<config::PluginInfo, String> {
+        let info = self
+            .inspect(&source_of(plugin))
+            .map_err(|err| err.to_string())?;
         Ok(config::PluginInfo {
             kind: match info.kind {
                 PluginKind::RetryStrategy => config::PluginKind::RetryStrategy,
