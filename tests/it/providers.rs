@@ -79,6 +79,7 @@ fn spec(adapter: &str) -> CampaignSpec {
         concurrency: CONCURRENCY,
         calls_per_second: CALLS_PER_SECOND,
         max_attempts: 3,
+        max_followups: 1,
         calling_window: CallingWindow::default(),
         time_zone_policy: TimeZonePolicy::Campaign,
         default_time_zone: "America/New_York".to_string(),

@@ -123,6 +123,8 @@ pub struct UploadQuery {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    /// Follow-ups past `max_attempts` the person may ask for.
+    max_followups: Option<u32>,
     /// Caller ids replacing the campaign's pool: "+12125550100:2,+13125550100"
     /// (an optional weight after a colon; default 1).
     numbers: Option<String>,
@@ -161,6 +163,7 @@ struct JsonUpload<'a> {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    max_followups: Option<u32>,
     numbers: Option<Vec<NumberBody>>,
     number_strategy: Option<NumberStrategy>,
     budget: Option<f64>,
@@ -175,6 +178,7 @@ struct BatchOptions {
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    max_followups: Option<u32>,
     numbers: Option<Vec<FromNumber>>,
     number_strategy: Option<NumberStrategy>,
     budget_micros: Option<u64>,
@@ -263,6 +267,11 @@ fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
     if options.max_attempts == Some(0) {
         return bad("\"max_attempts\" is 0, expected at least 1".to_string());
     }
+    if let Some(followups) = options.max_followups.filter(|count| *count > 100) {
+        return bad(format!(
+            "\"max_followups\" is {followups}, expected 0 to 100"
+        ));
+    }
     if let Some(rate) = options.calls_per_second
         && !(rate.is_finite() && rate > 0.0 && rate <= 10_000.0)
     {
@@ -341,6 +350,7 @@ fn plan_upload(
         concurrency: query.concurrency,
         calls_per_second: query.calls_per_second,
         max_attempts: query.max_attempts,
+        max_followups: query.max_followups,
         numbers: query.numbers.as_deref().map(parse_numbers).transpose()?,
         number_strategy: query.number_strategy,
         budget_micros: query.budget.map(budget_micros).transpose()?,
@@ -377,6 +387,7 @@ fn plan_upload(
         options.concurrency = body.concurrency.or(options.concurrency);
         options.calls_per_second = body.calls_per_second.or(options.calls_per_second);
         options.max_attempts = body.max_attempts.or(options.max_attempts);
+        options.max_followups = body.max_followups.or(options.max_followups);
         if let Some(numbers) = &body.numbers {
             options.numbers = Some(
                 numbers
@@ -586,6 +597,7 @@ pub async fn create(
         end_at: options.end_at,
         concurrency: options.concurrency,
         max_attempts: options.max_attempts,
+        max_followups: options.max_followups,
         calls_per_second: options.calls_per_second,
         numbers: options.numbers,
         number_strategy: options.number_strategy,
@@ -845,7 +857,7 @@ pub async fn stats(
 
 /// Contacts read per chunk of a streamed export.
 const EXPORT_CHUNK: usize = 500;
-const EXPORT_HEADER: [&str; 16] = [
+const EXPORT_HEADER: [&str; 19] = [
     "seq",
     "contact_id",
     "phone",
@@ -862,6 +874,9 @@ const EXPORT_HEADER: [&str; 16] = [
     "variant",
     "final_reason",
     "last_attempt_at",
+    "max_attempts",
+    "followups",
+    "max_followups",
 ];
 
 pub async fn export(
@@ -871,10 +886,17 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let batch = {
         let batch_id = batch_id.clone();
+        let caller = caller.clone();
         state
             .blocking(move |store| owned_batch(store, &caller, &batch_id))
             .await?
     };
+    let limits = super::contacts::DialLimits::of(&state, &caller, &batch);
+    let limit_text = |limit: Option<u32>| limit.map(|n| n.to_string()).unwrap_or_default();
+    let (max_attempts, max_followups) = (
+        limit_text(limits.max_attempts),
+        limit_text(limits.max_followups),
+    );
     let store = state.inner.store.clone();
     let now = state.inner.clock.now();
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -932,6 +954,9 @@ pub async fn export(
                         .last_attempt_at
                         .map(|at| at.to_string())
                         .unwrap_or_default(),
+                    max_attempts.clone(),
+                    contact.followups_made.to_string(),
+                    max_followups.clone(),
                 ]);
             }
             let chunk = wrote.map_err(std::io::Error::other).and_then(|()| {
@@ -1160,10 +1185,12 @@ struct EffectiveLimits {
     concurrency: u32,
     calls_per_second: f64,
     max_attempts: u32,
+    max_followups: u32,
     /// "batch" when the batch overrides the campaign's value.
     concurrency_from: &'static str,
     calls_per_second_from: &'static str,
     max_attempts_from: &'static str,
+    max_followups_from: &'static str,
 }
 
 #[derive(Serialize)]
@@ -1270,9 +1297,11 @@ pub async fn debug(
                     concurrency,
                     calls_per_second: batch.calls_per_second.unwrap_or(spec.calls_per_second),
                     max_attempts: batch.max_attempts.unwrap_or(spec.max_attempts),
+                    max_followups: batch.max_followups.unwrap_or(spec.max_followups),
                     concurrency_from: from(batch.concurrency.is_some()),
                     calls_per_second_from: from(batch.calls_per_second.is_some()),
                     max_attempts_from: from(batch.max_attempts.is_some()),
+                    max_followups_from: from(batch.max_followups.is_some()),
                 },
                 live_calls: counters.live(),
                 free_slots: u64::from(concurrency).saturating_sub(counters.live()),

@@ -9,7 +9,7 @@ use super::body::{StrictJson, StrictPath, StrictQuery, page_limit};
 use super::{ApiError, ApiResult, AppState, Caller};
 use crate::dispatch::progress::effective_blocker;
 use crate::model::{Attempt, Blocker, ContactStatus};
-use crate::store::{ContactEvent, ContactQuery, ContactRecord};
+use crate::store::{BatchRecord, ContactEvent, ContactQuery, ContactRecord};
 
 /// A contact and why it waits, if it does.
 #[derive(Serialize)]
@@ -18,6 +18,27 @@ pub struct ContactView {
     contact: ContactRecord,
     /// The blocker as the operator sees it, the batch's own state first.
     effective_blocker: Option<Blocker>,
+    #[serde(flatten)]
+    limits: DialLimits,
+}
+
+/// The limits a batch's contacts are dialed to, beside `attempts_made`
+/// and `followups_made`: "3/3 attempts + 1/1 follow-up". Null when the
+/// batch's campaign is no longer in the config.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(super) struct DialLimits {
+    pub(super) max_attempts: Option<u32>,
+    pub(super) max_followups: Option<u32>,
+}
+
+impl DialLimits {
+    pub(super) fn of(state: &AppState, caller: &Caller, batch: &BatchRecord) -> DialLimits {
+        let spec = state.campaign(caller, &batch.campaign_id).ok();
+        DialLimits {
+            max_attempts: batch.max_attempts.or(spec.map(|spec| spec.max_attempts)),
+            max_followups: batch.max_followups.or(spec.map(|spec| spec.max_followups)),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,9 +69,11 @@ pub async fn list(
 ) -> ApiResult<Json<ContactPage>> {
     let limit = page_limit(query.limit)?;
     let now = state.inner.clock.now();
+    let app = state.clone();
     state
         .blocking(move |store| {
             let batch = owned_batch(store, &caller, &batch_id)?;
+            let limits = DialLimits::of(&app, &caller, &batch);
             let filtering = query.blocker.is_some() || query.disposition.is_some();
             let mut contacts = Vec::new();
             let mut cursor = query.cursor.clone();
@@ -76,6 +99,7 @@ pub async fn list(
                         contacts.push(ContactView {
                             contact,
                             effective_blocker: blocker,
+                            limits,
                         });
                         if contacts.len() == limit {
                             break 'pages;
@@ -120,9 +144,11 @@ pub async fn get_one(
     StrictPath((batch_id, seq)): StrictPath<(String, u64)>,
 ) -> ApiResult<Json<ContactDetailView>> {
     let now = state.inner.clock.now();
+    let app = state.clone();
     state
         .blocking(move |store| {
             let batch = owned_batch(store, &caller, &batch_id)?;
+            let limits = DialLimits::of(&app, &caller, &batch);
             let detail = store
                 .contact_detail(&batch.id, seq)?
                 .ok_or_else(|| contact_not_found(&batch_id, seq))?;
@@ -130,6 +156,7 @@ pub async fn get_one(
                 contact: ContactView {
                     effective_blocker: effective_blocker(&batch, &detail.contact, now),
                     contact: detail.contact,
+                    limits,
                 },
                 attempts: detail.attempts,
                 events: detail.events,
@@ -162,9 +189,11 @@ pub async fn skip(
         Some(note) if !note.is_empty() => format!("operator_skipped: {note}"),
         _ => "operator_skipped".to_string(),
     };
+    let app = state.clone();
     state
         .blocking(move |store| {
             let batch = owned_batch(store, &caller, &batch_id)?;
+            let limits = DialLimits::of(&app, &caller, &batch);
             let contact = store
                 .contact(&batch.id, seq)?
                 .ok_or_else(|| contact_not_found(&batch_id, seq))?;
@@ -172,6 +201,7 @@ pub async fn skip(
                 return Ok(ContactView {
                     contact,
                     effective_blocker: None,
+                    limits,
                 });
             }
             if !contact.status.is_waiting() {
@@ -187,6 +217,7 @@ pub async fn skip(
             Ok(ContactView {
                 contact,
                 effective_blocker: None,
+                limits,
             })
         })
         .await

@@ -99,6 +99,10 @@ const UPLOAD_QUERY: &[(&str, &str)] = &[
         "CSV uploads: override of the campaign's max attempts",
     ),
     (
+        "max_followups",
+        "CSV uploads: override of the campaign's follow-ups past max attempts",
+    ),
+    (
         "numbers",
         "CSV uploads: caller ids replacing the campaign's pool, e.g. +12125550100:2,+13125550100",
     ),
@@ -555,6 +559,9 @@ pub fn openapi() -> Value {
                     ("phone", json!({"type": "string"})),
                     ("status", json!({"enum": wire_names(&crate::model::ContactStatus::ALL)})),
                     ("attempts_made", json!({"type": "integer"})),
+                    ("max_attempts", json!({"type": ["integer", "null"]})),
+                    ("followups_made", json!({"type": "integer"})),
+                    ("max_followups", json!({"type": ["integer", "null"]})),
                     ("final_reason", json!({"type": ["string", "null"]})),
                 ]),
                 "Campaign": object_with(&[
@@ -611,6 +618,7 @@ fn query_schema(operation: &str, name: &str) -> Value {
         (_, "concurrency" | "max_attempts") => {
             json!({"type": "integer", "minimum": 1, "maximum": U32_MAX})
         }
+        (_, "max_followups") => json!({"type": "integer", "minimum": 0, "maximum": 100}),
         (_, "goal") => json!({"type": "integer", "minimum": 1, "maximum": u64::MAX}),
         (_, "goal_labels") => json!({"type": "string", "pattern": "[^\\s,]"}),
         (_, "calls_per_second") => {
@@ -748,6 +756,7 @@ fn body_schema(operation: &str, content_type: &str) -> Value {
                 "concurrency": query_schema(operation, "concurrency"),
                 "calls_per_second": query_schema(operation, "calls_per_second"),
                 "max_attempts": query_schema(operation, "max_attempts"),
+                "max_followups": query_schema(operation, "max_followups"),
                 "numbers": {"type": "array", "minItems": 1, "items": {
                     "type": "object",
                     "additionalProperties": false,

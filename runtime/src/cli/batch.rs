@@ -129,6 +129,10 @@ struct CreateArgs {
     /// Override of the campaign's attempts per contact.
     #[arg(long)]
     max_attempts: Option<u32>,
+    /// Override of the campaign's follow-ups past the attempts, dialed
+    /// only when the person asked to be called back.
+    #[arg(long)]
+    max_followups: Option<u32>,
     /// Caller ids of this batch instead of the campaign's pool, comma
     /// separated, each optionally with a weight: +12125550100:2,+13125550100
     #[arg(long)]
@@ -330,7 +334,7 @@ impl Client {
         if args.skip_invalid {
             query.push(("skip_invalid", "true".to_string()));
         }
-        let optional: [(&str, Option<String>); 10] = [
+        let optional: [(&str, Option<String>); 11] = [
             ("default_country", args.default_country),
             ("scheduled_start", args.scheduled_start),
             ("end_at", args.end_at),
@@ -340,6 +344,7 @@ impl Client {
                 args.calls_per_second.map(|n| n.to_string()),
             ),
             ("max_attempts", args.max_attempts.map(|n| n.to_string())),
+            ("max_followups", args.max_followups.map(|n| n.to_string())),
             ("numbers", args.numbers),
             ("number_strategy", args.number_strategy),
             ("budget", args.budget.map(|n| n.to_string())),
@@ -658,6 +663,7 @@ fn show_table(view: &Value) -> String {
         ("concurrency", text(&view["concurrency"])),
         ("calls per second", text(&view["calls_per_second"])),
         ("max attempts", text(&view["max_attempts"])),
+        ("max follow-ups", text(&view["max_followups"])),
         ("number strategy", text(&view["number_strategy"])),
         ("budget micros", text(&view["budget_micros"])),
         ("goal", text(&view["goal"])),

@@ -24,8 +24,8 @@ use super::values::{
 use super::{Config, Sourced};
 use crate::import::phone::is_e164;
 use crate::model::{
-    BatchStatus, CallingWindow, CampaignSpec, ContactStatus, FromNumber, Goal, MINUTE_MS,
-    NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule,
+    BatchStatus, CallingWindow, CampaignSpec, ContactStatus, DEFAULT_MAX_FOLLOWUPS, FromNumber,
+    Goal, MINUTE_MS, NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule,
 };
 use crate::provider::SimulationConfig;
 
@@ -872,6 +872,13 @@ impl<'a> Checker<'a> {
             (1, 100),
             3,
         );
+        let max_followups = self.int_in(
+            file,
+            item.max_followups.as_ref(),
+            "max_followups",
+            (0, 100),
+            i64::from(DEFAULT_MAX_FOLLOWUPS),
+        );
         let max_faults = self.int_in(
             file,
             item.max_consecutive_plugin_faults.as_ref(),
@@ -945,6 +952,7 @@ impl<'a> Checker<'a> {
             concurrency: concurrency as u32,
             calls_per_second,
             max_attempts: max_attempts as u32,
+            max_followups: max_followups as u32,
             calling_window,
             time_zone_policy,
             default_time_zone,

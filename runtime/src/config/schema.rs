@@ -89,6 +89,10 @@ pub struct CampaignSection {
     pub calls_per_second: Option<Spanned<f64>>,
     /// Most attempts per contact, the first one included. Default: 3.
     pub max_attempts: Option<Spanned<i64>>,
+    /// Follow-ups the person asked for ("call me back tomorrow") that may
+    /// still be dialed once `max_attempts` are used up; a follow-up within
+    /// the attempts counts as an attempt. Default: 1.
+    pub max_followups: Option<Spanned<i64>>,
     /// When contacts may be called. Default: always, in UTC.
     pub window: Option<Spanned<WindowSection>>,
     /// Caller ids and how they are picked. Default: none (the provider's default).

@@ -1011,7 +1011,8 @@ impl Engine {
         let mut all = previous;
         all.push(current.clone());
 
-        let max_attempts = batch.max_attempts.unwrap_or(spec.max_attempts).max(1);
+        let tally = Tally::of(spec, batch, contact);
+        let max_attempts = tally.max_attempts;
         let retry = &state.policy.retry;
         let request = RetryRequest {
             contact: &model_contact,
@@ -1037,15 +1038,7 @@ impl Engine {
         let outcome = current.outcome.unwrap_or(CallOutcome::Unknown);
         let give_up_status = give_up_status(outcome);
         let attempts_made = contact.attempts_made;
-        let (decision, adjusted) = clamp(
-            decision,
-            &state.window,
-            zone,
-            batch.end_at,
-            attempts_made,
-            max_attempts,
-            now,
-        );
+        let (decision, adjusted) = clamp(decision, &state.window, zone, batch.end_at, &tally, now);
         let reason_from_end = crate::model::metadata_reason(&end.metadata).map(str::to_string);
         let next = match &decision {
             Decision::RetryAt { at } => NextStep {
@@ -1339,12 +1332,17 @@ impl Engine {
                         }
                         let from = pick_number(state, batch, &contact, now);
                         let (variant, parameters) = pick_variant(&state.policy.spec, &contact);
+                        // Only a follow-up is ever scheduled once the
+                        // attempts are used up (see `clamp`).
+                        let followup =
+                            contact.attempts_made >= Tally::max_attempts(&state.policy.spec, batch);
                         begins.push(BeginAttempt {
                             batch_id: batch.id.clone(),
                             seq: contact.seq,
                             at: now,
                             from_number: from,
                             variant,
+                            followup,
                         });
                         dial_info.push((campaign, contact, parameters));
                     }
@@ -1648,16 +1646,56 @@ fn give_up_status(outcome: CallOutcome) -> ContactStatus {
     }
 }
 
+/// A contact's dials against its limits.
+struct Tally {
+    attempts_made: u32,
+    max_attempts: u32,
+    followups_made: u32,
+    max_followups: u32,
+}
+
+impl Tally {
+    fn of(spec: &CampaignSpec, batch: &BatchRecord, contact: &ContactRecord) -> Tally {
+        Tally {
+            attempts_made: contact.attempts_made,
+            max_attempts: Tally::max_attempts(spec, batch),
+            followups_made: contact.followups_made,
+            max_followups: batch.max_followups.unwrap_or(spec.max_followups),
+        }
+    }
+
+    fn max_attempts(spec: &CampaignSpec, batch: &BatchRecord) -> u32 {
+        batch.max_attempts.unwrap_or(spec.max_attempts).max(1)
+    }
+
+    fn attempts_used_up(&self) -> bool {
+        self.attempts_made >= self.max_attempts
+    }
+
+    /// "3 of 3 attempts made", with the follow-ups once there are any.
+    fn describe(&self) -> String {
+        let attempts = format!("{} of {} attempts", self.attempts_made, self.max_attempts);
+        if self.followups_made == 0 && self.max_followups == 0 {
+            format!("{attempts} made")
+        } else {
+            format!(
+                "{attempts} and {} of {} follow-ups made",
+                self.followups_made, self.max_followups
+            )
+        }
+    }
+}
+
 /// Holds a plugin's decision to the host's rules: never in the past, never
 /// outside the calling window, never after the end window, never past the
-/// attempt limit. Answers the decision carried out and why it changed.
+/// attempt limit, and a follow-up past it only within the follow-up limit.
+/// Answers the decision carried out and why it changed.
 fn clamp(
     decision: Decision,
     window: &CompiledWindow,
     zone: Tz,
     end_at: Option<Millis>,
-    attempts_made: u32,
-    max_attempts: u32,
+    tally: &Tally,
     now: Millis,
 ) -> (Decision, Option<String>) {
     let (at, follow_up) = match decision {
@@ -1665,12 +1703,17 @@ fn clamp(
         Decision::RetryAt { at } => (at, false),
         Decision::FollowUpAt { at } => (at, true),
     };
-    if !follow_up && attempts_made >= max_attempts {
+    if tally.attempts_used_up() && (!follow_up || tally.followups_made >= tally.max_followups) {
+        let reason = if follow_up {
+            "max_followups_reached"
+        } else {
+            "max_attempts_reached"
+        };
         return (
             Decision::GiveUp {
-                reason: "max_attempts_reached".to_string(),
+                reason: reason.to_string(),
             },
-            Some(format!("{attempts_made} of {max_attempts} attempts made")),
+            Some(tally.describe()),
         );
     }
     let mut adjusted = None;

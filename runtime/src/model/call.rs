@@ -84,6 +84,10 @@ pub struct Attempt {
     /// contact completed by it.
     #[serde(default)]
     pub success: bool,
+    /// Dialed as a follow-up past the attempt limit: counted in the
+    /// contact's follow-ups, not its attempts.
+    #[serde(default)]
+    pub followup: bool,
 }
 
 /// The `reason` entry of an attempt's metadata: why the host ended the
@@ -124,6 +128,7 @@ impl Attempt {
             decision: None,
             system_retry: false,
             success: false,
+            followup: false,
         }
     }
 

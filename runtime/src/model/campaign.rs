@@ -4,6 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Millis;
 
+/// Follow-ups past the attempt limit when config names none.
+pub const DEFAULT_MAX_FOLLOWUPS: u32 = 1;
+
+fn default_max_followups() -> u32 {
+    DEFAULT_MAX_FOLLOWUPS
+}
+
 /// Everything the engine needs to know about a campaign, resolved from
 /// config: no defaults are applied after this point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +23,10 @@ pub struct CampaignSpec {
     pub calls_per_second: f64,
     /// Most attempts per contact.
     pub max_attempts: u32,
+    /// Follow-ups the person asked for that may be dialed once the
+    /// attempts are used up.
+    #[serde(default = "default_max_followups")]
+    pub max_followups: u32,
     /// When contacts may be called, on their own clocks.
     pub calling_window: CallingWindow,
     /// How a contact's time zone is found.

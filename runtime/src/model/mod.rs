@@ -10,8 +10,8 @@ pub use call::{
     metadata_reason,
 };
 pub use campaign::{
-    CallingWindow, CampaignSpec, FromNumber, Goal, NumberStrategy, TimeZonePolicy, Variant,
-    Webhook, WindowRule,
+    CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, FromNumber, Goal, NumberStrategy,
+    TimeZonePolicy, Variant, Webhook, WindowRule,
 };
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 

@@ -180,6 +180,7 @@ pub struct NewBatch {
     /// Overrides of the campaign's limits.
     pub concurrency: Option<u32>,
     pub max_attempts: Option<u32>,
+    pub max_followups: Option<u32>,
     pub calls_per_second: Option<f64>,
     /// Overrides of the campaign's number pool and strategy.
     pub numbers: Option<Vec<FromNumber>>,
@@ -260,6 +261,9 @@ pub struct BatchRecord {
     pub budget_micros: Option<u64>,
     #[serde(default)]
     pub goal: Option<Goal>,
+    /// Override of the campaign's `max_followups`.
+    #[serde(default)]
+    pub max_followups: Option<u32>,
 }
 
 /// A stored contact and where it is in its life.
@@ -281,6 +285,9 @@ pub struct ContactRecord {
     pub next_eligible_at: Option<Millis>,
     /// Dial attempts that count against the attempt limit.
     pub attempts_made: u32,
+    /// Follow-ups dialed once the attempts were used up, against the
+    /// follow-up limit.
+    pub followups_made: u32,
     /// Attempts the provider refused before dialing; they do not count.
     pub system_retries: u32,
     /// Attempt records written, the last attempt's number.
@@ -375,6 +382,9 @@ pub struct BeginAttempt {
     pub at: Millis,
     pub from_number: Option<String>,
     pub variant: Option<String>,
+    /// A follow-up the person asked for, dialed once the attempts are used
+    /// up: it counts against the follow-up limit instead.
+    pub followup: bool,
 }
 
 /// How an attempt ended, as the provider (or the host) reports it.

@@ -477,6 +477,8 @@ struct ContactState {
     /// contact's state is written to anyway. Kept encoded, so reading and
     /// writing a page does not decode the live attempts it holds.
     live: Option<EncodedLive>,
+    #[serde(default)]
+    followups_made: u32,
 }
 
 /// A [`LiveRecord`], encoded.
@@ -511,6 +513,7 @@ fn state_of(contact: &ContactRecord) -> ContactState {
         blocker: contact.blocker,
         next_eligible_at: contact.next_eligible_at,
         attempts_made: contact.attempts_made,
+        followups_made: contact.followups_made,
         system_retries: contact.system_retries,
         attempt_records: contact.attempt_records,
         last_attempt_at: contact.last_attempt_at,
@@ -549,6 +552,7 @@ fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState
         blocker: state.blocker,
         next_eligible_at: state.next_eligible_at,
         attempts_made: state.attempts_made,
+        followups_made: state.followups_made,
         system_retries: state.system_retries,
         attempt_records: state.attempt_records,
         live_attempt_id,
@@ -1610,6 +1614,7 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
         end_at: new.end_at,
         concurrency: new.concurrency,
         max_attempts: new.max_attempts,
+        max_followups: new.max_followups,
         calls_per_second: new.calls_per_second,
         started_at: None,
         paused_at: None,
@@ -1699,6 +1704,7 @@ fn add_contacts(
             blocker: None,
             next_eligible_at: Some(draft.eligible_at),
             attempts_made: 0,
+            followups_made: 0,
             system_retries: 0,
             attempt_records: 0,
             live_attempt_id: None,
@@ -1815,13 +1821,18 @@ fn begin_one(
         number: old.attempt_records + 1,
     };
     let mut attempt = Attempt::started(key.id(), key.number, begin.at);
+    attempt.followup = begin.followup;
     attempt.from_number = begin.from_number.clone();
     attempt.variant = begin.variant.clone().or_else(|| old.variant.clone());
     let mut new = old.clone();
     new.status = status;
     new.blocker = None;
     new.next_eligible_at = None;
-    new.attempts_made += 1;
+    if begin.followup {
+        new.followups_made += 1;
+    } else {
+        new.attempts_made += 1;
+    }
     new.attempt_records = key.number;
     new.live_attempt_id = Some(attempt.id.clone());
     new.last_attempt_at = Some(begin.at);
@@ -2092,7 +2103,11 @@ fn end_one(
     new.total_talk_ms += end.end.talk_ms;
     new.total_cost_micros += cost;
     if !end.counts_as_attempt {
-        new.attempts_made = new.attempts_made.saturating_sub(1);
+        if attempt.followup {
+            new.followups_made = new.followups_made.saturating_sub(1);
+        } else {
+            new.attempts_made = new.attempts_made.saturating_sub(1);
+        }
         new.system_retries += 1;
         delta.system_retries = 1;
     }
@@ -2169,8 +2184,9 @@ fn end_one(
     new.succeeded |= attempt.success;
     let summary = end.counts_as_attempt.then(|| EndedSummary {
         outcome: attempt.outcome.unwrap_or(CallOutcome::Unknown),
-        // The dial being ended is still counted in attempts_made.
-        dial: old.attempts_made,
+        // The dial being ended is still counted in attempts_made, or in
+        // followups_made when it is a follow-up past the attempts.
+        dial: old.attempts_made + old.followups_made,
         talk_ms: attempt.talk_ms,
         cost_micros: cost,
         success: attempt.success,

@@ -48,6 +48,7 @@ fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
         at,
         from_number: Some("+15550009999".to_string()),
         variant: None,
+        followup: false,
     }
 }
 

@@ -790,7 +790,7 @@ function batchPage(batchId) {
     ["name", "Name", (x) => x.name],
     ["status", "Status", (x) => x.status],
     ["blocker", "Blocker", (x) => x.effective_blocker],
-    ["attempts", "Attempts", (x) => x.attempts_made, true],
+    ["attempts", "Attempts", (x) => x.attempts_made + (x.followups_made || 0), true, (_, x) => dials(x)],
     ["outcome", "Last outcome", (x) => x.last_outcome],
     ["disposition", "Disposition", (x) => x.last_disposition],
     ["talk", "Talk", (x) => x.total_talk_ms, true, (v) => secs(v / 1000)],
@@ -799,6 +799,14 @@ function batchPage(batchId) {
     ["variant", "Variant", (x) => x.variant],
     ["next", "Next try", (x) => x.next_eligible_at, false, when],
   ];
+
+  // "2/3", or "3/3 + 1/1 follow-up" once a follow-up past the attempts was dialed.
+  function dials(x) {
+    const limit = (n) => (known(n) ? `/${n}` : "");
+    const attempts = `${int(x.attempts_made)}${limit(x.max_attempts)}`;
+    if (!x.followups_made) return attempts;
+    return `${attempts} + ${int(x.followups_made)}${limit(x.max_followups)} follow-up${x.followups_made === 1 ? "" : "s"}`;
+  }
 
   function resetTasks() {
     tasks.cursors = [null];
@@ -848,7 +856,7 @@ function batchPage(batchId) {
       h("tbody", {}, rows.length ? rows.map((x) => h("tr", { class: "clickable", "data-seq": x.seq, onclick: () => openContact(x.seq) },
         columns.map(([, , get, numeric, format]) => {
           const v = get(x);
-          return h("td", { class: numeric ? "num" : "" }, format ? format(v) : known(v) ? String(v).replaceAll("_", " ") : DASH);
+          return h("td", { class: numeric ? "num" : "" }, format ? format(v, x) : known(v) ? String(v).replaceAll("_", " ") : DASH);
         }))) : h("tr", {}, h("td", { colspan: columns.length, class: "muted" }, "No contact matches."))));
     $("tasks-prev").disabled = tasks.index === 0;
     $("tasks-next").disabled = !tasks.next;
@@ -881,7 +889,7 @@ function batchPage(batchId) {
         h("dt", {}, "Status"), h("dd", {}, h("span", { class: `status ${x.status}` }, x.status)),
         h("dt", {}, "Blocker"), h("dd", {}, x.effective_blocker ?? DASH),
         h("dt", {}, "Next try"), h("dd", {}, when(x.next_eligible_at)),
-        h("dt", {}, "Attempts"), h("dd", {}, `${int(x.attempts_made)} dialed, ${int(x.system_retries)} refused before dialing`),
+        h("dt", {}, "Attempts"), h("dd", {}, `${dials(x)} dialed, ${int(x.system_retries)} refused before dialing`),
         h("dt", {}, "Last outcome"), h("dd", {}, x.last_outcome ?? DASH),
         h("dt", {}, "Disposition"), h("dd", {}, x.last_disposition ?? DASH),
         h("dt", {}, "Final reason"), h("dd", {}, x.final_reason ?? DASH),

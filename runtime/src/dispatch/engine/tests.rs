@@ -24,6 +24,7 @@ fn spec(concurrency: u32, cps: f64, max_attempts: u32) -> CampaignSpec {
         concurrency,
         calls_per_second: cps,
         max_attempts,
+        max_followups: crate::model::DEFAULT_MAX_FOLLOWUPS,
         calling_window: CallingWindow::default(),
         time_zone_policy: TimeZonePolicy::Contact,
         default_time_zone: "UTC".to_string(),
@@ -609,6 +610,7 @@ fn intent_without_call_id(h: &Harness) -> (String, Attempt) {
             at: h.now,
             from_number: None,
             variant: None,
+            followup: false,
         }])
         .expect("group")
         .remove(0)
@@ -703,6 +705,16 @@ async fn a_call_whose_provider_id_was_never_recorded_times_out_from_its_placemen
     h.assert_counters_match_a_recount(&batch);
 }
 
+/// `made` of `max` attempts, no follow-up made of the default one.
+fn tally_of(made: u32, max: u32) -> Tally {
+    Tally {
+        attempts_made: made,
+        max_attempts: max,
+        followups_made: 0,
+        max_followups: crate::model::DEFAULT_MAX_FOLLOWUPS,
+    }
+}
+
 #[test]
 fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
     let window = CompiledWindow::new(&CallingWindow {
@@ -720,8 +732,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         &window,
         zone,
         None,
-        1,
-        3,
+        &tally_of(1, 3),
         T0,
     );
     assert_eq!(
@@ -736,8 +747,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         &window,
         zone,
         None,
-        3,
-        3,
+        &tally_of(3, 3),
         T0,
     );
     assert!(matches!(decision, Decision::GiveUp { .. }));
@@ -748,8 +758,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
         &window,
         zone,
         Some(T0 + 10 * 60 * MINUTE_MS),
-        1,
-        3,
+        &tally_of(1, 3),
         T0,
     );
     assert!(
@@ -759,6 +768,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
 }
 
 mod event_faults;
+mod followups;
 mod placement;
 mod plugin_faults;
 mod policy;
