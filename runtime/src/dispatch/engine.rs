@@ -21,7 +21,8 @@ use crate::policy::{
     BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
-    CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure, StatusQuery,
+    CallEnd, CallEventKind, PlaceCall, Placement, PlacementQuery, Provider, ProviderEvent,
+    ProviderFailure, StatusQuery,
 };
 use crate::store::{
     AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
@@ -54,7 +55,7 @@ struct Intents {
 const CALL_ID_CHUNK: usize = 512;
 
 /// One placement's attempt id and the provider's answer.
-type Placement = (String, Result<String, ProviderFailure>);
+type PlacementAnswer = (String, Result<String, ProviderFailure>);
 
 /// Accepted calls' attempts and the provider's ids for them.
 type CallIds = Vec<(AttemptKey, String)>;
@@ -299,7 +300,10 @@ impl Engine {
 
     /// Reconciles attempts left live by a previous run: each is asked
     /// about at the provider, else ended as unknown with reason
-    /// `interrupted`. Never redials under the same attempt id.
+    /// `interrupted`. An intent whose placement answer was never recorded
+    /// is looked up at a provider that can tell: never placed, it ends at
+    /// once as an uncounted system retry; placed, its call is followed.
+    /// Never redials under the same attempt id.
     pub async fn recover(&mut self, now: Millis) -> Result<usize, EngineError> {
         let mut ended = 0;
         for live in self.store.live_attempts()? {
@@ -326,6 +330,21 @@ impl Engine {
                     placement_unknown: live.provider_call_id.is_none(),
                 },
             );
+            let mut adopted = false;
+            if live.provider_call_id.is_none() {
+                match self.find_placement(&live.attempt_id, live.started_at).await {
+                    Some(Placement::NeverPlaced) => {
+                        self.never_placed(&live.attempt_id, now);
+                        ended += 1;
+                        continue;
+                    }
+                    Some(Placement::Placed { provider_call_id }) => {
+                        self.adopt_call(&live.attempt_id, provider_call_id);
+                        adopted = true;
+                    }
+                    Some(Placement::Unknown) | None => {}
+                }
+            }
             if let Some(event) = self.poll(&live.attempt_id).await {
                 self.handle_events(vec![event], now);
                 if !self.live.contains_key(&live.attempt_id) {
@@ -333,11 +352,12 @@ impl Engine {
                 }
                 continue;
             }
-            if live.provider_call_id.is_none() {
+            if live.provider_call_id.is_none() || adopted {
                 // The provider was asked and the process died before its
-                // answer was written: it may have the call. Ending it now
-                // would let a retry ring the person while it may still
-                // ring; its callbacks end it, or the call timeout does.
+                // answer was written: it may have the call (or has it, by
+                // its own account). Ending it now would let a retry ring
+                // the person while it may still ring; its callbacks end
+                // it, or the call timeout does.
                 tracing::info!(attempt = %live.attempt_id, "waiting for the events of a call placed before a restart");
                 continue;
             }
@@ -646,6 +666,54 @@ impl Engine {
         }
     }
 
+    /// Asks the provider whether it placed a call for a live attempt whose
+    /// placement answer was never recorded; `None` when it cannot be asked
+    /// or the question failed.
+    async fn find_placement(&self, attempt_id: &str, intent_at: Millis) -> Option<Placement> {
+        let live = self.live.get(attempt_id)?;
+        let future = self.provider.find_placement(&PlacementQuery {
+            campaign_id: &live.campaign.1,
+            attempt_id,
+            intent_at,
+        })?;
+        match future.await {
+            Ok(placement) => Some(placement),
+            Err(err) => {
+                tracing::warn!(attempt = %attempt_id, error = %err, "placement query failed");
+                None
+            }
+        }
+    }
+
+    /// Follows a call the provider says it placed for a live attempt whose
+    /// call id was never recorded.
+    fn adopt_call(&mut self, attempt_id: &str, provider_call_id: String) {
+        let Some(call) = self.live.get_mut(attempt_id) else {
+            return;
+        };
+        tracing::info!(attempt = %attempt_id, call = %provider_call_id, "the provider placed the call whose answer was lost");
+        call.provider_call_id = Some(provider_call_id.clone());
+        call.placement_unknown = false;
+        let key = call.key.clone();
+        self.record_provider_calls(vec![(key, provider_call_id)]);
+    }
+
+    /// Ends a live attempt the provider says it never placed: no call rang,
+    /// so it is a system retry, due at once and not counted.
+    fn never_placed(&mut self, attempt_id: &str, now: Millis) {
+        tracing::info!(attempt = %attempt_id, "the provider never placed the call: retrying without counting it");
+        self.finish(
+            attempt_id,
+            Ending::SystemRetry {
+                end: host_end(CallOutcome::Failed, "never_placed"),
+                at: now,
+                blocker: Blocker::RetryWait,
+                plugin_fault: false,
+            },
+            now,
+        );
+    }
+
     /// Calls whose final event is overdue: asked about once, then ended as
     /// failed with `lost_final_event`. Answers how many were ended.
     async fn end_overdue(&mut self, now: Millis) -> usize {
@@ -679,8 +747,33 @@ impl Engine {
             let unknown = self
                 .live
                 .get(&attempt_id)
-                .is_some_and(|call| call.placement_unknown && call.provider_call_id.is_none());
-            let end = if unknown {
+                .filter(|call| call.placement_unknown && call.provider_call_id.is_none())
+                .map(|call| call.deadline);
+            if let Some(deadline) = unknown {
+                let timeout = self
+                    .live
+                    .get(&attempt_id)
+                    .and_then(|call| self.campaigns.get(&call.campaign))
+                    .map_or(0, |state| state.policy.spec.call_timeout_ms);
+                match self.find_placement(&attempt_id, deadline - timeout).await {
+                    Some(Placement::NeverPlaced) => {
+                        self.never_placed(&attempt_id, now);
+                        ended += 1;
+                        continue;
+                    }
+                    Some(Placement::Placed { provider_call_id }) => {
+                        // Its events, or one more poll at the next timeout,
+                        // tell how it went.
+                        self.adopt_call(&attempt_id, provider_call_id);
+                        if let Some(call) = self.live.get_mut(&attempt_id) {
+                            call.deadline = now + timeout;
+                        }
+                        continue;
+                    }
+                    Some(Placement::Unknown) | None => {}
+                }
+            }
+            let end = if unknown.is_some() {
                 // No event ever came: most likely there was no call, but it
                 // cannot be known, so it counts as an attempt.
                 tracing::warn!(attempt = %attempt_id, "no event of a call whose placement is unknown, ending the attempt");
@@ -1451,7 +1544,7 @@ impl Engine {
         // Completion order varies; results are handled in dial order so a
         // run is reproducible, each as soon as those before it are in, so
         // the store writes call ids while the rest are being placed.
-        let mut placed: Vec<Option<Placement>> = (0..count).map(|_| None).collect();
+        let mut placed: Vec<Option<PlacementAnswer>> = (0..count).map(|_| None).collect();
         let mut handled = 0;
         let mut call_ids = CallIdWrites::default();
         let mut dialed = 0;

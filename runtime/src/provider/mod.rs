@@ -102,6 +102,29 @@ pub struct StatusQuery<'a> {
     pub attempt_id: &'a str,
 }
 
+/// A dial intent whose placement answer was never recorded, as a
+/// placement query asks about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlacementQuery<'a> {
+    pub campaign_id: &'a str,
+    pub attempt_id: &'a str,
+    /// When the intent was made durable: the call, if any, was placed
+    /// after it.
+    pub intent_at: Millis,
+}
+
+/// What a provider knows of the call for an attempt id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// It placed a call for the attempt, under this call id.
+    Placed { provider_call_id: String },
+    /// It never placed a call for the attempt and never will: the attempt
+    /// id is spent, and a later placement under it is refused.
+    NeverPlaced,
+    /// It cannot tell (it forgot, or its records do not reach back).
+    Unknown,
+}
+
 /// A boxed future, so providers can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -126,6 +149,19 @@ pub trait Provider: Send + Sync + 'static {
         &self,
         _call: &StatusQuery<'_>,
     ) -> Option<BoxFuture<'_, Result<Option<ProviderEvent>, ProviderFailure>>> {
+        None
+    }
+
+    /// Ask whether a call was placed for an attempt whose placement answer
+    /// was never recorded: the process died, or the answer was lost, after
+    /// the intent was made durable. `None` when this provider cannot be
+    /// asked; only one that finds calls by the attempt id (its idempotency
+    /// key or client reference) and can refuse later placements under it
+    /// can answer [`Placement::NeverPlaced`].
+    fn find_placement(
+        &self,
+        _intent: &PlacementQuery<'_>,
+    ) -> Option<BoxFuture<'_, Result<Placement, ProviderFailure>>> {
         None
     }
 }

@@ -9,7 +9,7 @@
 //! [`Provider::drain_events`] collects them.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,8 +18,8 @@ use std::sync::{Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BoxFuture, CallEnd, CallEventKind, PlaceCall, Provider, ProviderEvent, ProviderFailure,
-    StatusQuery,
+    BoxFuture, CallEnd, CallEventKind, PlaceCall, Placement, PlacementQuery, Provider,
+    ProviderEvent, ProviderFailure, StatusQuery,
 };
 use crate::model::{CallOutcome, MachineDetection, Millis};
 use crate::text_key::{TextKey, TextKeys};
@@ -404,6 +404,9 @@ struct State {
     /// Attempt ids placed by earlier processes (from the call log), with
     /// how often and when first.
     prior: HashMap<TextKey, PriorCall>,
+    /// Attempt ids a placement query answered as never placed: refused if
+    /// a placement under one ever arrives.
+    spent: HashSet<TextKey>,
     /// Refused placement tries per attempt id, so a retried placement
     /// draws fresh luck.
     refusals: HashMap<String, u32>,
@@ -686,6 +689,12 @@ impl SimulatedProvider {
         if state.calls.contains_key(&key) {
             return Ok(self.provider_call_id(&call.attempt_id));
         }
+        if state.spent.contains(&key) {
+            return Err(ProviderFailure::Permanent(format!(
+                "attempt \"{}\" was reported as never placed and cannot be placed now",
+                call.attempt_id
+            )));
+        }
         if self.config.reject_malformed_numbers && !is_e164(&call.to) {
             return Err(ProviderFailure::InvalidNumber(format!(
                 "\"{}\" is not an E.164 number",
@@ -815,6 +824,27 @@ impl SimulatedProvider {
         }))
     }
 
+    /// Whether a call was placed for `intent`'s attempt id, by this process
+    /// or, through the call log, an earlier one. An attempt id it never
+    /// placed is spent: a later placement under it is refused. With a
+    /// `call_memory_ms`, an intent older than the memory cannot be told.
+    pub fn placement(&self, intent: &PlacementQuery<'_>) -> Placement {
+        let mut state = self.state();
+        let key = state.call_keys.key(intent.attempt_id);
+        if state.calls.contains_key(&key) || state.prior.contains_key(&key) {
+            return Placement::Placed {
+                provider_call_id: self.provider_call_id(intent.attempt_id),
+            };
+        }
+        if let Some(memory) = self.config.call_memory_ms
+            && intent.intent_at < state.latest_now.saturating_sub(memory as Millis)
+        {
+            return Placement::Unknown;
+        }
+        state.spent.insert(key);
+        Placement::NeverPlaced
+    }
+
     /// The events of a call placed at `placed_at`, with their clock times.
     fn timeline(&self, script: &CallScript, placed_at: Millis) -> Vec<(Millis, CallEventKind)> {
         // Offsets are scaled from the start of the call, not step by step,
@@ -892,6 +922,13 @@ impl Provider for SimulatedProvider {
         Some(Box::pin(std::future::ready(
             self.status(call.provider_call_id, call.attempt_id),
         )))
+    }
+
+    fn find_placement(
+        &self,
+        intent: &PlacementQuery<'_>,
+    ) -> Option<BoxFuture<'_, Result<Placement, ProviderFailure>>> {
+        Some(Box::pin(std::future::ready(Ok(self.placement(intent)))))
     }
 }
 

@@ -148,3 +148,118 @@ async fn a_call_whose_placement_went_unanswered_is_waited_for_and_its_contact_ne
     }
     h.assert_counters_match_a_recount(&batch);
 }
+
+/// A new engine on the harness's store, as a restarted process builds it,
+/// dialing through the simulator itself: a provider that can say whether
+/// it placed a call for an attempt id.
+fn restarted_with_placement_queries(h: &Harness, campaign: &CampaignSpec) -> Engine {
+    Engine::new(
+        h.store.clone(),
+        h.provider.clone(),
+        vec![CampaignPolicy::builtin(campaign.clone())],
+        EngineOptions::default(),
+        h.now,
+    )
+    .expect("engine starts")
+}
+
+#[tokio::test]
+async fn a_restart_ends_at_once_an_intent_the_provider_never_placed_without_counting_it() {
+    // The process died between making the intent durable and asking the
+    // provider: no call exists. A provider that can tell frees the slot and
+    // the batch at once instead of holding them for the call timeout.
+    let (campaign, mut h) = a_campaign_with_a_five_minute_call_timeout();
+    let (batch, attempt) = intent_without_call_id(&h);
+
+    h.engine = restarted_with_placement_queries(&h, &campaign);
+    assert_eq!(h.engine.recover(h.now).await.expect("recover"), 1);
+    assert_eq!(h.engine.live_calls(), 0, "the slot is free");
+    let contact = h.store.contact(&batch, 0).expect("read").expect("contact");
+    assert_eq!(contact.status, ContactStatus::Retrying);
+    assert_eq!(contact.attempts_made, 0, "no call rang: it does not count");
+    assert_eq!(contact.system_retries, 1);
+    let ended = &h.store.attempts(&batch, 0).expect("attempts")[0];
+    assert_eq!(ended.id, attempt.id);
+    assert!(ended.system_retry, "{ended:?}");
+    assert_eq!(ended.reason(), Some("never_placed"));
+
+    h.run(h.now + 5 * SECOND_MS, SECOND_MS).await;
+    let attempts = h.store.attempts(&batch, 0).expect("attempts");
+    assert_eq!(
+        attempts.len(),
+        2,
+        "dialed again within seconds: {attempts:?}"
+    );
+    assert_eq!(h.provider.calls_placed_for(&attempt.id), 0);
+    assert_eq!(h.provider.calls_placed_for(&attempts[1].id), 1);
+    h.assert_counters_match_a_recount(&batch);
+}
+
+#[tokio::test]
+async fn an_attempt_id_reported_as_never_placed_is_never_placed_afterwards() {
+    let sim = SimulatedProvider::new(SimulationConfig::default());
+    let intent = PlacementQuery {
+        campaign_id: "camp",
+        attempt_id: "btc_1-0-1",
+        intent_at: T0,
+    };
+    assert_eq!(sim.placement(&intent), Placement::NeverPlaced);
+    let late = PlaceCall {
+        attempt_id: "btc_1-0-1".to_string(),
+        campaign_id: "camp".to_string(),
+        batch_id: "btc_1".to_string(),
+        contact_id: "c0".to_string(),
+        to: "+14155550100".to_string(),
+        from: "+15550100000".to_string(),
+        parameters: Vec::new(),
+    };
+    assert!(matches!(
+        sim.place(&late, T0 + 1),
+        Err(ProviderFailure::Permanent(_))
+    ));
+    assert_eq!(sim.calls_placed_for("btc_1-0-1"), 0);
+}
+
+#[tokio::test]
+async fn a_restart_follows_a_call_the_provider_placed_whose_answer_was_lost() {
+    let (campaign, mut h) = a_campaign_with_a_five_minute_call_timeout();
+    let (batch, attempt) = intent_without_call_id(&h);
+    let contact = h.store.contact(&batch, 0).expect("read").expect("contact");
+    let call_id = h
+        .provider
+        .place(
+            &PlaceCall {
+                attempt_id: attempt.id.clone(),
+                campaign_id: campaign.id.clone(),
+                batch_id: batch.clone(),
+                contact_id: contact.contact_id.clone(),
+                to: contact.phone.clone(),
+                from: "+15550100000".to_string(),
+                parameters: Vec::new(),
+            },
+            h.now,
+        )
+        .expect("the provider places the call");
+
+    h.engine = restarted_with_placement_queries(&h, &campaign);
+    assert_eq!(h.engine.recover(h.now).await.expect("recover"), 0);
+    assert_eq!(h.engine.live_calls(), 1, "the call keeps its slot");
+    let live = h.store.live_attempts().expect("live");
+    assert_eq!(live[0].provider_call_id.as_deref(), Some(call_id.as_str()));
+
+    h.run_until(h.now + 4 * MINUTE_MS, SECOND_MS, |h| {
+        h.store.live_attempts().expect("live").is_empty()
+    })
+    .await;
+    let ended = &h.store.attempts(&batch, 0).expect("attempts")[0];
+    assert_eq!(ended.id, attempt.id);
+    assert_eq!(ended.provider_call_id.as_deref(), Some(call_id.as_str()));
+    assert_ne!(ended.reason(), Some("placement_unknown"));
+    assert_ne!(ended.outcome, Some(CallOutcome::Unknown), "{ended:?}");
+    assert!(
+        ended.ended_at.unwrap() < attempt.started_at + campaign.call_timeout_ms,
+        "ended by its events, not the call timeout"
+    );
+    assert_eq!(h.provider.calls_placed_for(&attempt.id), 1);
+    h.assert_counters_match_a_recount(&batch);
+}
