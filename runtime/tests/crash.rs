@@ -83,6 +83,26 @@ fn a_batch_killed_and_resumed_loses_no_contact_and_dials_no_attempt_twice() {
 
     let placed = placements_in_call_log(&call_log_path(&data_dir)).expect("the call log reads");
     assert!(!placed.is_empty(), "calls were placed");
+
+    // The simulated provider can say whether it placed a call for an
+    // attempt id, so a kill between an intent and its placement never
+    // leaves an attempt to end as placement_unknown: it is looked up.
+    let mut never_placed = 0;
+    for seq in 0..u64::from(CONTACTS) {
+        for attempt in store.attempts(&batch.id, seq).expect("attempts") {
+            assert_ne!(
+                attempt.reason(),
+                Some("placement_unknown"),
+                "{attempt:?} was left unknown though the provider can tell"
+            );
+            if attempt.reason() == Some("never_placed") {
+                never_placed += 1;
+                assert!(attempt.system_retry, "{attempt:?} counted");
+                assert!(!placed.contains_key(&attempt.id), "{attempt:?} was placed");
+            }
+        }
+    }
+    println!("{never_placed} intents the provider never placed ended at recovery, uncounted");
     for (attempt_id, times) in &placed {
         assert_eq!(*times, 1, "attempt {attempt_id} was dialed {times} times");
         let key = AttemptKey::parse(attempt_id).expect("a well-formed attempt id");
