@@ -4,7 +4,7 @@
 //! A config is one TOML file or a directory of `*.toml` files merged. It
 //! is read in three steps that each report every problem they find, as
 //! `file:line:col: what is wrong, expected what`:
-//! 1. [`Config::load`] parses (syntax, unknown keys, wrong types);
+//! 1. [`Config::load`] parses (syntax, unknown and missing keys, wrong types);
 //! 2. [`validate`] checks meaning (references, numbers, zones, plugins);
 //! 3. [`Config::campaign_specs`] resolves campaigns with defaults applied.
 //!
@@ -17,12 +17,14 @@ mod resolve;
 pub mod schema;
 mod values;
 
+use std::borrow::Cow;
+use std::cmp::Reverse;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 pub use catalog::{
     BUILTIN_PLUGINS, ConfigKeyInfo, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind,
@@ -255,20 +257,304 @@ impl Config {
     }
 }
 
-/// Deserialize one table into `T`, recording a serde error at its place.
+/// How many times one section is read again after a repair, to find its
+/// next structural error. Far more than a hand-written table holds; the
+/// bound only guards against a repair that would not converge.
+const MAX_ROUNDS: usize = 256;
+
+/// Deserialize one table into `T`, recording every serde error with its
+/// place. Serde stops at the first error, so after each one the section is
+/// repaired (the offending key taken out, a missing one filled in, see
+/// [`Repair`]) and read again, until it reads or nothing more can be done.
 fn deserialize_one<T: for<'de> Deserialize<'de>>(
     file: usize,
     value: Spanned<DeValue<'_>>,
     errors: &mut Vec<(Location, String)>,
 ) -> Option<Sourced<T>> {
     let span = value.span();
-    match T::deserialize(ValueDeserializer::from(value)) {
-        Ok(item) => Some(Sourced { file, span, item }),
-        Err(error) => {
-            errors.push(serde_error(file, &error, span));
-            None
+    let mut repair = Repair::new(value);
+    let mut failed = false;
+    for _ in 0..MAX_ROUNDS {
+        let error = match T::deserialize(ValueDeserializer::from(repair.value.clone())) {
+            Ok(item) if !failed => return Some(Sourced { file, span, item }),
+            Ok(_) => return None,
+            Err(error) => error,
+        };
+        if !repair.caused(&error) {
+            errors.push(serde_error(file, &error, span.clone()));
+            failed = true;
+        }
+        if !repair.fix(&error) {
+            break;
         }
     }
+    // The first round had no repair to blame, so an error is recorded.
+    None
+}
+
+/// Spans from here up are made up for placeholders; no file is this long.
+const PLACEHOLDER_SPANS: usize = usize::MAX / 2;
+
+/// A section being repaired so that deserializing it again gets past the
+/// error just reported and on to the next one.
+///
+/// An error is placed by its span: a key's span for an unknown field, a
+/// value's for a wrong type, a table's for a missing field. A bad key or
+/// array item is taken out; a missing field gets a placeholder value, tried
+/// in each TOML type until one is accepted, so the fields after it are
+/// checked too. Errors that only follow from these repairs (the field just
+/// taken out is now missing, an array of tables read as a table is now too
+/// short, a placeholder has the wrong type) are not reported.
+struct Repair<'i> {
+    value: Spanned<DeValue<'i>>,
+    /// Keys taken out, with the span of the table they were in.
+    removed: Vec<(Range<usize>, String)>,
+    /// Spans of the arrays items were taken out of.
+    shrunk: Vec<Range<usize>>,
+    /// Placeholders by the start of their span, with the shape they have.
+    placeholders: Vec<(usize, usize)>,
+}
+
+/// A step from a table or an array down to one of its values.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl<'i> Repair<'i> {
+    fn new(value: Spanned<DeValue<'i>>) -> Self {
+        Repair {
+            value,
+            removed: Vec::new(),
+            shrunk: Vec::new(),
+            placeholders: Vec::new(),
+        }
+    }
+
+    /// True when `error` only follows from an earlier repair.
+    fn caused(&self, error: &toml::de::Error) -> bool {
+        let Some(span) = error.span() else {
+            return false;
+        };
+        if span.start >= PLACEHOLDER_SPANS {
+            return true;
+        }
+        if error.message().starts_with("invalid length") && self.shrunk.contains(&span) {
+            return true;
+        }
+        missing_field(error).is_some_and(|field| {
+            self.removed
+                .iter()
+                .any(|(table, key)| *table == span && key == field)
+        })
+    }
+
+    /// Change the section so that `error` does not come back; false when
+    /// it cannot be placed, so the section is given up.
+    fn fix(&mut self, error: &toml::de::Error) -> bool {
+        let Some(span) = error.span() else {
+            return false;
+        };
+        if let Some(field) = missing_field(error) {
+            return self.fill(&span, field);
+        }
+        if span.start >= PLACEHOLDER_SPANS {
+            return self.reshape(&span);
+        }
+        self.take_out(&span)
+    }
+
+    /// Give the table at `span` a placeholder for `field`.
+    fn fill(&mut self, span: &Range<usize>, field: &str) -> bool {
+        let Some(path) = nodes(&self.value)
+            .into_iter()
+            .filter(|node| node.value.span() == *span)
+            .filter(|node| {
+                matches!(node.value.get_ref(), DeValue::Table(table) if !table.contains_key(field))
+            })
+            .max_by_key(|node| node.path.len())
+            .map(|node| node.path)
+        else {
+            return false;
+        };
+        let start = PLACEHOLDER_SPANS + self.placeholders.len();
+        let Some(DeValue::Table(table)) = node_mut(&mut self.value, &path).map(Spanned::get_mut)
+        else {
+            return false;
+        };
+        table.insert(
+            Spanned::new(start..start, Cow::Owned(field.to_string())),
+            Spanned::new(start..start, placeholder_shape(0)),
+        );
+        self.placeholders.push((start, 0));
+        true
+    }
+
+    /// Give the placeholder at `span` the next shape, if one is left.
+    fn reshape(&mut self, span: &Range<usize>) -> bool {
+        let Some((_, shape)) = self
+            .placeholders
+            .iter_mut()
+            .find(|(start, _)| *start == span.start)
+        else {
+            return false;
+        };
+        *shape += 1;
+        if *shape >= PLACEHOLDER_SHAPES {
+            return false;
+        }
+        let value = placeholder_shape(*shape);
+        let Some(path) = nodes(&self.value)
+            .into_iter()
+            .find(|node| !node.path.is_empty() && node.value.span() == *span)
+            .map(|node| node.path)
+        else {
+            return false;
+        };
+        match node_mut(&mut self.value, &path) {
+            Some(node) => {
+                *node = Spanned::new(span.clone(), value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Take out the key or array item that `span` points at: the smallest
+    /// one whose key or value holds the span, the deepest on a tie (an
+    /// array of tables has the span of its first table, and an error there
+    /// is more often about that table).
+    fn take_out(&mut self, span: &Range<usize>) -> bool {
+        let holds = |outer: &Range<usize>| outer.start <= span.start && span.end <= outer.end;
+        let Some(mut path) = nodes(&self.value)
+            .into_iter()
+            .filter(|node| !node.path.is_empty())
+            .filter_map(|node| {
+                let size = [node.key.clone(), Some(node.value.span())]
+                    .into_iter()
+                    .flatten()
+                    .filter(holds)
+                    .map(|outer| outer.len())
+                    .min()?;
+                Some((size, Reverse(node.path.len()), node.path))
+            })
+            .min_by_key(|(size, depth, _)| (*size, *depth))
+            .map(|(_, _, path)| path)
+        else {
+            return false;
+        };
+        let Some(last) = path.pop() else {
+            return false;
+        };
+        let Some(parent) = node_mut(&mut self.value, &path) else {
+            return false;
+        };
+        let parent_span = parent.span();
+        match (parent.get_mut(), last) {
+            (DeValue::Table(table), Step::Key(key)) => {
+                table.remove(key.as_str());
+                self.removed.push((parent_span, key));
+                true
+            }
+            (DeValue::Array(array), Step::Index(index)) => {
+                let items = std::mem::replace(array, DeArray::new());
+                *array = items
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(at, _)| *at != index)
+                    .map(|(_, item)| item)
+                    .collect();
+                self.shrunk.push(parent_span);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The field a "missing field" error names.
+fn missing_field(error: &toml::de::Error) -> Option<&str> {
+    error
+        .message()
+        .strip_prefix("missing field `")?
+        .strip_suffix('`')
+}
+
+/// How many shapes a placeholder can take: see [`placeholder_shape`].
+const PLACEHOLDER_SHAPES: usize = 6;
+
+/// A placeholder value of each TOML type, in the order they are tried.
+fn placeholder_shape(index: usize) -> DeValue<'static> {
+    match index {
+        0 => DeValue::String(Cow::Borrowed("")),
+        1 => DeValue::Integer(Default::default()),
+        2 => DeValue::Float(Default::default()),
+        3 => DeValue::Boolean(false),
+        4 => DeValue::Table(DeTable::new()),
+        _ => DeValue::Array(DeArray::new()),
+    }
+}
+
+/// A value somewhere in a section, as a candidate for what an error is
+/// about.
+struct Node<'v, 'i> {
+    /// From the section down to the value; empty for the section itself.
+    path: Vec<Step>,
+    /// The span of its key, when it is a value in a table.
+    key: Option<Range<usize>>,
+    value: &'v Spanned<DeValue<'i>>,
+}
+
+/// `value` and every value under it, shallowest first.
+fn nodes<'v, 'i>(value: &'v Spanned<DeValue<'i>>) -> Vec<Node<'v, 'i>> {
+    let mut found = vec![Node {
+        path: Vec::new(),
+        key: None,
+        value,
+    }];
+    let mut next = 0;
+    while let Some(node) = found.get(next) {
+        let (path, value) = (node.path.clone(), node.value);
+        next += 1;
+        let child = |step: Step, key, value| {
+            let mut path = path.clone();
+            path.push(step);
+            Node { path, key, value }
+        };
+        match value.get_ref() {
+            DeValue::Table(table) => found.extend(table.iter().map(|(key, value)| {
+                child(
+                    Step::Key(key.get_ref().to_string()),
+                    Some(key.span()),
+                    value,
+                )
+            })),
+            DeValue::Array(array) => found.extend(
+                array
+                    .iter()
+                    .enumerate()
+                    .map(|(index, value)| child(Step::Index(index), None, value)),
+            ),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The value at `path` under `value`.
+fn node_mut<'v, 'i>(
+    mut value: &'v mut Spanned<DeValue<'i>>,
+    path: &[Step],
+) -> Option<&'v mut Spanned<DeValue<'i>>> {
+    for step in path {
+        value = match (value.get_mut(), step) {
+            (DeValue::Table(table), Step::Key(key)) => table.get_mut(key.as_str())?,
+            (DeValue::Array(array), Step::Index(index)) => array.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    Some(value)
 }
 
 /// Deserialize each entry of an array of tables separately, so an error in
@@ -308,10 +594,17 @@ fn serde_error(file: usize, error: &toml::de::Error, fallback: Range<usize>) -> 
         ("expected i64", "expected an integer"),
         ("expected f64", "expected a number"),
         ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
     ] {
         if let Some(stripped) = message.strip_suffix(rust) {
             message = format!("{stripped}{toml}");
         }
+    }
+    if let Some((stripped, name)) = message.rsplit_once("expected struct ")
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        message = format!("{stripped}expected a table");
     }
     if let Some(first) = message.get(..1) {
         // House style: messages start lowercase.

@@ -247,6 +247,122 @@ max_attempts = "three"
 }
 
 #[test]
+fn every_structural_error_of_a_campaign_is_reported_not_just_the_first() {
+    let text = problems(
+        r#"[[campaigns]]
+id = "a"
+workspace = "w"
+provider = { plugin = "simulated" }
+concurrency = "lots"
+unknown_knob = 3
+"#,
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(
+        lines[0],
+        "conf/outdial.toml:5:15: invalid type: string \"lots\", expected an integer"
+    );
+    assert!(
+        lines[1]
+            .starts_with("conf/outdial.toml:6:1: unknown field \"unknown_knob\", expected one of"),
+        "{text}"
+    );
+}
+
+#[test]
+fn errors_in_nested_tables_are_reported_each_at_its_own_line() {
+    let text = problems(
+        r#"[[campaigns]]
+id = "a"
+workspace = "w"
+provider = { plugin = "simulated", allowed_hosts = "api.example.com" }
+numbers = { pool = [ { number = 1 }, { number = "+14155550100", weight = "x" } ] }
+
+[campaigns.window]
+hours = [ { start = "09:00", end = "18:00", day = "mon" } ]
+cron = [5]
+
+[[campaigns.variants]]
+name = "A"
+weight = "heavy"
+
+[[campaigns.variants]]
+weight = 2
+"#,
+    );
+    let positions: Vec<&str> = text
+        .lines()
+        .map(|line| line.split(": ").next().expect("a position"))
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            "conf/outdial.toml:4:52",
+            "conf/outdial.toml:5:33",
+            "conf/outdial.toml:5:74",
+            "conf/outdial.toml:8:45",
+            "conf/outdial.toml:9:9",
+            "conf/outdial.toml:13:10",
+            "conf/outdial.toml:15:1",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("15:1: missing field \"name\", expected it in this table"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_required_key_of_the_wrong_type_is_not_also_reported_missing() {
+    let text = problems(
+        r#"[[campaigns]]
+id = 5
+workspace = "w"
+provider = "simulated"
+"#,
+    );
+    assert_eq!(
+        text,
+        "conf/outdial.toml:2:6: invalid type: integer \"5\", expected a string\n\
+         conf/outdial.toml:4:12: invalid type: string \"simulated\", expected a table"
+    );
+}
+
+#[test]
+fn every_missing_field_of_a_table_is_reported() {
+    let text = problems("[[campaigns]]\nconcurrency = 3\n[campaigns.goal]\n");
+    assert_eq!(
+        text,
+        "conf/outdial.toml:1:1: missing field \"id\", expected it in this table\n\
+         conf/outdial.toml:1:1: missing field \"provider\", expected it in this table\n\
+         conf/outdial.toml:1:1: missing field \"workspace\", expected it in this table\n\
+         conf/outdial.toml:3:1: missing field \"success_labels\", expected it in this table\n\
+         conf/outdial.toml:3:1: missing field \"target\", expected it in this table"
+    );
+}
+
+#[test]
+fn an_array_of_tables_where_one_table_belongs_is_one_error() {
+    // Taking the only item out leaves an empty array, too short for a
+    // table read as a sequence: that follows from the repair, not the file.
+    let text = problems(
+        r#"[[campaigns]]
+id = "a"
+workspace = "w"
+provider = { plugin = "simulated" }
+
+[[campaigns.goal]]
+target = 1
+success_labels = []
+"#,
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("conf/outdial.toml:6:1: "), "{text}");
+}
+
+#[test]
 fn validation_collects_every_problem_with_its_position() {
     let text = problems(
         r#"[[workspaces]]
