@@ -652,9 +652,22 @@ async fn a_batch_survives_every_fault(api: Api) {
     };
     for detail in &details {
         let counted = detail.attempts.iter().filter(|a| !system_retry(a)).count();
+        let followups = detail
+            .attempts
+            .iter()
+            .filter(|a| !system_retry(a) && a.followup)
+            .count();
+        // A follow-up past the attempts is counted apart from them.
         assert_eq!(
-            detail.contact.attempts_made as usize, counted,
+            detail.contact.attempts_made as usize,
+            counted - followups,
             "{:?}",
+            detail.contact
+        );
+        assert_eq!(detail.contact.followups_made as usize, followups);
+        assert!(
+            detail.contact.attempts_made <= 3 && detail.contact.followups_made <= 1,
+            "past its limits: {:?}",
             detail.contact
         );
         assert_eq!(
