@@ -226,6 +226,10 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     browser.screenshot(&artifact("batch-page-live.png")).await;
     assert_no_garbage(&browser).await;
+    // At 1,440 pixels wide the wide tables show every column.
+    for table in ["#health-windows", "#variants table", "#numbers table"] {
+        assert_fits_its_panel(&browser, table).await;
+    }
 
     let stats = demo
         .get(&format!("/v1/batches/{}/stats", demo.batch_id))
@@ -285,6 +289,36 @@ async fn assert_no_garbage(browser: &Browser) {
         assert!(
             !text.contains(garbage),
             "the page shows {garbage:?}:\n{text}"
+        );
+    }
+}
+
+/// The table, and the panel around it, show every column without scrolling
+/// sideways.
+async fn assert_fits_its_panel(browser: &Browser, table: &str) {
+    let widths = browser
+        .script(&format!(
+            "const table = document.querySelector({table:?});
+             if (!table) return null;
+             const panel = table.closest('.card');
+             return {{
+               viewport: document.documentElement.clientWidth,
+               box: [table.parentElement.scrollWidth, table.parentElement.clientWidth],
+               panel: [panel.scrollWidth, panel.clientWidth],
+             }};"
+        ))
+        .await;
+    assert!(
+        widths["viewport"]
+            .as_u64()
+            .is_some_and(|width| width >= 1400),
+        "the window is not 1,440 pixels wide: {widths}"
+    );
+    for part in ["box", "panel"] {
+        let (scroll, client) = (widths[part][0].as_u64(), widths[part][1].as_u64());
+        assert!(
+            scroll.is_some() && scroll <= client,
+            "{table} overflows its {part} sideways (scroll and client widths): {widths}"
         );
     }
 }

@@ -450,11 +450,13 @@ function batchPage(batchId) {
       kpi("duration", "Average duration"), kpi("cost", "Total cost"), kpi("budget", "Budget"), kpi("goal", "Goal"),
       kpi("rate", "Calls per second"), kpi("eta", "Time remaining")),
     h("section", { class: "card", id: "panel-statuses" }, h("h2", {}, "Contacts by status"), h("div", { id: "statuses", class: "chips" })),
-    h("div", { class: "grid two" },
+    // Panels holding wide tables (calling windows, variants, number pool)
+    // get half the page, so a 1,440-pixel window shows every column.
+    h("div", { class: "grid pair" },
       panel("timeline", "Timeline per minute", h("div", { class: "legend" }, ["attempts", "answers", "failures"].map((k) => h("span", {}, h("i", { class: k }), k)))),
       panel("health", "Dispatch and queue health")),
-    h("div", { class: "grid" }, panel("dispositions", "Dispositions"), panel("sentiment", "Sentiment"), panel("retries", "Retry effectiveness")),
-    h("div", { class: "grid" }, panel("variants", "A/B variants"), panel("costs", "Cost"), panel("numbers", "Number pool")),
+    h("div", { class: "grid" }, panel("dispositions", "Dispositions"), panel("sentiment", "Sentiment"), panel("retries", "Retry effectiveness"), panel("costs", "Cost")),
+    h("div", { class: "grid pair" }, panel("variants", "A/B variants"), panel("numbers", "Number pool")),
     h("div", { class: "grid" }, panel("recent", "Recent calls"), panel("feed", "Activity")),
     h("section", { class: "card", id: "panel-tasks" },
       h("div", { class: "row spread" }, h("h2", {}, "Contacts"),
@@ -665,7 +667,7 @@ function batchPage(batchId) {
           const open = w.open_now ?? w.open;
           const change = open ? (w.next_close ?? w.closes_at) : w.next_open;
           return h("tr", {}, h("td", {}, w.time_zone ?? w.zone), h("td", { class: open ? "good" : "warn" }, open ? "open" : "closed"),
-            h("td", {}, change ? `${open ? "closes" : "opens"} ${when(change)}` : DASH), h("td", { class: "num" }, int(w.waiting_sampled ?? w.waiting)));
+            h("td", { class: "wrap" }, change ? `${open ? "closes" : "opens"} ${when(change)}` : DASH), h("td", { class: "num" }, int(w.waiting_sampled ?? w.waiting)));
         })))));
   }
 
@@ -753,7 +755,7 @@ function batchPage(batchId) {
       h("thead", {}, h("tr", {}, h("th", {}, "From"), h("th", {}, "State"), ["Weight", "Attempts", "Answer", "Busy", "No answer", "Failed"].map((t) => h("th", { class: "num" }, t)))),
       h("tbody", {}, list.map((n) => h("tr", {},
         h("td", {}, n.number),
-        h("td", { class: n.usable ? "good" : "warn" }, n.usable ? "in rotation" : !n.enabled ? "disabled" : n.rested_until ? `rested until ${when(n.rested_until)}` : "out"),
+        h("td", { class: n.usable ? "good" : "warn wrap" }, n.usable ? "in rotation" : !n.enabled ? "disabled" : n.rested_until ? `rested until ${when(n.rested_until)}` : "out"),
         h("td", { class: "num" }, int(n.weight)), h("td", { class: "num" }, int(n.attempts)), h("td", { class: "num" }, ratioPct(n.answer_rate)),
         h("td", { class: "num" }, ratioPct(n.busy_rate)), h("td", { class: "num" }, ratioPct(n.no_answer_rate)), h("td", { class: "num" }, ratioPct(n.failure_rate))))))));
   }
