@@ -1,12 +1,13 @@
 //! The conformance harness: first-party plugins and the example pass,
 //! every hostile fixture fails with a reason a plugin author understands,
-//! adapters are held to their recorded webhooks, and the JUnit report loads
-//! in a JUnit parser.
+//! adapters are held to their recorded webhooks, the text report gives a
+//! short account of each failure and writes its input as a case that fails
+//! again, and the JUnit report loads in a JUnit parser.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use outdial::conformance::{self, Format, Options, Report};
+use outdial::conformance::{self, Format, Options, Origin, Report};
 use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource};
 use outdial_tests::fixtures;
 
@@ -405,4 +406,285 @@ fn junit_output_loads_in_a_junit_parser_with_one_test_case_per_check() {
         failure.message
     );
     assert!(failure.text.contains("input: {"), "{}", failure.text);
+}
+
+/// The longest line the text report may print: a failure is an account to
+/// read, its input goes to a case folder.
+const LINE_BOUND: usize = 300;
+
+fn assert_lines_within_bound(text: &str) {
+    for line in text.lines() {
+        let chars = line.chars().count();
+        assert!(
+            chars <= LINE_BOUND,
+            "a line of {chars} characters: {}…",
+            line.chars().take(160).collect::<String>()
+        );
+    }
+}
+
+/// The lines the text report prints for the check `id`.
+fn account<'a>(text: &'a str, id: &str) -> Vec<&'a str> {
+    let mut lines = text
+        .lines()
+        .skip_while(|line| !line.starts_with(&format!("FAIL  {id} ")));
+    let head = lines
+        .next()
+        .unwrap_or_else(|| panic!("no failure of {id} in {text}"));
+    std::iter::once(head)
+        .chain(lines.take_while(|line| line.starts_with("      ")))
+        .collect()
+}
+
+fn has_line(account: &[&str], line: &str) -> bool {
+    account.iter().any(|shown| shown.starts_with(line))
+}
+
+#[test]
+fn a_failure_on_a_fifty_attempt_history_reads_as_a_short_account_with_the_input_shape() {
+    let report = fixture(fixtures::HIDDEN_STATE);
+    let text = report.render(Format::Text);
+    assert_lines_within_bound(&text);
+    let account = account(&text, "long-history");
+    assert!(
+        has_line(
+            &account,
+            "      input:    50 attempts (last answered by human), max 50, Europe/Berlin, now 2026-03-02T15:00:00Z"
+        ),
+        "{account:#?}"
+    );
+    assert!(
+        has_line(&account, "      expected: give up"),
+        "{account:#?}"
+    );
+    assert!(
+        has_line(&account, "      found:    retry at 2026-03-"),
+        "{account:#?}"
+    );
+    // The JSON report keeps the whole input, for tools.
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render(Format::Json)).expect("JSON report");
+    let check = json["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|check| check["id"] == "long-history"))
+        .expect("long-history reported");
+    assert_eq!(
+        check["failure"]["input"]["history"]
+            .as_array()
+            .map(Vec::len),
+        Some(50)
+    );
+}
+
+#[test]
+fn no_text_line_runs_long_whatever_the_plugin_fails_on() {
+    let cases = adapter_cases_with(
+        r#"{"account": "AC-conformance", "signing_key": "whsec-conformance", "skip_signature_check": "true"}"#,
+        true,
+    );
+    let adapter = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    // The trap fails every check, the heaviest input (50 attempts with a
+    // transcript on each, 64 KB on the last) among them.
+    for report in [
+        fixture(fixtures::TRAP),
+        fixture(fixtures::READS_FILE),
+        adapter,
+    ] {
+        let text = report.render(Format::Text);
+        assert_lines_within_bound(&text);
+        assert!(!report.passed(), "{text}");
+    }
+    let text = fixture(fixtures::TRAP).render(Format::Text);
+    assert!(
+        has_line(
+            &account(&text, "limits"),
+            "      input:    50 attempts (last answered by human), max 60, Europe/Berlin, now 2026-03-02T15:00:00Z, transcripts on 50 (largest 64.0 KB)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn failing_inputs_are_written_as_case_folders_that_fail_the_same_way_when_run_as_cases() {
+    let mut report = fixture(fixtures::HIDDEN_STATE);
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    let text = report.render(Format::Text);
+    assert!(
+        text.trim_end().ends_with(&format!(
+            "failing inputs written as cases to {}",
+            dir.path().display()
+        )),
+        "{text}"
+    );
+    assert!(has_line(
+        &account(&text, "long-history"),
+        "      case:     long-history/"
+    ));
+    for id in ["long-history", "gives-up-at-max-attempts", "deterministic"] {
+        for file in ["input.json", "expected.json", "config.json"] {
+            assert!(dir.path().join(id).join(file).is_file(), "{id}/{file}");
+        }
+    }
+    assert!(dir.path().join("config.json").is_file());
+
+    let again = run(
+        PluginSource::File(fixtures::HIDDEN_STATE.into()),
+        Some(dir.path().to_path_buf()),
+    );
+    for check in again
+        .checks
+        .iter()
+        .filter(|check| check.origin == Origin::Case)
+    {
+        if let Some(failure) = &check.failure {
+            assert!(
+                failure
+                    .reason
+                    .starts_with("the answer differs from expected.json at "),
+                "{} was not read as a case: {}",
+                check.id,
+                failure.reason
+            );
+        }
+    }
+    // Still a retry after 50 of 50 and after 1 of 1 attempts.
+    for id in ["case:long-history", "case:gives-up-at-max-attempts"] {
+        let check = again.check(id).expect("ran");
+        let failure = check.failure.as_ref().expect("fails again");
+        assert!(
+            failure
+                .reason
+                .starts_with("the answer differs from expected.json at give_up"),
+            "{}",
+            failure.reason
+        );
+        assert!(
+            failure
+                .found
+                .as_deref()
+                .is_some_and(|found| found.starts_with(r#"{"retry_at":"#)),
+            "{failure:?}"
+        );
+    }
+    let input: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("long-history/input.json")).expect("input"),
+    )
+    .expect("JSON");
+    assert_eq!(input["history"].as_array().map(Vec::len), Some(50));
+    assert_eq!(input["contact"]["time_zone"], "Europe/Berlin");
+}
+
+#[test]
+fn a_trap_written_as_a_case_traps_again_on_its_input_in_full() {
+    let mut report = fixture(fixtures::TRAP);
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    // Written whole, not shortened as in the report: 64 KB still.
+    let input: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("limits/input.json")).expect("input"),
+    )
+    .expect("JSON");
+    let transcript = input["history"][49]["transcript"]
+        .as_str()
+        .expect("a transcript");
+    assert_eq!(transcript.len(), 64 * 1024);
+
+    let again = run(
+        PluginSource::File(fixtures::TRAP.into()),
+        Some(dir.path().to_path_buf()),
+    );
+    for id in ["case:every-outcome", "case:limits"] {
+        let check = again.check(id).expect("ran");
+        let failure = check.failure.as_ref().expect("fails again");
+        assert!(
+            failure
+                .reason
+                .starts_with("the answer differs from expected.json at fault"),
+            "{}",
+            failure.reason
+        );
+        assert!(
+            failure.found.as_deref().is_some_and(
+                |found| found.contains("deliberate failure deciding on conformance-contact")
+            ),
+            "{failure:?}"
+        );
+    }
+}
+
+#[test]
+fn a_tampered_webhook_written_as_a_case_is_accepted_again_by_an_adapter_that_skips_signatures() {
+    let cases = adapter_cases_with(
+        r#"{"account": "AC-conformance", "signing_key": "whsec-conformance", "skip_signature_check": "true"}"#,
+        true,
+    );
+    let mut report = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    let text = report.render(Format::Text);
+    assert!(
+        account(&text, "tampered-signature")
+            .iter()
+            .any(|line| line.starts_with("      input:    webhook POST \"https://")),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("tampered-signature/config.json"))
+            .expect("config"),
+    )
+    .expect("JSON");
+    assert_eq!(config["skip_signature_check"], "true");
+    let again = run(
+        PluginSource::File(fixtures::ADAPTER.into()),
+        Some(dir.path().to_path_buf()),
+    );
+    let reason = reason(&again, "case:tampered-signature");
+    assert!(
+        reason.starts_with("the answer differs from expected.json at error: expected"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn an_authors_failing_case_is_written_back_as_the_author_wrote_it() {
+    let cases = tempfile::tempdir().expect("temp dir");
+    let case = cases.path().join("busy-waits-eleven-minutes");
+    std::fs::create_dir(&case).expect("case dir");
+    let input = r#"{"history": [{"outcome": "busy"}], "max_attempts": 5}"#;
+    std::fs::write(case.join("input.json"), input).expect("input");
+    std::fs::write(case.join("expected.json"), r#"{"retry_at": "now+11m"}"#).expect("expected");
+    let mut report = run(
+        PluginSource::Builtin("retry-schedule".to_string()),
+        Some(cases.path().to_path_buf()),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    let read = |file: &str| -> serde_json::Value {
+        let path = dir.path().join("case-busy-waits-eleven-minutes").join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("JSON")
+    };
+    assert_eq!(
+        read("input.json"),
+        serde_json::from_str::<serde_json::Value>(input).expect("JSON")
+    );
+    assert_eq!(
+        read("expected.json"),
+        serde_json::json!({"retry_at": "now+11m"})
+    );
+    assert_eq!(read("config.json"), serde_json::json!({}));
+    let again = run(
+        PluginSource::Builtin("retry-schedule".to_string()),
+        Some(dir.path().to_path_buf()),
+    );
+    assert_eq!(
+        reason(&again, "case:case-busy-waits-eleven-minutes"),
+        reason(&report, "case:busy-waits-eleven-minutes")
+    );
 }

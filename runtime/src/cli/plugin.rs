@@ -36,11 +36,14 @@ const TEST_EXAMPLES: &str = "Examples:
   outdial plugin test my_plugin.wasm --cases conformance/
   outdial plugin test my_adapter.wasm --cases conformance/ --format junit > conformance.xml
   outdial plugin test retry-backoff --format json
+  outdial plugin test my_plugin.wasm --failures failing-cases/
 
 The cases folder holds one folder per case, each with input.json and
 expected.json, and an optional config.json with the plugin config every
 check runs with (tests/conformance/README.md in the outdial repository
-describes the format).";
+describes the format). Each failing input is written as such a case
+folder, under --failures or, for the text report, a new temp directory
+it names; --cases on that directory runs them again.";
 
 #[derive(Debug, clap::Args)]
 pub(super) struct TestArgs {
@@ -52,6 +55,11 @@ pub(super) struct TestArgs {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Write each failing input as a case folder here (input.json,
+    /// expected.json, config.json). Default with `--format text`: a new
+    /// temp directory, named at the end of the report.
+    #[arg(long, value_name = "DIR")]
+    failures: Option<PathBuf>,
     /// CPU time one call may take, in milliseconds, as a campaign's `cpu_ms`.
     #[arg(long, default_value_t = 50)]
     cpu_ms: u64,
@@ -97,8 +105,26 @@ fn test(host: &PluginHost, args: &TestArgs) -> anyhow::Result<ExitCode> {
             memory_bytes: args.memory_mb << 20,
         },
     };
-    let report = conformance::run(host, &PluginSource::parse(&args.plugin), &options)
+    let mut report = conformance::run(host, &PluginSource::parse(&args.plugin), &options)
         .with_context(|| format!("cannot test {}", args.plugin))?;
+    if report.failing_inputs() > 0 {
+        // JSON and JUnit carry every input in full already, and a temp
+        // directory no one is told about would only pile up.
+        let dir = match (&args.failures, args.format) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, Format::Text) => Some(
+                conformance::fresh_failures_dir()
+                    .context("cannot create a temp directory for the failing inputs")?,
+            ),
+            (None, _) => None,
+        };
+        if let Some(dir) = dir {
+            report.write_failures(&dir)?;
+            if args.format != Format::Text {
+                eprintln!("failing inputs written as cases to {}", dir.display());
+            }
+        }
+    }
     print!("{}", report.render(args.format));
     Ok(if report.passed() {
         ExitCode::SUCCESS

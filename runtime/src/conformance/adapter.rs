@@ -142,30 +142,50 @@ fn call_to(to: &str) -> wit::CallRequest {
     }
 }
 
+/// Build the request for `call`; a fault fails the check, and its case
+/// expects `expects`.
 fn place_call(
     plugin: &AdapterPlugin,
     check: &mut Check,
     call: &wit::CallRequest,
+    expects: fn() -> Value,
 ) -> Result<Result<wit::HttpRequest, wit::ProviderError>, Failure> {
     check
         .call(|| plugin.build_place_call(call, DEFAULT_NOW_MS))
         .map_err(|err| {
             Failure::new(format!("building the request for {}: {err}", call.to))
                 .input(adapter_input_json(&AdapterInput::PlaceCall(call.clone())))
+                .expects(expects())
                 .found(err.to_string())
         })
+}
+
+/// A case's expectation of a request, whatever it holds: the checks of a
+/// well-formed request go beyond what a case can say.
+fn a_request() -> Value {
+    json!({"request": {"any": true}})
+}
+
+fn an_invalid_number() -> Value {
+    json!({"error": {"invalid_number": {"any": true}}})
+}
+
+/// A case's expectation of an answer, request or refusal, but no fault.
+fn no_fault() -> Value {
+    json!({"fault": null})
 }
 
 fn place_call_e164(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Failure> {
     for (number, country) in NUMBERS {
         let call = call_to(number);
         let input = || adapter_input_json(&AdapterInput::PlaceCall(call.clone()));
-        let request = match place_call(plugin, check, &call)? {
+        let request = match place_call(plugin, check, &call, a_request)? {
             Ok(request) => request,
             Err(error) => {
                 return Err(
                     Failure::new(format!("refused {number}, a valid number in {country}"))
                         .input(input())
+                        .expects(a_request())
                         .expected("a request")
                         .found(provider_error_json(&error).to_string()),
                 );
@@ -176,15 +196,17 @@ fn place_call_e164(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Fail
                 "the request for {number} ({country}) is not well-formed: {problem}"
             ))
             .input(input())
+            .expects(a_request())
             .expected("a well-formed HTTP request carrying the number and the attempt id")
             .found(case::humanize(&request_json(&request)).to_string()));
         }
-        let again = place_call(plugin, check, &call)?;
+        let again = place_call(plugin, check, &call, a_request)?;
         if again.as_ref() != Ok(&request) {
             return Err(Failure::new(format!(
                 "built two different requests for the same call to {number}"
             ))
             .input(input())
+            .expects(json!({"request": case::readable_times(&request_json(&request))}))
             .expected(case::humanize(&request_json(&request)).to_string())
             .found(format!("{again:?}")));
         }
@@ -290,7 +312,7 @@ fn well_formed(request: &wit::HttpRequest, call: &wit::CallRequest) -> Result<()
 fn malformed_number(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Failure> {
     for number in MALFORMED {
         let call = call_to(number);
-        let found = match place_call(plugin, check, &call)? {
+        let found = match place_call(plugin, check, &call, an_invalid_number)? {
             Err(wit::ProviderError::InvalidNumber(_)) => continue,
             Err(other) => provider_error_json(&other).to_string(),
             Ok(request) => case::humanize(&json!({"request": request_json(&request)})).to_string(),
@@ -299,12 +321,14 @@ fn malformed_number(plugin: &AdapterPlugin, check: &mut Check) -> Result<(), Fai
             "{number:?} is no E.164 number, but it was not refused as invalid-number"
         ))
         .input(adapter_input_json(&AdapterInput::PlaceCall(call)))
+        .expects(an_invalid_number())
         .expected("{\"invalid_number\": ...}")
         .found(found));
     }
     Ok(())
 }
 
+/// Read `webhook`; a fault fails the check, and its case expects no fault.
 fn parse(
     plugin: &AdapterPlugin,
     check: &mut Check,
@@ -314,6 +338,7 @@ fn parse(
     check.call(|| plugin.parse_webhook(webhook)).map_err(|err| {
         Failure::new(format!("{what}: {err}"))
             .input(adapter_input_json(&AdapterInput::Webhook(webhook.clone())))
+            .expects(no_fault())
             .found(err.to_string())
     })
 }
@@ -387,6 +412,7 @@ fn tampered_signature(
                 "{what}: the tampered webhook was not rejected as bad-signature"
             ))
             .input(adapter_input_json(&AdapterInput::Webhook(tampered)))
+            .expects(json!({"error": {"bad_signature": {"any": true}}}))
             .expected("{\"bad_signature\": ...}")
             .found(found));
         }
@@ -438,10 +464,15 @@ fn duplicates_and_reordering(
                 }
                 Err(error) => webhook_error_json(error).to_string(),
             };
+            let first_answer = match expected {
+                Ok(events) => json!({"events": events.iter().map(event_json).collect::<Vec<_>>()}),
+                Err(error) => json!({"error": webhook_error_json(error)}),
+            };
             return Err(Failure::new(format!(
                 "{what}: read differently than the first time; an adapter must keep no state between webhooks"
             ))
             .input(adapter_input_json(&AdapterInput::Webhook(fixture.webhook.clone())))
+            .expects(case::readable_times(&first_answer))
             .expected(show(expected))
             .found(show(&again)));
         }
@@ -454,7 +485,7 @@ fn limits(plugin: &AdapterPlugin, check: &mut Check, recorded: &[Recorded]) -> R
     call.parameters
         .push(("context".to_string(), "x".repeat(64 * 1024)));
     // Any typed answer will do: only a fault fails.
-    let _request_or_refusal = place_call(plugin, check, &call)?;
+    let _request_or_refusal = place_call(plugin, check, &call, no_fault)?;
     let mut flood = recorded
         .first()
         .map(|fixture| fixture.webhook.clone())

@@ -290,25 +290,43 @@ fn resolve_time_value(value: &mut Value, now: i64) -> Result<(), String> {
 
 /// An answer shown to people: times as RFC 3339, long strings shortened.
 pub(crate) fn humanize(value: &Value) -> Value {
-    fn walk(value: &Value, time_key: bool) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(key, entry)| (key.clone(), walk(entry, is_time_key(key))))
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|item| walk(item, time_key)).collect())
-            }
-            Value::Number(number) if time_key => match number.as_i64() {
-                Some(ms) => Value::String(show_time(ms)),
-                None => value.clone(),
-            },
-            Value::String(text) => Value::String(shorten(text)),
-            other => other.clone(),
-        }
+    rewrite(value, false, true, true)
+}
+
+/// A value with every time under a time key written as RFC 3339, which
+/// reads back to the same millisecond, and every string in full.
+pub(crate) fn readable_times(value: &Value) -> Value {
+    rewrite(value, false, true, false)
+}
+
+/// A value with its long strings shortened, for a report.
+pub(crate) fn shorten_strings(value: &Value) -> Value {
+    rewrite(value, false, false, true)
+}
+
+fn rewrite(value: &Value, time_key: bool, times: bool, strings: bool) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, entry)| {
+                    let inner = rewrite(entry, is_time_key(key), times, strings);
+                    (key.clone(), inner)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| rewrite(item, time_key, times, strings))
+                .collect(),
+        ),
+        Value::Number(number) if time_key && times => match number.as_i64() {
+            Some(ms) => Value::String(show_time(ms)),
+            None => value.clone(),
+        },
+        Value::String(text) if strings => Value::String(shorten(text)),
+        other => other.clone(),
     }
-    walk(value, false)
 }
 
 /// Strings longer than this are shown cut, with their length.
@@ -329,8 +347,9 @@ fn shorten(text: &str) -> String {
 /// Whether `actual` has everything `expected` asks for. Objects match when
 /// each expected key matches (keys left out are not compared; `null` means
 /// absent); arrays match element by element; numbers within a millionth;
-/// `{"contains": "text"}`, `{"between": [lo, hi]}` and `{"any": true}` are
-/// matchers. The error names the first path that differs.
+/// `{"contains": "text"}`, `{"between": [lo, hi]}`, `{"any": true}` and
+/// `{"one_of": [a, b]}` are matchers. The error names the first path that
+/// differs.
 pub(crate) fn matches(expected: &Value, actual: &Value) -> Result<(), String> {
     match_at("", expected, actual)
 }
@@ -369,6 +388,16 @@ fn match_at(path: &str, expected: &Value, actual: &Value) -> Result<(), String> 
         }
         if matcher.get("any") == Some(&Value::Bool(true)) {
             return if actual.is_null() { differs() } else { Ok(()) };
+        }
+        if let Some(Value::Array(choices)) = matcher.get("one_of") {
+            return if choices
+                .iter()
+                .any(|choice| match_at(path, choice, actual).is_ok())
+            {
+                Ok(())
+            } else {
+                differs()
+            };
         }
     }
     match (expected, actual) {
@@ -1044,7 +1073,8 @@ pub(crate) fn disposition_json(disposition: &wit::Disposition) -> Value {
     })
 }
 
-/// A retry input in the case format, ready to be pasted into `input.json`.
+/// A retry input in the case format, in full: ready to be written as
+/// `input.json`.
 pub(crate) fn retry_input_json(input: &wit::RetryInput) -> Value {
     let history: Vec<Value> = input
         .history
@@ -1057,7 +1087,7 @@ pub(crate) fn retry_input_json(input: &wit::RetryInput) -> Value {
             Value::Object(attempt)
         })
         .collect();
-    humanize(&json!({
+    readable_times(&json!({
         "contact": contact_json(&input.contact),
         "history": history,
         "max_attempts": input.limits.max_attempts,
@@ -1065,9 +1095,9 @@ pub(crate) fn retry_input_json(input: &wit::RetryInput) -> Value {
     }))
 }
 
-/// A classifier input in the case format.
+/// A classifier input in the case format, in full.
 pub(crate) fn classify_input_json(input: &ClassifyInput) -> Value {
-    humanize(&json!({
+    readable_times(&json!({
         "contact": contact_json(&input.contact),
         "attempt": Value::Object(attempt_json(&input.attempt)),
         "previous": input.previous.iter().map(|attempt| Value::Object(attempt_json(attempt))).collect::<Vec<_>>(),
@@ -1093,9 +1123,9 @@ fn response_json(response: &wit::HttpResponse) -> Value {
     })
 }
 
-/// An adapter input in the case format.
+/// An adapter input in the case format, in full.
 pub(crate) fn adapter_input_json(input: &AdapterInput) -> Value {
-    humanize(&match input {
+    readable_times(&match input {
         AdapterInput::Webhook(webhook) => json!({"webhook": {
             "method": webhook.method,
             "url": webhook.url,
@@ -1324,6 +1354,61 @@ mod tests {
             matches(&json!({"events": [{"at": 8}]}), &actual),
             Err("events[0].at: expected 1970-01-01T00:00:00.008Z (8), found 1970-01-01T00:00:00.007Z (7)".to_string())
         );
+    }
+
+    #[test]
+    fn one_of_matches_when_any_choice_does() {
+        let actual = json!({"label": "voicemail", "score": 0.4});
+        let labels = json!({"label": {"one_of": ["human", "voicemail"]}});
+        assert_eq!(matches(&labels, &actual), Ok(()));
+        assert_eq!(
+            matches(&json!({"label": {"one_of": ["human"]}}), &actual),
+            Err(r#"label: expected {"one_of":["human"]}, found "voicemail""#.to_string())
+        );
+        let ranges = json!({"score": {"one_of": [{"between": [0, 0.1]}, {"between": [0.3, 0.5]}]}});
+        assert_eq!(matches(&ranges, &actual), Ok(()));
+    }
+
+    #[test]
+    fn an_input_written_in_full_reads_back_as_the_same_input() {
+        let file = Path::new("input.json");
+        let (retry, _) = retry_input(
+            &json!({
+                "contact": {"time_zone": "Asia/Kolkata", "attributes": {"note": "x".repeat(1_000)}},
+                "history": [
+                    {"outcome": "busy"},
+                    {"outcome": "answered", "transcript": "yes ".repeat(500),
+                     "disposition": {"label": "callback_requested", "score": 0.3, "follow_up_at": "now+1d"}}
+                ],
+                "now": "2026-03-02T15:00:00.123Z",
+            }),
+            file,
+        )
+        .unwrap();
+        let (again, _) = retry_input(&retry_input_json(&retry), file).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{retry:?}"));
+
+        let (classify, _) = classify_input(
+            &json!({"attempt": {"outcome": "answered", "transcript": "no ".repeat(500)}, "previous": [{"outcome": "failed", "sip_code": 503}]}),
+            file,
+        )
+        .unwrap();
+        let (again, _) = classify_input(&classify_input_json(&classify), file).unwrap();
+        assert_eq!(
+            format!("{:?}", (&again.contact, &again.attempt, &again.previous)),
+            format!(
+                "{:?}",
+                (&classify.contact, &classify.attempt, &classify.previous)
+            )
+        );
+
+        let (webhook, _) = adapter_input(
+            &json!({"webhook": {"url": "https://x.example/h", "headers": [["a", "1"], ["a", "2"]], "body": "b=".repeat(200), "received_at": 1_772_463_600_001_i64}}),
+            file,
+        )
+        .unwrap();
+        let (again, _) = adapter_input(&adapter_input_json(&webhook), file).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{webhook:?}"));
     }
 
     #[test]

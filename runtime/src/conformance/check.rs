@@ -4,8 +4,10 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::case;
+use super::replay::CaseFiles;
 use crate::plugin_host::last_call_memory_bytes;
 
 /// Where a check comes from.
@@ -33,6 +35,10 @@ pub struct Failure {
     /// What the plugin answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
+    /// The input in full as an author case, which `--failures` writes out.
+    /// Boxed: a check's body returns `Result<(), Failure>` at every step.
+    #[serde(skip)]
+    pub case: Option<Box<CaseFiles>>,
 }
 
 impl Failure {
@@ -45,11 +51,29 @@ impl Failure {
             input: None,
             expected: None,
             found: None,
+            case: None,
         }
     }
 
+    /// The input that failed, in full and in the case format. Until
+    /// [`Failure::expects`] says otherwise, its case expects no fault.
     pub(crate) fn input(mut self, input: Value) -> Failure {
-        self.input = Some(input);
+        self.input = Some(case::shorten_strings(&input));
+        self.case = Some(Box::new(CaseFiles {
+            input,
+            expected: json!({"fault": null}),
+            config: Vec::new(),
+        }));
+        self
+    }
+
+    /// What the failing input's case expects (`expected.json`): what the
+    /// check expected, as far as a case can say it. Call after `input`.
+    pub(crate) fn expects(mut self, expected: Value) -> Failure {
+        debug_assert!(self.case.is_some(), "expects() follows input()");
+        if let Some(case) = &mut self.case {
+            case.expected = expected;
+        }
         self
     }
 

@@ -1,10 +1,12 @@
 //! The built-in suite for disposition classifiers.
 
+use serde_json::json;
+
 use super::case::{
     self, Case, ClassifyInput, DEFAULT_NOW_MS, classify_input_json, disposition_json,
 };
 use super::check::{Check, CheckReport, Failure};
-use super::retry::{UNICODE_TEXT, big_transcripts, compare};
+use super::retry::{UNICODE_TEXT, any_answer, big_transcripts, compare};
 use super::{Suite, config_of};
 use crate::plugin_host::{CallError, ClassifierPlugin, PluginInfo, wit};
 
@@ -228,6 +230,7 @@ fn classify(
 fn fault(scenario: &Scenario, err: &CallError) -> Failure {
     Failure::new(format!("{}: {err}", scenario.what))
         .input(classify_input_json(&scenario.input))
+        .expects(any_answer())
         .expected("a disposition")
         .found(err.to_string())
 }
@@ -255,35 +258,50 @@ fn declared(
         scenario.what, disposition.label
     ))
     .input(classify_input_json(&scenario.input))
+    .expects(json!({"label": {"one_of": info.labels}}))
     .expected(format!("one of {}", info.labels.join(", ")))
     .found(disposition_json(disposition).to_string()))
 }
 
 fn in_range(scenario: &Scenario, disposition: &wit::Disposition) -> Result<(), Failure> {
     let ended_at = scenario.input.attempt.ended_at;
-    let problem = if let Some(score) = disposition
+    // What a case can say of each: a range, or a label with a letter in it.
+    let (problem, expects) = if let Some(score) = disposition
         .score
         .filter(|score| !(0.0..=1.0).contains(score))
     {
-        format!("score {score} is outside 0 to 1")
+        (
+            format!("score {score} is outside 0 to 1"),
+            json!({"score": {"between": [0, 1]}}),
+        )
     } else if let Some(sentiment) = disposition
         .sentiment
         .filter(|sentiment| !(-1.0..=1.0).contains(sentiment))
     {
-        format!("sentiment {sentiment} is outside -1 to 1")
+        (
+            format!("sentiment {sentiment} is outside -1 to 1"),
+            json!({"sentiment": {"between": [-1, 1]}}),
+        )
     } else if let Some(at) = disposition.follow_up_at.filter(|at| *at < ended_at) {
-        format!(
-            "follow-up at {} is {} before the call ended",
-            case::show_time(at),
-            case::show_duration(ended_at - at)
+        (
+            format!(
+                "follow-up at {} is {} before the call ended",
+                case::show_time(at),
+                case::show_duration(ended_at - at)
+            ),
+            json!({"follow_up_at": {"between": ["now", "now+36500d"]}}),
         )
     } else if disposition.label.trim().is_empty() {
-        "the label is empty".to_string()
+        (
+            "the label is empty".to_string(),
+            json!({"label": {"any": true}}),
+        )
     } else {
         return Ok(());
     };
     Err(Failure::new(format!("{}: {problem}", scenario.what))
         .input(classify_input_json(&scenario.input))
+        .expects(expects)
         .expected("score in 0..=1, sentiment in -1..=1, follow-up at or after the end of the call")
         .found(case::humanize(&disposition_json(disposition)).to_string()))
 }
@@ -361,6 +379,7 @@ fn deterministic(plugin: &ClassifierPlugin, check: &mut Check) -> Result<(), Fai
                         disposition_json(&again),
                     ))
                     .input(classify_input_json(&scenario.input))
+                    .expects(case::readable_times(&disposition_json(&first)))
                     .expected(disposition_json(&first).to_string())
                     .found(disposition_json(&again).to_string()));
                 }

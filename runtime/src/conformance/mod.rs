@@ -5,22 +5,26 @@
 //! the world it exports, runs the built-in suite for that kind and then the
 //! author's own cases (a folder per case, see `tests/conformance/README.md`),
 //! and reports every check with the input that failed, what was expected,
-//! and the latency and memory of the calls it made. `outdial plugin test`
-//! is this function with a printer; tests call it directly.
+//! and the latency and memory of the calls it made. [`Report::write_failures`]
+//! writes each failing input back as a case folder. `outdial plugin test`
+//! is these functions with a printer; tests call them directly.
 
 mod adapter;
 mod case;
 mod check;
 mod classifier;
+mod replay;
 mod report;
 mod retry;
+mod shape;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use case::CaseSetError;
 pub use check::{CheckReport, Failure, Origin};
+pub use replay::{CaseFiles, WriteError, fresh_dir as fresh_failures_dir};
 pub use report::Format;
 
 use crate::plugin_host::{
@@ -52,6 +56,13 @@ pub struct Report {
     pub cpu_ms: u64,
     pub memory_bytes: usize,
     pub checks: Vec<CheckReport>,
+    /// Where [`Report::write_failures`] wrote the failing inputs as cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures_dir: Option<PathBuf>,
+    /// The config the built-in checks ran with, written beside the failing
+    /// cases; never printed, as it may hold a signing key.
+    #[serde(skip)]
+    suite_config: PluginConfig,
 }
 
 impl Report {
@@ -73,6 +84,33 @@ impl Report {
     /// The report in `format`.
     pub fn render(&self, format: Format) -> String {
         report::render(self, format)
+    }
+
+    /// How many failed checks have an input to write as a case.
+    pub fn failing_inputs(&self) -> usize {
+        self.failing_cases().count()
+    }
+
+    /// Write every failing input as a case folder under `dir` (named after
+    /// its check, with `input.json`, `expected.json` and `config.json`),
+    /// and the suite's `config.json` beside them, so `--cases dir` runs
+    /// them again. Writes nothing when no failure has an input; the text
+    /// report names `dir` once something was written.
+    pub fn write_failures(&mut self, dir: &Path) -> Result<(), WriteError> {
+        let cases: Vec<(&str, &CaseFiles)> = self.failing_cases().collect();
+        if cases.is_empty() {
+            return Ok(());
+        }
+        replay::write(dir, &self.suite_config, &cases)?;
+        self.failures_dir = Some(dir.to_path_buf());
+        Ok(())
+    }
+
+    fn failing_cases(&self) -> impl Iterator<Item = (&str, &CaseFiles)> {
+        self.checks.iter().filter_map(|check| {
+            let case = check.failure.as_ref()?.case.as_deref()?;
+            Some((check.id.as_str(), case))
+        })
     }
 }
 
@@ -97,6 +135,8 @@ pub fn run(
         cpu_ms: options.limits.cpu_ms,
         memory_bytes: options.limits.memory_bytes,
         checks: Vec::new(),
+        failures_dir: None,
+        suite_config: cases.config.clone(),
     };
     let info = match host.inspect(source) {
         Ok(info) => info,
@@ -123,7 +163,19 @@ pub fn run(
         PluginKind::DispositionClassifier => classifier::run(&suite, &info),
         PluginKind::ProviderAdapter => adapter::run(&suite),
     });
+    for check in &mut report.checks {
+        if let Some(failing) = check.failure.as_mut().and_then(|f| f.case.as_mut()) {
+            failing.config = config_of_check(&cases, &check.id).clone();
+        }
+    }
     Ok(report)
+}
+
+/// The config a check ran with: an author's case's own, or the set's.
+fn config_of_check<'a>(set: &'a CaseSet, id: &str) -> &'a PluginConfig {
+    id.strip_prefix("case:")
+        .and_then(|name| set.cases.iter().find(|case| case.name == name))
+        .map_or(&set.config, |case| config_of(set, case))
 }
 
 /// What a kind's suite runs with.

@@ -3,12 +3,25 @@
 
 use std::fmt::Write as _;
 
+use super::replay::folder_name;
+use super::shape::{cut, shape};
 use super::{CheckReport, Report};
+
+/// Characters of a reason, expected or found per line of the text report,
+/// and at most how many lines each gets: a failure reads as a short
+/// account with no line over 140 characters. The JSON and JUnit reports
+/// carry them whole.
+const FIELD_WIDTH: usize = 120;
+const FIELD_LINES: usize = 3;
+
+/// Where a field's continuation lines start, under its first character.
+const FIELD_INDENT: &str = "\n                ";
 
 /// How to print a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// One line per check, details under each failure.
+    /// One line per check, a short account under each failure: the
+    /// reason, the input's shape, what was expected and what was found.
     #[default]
     Text,
     /// The whole report as one JSON document.
@@ -98,15 +111,19 @@ fn text(report: &Report) -> String {
             check.id, check.title
         );
         if let Some(failure) = &check.failure {
-            let _ = writeln!(out, "      reason:   {}", failure.reason);
-            if let Some(input) = &failure.input {
-                let _ = writeln!(out, "      input:    {input}");
+            let _ = writeln!(out, "      reason:   {}", field(&failure.reason));
+            if let Some(case) = &failure.case {
+                // Bounded and on one line already.
+                let _ = writeln!(out, "      input:    {}", shape(&case.input));
             }
             if let Some(expected) = &failure.expected {
-                let _ = writeln!(out, "      expected: {expected}");
+                let _ = writeln!(out, "      expected: {}", field(expected));
             }
             if let Some(found) = &failure.found {
-                let _ = writeln!(out, "      found:    {found}");
+                let _ = writeln!(out, "      found:    {}", field(found));
+            }
+            if report.failures_dir.is_some() && failure.case.is_some() {
+                let _ = writeln!(out, "      case:     {}/", folder_name(&check.id));
             }
         }
     }
@@ -116,7 +133,48 @@ fn text(report: &Report) -> String {
         "\n{} passed, {failed} failed",
         report.checks.len() - failed
     );
+    if let Some(dir) = &report.failures_dir {
+        let _ = writeln!(out, "failing inputs written as cases to {}", dir.display());
+    }
     out
+}
+
+/// A failure's field wrapped at spaces to `FIELD_WIDTH` (a longer word is
+/// broken), on at most `FIELD_LINES` lines; the last line of a longer one
+/// says how long it was.
+fn field(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let total = text.chars().count();
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut width = 0;
+    for word in text.split(' ') {
+        let chars = word.chars().count();
+        if width > 0 && width + 1 + chars > FIELD_WIDTH {
+            lines.push(std::mem::take(&mut line));
+            width = 0;
+        }
+        if width > 0 {
+            line.push(' ');
+            width += 1;
+        }
+        for c in word.chars() {
+            if width == FIELD_WIDTH {
+                lines.push(std::mem::take(&mut line));
+                width = 0;
+            }
+            line.push(c);
+            width += 1;
+        }
+    }
+    lines.push(line);
+    if lines.len() > FIELD_LINES {
+        lines.truncate(FIELD_LINES);
+        let note = format!(" ({total} characters; --format json shows all)");
+        let last = &mut lines[FIELD_LINES - 1];
+        *last = cut(last, FIELD_WIDTH - note.chars().count()) + &note;
+    }
+    lines.join(FIELD_INDENT)
 }
 
 fn junit(report: &Report) -> String {
@@ -213,6 +271,30 @@ fn xml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_field_wraps_at_spaces_and_stops_after_three_lines() {
+        let short = "wants another call after 1 of 1 attempts";
+        assert_eq!(field(short), short);
+        let words = "word ".repeat(60);
+        let wrapped = field(&words);
+        assert_eq!(wrapped.lines().count(), 3, "{wrapped}");
+        assert!(
+            wrapped
+                .lines()
+                .all(|line| line.trim().chars().count() <= FIELD_WIDTH)
+        );
+        let long = field(&"x".repeat(20_000));
+        assert_eq!(long.lines().count(), 3, "{long}");
+        assert!(
+            long.ends_with("… (20000 characters; --format json shows all)"),
+            "{long}"
+        );
+        assert!(
+            long.lines()
+                .all(|line| line.chars().count() <= 16 + FIELD_WIDTH)
+        );
+    }
 
     #[test]
     fn xml_escapes_markup_and_drops_what_xml_cannot_carry() {

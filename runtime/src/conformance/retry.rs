@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::case::{
     self, Case, DEFAULT_NOW_MS, decision_json, retry_input_json, show_decision, show_time,
@@ -210,8 +210,31 @@ fn fault(scenario: &Scenario, err: &CallError) -> Failure {
     };
     Failure::new(format!("{}: {err}", scenario.what))
         .input(retry_input_json(&scenario.input))
+        .expects(any_answer())
         .expected(expected)
         .found(err.to_string())
+}
+
+/// A case's expectation of any answer: neither a refusal nor a fault.
+pub(super) fn any_answer() -> Value {
+    json!({"error": null, "fault": null})
+}
+
+/// A case's expectation of a give-up, for any reason.
+fn give_up() -> Value {
+    json!({"give_up": {"any": true}})
+}
+
+/// A case's expectation of a time from now on, under the key the plugin
+/// answered with; a give-up must have a reason, which a case cannot
+/// require beyond being there.
+fn not_in_the_past(decision: &wit::Decision) -> Value {
+    let from_now = json!({"between": ["now", "now+36500d"]});
+    match decision {
+        wit::Decision::RetryAt(_) => json!({"retry_at": from_now}),
+        wit::Decision::FollowUpAt(_) => json!({"follow_up_at": from_now}),
+        wit::Decision::GiveUp(_) => give_up(),
+    }
 }
 
 /// What every decision must satisfy: nothing scheduled before now, and a
@@ -232,6 +255,7 @@ fn sound(scenario: &Scenario, decision: &wit::Decision) -> Result<(), Failure> {
     };
     Err(Failure::new(problem)
         .input(retry_input_json(&scenario.input))
+        .expects(not_in_the_past(decision))
         .expected(format!(
             "a time at or after {} or a give-up with a reason",
             show_time(now)
@@ -252,7 +276,9 @@ fn empty_history(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure>
         Ok(decision) => sound(&scenario, &decision),
         // A typed refusal is a fine answer to a history the host never sends.
         Err(CallError::Plugin { .. }) => Ok(()),
-        Err(err) => Err(fault(&scenario, &err).expected("a decision or a typed plugin error")),
+        Err(err) => Err(fault(&scenario, &err)
+            .expects(json!({"fault": null}))
+            .expected("a decision or a typed plugin error")),
     }
 }
 
@@ -369,6 +395,7 @@ fn gives_up_at_max_attempts(plugin: &RetryPlugin, check: &mut Check) -> Result<(
                     scenario.what
                 ))
                 .input(retry_input_json(&scenario.input))
+                .expects(give_up())
                 .expected("give up")
                 .found(show_decision(&decision, scenario.input.now)));
             }
@@ -399,6 +426,7 @@ fn long_history(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure> 
             used.what
         ))
         .input(retry_input_json(&used.input))
+        .expects(give_up())
         .expected("give up")
         .found(show_decision(&decision, used.input.now)));
     }
@@ -505,6 +533,7 @@ fn deterministic(plugin: &RetryPlugin, check: &mut Check) -> Result<(), Failure>
                         show_decision(&again, scenario.input.now),
                     ))
                     .input(retry_input_json(&scenario.input))
+                    .expects(case::readable_times(&decision_json(&first)))
                     .expected(show_decision(&first, scenario.input.now))
                     .found(show_decision(&again, scenario.input.now)));
                 }
@@ -588,6 +617,7 @@ pub(super) fn compare(
             "the answer differs from expected.json at {difference}"
         ))
         .input(input)
+        .expects(expected.clone())
         .expected(expected.to_string())
         .found(case::humanize(answer).to_string())
     })
