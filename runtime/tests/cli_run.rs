@@ -1,5 +1,6 @@
 //! `outdial run` as a real process on an ephemeral port, driven by the
-//! `outdial batch` commands, then restarted on the same data directory.
+//! `outdial batch` commands, then restarted on the same data directory;
+//! and `outdial demo`'s final summary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -297,4 +298,78 @@ fn a_config_naming_an_unset_key_variable_is_refused_before_serving() {
     assert!(error.contains("OUTDIAL_DEMO_API_KEY"), "{error}");
     assert!(error.contains("demo.toml:"), "the place is named: {error}");
     assert!(!dir.path().join("data").exists(), "nothing was written");
+}
+
+/// The lines indented under `header` in the demo's summary.
+fn section<'a>(summary: &'a str, header: &str) -> Vec<&'a str> {
+    summary
+        .lines()
+        .skip_while(|line| !line.starts_with(header))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .collect()
+}
+
+#[test]
+fn the_demo_summary_names_the_top_dispositions_each_variant_and_each_pool_number() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A small batch in fast virtual time: a few seconds of real time.
+    let output = Command::new(BINARY)
+        .args(["demo", "--contacts", "300", "--time-scale", "20000"])
+        .arg("--data-dir")
+        .arg(dir.path().join("demo"))
+        .env_remove("OUTDIAL_DATA_DIR")
+        .env_remove("OUTDIAL_BIND")
+        .env_remove("OUTDIAL_DEMO_API_KEY")
+        .output()
+        .expect("outdial demo runs");
+    let summary = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{summary}\n{}", stderr(&output));
+
+    let dispositions = section(&summary, "top dispositions");
+    assert!((1..=5).contains(&dispositions.len()), "{summary}");
+    for line in &dispositions {
+        assert!(
+            line.ends_with('%'),
+            "a disposition without its share: {line}"
+        );
+    }
+
+    let variants = section(&summary, "A/B variants");
+    for name in ["A", "B"] {
+        let line = variants
+            .iter()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no line for variant {name}:\n{summary}"));
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            columns.len(),
+            5,
+            "name, calls, answer rate, successes, success rate: {line}"
+        );
+        assert!(
+            columns[1].parse::<u64>().is_ok_and(|calls| calls > 0),
+            "{line}"
+        );
+        assert!(columns[2].ends_with('%'), "{line}");
+        assert!(columns[3].parse::<u64>().is_ok(), "{line}");
+        assert!(columns[4].ends_with('%'), "{line}");
+    }
+
+    let pool = section(&summary, "number pool");
+    let dialed = pool
+        .iter()
+        .find(|line| line.trim_start().starts_with("+12125550100"))
+        .unwrap_or_else(|| panic!("the pool's first number is missing:\n{summary}"));
+    let columns: Vec<&str> = dialed.split_whitespace().collect();
+    assert!(
+        columns[1].parse::<u64>().is_ok_and(|calls| calls > 0),
+        "{dialed}"
+    );
+    assert!(columns[2].ends_with('%'), "{dialed}");
+    assert!(
+        pool.iter()
+            .any(|line| line.contains("+61291234567 (disabled)")),
+        "the disabled number is named as such:\n{summary}"
+    );
 }

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::progress::BatchStatistics;
 use crate::dispatch::runner::Runner;
+use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
 use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
@@ -278,6 +279,12 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "counters equal a recount",
         if recount == counters { "yes" } else { "NO" }
     );
+    // The same figures the dashboard's panels draw, from the same function.
+    let statistics = batch_statistics(store.as_ref(), &spec, &batch_id, clock.now())
+        .context("reading the demo batch's statistics")?;
+    for line in breakdowns(&statistics) {
+        println!("{line}");
+    }
     if !finished {
         eprintln!("the demo did not finish within {} s", args.timeout);
     }
@@ -527,6 +534,88 @@ fn generate_contacts(count: u32, spec: &CampaignSpec) -> Vec<NewContact> {
             }
         })
         .collect()
+}
+
+/// Dispositions named in the summary; the dashboard shows them all.
+const TOP_DISPOSITIONS: usize = 5;
+
+/// The summary's breakdowns: the top dispositions, each A/B variant and
+/// each number of the pool, in the columns of the table above them.
+fn breakdowns(statistics: &Statistics) -> Vec<String> {
+    let rate = |part: f64, attempts: u64| {
+        if attempts == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", part * 100.0)
+        }
+    };
+    let mut lines = Vec::new();
+
+    let classified: u64 = statistics.dispositions.iter().map(|d| d.count).sum();
+    let mut dispositions: Vec<_> = statistics.dispositions.iter().collect();
+    dispositions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    lines.push(format!(
+        "{:<26}{:>12}{:>14}",
+        "top dispositions", "calls", "share"
+    ));
+    for disposition in dispositions.iter().take(TOP_DISPOSITIONS) {
+        lines.push(format!(
+            "{:<26}{:>12}{:>14}",
+            format!("  {}", disposition.label),
+            disposition.count,
+            format!("{:.1}%", percent(disposition.count, classified))
+        ));
+    }
+    if dispositions.is_empty() {
+        lines.push("  none classified".to_string());
+    }
+
+    // Successes are calls that reached the goal's labels, as on the
+    // dashboard's A/B panel.
+    lines.push(format!(
+        "{:<26}{:>12}{:>14}{:>14}{:>14}",
+        "A/B variants", "calls", "answer rate", "successes", "success rate"
+    ));
+    for variant in &statistics.variants {
+        lines.push(format!(
+            "{:<26}{:>12}{:>14}{:>14}{:>14}",
+            format!("  {}", variant.name),
+            variant.attempts,
+            rate(variant.answer_rate, variant.attempts),
+            variant.successes,
+            rate(variant.success_rate, variant.attempts)
+        ));
+    }
+    if statistics.variants.is_empty() {
+        lines.push("  none configured".to_string());
+    }
+
+    lines.push(format!(
+        "{:<26}{:>12}{:>14}",
+        "number pool", "calls", "answer rate"
+    ));
+    for number in &statistics.numbers {
+        // As the dashboard's number pool panel names a number out of rotation.
+        let state = if number.usable {
+            ""
+        } else if !number.enabled {
+            " (disabled)"
+        } else if number.rested_until.is_some() {
+            " (resting)"
+        } else {
+            " (out)"
+        };
+        lines.push(format!(
+            "{:<26}{:>12}{:>14}",
+            format!("  {}{state}", number.number),
+            number.attempts,
+            rate(number.answer_rate, number.attempts)
+        ));
+    }
+    if statistics.numbers.is_empty() {
+        lines.push("  none configured".to_string());
+    }
+    lines
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
