@@ -33,7 +33,7 @@ pub use catalog::{
 pub use diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 pub use overrides::{ServerOverrides, ServerSettings};
 pub use resolve::{ApiKeySpec, PluginSpec, WorkspaceSpec, validate};
-pub use values::parse_duration_ms;
+pub use values::{DURATION_EXPECTED, parse_duration_ms};
 
 use crate::model::CampaignSpec;
 use diagnostics::Reporter;

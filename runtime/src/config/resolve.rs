@@ -298,6 +298,16 @@ impl Slot {
     }
 }
 
+/// Where a campaign uses a plugin: its section, the name it gives and the
+/// config it passes.
+struct PluginUse<'a> {
+    file: usize,
+    slot: Slot,
+    section: Location,
+    name: &'a Spanned<String>,
+    values: &'a BTreeMap<Key, Spanned<toml::Value>>,
+}
+
 struct Checker<'a> {
     config: &'a Config,
     report: Reporter<'a>,
@@ -633,14 +643,14 @@ impl<'a> Checker<'a> {
 
     /// Check a campaign's use of a plugin: kind and config keys. Answers
     /// where the plugin comes from and its info when the catalog knows it.
-    fn check_plugin_use(
-        &mut self,
-        file: usize,
-        slot: Slot,
-        section: Location,
-        name: &Spanned<String>,
-        config: &BTreeMap<Key, Spanned<toml::Value>>,
-    ) -> Option<(PluginRef, PluginInfo)> {
+    fn check_plugin_use(&mut self, used: &PluginUse<'_>) -> Option<(PluginRef, PluginInfo)> {
+        let PluginUse {
+            file,
+            slot,
+            section,
+            name,
+            values: config,
+        } = *used;
         let source = self.plugin_ref(file, name)?;
         // Load failures of declared plugins are reported at their
         // declaration, once.
@@ -713,14 +723,17 @@ impl<'a> Checker<'a> {
     /// section.
     fn check_plugin_config(
         &mut self,
-        file: usize,
-        slot: Slot,
-        section: Location,
-        name: &Spanned<String>,
+        used: &PluginUse<'_>,
         (source, info): (PluginRef, &PluginInfo),
-        values: &BTreeMap<Key, Spanned<toml::Value>>,
         pairs: &[(String, String)],
     ) {
+        let PluginUse {
+            file,
+            slot,
+            section,
+            name,
+            values,
+        } = *used;
         let Some(catalog) = self.catalog else {
             return;
         };
@@ -1031,13 +1044,14 @@ impl<'a> Checker<'a> {
             }
             return (name, pairs, secrets, hosts);
         }
-        let used = self.check_plugin_use(
+        let provider_use = PluginUse {
             file,
-            Slot::Provider,
-            at(file, section),
-            &provider.plugin,
-            &provider.config,
-        );
+            slot: Slot::Provider,
+            section: at(file, section),
+            name: &provider.plugin,
+            values: &provider.config,
+        };
+        let used = self.check_plugin_use(&provider_use);
         let pairs = self.plugin_config(
             file,
             "provider.config",
@@ -1045,15 +1059,7 @@ impl<'a> Checker<'a> {
             Some(&mut secrets),
         );
         if let Some((source, info)) = used {
-            self.check_plugin_config(
-                file,
-                Slot::Provider,
-                at(file, section),
-                &provider.plugin,
-                (source, &info),
-                &provider.config,
-                &pairs,
-            );
+            self.check_plugin_config(&provider_use, (source, &info), &pairs);
         }
         if self
             .config
@@ -1096,7 +1102,14 @@ impl<'a> Checker<'a> {
             };
             return (name.to_string(), Vec::new(), info);
         };
-        let used = self.check_plugin_use(file, slot, section_at, &policy.plugin, &policy.config);
+        let policy_use = PluginUse {
+            file,
+            slot,
+            section: section_at,
+            name: &policy.plugin,
+            values: &policy.config,
+        };
+        let used = self.check_plugin_use(&policy_use);
         let pairs = self.plugin_config(
             file,
             &format!("{}.config", slot.section()),
@@ -1104,15 +1117,7 @@ impl<'a> Checker<'a> {
             None,
         );
         let info = used.map(|(source, info)| {
-            self.check_plugin_config(
-                file,
-                slot,
-                section_at,
-                &policy.plugin,
-                (source, &info),
-                &policy.config,
-                &pairs,
-            );
+            self.check_plugin_config(&policy_use, (source, &info), &pairs);
             info
         });
         (policy.plugin.get_ref().clone(), pairs, info)

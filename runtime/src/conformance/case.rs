@@ -10,6 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::config::{DURATION_EXPECTED, parse_duration_ms};
 use crate::plugin_host::{CallError, wit};
 use crate::policy::LocalTime;
 
@@ -178,41 +179,11 @@ pub(crate) fn parse_time(value: &Value, now: i64) -> Result<i64, String> {
     }
 }
 
-/// A duration such as `10m`, `1h30m`, `2d`, `45s` or `500ms`, in milliseconds.
-pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
-    let mut total = 0i64;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err("empty duration".to_string());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(digits);
-        let number: i64 = number
-            .parse()
-            .map_err(|_| format!("duration \"{text}\": expected a number before each unit"))?;
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        let unit_ms = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            other => {
-                return Err(format!(
-                    "duration \"{text}\": unknown unit \"{other}\" (units: ms, s, m, h, d)"
-                ));
-            }
-        };
-        total += number * unit_ms;
-        rest = after;
-    }
-    Ok(total)
+/// A duration in the grammar config and plugins use (`10m`, `1h30m`, ...),
+/// in milliseconds.
+fn parse_duration(text: &str) -> Result<i64, String> {
+    parse_duration_ms(text)
+        .ok_or_else(|| format!("duration \"{text}\": expected {DURATION_EXPECTED}"))
 }
 
 /// A time for people: RFC 3339 in UTC.
@@ -1309,7 +1280,7 @@ mod tests {
         let err = parse_time(&json!("now+10x"), 0).unwrap_err();
         assert_eq!(
             err,
-            "time \"now+10x\": duration \"10x\": unknown unit \"x\" (units: ms, s, m, h, d)"
+            "time \"now+10x\": duration \"10x\": expected a duration like \"90s\", \"10m\", \"2h\", \"1d\" or \"1h30m\""
         );
     }
 
