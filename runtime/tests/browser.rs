@@ -227,7 +227,12 @@ async fn the_batch_page_follows_the_demo_live_with_every_panel_filled() {
     browser.screenshot(&artifact("batch-page-live.png")).await;
     assert_no_garbage(&browser).await;
     // At 1,440 pixels wide the wide tables show every column.
-    for table in ["#health-windows", "#variants table", "#numbers table"] {
+    for table in [
+        "#health-windows",
+        "#variants table",
+        "#numbers table",
+        "#tasks",
+    ] {
         assert_fits_its_panel(&browser, table).await;
     }
 
@@ -511,6 +516,29 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
     assert_eq!(
         browser.find_all("#drawer-attempts tbody tr").await.len(),
         attempts
+    );
+    // Attempts read against their limit, follow-ups apart: "2/3", or
+    // "3/3 + 1/1 follow-up".
+    let counted = |field: &str| detail[field].as_u64().unwrap_or(0);
+    let mut dials = format!("{}/{}", counted("attempts_made"), counted("max_attempts"));
+    if counted("followups_made") > 0 {
+        dials += &format!(
+            " + {}/{} follow-up",
+            counted("followups_made"),
+            counted("max_followups")
+        );
+    }
+    let shown = browser
+        .script(
+            "const dt = [...document.querySelectorAll('#drawer dt')].find((d) => d.textContent === 'Attempts');
+             return dt ? dt.nextElementSibling.textContent : null;",
+        )
+        .await;
+    assert!(
+        shown
+            .as_str()
+            .is_some_and(|text| text.starts_with(&format!("{dials} dialed"))),
+        "the drawer shows {shown}, expected {dials} dialed"
     );
     let events = browser.find_all("#drawer-events li").await.len();
     assert_eq!(Some(events), detail["events"].as_array().map(Vec::len));

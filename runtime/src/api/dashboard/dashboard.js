@@ -650,7 +650,7 @@ function batchPage(batchId) {
       h("dl", { class: "facts" },
         h("dt", {}, "Concurrency"), h("dd", {}, `${int(live)} live of ${int(effective.concurrency ?? conc?.effective)} (${effective.concurrency_from ?? (conc?.batch_limit ? "batch" : "campaign")}), ${int(free)} free`),
         h("dt", {}, "Rate"), h("dd", {}, `${fixed(effectiveRate(), 1)} calls/s allowed (${effective.calls_per_second_from ?? (d.rate?.batch_limit ? "batch" : "campaign")})${isObject(d.rate) ? `, ${fixed(d.rate.current, 1)} now` : ""}`),
-        h("dt", {}, "Max attempts"), h("dd", {}, int(effective.max_attempts ?? find(d, "max_attempts"))),
+        h("dt", {}, "Max attempts"), h("dd", {}, `${int(effective.max_attempts ?? find(d, "max_attempts"))} + ${int(effective.max_followups)} follow-up${effective.max_followups === 1 ? "" : "s"} if asked`),
         h("dt", {}, "Throttling"), h("dd", { id: "health-throttle", class: throttled ? "warn" : "" }, throttled ? `${int(throttled)} held by the provider${until ? ` until ${when(until)}` : ""}` : "none"),
         h("dt", {}, "Refused before dialing"), h("dd", {}, int(provider.system_retries ?? b.batch.counters.system_retries)),
         h("dt", {}, "Plugin faults"), h("dd", { class: (plugins.faults ?? faults.total) ? "warn" : "" }, `${int(plugins.faults ?? faults.total)} total, ${int(plugins.consecutive_faults ?? faults.consecutive)} in a row (pauses at ${int(plugins.pause_after ?? faults.pause_after)})`),
