@@ -621,9 +621,14 @@ fn intent_without_call_id(h: &Harness) -> (String, Attempt) {
 /// A new engine on the harness's store, as a restarted process builds it;
 /// its provider cannot be asked about calls.
 fn restarted(h: &Harness, campaign: &CampaignSpec) -> Engine {
+    restarted_with(h, campaign, Arc::new(NoPoll(h.provider.clone())))
+}
+
+/// A new engine on the harness's store dialing through `provider`.
+fn restarted_with(h: &Harness, campaign: &CampaignSpec, provider: Arc<dyn Provider>) -> Engine {
     Engine::new(
         h.store.clone(),
-        Arc::new(NoPoll(h.provider.clone())),
+        provider,
         vec![CampaignPolicy::builtin(campaign.clone())],
         EngineOptions::default(),
         h.now,

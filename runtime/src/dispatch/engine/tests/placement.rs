@@ -153,14 +153,7 @@ async fn a_call_whose_placement_went_unanswered_is_waited_for_and_its_contact_ne
 /// dialing through the simulator itself: a provider that can say whether
 /// it placed a call for an attempt id.
 fn restarted_with_placement_queries(h: &Harness, campaign: &CampaignSpec) -> Engine {
-    Engine::new(
-        h.store.clone(),
-        h.provider.clone(),
-        vec![CampaignPolicy::builtin(campaign.clone())],
-        EngineOptions::default(),
-        h.now,
-    )
-    .expect("engine starts")
+    restarted_with(h, campaign, h.provider.clone())
 }
 
 #[tokio::test]
