@@ -1132,6 +1132,21 @@ impl Engine {
         let give_up_status = give_up_status(outcome);
         let attempts_made = contact.attempts_made;
         let (decision, adjusted) = clamp(decision, &state.window, zone, batch.end_at, &tally, now);
+        // A strategy sees a follow-up past the attempts as one attempt more
+        // and gives up with "4 of 3 attempts made"; the host names the
+        // limit instead, unless the call itself ended the contact.
+        let (decision, adjusted) = match decision {
+            Decision::GiveUp { .. }
+                if adjusted.is_none()
+                    && tally.followups_made > 0
+                    && tally.attempts_used_up()
+                    && !disposition.terminal =>
+            {
+                let reason = "max_attempts_reached".to_string();
+                (Decision::GiveUp { reason }, Some(tally.describe()))
+            }
+            decision => (decision, adjusted),
+        };
         let reason_from_end = crate::model::metadata_reason(&end.metadata).map(str::to_string);
         let next = match &decision {
             Decision::RetryAt { at } => NextStep {

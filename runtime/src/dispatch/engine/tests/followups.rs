@@ -159,3 +159,65 @@ fn a_retry_after_a_follow_up_past_the_limit_gives_up_at_the_attempt_limit() {
     let (decision, _) = clamp(follow_up.clone(), &window, chrono_tz::UTC, None, &tally, T0);
     assert_eq!(decision, follow_up, "one follow-up is left");
 }
+
+/// The first three calls end with the person asking to be called back;
+/// the follow-up ends without a request.
+struct CallBackThreeTimes;
+
+impl Classifier for CallBackThreeTimes {
+    fn identity(&self) -> &str {
+        "sha256:call-back-three-times"
+    }
+
+    fn classify(
+        &self,
+        contact: &Contact,
+        attempt: &Attempt,
+        previous: &[Attempt],
+    ) -> Result<Disposition, PolicyFault> {
+        let mut disposition = AlwaysCallBack.classify(contact, attempt, previous)?;
+        if attempt.number > 3 {
+            disposition.label = "not_interested".to_string();
+            disposition.follow_up_at = None;
+        }
+        Ok(disposition)
+    }
+}
+
+#[tokio::test]
+async fn a_strategy_counting_the_follow_up_as_an_attempt_does_not_name_the_final_reason() {
+    // The built-in strategy gives up with "4 of 3 attempts made" after the
+    // follow-up: it cannot tell a follow-up from an attempt. The host says
+    // which limit ended the contact.
+    let mut campaign = spec(20, 50.0, 3);
+    campaign.max_followups = 1;
+    let mut policy = CampaignPolicy::builtin(campaign);
+    policy.classifier = Arc::new(CallBackThreeTimes);
+    let mut h = harness(
+        policy,
+        SimulationConfig {
+            seed: 5,
+            outcomes: OutcomeMix::EVERY_CALL_ANSWERED,
+            ..SimulationConfig::default()
+        },
+    );
+    let batch = h.create(contacts(6, us_phone, "America/New_York"));
+    run_to_the_end(&mut h, &batch).await;
+
+    for contact in h.all_contacts(&batch) {
+        assert_eq!((contact.attempts_made, contact.followups_made), (3, 1));
+        assert_eq!(
+            contact.final_reason.as_deref(),
+            Some("max_attempts_reached"),
+            "contact {}",
+            contact.seq
+        );
+        let attempts = h.store.attempts(&batch, contact.seq).expect("attempts");
+        let decision = attempts[3].decision.as_ref().expect("a decision");
+        assert_eq!(
+            decision.adjusted.as_deref(),
+            Some("3 of 3 attempts and 1 of 1 follow-ups made")
+        );
+    }
+    h.assert_counters_match_a_recount(&batch);
+}
