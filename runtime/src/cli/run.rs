@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use crate::api::{self, ApiSettings, AppState};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, PluginRef, ServerOverrides, ServerSettings};
+use crate::config::{Config, ServerOverrides, ServerSettings};
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::runner::Runner;
 use crate::model::CampaignSpec;
@@ -192,17 +192,10 @@ fn plugin_source(config: &Config, name: &str) -> (PluginSource, PluginLimits) {
         .into_iter()
         .find(|plugin| plugin.name == name);
     match declared {
-        Some(plugin) => {
-            let source = match plugin.source {
-                PluginRef::Builtin(builtin) => PluginSource::Builtin(builtin),
-                PluginRef::Path(path) => PluginSource::File(path),
-            };
-            let limits = PluginLimits {
-                cpu_ms: plugin.cpu_ms,
-                memory_bytes: usize::try_from(plugin.memory_mb << 20).unwrap_or(usize::MAX),
-            };
-            (source, limits)
-        }
+        Some(plugin) => (
+            PluginSource::from(&plugin.source),
+            PluginLimits::from(plugin.limits()),
+        ),
         None => (
             PluginSource::Builtin(name.to_string()),
             PluginLimits::default(),

@@ -83,16 +83,40 @@ pub(super) fn campaign_specs(config: &Config) -> Result<Vec<CampaignSpec>, Diagn
     checker.report.finish().into_result().map(|()| specs)
 }
 
+impl PluginSpec {
+    /// The sandbox the plugin runs in.
+    pub fn limits(&self) -> SandboxLimits {
+        SandboxLimits {
+            cpu_ms: self.cpu_ms,
+            memory_mb: self.memory_mb,
+        }
+    }
+}
+
+/// The sandbox of a `[[plugins]]` entry, defaults filled in; `None`, a
+/// built-in named directly, gets the defaults.
+fn declared_limits(plugin: Option<&PluginSection>) -> SandboxLimits {
+    SandboxLimits {
+        cpu_ms: plugin
+            .and_then(|plugin| positive(plugin.cpu_ms.as_ref()))
+            .unwrap_or(DEFAULT_CPU_MS),
+        memory_mb: plugin
+            .and_then(|plugin| positive(plugin.memory_mb.as_ref()))
+            .unwrap_or(DEFAULT_MEMORY_MB),
+    }
+}
+
 pub(super) fn plugin_specs(config: &Config) -> Vec<PluginSpec> {
     let mut specs: Vec<PluginSpec> = config
         .plugins
         .iter()
         .filter_map(|plugin| {
+            let limits = declared_limits(Some(&plugin.item));
             Some(PluginSpec {
                 name: plugin.item.name.get_ref().clone(),
                 source: declared_ref(config, plugin)?,
-                cpu_ms: positive(plugin.item.cpu_ms.as_ref()).unwrap_or(DEFAULT_CPU_MS),
-                memory_mb: positive(plugin.item.memory_mb.as_ref()).unwrap_or(DEFAULT_MEMORY_MB),
+                cpu_ms: limits.cpu_ms,
+                memory_mb: limits.memory_mb,
             })
         })
         .collect();
@@ -128,11 +152,12 @@ pub(super) fn plugin_specs(config: &Config) -> Vec<PluginSpec> {
                 && BUILTIN_PLUGINS.contains(&name)
                 && !specs.iter().any(|spec| spec.name == name)
             {
+                let limits = declared_limits(None);
                 specs.push(PluginSpec {
                     name: name.to_string(),
                     source: PluginRef::Builtin(name.to_string()),
-                    cpu_ms: DEFAULT_CPU_MS,
-                    memory_mb: DEFAULT_MEMORY_MB,
+                    cpu_ms: limits.cpu_ms,
+                    memory_mb: limits.memory_mb,
                 });
             }
         }
@@ -707,14 +732,7 @@ impl<'a> Checker<'a> {
             .plugins
             .iter()
             .find(|plugin| plugin.item.name.get_ref() == name);
-        SandboxLimits {
-            cpu_ms: declared
-                .and_then(|plugin| positive(plugin.item.cpu_ms.as_ref()))
-                .unwrap_or(DEFAULT_CPU_MS),
-            memory_mb: declared
-                .and_then(|plugin| positive(plugin.item.memory_mb.as_ref()))
-                .unwrap_or(DEFAULT_MEMORY_MB),
-        }
+        declared_limits(declared.map(|plugin| &plugin.item))
     }
 
     /// Configure a plugin a campaign uses, in its sandbox, as `outdial run`

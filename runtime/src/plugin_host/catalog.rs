@@ -5,10 +5,23 @@
 use super::{LoadError, PluginHost, PluginKind, PluginLimits, PluginSource};
 use crate::config;
 
-fn source_of(plugin: &config::PluginRef) -> PluginSource {
-    match plugin {
-        config::PluginRef::Builtin(name) => PluginSource::Builtin(name.clone()),
-        config::PluginRef::Path(path) => PluginSource::File(path.clone()),
+impl From<&config::PluginRef> for PluginSource {
+    fn from(plugin: &config::PluginRef) -> PluginSource {
+        match plugin {
+            config::PluginRef::Builtin(name) => PluginSource::Builtin(name.clone()),
+            config::PluginRef::Path(path) => PluginSource::File(path.clone()),
+        }
+    }
+}
+
+impl From<config::SandboxLimits> for PluginLimits {
+    fn from(limits: config::SandboxLimits) -> PluginLimits {
+        PluginLimits {
+            cpu_ms: limits.cpu_ms,
+            memory_bytes: usize::try_from(limits.memory_mb)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20),
+        }
     }
 }
 
@@ -20,12 +33,8 @@ impl config::PluginCatalog for PluginHost {
         config: &[(String, String)],
         limits: config::SandboxLimits,
     ) -> Result<(), config::ConfigureFailure> {
-        let source = source_of(plugin);
-        let limits = PluginLimits {
-            cpu_ms: limits.cpu_ms,
-            memory_bytes: usize::try_from(limits.memory_mb.saturating_mul(1 << 20))
-                .unwrap_or(usize::MAX),
-        };
+        let source = PluginSource::from(plugin);
+        let limits = PluginLimits::from(limits);
         let loaded = match kind {
             config::PluginKind::RetryStrategy => self.load_retry(&source, config, limits).map(drop),
             config::PluginKind::DispositionClassifier => {
@@ -47,7 +56,7 @@ impl config::PluginCatalog for PluginHost {
 
     fn describe(&self, plugin: &config::PluginRef) -> Result<config::PluginInfo, String> {
         let info = self
-            .inspect(&source_of(plugin))
+            .inspect(&PluginSource::from(plugin))
             .map_err(|err| err.to_string())?;
         Ok(config::PluginInfo {
             kind: match info.kind {

@@ -21,7 +21,7 @@ use super::{
     StatusQuery,
 };
 use crate::clock::Clock;
-use crate::config::{BUILTIN_PLUGINS, PluginRef, PluginSpec, SIMULATED_PROVIDER};
+use crate::config::{BUILTIN_PLUGINS, PluginSpec, SIMULATED_PROVIDER};
 use crate::model::{CampaignSpec, Millis};
 use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
 
@@ -246,17 +246,10 @@ fn plugin_source(
     plugins: &[PluginSpec],
 ) -> Result<(PluginSource, PluginLimits), ProviderSetupError> {
     if let Some(declared) = plugins.iter().find(|plugin| plugin.name == spec.provider) {
-        let source = match &declared.source {
-            PluginRef::Builtin(name) => PluginSource::Builtin(name.clone()),
-            PluginRef::Path(path) => PluginSource::File(path.clone()),
-        };
-        let limits = PluginLimits {
-            cpu_ms: declared.cpu_ms,
-            memory_bytes: usize::try_from(declared.memory_mb)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(1 << 20),
-        };
-        return Ok((source, limits));
+        return Ok((
+            PluginSource::from(&declared.source),
+            PluginLimits::from(declared.limits()),
+        ));
     }
     if BUILTIN_PLUGINS.contains(&spec.provider.as_str()) {
         return Ok((
