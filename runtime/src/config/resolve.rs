@@ -333,6 +333,14 @@ struct PluginUse<'a> {
     values: &'a BTreeMap<Key, Spanned<toml::Value>>,
 }
 
+/// A plugin a campaign uses, as the catalog describes it.
+struct UsedPlugin {
+    source: PluginRef,
+    info: PluginInfo,
+    /// Every config key given is declared and every required one given.
+    keys_right: bool,
+}
+
 struct Checker<'a> {
     config: &'a Config,
     report: Reporter<'a>,
@@ -667,15 +675,15 @@ impl<'a> Checker<'a> {
     }
 
     /// Check a campaign's use of a plugin: kind and config keys. Answers
-    /// where the plugin comes from and its info when the catalog knows it.
-    fn check_plugin_use(&mut self, used: &PluginUse<'_>) -> Option<(PluginRef, PluginInfo)> {
+    /// the plugin when the catalog knows it and its kind is right.
+    fn check_plugin_use(&mut self, place: &PluginUse<'_>) -> Option<UsedPlugin> {
         let PluginUse {
             file,
             slot,
             section,
             name,
             values: config,
-        } = *used;
+        } = *place;
         let source = self.plugin_ref(file, name)?;
         // Load failures of declared plugins are reported at their
         // declaration, once.
@@ -694,12 +702,14 @@ impl<'a> Checker<'a> {
             return None;
         }
         let accepted = quoted_list(info.config_keys.iter().map(|key| key.name.as_str()));
+        let mut keys_right = true;
         for key in config.keys() {
             if !info
                 .config_keys
                 .iter()
                 .any(|declared| &declared.name == key.get_ref())
             {
+                keys_right = false;
                 self.error(
                     at(file, key),
                     format!(
@@ -711,6 +721,7 @@ impl<'a> Checker<'a> {
         }
         for required in info.config_keys.iter().filter(|key| key.required) {
             if !config.keys().any(|key| key.get_ref() == &required.name) {
+                keys_right = false;
                 self.error(
                     section,
                     format!(
@@ -722,7 +733,11 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        Some((source, info))
+        Some(UsedPlugin {
+            source,
+            info,
+            keys_right,
+        })
     }
 
     /// The sandbox `outdial run` gives the plugin campaigns call `name`.
@@ -741,8 +756,8 @@ impl<'a> Checker<'a> {
     /// section.
     fn check_plugin_config(
         &mut self,
-        used: &PluginUse<'_>,
-        (source, info): (PluginRef, &PluginInfo),
+        place: &PluginUse<'_>,
+        used: &UsedPlugin,
         pairs: &[(String, String)],
     ) {
         let PluginUse {
@@ -751,25 +766,18 @@ impl<'a> Checker<'a> {
             section,
             name,
             values,
-        } = *used;
+        } = *place;
         let Some(catalog) = self.catalog else {
             return;
         };
-        let declared = |key: &str| info.config_keys.iter().any(|known| known.name == key);
-        let keys_right = values.keys().all(|key| declared(key.get_ref()))
-            && info
-                .config_keys
-                .iter()
-                .filter(|key| key.required)
-                .all(|key| pairs.iter().any(|(given, _)| *given == key.name));
         // A value left out of `pairs` was refused already, or is a secret
         // read only at start-up: `run` configures the plugin then.
-        if !keys_right || pairs.len() != values.len() {
+        if !used.keys_right || pairs.len() != values.len() {
             return;
         }
         let plugin = name.get_ref();
         let limits = self.sandbox_limits(plugin);
-        let key = (source, slot.kind(), pairs.to_vec(), limits);
+        let key = (used.source.clone(), slot.kind(), pairs.to_vec(), limits);
         let answer = self
             .configured
             .entry(key)
@@ -1076,8 +1084,8 @@ impl<'a> Checker<'a> {
             &provider.config,
             Some(&mut secrets),
         );
-        if let Some((source, info)) = used {
-            self.check_plugin_config(&provider_use, (source, &info), &pairs);
+        if let Some(used) = used {
+            self.check_plugin_config(&provider_use, &used, &pairs);
         }
         if self
             .config
@@ -1134,9 +1142,9 @@ impl<'a> Checker<'a> {
             &policy.config,
             None,
         );
-        let info = used.map(|(source, info)| {
-            self.check_plugin_config(&policy_use, (source, &info), &pairs);
-            info
+        let info = used.map(|used| {
+            self.check_plugin_config(&policy_use, &used, &pairs);
+            used.info
         });
         (policy.plugin.get_ref().clone(), pairs, info)
     }
