@@ -1296,8 +1296,8 @@ pub async fn debug(
                 effective: EffectiveLimits {
                     concurrency,
                     calls_per_second: batch.calls_per_second.unwrap_or(spec.calls_per_second),
-                    max_attempts: batch.max_attempts.unwrap_or(spec.max_attempts),
-                    max_followups: batch.max_followups.unwrap_or(spec.max_followups),
+                    max_attempts: batch.max_attempts_under(&spec),
+                    max_followups: batch.max_followups_under(&spec),
                     concurrency_from: from(batch.concurrency.is_some()),
                     calls_per_second_from: from(batch.calls_per_second.is_some()),
                     max_attempts_from: from(batch.max_attempts.is_some()),

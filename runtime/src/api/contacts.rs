@@ -35,8 +35,12 @@ impl DialLimits {
     pub(super) fn of(state: &AppState, caller: &Caller, batch: &BatchRecord) -> DialLimits {
         let spec = state.campaign(caller, &batch.campaign_id).ok();
         DialLimits {
-            max_attempts: batch.max_attempts.or(spec.map(|spec| spec.max_attempts)),
-            max_followups: batch.max_followups.or(spec.map(|spec| spec.max_followups)),
+            max_attempts: spec
+                .map(|spec| batch.max_attempts_under(spec))
+                .or(batch.max_attempts),
+            max_followups: spec
+                .map(|spec| batch.max_followups_under(spec))
+                .or(batch.max_followups),
         }
     }
 }

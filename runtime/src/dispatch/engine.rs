@@ -666,6 +666,20 @@ impl Engine {
         }
     }
 
+    /// How long `campaign` lets a call stay live without its final event.
+    fn call_timeout(&self, campaign: &CampaignKey) -> Millis {
+        self.campaigns
+            .get(campaign)
+            .map_or(DAY_MS, |state| state.policy.spec.call_timeout_ms)
+    }
+
+    /// [`Engine::call_timeout`] of a live call's campaign.
+    fn live_call_timeout(&self, attempt_id: &str) -> Millis {
+        self.live
+            .get(attempt_id)
+            .map_or(DAY_MS, |call| self.call_timeout(&call.campaign))
+    }
+
     /// Asks the provider whether it placed a call for a live attempt whose
     /// placement answer was never recorded; `None` when it cannot be asked
     /// or the question failed.
@@ -734,11 +748,8 @@ impl Engine {
                     continue;
                 }
                 // Still live by the provider's account: one more timeout.
+                let timeout = self.live_call_timeout(&attempt_id);
                 if let Some(call) = self.live.get_mut(&attempt_id) {
-                    let timeout = self
-                        .campaigns
-                        .get(&call.campaign)
-                        .map_or(DAY_MS, |state| state.policy.spec.call_timeout_ms);
                     call.polled = true;
                     call.deadline = now + timeout;
                 }
@@ -750,11 +761,8 @@ impl Engine {
                 .filter(|call| call.placement_unknown && call.provider_call_id.is_none())
                 .map(|call| call.deadline);
             if let Some(deadline) = unknown {
-                let timeout = self
-                    .live
-                    .get(&attempt_id)
-                    .and_then(|call| self.campaigns.get(&call.campaign))
-                    .map_or(0, |state| state.policy.spec.call_timeout_ms);
+                // Never polled, so the deadline is still the placement's.
+                let timeout = self.live_call_timeout(&attempt_id);
                 match self.find_placement(&attempt_id, deadline - timeout).await {
                     Some(Placement::NeverPlaced) => {
                         self.never_placed(&attempt_id, now);
@@ -1515,10 +1523,7 @@ impl Engine {
                     continue;
                 }
             };
-            let timeout = self
-                .campaigns
-                .get(&campaign)
-                .map_or(DAY_MS, |state| state.policy.spec.call_timeout_ms);
+            let timeout = self.call_timeout(&campaign);
             let key = AttemptKey {
                 batch_id: contact.batch_id.clone(),
                 seq: contact.seq,
@@ -1768,12 +1773,12 @@ impl Tally {
             attempts_made: contact.attempts_made,
             max_attempts: Tally::max_attempts(spec, batch),
             followups_made: contact.followups_made,
-            max_followups: batch.max_followups.unwrap_or(spec.max_followups),
+            max_followups: batch.max_followups_under(spec),
         }
     }
 
     fn max_attempts(spec: &CampaignSpec, batch: &BatchRecord) -> u32 {
-        batch.max_attempts.unwrap_or(spec.max_attempts).max(1)
+        batch.max_attempts_under(spec).max(1)
     }
 
     fn attempts_used_up(&self) -> bool {

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Attempt, BatchStatus, Blocker, CallOutcome, ContactStatus, DecisionRecord, Disposition,
-    FromNumber, Goal, IllegalTransition, MachineDetection, Millis, NumberStrategy,
+    Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DecisionRecord,
+    Disposition, FromNumber, Goal, IllegalTransition, MachineDetection, Millis, NumberStrategy,
 };
 
 /// Whether a durable write waits for the data to reach the disk.
@@ -264,6 +264,20 @@ pub struct BatchRecord {
     /// Override of the campaign's `max_followups`.
     #[serde(default)]
     pub max_followups: Option<u32>,
+}
+
+impl BatchRecord {
+    /// Attempts a contact of this batch may have: the batch's own limit,
+    /// else its campaign's.
+    pub fn max_attempts_under(&self, spec: &CampaignSpec) -> u32 {
+        self.max_attempts.unwrap_or(spec.max_attempts)
+    }
+
+    /// Follow-ups past the attempts a contact of this batch may have: the
+    /// batch's own limit, else its campaign's.
+    pub fn max_followups_under(&self, spec: &CampaignSpec) -> u32 {
+        self.max_followups.unwrap_or(spec.max_followups)
+    }
 }
 
 /// A stored contact and where it is in its life.
