@@ -6,4 +6,5 @@ pub mod fixtures {
     include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 }
 
+pub mod answer_check;
 pub mod provider_sim;

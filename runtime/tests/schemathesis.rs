@@ -19,6 +19,8 @@ use run_server::{run_command, wait_until_listening};
 const API_KEY: &str = "schemathesis-key";
 /// The campaign of `examples/demo.toml` batches are created under.
 const CAMPAIGN: &str = "demo-outreach";
+/// The workspace of `examples/demo.toml`, which the key belongs to.
+const WORKSPACE: &str = "demo";
 /// Longest one schemathesis run may take before the test gives up on it.
 const RUN_TIMEOUT: Duration = Duration::from_secs(240);
 /// The version `.ci/run` installs; a different one still runs, with a note.
@@ -138,9 +140,16 @@ impl Server {
         let mut checked = 0;
         for (path, item) in document["paths"].as_object().expect("paths") {
             for (method, operation) in item.as_object().expect("operations") {
-                let public = operation["security"]
+                // An empty requirement among the options: no key needed.
+                let public = operation
+                    .get("security")
+                    .unwrap_or(&document["security"])
                     .as_array()
-                    .is_some_and(|schemes| schemes.is_empty());
+                    .is_some_and(|options| {
+                        options
+                            .iter()
+                            .any(|option| option == &serde_json::json!({}))
+                    });
                 if public {
                     continue;
                 }
@@ -182,15 +191,35 @@ impl Drop for Server {
 /// The run's settings: real ids for the path parameters so requests reach
 /// the handlers, a separate batch for cancel (which is for good), a bound
 /// on the event stream, and which answers count as accepting valid input.
-fn config_file(dir: &Path, batch: &str, cancelled_batch: &str) -> PathBuf {
-    let path = dir.join("schemathesis.toml");
+fn config_file(dir: &Path, batch: &str, cancelled_batch: &str, key: Option<&str>) -> PathBuf {
+    let path = dir.join(format!("schemathesis-{}.toml", key.is_some()));
+    // With a key, every scheme of the document gets it: the bearer and
+    // x-api-key carry the same key (two different ones are refused as
+    // ambiguous), and x-workspace-id names its workspace.
+    let auth = key.map_or(String::new(), |key| {
+        format!(
+            r#"
+[auth.openapi.bearer]
+bearer = "{key}"
+
+[auth.openapi.apiKey]
+api_key = "{key}"
+
+[auth.openapi.workspace]
+api_key = "{WORKSPACE}"
+"#
+        )
+    });
+    // Without a key, schemathesis makes up credentials: two made-up keys,
+    // one in each header, are refused as ambiguous (400).
+    let ambiguous = if key.is_some() { "" } else { r#""400", "# };
     let config = format!(
         r#"
 # Schema-valid input may still be refused on what a schema cannot say:
 # 401 without a key, 404 for another workspace's or an unknown id, 409 for
 # an illegal transition, 422 for contacts that are not valid numbers.
 [checks.positive_data_acceptance]
-expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+expected-statuses = [{ambiguous}"2xx", "401", "403", "404", "409", "422"]
 
 [parameters]
 "path.campaign_id" = "{CAMPAIGN}"
@@ -210,7 +239,7 @@ parameters = {{ "path.batch_id" = "{cancelled_batch}" }}
 [[operations]]
 include-operation-id = "batch_events"
 max-stream-events = 3
-"#
+{auth}"#
     );
     std::fs::write(&path, config).expect("config written");
     path
@@ -218,7 +247,7 @@ max-stream-events = 3
 
 /// Runs schemathesis to the end (or `RUN_TIMEOUT`); answers its output.
 fn run(command: &[String], config: &Path, url: &str, key: Option<&str>, examples: u32) -> Output {
-    let mut args: Vec<String> = vec![
+    let args: Vec<String> = vec![
         "--config-file".into(),
         config.display().to_string(),
         "run".into(),
@@ -238,10 +267,6 @@ fn run(command: &[String], config: &Path, url: &str, key: Option<&str>, examples
         "10".into(),
         "--no-color".into(),
     ];
-    if let Some(key) = key {
-        args.push("--header".into());
-        args.push(format!("Authorization: Bearer {key}"));
-    }
     // Output goes to files: a report longer than a pipe's buffer would
     // block schemathesis while this waits for it.
     let dir = config.parent().expect("config in a dir");
@@ -318,16 +343,17 @@ fn every_api_operation_survives_schemathesis_with_and_without_a_key() {
     let mut server = Server::start(&dir.path().join("data"), dir.path().join("server.log"));
     let batch = server.create_batch();
     let cancelled = server.create_batch();
-    let config = config_file(dir.path(), &batch, &cancelled);
+    let keyed_config = config_file(dir.path(), &batch, &cancelled, Some(API_KEY));
+    let keyless_config = config_file(dir.path(), &batch, &cancelled, None);
     // Before schemathesis moves it: a pending batch that a keyless pause,
     // cancel or dispatch would visibly change.
     server.assert_keyless_requests_are_refused(&batch);
 
-    let keyed = run(&command, &config, &server.url(), Some(API_KEY), 25);
+    let keyed = run(&command, &keyed_config, &server.url(), Some(API_KEY), 25);
     assert_passed("with the API key", &keyed);
     server.assert_unhurt();
 
-    let keyless = run(&command, &config, &server.url(), None, 5);
+    let keyless = run(&command, &keyless_config, &server.url(), None, 5);
     assert_passed("without a key", &keyless);
     server.assert_unhurt();
 }

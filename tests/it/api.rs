@@ -12,6 +12,7 @@ use outdial::clock::ManualClock;
 use outdial::config::Config;
 use outdial::model::{HOUR_MS, SECOND_MS};
 use outdial::store::{SledStore, Store, StoreConfig};
+use outdial_tests::answer_check::AnswerCheck;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -63,6 +64,8 @@ async fn start_receiver() -> (Receiver, String) {
 
 pub(super) struct Server {
     base: String,
+    /// Every answer of the server, checked against its OpenAPI document.
+    answers: Arc<AnswerCheck>,
     client: reqwest::Client,
     clock: ManualClock,
     store: Arc<dyn Store>,
@@ -128,12 +131,14 @@ async fn start_with_upload_limit(webhook_url: &str, max_upload_bytes: usize) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-    let router = api::router(state.clone());
+    let answers = AnswerCheck::new(routes::openapi());
+    let router = answers.wrap(api::router(state.clone()));
     tokio::spawn(api::serve_until(listener, router, state, async {
         let _ = stop.await;
     }));
     Server {
         base,
+        answers,
         client: outdial::net::http_client()
             .timeout(Duration::from_secs(10))
             .build()
@@ -142,6 +147,14 @@ async fn start_with_upload_limit(webhook_url: &str, max_upload_bytes: usize) -> 
         store,
         _dir: dir,
         _shutdown: shutdown,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.answers.assert_clean();
+        }
     }
 }
 
@@ -211,9 +224,18 @@ pub(super) fn three_contacts() -> Value {
     ])
 }
 
+/// Every operation of the API's router; the provider webhook is served by
+/// its own router beside it, which the wiring tests reach.
+pub(super) fn api_routes() -> Vec<routes::Route> {
+    routes::routes()
+        .into_iter()
+        .filter(|route| route.path != routes::PROVIDER_WEBHOOK)
+        .collect()
+}
+
 /// Every route with its path parameters filled for `batch` and contact 0.
 pub(super) fn concrete_routes(batch: &str, endpoint: &str) -> Vec<(routes::Method, String)> {
-    routes::ROUTES
+    api_routes()
         .iter()
         .map(|route| {
             let path = route
@@ -238,6 +260,17 @@ fn operation<'a>(document: &'a Value, operation_id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no operation {operation_id}"))
 }
 
+/// `schema`, or the component it refers to.
+fn resolved<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            &document["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
 fn query_parameter<'a>(operation: &'a Value, name: &str) -> &'a Value {
     operation["parameters"]
         .as_array()
@@ -259,7 +292,10 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
 
     // Every status the document lists filters; a status it does not list is refused.
     let list_batches = operation(&document, "list_batches");
-    let statuses = query_parameter(list_batches, "status")["schema"]["enum"]
+    let statuses = resolved(
+        &document,
+        &query_parameter(list_batches, "status")["schema"],
+    )["enum"]
         .as_array()
         .unwrap()
         .clone();
@@ -277,7 +313,7 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let list_contacts = operation(&document, "list_contacts");
     for name in ["status", "blocker"] {
-        let values = query_parameter(list_contacts, name)["schema"]["enum"]
+        let values = resolved(&document, &query_parameter(list_contacts, name)["schema"])["enum"]
             .as_array()
             .unwrap()
             .clone();
@@ -298,7 +334,7 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
     let get_batch = operation(&document, "get_batch");
     assert_eq!(
         get_batch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
-        "#/components/schemas/Batch"
+        "#/components/schemas/BatchView"
     );
     let (_, answered) = json_of(
         server
@@ -308,7 +344,7 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
             .unwrap(),
     )
     .await;
-    for field in document["components"]["schemas"]["Batch"]["required"]
+    for field in document["components"]["schemas"]["BatchRecord"]["required"]
         .as_array()
         .unwrap()
     {
@@ -318,6 +354,17 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
             "{field} missing from {answered}"
         );
     }
+    // ...and no field the document does not name.
+    let mut drifted = answered.clone();
+    drifted["bogus"] = json!(1);
+    let refused = server.answers.check(
+        "get",
+        &format!("/v1/batches/{batch}"),
+        200,
+        "application/json",
+        Some(drifted.to_string().as_bytes()),
+    );
+    assert!(refused.unwrap_err().contains("bogus"));
     let create = operation(&document, "create_batch");
     assert_eq!(
         query_parameter(create, "skip_invalid")["schema"]["type"],
@@ -331,11 +378,18 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
     // A control's body is an object with an optional reason: `null` is
     // outside the schema and refused, `{}` is inside and accepted.
     let pause = operation(&document, "pause_batch");
-    let body = &pause["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(pause["requestBody"]["required"], false);
+    let body = resolved(
+        &document,
+        &pause["requestBody"]["content"]["application/json"]["schema"],
+    );
     assert_eq!(body["type"], "object");
     assert_eq!(body["additionalProperties"], false);
-    assert_eq!(body["properties"]["reason"]["anyOf"][0]["maxLength"], 500);
-    assert_eq!(body["properties"]["reason"]["anyOf"][1]["type"], "null");
+    assert_eq!(body["properties"]["reason"]["maxLength"], 500);
+    assert_eq!(
+        body["properties"]["reason"]["type"],
+        json!(["string", "null"])
+    );
     let path = format!("/v1/batches/{batch}/pause");
     let refused = server
         .post(&path, ACME_KEY)
@@ -362,6 +416,62 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
         cancelled.status(),
         StatusCode::OK,
         "a null reason is no reason"
+    );
+}
+
+/// The answer check that wraps every test server refuses what the
+/// document does not describe, so drift cannot pass unnoticed.
+#[test]
+fn an_answer_outside_the_document_is_caught() {
+    let answers = AnswerCheck::new(routes::openapi());
+    let batch = |body: &Value| {
+        answers.check(
+            "get",
+            "/v1/batches/btc_1",
+            200,
+            "application/json",
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    let error = batch(&json!({"id": 7})).unwrap_err();
+    assert!(
+        error.contains("get /v1/batches/{batch_id} answered 200"),
+        "{error}"
+    );
+    let undocumented_status = answers.check(
+        "get",
+        "/v1/batches/btc_1",
+        418,
+        "application/json",
+        Some(b"{}"),
+    );
+    assert!(undocumented_status.unwrap_err().contains("not documented"));
+    let wrong_type = answers.check(
+        "get",
+        "/v1/batches/btc_1/export.csv",
+        200,
+        "text/html",
+        None,
+    );
+    assert!(wrong_type.unwrap_err().contains("content type"));
+    let unknown_field = answers.check(
+        "get",
+        "/v1/batches/btc_1",
+        404,
+        "application/json",
+        Some(br#"{"error": {"code": "batch_not_found", "message": "gone", "extra": 1}}"#),
+    );
+    assert!(unknown_field.unwrap_err().contains("extra"));
+    let wrong_code = answers.check(
+        "get",
+        "/v1/batches/btc_1",
+        404,
+        "application/json",
+        Some(br#"{"error": {"code": "invalid_parameter", "message": "gone"}}"#),
+    );
+    assert!(
+        wrong_code.is_err(),
+        "a 404 carries only the codes answered with 404"
     );
 }
 
@@ -427,17 +537,22 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
                 .map(move |method| (method.clone(), path.clone()))
         })
         .collect();
-    let mut routed: BTreeSet<(String, String)> = routes::ROUTES
+    assert_eq!(
+        &document,
+        routes::openapi(),
+        "the served document is the built one"
+    );
+    let routed: BTreeSet<(String, String)> = routes::routes()
         .iter()
-        .map(|route| (route.method.as_str().to_string(), route.path.to_string()))
+        .map(|route| (route.method.as_str().to_string(), route.path.clone()))
         .collect();
-    // Served by the provider webhooks' router beside the API; the wiring
-    // tests reach it over a socket.
-    routed.insert((
+    assert_eq!(documented, routed);
+    // Served by the provider webhooks' router beside the API, and
+    // documented with it.
+    assert!(documented.contains(&(
         routes::Method::Post.as_str().to_string(),
         routes::PROVIDER_WEBHOOK.to_string(),
-    ));
-    assert_eq!(documented, routed);
+    )));
     // Every documented route reaches a handler: an unknown route would be
     // answered "route_not_found", a wrong method "method_not_allowed".
     for (method, path) in concrete_routes("btc_missing", "whk_missing") {
@@ -681,6 +796,25 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     .await;
     assert_eq!(detail["events"][0]["kind"], "skipped");
     assert!(detail["attempts"].as_array().unwrap().is_empty());
+    // Processed counts contacts past their first dial, the skipped one
+    // among them; with pending it makes the total.
+    let (_, statistics) = json_of(
+        server
+            .get(&format!("/v1/batches/{batch}/stats"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            &statistics["processed"],
+            &statistics["pending"],
+            &statistics["total"]
+        ),
+        (&json!(1), &json!(2), &json!(3)),
+        "{statistics}"
+    );
 
     let (status, paused) = json_of(
         server
@@ -859,10 +993,7 @@ async fn another_workspaces_key_gets_404_or_403_on_every_endpoint() {
     let endpoint = hooks["endpoints"][0]["id"].as_str().unwrap().to_string();
     let before = server.store.journal_head().unwrap();
     let mut checked = 0;
-    for (route, (method, path)) in routes::ROUTES
-        .iter()
-        .zip(concrete_routes(&batch, &endpoint))
-    {
+    for (route, (method, path)) in api_routes().iter().zip(concrete_routes(&batch, &endpoint)) {
         if !route.auth {
             continue;
         }
@@ -871,7 +1002,7 @@ async fn another_workspaces_key_gets_404_or_403_on_every_endpoint() {
             routes::Method::Post => server.post(&path, GLOBEX_KEY),
         };
         let (status, body) = json_of(request.send().await.unwrap()).await;
-        if matches!(route.operation, "list_campaigns" | "list_batches") {
+        if matches!(route.operation.as_str(), "list_campaigns" | "list_batches") {
             // Listings answer globex its own, which holds nothing of acme's.
             assert_eq!(status, StatusCode::OK, "{path}");
             let text = body.to_string();
@@ -904,7 +1035,7 @@ async fn another_workspaces_key_gets_404_or_403_on_every_endpoint() {
             "{path}"
         );
     }
-    assert_eq!(checked, routes::ROUTES.iter().filter(|r| r.auth).count());
+    assert_eq!(checked, api_routes().iter().filter(|r| r.auth).count());
     assert_eq!(
         server.store.journal_head().unwrap(),
         before,
@@ -969,6 +1100,40 @@ async fn missing_forged_and_mismatched_keys_are_refused() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Two different keys in one request, one in each header, are refused:
+/// acting as either would let a proxy's key silently stand in for the
+/// caller's. The same key in both headers is one key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_with_two_different_keys_is_refused_as_ambiguous() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    for other in [GLOBEX_KEY, "acme-key-0123456788"] {
+        let (status, body) = json_of(
+            server
+                .get("/v1/batches", ACME_KEY)
+                .header("x-api-key", other)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("ambiguous_credentials")),
+            "bearer {ACME_KEY} with x-api-key {other}"
+        );
+    }
+    let (status, body) = json_of(
+        server
+            .get("/v1/batches", ACME_KEY)
+            .header("x-api-key", ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,13 +2,12 @@
 //! is compared in constant time.
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::config::WorkspaceSpec;
 
 /// A key the server accepts, by its hash.
@@ -62,28 +61,43 @@ impl Caller {
     }
 }
 
+/// The key a request presents. Both headers may carry it, but only the
+/// same key: two different keys would make one of them silently win.
 fn presented_key(parts: &Parts) -> Result<Option<String>, ApiError> {
-    if let Some(value) = parts.headers.get("x-api-key") {
-        let key = value
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the x-api-key header is not valid text"))?;
-        return Ok(Some(key.trim().to_string()));
-    }
-    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the authorization header is not valid text"))?;
-        let key = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "the authorization header is not a bearer token, expected \"Bearer <key>\"",
-                )
+    let api_key = match parts.headers.get("x-api-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::unauthorized("the x-api-key header is not valid text"))?
+                .trim()
+                .to_string(),
+        ),
+    };
+    let bearer = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let value = value.to_str().map_err(|_| {
+                ApiError::unauthorized("the authorization header is not valid text")
             })?;
-        return Ok(Some(key.trim().to_string()));
+            let key = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "the authorization header is not a bearer token, expected \"Bearer <key>\"",
+                    )
+                })?;
+            Some(key.trim().to_string())
+        }
+    };
+    match (api_key, bearer) {
+        (Some(api_key), Some(bearer)) if api_key != bearer => Err(ApiError::new(
+            ErrorCode::AmbiguousCredentials,
+            "the request carries two different API keys, in \"Authorization\" and \"x-api-key\", expected one key",
+        )),
+        (api_key, bearer) => Ok(api_key.or(bearer)),
     }
-    Ok(None)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -109,8 +123,7 @@ impl FromRequestParts<AppState> for Caller {
             let claimed = claimed.to_str().unwrap_or_default();
             if claimed != known.workspace {
                 return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "workspace_mismatch",
+                    ErrorCode::WorkspaceMismatch,
                     format!("x-workspace-id \"{claimed}\" does not match the API key's workspace"),
                 ));
             }

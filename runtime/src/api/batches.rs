@@ -11,13 +11,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 
+use super::ErrorBody;
 use super::body::{
     StrictJson, StrictPath, StrictQuery, page_limit, parse_json, parse_time, parse_time_text,
     read_body,
 };
 use super::error::RowProblem;
-use super::{ApiError, ApiResult, AppState, Caller};
+use super::schema::{CsvUpload, ExportCsv};
+use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::dispatch::control;
 use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
 use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
@@ -27,26 +30,44 @@ use crate::dispatch::window::CompiledWindow;
 use crate::import::{
     ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
 };
+use crate::model::schema::{E164, EpochMillis, TimeInput};
 use crate::model::{
     BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis, NumberStrategy,
 };
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
 /// Counters as the API shows them: per status and blocker by name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CountersView {
+    /// Contacts of the batch or campaign.
     pub total: u64,
+    /// Contacts per status, every status named.
+    #[schema(value_type = BTreeMap<ContactStatus, u64>)]
     pub by_status: BTreeMap<&'static str, u64>,
+    /// Waiting contacts per blocker, every blocker named.
+    #[schema(value_type = BTreeMap<Blocker, u64>)]
     pub by_blocker: BTreeMap<&'static str, u64>,
+    /// Contacts waiting for a dial: pending, retrying or follow-up scheduled.
     pub waiting: u64,
+    /// Contacts with a call live: dispatched or in progress.
     pub live: u64,
+    /// Contacts in a final status.
     pub finished: u64,
+    /// Attempts made, system retries included.
     pub attempts: u64,
+    /// Attempts that were answered.
     pub answered: u64,
+    /// Attempts that ended.
     pub ended: u64,
+    /// Dials the provider refused before placing them, retried without
+    /// counting against the contact.
     pub system_retries: u64,
+    /// Attempts on which a policy plugin faulted and the built-in policy
+    /// stood in.
     pub plugin_faults: u64,
+    /// Talk time of every attempt, in milliseconds.
     pub talk_ms: u64,
+    /// Cost of every attempt, in millionths of the currency unit.
     pub cost_micros: u64,
     /// Answered out of ended attempts, in percent.
     pub answer_rate: f64,
@@ -84,7 +105,7 @@ impl CountersView {
 }
 
 /// A batch with its live counters.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchView {
     #[serde(flatten)]
     pub batch: BatchRecord,
@@ -112,68 +133,118 @@ fn view(store: &dyn Store, batch: BatchRecord) -> ApiResult<BatchView> {
     })
 }
 
-/// Options of an upload; in the JSON body, or as query parameters.
-#[derive(Debug, Default, Deserialize)]
+/// Options of an upload as query parameters; a JSON body may carry them
+/// too, and then the body's win.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// True keeps the good rows and lists the skipped ones; the default,
+    /// false, refuses the whole upload if a row is bad.
     skip_invalid: Option<bool>,
+    /// ISO 3166 country of numbers written without a country code.
+    #[param(example = "US", pattern = "^[A-Za-z]{2}$")]
     default_country: Option<String>,
+    /// No dial before this time: RFC 3339 or epoch milliseconds.
+    #[param(example = "2025-03-01T09:00:00Z")]
     scheduled_start: Option<String>,
+    /// The batch expires at this time: RFC 3339 or epoch milliseconds.
+    #[param(example = "2025-03-08T18:00:00Z")]
     end_at: Option<String>,
+    /// Calls live at once, replacing the campaign's concurrency.
+    #[param(minimum = 1)]
     concurrency: Option<u32>,
+    /// Dials per second, replacing the campaign's.
+    #[param(exclusive_minimum = 0, maximum = 10_000)]
     calls_per_second: Option<f64>,
+    /// Attempts per contact, replacing the campaign's.
+    #[param(minimum = 1)]
     max_attempts: Option<u32>,
     /// Follow-ups past `max_attempts` the person may ask for.
+    #[param(maximum = 100)]
     max_followups: Option<u32>,
     /// Caller ids replacing the campaign's pool: "+12125550100:2,+13125550100"
     /// (an optional weight after a colon; default 1).
+    #[param(example = "+12125550100:2,+13125550100")]
     numbers: Option<String>,
+    /// How a caller id is chosen from the pool.
     number_strategy: Option<NumberStrategy>,
     /// Spending limit of the batch, in currency units.
+    #[param(exclusive_minimum = 0, maximum = 1e12)]
     budget: Option<f64>,
     /// Contacts reaching one of `goal_labels` after which the batch completes.
+    #[param(minimum = 1)]
     goal: Option<u64>,
     /// Comma-separated success labels of `goal`.
+    #[param(example = "interested,booked", pattern = "[^\\s,]")]
     goal_labels: Option<String>,
 }
 
 /// A caller id of a batch's own pool, in a JSON create.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NumberBody {
+    #[schema(value_type = E164)]
     number: String,
-    /// Default: 1.
+    /// Share of the dials under the weighted strategy. Default: 1.
+    #[schema(minimum = 1)]
     weight: Option<u32>,
     /// Default: true.
     enabled: Option<bool>,
 }
 
-/// A JSON batch create.
-#[derive(Debug, Default, Deserialize)]
+/// A JSON batch create: the contacts, and optional settings that replace
+/// the campaign's for this batch. Every field may also be null.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct JsonUpload<'a> {
     /// The contacts, as the JSON importer reads them: their text within the
     /// body, left unparsed until the importer reads it a contact at a time.
     #[serde(borrow)]
+    #[schema(value_type = Vec<crate::import::JsonContact>, min_items = 1)]
     contacts: Option<&'a serde_json::value::RawValue>,
+    /// True keeps the good contacts and lists the skipped ones; the
+    /// default, false, refuses the whole upload if one is bad.
     skip_invalid: Option<bool>,
+    /// ISO 3166 country of numbers written without a country code.
+    #[schema(example = "US")]
     default_country: Option<String>,
+    /// No dial before this time.
+    #[schema(value_type = Option<TimeInput>)]
     scheduled_start: Option<serde_json::Value>,
+    /// The batch expires at this time.
+    #[schema(value_type = Option<TimeInput>)]
     end_at: Option<serde_json::Value>,
+    /// Calls live at once, replacing the campaign's concurrency.
+    #[schema(minimum = 1)]
     concurrency: Option<u32>,
+    /// Dials per second, replacing the campaign's.
+    #[schema(exclusive_minimum = 0, maximum = 10_000)]
     calls_per_second: Option<f64>,
+    /// Attempts per contact, replacing the campaign's.
+    #[schema(minimum = 1)]
     max_attempts: Option<u32>,
+    /// Follow-ups past `max_attempts` the person may ask for.
+    #[schema(maximum = 100)]
     max_followups: Option<u32>,
+    /// Caller ids replacing the campaign's pool.
+    #[schema(min_items = 1)]
     numbers: Option<Vec<NumberBody>>,
+    /// How a caller id is chosen from the pool.
     number_strategy: Option<NumberStrategy>,
+    /// Spending limit of the batch, in currency units.
+    #[schema(exclusive_minimum = 0, maximum = 1e12)]
     budget: Option<f64>,
+    /// Complete the batch once this many contacts reach a success label.
     goal: Option<Goal>,
 }
 
 /// Per-batch settings of an upload, checked.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
 struct BatchOptions {
+    #[schema(value_type = Option<EpochMillis>)]
     scheduled_start: Option<Millis>,
+    #[schema(value_type = Option<EpochMillis>)]
     end_at: Option<Millis>,
     concurrency: Option<u32>,
     calls_per_second: Option<f64>,
@@ -181,6 +252,7 @@ struct BatchOptions {
     max_followups: Option<u32>,
     numbers: Option<Vec<FromNumber>>,
     number_strategy: Option<NumberStrategy>,
+    /// Spending limit in millionths of the currency unit.
     budget_micros: Option<u64>,
     goal: Option<Goal>,
 }
@@ -189,16 +261,16 @@ struct BatchOptions {
 fn from_number(number: &str, weight: u32, enabled: bool) -> ApiResult<FromNumber> {
     let number = number.trim();
     if !crate::import::is_e164(number) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!(
                 "\"numbers\": \"{number}\" is not an E.164 number, expected e.g. \"+12125550100\""
             ),
         ));
     }
     if weight == 0 {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("\"numbers\": \"{number}\" has weight 0, expected at least 1"),
         ));
     }
@@ -217,8 +289,8 @@ fn parse_numbers(text: &str) -> ApiResult<Vec<FromNumber>> {
         .map(|entry| match entry.split_once(':') {
             Some((number, weight)) => {
                 let weight = weight.trim().parse().map_err(|_| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
+                    ApiError::new(
+                        ErrorCode::InvalidParameter,
                         format!(
                             "\"numbers\": weight \"{weight}\" of \"{number}\" is not a whole number"
                         ),
@@ -234,8 +306,8 @@ fn parse_numbers(text: &str) -> ApiResult<Vec<FromNumber>> {
 /// Currency units as millionths, refusing what is not a positive amount.
 fn budget_micros(budget: f64) -> ApiResult<u64> {
     if !(budget.is_finite() && budget > 0.0 && budget <= 1e12) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("\"budget\" is {budget}, expected a positive amount in currency units"),
         ));
     }
@@ -260,7 +332,7 @@ enum UploadContacts {
 const UPLOAD_CHUNK: usize = 10_000;
 
 fn check_options(options: &BatchOptions, now: Millis) -> ApiResult<()> {
-    let bad = |message: String| Err(ApiError::bad_request("invalid_parameter", message));
+    let bad = |message: String| Err(ApiError::new(ErrorCode::InvalidParameter, message));
     if options.concurrency == Some(0) {
         return bad("\"concurrency\" is 0, expected at least 1".to_string());
     }
@@ -318,8 +390,7 @@ fn content_type(headers: &HeaderMap) -> ApiResult<&'static str> {
         Ok("application/json")
     } else {
         Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             format!("content type \"{value}\", expected \"application/json\" or \"text/csv\""),
         ))
     }
@@ -365,8 +436,8 @@ fn plan_upload(
                     .collect(),
             }),
             _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidParameter,
                     "\"goal\" and \"goal_labels\" go together, expected both or neither",
                 ));
             }
@@ -410,8 +481,8 @@ fn plan_upload(
         skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
         country = body.default_country.or(country);
         let contacts = body.contacts.ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_body",
+            ApiError::new(
+                ErrorCode::InvalidBody,
                 "the body has no \"contacts\", expected an array of contacts",
             )
         })?;
@@ -531,13 +602,17 @@ fn import_options(
     options.max_rows = max_rows;
     if let Some(country) = country {
         options = options.with_default_country(country).map_err(|error| {
-            ApiError::bad_request("invalid_parameter", format!("\"default_country\": {error}"))
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("\"default_country\": {error}"),
+            )
         })?;
     }
     Ok(options)
 }
 
-#[derive(Serialize)]
+/// A batch create's answer.
+#[derive(Serialize, ToSchema)]
 pub struct Created {
     batch: BatchView,
     /// False when the Idempotency-Key named a batch created before.
@@ -546,6 +621,31 @@ pub struct Created {
     skipped: Vec<RowProblem>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{campaign_id}/batches",
+    operation_id = "create_batch",
+    tag = "batches",
+    summary = "Creates a batch from JSON contacts or a CSV upload; an Idempotency-Key header makes retries safe",
+    params(
+        ("campaign_id" = String, Path, description = "The campaign, as its config names it"),
+        UploadQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "A retried create with the same key and request answers the batch created first; another request under the same key is 409 idempotency_conflict", max_length = 255, min_length = 1, pattern = "^[!-~]+$"),
+    ),
+    request_body(content(
+        (JsonUpload = "application/json"),
+        (CsvUpload = "text/csv"),
+    )),
+    responses(
+        (status = 201, description = "The batch was created", body = Created),
+        (status = 200, description = "A retry under the same Idempotency-Key: the batch created first", body = Created),
+        (status = 404, description = "No such campaign in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The Idempotency-Key was used for another request", body = ErrorBody),
+        (status = 413, description = "The upload is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor CSV", body = ErrorBody),
+        (status = 422, description = "Contacts refused: the rows say which and why", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -561,8 +661,8 @@ pub async fn create(
         Some(value) => {
             let key = value.to_str().unwrap_or_default().trim();
             if key.is_empty() || key.len() > 255 {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidParameter,
                     "the Idempotency-Key header must be 1 to 255 visible characters",
                 ));
             }
@@ -620,8 +720,7 @@ pub async fn create(
             return Ok(None);
         };
         if !created.created && created.batch.request_sha256.as_deref() != Some(&fingerprint) {
-            return Err(ApiError::conflict(
-                "idempotency_conflict",
+            return Err(ApiError::new(ErrorCode::IdempotencyConflict,
                 format!(
                     "Idempotency-Key \"{}\" was used for batch \"{}\" with a different request, expected the same request or a new key",
                     idempotency_key.unwrap_or_default(),
@@ -636,8 +735,7 @@ pub async fn create(
     let (accepted, skipped) = read.map_err(ApiError::internal)??;
     if accepted == 0 {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_contacts",
+            ErrorCode::InvalidContacts,
             "the upload has no valid contacts, expected at least one",
         ));
     }
@@ -661,7 +759,8 @@ pub async fn create(
         .into_response())
 }
 
-#[derive(Serialize)]
+/// What a create of the same upload would do.
+#[derive(Serialize, ToSchema)]
 pub struct Preview {
     /// Contacts that would be created.
     valid: usize,
@@ -670,12 +769,15 @@ pub struct Preview {
     rows: Vec<RowProblem>,
     /// The first contacts as they would be stored, time zone resolved.
     sample: Vec<PreviewContact>,
-    options: serde_json::Value,
+    /// The batch settings the upload would give, checked.
+    options: BatchOptions,
 }
 
-#[derive(Serialize)]
+/// A contact as a create would store it.
+#[derive(Serialize, ToSchema)]
 struct PreviewContact {
     contact_id: String,
+    #[schema(value_type = E164)]
     phone: String,
     name: Option<String>,
     time_zone: String,
@@ -685,6 +787,25 @@ struct PreviewContact {
 /// Rows shown in a preview's sample.
 const PREVIEW_SAMPLE: usize = 20;
 
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{campaign_id}/batches/preview",
+    operation_id = "preview_batch",
+    tag = "batches",
+    summary = "Validates an upload without creating anything: good rows, bad rows with reasons",
+    params(("campaign_id" = String, Path, description = "The campaign, as its config names it"), UploadQuery),
+    request_body(content(
+        (JsonUpload = "application/json"),
+        (CsvUpload = "text/csv"),
+    )),
+    responses(
+        (status = 200, description = "What a create would do", body = Preview),
+        (status = 404, description = "No such campaign in the key's workspace", body = ErrorBody),
+        (status = 413, description = "The upload is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor CSV", body = ErrorBody),
+        (status = 422, description = "The upload cannot be read as contacts at all", body = ErrorBody),
+    ),
+)]
 pub async fn preview(
     State(state): State<AppState>,
     caller: Caller,
@@ -724,22 +845,31 @@ pub async fn preview(
             })
             .collect(),
         rows: skipped,
-        options: serde_json::to_value(&plan.options).map_err(ApiError::internal)?,
+        options: plan.options,
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Filters and paging of the batch list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this campaign's batches.
     campaign: Option<String>,
+    /// Only batches with this status.
     status: Option<BatchStatus>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size: 1 to 1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
+/// A page of batches.
+#[derive(Serialize, ToSchema)]
 pub struct BatchPage {
     batches: Vec<BatchView>,
+    /// Where the next page starts; null on the last page.
     next_cursor: Option<String>,
 }
 
@@ -747,6 +877,18 @@ pub struct BatchPage {
 /// with a cursor to go on from.
 const MAX_SCAN: usize = 10_000;
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches",
+    operation_id = "list_batches",
+    tag = "batches",
+    summary = "The workspace's batches, newest first",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of batches", body = BatchPage),
+        (status = 404, description = "The campaign filter names no campaign of the workspace", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -788,6 +930,18 @@ pub async fn list(
     Ok(Json(page))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}",
+    operation_id = "get_batch",
+    tag = "batches",
+    summary = "A batch with its live counters",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -799,6 +953,18 @@ pub async fn get_one(
         .map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/status",
+    operation_id = "batch_status",
+    tag = "batches",
+    summary = "Progress: status, waiting, active, completed, failed, recent calls",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    responses(
+        (status = 200, description = "Progress, with times in epoch milliseconds", body = BatchProgress),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -815,7 +981,9 @@ pub async fn status(
         .map(Json)
 }
 
-#[derive(Serialize)]
+/// A batch's statistics: the progress figures, every counter and the
+/// monitoring metrics.
+#[derive(Serialize, ToSchema)]
 pub struct StatsView {
     #[serde(flatten)]
     statistics: BatchStatistics,
@@ -827,6 +995,18 @@ pub struct StatsView {
     metrics: Statistics,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/stats",
+    operation_id = "batch_stats",
+    tag = "batches",
+    summary = "Statistics: rates, estimates and every counter",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    responses(
+        (status = 200, description = "Statistics", body = StatsView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn stats(
     State(state): State<AppState>,
     caller: Caller,
@@ -857,7 +1037,7 @@ pub async fn stats(
 
 /// Contacts read per chunk of a streamed export.
 const EXPORT_CHUNK: usize = 500;
-const EXPORT_HEADER: [&str; 19] = [
+pub(super) const EXPORT_HEADER: [&str; 19] = [
     "seq",
     "contact_id",
     "phone",
@@ -879,6 +1059,18 @@ const EXPORT_HEADER: [&str; 19] = [
     "max_followups",
 ];
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/export.csv",
+    operation_id = "export_batch",
+    tag = "batches",
+    summary = "Every contact as a CSV row, streamed",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    responses(
+        (status = 200, description = "A header row, then one row per contact in upload order", body = ExportCsv, content_type = "text/csv"),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -991,18 +1183,19 @@ pub async fn export(
 }
 
 /// The body of a control request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlBody {
     /// Why, recorded with the status change.
+    #[schema(max_length = 500, example = "carrier maintenance")]
     reason: Option<String>,
 }
 
 impl ControlBody {
     fn note(&self) -> ApiResult<Option<&str>> {
         match self.reason.as_deref() {
-            Some(reason) if reason.chars().count() > 500 => Err(ApiError::bad_request(
-                "invalid_body",
+            Some(reason) if reason.chars().count() > 500 => Err(ApiError::new(
+                ErrorCode::InvalidBody,
                 "\"reason\" is longer than 500 characters",
             )),
             other => Ok(other),
@@ -1019,8 +1212,8 @@ enum Control {
 }
 
 fn illegal(batch: &BatchRecord, action: &str) -> ApiError {
-    ApiError::conflict(
-        "illegal_transition",
+    ApiError::new(
+        ErrorCode::IllegalTransition,
         format!(
             "batch \"{}\" is {}, it cannot be {action}",
             batch.id, batch.status
@@ -1117,6 +1310,21 @@ async fn control_handler(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/pause",
+    operation_id = "pause_batch",
+    tag = "controls",
+    summary = "Stops new dials; live calls finish. Idempotent",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    request_body(content = Option<ControlBody>, content_type = "application/json", description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The batch after the change, or as it was when it already had that state", body = BatchView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The batch's status does not allow it", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
@@ -1126,6 +1334,21 @@ pub async fn pause(
     control_handler(state, caller, batch_id, body, Control::Pause).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/resume",
+    operation_id = "resume_batch",
+    tag = "controls",
+    summary = "Resumes a paused batch. Idempotent",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    request_body(content = Option<ControlBody>, content_type = "application/json", description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The batch after the change, or as it was when it already had that state", body = BatchView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The batch's status does not allow it", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn resume(
     State(state): State<AppState>,
     caller: Caller,
@@ -1135,6 +1358,21 @@ pub async fn resume(
     control_handler(state, caller, batch_id, body, Control::Resume).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/cancel",
+    operation_id = "cancel_batch",
+    tag = "controls",
+    summary = "Cancels for good: waiting contacts are skipped. Idempotent",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    request_body(content = Option<ControlBody>, content_type = "application/json", description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The batch after the change, or as it was when it already had that state", body = BatchView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The batch's status does not allow it", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -1144,6 +1382,21 @@ pub async fn cancel(
     control_handler(state, caller, batch_id, body, Control::Cancel).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/dispatch",
+    operation_id = "dispatch_batch",
+    tag = "controls",
+    summary = "Force dispatch: starts a pending batch now and makes retry-waiting contacts due now",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    request_body(content = Option<ControlBody>, content_type = "application/json", description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The batch after the change, or as it was when it already had that state", body = BatchView),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The batch's status does not allow it", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn dispatch(
     State(state): State<AppState>,
     caller: Caller,
@@ -1156,11 +1409,13 @@ pub async fn dispatch(
 /// Waiting contacts looked at to find the batch's time zones.
 const DEBUG_SAMPLE: usize = 2_000;
 
-#[derive(Serialize)]
+/// Why a batch dials as it does.
+#[derive(Serialize, ToSchema)]
 pub struct Debug {
     batch_id: String,
     status: BatchStatus,
     status_reason: Option<String>,
+    #[schema(value_type = EpochMillis)]
     now: Millis,
     /// Why nothing of the batch is dialed, when the batch itself holds it.
     batch_blocker: Option<Blocker>,
@@ -1168,10 +1423,12 @@ pub struct Debug {
     live_calls: u64,
     /// Concurrency slots of the batch not in use.
     free_slots: u64,
-    windows: Vec<ZoneWindow>,
+    windows: Vec<WindowInZone>,
     /// Waiting contacts per blocker code, as last recorded by the dispatcher.
+    #[schema(value_type = BTreeMap<Blocker, u64>)]
     blockers: BTreeMap<&'static str, u64>,
     /// When the earliest waiting contact becomes eligible.
+    #[schema(value_type = Option<EpochMillis>)]
     next_eligible_at: Option<Millis>,
     provider: ProviderHealth,
     plugins: PluginHealth,
@@ -1180,43 +1437,58 @@ pub struct Debug {
     queue: QueueHealth,
 }
 
-#[derive(Serialize)]
+/// Where an effective limit comes from.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum LimitSource {
+    Batch,
+    Campaign,
+}
+
+/// The limits the batch is dialed to, and where each comes from.
+#[derive(Serialize, ToSchema)]
 struct EffectiveLimits {
     concurrency: u32,
     calls_per_second: f64,
     max_attempts: u32,
     max_followups: u32,
     /// "batch" when the batch overrides the campaign's value.
-    concurrency_from: &'static str,
-    calls_per_second_from: &'static str,
-    max_attempts_from: &'static str,
-    max_followups_from: &'static str,
+    concurrency_from: LimitSource,
+    calls_per_second_from: LimitSource,
+    max_attempts_from: LimitSource,
+    max_followups_from: LimitSource,
 }
 
-#[derive(Serialize)]
-struct ZoneWindow {
+/// The calling window in one time zone of the batch.
+#[derive(Serialize, ToSchema)]
+struct WindowInZone {
     time_zone: String,
     open_now: bool,
     /// When the window opens next, if it is closed now.
+    #[schema(value_type = Option<EpochMillis>)]
     next_open: Option<Millis>,
     /// When it closes, if it is open now.
+    #[schema(value_type = Option<EpochMillis>)]
     next_close: Option<Millis>,
     /// Waiting contacts of the sample living in this zone.
     waiting_sampled: usize,
 }
 
-#[derive(Serialize)]
+/// The provider's share of the queue.
+#[derive(Serialize, ToSchema)]
 struct ProviderHealth {
     name: String,
     /// Contacts held back because the provider asked to slow down.
     throttled_contacts: u64,
     /// The latest retry time of the sampled throttled contacts.
+    #[schema(value_type = Option<EpochMillis>)]
     throttled_until: Option<Millis>,
     /// Provider refusals before dialing, retried without counting.
     system_retries: u64,
 }
 
-#[derive(Serialize)]
+/// The policy plugins and their faults.
+#[derive(Serialize, ToSchema)]
 struct PluginHealth {
     retry: String,
     classifier: String,
@@ -1227,6 +1499,18 @@ struct PluginHealth {
     pause_after: u32,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/debug",
+    operation_id = "batch_debug",
+    tag = "batches",
+    summary = "Queue health: windows per time zone, effective limits, blockers, throttling, plugin faults",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\"")),
+    responses(
+        (status = 200, description = "Why the batch dials as it does", body = Debug),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn debug(
     State(state): State<AppState>,
     caller: Caller,
@@ -1260,7 +1544,7 @@ pub async fn debug(
                 .map(|(zone, waiting_sampled)| {
                     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Tz::UTC);
                     let open_now = window.is_open(tz, now);
-                    ZoneWindow {
+                    WindowInZone {
                         open_now,
                         next_open: if open_now {
                             None
@@ -1277,7 +1561,13 @@ pub async fn debug(
                     }
                 })
                 .collect();
-            let from = |overridden: bool| if overridden { "batch" } else { "campaign" };
+            let from = |overridden: bool| {
+                if overridden {
+                    LimitSource::Batch
+                } else {
+                    LimitSource::Campaign
+                }
+            };
             let concurrency = batch.concurrency.unwrap_or(spec.concurrency);
             let batch_blocker = match batch.status {
                 BatchStatus::Pending => Some(Blocker::ScheduledStart),

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::model::Millis;
 
 /// A JSON body read with the API's own errors; an empty body reads as the
@@ -21,12 +21,11 @@ pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<By
         .map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "the request body is larger than this endpoint accepts",
                 )
             } else {
-                ApiError::bad_request("invalid_body", rejection.body_text())
+                ApiError::new(ErrorCode::InvalidBody, rejection.body_text())
             }
         })
 }
@@ -37,14 +36,14 @@ pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<By
 pub fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
     if first.is_some_and(|byte| *byte != b'{') {
-        return Err(ApiError::bad_request(
-            "invalid_body",
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
             "invalid JSON body: expected a JSON object {...}",
         ));
     }
     serde_json::from_slice(bytes).map_err(|error| {
-        ApiError::bad_request(
-            "invalid_body",
+        ApiError::new(
+            ErrorCode::InvalidBody,
             format!(
                 "invalid JSON body: {}",
                 crate::config::requote(&error.to_string())
@@ -68,8 +67,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for StrictJso
         }
         if !is_json {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "expected a body of content type \"application/json\"",
             ));
         }
@@ -82,14 +80,14 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for StrictJso
 pub fn parse_time(field: &str, value: &serde_json::Value) -> Result<Millis, ApiError> {
     match value {
         serde_json::Value::Number(number) => number.as_i64().ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
+            ApiError::new(
+                ErrorCode::InvalidParameter,
                 format!("\"{field}\" is {number}, expected whole milliseconds since the epoch"),
             )
         }),
         serde_json::Value::String(text) => parse_time_text(field, text),
-        other => Err(ApiError::bad_request(
-            "invalid_parameter",
+        other => Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("\"{field}\" is {other}, expected an RFC 3339 time or milliseconds"),
         )),
     }
@@ -103,8 +101,7 @@ pub fn parse_time_text(field: &str, text: &str) -> Result<Millis, ApiError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|at| at.timestamp_millis())
         .map_err(|_| {
-            ApiError::bad_request(
-                "invalid_parameter",
+            ApiError::new(ErrorCode::InvalidParameter,
                 format!(
                     "\"{field}\" is \"{text}\", expected an RFC 3339 time like \"2025-03-01T09:00:00Z\" or milliseconds since the epoch"
                 ),
@@ -117,8 +114,8 @@ pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {
         None => Ok(50),
         Some(limit @ 1..=1000) => Ok(limit),
-        Some(other) => Err(ApiError::bad_request(
-            "invalid_parameter",
+        Some(other) => Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("\"limit\" is {other}, expected 1 to 1000"),
         )),
     }
@@ -142,8 +139,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts
             .await
             .map(|query| StrictQuery(query.0))
             .map_err(|rejection| {
-                ApiError::bad_request(
-                    "invalid_parameter",
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
                     crate::config::requote(&rejection.body_text()),
                 )
             })
@@ -166,6 +163,6 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|path| StrictPath(path.0))
-            .map_err(|rejection| ApiError::bad_request("invalid_parameter", rejection.body_text()))
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidParameter, rejection.body_text()))
     }
 }

@@ -3,18 +3,29 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::ErrorBody;
 use super::batches::CountersView;
 use super::body::StrictPath;
 use super::{ApiResult, AppState, Caller};
 use crate::dispatch::statistics::{Statistics, campaign_statistics};
 use crate::model::CampaignSpec;
 
-#[derive(Serialize)]
+/// The workspace's campaigns.
+#[derive(Serialize, ToSchema)]
 pub struct CampaignList {
     campaigns: Vec<CampaignSpec>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns",
+    operation_id = "list_campaigns",
+    tag = "campaigns",
+    summary = "The workspace's campaigns",
+    responses((status = 200, description = "The campaigns, by id", body = CampaignList)),
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<CampaignList> {
     let mut campaigns: Vec<CampaignSpec> = state
         .inner
@@ -27,6 +38,18 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Campaig
     Json(CampaignList { campaigns })
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns/{campaign_id}",
+    operation_id = "get_campaign",
+    tag = "campaigns",
+    summary = "One campaign's settings",
+    params(("campaign_id" = String, Path, description = "The campaign, as its config names it")),
+    responses(
+        (status = 200, description = "The campaign", body = CampaignSpec),
+        (status = 404, description = "No such campaign in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -35,7 +58,8 @@ pub async fn get_one(
     Ok(Json(state.campaign(&caller, &campaign_id)?.clone()))
 }
 
-#[derive(Serialize)]
+/// A campaign's counters and metrics over all its batches.
+#[derive(Serialize, ToSchema)]
 pub struct CampaignStats {
     campaign_id: String,
     #[serde(flatten)]
@@ -44,6 +68,18 @@ pub struct CampaignStats {
     metrics: Statistics,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns/{campaign_id}/stats",
+    operation_id = "campaign_stats",
+    tag = "campaigns",
+    summary = "A campaign's counters over all its batches",
+    params(("campaign_id" = String, Path, description = "The campaign, as its config names it")),
+    responses(
+        (status = 200, description = "Counters and monitoring metrics", body = CampaignStats),
+        (status = 404, description = "No such campaign in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn stats(
     State(state): State<AppState>,
     caller: Caller,

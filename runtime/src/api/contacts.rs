@@ -3,16 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::ErrorBody;
 use super::batches::owned_batch;
 use super::body::{StrictJson, StrictPath, StrictQuery, page_limit};
-use super::{ApiError, ApiResult, AppState, Caller};
+use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::dispatch::progress::effective_blocker;
 use crate::model::{Attempt, Blocker, ContactStatus};
 use crate::store::{BatchRecord, ContactEvent, ContactQuery, ContactRecord};
 
 /// A contact and why it waits, if it does.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ContactView {
     #[serde(flatten)]
     contact: ContactRecord,
@@ -25,9 +27,11 @@ pub struct ContactView {
 /// The limits a batch's contacts are dialed to, beside `attempts_made`
 /// and `followups_made`: "3/3 attempts + 1/1 follow-up". Null when the
 /// batch's campaign is no longer in the config.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub(super) struct DialLimits {
+    /// Attempts the contact may be dialed, follow-ups aside.
     pub(super) max_attempts: Option<u32>,
+    /// Follow-ups the person may ask for past `max_attempts`.
     pub(super) max_followups: Option<u32>,
 }
 
@@ -45,19 +49,31 @@ impl DialLimits {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Filters and paging of a batch's contacts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only contacts with this status.
     status: Option<ContactStatus>,
+    /// Only waiting contacts held by this blocker.
     blocker: Option<Blocker>,
+    /// Only contacts whose last disposition is this label.
+    #[param(example = "interested")]
     disposition: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,19}$")]
     cursor: Option<String>,
+    /// Page size: 1 to 1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
+/// A page of contacts.
+#[derive(Serialize, ToSchema)]
 pub struct ContactPage {
     contacts: Vec<ContactView>,
+    /// Where the next page starts; null on the last page.
     next_cursor: Option<String>,
 }
 
@@ -65,6 +81,18 @@ pub struct ContactPage {
 /// with a cursor to go on from.
 const MAX_SCAN: usize = 20_000;
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/contacts",
+    operation_id = "list_contacts",
+    tag = "contacts",
+    summary = "The batch's contacts in upload order, filtered",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\""), ListQuery),
+    responses(
+        (status = 200, description = "A page of contacts", body = ContactPage),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,7 +155,8 @@ pub async fn list(
         .map(Json)
 }
 
-#[derive(Serialize)]
+/// A contact with every attempt and its event log.
+#[derive(Serialize, ToSchema)]
 pub struct ContactDetailView {
     #[serde(flatten)]
     contact: ContactView,
@@ -136,12 +165,24 @@ pub struct ContactDetailView {
 }
 
 fn contact_not_found(batch_id: &str, seq: u64) -> ApiError {
-    ApiError::not_found(
-        "contact_not_found",
+    ApiError::new(
+        ErrorCode::ContactNotFound,
         format!("contact {seq} of batch \"{batch_id}\" not found"),
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/contacts/{seq}",
+    operation_id = "get_contact",
+    tag = "contacts",
+    summary = "One contact with its attempts and event log",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\""), ("seq" = u64, Path, description = "The contact's place in the upload, from 0")),
+    responses(
+        (status = 200, description = "The contact", body = ContactDetailView),
+        (status = 404, description = "No such batch or contact", body = ErrorBody),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,12 +211,30 @@ pub async fn get_one(
         .map(Json)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The body of a skip.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkipBody {
+    /// Why, recorded as the contact's final reason.
+    #[schema(max_length = 500, example = "asked not to be called")]
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/batches/{batch_id}/contacts/{seq}/skip",
+    operation_id = "skip_contact",
+    tag = "contacts",
+    summary = "Takes a waiting contact out",
+    params(("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\""), ("seq" = u64, Path, description = "The contact's place in the upload, from 0")),
+    request_body(content = Option<SkipBody>, content_type = "application/json", description = "Optional; an empty body is no reason"),
+    responses(
+        (status = 200, description = "The contact, skipped", body = ContactView),
+        (status = 404, description = "No such batch or contact", body = ErrorBody),
+        (status = 409, description = "The contact is not waiting", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn skip(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,8 +244,8 @@ pub async fn skip(
     let now = state.inner.clock.now();
     let reason = match body.reason.as_deref().map(str::trim) {
         Some(note) if note.chars().count() > 500 => {
-            return Err(ApiError::bad_request(
-                "invalid_body",
+            return Err(ApiError::new(
+                ErrorCode::InvalidBody,
                 "\"reason\" is longer than 500 characters",
             ));
         }
@@ -209,8 +268,7 @@ pub async fn skip(
                 });
             }
             if !contact.status.is_waiting() {
-                return Err(ApiError::conflict(
-                    "illegal_transition",
+                return Err(ApiError::new(ErrorCode::IllegalTransition,
                     format!(
                         "contact {seq} of batch \"{batch_id}\" is {}, only a waiting contact can be skipped",
                         contact.status

@@ -8,9 +8,11 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt, stream};
 
+use super::ErrorBody;
 use super::batches::owned_batch;
 use super::body::StrictPath;
-use super::{ApiError, ApiResult, AppState, Caller};
+use super::schema::StreamEvent;
+use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::dispatch::progress::{BatchProgress, RECENT_CALLS};
 use crate::store::{BatchRecord, Counters, JournalEvent};
 
@@ -31,6 +33,21 @@ fn seq_of(event_id: &str) -> Option<u64> {
     u64::from_str_radix(event_id.strip_prefix("evt_")?, 16).ok()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{batch_id}/events",
+    operation_id = "batch_events",
+    tag = "batches",
+    summary = "Server-sent events of the batch's changes and progress; resumes after Last-Event-ID",
+    params(
+        ("batch_id" = String, Path, description = "The batch, e.g. \"btc_3f2a9c0d1e4b5a67\""),
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, e.g. \"evt_1a\": the stream resumes after it", pattern = "^(evt_[0-9a-fA-F]+)?$"),
+    ),
+    responses(
+        (status = 200, description = "An event stream: each journaled change of the batch as an event named by its kind, and \"progress\" snapshots", body = StreamEvent, content_type = "text/event-stream"),
+        (status = 404, description = "No such batch in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -38,10 +55,13 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let resume = match headers.get("last-event-id") {
+        // An empty id is how the event-stream standard says "from the
+        // start": a browser sends it after an event that had no id.
         None => None,
+        Some(value) if value.is_empty() => None,
         Some(value) => Some(value.to_str().ok().and_then(seq_of).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
+            ApiError::new(
+                ErrorCode::InvalidParameter,
                 "Last-Event-ID is not an event id of this API, expected \"evt_\" and hex digits",
             )
         })?),

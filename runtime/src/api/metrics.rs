@@ -6,11 +6,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, ApiResult, AppState};
+use super::ErrorBody;
+use super::{ApiError, ApiResult, AppState, ErrorCode};
 use crate::model::ContactStatus;
 
 /// Counts kept by the API process itself.
@@ -39,13 +40,24 @@ pub(super) async fn track(State(state): State<AppState>, request: Request, next:
     response
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    summary = "Liveness and store health",
+    security(()),
+    responses(
+        (status = 200, description = "The store answers", body = String, content_type = "text/plain", example = "ok\n"),
+        (status = 503, description = "The store cannot be read", body = ErrorBody),
+    ),
+)]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<&'static str> {
     state
         .blocking(|store| {
             store.journal_head().map_err(|error| {
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unhealthy",
+                    ErrorCode::Unhealthy,
                     format!("the store cannot be read: {error}"),
                 )
             })
@@ -54,6 +66,19 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<&'static str> {
     Ok("ok\n")
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Public by default; with `[server] metrics = \"key\"` it takes the metrics key as a bearer token, and no API key opens it.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, description = "The metrics key is required and was not given", body = ErrorBody),
+    ),
+)]
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let campaigns: Vec<(String, String)> = state.inner.campaigns.keys().cloned().collect();
     let snapshot = state

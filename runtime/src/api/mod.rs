@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod metrics;
 pub mod routes;
+mod schema;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -27,11 +28,11 @@ use std::time::Duration;
 use axum::Router;
 
 pub use auth::{Caller, hash_key};
-pub use error::{ApiError, ApiResult, RowProblem};
+pub use error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail, RowProblem};
 pub use webhooks::{WebhookSettings, sign};
 
 use crate::clock::Clock;
-use crate::config::{Config, WorkspaceSpec};
+use crate::config::{Config, MetricsSpec, WorkspaceSpec};
 use crate::model::CampaignSpec;
 use crate::store::Store;
 

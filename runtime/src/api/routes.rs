@@ -1,13 +1,20 @@
-//! Every route of the API, once: the router and the OpenAPI document are
-//! both built from [`ROUTES`].
+//! Every route of the API, once. Each handler's `#[utoipa::path]` says its
+//! method, path, parameters, body and answers, with schemas derived from
+//! the types the handler reads and writes; [`api_router`] registers the
+//! handlers, and both the router and the OpenAPI document come out of
+//! that one registration, so the two cannot disagree.
+
+use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::routing::{MethodRouter, get, post};
 use serde_json::{Map, Value, json};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::{AppState, batches, campaigns, contacts, events, metrics, webhooks};
 
 /// An HTTP method the API uses.
@@ -26,780 +33,539 @@ impl Method {
     }
 }
 
-/// One route and what the document says about it.
-#[derive(Debug, Clone, Copy)]
+/// One operation of the document, as tests and the dashboard need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub method: Method,
     /// In axum's syntax, which is also OpenAPI's: `/v1/batches/{batch_id}`.
-    pub path: &'static str,
-    pub operation: &'static str,
-    pub summary: &'static str,
-    pub tag: &'static str,
-    /// Query parameters: name and meaning.
-    pub query: &'static [(&'static str, &'static str)],
-    /// Content types of the request body; empty when there is none.
-    pub body: &'static [&'static str],
-    /// Content type of a successful answer.
-    pub answers: &'static str,
+    pub path: String,
+    pub operation: String,
     /// Whether an API key is needed.
     pub auth: bool,
-    /// Whether the body is a contact upload, with the larger size limit.
-    pub upload: bool,
 }
 
-const JSON: &str = "application/json";
-const NONE: &[(&str, &str)] = &[];
-const CONTROL_BODY: &[&str] = &[JSON];
+/// Inbound provider webhooks: served beside the API by the router of
+/// `provider::webhooks`, which `outdial run` merges in. Its handler
+/// verifies the provider's signature, not an API key; it is documented
+/// with the API so the document lists every endpoint a server answers.
+pub const PROVIDER_WEBHOOK: &str = crate::provider::webhooks::WEBHOOK_ROUTE;
 
-const fn route(
-    method: Method,
-    path: &'static str,
-    operation: &'static str,
-    tag: &'static str,
-    summary: &'static str,
-) -> Route {
-    Route {
-        method,
-        path,
-        operation,
-        summary,
-        tag,
-        query: NONE,
-        body: &[],
-        answers: JSON,
-        auth: true,
-        upload: false,
+/// The document's parts that no single handler owns.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "outdial",
+        description = "Outbound call campaigns: batches, contacts, progress, controls, exports, live events and signed webhooks. Every key belongs to one workspace; another workspace's resources answer 404. Times are milliseconds since the Unix epoch (UTC) unless a field says otherwise; requests also take RFC 3339 text where they say so.",
+    ),
+    paths(crate::provider::webhooks::receive),
+    components(schemas(ErrorBody, ErrorCode)),
+    modifiers(&SecuritySchemes),
+    security(
+        ("bearer" = []),
+        ("apiKey" = []),
+        ("bearer" = [], "workspace" = []),
+        ("apiKey" = [], "workspace" = []),
+    ),
+    tags(
+        (name = "campaigns", description = "Campaigns as the config declares them, with their counters"),
+        (name = "batches", description = "Uploads of contacts, their progress, statistics, exports and queue health"),
+        (name = "controls", description = "Pause, resume, cancel and force dispatch of a batch"),
+        (name = "contacts", description = "A batch's contacts: the tasks table, one contact's history, skipping one"),
+        (name = "webhooks", description = "Outbound webhook endpoints of a campaign"),
+        (name = "providers", description = "Status callbacks from telephony providers"),
+        (name = "operations", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The ways a request proves who it is: one API key, in either header,
+/// and optionally the workspace it expects the key to belong to.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key as \"Authorization: Bearer <key>\". A request carrying two different keys, here and in x-api-key, is refused with 400 ambiguous_credentials.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-api-key",
+                "An API key in its own header.",
+            ))),
+        );
+        components.add_security_scheme(
+            "workspace",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-workspace-id",
+                "Optional, beside a key: the workspace the caller expects the key to belong to. Another workspace is refused with 403 workspace_mismatch.",
+            ))),
+        );
     }
 }
 
-const UPLOAD_QUERY: &[(&str, &str)] = &[
-    (
-        "skip_invalid",
-        "CSV uploads: true keeps the good rows and lists the skipped ones; default false refuses the whole file",
-    ),
-    (
-        "default_country",
-        "CSV uploads: ISO 3166 country of national numbers, e.g. US",
-    ),
-    (
-        "scheduled_start",
-        "CSV uploads: no dial before this RFC 3339 time or epoch ms",
-    ),
-    ("end_at", "CSV uploads: the batch expires at this time"),
-    (
-        "concurrency",
-        "CSV uploads: override of the campaign's concurrency",
-    ),
-    (
-        "calls_per_second",
-        "CSV uploads: override of the campaign's calls per second",
-    ),
-    (
-        "max_attempts",
-        "CSV uploads: override of the campaign's max attempts",
-    ),
-    (
-        "max_followups",
-        "CSV uploads: override of the campaign's follow-ups past max attempts",
-    ),
-    (
-        "numbers",
-        "CSV uploads: caller ids replacing the campaign's pool, e.g. +12125550100:2,+13125550100",
-    ),
-    (
-        "number_strategy",
-        "CSV uploads: round_robin, weighted, sticky or same_country",
-    ),
-    (
-        "budget",
-        "CSV uploads: spending limit of the batch, in currency units",
-    ),
-    (
-        "goal",
-        "CSV uploads: contacts reaching a label of goal_labels after which the batch completes",
-    ),
-    (
-        "goal_labels",
-        "CSV uploads: comma-separated success labels of goal",
-    ),
-];
-
-/// Every route of the API.
-pub const ROUTES: &[Route] = &[
-    Route {
-        auth: false,
-        answers: "text/plain",
-        ..route(
-            Method::Get,
-            "/healthz",
-            "healthz",
-            "operations",
-            "Liveness and store health",
-        )
-    },
-    Route {
-        auth: false,
-        answers: "text/plain; version=0.0.4",
-        ..route(
-            Method::Get,
-            "/metrics",
-            "metrics",
-            "operations",
-            "Prometheus metrics",
-        )
-    },
-    Route {
-        auth: false,
-        ..route(
-            Method::Get,
-            "/v1/openapi.json",
-            "openapi",
-            "operations",
-            "This document",
-        )
-    },
-    route(
-        Method::Get,
-        "/v1/campaigns",
-        "list_campaigns",
-        "campaigns",
-        "The workspace's campaigns",
-    ),
-    route(
-        Method::Get,
-        "/v1/campaigns/{campaign_id}",
-        "get_campaign",
-        "campaigns",
-        "One campaign's settings",
-    ),
-    route(
-        Method::Get,
-        "/v1/campaigns/{campaign_id}/stats",
-        "campaign_stats",
-        "campaigns",
-        "A campaign's counters over all its batches",
-    ),
-    route(
-        Method::Get,
-        "/v1/campaigns/{campaign_id}/webhooks",
-        "campaign_webhooks",
-        "webhooks",
-        "Delivery state of the campaign's webhook endpoints, with recent tries",
-    ),
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/campaigns/{campaign_id}/webhooks/{endpoint_id}/enable",
-            "enable_webhook",
-            "webhooks",
-            "Re-enables a disabled endpoint; it resumes where it stopped",
-        )
-    },
-    Route {
-        body: &[JSON, "text/csv"],
-        query: UPLOAD_QUERY,
-        upload: true,
-        ..route(
-            Method::Post,
-            "/v1/campaigns/{campaign_id}/batches",
-            "create_batch",
-            "batches",
-            "Creates a batch from JSON contacts or a CSV upload; an Idempotency-Key header makes retries safe",
-        )
-    },
-    Route {
-        body: &[JSON, "text/csv"],
-        query: UPLOAD_QUERY,
-        upload: true,
-        ..route(
-            Method::Post,
-            "/v1/campaigns/{campaign_id}/batches/preview",
-            "preview_batch",
-            "batches",
-            "Validates an upload without creating anything: good rows, bad rows with reasons",
-        )
-    },
-    Route {
-        query: &[
-            ("campaign", "only this campaign's batches"),
-            ("status", "only batches with this status"),
-            ("cursor", "next_cursor of the previous page"),
-            ("limit", "page size, 1 to 1000, default 50"),
-        ],
-        ..route(
-            Method::Get,
-            "/v1/batches",
-            "list_batches",
-            "batches",
-            "The workspace's batches, newest first",
-        )
-    },
-    route(
-        Method::Get,
-        "/v1/batches/{batch_id}",
-        "get_batch",
-        "batches",
-        "A batch with its live counters",
-    ),
-    route(
-        Method::Get,
-        "/v1/batches/{batch_id}/status",
-        "batch_status",
-        "batches",
-        "Progress: status, waiting, active, completed, failed, recent calls",
-    ),
-    route(
-        Method::Get,
-        "/v1/batches/{batch_id}/stats",
-        "batch_stats",
-        "batches",
-        "Statistics: rates, estimates and every counter",
-    ),
-    Route {
-        answers: "text/csv",
-        ..route(
-            Method::Get,
-            "/v1/batches/{batch_id}/export.csv",
-            "export_batch",
-            "batches",
-            "Every contact as a CSV row, streamed",
-        )
-    },
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/batches/{batch_id}/pause",
-            "pause_batch",
-            "controls",
-            "Stops new dials; live calls finish. Idempotent",
-        )
-    },
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/batches/{batch_id}/resume",
-            "resume_batch",
-            "controls",
-            "Resumes a paused batch. Idempotent",
-        )
-    },
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/batches/{batch_id}/cancel",
-            "cancel_batch",
-            "controls",
-            "Cancels for good: waiting contacts are skipped. Idempotent",
-        )
-    },
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/batches/{batch_id}/dispatch",
-            "dispatch_batch",
-            "controls",
-            "Force dispatch: starts a pending batch now and makes retry-waiting contacts due now",
-        )
-    },
-    route(
-        Method::Get,
-        "/v1/batches/{batch_id}/debug",
-        "batch_debug",
-        "batches",
-        "Queue health: windows per time zone, effective limits, blockers, throttling, plugin faults",
-    ),
-    Route {
-        answers: "text/event-stream",
-        ..route(
-            Method::Get,
-            "/v1/batches/{batch_id}/events",
-            "batch_events",
-            "batches",
-            "Server-sent events of the batch's changes and progress; resumes after Last-Event-ID",
-        )
-    },
-    Route {
-        query: &[
-            ("status", "only contacts with this status"),
-            ("blocker", "only waiting contacts held by this blocker"),
-            (
-                "disposition",
-                "only contacts whose last disposition is this label",
-            ),
-            ("cursor", "next_cursor of the previous page"),
-            ("limit", "page size, 1 to 1000, default 50"),
-        ],
-        ..route(
-            Method::Get,
-            "/v1/batches/{batch_id}/contacts",
-            "list_contacts",
-            "contacts",
-            "The batch's contacts in upload order, filtered",
-        )
-    },
-    route(
-        Method::Get,
-        "/v1/batches/{batch_id}/contacts/{seq}",
-        "get_contact",
-        "contacts",
-        "One contact with its attempts and event log",
-    ),
-    Route {
-        body: CONTROL_BODY,
-        ..route(
-            Method::Post,
-            "/v1/batches/{batch_id}/contacts/{seq}/skip",
-            "skip_contact",
-            "contacts",
-            "Takes a waiting contact out",
-        )
-    },
-];
-
-fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
-    Some(match operation {
-        "healthz" => get(metrics::healthz),
-        "metrics" => get(metrics::metrics),
-        "openapi" => get(openapi_handler),
-        "list_campaigns" => get(campaigns::list),
-        "get_campaign" => get(campaigns::get_one),
-        "campaign_stats" => get(campaigns::stats),
-        "campaign_webhooks" => get(webhooks::list_endpoints),
-        "enable_webhook" => post(webhooks::enable_endpoint),
-        "create_batch" => post(batches::create),
-        "preview_batch" => post(batches::preview),
-        "list_batches" => get(batches::list),
-        "get_batch" => get(batches::get_one),
-        "batch_status" => get(batches::status),
-        "batch_stats" => get(batches::stats),
-        "export_batch" => get(batches::export),
-        "pause_batch" => post(batches::pause),
-        "resume_batch" => post(batches::resume),
-        "cancel_batch" => post(batches::cancel),
-        "dispatch_batch" => post(batches::dispatch),
-        "batch_debug" => get(batches::debug),
-        "batch_events" => get(events::stream),
-        "list_contacts" => get(contacts::list),
-        "get_contact" => get(contacts::get_one),
-        "skip_contact" => post(contacts::skip),
-        _ => return None,
-    })
+/// Body size limits of the routes: uploads take more than the rest.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    json: usize,
+    upload: usize,
 }
 
-/// The router of every route in [`ROUTES`].
+fn limited(route: UtoipaMethodRouter<AppState>, bytes: usize) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, router) = route;
+    (schemas, paths, router.layer(DefaultBodyLimit::max(bytes)))
+}
+
+/// Every route of the API with its documentation.
+fn api_router(limits: BodyLimits) -> OpenApiRouter<AppState> {
+    let json = |route| limited(route, limits.json);
+    let upload = |route| limited(route, limits.upload);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(json(routes!(metrics::healthz)))
+        .routes(json(routes!(metrics::metrics)))
+        .routes(json(routes!(openapi_document)))
+        .routes(json(routes!(campaigns::list)))
+        .routes(json(routes!(campaigns::get_one)))
+        .routes(json(routes!(campaigns::stats)))
+        .routes(json(routes!(webhooks::list_endpoints)))
+        .routes(json(routes!(webhooks::enable_endpoint)))
+        .routes(upload(routes!(batches::create)))
+        .routes(upload(routes!(batches::preview)))
+        .routes(json(routes!(batches::list)))
+        .routes(json(routes!(batches::get_one)))
+        .routes(json(routes!(batches::status)))
+        .routes(json(routes!(batches::stats)))
+        .routes(json(routes!(batches::export)))
+        .routes(json(routes!(batches::pause)))
+        .routes(json(routes!(batches::resume)))
+        .routes(json(routes!(batches::cancel)))
+        .routes(json(routes!(batches::dispatch)))
+        .routes(json(routes!(batches::debug)))
+        .routes(json(routes!(events::stream)))
+        .routes(json(routes!(contacts::list)))
+        .routes(json(routes!(contacts::get_one)))
+        .routes(json(routes!(contacts::skip)))
+}
+
+/// The router of every API route, state applied.
 pub(super) fn build(state: AppState) -> Router {
     let settings = &state.inner.settings;
-    let mut router = Router::new();
-    for route in ROUTES {
-        let limit = if route.upload {
-            settings.max_upload_bytes
-        } else {
-            settings.max_json_bytes
-        };
-        let method_router = handler(route.operation)
-            .unwrap_or_else(|| panic!("route {} has no handler", route.operation))
-            .layer(DefaultBodyLimit::max(limit));
-        router = router.route(route.path, method_router);
-    }
+    let (router, _) = api_router(BodyLimits {
+        json: settings.max_json_bytes,
+        upload: settings.max_upload_bytes,
+    })
+    .split_for_parts();
     router
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .fallback(|| async {
-            ApiError::not_found("route_not_found", "no such route; see /v1/openapi.json")
+            ApiError::new(
+                ErrorCode::RouteNotFound,
+                "no such route; see /v1/openapi.json",
+            )
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not take that method; see /v1/openapi.json",
             )
         })
         .with_state(state)
 }
 
-async fn openapi_handler() -> axum::Json<Value> {
-    axum::Json(openapi())
+/// The OpenAPI 3.1 document of the API.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    operation_id = "openapi",
+    tag = "operations",
+    summary = "This document",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
+)]
+pub(super) async fn openapi_document() -> axum::Json<Value> {
+    axum::Json(openapi().clone())
 }
 
-/// The OpenAPI 3.1 document of [`ROUTES`].
-/// Inbound provider webhooks: served beside the API by the router of
-/// `provider::webhooks`, which `outdial run` merges in. Not in [`ROUTES`]
-/// (its handler verifies the provider's signature, not an API key), but
-/// documented with them so the document lists every endpoint a server
-/// answers.
-pub const PROVIDER_WEBHOOK: &str = crate::provider::webhooks::WEBHOOK_ROUTE;
+/// The OpenAPI 3.1 document, built once.
+pub fn openapi() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        // Limits shape the router, not the document.
+        let (_, document) = api_router(BodyLimits { json: 0, upload: 0 }).split_for_parts();
+        let mut document = serde_json::to_value(&document).expect("the document serializes");
+        document["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+        make_empty_bodies_optional(&mut document);
+        make_parameters_not_null(&mut document);
+        require_every_answer_field(&mut document);
+        add_common_errors(&mut document);
+        narrow_error_codes(&mut document);
+        document
+    })
+}
 
-pub fn openapi() -> Value {
-    let mut paths = Map::new();
-    paths.insert(
-        PROVIDER_WEBHOOK.to_string(),
-        json!({"post": {
-            "operationId": "provider_webhook",
-            "summary": "A provider's status callback for a campaign: verified by the campaign's adapter plugin, made durable, then answered",
-            "tags": ["providers"],
-            "parameters": [{"name": "campaign_id", "in": "path", "required": true, "schema": {"type": "string"}}],
-            "requestBody": {"required": true, "content": {
-                "application/x-www-form-urlencoded": {},
-                JSON: {}
-            }},
-            "responses": {
-                "200": {"description": "the events are on disk"},
-                "401": {"description": "the signature does not verify"},
-                "404": {"description": "no campaign dials through an adapter under this id"},
-                "503": {"description": "the events could not be made durable; the provider retries"}
-            },
-            "security": []
-        }}),
-    );
-    for route in ROUTES {
-        let mut parameters: Vec<Value> = path_parameters(route.path)
-            .map(|name| {
-                let schema = if name == "seq" {
-                    json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
-                } else {
-                    json!({"type": "string"})
+/// Every operation of the document.
+pub fn routes() -> Vec<Route> {
+    let mut found = Vec::new();
+    let document = openapi();
+    let global_security = &document["security"];
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let method = match method.as_str() {
+                "get" => Method::Get,
+                "post" => Method::Post,
+                other => panic!("the API uses no {other} route"),
+            };
+            let security = operation.get("security").unwrap_or(global_security);
+            let anonymous = security
+                .as_array()
+                .is_none_or(|options| options.iter().any(|option| option == &json!({})));
+            found.push(Route {
+                method,
+                path: path.clone(),
+                operation: operation["operationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                auth: !anonymous,
+            });
+        }
+    }
+    found
+}
+
+/// The component names `value` refers to, directly or through others.
+fn referenced(value: &Value, components: &Value, found: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(name) = object
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+                && found.insert(name.to_string())
+            {
+                referenced(&components[name], components, found);
+            }
+            for child in object.values() {
+                referenced(child, components, found);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|child| referenced(child, components, found)),
+        _ => {}
+    }
+}
+
+/// Every field of an answer is always written, null when it has no
+/// value, but utoipa reads an `Option` field as one that may be left
+/// out; so every field of a schema only answers use is required. Schemas
+/// a request uses keep their optional fields.
+fn require_every_answer_field(document: &mut Value) {
+    // Left out when empty: the bad rows of an error that has none.
+    const LEFT_OUT_WHEN_EMPTY: [(&str, &str); 1] = [("ErrorDetail", "rows")];
+    let components = document["components"]["schemas"].clone();
+    let mut in_requests = std::collections::BTreeSet::new();
+    for operation in document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+    {
+        for part in ["requestBody", "parameters"] {
+            if let Some(value) = operation.get(part) {
+                referenced(value, &components, &mut in_requests);
+            }
+        }
+    }
+    let Some(schemas) = document["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if in_requests.contains(name) {
+            continue;
+        }
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        let required: Vec<Value> = properties
+            .keys()
+            .filter(|field| !LEFT_OUT_WHEN_EMPTY.contains(&(name.as_str(), field.as_str())))
+            .map(|field| json!(field))
+            .collect();
+        schema["required"] = Value::Array(required);
+    }
+}
+
+/// An optional header or query parameter is left out, never sent as
+/// `null`, which is how utoipa writes an `Option` parameter.
+fn make_parameters_not_null(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters {
+            let Some(kinds) = parameter
+                .get_mut("schema")
+                .and_then(|schema| schema.get_mut("type"))
+            else {
+                continue;
+            };
+            if let Some(list) = kinds.as_array_mut() {
+                list.retain(|kind| kind != "null");
+                if let [only] = list.as_slice() {
+                    *kinds = only.clone();
+                }
+            }
+        }
+    }
+}
+
+/// A control's body may be left out, which `Option<Body>` says; but the
+/// body itself is never `null`, which is how utoipa writes an `Option`.
+fn make_empty_bodies_optional(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(body) = operation.get_mut("requestBody") else {
+            continue;
+        };
+        let Some(content) = body["content"].as_object_mut() else {
+            continue;
+        };
+        let mut optional = false;
+        for media in content.values_mut() {
+            let schema = &mut media["schema"];
+            let choices = schema["oneOf"].as_array().cloned().unwrap_or_default();
+            if let [first, second] = choices.as_slice()
+                && *second == json!({"type": "null"})
+            {
+                *schema = first.clone();
+                optional = true;
+            }
+        }
+        if optional {
+            body["required"] = json!(false);
+        }
+    }
+}
+
+/// The failures every operation can meet, written once here rather than
+/// on each handler: a server fault, and for operations behind a key a bad
+/// parameter or credentials.
+fn add_common_errors(document: &mut Value) {
+    let global_security = document["security"].clone();
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let security = operation.get("security").unwrap_or(&global_security);
+        let needs_key = security
+            .as_array()
+            .is_some_and(|options| !options.iter().any(|option| option == &json!({})));
+        let mut common = vec![("500", "The server failed; the failure is logged")];
+        if operation.get("requestBody").is_some() {
+            common.push(("413", "The body is larger than the operation accepts"));
+        }
+        if needs_key {
+            common.extend([
+                (
+                    "400",
+                    "A parameter or the body is outside what the operation takes, or two different keys were sent",
+                ),
+                ("401", "No API key, or one the server does not know"),
+                ("403", "x-workspace-id names another workspace than the key's"),
+            ]);
+        }
+        let Some(responses) = operation["responses"].as_object_mut() else {
+            continue;
+        };
+        for (status, description) in common {
+            responses.entry(status).or_insert_with(|| {
+                json!({
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                })
+            });
+        }
+    }
+}
+
+/// Each error answer of an operation lists the codes its status is
+/// answered with, so a client sees e.g. which codes a 404 can carry.
+fn narrow_error_codes(document: &mut Value) {
+    let error_ref = json!({"$ref": "#/components/schemas/ErrorBody"});
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(responses) = operation["responses"].as_object_mut() else {
+            continue;
+        };
+        for (status, response) in responses.iter_mut() {
+            let Ok(status) = status.parse::<u16>() else {
+                continue;
+            };
+            let Some(schema) = response
+                .pointer_mut("/content/application~1json/schema")
+                .filter(|schema| **schema == error_ref)
+            else {
+                continue;
+            };
+            let codes: Vec<Value> = ErrorCode::ALL
+                .into_iter()
+                .filter(|code| code.status().as_u16() == status)
+                .map(|code| json!(code.as_str()))
+                .collect();
+            let mut code = Map::new();
+            code.insert("enum".into(), Value::Array(codes));
+            *schema = json!({"allOf": [
+                error_ref,
+                {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": code}}}}
+            ]});
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Where in `value` a schema says "an object" or "an array" and
+    /// nothing about what it holds.
+    fn shapeless(value: &Value, at: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                let kinds: Vec<&str> = match object.get("type") {
+                    Some(Value::String(kind)) => vec![kind.as_str()],
+                    Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
                 };
-                json!({"name": name, "in": "path", "required": true, "schema": schema})
+                let described = ["properties", "additionalProperties", "allOf", "items"]
+                    .iter()
+                    .any(|key| object.contains_key(*key));
+                if (kinds.contains(&"object") || kinds.contains(&"array")) && !described {
+                    found.push(at.to_string());
+                }
+                for (key, child) in object {
+                    shapeless(child, &format!("{at}/{key}"), found);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    shapeless(child, &format!("{at}/{index}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_object_and_array_of_the_document_says_what_it_holds() {
+        let document = super::openapi();
+        let mut found = Vec::new();
+        shapeless(document, "", &mut found);
+        // Free-form by nature: the document's own answer, and a provider's
+        // callback, which is the provider's format read by its adapter.
+        found.retain(|at| {
+            !at.starts_with("/paths//v1/openapi.json/")
+                && !at.starts_with("/paths//v1/webhooks/providers/")
+        });
+        assert!(found.is_empty(), "shapeless schemas at {found:#?}");
+    }
+
+    #[test]
+    fn every_operation_answers_errors_with_the_codes_of_their_status() {
+        let document = super::openapi();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                assert!(
+                    responses.contains_key("500"),
+                    "{method} {path} documents no 500"
+                );
+                for (status, answer) in responses {
+                    let status: u16 = status.parse().unwrap();
+                    let schema = &answer["content"]["application/json"]["schema"];
+                    if status < 400 || schema.is_null() {
+                        continue;
+                    }
+                    let codes =
+                        &schema["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"];
+                    let codes = codes
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{method} {path} {status}: {schema}"));
+                    assert!(!codes.is_empty(), "{method} {path} {status}");
+                    for code in codes {
+                        let code = super::ErrorCode::ALL
+                            .into_iter()
+                            .find(|known| known.as_str() == code)
+                            .unwrap();
+                        assert_eq!(code.status().as_u16(), status);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_docs_list_every_error_code_with_its_status() {
+        let page = include_str!("../../../docs/http-api.md");
+        let listed: Vec<(String, u16)> = page
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.split('|').map(str::trim).skip(1);
+                let code = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                let status = cells.next()?.parse().ok()?;
+                Some((code.to_string(), status))
             })
             .collect();
-        for (name, description) in route.query {
-            parameters.push(json!({
-                "name": name, "in": "query", "required": false,
-                "description": description, "schema": query_schema(route.operation, name)
-            }));
-        }
-        if route.operation == "create_batch" {
-            parameters.push(json!({
-                "name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "a retried create with the same key and body answers the first batch; another body with the same key is 409",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
-            }));
-        }
-        let mut operation = json!({
-            "operationId": route.operation,
-            "summary": route.summary,
-            "tags": [route.tag],
-            "parameters": parameters,
-            "responses": {
-                "200": {"description": "success", "content": {route.answers: answer_schema(route.operation)}},
-                "4XX": {"description": "the request was refused", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            },
-        });
-        if !route.body.is_empty() {
-            let content: Map<String, Value> = route
-                .body
-                .iter()
-                .map(|kind| {
-                    let schema = body_schema(route.operation, kind);
-                    (kind.to_string(), json!({ "schema": schema }))
-                })
-                .collect();
-            operation["requestBody"] = json!({"required": route.upload, "content": content});
-        }
-        if route.operation == "create_batch" {
-            operation["responses"]["201"] = json!({"description": "the batch was created", "content": {JSON: answer_schema(route.operation)}});
-            operation["responses"]["200"]["description"] =
-                json!("a retry under the same Idempotency-Key: the batch created first");
-        }
-        if route.auth {
-            operation["security"] = json!([{"bearer": []}, {"apiKey": []}]);
-        } else {
-            operation["security"] = json!([]);
-        }
-        let entry = paths
-            .entry(route.path.to_string())
-            .or_insert_with(|| json!({}));
-        entry[route.method.as_str()] = operation;
+        let codes: Vec<(String, u16)> = super::ErrorCode::ALL
+            .into_iter()
+            .map(|code| (code.as_str().to_string(), code.status().as_u16()))
+            .collect();
+        assert_eq!(listed, codes);
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "outdial",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Outbound call campaigns: batches, contacts, progress, controls, exports, live events and signed webhooks. Every key belongs to one workspace; another workspace's resources answer 404."
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}
-            },
-            "schemas": {
-                "Counters": object_with(&[
-                    ("total", json!({"type": "integer"})),
-                    ("by_status", json!({"type": "object"})),
-                    ("by_blocker", json!({"type": "object"})),
-                    ("waiting", json!({"type": "integer"})),
-                    ("live", json!({"type": "integer"})),
-                    ("finished", json!({"type": "integer"})),
-                    ("attempts", json!({"type": "integer"})),
-                ]),
-                "Batch": object_with(&[
-                    ("id", json!({"type": "string"})),
-                    ("workspace", json!({"type": "string"})),
-                    ("campaign_id", json!({"type": "string"})),
-                    ("status", json!({"enum": wire_names(&crate::model::BatchStatus::ALL)})),
-                    ("status_reason", json!({"type": ["string", "null"]})),
-                    ("created_at", json!({"type": "integer"})),
-                    ("scheduled_start", json!({"type": ["integer", "null"]})),
-                    ("end_at", json!({"type": ["integer", "null"]})),
-                    ("counters", json!({"$ref": "#/components/schemas/Counters"})),
-                ]),
-                "Contact": object_with(&[
-                    ("batch_id", json!({"type": "string"})),
-                    ("seq", json!({"type": "integer", "minimum": 0})),
-                    ("contact_id", json!({"type": "string"})),
-                    ("phone", json!({"type": "string"})),
-                    ("status", json!({"enum": wire_names(&crate::model::ContactStatus::ALL)})),
-                    ("attempts_made", json!({"type": "integer"})),
-                    ("max_attempts", json!({"type": ["integer", "null"]})),
-                    ("followups_made", json!({"type": "integer"})),
-                    ("max_followups", json!({"type": ["integer", "null"]})),
-                    ("final_reason", json!({"type": ["string", "null"]})),
-                ]),
-                "Campaign": object_with(&[
-                    ("id", json!({"type": "string"})),
-                    ("workspace", json!({"type": "string"})),
-                    ("concurrency", json!({"type": "integer"})),
-                    ("calls_per_second", json!({"type": "number"})),
-                    ("max_attempts", json!({"type": "integer"})),
-                ]),
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": {"type": "string", "description": "stable, snake_case"},
-                            "message": {"type": "string"},
-                            "rows": {"type": "array", "description": "bad rows of a refused upload"}
-                        }
-                    }}
-                }
-            }
-        }
-    })
-}
 
-/// The names an enum is written with on the wire, in its `ALL` order.
-fn wire_names<T: serde::Serialize>(values: &[T]) -> Vec<Value> {
-    values
-        .iter()
-        .map(|value| serde_json::to_value(value).expect("an enum serializes"))
-        .collect()
-}
-
-const U32_MAX: u64 = u32::MAX as u64;
-
-/// What a query parameter takes, as its handler parses it: a value
-/// outside this schema is refused with 400 `invalid_parameter`.
-fn query_schema(operation: &str, name: &str) -> Value {
-    use crate::model::{BatchStatus, Blocker, ContactStatus, NumberStrategy};
-    match (operation, name) {
-        ("list_batches", "status") => json!({"enum": wire_names(&BatchStatus::ALL)}),
-        ("list_contacts", "status") => json!({"enum": wire_names(&ContactStatus::ALL)}),
-        (_, "blocker") => json!({"enum": wire_names(&Blocker::ALL)}),
-        (_, "number_strategy") => json!({"enum": wire_names(&[
-            NumberStrategy::RoundRobin,
-            NumberStrategy::Weighted,
-            NumberStrategy::Sticky,
-            NumberStrategy::SameCountry,
-        ])}),
-        (_, "limit") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
-        (_, "skip_invalid") => json!({"type": "boolean"}),
-        (_, "concurrency" | "max_attempts") => {
-            json!({"type": "integer", "minimum": 1, "maximum": U32_MAX})
-        }
-        (_, "max_followups") => json!({"type": "integer", "minimum": 0, "maximum": 100}),
-        (_, "goal") => json!({"type": "integer", "minimum": 1, "maximum": u64::MAX}),
-        (_, "goal_labels") => json!({"type": "string", "pattern": "[^\\s,]"}),
-        (_, "calls_per_second") => {
-            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 10_000})
-        }
-        (_, "budget") => json!({"type": "number", "exclusiveMinimum": 0, "maximum": 1e12}),
-        ("list_contacts", "cursor") => json!({"type": "string", "pattern": "^[0-9]{1,19}$"}),
-        (_, "scheduled_start" | "end_at") => json!({"anyOf": [
-            {"type": "string", "format": "date-time"},
-            {"type": "string", "pattern": "^[0-9]{1,15}$"}
-        ], "description": "RFC 3339 time or epoch ms"}),
-        _ => json!({"type": "string"}),
-    }
-}
-
-/// An object with `fields`, every one of them required; other fields may
-/// be there too.
-fn object_with(fields: &[(&str, Value)]) -> Value {
-    let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
-    let properties: Map<String, Value> = fields
-        .iter()
-        .map(|(name, schema)| (name.to_string(), schema.clone()))
-        .collect();
-    json!({"type": "object", "required": required, "properties": properties})
-}
-
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// The media type entry of an operation's successful JSON answer.
-fn answer_schema(operation: &str) -> Value {
-    let list_of = |key: &str, item: &str| {
-        object_with(&[
-            (key, json!({"type": "array", "items": schema_ref(item)})),
-            ("next_cursor", json!({"type": ["string", "null"]})),
-        ])
-    };
-    let batch_status = || json!({"enum": wire_names(&crate::model::BatchStatus::ALL)});
-    let schema = match operation {
-        "list_campaigns" => object_with(&[(
-            "campaigns",
-            json!({"type": "array", "items": schema_ref("Campaign")}),
-        )]),
-        "get_campaign" => schema_ref("Campaign"),
-        "campaign_stats" => object_with(&[
-            ("campaign_id", json!({"type": "string"})),
-            ("total", json!({"type": "integer"})),
-        ]),
-        "campaign_webhooks" => object_with(&[("endpoints", json!({"type": "array"}))]),
-        "create_batch" => object_with(&[
-            ("batch", schema_ref("Batch")),
-            ("created", json!({"type": "integer"})),
-            ("skipped", json!({"type": "array"})),
-        ]),
-        "preview_batch" => object_with(&[
-            ("valid", json!({"type": "integer"})),
-            ("invalid", json!({"type": "integer"})),
-            ("rows", json!({"type": "array"})),
-            ("sample", json!({"type": "array"})),
-        ]),
-        "list_batches" => list_of("batches", "Batch"),
-        "get_batch" | "pause_batch" | "resume_batch" | "cancel_batch" | "dispatch_batch" => {
-            schema_ref("Batch")
-        }
-        "batch_status" => object_with(&[
-            ("status", batch_status()),
-            ("isComplete", json!({"type": "boolean"})),
-            ("waiting", json!({"type": "integer"})),
-            ("active", json!({"type": "integer"})),
-            ("completed", json!({"type": "integer"})),
-            ("failed", json!({"type": "integer"})),
-            ("total", json!({"type": "integer"})),
-            ("recent_calls", json!({"type": "array"})),
-        ]),
-        "batch_stats" => object_with(&[
-            ("total", json!({"type": "integer"})),
-            ("processed", json!({"type": "integer"})),
-            ("succeeded", json!({"type": "integer"})),
-            ("failed", json!({"type": "integer"})),
-            ("pending", json!({"type": "integer"})),
-            ("percentComplete", json!({"type": "number"})),
-            ("counters", schema_ref("Counters")),
-        ]),
-        "batch_debug" => object_with(&[
-            ("batch_id", json!({"type": "string"})),
-            ("status", batch_status()),
-            ("status_reason", json!({"type": ["string", "null"]})),
-            ("live_calls", json!({"type": "integer"})),
-            ("blockers", json!({"type": "object"})),
-            ("queue", json!({"type": "object"})),
-        ]),
-        "list_contacts" => list_of("contacts", "Contact"),
-        "skip_contact" => schema_ref("Contact"),
-        "get_contact" => json!({"allOf": [
-            schema_ref("Contact"),
-            object_with(&[
-                ("attempts", json!({"type": "array"})),
-                ("events", json!({"type": "array"})),
-            ])
-        ]}),
-        "enable_webhook" | "openapi" => json!({"type": "object"}),
-        _ => return json!({}),
-    };
-    json!({ "schema": schema })
-}
-
-/// `schema` or `null`: an optional field of a body may be sent as null.
-fn nullable(schema: Value) -> Value {
-    json!({"anyOf": [schema, {"type": "null"}]})
-}
-
-/// The request body of an operation in one content type.
-fn body_schema(operation: &str, content_type: &str) -> Value {
-    let reason = json!({"type": "object", "additionalProperties": false, "properties": {
-        "reason": nullable(json!({"type": "string", "maxLength": 500, "description": "recorded with the change"}))
-    }});
-    let time = json!({"anyOf": [
-        {"type": "string", "format": "date-time"},
-        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64}
-    ], "description": "RFC 3339 time or epoch ms"});
-    match (operation, content_type) {
-        (_, "text/csv") => {
-            json!({"type": "string", "description": "a header row naming the columns (phone required), then one contact a row"})
-        }
-        ("create_batch" | "preview_batch", _) => nullable_properties(json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "contacts": {"type": "array", "items": {"type": "object"}, "description": "contacts: phone required; contact_id, first_name, last_name, email, time_zone, metadata, ..."},
-                "skip_invalid": {"type": "boolean"},
-                "default_country": {"type": "string"},
-                "scheduled_start": time,
-                "end_at": time,
-                "concurrency": query_schema(operation, "concurrency"),
-                "calls_per_second": query_schema(operation, "calls_per_second"),
-                "max_attempts": query_schema(operation, "max_attempts"),
-                "max_followups": query_schema(operation, "max_followups"),
-                "numbers": {"type": "array", "minItems": 1, "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["number"],
-                    "properties": {
-                        "number": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"},
-                        "weight": nullable(json!({"type": "integer", "minimum": 1, "maximum": U32_MAX})),
-                        "enabled": nullable(json!({"type": "boolean"}))
-                    }
-                }},
-                "number_strategy": query_schema(operation, "number_strategy"),
-                "budget": query_schema(operation, "budget"),
-                "goal": {
-                    "type": "object",
-                    "required": ["target", "success_labels"],
-                    "properties": {
-                        "target": query_schema(operation, "goal"),
-                        "success_labels": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                            "contains": {"type": "string", "pattern": "\\S"}}
-                    }
-                }
-            }
-        })),
-        ("enable_webhook", _) => json!({"type": "object", "additionalProperties": false}),
-        _ => reason,
-    }
-}
-
-/// Every property of an object schema made nullable: the handlers read
-/// each as an `Option`.
-fn nullable_properties(mut schema: Value) -> Value {
-    if let Some(properties) = schema["properties"].as_object_mut() {
-        for property in properties.values_mut() {
-            *property = nullable(property.take());
+    #[test]
+    fn every_error_code_is_written_as_the_document_names_it() {
+        for code in super::ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
     }
-    schema
-}
-
-/// The `{name}` parameters of a path, in order.
-fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter_map(|part| {
-        part.strip_prefix('{')
-            .and_then(|rest| rest.strip_suffix('}'))
-    })
 }

@@ -15,8 +15,9 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::ErrorBody;
 use super::body::{StrictJson, StrictPath};
-use super::{ApiError, ApiResult, ApiSetupError, AppState, Caller};
+use super::{ApiError, ApiResult, ApiSetupError, AppState, Caller, ErrorCode};
 use crate::model::{CampaignSpec, HOUR_MS, Millis, SECOND_MS, Webhook};
 use crate::store::{JournalEvent, Store, WebhookDelivery, WebhookEndpointState};
 
@@ -410,18 +411,23 @@ async fn save(
     Ok(())
 }
 
-#[derive(Serialize)]
+/// A webhook endpoint: its delivery state and latest tries.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
     #[serde(flatten)]
     state: WebhookEndpointState,
+    /// The event kinds it is sent, as the config's filter names them.
+    #[schema(example = json!(["batch.*", "contact.finalized"]))]
     events: Vec<String>,
+    /// False once deliveries failed for too long; see `disabled_reason`.
     enabled: bool,
     /// Events journaled but not delivered yet (all kinds; upper bound).
     behind: u64,
     recent_tries: Vec<WebhookDelivery>,
 }
 
-#[derive(Serialize)]
+/// A campaign's webhook endpoints.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EndpointList {
     endpoints: Vec<EndpointView>,
 }
@@ -429,6 +435,18 @@ pub struct EndpointList {
 /// Tries shown per endpoint.
 const RECENT_TRIES: usize = 20;
 
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns/{campaign_id}/webhooks",
+    operation_id = "campaign_webhooks",
+    tag = "webhooks",
+    summary = "Delivery state of the campaign's webhook endpoints, with recent tries",
+    params(("campaign_id" = String, Path, description = "The campaign, as its config names it")),
+    responses(
+        (status = 200, description = "The endpoints", body = EndpointList),
+        (status = 404, description = "No such campaign in the key's workspace", body = ErrorBody),
+    ),
+)]
 pub async fn list_endpoints(
     State(state): State<AppState>,
     caller: Caller,
@@ -464,10 +482,26 @@ pub async fn list_endpoints(
         .map(Json)
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+/// An enable takes no settings; the body may be left out or be `{}`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableBody {}
 
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{campaign_id}/webhooks/{endpoint_id}/enable",
+    operation_id = "enable_webhook",
+    tag = "webhooks",
+    summary = "Re-enables a disabled endpoint; it resumes where it stopped",
+    params(("campaign_id" = String, Path, description = "The campaign, as its config names it"), ("endpoint_id" = String, Path, description = "The endpoint, as its campaign lists it")),
+    request_body(content = Option<EnableBody>, content_type = "application/json", description = "Optional and empty"),
+    responses(
+        (status = 200, description = "The endpoint's delivery state", body = WebhookEndpointState),
+        (status = 404, description = "No such campaign or endpoint", body = ErrorBody),
+        (status = 409, description = "The endpoint's config must be fixed first", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+    ),
+)]
 pub async fn enable_endpoint(
     State(state): State<AppState>,
     caller: Caller,
@@ -481,16 +515,16 @@ pub async fn enable_endpoint(
         .iter()
         .find(|e| e.id == endpoint_id && e.workspace == spec.workspace && e.campaign_id == spec.id)
         .ok_or_else(|| {
-            ApiError::not_found(
-                "webhook_not_found",
+            ApiError::new(
+                ErrorCode::WebhookNotFound,
                 format!(
                     "webhook endpoint \"{endpoint_id}\" of campaign \"{campaign_id}\" not found"
                 ),
             )
         })?;
     if endpoint.secret.is_none() || !is_web_url(&endpoint.webhook.url) {
-        return Err(ApiError::conflict(
-            "webhook_misconfigured",
+        return Err(ApiError::new(
+            ErrorCode::WebhookMisconfigured,
             "the endpoint cannot be enabled until its config problem is fixed; see disabled_reason",
         ));
     }

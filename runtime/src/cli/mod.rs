@@ -55,6 +55,9 @@ enum Command {
         after_help = "Examples:\n  outdial plugin list\n  outdial plugin inspect retry-backoff\n  outdial plugin test my_plugin.wasm --cases conformance/"
     )]
     Plugin(plugin::PluginCommand),
+    /// Print the HTTP API's OpenAPI 3.1 document, as `/v1/openapi.json` serves it.
+    #[command(after_help = "Examples:\n  outdial openapi > docs/openapi.json")]
+    Openapi,
 }
 
 impl Cli {
@@ -66,6 +69,11 @@ impl Cli {
             Command::Run(args) => run::run(args),
             Command::Batch(args) => batch::run(args),
             Command::Plugin(command) => plugin::run(command),
+            Command::Openapi => {
+                let document = serde_json::to_string_pretty(crate::api::routes::openapi())?;
+                println!("{document}");
+                Ok(std::process::ExitCode::SUCCESS)
+            }
         }
     }
 }

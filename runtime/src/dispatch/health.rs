@@ -27,7 +27,7 @@ pub enum HealthError {
 }
 
 /// Everything that decides whether a batch dials now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueHealth {
     pub batch_id: String,
     pub status: BatchStatus,
@@ -42,6 +42,7 @@ pub struct QueueHealth {
     /// Waiting contacts per recorded blocker code, non-zero codes only.
     pub blockers: Vec<BlockerCount>,
     /// When the earliest waiting contact becomes eligible.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub next_eligible_at: Option<Millis>,
     /// The calling window in each time zone present in the batch.
     pub windows: Vec<ZoneWindow>,
@@ -55,26 +56,28 @@ pub struct QueueHealth {
 }
 
 /// Contacts held by one blocker code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BlockerCount {
     pub blocker: Blocker,
     pub count: u64,
 }
 
 /// The window in one zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ZoneWindow {
     /// IANA name.
     pub zone: String,
     pub open: bool,
     /// When it next opens, if closed.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub next_open: Option<Millis>,
     /// When it next closes, if open.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub closes_at: Option<Millis>,
 }
 
 /// Live-call limits in effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Concurrency {
     /// The tighter of the batch's and the campaign's limit.
     pub effective: u32,
@@ -87,7 +90,7 @@ pub struct Concurrency {
 }
 
 /// Dial-rate limits in effect.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rate {
     /// The tighter of the batch's and the campaign's calls per second.
     pub effective: f64,
@@ -98,17 +101,18 @@ pub struct Rate {
 }
 
 /// Whether the provider asked to slow down.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Throttle {
     pub throttled: bool,
     /// The latest throttle's end.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub until: Option<Millis>,
     /// Calls of this campaign refused as throttled, in total.
     pub throttled_calls: u64,
 }
 
 /// Plugin faults of the batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PluginFaults {
     /// Attempts on which a plugin faulted.
     pub total: u64,
@@ -119,7 +123,7 @@ pub struct PluginFaults {
 }
 
 /// The caller-id pool now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PoolState {
     pub size: usize,
     pub usable: usize,

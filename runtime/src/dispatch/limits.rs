@@ -7,7 +7,7 @@ use crate::model::{Blocker, CampaignSpec, ContactStatus, Goal, Variant};
 use crate::store::{BatchRecord, Store, StoreError};
 
 /// Whose money or goal a figure is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Campaign,
@@ -15,7 +15,7 @@ pub enum Scope {
 }
 
 /// A spending limit and what has been spent against it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BudgetProgress {
     pub scope: Scope,
     pub limit_micros: u64,
@@ -25,7 +25,7 @@ pub struct BudgetProgress {
 }
 
 /// A success target and how far it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GoalProgress {
     pub scope: Scope,
     pub target: u64,

@@ -10,7 +10,7 @@ use crate::store::{BatchRecord, ContactRecord, Counters, RecentCall};
 pub const RECENT_CALLS: usize = 10;
 
 /// Where a batch stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchProgress {
     pub status: BatchStatus,
@@ -25,8 +25,11 @@ pub struct BatchProgress {
     pub failed: u64,
     pub total: u64,
     /// When the batch first started dialing, ms since the epoch.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub start_time: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub last_completed_time: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub completed_time: Option<Millis>,
     /// Mean talk time of answered calls, in seconds.
     pub average_call_duration: f64,
@@ -35,15 +38,16 @@ pub struct BatchProgress {
 }
 
 /// A batch's rates and estimates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchStatistics {
     pub total: u64,
-    /// Calls placed (attempts that reached the network).
+    /// Contacts past their first dial: dialed at least once, or taken out
+    /// before one. `processed + pending = total`.
     pub processed: u64,
     pub succeeded: u64,
     pub failed: u64,
-    /// Contacts not final yet.
+    /// Contacts waiting for their first dial.
     pub pending: u64,
     pub percent_complete: f64,
     /// Succeeded out of contacts given up on or completed, in percent.
@@ -99,7 +103,9 @@ impl BatchStatistics {
         let finished = counters.finished();
         let succeeded = counters.status(ContactStatus::Completed);
         let failed = failed(counters);
-        let processed = counters.attempts.saturating_sub(counters.system_retries);
+        let pending = counters.status(ContactStatus::Pending);
+        let processed = counters.total.saturating_sub(pending);
+        let placed = counters.attempts.saturating_sub(counters.system_retries);
         let elapsed_ms = batch.started_at.map_or(0, |start| {
             batch
                 .completed_at
@@ -128,11 +134,11 @@ impl BatchStatistics {
             processed,
             succeeded,
             failed,
-            pending: remaining,
+            pending,
             percent_complete: percent(finished, counters.total),
             success_rate: percent(succeeded, succeeded + failed),
             calls_per_second: if elapsed > 0.0 {
-                processed as f64 / elapsed
+                placed as f64 / elapsed
             } else {
                 0.0
             },

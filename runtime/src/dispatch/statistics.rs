@@ -17,7 +17,7 @@ use crate::store::{
 };
 
 /// Everything an operator reads about a batch or a campaign.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Statistics {
     pub scope: Scope,
     /// The batch id, or the campaign id.
@@ -58,7 +58,7 @@ pub struct Statistics {
 }
 
 /// Does dialing again pay off?
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RetryEffectiveness {
     pub successes: u64,
     pub successes_from_retries: u64,
@@ -67,7 +67,7 @@ pub struct RetryEffectiveness {
 }
 
 /// Results of the n-th dial to a contact.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AttemptNumberResult {
     /// 1 for first dials. The last entry also holds every later dial.
     pub attempt: u32,
@@ -78,7 +78,7 @@ pub struct AttemptNumberResult {
 }
 
 /// Results of one A/B variant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VariantResult {
     pub name: String,
     /// Configured weight; 0 for a variant no longer configured.
@@ -96,12 +96,13 @@ pub struct VariantResult {
 }
 
 /// Health of one caller id.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NumberHealth {
     pub number: String,
     /// 0 for a number no longer in the pool.
     pub weight: u32,
     pub enabled: bool,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub rested_until: Option<Millis>,
     /// In rotation now.
     pub usable: bool,

@@ -1,7 +1,9 @@
 //! Contacts from JSON: `[{"phone": ..., "name": ..., "time_zone": ...,
 //! "id": ..., "attributes": {...}}]`.
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 
 use super::{
     ImportError, ImportFormat, ImportOptions, ImportReport, ImportSummary, ImportedContact,
@@ -242,8 +244,71 @@ fn check_size(text: &str, options: &ImportOptions) -> Result<(), String> {
 }
 
 fn is_known(key: &str) -> bool {
-    matches!(key, "phone" | "name" | "time_zone" | "id" | "attributes")
+    KNOWN_FIELDS.contains(&key)
 }
+
+const KNOWN_FIELDS: [&str; 5] = ["phone", "name", "time_zone", "id", "attributes"];
+
+/// A contact of a JSON upload, as the API's document describes it: the
+/// fields [`read_contact`] reads, each of the type it expects.
+pub struct JsonContact;
+
+impl utoipa::PartialSchema for JsonContact {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .description(Some(description))
+        };
+        let scalar = SchemaType::from_iter([Type::String, Type::Number, Type::Boolean, Type::Null]);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "phone",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .description(Some(
+                        "E.164, or national under the upload's default_country",
+                    ))
+                    .examples([json!("+12125550101")]),
+            )
+            .required("phone")
+            .property("name", text("The person's name").examples([json!("Ada")]))
+            .property(
+                "time_zone",
+                text("An IANA zone; inferred from the number when left out")
+                    .examples([json!("America/New_York")]),
+            )
+            .property(
+                "id",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([
+                        Type::String,
+                        Type::Integer,
+                        Type::Null,
+                    ]))
+                    .description(Some(
+                        "The caller's own id, unique in the batch; \"row-N\" when left out",
+                    ))
+                    .examples([json!("c-1")]),
+            )
+            .property(
+                "attributes",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+                    .additional_properties(Some(ObjectBuilder::new().schema_type(scalar)))
+                    .description(Some(
+                        "Free-form values kept with the contact and handed to plugins",
+                    ))
+                    .examples([json!({"plan": "pro", "seats": 3})]),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for JsonContact {}
 
 fn expected_type(key: &str) -> &'static str {
     match key {
@@ -275,6 +340,20 @@ mod tests {
             .with_default_country("US")
             .expect("US");
         import_json(json.as_bytes(), &options)
+    }
+
+    #[test]
+    fn the_documented_contact_has_exactly_the_fields_the_reader_knows() {
+        let RefOr::T(Schema::Object(schema)) = <JsonContact as utoipa::PartialSchema>::schema()
+        else {
+            panic!("a contact is an object");
+        };
+        let documented: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
+        assert_eq!(documented, KNOWN_FIELDS);
+        assert!(FIELDS.contains("\"attributes\""));
+        for field in KNOWN_FIELDS {
+            assert!(FIELDS.contains(&format!("\"{field}\"")), "{field}");
+        }
     }
 
     #[test]

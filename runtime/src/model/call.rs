@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Millis;
 
 /// How the network ended a call attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     Answered,
@@ -32,7 +32,9 @@ impl CallOutcome {
 }
 
 /// What answering-machine detection concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MachineDetection {
     #[default]
@@ -45,7 +47,7 @@ pub enum MachineDetection {
 }
 
 /// One call attempt on a contact, from dial intent to decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     /// Globally unique; the provider's idempotency key. Never reused.
     pub id: String,
@@ -58,9 +60,12 @@ pub struct Attempt {
     /// The provider's id for the call, once it accepted it.
     pub provider_call_id: Option<String>,
     /// When the dial intent was made durable.
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub started_at: Millis,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub answered_at: Option<Millis>,
     /// None while the call is live.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub ended_at: Option<Millis>,
     /// None while the call is live.
     pub outcome: Option<CallOutcome>,
@@ -139,7 +144,7 @@ impl Attempt {
 }
 
 /// What an ended attempt means.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Disposition {
     pub label: String,
     /// True when no further attempt should be made.
@@ -148,21 +153,30 @@ pub struct Disposition {
     pub score: Option<f32>,
     /// -1.0 to 1.0.
     pub sentiment: Option<f32>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub follow_up_at: Option<Millis>,
 }
 
 /// What to do with a contact after an attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
-    RetryAt { at: Millis },
-    FollowUpAt { at: Millis },
-    GiveUp { reason: String },
+    RetryAt {
+        #[schema(value_type = crate::model::schema::EpochMillis)]
+        at: Millis,
+    },
+    FollowUpAt {
+        #[schema(value_type = crate::model::schema::EpochMillis)]
+        at: Millis,
+    },
+    GiveUp {
+        reason: String,
+    },
 }
 
 /// A decision as recorded on its attempt: what the plugin said, what the
 /// host made of it, and which plugins (by sha256) were asked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionRecord {
     /// The decision as carried out, after clamping.
     pub decision: Decision,
@@ -175,11 +189,24 @@ pub struct DecisionRecord {
     pub classifier_plugin: String,
     /// Plugin faults met while deciding, each as "plugin: message".
     pub faults: Vec<String>,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub decided_at: Millis,
 }
 
 /// Why a waiting contact is not being dialed right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Blocker {
     ScheduledStart,

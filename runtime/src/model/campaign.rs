@@ -13,7 +13,7 @@ fn default_max_followups() -> u32 {
 
 /// Everything the engine needs to know about a campaign, resolved from
 /// config: no defaults are applied after this point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CampaignSpec {
     pub id: String,
     pub workspace: String,
@@ -45,6 +45,7 @@ pub struct CampaignSpec {
     /// Hosts the provider adapter may send requests to.
     pub allowed_hosts: Vec<String>,
     /// How long a call may stay live without a final event.
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub call_timeout_ms: Millis,
     /// Caller ids and how to pick one.
     pub numbers: Vec<FromNumber>,
@@ -71,7 +72,7 @@ pub struct CampaignSpec {
 }
 
 /// A webhook endpoint of a campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Webhook {
     /// "https://..." or "http://...".
     pub url: String,
@@ -107,17 +108,18 @@ impl Webhook {
 }
 
 /// A caller id in the number pool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FromNumber {
     pub number: String,
     pub weight: u32,
     pub enabled: bool,
     /// Out of rotation until this time.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub rested_until: Option<Millis>,
 }
 
 /// How a caller id is picked for an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NumberStrategy {
     #[default]
@@ -130,7 +132,7 @@ pub enum NumberStrategy {
 }
 
 /// Success target of a campaign or batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Goal {
     /// Contacts that must reach a success label.
     pub target: u64,
@@ -139,7 +141,7 @@ pub struct Goal {
 }
 
 /// An A/B variant: provider parameters applied to the contacts assigned to it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Variant {
     pub name: String,
     pub weight: u32,
@@ -147,7 +149,7 @@ pub struct Variant {
 }
 
 /// How a contact's time zone is decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeZonePolicy {
     /// The contact's own zone, else one inferred from the number, else the
@@ -159,14 +161,14 @@ pub enum TimeZonePolicy {
 }
 
 /// When calls may be placed, evaluated on the contact's local clock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct CallingWindow {
     /// Any rule that matches opens the window. Empty means always open.
     pub rules: Vec<WindowRule>,
 }
 
 /// One way of saying when calling is allowed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WindowRule {
     /// Days of week (0 = Monday) and a local time range, end exclusive,

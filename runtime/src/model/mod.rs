@@ -3,6 +3,7 @@
 
 mod call;
 mod campaign;
+pub mod schema;
 mod status;
 
 pub use call::{

@@ -86,7 +86,30 @@ pub fn router(endpoints: Arc<WebhookEndpoints>) -> Router {
         .with_state(endpoints)
 }
 
-async fn receive(
+/// A provider's status callback.
+#[utoipa::path(
+    post,
+    path = WEBHOOK_ROUTE,
+    operation_id = "provider_webhook",
+    tag = "providers",
+    summary = "A provider's status callback for a campaign: verified by the campaign's adapter plugin, made durable, then answered",
+    security(()),
+    params(("campaign_id" = String, Path, description = "The campaign whose adapter the provider calls back")),
+    request_body(
+        content(
+            (String = "application/x-www-form-urlencoded"),
+            (Object = "application/json"),
+        ),
+        description = "The provider's own callback, as its adapter plugin reads it",
+    ),
+    responses(
+        (status = 200, description = "The events are on disk", body = String, content_type = "text/plain"),
+        (status = 401, description = "The signature does not verify", body = String, content_type = "text/plain"),
+        (status = 404, description = "No campaign dials through an adapter under this id", body = String, content_type = "text/plain"),
+        (status = 503, description = "The events could not be made durable; the provider retries", body = String, content_type = "text/plain"),
+    ),
+)]
+pub(crate) async fn receive(
     State(endpoints): State<Arc<WebhookEndpoints>>,
     Path(campaign_id): Path<String>,
     method: Method,

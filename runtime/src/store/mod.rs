@@ -27,7 +27,7 @@ use crate::model::{
 };
 
 /// Whether a durable write waits for the data to reach the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Durability {
     /// Flush and `fsync` the data files before acknowledging a write that
@@ -223,7 +223,7 @@ pub struct NewContact {
 }
 
 /// A stored batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchRecord {
     /// "btc_" and 16 random hex digits.
     pub id: String,
@@ -234,18 +234,26 @@ pub struct BatchRecord {
     pub status_reason: Option<String>,
     /// Who set the status: an operator, "dispatcher", ...
     pub status_by: String,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub status_at: Millis,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub created_at: Millis,
     pub created_by: String,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub scheduled_start: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub end_at: Option<Millis>,
     pub concurrency: Option<u32>,
     pub max_attempts: Option<u32>,
     pub calls_per_second: Option<f64>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub started_at: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub paused_at: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub completed_at: Option<Millis>,
     /// When a contact of the batch last reached a final status.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub last_completed_at: Option<Millis>,
     pub idempotency_key: Option<String>,
     /// See [`NewBatch::request_sha256`].
@@ -281,7 +289,7 @@ impl BatchRecord {
 }
 
 /// A stored contact and where it is in its life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactRecord {
     pub batch_id: String,
     /// Position in the batch, from 0.
@@ -296,6 +304,7 @@ pub struct ContactRecord {
     /// Why a waiting contact is not dialed now.
     pub blocker: Option<Blocker>,
     /// Set exactly while the contact is waiting.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub next_eligible_at: Option<Millis>,
     /// Dial attempts that count against the attempt limit.
     pub attempts_made: u32,
@@ -307,6 +316,7 @@ pub struct ContactRecord {
     /// Attempt records written, the last attempt's number.
     pub attempt_records: u32,
     pub live_attempt_id: Option<String>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub last_attempt_at: Option<Millis>,
     pub last_outcome: Option<CallOutcome>,
     pub last_disposition: Option<String>,
@@ -341,8 +351,9 @@ impl ContactRecord {
 }
 
 /// One line of a contact's debug log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactEvent {
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub at: Millis,
     /// "created", "dispatched", "in_progress", "ended", "blocked",
     /// "placement_unknown", ...
@@ -529,7 +540,7 @@ pub struct StatusChange {
 }
 
 /// An attempt whose call may be live at the provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiveAttempt {
     pub attempt_id: String,
     pub batch_id: String,
@@ -537,6 +548,7 @@ pub struct LiveAttempt {
     pub seq: u64,
     pub number: u32,
     pub provider_call_id: Option<String>,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub started_at: Millis,
 }
 
@@ -552,13 +564,14 @@ impl LiveAttempt {
 }
 
 /// A recently ended attempt, for live monitoring.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecentCall {
     pub attempt_id: String,
     pub contact_id: String,
     pub phone: String,
     pub outcome: Option<CallOutcome>,
     pub disposition: Option<String>,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub ended_at: Millis,
     pub talk_ms: u64,
     /// The contact's status after the attempt.
@@ -567,7 +580,7 @@ pub struct RecentCall {
 }
 
 /// Counts kept in step with every state change, read in O(1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Counters {
     pub total: u64,
     /// Contacts per status, indexed by [`ContactStatus::index`].
@@ -689,7 +702,7 @@ pub struct CreatedBatch {
 /// A change told to the outside world (webhooks, live event streams),
 /// journaled in the same atomic write as the change itself, so no change is
 /// ever told without having happened nor happens without being told.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JournalEvent {
     /// Position in the journal, from 1, in commit order.
     pub seq: u64,
@@ -698,6 +711,7 @@ pub struct JournalEvent {
     pub workspace: String,
     pub campaign_id: String,
     pub batch_id: String,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub at: Millis,
     /// The event's payload; its shape depends on `kind`.
     pub data: serde_json::Value,
@@ -711,7 +725,7 @@ impl JournalEvent {
 }
 
 /// Delivery state of one outbound webhook endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookEndpointState {
     /// Stable id derived from the workspace, campaign and url.
     pub id: String,
@@ -723,13 +737,17 @@ pub struct WebhookEndpointState {
     /// Failed tries of the event at the head of the queue.
     pub failures_in_a_row: u32,
     /// When the head event first failed.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub failing_since: Option<Millis>,
     /// When the head event is tried again.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub next_attempt_at: Option<Millis>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub last_success_at: Option<Millis>,
     pub last_error: Option<String>,
     /// Why deliveries stopped; `None` while the endpoint is enabled.
     pub disabled_reason: Option<String>,
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub disabled_at: Option<Millis>,
     pub delivered: u64,
     /// Delivery tries logged so far, the last log entry's number.
@@ -737,10 +755,11 @@ pub struct WebhookEndpointState {
 }
 
 /// One try to deliver an event to an endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookDelivery {
     pub event_id: String,
     pub event_kind: String,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub at: Millis,
     /// The try's number for this event, from 1.
     pub attempt: u32,

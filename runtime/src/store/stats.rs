@@ -12,7 +12,7 @@ pub const MAX_DIAL_SLOTS: usize = 16;
 /// Sums over the ended attempts of a batch or campaign. System retries
 /// (calls the provider refused before dialing) are counted apart and left
 /// out of every other figure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct AttemptTotals {
     /// Ended attempts that reached the network.
     pub attempts: u64,
@@ -40,6 +40,7 @@ pub struct AttemptTotals {
     /// System retries caused by provider throttling.
     pub throttled: u64,
     /// The latest end of a provider throttle seen.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub throttled_until: Option<Millis>,
     /// Attempts per disposition label, sorted by label.
     pub dispositions: Vec<LabelCount>,
@@ -50,21 +51,21 @@ pub struct AttemptTotals {
 }
 
 /// How many attempts got one disposition label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LabelCount {
     pub label: String,
     pub count: u64,
 }
 
 /// Attempts of one dial number and how many succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct DialTotals {
     pub attempts: u64,
     pub successes: u64,
 }
 
 /// Sums over the attempts of one A/B variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct VariantTotals {
     pub name: String,
     pub attempts: u64,
@@ -75,7 +76,7 @@ pub struct VariantTotals {
 }
 
 /// Sums over the attempts placed from one caller id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct NumberTotals {
     pub attempts: u64,
     pub answered: u64,
@@ -85,9 +86,10 @@ pub struct NumberTotals {
 }
 
 /// One minute of a batch's life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct MinuteTotals {
     /// Start of the minute, ms since the epoch.
+    #[schema(value_type = crate::model::schema::EpochMillis)]
     pub minute: Millis,
     /// Attempts dialed in this minute (system retries taken back out).
     pub attempts: u64,
@@ -98,10 +100,11 @@ pub struct MinuteTotals {
 }
 
 /// Operator state of a caller id, kept across restarts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NumberState {
     pub enabled: bool,
     /// Out of rotation until this time.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub rested_until: Option<Millis>,
 }
 

@@ -1,0 +1,87 @@
+//! Schemas of the CSV bodies, which no Rust type describes: operations
+//! name them as their body. The wire forms of times and numbers are in
+//! `model::schema`.
+
+use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+/// A contact upload as CSV.
+pub struct CsvUpload;
+
+impl PartialSchema for CsvUpload {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A header row naming the columns, then one contact a row. \"phone\" is required; \"name\", \"time_zone\" and \"id\" are read as such, and every other column becomes an attribute.",
+            ))
+            .examples([json!(
+                "phone,name,id,plan\n+12125550101,Ada,c-1,pro\n(212) 555-0102,Grace,c-2,basic\n"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for CsvUpload {}
+
+/// A batch export as CSV.
+pub struct ExportCsv;
+
+impl PartialSchema for ExportCsv {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!(
+                "A header row ({}), then one row per contact",
+                super::batches::EXPORT_HEADER.join(",")
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for ExportCsv {}
+
+/// One event of a batch's event stream, as the stream's fields carry it.
+pub struct StreamEvent;
+
+impl PartialSchema for StreamEvent {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "event",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "The journal event's kind (\"batch.paused\", \"call.ended\", ...) or \"progress\"",
+                    ))
+                    .examples([json!("progress")]),
+            )
+            .required("event")
+            .property(
+                "data",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .content_media_type("application/json")
+                    .description(Some(
+                        "JSON: the journal event, or for \"progress\" the batch's progress as GET .../status answers it",
+                    )),
+            )
+            .required("data")
+            .property(
+                "id",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^evt_[0-9a-f]+$"))
+                    .description(Some("A journal event's id, to resume after with Last-Event-ID")),
+            )
+            .description(Some(
+                "A server-sent event; keep-alive comments carry no event",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for StreamEvent {}
