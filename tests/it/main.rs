@@ -4,6 +4,7 @@ mod api;
 mod bad_input;
 mod conformance;
 mod faults;
+mod metrics;
 mod plugin_host;
 mod providers;
 mod security;

@@ -79,14 +79,30 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<&'static str> {
         (status = 401, description = "The metrics key is required and was not given", body = ErrorBody),
     ),
 )]
-pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let settings = &state.inner.settings.metrics;
+    if let Some(expected) = &settings.key_sha256 {
+        check_metrics_key(&headers, expected)?;
+    }
+    let labels = settings.labels;
     let campaigns: Vec<(String, String)> = state.inner.campaigns.keys().cloned().collect();
     let snapshot = state
         .blocking(move |store| {
-            let mut counters = Vec::new();
+            // Campaigns whose labels are alike are summed into one series.
+            let mut counters: BTreeMap<Vec<String>, crate::store::Counters> = BTreeMap::new();
             for (workspace, campaign) in campaigns {
                 let found = store.campaign_counters(&workspace, &campaign)?;
-                counters.push((workspace, campaign, found));
+                let mut identity = Vec::new();
+                if labels.workspace {
+                    identity.push(format!("workspace=\"{workspace}\""));
+                }
+                if labels.campaign {
+                    identity.push(format!("campaign=\"{campaign}\""));
+                }
+                add_counters(counters.entry(identity).or_default(), &found);
             }
             let open = store.open_batches()?;
             Ok((counters, open, store.journal_head()?))
@@ -112,11 +128,14 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         "# HELP outdial_contacts Contacts per campaign and status."
     );
     let _ = writeln!(out, "# TYPE outdial_contacts gauge");
-    for (workspace, campaign, found) in &counters {
+    for (identity, found) in &counters {
         for status in ContactStatus::ALL {
+            let mut series = identity.clone();
+            series.push(format!("status=\"{status}\""));
             let _ = writeln!(
                 out,
-                "outdial_contacts{{workspace=\"{workspace}\",campaign=\"{campaign}\",status=\"{status}\"}} {}",
+                "outdial_contacts{} {}",
+                label_set(&series),
                 found.status(status)
             );
         }
@@ -146,12 +165,8 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     ] {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} counter");
-        for (workspace, campaign, found) in &counters {
-            let _ = writeln!(
-                out,
-                "{name}{{workspace=\"{workspace}\",campaign=\"{campaign}\"}} {}",
-                read(found)
-            );
+        for (identity, found) in &counters {
+            let _ = writeln!(out, "{name}{} {}", label_set(identity), read(found));
         }
     }
     let _ = writeln!(out, "# HELP outdial_open_batches Batches not final yet.");
@@ -180,4 +195,58 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         metrics.webhook_failed.load(Ordering::Relaxed)
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
+
+/// Refuses a scrape that does not present the metrics key as a bearer
+/// token. Only the metrics key is looked at: API keys do not open
+/// `/metrics`. Digests are compared in constant time, so the answer's
+/// timing tells nothing about the key.
+fn check_metrics_key(headers: &axum::http::HeaderMap, expected: &[u8; 32]) -> ApiResult<()> {
+    use sha2::Digest as _;
+    use subtle::ConstantTimeEq as _;
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(
+            "/metrics needs the metrics key, expected an \"Authorization: Bearer <key>\" header",
+        )
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the authorization header is not valid text"))?;
+    // The scheme is case-insensitive (RFC 9110).
+    let key = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "the authorization header is not a bearer token, expected \"Bearer <key>\"",
+            )
+        })?;
+    let digest: [u8; 32] = sha2::Sha256::digest(key.as_bytes()).into();
+    if bool::from(digest.ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("the metrics key is not valid"))
+    }
+}
+
+/// Adds the counts `/metrics` shows of one campaign to `sum`.
+fn add_counters(sum: &mut crate::store::Counters, campaign: &crate::store::Counters) {
+    for (total, count) in sum.by_status.iter_mut().zip(campaign.by_status) {
+        *total += count;
+    }
+    sum.attempts += campaign.attempts;
+    sum.answered += campaign.answered;
+    sum.plugin_faults += campaign.plugin_faults;
+    sum.talk_ms += campaign.talk_ms;
+    sum.cost_micros += campaign.cost_micros;
+}
+
+/// `{a="x",b="y"}`, or nothing for a series without labels.
+fn label_set(labels: &[String]) -> String {
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", labels.join(","))
+    }
 }

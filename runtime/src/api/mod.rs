@@ -49,6 +49,10 @@ pub struct ApiSettings {
     /// How often a live event stream looks for news. Default: 250 ms.
     pub events_poll_interval: Duration,
     pub webhooks: WebhookSettings,
+    /// Who may read `/metrics` and what its series are labelled with, from
+    /// `[server]` (see [`Config::metrics_spec`]). Default: anyone, labelled
+    /// by workspace and campaign.
+    pub metrics: MetricsSpec,
 }
 
 impl Default for ApiSettings {
@@ -59,6 +63,7 @@ impl Default for ApiSettings {
             max_contacts_per_batch: crate::import::DEFAULT_MAX_ROWS,
             events_poll_interval: Duration::from_millis(250),
             webhooks: WebhookSettings::default(),
+            metrics: MetricsSpec::default(),
         }
     }
 }

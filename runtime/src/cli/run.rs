@@ -121,14 +121,14 @@ async fn serve(
         println!("{recovered} calls left live by the earlier run reconciled");
     }
 
+    let api_settings = ApiSettings {
+        metrics: config
+            .metrics_spec(&env)
+            .map_err(|found| anyhow::anyhow!("{found}"))?,
+        ..ApiSettings::default()
+    };
     let env: api::EnvLookup = Arc::new(|name: &str| std::env::var(name).ok());
-    let state = AppState::from_config(
-        config,
-        store.clone(),
-        clock.clone(),
-        env,
-        ApiSettings::default(),
-    )?;
+    let state = AppState::from_config(config, store.clone(), clock.clone(), env, api_settings)?;
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("listening on {}", settings.bind))?;

@@ -32,7 +32,7 @@ pub use catalog::{
 };
 pub use diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
 pub use overrides::{ServerOverrides, ServerSettings};
-pub use resolve::{ApiKeySpec, PluginSpec, WorkspaceSpec, validate};
+pub use resolve::{ApiKeySpec, MetricsLabels, MetricsSpec, PluginSpec, WorkspaceSpec, validate};
 pub use values::{DURATION_EXPECTED, parse_duration_ms};
 
 use crate::model::CampaignSpec;
@@ -218,15 +218,25 @@ impl Config {
         resolve::workspace_specs(self, env)
     }
 
-    /// Every environment variable the config reads (API keys, provider
-    /// secrets, webhook secrets) that `env` does not have, at the place it
-    /// is named. Run at start-up, not by [`validate`], so a config can be
-    /// checked on a machine without the secrets.
+    /// Every environment variable the config reads (API keys, the metrics
+    /// key, provider secrets, webhook secrets) that `env` does not have, at
+    /// the place it is named. Run at start-up, not by [`validate`], so a
+    /// config can be checked on a machine without the secrets.
     pub fn check_environment(
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(), Diagnostics> {
         resolve::check_environment(self, env)
+    }
+
+    /// Who may read `/metrics` and its series' labels, defaults applied;
+    /// the scrapers' key is read through `env` and kept as its hash. Fails
+    /// where [`validate`] would, and on a key variable that is unset.
+    pub fn metrics_spec(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<MetricsSpec, Diagnostics> {
+        resolve::metrics_spec(self, env)
     }
 
     /// The `[server]` settings from the file, defaults applied.

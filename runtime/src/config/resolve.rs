@@ -14,7 +14,7 @@ use super::catalog::{
 use super::diagnostics::{Diagnostics, Location, Reporter};
 use super::schema::{
     CampaignSection, Key, NumbersSection, PluginSection, PolicySection, ProviderSection,
-    WindowSection,
+    ServerSection, WindowSection,
 };
 use super::values::{
     DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
@@ -66,6 +66,32 @@ pub struct ApiKeySpec {
     pub id: String,
     /// Lowercase hex sha256 of the key.
     pub sha256: String,
+}
+
+/// Who may read `/metrics`, and what its per-campaign series are labelled
+/// with: `[server] metrics`, `metrics_key` and `metrics_labels` resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetricsSpec {
+    /// The sha256 of the key scrapers must present; `None` when `/metrics`
+    /// is public. The key itself is never kept.
+    pub key_sha256: Option<[u8; 32]>,
+    pub labels: MetricsLabels,
+}
+
+/// The identifying labels per-campaign series carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsLabels {
+    pub workspace: bool,
+    pub campaign: bool,
+}
+
+impl Default for MetricsLabels {
+    fn default() -> Self {
+        MetricsLabels {
+            workspace: true,
+            campaign: true,
+        }
+    }
 }
 
 /// Check everything a config means: references between sections, every
@@ -208,6 +234,30 @@ pub(super) fn workspace_specs(
     report.finish().into_result().map(|()| specs)
 }
 
+pub(super) fn metrics_spec(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<MetricsSpec, Diagnostics> {
+    let mut checker = Checker::new(config, None);
+    let mut spec = MetricsSpec::default();
+    if let Some(server) = config.server.first() {
+        let (key_env, labels) = checker.server_metrics(server.file, &server.item);
+        spec.labels = labels;
+        if let Some(var) = key_env {
+            match env(var.get_ref()) {
+                Some(key) if !key.is_empty() => {
+                    spec.key_sha256 = Some(Sha256::digest(key.as_bytes()).into());
+                }
+                _ => checker.error(
+                    at(server.file, var),
+                    missing_env(var.get_ref(), "the metrics key"),
+                ),
+            }
+        }
+    }
+    checker.report.finish().into_result().map(|()| spec)
+}
+
 pub(super) fn check_environment(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
@@ -223,6 +273,11 @@ pub(super) fn check_environment(
             if let (None, Some(var)) = (&key.get_ref().sha256, &key.get_ref().env) {
                 need(workspace.file, var, "an API key");
             }
+        }
+    }
+    for server in &config.server {
+        if let Some(key) = &server.item.metrics_key {
+            need(server.file, &key.get_ref().env, "the metrics key");
         }
     }
     for campaign in &config.campaigns {
@@ -496,7 +551,78 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
+            self.server_metrics(server.file, &server.item);
         }
+    }
+
+    /// The `[server]` metrics settings, each problem reported at its
+    /// place: the environment variable of the scrapers' key, when
+    /// `/metrics` is behind one, and the labels.
+    fn server_metrics(
+        &mut self,
+        file: usize,
+        server: &'a ServerSection,
+    ) -> (Option<&'a Spanned<String>>, MetricsLabels) {
+        let keyed = match &server.metrics {
+            None => false,
+            Some(access) => match access.get_ref().as_str() {
+                "public" => false,
+                "key" => true,
+                other => {
+                    self.error(
+                        at(file, access),
+                        format!(
+                            "unknown metrics access \"{other}\", expected \"public\" or \"key\""
+                        ),
+                    );
+                    // Closed rather than open until the access is fixed.
+                    true
+                }
+            },
+        };
+        let key_env = server.metrics_key.as_ref().map(|key| &key.get_ref().env);
+        if let Some(var) = key_env {
+            self.check_env_name(file, var);
+        }
+        match (&server.metrics, &server.metrics_key) {
+            (Some(access), None) if access.get_ref() == "key" => self.error(
+                at(file, access),
+                "metrics = \"key\" needs metrics_key, expected the environment variable holding the scrapers' key, e.g. metrics_key = { env = \"OUTDIAL_METRICS_KEY\" }",
+            ),
+            // A key nobody asks for would leave an operator believing
+            // /metrics is closed.
+            (access, Some(key)) if !keyed => {
+                let given = if access.is_some() { "" } else { " (the default)" };
+                self.error(
+                    at(file, key),
+                    format!(
+                        "metrics_key is set but metrics is \"public\"{given}, expected metrics = \"key\" to require the key, or no metrics_key"
+                    ),
+                );
+            }
+            _ => {}
+        }
+        let mut labels = MetricsLabels::default();
+        if let Some(names) = &server.metrics_labels {
+            labels = MetricsLabels {
+                workspace: false,
+                campaign: false,
+            };
+            self.check_unique("metrics label", names.iter().map(|name| (file, name)));
+            for name in names {
+                match name.get_ref().as_str() {
+                    "workspace" => labels.workspace = true,
+                    "campaign" => labels.campaign = true,
+                    other => self.error(
+                        at(file, name),
+                        format!(
+                            "unknown metrics label \"{other}\", expected \"workspace\" or \"campaign\""
+                        ),
+                    ),
+                }
+            }
+        }
+        (key_env.filter(|_| keyed), labels)
     }
 
     fn check_workspaces(&mut self) {

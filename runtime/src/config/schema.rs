@@ -25,6 +25,18 @@ pub struct ServerSection {
     /// `{public_url}/v1/webhooks/providers/{campaign_id}`. Required when a
     /// campaign dials through a provider-adapter plugin. Default: none.
     pub public_url: Option<Spanned<String>>,
+    /// Who may read `/metrics`: "public" (anyone who reaches the server)
+    /// or "key" (scrapers presenting `metrics_key` as
+    /// `Authorization: Bearer <key>`). Default: "public".
+    pub metrics: Option<Spanned<String>>,
+    /// The scrapers' key when `metrics = "key"`, `{ env = "VAR" }`, read at
+    /// start-up. A key of its own: it opens `/metrics` and nothing else,
+    /// and no API key opens `/metrics`. Default: none.
+    pub metrics_key: Option<Spanned<EnvRef>>,
+    /// The identifying labels of per-campaign series: "workspace",
+    /// "campaign", both or none (`[]`); series left alike are summed.
+    /// Default: ["workspace", "campaign"].
+    pub metrics_labels: Option<Vec<Spanned<String>>>,
 }
 
 /// `[[workspaces]]`: a tenant; campaigns and API keys belong to one.

@@ -505,3 +505,106 @@ fn syntax_errors_are_reported_with_their_position() {
         "conf/outdial.toml:1:2: unknown section \"serve\", expected \"server\", \"workspaces\", \"plugins\" or \"campaigns\""
     );
 }
+
+const METRICS_BEHIND_A_KEY: &str = r#"[server]
+metrics = "key"
+metrics_key = { env = "OUTDIAL_METRICS_KEY" }
+metrics_labels = []
+"#;
+
+#[test]
+fn metrics_are_public_and_labelled_by_workspace_and_campaign_by_default() {
+    let config = parse(VALID);
+    let spec = config.metrics_spec(&|_| None).expect("no key is needed");
+    assert_eq!(spec.key_sha256, None);
+    assert_eq!(
+        spec.labels,
+        MetricsLabels {
+            workspace: true,
+            campaign: true
+        }
+    );
+}
+
+#[test]
+fn a_metrics_key_is_read_from_the_environment_and_kept_only_as_its_hash() {
+    let config = parse(METRICS_BEHIND_A_KEY);
+    validate(&config, &catalog()).expect("valid");
+    let env = |name: &str| (name == "OUTDIAL_METRICS_KEY").then(|| "scrape-me".to_string());
+    config.check_environment(&env).expect("the key is set");
+    let spec = config.metrics_spec(&env).expect("resolves");
+    assert_eq!(
+        spec.key_sha256.map(hex::encode),
+        Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            b"scrape-me"
+        )))
+    );
+    assert_eq!(
+        spec.labels,
+        MetricsLabels {
+            workspace: false,
+            campaign: false
+        }
+    );
+}
+
+#[test]
+fn an_unset_or_empty_metrics_key_variable_stops_the_start_at_the_variable() {
+    let config = parse(METRICS_BEHIND_A_KEY);
+    let expected = "conf/outdial.toml:3:23: environment variable \"OUTDIAL_METRICS_KEY\" is not set, expected it to hold the metrics key";
+    for env in [None, Some(String::new())] {
+        let lookup = |_: &str| env.clone();
+        let found = config.check_environment(&lookup).unwrap_err().to_string();
+        assert_eq!(found, expected);
+        let found = config.metrics_spec(&lookup).unwrap_err().to_string();
+        assert_eq!(found, expected);
+    }
+}
+
+#[test]
+fn key_access_without_a_metrics_key_is_refused_at_the_setting_not_served_publicly() {
+    let text = "[server]\nmetrics = \"key\"\n";
+    assert_eq!(
+        problems(text),
+        "conf/outdial.toml:2:11: metrics = \"key\" needs metrics_key, expected the environment variable holding the scrapers' key, e.g. metrics_key = { env = \"OUTDIAL_METRICS_KEY\" }"
+    );
+    let found = parse(text)
+        .metrics_spec(&|_| Some("anything".to_string()))
+        .unwrap_err()
+        .to_string();
+    assert!(found.starts_with("conf/outdial.toml:2:11: "), "{found}");
+}
+
+#[test]
+fn a_metrics_key_without_key_access_is_refused_rather_than_ignored() {
+    assert_eq!(
+        problems("[server]\nmetrics_key = { env = \"9KEY\" }\n"),
+        "conf/outdial.toml:2:15: metrics_key is set but metrics is \"public\" (the default), expected metrics = \"key\" to require the key, or no metrics_key\n\
+         conf/outdial.toml:2:23: \"9KEY\" is not an environment variable name, expected letters, digits and \"_\", not starting with a digit"
+    );
+}
+
+#[test]
+fn unknown_metrics_access_and_labels_are_refused_naming_the_allowed_ones() {
+    let text = "[server]\nmetrics = \"private\"\nmetrics_labels = [\"workspace\", \"tenant\", \"workspace\"]\n";
+    assert_eq!(
+        problems(text),
+        "conf/outdial.toml:2:11: unknown metrics access \"private\", expected \"public\" or \"key\"\n\
+         conf/outdial.toml:3:32: unknown metrics label \"tenant\", expected \"workspace\" or \"campaign\"\n\
+         conf/outdial.toml:3:42: duplicate metrics label \"workspace\" (first defined at conf/outdial.toml:3:19), expected each metrics label once"
+    );
+    assert!(parse(text).metrics_spec(&|_| None).is_err());
+}
+
+#[test]
+fn one_metrics_label_keeps_that_label_only() {
+    let config = parse("[server]\nmetrics_labels = [\"workspace\"]\n");
+    validate(&config, &catalog()).expect("valid");
+    assert_eq!(
+        config.metrics_spec(&|_| None).expect("resolves").labels,
+        MetricsLabels {
+            workspace: true,
+            campaign: false
+        }
+    );
+}
