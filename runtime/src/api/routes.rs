@@ -273,8 +273,9 @@ fn referenced(value: &Value, components: &Value, found: &mut std::collections::B
 /// out; so every field of a schema only answers use is required. Schemas
 /// a request uses keep their optional fields.
 fn require_every_answer_field(document: &mut Value) {
-    // Left out when empty: the bad rows of an error that has none.
-    const LEFT_OUT_WHEN_EMPTY: [(&str, &str); 1] = [("ErrorDetail", "rows")];
+    // Left out when there is none: the bad rows of an error that has
+    // none, and the id of a stream event that is no journal event.
+    const LEFT_OUT_WHEN_EMPTY: [(&str, &str); 2] = [("ErrorDetail", "rows"), ("StreamEvent", "id")];
     let components = document["components"]["schemas"].clone();
     let mut in_requests = std::collections::BTreeSet::new();
     for operation in document["paths"]
