@@ -1120,7 +1120,7 @@ impl Ledger {
     fn settle_create(&mut self, create: CreateRequest, answer: Result<Answer, String>) {
         match answer {
             Ok(answer) => {
-                let id = answer.body["batch"]["id"]
+                let id = answer.body["batch"]["batch_id"]
                     .as_str()
                     .expect("a created batch has an id")
                     .to_string();
@@ -1224,7 +1224,7 @@ impl Ledger {
         let listed = api.batches().await?;
         let by_id: BTreeMap<&str, &Value> = listed
             .iter()
-            .map(|batch| (batch["id"].as_str().unwrap_or_default(), batch))
+            .map(|batch| (batch["batch_id"].as_str().unwrap_or_default(), batch))
             .collect();
         let by_key: BTreeMap<&str, &Value> = listed
             .iter()
@@ -1302,12 +1302,12 @@ impl Ledger {
             let found = listed
                 .iter()
                 .find(|batch| batch["idempotency_key"].as_str() == Some(create.key.as_str()))
-                .map(|batch| batch["id"].as_str().unwrap_or_default().to_string());
+                .map(|batch| batch["batch_id"].as_str().unwrap_or_default().to_string());
             let expected: BTreeSet<String> = create.contact_ids.iter().cloned().collect();
             let id = if create.number % 2 == 1 {
                 retried += 1;
                 let answer = api.clone().send_create(&create).await?;
-                let id = answer.body["batch"]["id"]
+                let id = answer.body["batch"]["batch_id"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
@@ -1384,7 +1384,7 @@ impl Ledger {
                 .map(|batch| {
                     format!(
                         "{} {} {}",
-                        batch["id"].as_str().unwrap_or_default(),
+                        batch["batch_id"].as_str().unwrap_or_default(),
                         batch["status"].as_str().unwrap_or_default(),
                         batch["counters"]["by_status"]
                     )

@@ -116,7 +116,7 @@ impl Server {
         let (status, answer) = self.request("POST", &path, Some(API_KEY), body);
         assert_eq!(status, 201, "batch created: {answer}");
         let created: serde_json::Value = serde_json::from_str(&answer).expect("JSON answer");
-        created["batch"]["id"]
+        created["batch"]["batch_id"]
             .as_str()
             .expect("the batch's id")
             .to_string()

@@ -288,7 +288,7 @@ async fn the_openapi_document_says_what_each_parameter_and_body_takes_and_the_ha
     let server = start("http://127.0.0.1:9/hook").await;
     let (_, document) = json_of(server.get("/v1/openapi.json", "").send().await.unwrap()).await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
 
     // Every status the document lists filters; a status it does not list is refused.
     let list_batches = operation(&document, "list_batches");
@@ -481,7 +481,7 @@ fn an_answer_outside_the_document_is_caught() {
 async fn a_json_body_that_is_not_an_object_is_refused_naming_what_was_expected() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     for body in [json!([null]), json!(["why"]), json!("pause"), json!(7)] {
         let path = format!("/v1/batches/{batch}/pause");
         let (status, answer) = json_of(
@@ -590,11 +590,80 @@ async fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     assert_eq!(body["error"]["code"], "route_not_found");
 }
 
+/// Graine's batch object: its names, its flat counters, its times, with
+/// outdial's richer fields beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_answered_under_the_seed_names() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let response = server
+        .post("/v1/campaigns/spring/batches", ACME_KEY)
+        .json(&json!({
+            "contacts": three_contacts(),
+            "concurrency": 2,
+            "max_attempts": 5,
+            "scheduled_start": T0 + HOUR_MS,
+        }))
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = json_of(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let batch = &created["batch"];
+    assert!(batch["batch_id"].as_str().unwrap().starts_with("btc_"));
+    assert_eq!(batch["campaign_id"], "spring");
+    assert_eq!(batch["organization_id"], "acme");
+    assert_eq!(batch["status"], "pending");
+    assert_eq!(batch["total_contacts"], 3);
+    assert_eq!(batch["concurrency_limit"], 2);
+    assert_eq!(batch["max_retries_override"], 5);
+    assert_eq!(batch["scheduled_start"], T0 + HOUR_MS);
+    assert_eq!(batch["created_at"], T0);
+    assert_eq!(batch["updated_at"], T0);
+    for renamed in ["id", "workspace", "concurrency", "max_attempts"] {
+        assert!(
+            batch.get(renamed).is_none(),
+            "{renamed} is still in {batch}"
+        );
+    }
+    let counters = &batch["counters"];
+    for (name, count) in [
+        ("pending", 3),
+        ("dispatched", 0),
+        ("in_flight", 0),
+        ("retrying", 0),
+        ("completed", 0),
+        ("failed", 0),
+        ("busy", 0),
+        ("no_answer", 0),
+    ] {
+        assert_eq!(counters[name], count, "counters.{name} of {counters}");
+    }
+    assert_eq!(
+        counters["by_status"]["pending"], 3,
+        "the richer counters stay"
+    );
+
+    // A change moves `updated_at` to when it happened.
+    server.clock.advance(SECOND_MS);
+    let id = batch["batch_id"].as_str().unwrap();
+    let (_, paused) = json_of(
+        server
+            .post(&format!("/v1/batches/{id}/pause"), ACME_KEY)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(paused["updated_at"], T0 + SECOND_MS, "{paused}");
+    assert_eq!(paused["created_at"], T0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     assert_eq!(created["batch"]["counters"]["total"], 3);
     assert_eq!(created["batch"]["status"], "pending");
 
@@ -611,7 +680,7 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
         .unwrap();
     let (status, csv_batch) = json_of(response).await;
     assert_eq!(status, StatusCode::CREATED, "{csv_batch}");
-    assert_eq!(csv_batch["batch"]["concurrency"], 2);
+    assert_eq!(csv_batch["batch"]["concurrency_limit"], 2);
     assert_eq!(csv_batch["batch"]["scheduled_start"], 1_893_488_400_000_i64);
 
     let (_, campaigns) = json_of(server.get("/v1/campaigns", ACME_KEY).send().await.unwrap()).await;
@@ -666,7 +735,10 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     )
     .await;
     assert_eq!(second["batches"].as_array().unwrap().len(), 1);
-    assert_ne!(second["batches"][0]["id"], page["batches"][0]["id"]);
+    assert_ne!(
+        second["batches"][0]["batch_id"],
+        page["batches"][0]["batch_id"]
+    );
     let (_, pending) = json_of(
         server
             .get("/v1/batches?campaign=spring&status=pending", ACME_KEY)
@@ -981,7 +1053,7 @@ async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
 async fn another_workspaces_key_gets_404_or_403_on_every_endpoint() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     let (_, hooks) = json_of(
         server
             .get("/v1/campaigns/spring/webhooks", ACME_KEY)
@@ -1140,7 +1212,7 @@ async fn a_request_with_two_different_keys_is_refused_as_ambiguous() {
 async fn bad_input_gets_a_clear_4xx_and_nothing_is_written() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     server
         .post(&format!("/v1/batches/{batch}/cancel"), ACME_KEY)
         .send()
@@ -1343,7 +1415,7 @@ async fn a_retried_create_answers_the_same_batch_and_a_different_body_is_409() {
         (first_status, second_status),
         (StatusCode::CREATED, StatusCode::OK)
     );
-    assert_eq!(first["batch"]["id"], second["batch"]["id"]);
+    assert_eq!(first["batch"]["batch_id"], second["batch"]["batch_id"]);
     assert_eq!(second["created"], false);
     let (status, conflict) = json_of(send(json!([{"phone": "+12125550199"}])).await.unwrap()).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -1386,7 +1458,7 @@ async fn an_upload_of_many_chunks_is_stored_whole_and_a_bad_row_near_its_end_lea
 
     let (status, created) = json_of(upload(csv(None)).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let batch = created["batch"]["id"].as_str().unwrap();
+    let batch = created["batch"]["batch_id"].as_str().unwrap();
     assert_eq!(created["batch"]["counters"]["total"], rows);
     let last = server
         .store
@@ -1437,8 +1509,8 @@ async fn a_json_upload_of_many_chunks_is_read_as_it_goes_and_a_bad_contact_near_
     let (status, created) = json_of(upload(body(None)).await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["batch"]["counters"]["total"], rows);
-    assert_eq!(created["batch"]["max_attempts"], 2, "{created}");
-    let batch = created["batch"]["id"].as_str().unwrap();
+    assert_eq!(created["batch"]["max_retries_override"], 2, "{created}");
+    let batch = created["batch"]["batch_id"].as_str().unwrap();
     let last = server
         .store
         .contact(batch, rows as u64 - 1)
@@ -1570,7 +1642,7 @@ async fn an_https_webhook_endpoint_is_enabled_and_tried() {
 async fn the_event_stream_tells_of_a_pause_as_it_happens() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     let mut stream = server
         .get(&format!("/v1/batches/{batch}/events"), ACME_KEY)
         .send()
@@ -1631,7 +1703,7 @@ async fn webhooks_are_signed_and_retried_with_backoff_after_the_receiver_was_dow
     let server = start(&url).await;
     receiver.down.store(true, Ordering::SeqCst);
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     server
         .post(&format!("/v1/batches/{batch}/contacts/2/skip"), ACME_KEY)
         .send()

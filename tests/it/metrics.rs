@@ -135,7 +135,7 @@ impl Server {
         let status = response.status();
         let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["batch"]["id"].as_str().unwrap().to_string()
+        body["batch"]["batch_id"].as_str().unwrap().to_string()
     }
 
     async fn skip(&self, batch: &str, seq: u32, key: &str) {

@@ -317,7 +317,7 @@ async fn answer_of(response: reqwest::Response) -> String {
 async fn no_secret_is_in_any_api_answer_or_export() {
     let server = start("http://127.0.0.1:9/hook").await;
     let created = server.create_batch(three_contacts()).await;
-    let batch = created["batch"]["id"].as_str().unwrap().to_string();
+    let batch = created["batch"]["batch_id"].as_str().unwrap().to_string();
     let (_, webhooks) = {
         let response = server
             .get("/v1/campaigns/spring/webhooks", ACME_KEY)

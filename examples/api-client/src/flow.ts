@@ -79,7 +79,7 @@ async function flow(): Promise<string> {
     created.skipped.length === 0,
     `create the batch: ${created.skipped.length} contacts skipped`,
   );
-  const batchId = created.batch.id;
+  const batchId = created.batch.batch_id;
   const path = { batch_id: batchId };
   check(
     created.batch.counters.total === contacts.length,

@@ -69,6 +69,28 @@ pub struct CountersView {
     pub talk_ms: u64,
     /// Cost of every attempt, in millionths of the currency unit.
     pub cost_micros: u64,
+    /// Contacts waiting for their first dial.
+    pub pending: u64,
+    /// Contacts whose dial intent is durable, the provider being asked.
+    pub dispatched: u64,
+    /// Contacts with a call ringing or in conversation.
+    pub in_flight: u64,
+    /// Contacts waiting for a retry.
+    pub retrying: u64,
+    /// Contacts waiting for a follow-up they asked for.
+    pub followup_scheduled: u64,
+    /// Contacts answered and done.
+    pub completed: u64,
+    /// Contacts given up after a network or provider failure.
+    pub failed: u64,
+    /// Contacts given up after a busy line.
+    pub busy: u64,
+    /// Contacts given up after no answer.
+    pub no_answer: u64,
+    /// Contacts taken out by an operator, a cancel, an expiry or a goal.
+    pub skipped: u64,
+    /// Contacts whose every allowed attempt was used.
+    pub max_retries_reached: u64,
     /// Answered out of ended attempts, in percent.
     pub answer_rate: f64,
 }
@@ -95,6 +117,17 @@ impl CountersView {
             plugin_faults: counters.plugin_faults,
             talk_ms: counters.talk_ms,
             cost_micros: counters.cost_micros,
+            pending: counters.status(ContactStatus::Pending),
+            dispatched: counters.status(ContactStatus::Dispatched),
+            in_flight: counters.status(ContactStatus::InProgress),
+            retrying: counters.status(ContactStatus::Retrying),
+            followup_scheduled: counters.status(ContactStatus::FollowupScheduled),
+            completed: counters.status(ContactStatus::Completed),
+            failed: counters.status(ContactStatus::Failed),
+            busy: counters.status(ContactStatus::Busy),
+            no_answer: counters.status(ContactStatus::NoAnswer),
+            skipped: counters.status(ContactStatus::Skipped),
+            max_retries_reached: counters.status(ContactStatus::MaxRetriesReached),
             answer_rate: if counters.ended == 0 {
                 0.0
             } else {
@@ -104,12 +137,33 @@ impl CountersView {
     }
 }
 
-/// A batch with its live counters.
+/// A batch with its live counters, under Graine's names.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchView {
     #[serde(flatten)]
     pub batch: BatchRecord,
+    /// Contacts uploaded to the batch.
+    pub total_contacts: u64,
+    /// When the batch last changed: created, its status set, or a contact
+    /// of it reaching a final status.
+    #[schema(value_type = EpochMillis)]
+    pub updated_at: Millis,
     pub counters: CountersView,
+}
+
+impl BatchView {
+    pub fn new(batch: BatchRecord, counters: &Counters) -> Self {
+        let updated_at = [Some(batch.status_at), batch.last_completed_at]
+            .into_iter()
+            .flatten()
+            .fold(batch.created_at, Millis::max);
+        BatchView {
+            total_contacts: counters.total,
+            updated_at,
+            counters: CountersView::new(counters),
+            batch,
+        }
+    }
 }
 
 /// The batch if it exists and belongs to the caller's workspace; 404
@@ -127,10 +181,7 @@ pub(super) fn owned_batch(
 
 fn view(store: &dyn Store, batch: BatchRecord) -> ApiResult<BatchView> {
     let counters = store.batch_counters(&batch.id)?;
-    Ok(BatchView {
-        batch,
-        counters: CountersView::new(&counters),
-    })
+    Ok(BatchView::new(batch, &counters))
 }
 
 /// Options of an upload as query parameters; a JSON body may carry them

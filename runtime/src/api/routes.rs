@@ -274,8 +274,15 @@ fn referenced(value: &Value, components: &Value, found: &mut std::collections::B
 /// a request uses keep their optional fields.
 fn require_every_answer_field(document: &mut Value) {
     // Left out when there is none: the bad rows of an error that has
-    // none, and the id of a stream event that is no journal event.
-    const LEFT_OUT_WHEN_EMPTY: [(&str, &str); 2] = [("ErrorDetail", "rows"), ("StreamEvent", "id")];
+    // none, the id of a stream event that is no journal event, and the
+    // end time and error of a recent call that the other one has.
+    const LEFT_OUT_WHEN_EMPTY: [(&str, &str); 5] = [
+        ("ErrorDetail", "rows"),
+        ("StreamEvent", "id"),
+        ("RecentCallView", "completedAt"),
+        ("RecentCallView", "failedAt"),
+        ("RecentCallView", "error"),
+    ];
     let components = document["components"]["schemas"].clone();
     let mut in_requests = std::collections::BTreeSet::new();
     for operation in document["paths"]

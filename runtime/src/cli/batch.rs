@@ -377,7 +377,7 @@ impl Client {
         };
         println!(
             "batch {} {verb}: {} contacts, campaign {}, status {}",
-            text(&batch["id"]),
+            text(&batch["batch_id"]),
             text(&batch["counters"]["total"]),
             text(&batch["campaign_id"]),
             text(&batch["status"]),
@@ -410,7 +410,7 @@ impl Client {
             let page = self.json(Method::GET, "v1/batches", &query, None).await?;
             for batch in page["batches"].as_array().into_iter().flatten() {
                 rows.push(vec![
-                    text(&batch["id"]),
+                    text(&batch["batch_id"]),
                     text(&batch["campaign_id"]),
                     text(&batch["status"]),
                     text(&batch["counters"]["total"]),
@@ -510,7 +510,7 @@ impl Client {
             .unwrap_or_default();
         println!(
             "batch {} is {}{reason}",
-            text(&view["id"]),
+            text(&view["batch_id"]),
             text(&view["status"])
         );
         Ok(ExitCode::SUCCESS)
@@ -650,7 +650,7 @@ fn pairs(rows: &[(&str, String)]) -> String {
 fn show_table(view: &Value) -> String {
     let counters = &view["counters"];
     let mut rows = vec![
-        ("batch", text(&view["id"])),
+        ("batch", text(&view["batch_id"])),
         ("campaign", text(&view["campaign_id"])),
         ("status", text(&view["status"])),
         ("status reason", text(&view["status_reason"])),
@@ -660,9 +660,9 @@ fn show_table(view: &Value) -> String {
         ("end at", time(&view["end_at"])),
         ("started", time(&view["started_at"])),
         ("completed", time(&view["completed_at"])),
-        ("concurrency", text(&view["concurrency"])),
+        ("concurrency", text(&view["concurrency_limit"])),
         ("calls per second", text(&view["calls_per_second"])),
-        ("max attempts", text(&view["max_attempts"])),
+        ("max attempts", text(&view["max_retries_override"])),
         ("max follow-ups", text(&view["max_followups"])),
         ("number strategy", text(&view["number_strategy"])),
         ("budget micros", text(&view["budget_micros"])),

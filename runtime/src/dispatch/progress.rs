@@ -3,11 +3,90 @@
 
 use serde::Serialize;
 
-use crate::model::{BatchStatus, Blocker, ContactStatus, Millis};
+use crate::model::{BatchStatus, Blocker, CallOutcome, ContactStatus, Millis};
 use crate::store::{BatchRecord, ContactRecord, Counters, RecentCall};
 
 /// Recent calls shown with a batch's progress.
 pub const RECENT_CALLS: usize = 10;
+
+/// How a recent call ended, as Trillet names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecentCallStatus {
+    /// The call was answered.
+    Completed,
+    /// Busy, no answer, failed, canceled, or an end not known.
+    Failed,
+}
+
+/// A recently ended call, under Trillet's names, with outdial's
+/// `contact_id`, `disposition` and `reason` beside them.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecentCallView {
+    /// The attempt's id.
+    #[serde(rename = "jobId")]
+    pub job_id: String,
+    pub status: RecentCallStatus,
+    #[schema(value_type = crate::model::schema::E164)]
+    pub phone_number: String,
+    /// When an answered call ended; absent for a failed one.
+    #[serde(rename = "completedAt", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
+    pub completed_at: Option<Millis>,
+    /// When a failed call ended; absent for an answered one.
+    #[serde(rename = "failedAt", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
+    pub failed_at: Option<Millis>,
+    /// Talk time in seconds.
+    pub duration: f64,
+    /// Why a failed call failed, e.g. "Number busy"; absent for an
+    /// answered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Number busy")]
+    pub error: Option<String>,
+    pub contact_id: String,
+    /// The classifier's label, when it gave one.
+    pub disposition: Option<String>,
+    /// The attempt's ended reason, when one was recorded.
+    pub reason: Option<String>,
+}
+
+impl From<RecentCall> for RecentCallView {
+    fn from(call: RecentCall) -> Self {
+        let answered = call.outcome == Some(CallOutcome::Answered);
+        let error = (!answered).then(|| {
+            let what = match call.outcome {
+                Some(CallOutcome::Busy) => "Number busy",
+                Some(CallOutcome::NoAnswer) => "No answer",
+                Some(CallOutcome::Canceled) => "Call canceled",
+                Some(CallOutcome::Failed) => "Call failed",
+                Some(CallOutcome::Answered) | Some(CallOutcome::Unknown) | None => {
+                    "Call ended with no known result"
+                }
+            };
+            match &call.reason {
+                Some(reason) => format!("{what}: {reason}"),
+                None => what.to_string(),
+            }
+        });
+        RecentCallView {
+            job_id: call.attempt_id,
+            status: if answered {
+                RecentCallStatus::Completed
+            } else {
+                RecentCallStatus::Failed
+            },
+            phone_number: call.phone,
+            completed_at: answered.then_some(call.ended_at),
+            failed_at: (!answered).then_some(call.ended_at),
+            duration: call.talk_ms as f64 / 1_000.0,
+            error,
+            contact_id: call.contact_id,
+            disposition: call.disposition,
+            reason: call.reason,
+        }
+    }
+}
 
 /// Where a batch stands.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -34,7 +113,7 @@ pub struct BatchProgress {
     /// Mean talk time of answered calls, in seconds.
     pub average_call_duration: f64,
     #[serde(rename = "recent_calls")]
-    pub recent_calls: Vec<RecentCall>,
+    pub recent_calls: Vec<RecentCallView>,
 }
 
 /// A batch's rates and estimates.
@@ -92,7 +171,7 @@ impl BatchProgress {
             last_completed_time: batch.last_completed_at,
             completed_time: batch.completed_at,
             average_call_duration,
-            recent_calls,
+            recent_calls: recent_calls.into_iter().map(RecentCallView::from).collect(),
         }
     }
 }
@@ -173,4 +252,50 @@ pub fn effective_blocker(
             .filter(|at| *at > now)
             .map(|_| Blocker::RetryWait)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(outcome: CallOutcome, reason: Option<&str>) -> RecentCall {
+        RecentCall {
+            attempt_id: "att_1".into(),
+            contact_id: "c-1".into(),
+            phone: "+12125550101".into(),
+            outcome: Some(outcome),
+            disposition: None,
+            ended_at: 1_703_101_200_000,
+            talk_ms: 42_500,
+            status: ContactStatus::Retrying,
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn an_answered_call_is_completed_at_its_end_with_its_duration_in_seconds() {
+        let view =
+            serde_json::to_value(RecentCallView::from(call(CallOutcome::Answered, None))).unwrap();
+        assert_eq!(view["jobId"], "att_1");
+        assert_eq!(view["status"], "completed");
+        assert_eq!(view["phone_number"], "+12125550101");
+        assert_eq!(view["completedAt"], 1_703_101_200_000_i64);
+        assert_eq!(view["duration"], 42.5);
+        for absent in ["failedAt", "error"] {
+            assert!(view.get(absent).is_none(), "{absent} in {view}");
+        }
+    }
+
+    #[test]
+    fn a_busy_call_failed_at_its_end_and_says_why() {
+        let view =
+            serde_json::to_value(RecentCallView::from(call(CallOutcome::Busy, None))).unwrap();
+        assert_eq!(view["status"], "failed");
+        assert_eq!(view["failedAt"], 1_703_101_200_000_i64);
+        assert_eq!(view["error"], "Number busy");
+        assert!(view.get("completedAt").is_none());
+        let failed = RecentCallView::from(call(CallOutcome::Failed, Some("invalid_number")));
+        assert_eq!(failed.error.as_deref(), Some("Call failed: invalid_number"));
+        assert_eq!(failed.reason.as_deref(), Some("invalid_number"));
+    }
 }

@@ -226,7 +226,10 @@ pub struct NewContact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchRecord {
     /// "btc_" and 16 random hex digits.
+    #[serde(rename = "batch_id")]
     pub id: String,
+    /// The workspace that owns the batch: Graine's organization.
+    #[serde(rename = "organization_id")]
     pub workspace: String,
     pub campaign_id: String,
     pub status: BatchStatus,
@@ -243,7 +246,11 @@ pub struct BatchRecord {
     pub scheduled_start: Option<Millis>,
     #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub end_at: Option<Millis>,
+    /// Calls live at once, when the batch replaces the campaign's.
+    #[serde(rename = "concurrency_limit")]
     pub concurrency: Option<u32>,
+    /// Attempts per contact, when the batch replaces the campaign's.
+    #[serde(rename = "max_retries_override")]
     pub max_attempts: Option<u32>,
     pub calls_per_second: Option<f64>,
     #[schema(value_type = Option<crate::model::schema::EpochMillis>)]

@@ -281,8 +281,8 @@ function homePage() {
     if (!table) return;
     const rows = data.batches.map((b) => {
       const c = b.counters;
-      return h("tr", { class: "clickable", "data-batch": b.id, onclick: () => (location.hash = `#/batches/${encodeURIComponent(b.id)}`) },
-        h("td", {}, h("a", { class: "batch-link", href: `#/batches/${encodeURIComponent(b.id)}` }, b.id)),
+      return h("tr", { class: "clickable", "data-batch": b.batch_id, onclick: () => (location.hash = `#/batches/${encodeURIComponent(b.batch_id)}`) },
+        h("td", {}, h("a", { class: "batch-link", href: `#/batches/${encodeURIComponent(b.batch_id)}` }, b.batch_id)),
         h("td", {}, b.campaign_id),
         h("td", {}, h("span", { class: `status ${b.status}` }, b.status)),
         h("td", { class: "num" }, pct(ratio(c.finished, c.total) * 100, 0)),
@@ -375,8 +375,8 @@ function renderUpload(campaigns) {
     $("upload-commit").disabled = true;
     try {
       const created = await api(`${path("create", { campaign_id: checked.campaign })}?${params}`, { method: "POST", body: checked.csv, contentType: "text/csv" });
-      toast(`Batch ${created.batch.id} created with ${int(created.batch.counters.total)} contacts`);
-      location.hash = `#/batches/${encodeURIComponent(created.batch.id)}`;
+      toast(`Batch ${created.batch.batch_id} created with ${int(created.batch.total_contacts)} contacts`);
+      location.hash = `#/batches/${encodeURIComponent(created.batch.batch_id)}`;
     } catch (error) {
       $("upload-commit").disabled = false;
       toast(`Not created: ${error.message}`, true);
@@ -764,7 +764,7 @@ function batchPage(batchId) {
     const calls = b.progress?.recent_calls || [];
     fill("recent", calls.length ? h("table", {},
       h("thead", {}, h("tr", {}, h("th", {}, "Ended"), h("th", {}, "Contact"), h("th", {}, "Outcome"), h("th", {}, "Disposition"), h("th", { class: "num" }, "Talk"), h("th", {}, "Status"))),
-      h("tbody", {}, calls.map((call) => h("tr", {}, h("td", {}, minuteLabel(call.ended_at)), h("td", {}, call.contact_id), h("td", {}, call.outcome ?? DASH), h("td", {}, call.disposition ?? DASH), h("td", { class: "num" }, secs(call.talk_ms / 1000)), h("td", {}, call.status)))))
+      h("tbody", {}, calls.map((call) => h("tr", {}, h("td", {}, minuteLabel(call.completedAt ?? call.failedAt)), h("td", {}, call.contact_id), h("td", {}, call.status === "completed" ? "answered" : call.error ?? DASH), h("td", {}, call.disposition ?? DASH), h("td", { class: "num" }, secs(call.duration)), h("td", {}, call.status)))))
       : h("p", { class: "dash" }, DASH, " no call has ended yet"));
   }
 
