@@ -317,17 +317,20 @@ fn require_every_answer_field(document: &mut Value) {
     }
 }
 
+/// Every operation of the document, to be changed in place.
+fn operations_mut(document: &mut Value) -> impl Iterator<Item = &mut Value> {
+    document["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
 /// An optional header or query parameter is left out, never sent as
 /// `null`, which is how utoipa writes an `Option` parameter.
 fn make_parameters_not_null(document: &mut Value) {
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for operation in operations_mut(document) {
         let Some(parameters) = operation
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
@@ -354,14 +357,7 @@ fn make_parameters_not_null(document: &mut Value) {
 /// A control's body may be left out, which `Option<Body>` says; but the
 /// body itself is never `null`, which is how utoipa writes an `Option`.
 fn make_empty_bodies_optional(document: &mut Value) {
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for operation in operations_mut(document) {
         let Some(body) = operation.get_mut("requestBody") else {
             continue;
         };
@@ -390,14 +386,7 @@ fn make_empty_bodies_optional(document: &mut Value) {
 /// parameter or credentials.
 fn add_common_errors(document: &mut Value) {
     let global_security = document["security"].clone();
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for operation in operations_mut(document) {
         let security = operation.get("security").unwrap_or(&global_security);
         let needs_key = security
             .as_array()
@@ -434,14 +423,7 @@ fn add_common_errors(document: &mut Value) {
 /// answered with, so a client sees e.g. which codes a 404 can carry.
 fn narrow_error_codes(document: &mut Value) {
     let error_ref = json!({"$ref": "#/components/schemas/ErrorBody"});
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for operation in operations_mut(document) {
         let Some(responses) = operation["responses"].as_object_mut() else {
             continue;
         };
