@@ -1856,3 +1856,176 @@ async fn webhooks_are_signed_and_retried_with_backoff_after_the_receiver_was_dow
     assert!(verify(&headers, &body));
     assert_eq!(headers["x-outdial-event"], "batch.paused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_carries_its_own_working_hours_shown_on_the_batch_and_in_debug() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let hours = json!({
+        "time_zone_policy": "campaign",
+        "default_time_zone": "America/Chicago",
+        "hours": [{"days": "mon-fri", "start": "10:00", "end": "12:00"}],
+    });
+    let (status, created) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!({"contacts": three_contacts(), "hours": hours}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let batch = &created["batch"];
+    assert_eq!(batch["hours"]["time_zone_policy"], "campaign");
+    assert_eq!(batch["hours"]["default_time_zone"], "America/Chicago");
+    assert_eq!(
+        batch["hours"]["calling_window"]["rules"],
+        json!([{"kind": "range", "days": [0, 1, 2, 3, 4], "start_minute": 600, "end_minute": 720}])
+    );
+    let id = batch["batch_id"].as_str().unwrap();
+    let contacts = server.store.list_contacts(&outdial::store::ContactQuery {
+        batch_id: id.to_string(),
+        limit: 10,
+        ..Default::default()
+    });
+    for contact in contacts.unwrap().items {
+        assert_eq!(
+            contact.time_zone, "America/Chicago",
+            "the batch's zone policy"
+        );
+    }
+    let (status, debug) = json_of(
+        server
+            .get(&format!("/v1/batches/{id}/debug"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{debug}");
+    assert_eq!(debug["effective"]["hours_from"], "batch");
+    assert_eq!(debug["queue"]["hours_from"], "batch");
+    assert_eq!(debug["windows"][0]["time_zone"], "America/Chicago");
+
+    // The same hours on a CSV upload, as a query parameter holding JSON.
+    let query = url_encoded(&hours.to_string());
+    let (status, created) = json_of(
+        server
+            .post(
+                &format!("/v1/campaigns/spring/batches?hours={query}"),
+                ACME_KEY,
+            )
+            .header("content-type", "text/csv")
+            .body("phone\n+12125550101\n")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["batch"]["hours"], batch["hours"]);
+
+    // A batch without hours takes the campaign's.
+    let plain = server.create_batch(three_contacts()).await;
+    assert_eq!(plain["batch"]["hours"], Value::Null);
+    let id = plain["batch"]["batch_id"].as_str().unwrap();
+    let (_, debug) = json_of(
+        server
+            .get(&format!("/v1/batches/{id}/debug"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(debug["effective"]["hours_from"], "campaign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_working_hours_are_refused_naming_the_field_and_nothing_is_stored() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let head = server.store.journal_head().unwrap();
+    let cases = [
+        (
+            json!({"hours": [{"start": "09:00", "end": "9pm"}]}),
+            "\"hours.hours[0].end\": end \"9pm\" is not a time",
+        ),
+        (
+            json!({"hours": [{"days": "mon-fri", "start": "09:00", "end": "17:00"}, {"days": "sun-fun", "start": "09:00", "end": "12:00"}]}),
+            "\"hours.hours[1].days\": unknown day",
+        ),
+        (
+            json!({"hours": [{"start": "18:00", "end": "09:00"}]}),
+            "\"hours.hours[0]\": start \"18:00\" is not before end \"09:00\"",
+        ),
+        (
+            json!({"default_time_zone": "Mars/Olympus"}),
+            "\"hours.default_time_zone\": unknown time zone \"Mars/Olympus\"",
+        ),
+        (
+            json!({"time_zone_policy": "recipient"}),
+            "\"hours.time_zone_policy\": unknown time_zone_policy \"recipient\"",
+        ),
+        (
+            json!({"cron": ["* 9-17 * *"]}),
+            "\"hours.cron[0]\": cron expression",
+        ),
+    ];
+    for (hours, names) in cases {
+        for csv in [false, true] {
+            let request = if csv {
+                server
+                    .post(
+                        &format!(
+                            "/v1/campaigns/spring/batches?hours={}",
+                            url_encoded(&hours.to_string())
+                        ),
+                        ACME_KEY,
+                    )
+                    .header("content-type", "text/csv")
+                    .body("phone\n+12125550101\n")
+            } else {
+                server
+                    .post("/v1/campaigns/spring/batches", ACME_KEY)
+                    .json(&json!({"contacts": three_contacts(), "hours": hours}))
+            };
+            let (status, body) = json_of(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(body["error"]["code"], "invalid_parameter", "{body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(names),
+                "\"{message}\" does not name {names}"
+            );
+        }
+    }
+    let (status, body) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches?hours=%7Bnot-json", ACME_KEY)
+            .header("content-type", "text/csv")
+            .body("phone\n+12125550101\n")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("\"hours\": ")
+    );
+    assert_refused_upload_left_nothing(&server, head).await;
+}
+
+/// `text` as a query parameter value.
+fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}

@@ -21,6 +21,7 @@ use super::body::{
 use super::error::RowProblem;
 use super::schema::{CsvUpload, ExportCsv};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
+use crate::config::{HoursInput, batch_hours};
 use crate::dispatch::control;
 use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
 use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
@@ -32,7 +33,8 @@ use crate::import::{
 };
 use crate::model::schema::{E164, EpochMillis, TimeInput};
 use crate::model::{
-    BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis, NumberStrategy,
+    BatchHours, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis,
+    NumberStrategy,
 };
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
@@ -229,6 +231,10 @@ pub struct UploadQuery {
     /// Comma-separated success labels of `goal`.
     #[param(example = "interested,booked", pattern = "[^\\s,]")]
     goal_labels: Option<String>,
+    /// Working hours replacing the campaign's calling window, as the JSON
+    /// of a body's `hours`.
+    #[param(example = r#"{"hours":[{"days":"mon-fri","start":"09:00","end":"17:00"}]}"#)]
+    hours: Option<String>,
 }
 
 /// A caller id of a batch's own pool, in a JSON create.
@@ -288,6 +294,9 @@ struct JsonUpload<'a> {
     budget: Option<f64>,
     /// Complete the batch once this many contacts reach a success label.
     goal: Option<Goal>,
+    /// Working hours replacing the campaign's calling window for this
+    /// batch's contacts: the keys of a campaign's `[campaigns.window]`.
+    hours: Option<HoursInput>,
 }
 
 /// Per-batch settings of an upload, checked.
@@ -306,6 +315,24 @@ struct BatchOptions {
     /// Spending limit in millionths of the currency unit.
     budget_micros: Option<u64>,
     goal: Option<Goal>,
+    /// Working hours replacing the campaign's calling window.
+    hours: Option<BatchHours>,
+}
+
+/// Working hours of an upload, checked as a campaign's window is.
+fn checked_hours(hours: &HoursInput) -> ApiResult<BatchHours> {
+    batch_hours("hours", hours)
+        .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
+}
+
+/// A query parameter holding JSON, read as the body's field of that name.
+fn query_json<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> ApiResult<T> {
+    serde_json::from_str(text).map_err(|error| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("\"{name}\": {error}, expected the JSON of the body's \"{name}\""),
+        )
+    })
 }
 
 /// A caller id of a batch's pool, checked: E.164 and a positive weight.
@@ -493,6 +520,11 @@ fn plan_upload(
                 ));
             }
         },
+        hours: query
+            .hours
+            .as_deref()
+            .map(|text| checked_hours(&query_json("hours", text)?))
+            .transpose()?,
     };
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
@@ -529,6 +561,9 @@ fn plan_upload(
             options.budget_micros = Some(budget_micros(budget)?);
         }
         options.goal = body.goal.or(options.goal);
+        if let Some(hours) = &body.hours {
+            options.hours = Some(checked_hours(hours)?);
+        }
         skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
         country = body.default_country.or(country);
         let contacts = body.contacts.ok_or_else(|| {
@@ -553,6 +588,16 @@ fn plan_upload(
         import,
         contacts,
     })
+}
+
+/// The campaign as a batch's contacts see it: its zone policy and default
+/// zone replaced by the batch's hours, if any.
+fn under_hours(mut spec: CampaignSpec, hours: Option<&BatchHours>) -> CampaignSpec {
+    if let Some(hours) = hours {
+        spec.time_zone_policy = hours.time_zone_policy;
+        spec.default_time_zone = hours.default_time_zone.clone();
+    }
+    spec
 }
 
 /// Reads and checks an upload's contacts, handing each that passes to
@@ -740,6 +785,7 @@ pub async fn create(
             .await
             .map_err(ApiError::internal)??;
     let options = plan.options;
+    let spec = under_hours(spec, options.hours.as_ref());
     let new = NewBatch {
         workspace: caller.workspace.clone(),
         campaign_id: campaign_id.clone(),
@@ -754,6 +800,7 @@ pub async fn create(
         number_strategy: options.number_strategy,
         budget_micros: options.budget_micros,
         goal: options.goal,
+        hours: options.hours,
         idempotency_key: idempotency_key.clone(),
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
@@ -871,6 +918,7 @@ pub async fn preview(
     let max_rows = state.inner.settings.max_contacts_per_batch;
     let (plan, accepted, skipped, sample) = tokio::task::spawn_blocking(move || {
         let plan = plan_upload(kind, query, bytes, true, max_rows, now)?;
+        let spec = under_hours(spec, plan.options.hours.as_ref());
         let mut sample = Vec::with_capacity(PREVIEW_SAMPLE);
         let (accepted, skipped) =
             read_contacts(&spec, &plan.contacts, &plan.import, &mut |contact| {
@@ -1508,6 +1556,9 @@ struct EffectiveLimits {
     calls_per_second_from: LimitSource,
     max_attempts_from: LimitSource,
     max_followups_from: LimitSource,
+    /// "batch" when the batch's own hours replace the campaign's calling
+    /// window.
+    hours_from: LimitSource,
 }
 
 /// The calling window in one time zone of the batch.
@@ -1575,14 +1626,23 @@ pub async fn debug(
             .await?
     };
     let spec = state.campaign(&caller, &batch.campaign_id)?.clone();
-    let window = CompiledWindow::new(&spec.calling_window)
-        .map_err(|error| ApiError::internal(format!("campaign \"{}\": {error}", spec.id)))?;
+    let window = match &batch.hours {
+        Some(hours) => CompiledWindow::new(&hours.calling_window)
+            .map_err(|error| ApiError::internal(format!("batch \"{}\": {error}", batch.id)))?,
+        None => CompiledWindow::new(&spec.calling_window)
+            .map_err(|error| ApiError::internal(format!("campaign \"{}\": {error}", spec.id)))?,
+    };
+    let default_zone = batch
+        .hours
+        .as_ref()
+        .map_or(&spec.default_time_zone, |hours| &hours.default_time_zone)
+        .clone();
     state
         .blocking(move |store| {
             let counters = store.batch_counters(&batch.id)?;
             let sample = store.due(&batch.id, Millis::MAX, DEBUG_SAMPLE)?;
             let mut zones: BTreeMap<String, usize> = BTreeMap::new();
-            zones.insert(spec.default_time_zone.clone(), 0);
+            zones.insert(default_zone, 0);
             let mut throttled_until = None;
             for contact in &sample {
                 *zones.entry(contact.time_zone.clone()).or_default() += 1;
@@ -1643,6 +1703,7 @@ pub async fn debug(
                     calls_per_second_from: from(batch.calls_per_second.is_some()),
                     max_attempts_from: from(batch.max_attempts.is_some()),
                     max_followups_from: from(batch.max_followups.is_some()),
+                    hours_from: from(batch.hours.is_some()),
                 },
                 live_calls: counters.live(),
                 free_slots: u64::from(concurrency).saturating_sub(counters.live()),

@@ -149,6 +149,11 @@ struct CreateArgs {
     /// A label counting toward --goal; repeat for more.
     #[arg(long = "goal-label", requires = "goal")]
     goal_labels: Vec<String>,
+    /// Working hours of this batch instead of the campaign's window, as
+    /// JSON with the keys of `[campaigns.window]`:
+    /// '{"hours":[{"days":"mon-fri","start":"09:00","end":"17:00"}]}'
+    #[arg(long)]
+    hours: Option<String>,
     /// A retried create with the same key makes no second batch.
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -334,7 +339,7 @@ impl Client {
         if args.skip_invalid {
             query.push(("skip_invalid", "true".to_string()));
         }
-        let optional: [(&str, Option<String>); 11] = [
+        let optional: [(&str, Option<String>); 12] = [
             ("default_country", args.default_country),
             ("scheduled_start", args.scheduled_start),
             ("end_at", args.end_at),
@@ -349,6 +354,7 @@ impl Client {
             ("number_strategy", args.number_strategy),
             ("budget", args.budget.map(|n| n.to_string())),
             ("goal", args.goal.map(|n| n.to_string())),
+            ("hours", args.hours),
         ];
         query.extend(
             optional

@@ -10,6 +10,7 @@
 //!
 //! The format itself is documented on the structs of [`schema`].
 
+mod batch;
 mod catalog;
 mod diagnostics;
 mod overrides;
@@ -26,6 +27,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
+pub use batch::{FieldError, HoursInput, HoursRangeInput, batch_hours};
 pub use catalog::{
     BUILTIN_PLUGINS, ConfigKeyInfo, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind,
     PluginRef, SIMULATED_PROVIDER, SandboxLimits, StaticCatalog,

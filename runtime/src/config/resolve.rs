@@ -1280,105 +1280,9 @@ impl<'a> Checker<'a> {
         file: usize,
         window: &WindowSection,
     ) -> (CallingWindow, TimeZonePolicy, String) {
-        let policy = match window
-            .time_zone_policy
-            .as_ref()
-            .map(|p| (p, p.get_ref().as_str()))
-        {
-            None | Some((_, "contact")) => TimeZonePolicy::Contact,
-            Some((_, "campaign")) => TimeZonePolicy::Campaign,
-            Some((raw, other)) => {
-                self.error(
-                    at(file, raw),
-                    format!(
-                        "unknown time_zone_policy \"{other}\", expected \"contact\" or \"campaign\""
-                    ),
-                );
-                TimeZonePolicy::Contact
-            }
-        };
-        let zone = match &window.default_time_zone {
-            None => DEFAULT_TIME_ZONE.to_string(),
-            Some(zone) if is_time_zone(zone.get_ref()) => zone.get_ref().clone(),
-            Some(zone) => {
-                self.error(
-                    at(file, zone),
-                    format!(
-                        "unknown time zone \"{}\", expected an IANA zone name like \"America/New_York\"",
-                        zone.get_ref()
-                    ),
-                );
-                DEFAULT_TIME_ZONE.to_string()
-            }
-        };
-        let mut rules = Vec::new();
-        for hours in &window.hours {
-            let (entry, hours) = (at(file, hours), hours.get_ref());
-            let days = match &hours.days {
-                None => Some((0..7).collect()),
-                Some(raw) => match parse_days(raw.get_ref()) {
-                    Ok(days) => Some(days),
-                    Err(bad) => {
-                        self.error(
-                            at(file, raw),
-                            format!(
-                                "unknown day {bad} in days \"{}\", expected days like \"mon-fri\", \"sat,sun\" or \"daily\"",
-                                raw.get_ref()
-                            ),
-                        );
-                        None
-                    }
-                },
-            };
-            let mut clock = |raw: &Spanned<String>, which: &str| {
-                let parsed = parse_clock(raw.get_ref());
-                if parsed.is_none() {
-                    self.report.error(
-                        at(file, raw),
-                        format!(
-                            "{which} \"{}\" is not a time, expected \"HH:MM\" from \"00:00\" to \"24:00\"",
-                            raw.get_ref()
-                        ),
-                    );
-                }
-                parsed
-            };
-            let start = clock(&hours.start, "start");
-            let end = clock(&hours.end, "end");
-            if let (Some(start_minute), Some(end_minute)) = (start, end)
-                && start_minute >= end_minute
-            {
-                self.error(
-                    entry,
-                    format!(
-                        "start \"{}\" is not before end \"{}\", expected a range within one day (split a range over midnight in two)",
-                        hours.start.get_ref(),
-                        hours.end.get_ref()
-                    ),
-                );
-                continue;
-            }
-            if let (Some(days), Some(start_minute), Some(end_minute)) = (days, start, end) {
-                rules.push(WindowRule::Range {
-                    days,
-                    start_minute,
-                    end_minute,
-                });
-            }
-        }
-        for expression in &window.cron {
-            match normalize_cron(expression.get_ref()) {
-                Ok(expression) => rules.push(WindowRule::Cron { expression }),
-                Err(why) => self.error(
-                    at(file, expression),
-                    format!(
-                        "cron expression \"{}\" is invalid ({why}), expected \"minute hour day-of-month month day-of-week\" like \"* 9-19 * * Mon-Fri\"",
-                        expression.get_ref()
-                    ),
-                ),
-            }
-        }
-        (CallingWindow { rules }, policy, zone)
+        check_window(window, &mut |span, message| {
+            self.report.error(Location::new(file, span), message);
+        })
     }
 
     fn numbers(
@@ -1556,6 +1460,114 @@ impl<'a> Checker<'a> {
         }
         webhooks
     }
+}
+
+/// Checks a calling window as `[campaigns.window]` is checked, wherever it
+/// was written: each error goes to `error` with the span of the value it
+/// is about, so a config file and a batch's JSON `hours` report alike.
+pub(super) fn check_window(
+    window: &WindowSection,
+    error: &mut dyn FnMut(std::ops::Range<usize>, String),
+) -> (CallingWindow, TimeZonePolicy, String) {
+    let policy = match window
+        .time_zone_policy
+        .as_ref()
+        .map(|p| (p, p.get_ref().as_str()))
+    {
+        None | Some((_, "contact")) => TimeZonePolicy::Contact,
+        Some((_, "campaign")) => TimeZonePolicy::Campaign,
+        Some((raw, other)) => {
+            error(
+                raw.span(),
+                format!(
+                    "unknown time_zone_policy \"{other}\", expected \"contact\" or \"campaign\""
+                ),
+            );
+            TimeZonePolicy::Contact
+        }
+    };
+    let zone = match &window.default_time_zone {
+        None => DEFAULT_TIME_ZONE.to_string(),
+        Some(zone) if is_time_zone(zone.get_ref()) => zone.get_ref().clone(),
+        Some(zone) => {
+            error(
+                zone.span(),
+                format!(
+                    "unknown time zone \"{}\", expected an IANA zone name like \"America/New_York\"",
+                    zone.get_ref()
+                ),
+            );
+            DEFAULT_TIME_ZONE.to_string()
+        }
+    };
+    let mut rules = Vec::new();
+    for hours in &window.hours {
+        let (entry, hours) = (hours.span(), hours.get_ref());
+        let days = match &hours.days {
+            None => Some((0..7).collect()),
+            Some(raw) => match parse_days(raw.get_ref()) {
+                Ok(days) => Some(days),
+                Err(bad) => {
+                    error(
+                        raw.span(),
+                        format!(
+                            "unknown day {bad} in days \"{}\", expected days like \"mon-fri\", \"sat,sun\" or \"daily\"",
+                            raw.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let mut clock = |raw: &Spanned<String>, which: &str| {
+            let parsed = parse_clock(raw.get_ref());
+            if parsed.is_none() {
+                error(
+                    raw.span(),
+                    format!(
+                        "{which} \"{}\" is not a time, expected \"HH:MM\" from \"00:00\" to \"24:00\"",
+                        raw.get_ref()
+                    ),
+                );
+            }
+            parsed
+        };
+        let start = clock(&hours.start, "start");
+        let end = clock(&hours.end, "end");
+        if let (Some(start_minute), Some(end_minute)) = (start, end)
+            && start_minute >= end_minute
+        {
+            error(
+                entry,
+                format!(
+                    "start \"{}\" is not before end \"{}\", expected a range within one day (split a range over midnight in two)",
+                    hours.start.get_ref(),
+                    hours.end.get_ref()
+                ),
+            );
+            continue;
+        }
+        if let (Some(days), Some(start_minute), Some(end_minute)) = (days, start, end) {
+            rules.push(WindowRule::Range {
+                days,
+                start_minute,
+                end_minute,
+            });
+        }
+    }
+    for expression in &window.cron {
+        match normalize_cron(expression.get_ref()) {
+            Ok(expression) => rules.push(WindowRule::Cron { expression }),
+            Err(why) => error(
+                expression.span(),
+                format!(
+                    "cron expression \"{}\" is invalid ({why}), expected \"minute hour day-of-month month day-of-week\" like \"* 9-19 * * Mon-Fri\"",
+                    expression.get_ref()
+                ),
+            ),
+        }
+    }
+    (CallingWindow { rules }, policy, zone)
 }
 
 /// Event names webhooks may subscribe to.

@@ -3,6 +3,7 @@
 //! contacts within every limit. It reads no clock of its own, so tests run
 //! it in virtual time.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -211,6 +212,9 @@ pub struct Engine {
     options: EngineOptions,
     campaigns: HashMap<CampaignKey, CampaignState>,
     batch_limits: HashMap<String, BatchLimits>,
+    /// Calling windows of batches with their own hours, compiled when the
+    /// batch is first dialed.
+    batch_windows: HashMap<String, CompiledWindow>,
     live: BTreeMap<String, LiveCall>,
     /// Rotates which batch is served first, for fairness across batches.
     round: usize,
@@ -280,6 +284,7 @@ impl Engine {
             options,
             campaigns: states,
             batch_limits: HashMap::new(),
+            batch_windows: HashMap::new(),
             live: BTreeMap::new(),
             round: 0,
             builtin_retry: BuiltinRetry::default(),
@@ -1080,7 +1085,7 @@ impl Engine {
         now: Millis,
     ) -> EndAttempt {
         let spec = &state.policy.spec;
-        let zone = contact_zone(state, contact);
+        let zone = contact_zone(state, batch, contact);
         let model_contact = contact.to_contact();
         let index = history
             .iter()
@@ -1139,7 +1144,8 @@ impl Engine {
         let outcome = current.outcome.unwrap_or(CallOutcome::Unknown);
         let give_up_status = give_up_status(outcome);
         let attempts_made = contact.attempts_made;
-        let (decision, adjusted) = clamp(decision, &state.window, zone, batch.end_at, &tally, now);
+        let window = window_of(state, &self.batch_windows, batch);
+        let (decision, adjusted) = clamp(decision, &window, zone, batch.end_at, &tally, now);
         // A strategy sees a follow-up past the attempts as one attempt more
         // and gives up with "4 of 3 attempts made"; the host names the
         // limit instead, unless the call itself ended the contact.
@@ -1349,6 +1355,18 @@ impl Engine {
             if let Some(blocker) = limits::halt(self.store.as_ref(), &state.policy.spec, batch)? {
                 halted.insert(batch.id.clone(), blocker);
             }
+            if let Some(hours) = &batch.hours
+                && !self.batch_windows.contains_key(&batch.id)
+            {
+                match CompiledWindow::new(&hours.calling_window) {
+                    Ok(window) => {
+                        self.batch_windows.insert(batch.id.clone(), window);
+                    }
+                    Err(err) => {
+                        tracing::error!(batch = %batch.id, error = %err, "the batch's hours do not compile: the campaign's window applies");
+                    }
+                }
+            }
             let has_pool = !state.policy.spec.numbers.is_empty()
                 || batch.numbers.as_ref().is_some_and(|pool| !pool.is_empty());
             if has_pool && !states_read.contains(&campaign) {
@@ -1394,10 +1412,14 @@ impl Engine {
                     .campaigns
                     .get_mut(&campaign)
                     .expect("candidates only come from known campaigns");
-                let zone = contact_zone(state, &contact);
+                let zone = contact_zone(state, batch, &contact);
+                let closed_until = {
+                    let window = window_of(state, &self.batch_windows, batch);
+                    (!window.is_open(zone, now))
+                        .then(|| window.next_open(zone, now).unwrap_or(now + DAY_MS))
+                };
                 let (pool, _) = numbers::pool_of(&state.policy.spec, batch);
-                let verdict = if !state.window.is_open(zone, now) {
-                    let opens = state.window.next_open(zone, now).unwrap_or(now + DAY_MS);
+                let verdict = if let Some(opens) = closed_until {
                     Err((Blocker::OutsideWindow, Some(opens)))
                 } else if let Some(blocker) = halted.get(&batch.id) {
                     Err((*blocker, None))
@@ -1737,16 +1759,37 @@ impl Engine {
 }
 
 /// The zone a contact is called in: its own, else inferred from its
-/// number, else the campaign's.
-fn contact_zone(state: &CampaignState, contact: &ContactRecord) -> Tz {
+/// number, else the default of the batch's hours or of the campaign.
+fn contact_zone(state: &CampaignState, batch: &BatchRecord, contact: &ContactRecord) -> Tz {
     let spec = &state.policy.spec;
+    let (policy, default) = match &batch.hours {
+        Some(hours) => (hours.time_zone_policy, hours.default_time_zone.as_str()),
+        None => (spec.time_zone_policy, spec.default_time_zone.as_str()),
+    };
     let explicit = (!contact.time_zone.is_empty()).then_some(contact.time_zone.as_str());
-    resolve_time_zone(
-        explicit,
-        &contact.phone,
-        spec.time_zone_policy,
-        &spec.default_time_zone,
-    )
+    resolve_time_zone(explicit, &contact.phone, policy, default)
+}
+
+/// The calling window of a batch: its own hours, else its campaign's.
+fn window_of<'a>(
+    state: &'a CampaignState,
+    compiled: &'a HashMap<String, CompiledWindow>,
+    batch: &BatchRecord,
+) -> Cow<'a, CompiledWindow> {
+    let Some(hours) = &batch.hours else {
+        return Cow::Borrowed(&state.window);
+    };
+    if let Some(window) = compiled.get(&batch.id) {
+        return Cow::Borrowed(window);
+    }
+    // An attempt may end before the batch is dialed in this run.
+    match CompiledWindow::new(&hours.calling_window) {
+        Ok(window) => Cow::Owned(window),
+        Err(err) => {
+            tracing::error!(batch = %batch.id, error = %err, "the batch's hours do not compile: the campaign's window applies");
+            Cow::Borrowed(&state.window)
+        }
+    }
 }
 
 /// The final status of a contact the policy gave up on, by outcome.

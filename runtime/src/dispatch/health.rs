@@ -44,6 +44,9 @@ pub struct QueueHealth {
     /// When the earliest waiting contact becomes eligible.
     #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
     pub next_eligible_at: Option<Millis>,
+    /// Whose calling window applies: "batch" when the batch's own hours
+    /// replace the campaign's, else "campaign".
+    pub hours_from: SettingSource,
     /// The calling window in each time zone present in the batch.
     pub windows: Vec<ZoneWindow>,
     pub concurrency: Concurrency,
@@ -53,6 +56,16 @@ pub struct QueueHealth {
     pub numbers: PoolState,
     pub budgets: Vec<BudgetProgress>,
     pub goals: Vec<GoalProgress>,
+}
+
+/// Where a setting of a batch comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingSource {
+    /// The batch sets its own.
+    Batch,
+    /// The batch takes its campaign's.
+    Campaign,
 }
 
 /// Contacts held by one blocker code.
@@ -143,20 +156,31 @@ pub fn queue_health(
     let campaign_totals = store.campaign_totals(&batch.workspace, &batch.campaign_id)?;
     let budgets = limits::budgets(store, spec, &batch)?;
     let goals = limits::goals(store, spec, &batch)?;
-    let window =
-        CompiledWindow::new(&spec.calling_window).map_err(|source| HealthError::Window {
-            campaign: spec.id.clone(),
-            source,
-        })?;
+    let (calling_window, policy, default_zone) = match &batch.hours {
+        Some(hours) => (
+            &hours.calling_window,
+            hours.time_zone_policy,
+            &hours.default_time_zone,
+        ),
+        None => (
+            &spec.calling_window,
+            spec.time_zone_policy,
+            &spec.default_time_zone,
+        ),
+    };
+    let window = CompiledWindow::new(calling_window).map_err(|source| HealthError::Window {
+        campaign: spec.id.clone(),
+        source,
+    })?;
 
     let mut zones: Vec<Tz> = Vec::new();
-    let zone_names = match spec.time_zone_policy {
+    let zone_names = match policy {
         TimeZonePolicy::Campaign => vec![String::new()],
         TimeZonePolicy::Contact => store.batch_zones(batch_id)?,
     };
     for name in zone_names {
         let explicit = (!name.is_empty()).then_some(name.as_str());
-        let zone = resolve_time_zone(explicit, "", spec.time_zone_policy, &spec.default_time_zone);
+        let zone = resolve_time_zone(explicit, "", policy, default_zone);
         if !zones.contains(&zone) {
             zones.push(zone);
         }
@@ -232,6 +256,11 @@ pub fn queue_health(
         live: live_in_batch,
         blockers,
         next_eligible_at: store.next_eligible_at(batch_id)?,
+        hours_from: if batch.hours.is_some() {
+            SettingSource::Batch
+        } else {
+            SettingSource::Campaign
+        },
         windows,
         concurrency: Concurrency {
             effective: effective_concurrency,

@@ -3,6 +3,7 @@
 
 mod call;
 mod campaign;
+mod overrides;
 pub mod schema;
 mod status;
 
@@ -14,6 +15,7 @@ pub use campaign::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, FromNumber, Goal, NumberStrategy,
     TimeZonePolicy, Variant, Webhook, WindowRule,
 };
+pub use overrides::BatchHours;
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.

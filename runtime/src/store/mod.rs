@@ -22,8 +22,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DecisionRecord,
-    Disposition, FromNumber, Goal, IllegalTransition, MachineDetection, Millis, NumberStrategy,
+    Attempt, BatchHours, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus,
+    DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition, MachineDetection, Millis,
+    NumberStrategy,
 };
 
 /// Whether a durable write waits for the data to reach the disk.
@@ -191,6 +192,8 @@ pub struct NewBatch {
     /// Success target of this batch alone; the campaign's goal applies as
     /// well.
     pub goal: Option<Goal>,
+    /// Working hours replacing the campaign's calling window.
+    pub hours: Option<BatchHours>,
     /// A repeated create with the same key answers the first batch.
     pub idempotency_key: Option<String>,
     /// sha256 of the request that created the batch, so a retry under the
@@ -279,6 +282,10 @@ pub struct BatchRecord {
     /// Override of the campaign's `max_followups`.
     #[serde(default)]
     pub max_followups: Option<u32>,
+    /// Working hours replacing the campaign's calling window; null when
+    /// the campaign's apply.
+    #[serde(default)]
+    pub hours: Option<BatchHours>,
 }
 
 impl BatchRecord {

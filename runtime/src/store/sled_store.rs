@@ -1627,6 +1627,7 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
         number_strategy: new.number_strategy,
         budget_micros: new.budget_micros,
         goal: new.goal.clone(),
+        hours: new.hours.clone(),
     };
     // Before any contact of it: a crash leaves the marker, and the next
     // open discards what the draft wrote.

@@ -326,6 +326,16 @@ function renderUpload(campaigns) {
     const params = new URLSearchParams();
     const country = $("upload-country").value.trim();
     if (country) params.set("default_country", country);
+    // The batch's own working hours, one range; the server checks them as
+    // it checks a campaign's window and names the field it refuses.
+    const start = $("upload-hours-start").value.trim();
+    const end = $("upload-hours-end").value.trim();
+    if (start || end) {
+      const range = { start, end };
+      const days = $("upload-hours-days").value.trim();
+      if (days) range.days = days;
+      params.set("hours", JSON.stringify({ hours: [range] }));
+    }
     return params;
   };
   const readCsv = async () => {
@@ -392,6 +402,10 @@ function renderUpload(campaigns) {
       h("div", {}, h("label", { for: "upload-campaign" }, "Campaign"), h("select", { id: "upload-campaign", onchange: reset }, campaigns.map((c) => h("option", { value: c.id }, c.id)))),
       h("div", {}, h("label", { for: "upload-file" }, "CSV file"), h("input", { id: "upload-file", type: "file", accept: ".csv,text/csv", onchange: reset })),
       h("div", {}, h("label", { for: "upload-country" }, "Country of national numbers"), h("input", { id: "upload-country", size: 4, placeholder: "US", onchange: reset }))),
+    h("div", { class: "row", id: "upload-hours" },
+      h("div", {}, h("label", { for: "upload-hours-days" }, "Working hours: days (default: the campaign's window)"), h("input", { id: "upload-hours-days", size: 10, placeholder: "mon-fri", onchange: reset })),
+      h("div", {}, h("label", { for: "upload-hours-start" }, "from"), h("input", { id: "upload-hours-start", size: 5, placeholder: "09:00", onchange: reset })),
+      h("div", {}, h("label", { for: "upload-hours-end" }, "to"), h("input", { id: "upload-hours-end", size: 5, placeholder: "17:00", onchange: reset }))),
     h("label", { for: "upload-text" }, "or paste rows (a header line first: phone, name, ...)"),
     h("textarea", { id: "upload-text", oninput: reset, placeholder: "phone,name\n+12125550100,Ada" }),
     h("div", { class: "row" },
