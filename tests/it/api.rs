@@ -68,7 +68,7 @@ pub(super) struct Server {
     answers: Arc<AnswerCheck>,
     client: reqwest::Client,
     clock: ManualClock,
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }

@@ -7,6 +7,7 @@ mod faults;
 mod metrics;
 mod plugin_host;
 mod providers;
+mod reports;
 mod security;
 mod validate;
 mod wiring;

@@ -10,7 +10,7 @@ use super::batches::owned_batch;
 use super::body::{StrictJson, StrictPath, StrictQuery, page_limit};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::dispatch::progress::effective_blocker;
-use crate::model::{Attempt, Blocker, ContactStatus};
+use crate::model::{Attempt, Blocker, CallStatus, ContactStatus, Millis};
 use crate::store::{BatchRecord, ContactEvent, ContactQuery, ContactRecord};
 
 /// A contact and why it waits, if it does.
@@ -160,8 +160,56 @@ pub async fn list(
 pub struct ContactDetailView {
     #[serde(flatten)]
     contact: ContactView,
-    attempts: Vec<Attempt>,
+    attempts: Vec<AttemptView>,
+    /// The next planned dial of a waiting contact; null otherwise.
+    next_call: Option<NextCall>,
     events: Vec<ContactEvent>,
+}
+
+/// An attempt with its call status.
+#[derive(Serialize, ToSchema)]
+pub struct AttemptView {
+    #[serde(flatten)]
+    attempt: Attempt,
+    call_status: CallStatus,
+}
+
+impl From<Attempt> for AttemptView {
+    fn from(attempt: Attempt) -> Self {
+        AttemptView {
+            call_status: CallStatus::of(&attempt),
+            attempt,
+        }
+    }
+}
+
+/// A waiting contact's next dial: a call that is planned, not yet made.
+#[derive(Serialize, ToSchema)]
+pub struct NextCall {
+    call_status: ScheduledCallStatus,
+    /// When the contact may be dialed next.
+    #[schema(value_type = crate::model::schema::EpochMillis)]
+    at: Millis,
+}
+
+impl NextCall {
+    fn of(contact: &ContactRecord) -> Option<NextCall> {
+        if !contact.status.is_waiting() {
+            return None;
+        }
+        contact.next_eligible_at.map(|at| NextCall {
+            call_status: ScheduledCallStatus::Scheduled,
+            at,
+        })
+    }
+}
+
+/// The call status of a planned call: [`CallStatus::Scheduled`], alone,
+/// so the document says a planned call is never anything else.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScheduledCallStatus {
+    Scheduled,
 }
 
 fn contact_not_found(batch_id: &str, seq: u64) -> ApiError {
@@ -197,13 +245,15 @@ pub async fn get_one(
             let detail = store
                 .contact_detail(&batch.id, seq)?
                 .ok_or_else(|| contact_not_found(&batch_id, seq))?;
+            let next_call = NextCall::of(&detail.contact);
             Ok(ContactDetailView {
                 contact: ContactView {
                     effective_blocker: effective_blocker(&batch, &detail.contact, now),
                     contact: detail.contact,
                     limits,
                 },
-                attempts: detail.attempts,
+                next_call,
+                attempts: detail.attempts.into_iter().map(AttemptView::from).collect(),
                 events: detail.events,
             })
         })

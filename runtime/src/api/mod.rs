@@ -16,6 +16,7 @@ pub mod dashboard;
 mod error;
 mod events;
 mod metrics;
+mod reports;
 pub mod routes;
 mod schema;
 pub mod webhooks;

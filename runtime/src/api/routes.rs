@@ -145,6 +145,8 @@ fn api_router(limits: BodyLimits) -> OpenApiRouter<AppState> {
         .routes(json(routes!(batches::status)))
         .routes(json(routes!(batches::stats)))
         .routes(json(routes!(batches::export)))
+        .routes(json(routes!(super::reports::attempts_csv)))
+        .routes(json(routes!(super::reports::transcripts_jsonl)))
         .routes(json(routes!(batches::pause)))
         .routes(json(routes!(batches::resume)))
         .routes(json(routes!(batches::cancel)))

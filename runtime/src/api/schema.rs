@@ -43,6 +43,23 @@ impl PartialSchema for ExportCsv {
 
 impl ToSchema for ExportCsv {}
 
+/// A batch's attempts as CSV.
+pub struct AttemptsCsv;
+
+impl PartialSchema for AttemptsCsv {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!(
+                "A header row ({}), then one row per attempt; times are RFC 3339 in UTC",
+                super::reports::ATTEMPTS_HEADER.join(",")
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for AttemptsCsv {}
+
 /// One event of a batch's event stream, as the stream's fields carry it.
 pub struct StreamEvent;
 

@@ -87,16 +87,31 @@ enum BatchCommand {
     /// Start a pending batch now, ahead of its scheduled start.
     #[command(after_help = "Examples:\n  outdial batch dispatch btc_0123456789abcdef")]
     Dispatch(ControlArgs),
-    /// Write a batch's contacts, one CSV row each, with their outcomes.
+    /// Write a batch's contacts, one CSV row each, with their outcomes; or
+    /// its attempts, or its transcripts.
     #[command(
-        after_help = "Examples:\n  outdial batch export btc_0123456789abcdef > results.csv\n  outdial batch export btc_0123456789abcdef -o results.csv"
+        after_help = "Examples:\n  outdial batch export btc_0123456789abcdef > results.csv\n  outdial batch export btc_0123456789abcdef -o results.csv\n  outdial batch export btc_0123456789abcdef --attempts -o attempts.csv\n  outdial batch export btc_0123456789abcdef --transcripts -o transcripts.jsonl"
     )]
     Export {
         batch: String,
         /// Write here instead of to standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Every attempt, one CSV row each, with its call status.
+        #[arg(long, conflicts_with = "transcripts")]
+        attempts: bool,
+        /// Every transcript, one JSON line each.
+        #[arg(long)]
+        transcripts: bool,
     },
+}
+
+/// What `batch export` writes.
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Contacts,
+    Attempts,
+    Transcripts,
 }
 
 #[derive(Debug, clap::Args)]
@@ -328,7 +343,21 @@ impl Client {
             BatchCommand::Resume(args) => self.control("resume", args).await,
             BatchCommand::Cancel(args) => self.control("cancel", args).await,
             BatchCommand::Dispatch(args) => self.control("dispatch", args).await,
-            BatchCommand::Export { batch, output } => self.export(&batch, output).await,
+            BatchCommand::Export {
+                batch,
+                output,
+                attempts,
+                transcripts,
+            } => {
+                let report = if attempts {
+                    Report::Attempts
+                } else if transcripts {
+                    Report::Transcripts
+                } else {
+                    Report::Contacts
+                };
+                self.export(&batch, report, output).await
+            }
         }
     }
 
@@ -522,8 +551,18 @@ impl Client {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn export(&self, batch: &str, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-        let url = self.url(&format!("v1/batches/{batch}/export.csv"), &[])?;
+    async fn export(
+        &self,
+        batch: &str,
+        report: Report,
+        output: Option<PathBuf>,
+    ) -> anyhow::Result<ExitCode> {
+        let (file, what, header_rows) = match report {
+            Report::Contacts => ("export.csv", "contacts", 1),
+            Report::Attempts => ("attempts.csv", "attempts", 1),
+            Report::Transcripts => ("transcripts.jsonl", "transcripts", 0),
+        };
+        let url = self.url(&format!("v1/batches/{batch}/{file}"), &[])?;
         let mut response = self.send(Method::GET, url, None, None, &[]).await?;
         // Written to a temporary file beside the target and renamed at the
         // end, so a broken download never leaves a half file under its name.
@@ -555,8 +594,8 @@ impl Client {
             std::fs::rename(&temporary, &path)
                 .with_context(|| format!("moving the export to {}", path.display()))?;
             eprintln!(
-                "{} contacts written to {}",
-                rows.saturating_sub(1),
+                "{} {what} written to {}",
+                rows.saturating_sub(header_rows),
                 path.display()
             );
         }

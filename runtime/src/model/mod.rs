@@ -2,6 +2,7 @@
 //! event. Plain data; storage, dispatch and plugins build on it.
 
 mod call;
+mod call_status;
 mod campaign;
 mod overrides;
 pub mod schema;
@@ -11,6 +12,7 @@ pub use call::{
     Attempt, Blocker, CallOutcome, Decision, DecisionRecord, Disposition, MachineDetection,
     metadata_reason,
 };
+pub use call_status::CallStatus;
 pub use campaign::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, FromNumber, Goal, NumberStrategy,
     TimeZonePolicy, Variant, Webhook, WindowRule,

@@ -697,6 +697,71 @@ pub struct ContactQuery {
     pub limit: usize,
 }
 
+/// Which attempts of a batch to read: in contact order, each contact's
+/// oldest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttemptQuery {
+    pub batch_id: String,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Most attempts in the page.
+    pub limit: usize,
+}
+
+/// One attempt of a batch with the contact it dialed, for reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchAttempt {
+    pub seq: u64,
+    pub contact_id: String,
+    pub phone: String,
+    pub attempt: Attempt,
+}
+
+/// Where a page of [`Store::batch_attempts`] ends: the contact and the
+/// number of its last attempt, as "seq.number".
+fn attempt_cursor(seq: u64, number: u32) -> String {
+    format!("{seq}.{number}")
+}
+
+/// The contact and attempt number an attempt cursor names.
+pub(crate) fn parse_attempt_cursor(cursor: &str) -> Result<(u64, u32), StoreError> {
+    let bad = || StoreError::BadCursor(cursor.to_string());
+    let (seq, number) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok((
+        seq.parse().map_err(|_| bad())?,
+        number.parse().map_err(|_| bad())?,
+    ))
+}
+
+/// Appends `attempts` of contact `contact` to a page being filled, past
+/// the cursor's attempt `after` of contact `from`; answers the page's
+/// cursor once it holds `limit` attempts.
+pub(crate) fn fill_attempt_page(
+    items: &mut Vec<BatchAttempt>,
+    contact: (u64, &str, &str),
+    attempts: Vec<Attempt>,
+    after: (u64, u32),
+    limit: usize,
+) -> Option<String> {
+    let (seq, contact_id, phone) = contact;
+    for attempt in attempts {
+        if seq == after.0 && attempt.number <= after.1 {
+            continue;
+        }
+        let number = attempt.number;
+        items.push(BatchAttempt {
+            seq,
+            contact_id: contact_id.to_string(),
+            phone: phone.to_string(),
+            attempt,
+        });
+        if items.len() >= limit {
+            return Some(attempt_cursor(seq, number));
+        }
+    }
+    None
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -839,6 +904,53 @@ pub trait Store: Send + Sync {
     }
     /// A batch's contacts in sequence order, optionally of one status.
     fn list_contacts(&self, query: &ContactQuery) -> Result<Page<ContactRecord>, StoreError>;
+    /// A page of a batch's attempts, live ones included: in contact order,
+    /// each contact's oldest first, at most `limit`, so a report of any
+    /// size is read a page at a time.
+    fn batch_attempts(&self, query: &AttemptQuery) -> Result<Page<BatchAttempt>, StoreError> {
+        let after = match &query.cursor {
+            Some(cursor) => parse_attempt_cursor(cursor)?,
+            None => (0, 0),
+        };
+        let limit = query.limit.max(1);
+        let mut items = Vec::new();
+        // The cursor's contact may have attempts left: list from it.
+        let mut contacts = after.0.checked_sub(1).map(|seq| seq.to_string());
+        loop {
+            let page = self.list_contacts(&ContactQuery {
+                batch_id: query.batch_id.clone(),
+                status: None,
+                cursor: contacts,
+                limit: limit.min(500),
+            })?;
+            for contact in page.items {
+                if contact.attempt_records == 0 || contact.seq < after.0 {
+                    continue;
+                }
+                let attempts = self.attempts(&query.batch_id, contact.seq)?;
+                let seat = (
+                    contact.seq,
+                    contact.contact_id.as_str(),
+                    contact.phone.as_str(),
+                );
+                if let Some(next) = fill_attempt_page(&mut items, seat, attempts, after, limit) {
+                    return Ok(Page {
+                        items,
+                        next_cursor: Some(next),
+                    });
+                }
+            }
+            match page.next_cursor {
+                Some(next) => contacts = Some(next),
+                None => {
+                    return Ok(Page {
+                        items,
+                        next_cursor: None,
+                    });
+                }
+            }
+        }
+    }
     /// Up to `limit` waiting contacts eligible at `now`, earliest first.
     fn due(
         &self,

@@ -2612,6 +2612,48 @@ impl Store for SledStore {
         Ok(Page { items, next_cursor })
     }
 
+    fn batch_attempts(
+        &self,
+        query: &super::AttemptQuery,
+    ) -> Result<Page<super::BatchAttempt>, StoreError> {
+        let after = match &query.cursor {
+            Some(cursor) => super::parse_attempt_cursor(cursor)?,
+            None => (0, 0),
+        };
+        let limit = query.limit.max(1);
+        let mut reader = ContactReader::new(&self.db, &query.batch_id);
+        let mut items = Vec::new();
+        // Contacts are numbered from 0 without gaps: the first without a
+        // state is past the batch's end. The reader holds one state page,
+        // one card page and one attempt group at a time, so a page of the
+        // report costs its own attempts and no more.
+        for seq in after.0.. {
+            let Some(state) = reader.state_ref(seq)? else {
+                break;
+            };
+            if state.attempt_records == 0 {
+                continue;
+            }
+            let attempts = self.history(&mut reader, seq)?;
+            let Some(card) = reader.card(seq)? else {
+                continue;
+            };
+            let contact = (seq, card.contact_id.as_str(), card.phone.as_str());
+            if let Some(next) =
+                super::fill_attempt_page(&mut items, contact, attempts, after, limit)
+            {
+                return Ok(Page {
+                    items,
+                    next_cursor: Some(next),
+                });
+            }
+        }
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+
     fn due(
         &self,
         batch_id: &str,

@@ -20,6 +20,8 @@ const PATHS = {
   contact: "/v1/batches/{batch_id}/contacts/{seq}",
   skip: "/v1/batches/{batch_id}/contacts/{seq}/skip",
   exportCsv: "/v1/batches/{batch_id}/export.csv",
+  attemptsCsv: "/v1/batches/{batch_id}/attempts.csv",
+  transcripts: "/v1/batches/{batch_id}/transcripts.jsonl",
   pause: "/v1/batches/{batch_id}/pause",
   resume: "/v1/batches/{batch_id}/resume",
   cancel: "/v1/batches/{batch_id}/cancel",
@@ -458,7 +460,9 @@ function batchPage(batchId) {
           h("button", { id: "btn-resume", type: "button", disabled: true, onclick: () => control("resume") }, "Resume"),
           h("button", { id: "btn-dispatch", type: "button", class: "secondary", disabled: true, onclick: () => control("dispatch") }, "Force dispatch"),
           h("button", { id: "btn-cancel", type: "button", class: "danger", disabled: true, onclick: cancelClicked }, "Cancel"),
-          h("button", { id: "btn-export", type: "button", class: "secondary", onclick: exportCsv }, "Export CSV")))),
+          h("button", { id: "btn-export", type: "button", class: "secondary", onclick: exportCsv }, "Export CSV"),
+          h("button", { id: "btn-attempts", type: "button", class: "secondary", onclick: () => download("attemptsCsv", `${batchId}-attempts.csv`) }, "Attempts CSV"),
+          h("button", { id: "btn-transcripts", type: "button", class: "secondary", onclick: () => download("transcripts", `${batchId}-transcripts.jsonl`) }, "Transcripts")))),
     h("div", { class: "kpis", id: "kpis" },
       kpi("progress", "Progress"), kpi("live", "Live calls"), kpi("attempts", "Attempts"), kpi("answer-rate", "Answer rate"),
       kpi("duration", "Average duration"), kpi("cost", "Total cost"), kpi("budget", "Budget"), kpi("goal", "Goal"),
@@ -973,11 +977,17 @@ function batchPage(batchId) {
     }, 5000);
   }
 
-  async function exportCsv() {
+  function exportCsv() {
+    return download("exportCsv", `${batchId}.csv`);
+  }
+
+  // The key travels in a header, so a plain link cannot fetch a report:
+  // it is fetched and handed to the browser as a file.
+  async function download(route, fileName) {
     try {
-      const response = await api(path("exportCsv", { batch_id: batchId }), { raw: true });
+      const response = await api(path(route, { batch_id: batchId }), { raw: true });
       const blob = await response.blob();
-      const link = h("a", { href: URL.createObjectURL(blob), download: `${batchId}.csv` });
+      const link = h("a", { href: URL.createObjectURL(blob), download: fileName });
       document.body.append(link);
       link.click();
       link.remove();
