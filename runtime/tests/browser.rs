@@ -368,6 +368,19 @@ async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
                 .contains("batch paused")
         })
         .await;
+    // The pause banner says when, by whom and the way out.
+    browser
+        .wait_until("the pause banner to name who paused", async || {
+            let banner = browser.text_of("#batch-banner").await;
+            banner.contains("Paused") && banner.contains("api_key:demo-key")
+        })
+        .await;
+    assert!(
+        browser
+            .text_of("#batch-banner")
+            .await
+            .contains("Resume to dial again")
+    );
     browser.screenshot(&artifact("batch-paused.png")).await;
     assert!(
         browser
@@ -383,6 +396,13 @@ async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
         })
         .await;
     assert_eq!(demo.get(&batch_path).await["status"], "in_progress");
+    assert!(
+        browser
+            .script("return document.getElementById('batch-banner').hidden;")
+            .await
+            == true,
+        "no banner once the batch dials again"
+    );
     browser.close().await;
 }
 

@@ -462,7 +462,8 @@ function batchPage(batchId) {
           h("button", { id: "btn-cancel", type: "button", class: "danger", disabled: true, onclick: cancelClicked }, "Cancel"),
           h("button", { id: "btn-export", type: "button", class: "secondary", onclick: exportCsv }, "Export CSV"),
           h("button", { id: "btn-attempts", type: "button", class: "secondary", onclick: () => download("attemptsCsv", `${batchId}-attempts.csv`) }, "Attempts CSV"),
-          h("button", { id: "btn-transcripts", type: "button", class: "secondary", onclick: () => download("transcripts", `${batchId}-transcripts.jsonl`) }, "Transcripts")))),
+          h("button", { id: "btn-transcripts", type: "button", class: "secondary", onclick: () => download("transcripts", `${batchId}-transcripts.jsonl`) }, "Transcripts"))),
+      h("div", { id: "batch-banner", class: "banner", hidden: true })),
     h("div", { class: "kpis", id: "kpis" },
       kpi("progress", "Progress"), kpi("live", "Live calls"), kpi("attempts", "Attempts"), kpi("answer-rate", "Answer rate"),
       kpi("duration", "Average duration"), kpi("cost", "Total cost"), kpi("budget", "Budget"), kpi("goal", "Goal"),
@@ -564,11 +565,45 @@ function batchPage(batchId) {
       batch.started_at ? ` \u00b7 started ${when(batch.started_at)}` : "",
       batch.completed_at ? ` \u00b7 ended ${when(batch.completed_at)}` : "",
       batch.status_reason ? ` \u00b7 ${batch.status} by ${batch.status_by}: ${batch.status_reason}` : "");
+    renderBanner(batch);
     const final = FINAL_BATCH.includes(batch.status);
     $("btn-pause").disabled = !["pending", "in_progress"].includes(batch.status);
     $("btn-resume").disabled = batch.status !== "paused";
     $("btn-dispatch").disabled = !["pending", "in_progress"].includes(batch.status);
     $("btn-cancel").disabled = final;
+  }
+
+  // Why a batch stopped, or is held, and the way out, as the monitoring
+  // guide asks: a paused batch shows when, by whom and why.
+  function bannerOf(batch) {
+    const reason = batch.status_reason || "";
+    const held = (blocker) => batch.counters?.by_blocker?.[blocker] || 0;
+    if (batch.status === "paused") {
+      const wayOut = reason === "plugin_faulted"
+        ? "Resume after fixing the plugin: its faults are in Queue health."
+        : reason.startsWith("store_error")
+          ? "Resume once the store accepts writes again."
+          : "Resume to dial again.";
+      return { kind: "paused", text: `Paused ${when(batch.status_at)} by ${batch.status_by}${reason ? `: ${reason}` : ""}.`, wayOut };
+    }
+    if (batch.status === "completed" && reason === "goal_reached") {
+      return { kind: "done", text: `Completed ${when(batch.status_at)}: the goal was reached and the contacts left were skipped.`, wayOut: "" };
+    }
+    if (!FINAL_BATCH.includes(batch.status) && held("budget_exhausted") > 0) {
+      return { kind: "held", text: `Budget exhausted: ${int(held("budget_exhausted"))} contacts wait.`, wayOut: "Raise the budget in the config, or cancel the batch." };
+    }
+    if (!FINAL_BATCH.includes(batch.status) && held("goal_reached") > 0) {
+      return { kind: "held", text: `Goal reached: ${int(held("goal_reached"))} contacts are no longer needed.`, wayOut: "" };
+    }
+    return null;
+  }
+
+  function renderBanner(batch) {
+    const el = $("batch-banner");
+    const banner = bannerOf(batch);
+    el.hidden = !banner;
+    el.className = `banner ${banner?.kind ?? ""}`;
+    fill(el, banner ? [h("strong", {}, banner.text), banner.wayOut ? ` ${banner.wayOut}` : ""] : []);
   }
 
   function renderKpis() {
@@ -811,9 +846,12 @@ function batchPage(batchId) {
     ["status", "Status", (x) => x.status],
     ["blocker", "Blocker", (x) => x.effective_blocker],
     ["attempts", "Attempts", (x) => x.attempts_made + (x.followups_made || 0), true, (_, x) => dials(x)],
+    ["system_retries", "Sys. retries", (x) => x.system_retries, true, (v) => int(v)],
     ["outcome", "Last outcome", (x) => x.last_outcome],
     ["disposition", "Disposition", (x) => x.last_disposition],
+    ["score", "Score", (x) => x.last_score, true, (v) => fixed(v, 2)],
     ["talk", "Talk", (x) => x.total_talk_ms, true, (v) => secs(v / 1000)],
+    ["last", "Last attempted", (x) => x.last_attempt_at, false, when],
     ["cost", "Cost", (x) => x.total_cost_micros, true, money],
     ["from", "From", (x) => x.from_number],
     ["variant", "Variant", (x) => x.variant],
