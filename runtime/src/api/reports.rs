@@ -142,6 +142,9 @@ fn transcript_line(row: BatchAttempt) -> Option<TranscriptLine> {
     })
 }
 
+/// Renders a page of attempts onto the chunk being made.
+type Render<'a> = dyn FnMut(Vec<BatchAttempt>, &mut Vec<u8>) -> io::Result<()> + 'a;
+
 /// Reads a batch's attempts a page at a time, renders each page with
 /// `render` after `head` (for the first), and hands each rendered page to
 /// `send`; stops when `send` answers false (the client left) or after
@@ -151,7 +154,7 @@ pub(super) fn produce(
     batch_id: &str,
     page_size: usize,
     head: Vec<u8>,
-    render: &mut dyn FnMut(Vec<BatchAttempt>, &mut Vec<u8>) -> io::Result<()>,
+    render: &mut Render<'_>,
     send: &mut dyn FnMut(io::Result<Vec<u8>>) -> bool,
 ) {
     let mut chunk = head;
@@ -170,13 +173,13 @@ pub(super) fn produce(
                 return;
             }
         };
-        let rendered = render(page.items, &mut chunk);
-        let failed = rendered.is_err();
+        if let Err(error) = render(page.items, &mut chunk) {
+            send(Err(error));
+            return;
+        }
         // A page that rendered to nothing (no transcripts, or the empty
         // page after a full last one) is not sent.
-        if (failed || !chunk.is_empty())
-            && (!send(rendered.map(|()| std::mem::take(&mut chunk))) || failed)
-        {
+        if !chunk.is_empty() && !send(Ok(std::mem::take(&mut chunk))) {
             return;
         }
         cursor = page.next_cursor;
