@@ -89,7 +89,7 @@ fn end(
         "ended_reason".to_string(),
         "customer-ended-call".to_string(),
     )];
-    if answered && seq % 4 == 0 {
+    if answered && seq.is_multiple_of(4) {
         metadata.push(("summary".to_string(), format!("summary of {seq}")));
     }
     EndAttempt {
