@@ -568,6 +568,36 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
         title.contains(detail["contact_id"].as_str().unwrap_or("?")),
         "title {title}"
     );
+    // The tasks table shows what the monitoring guide lists: attempts
+    // against their limit, system retries, score, talk and last attempted.
+    let script = format!(
+        "const heads = [...document.querySelectorAll('#tasks thead th')].map((th) => th.dataset.sort);
+         const row = document.querySelector(\"#tasks tbody tr[data-seq='{seq}']\");
+         if (!row) return null;
+         const cell = (key) => row.children[heads.indexOf(key)]?.textContent ?? null;
+         return [cell('system_retries'), cell('score'), cell('talk'), cell('last')];"
+    );
+    let mut cells = Vec::new();
+    browser
+        .wait_until("the dialed contact's row", async || {
+            cells = browser
+                .script(&script)
+                .await
+                .as_array()
+                .map(|cells| {
+                    cells
+                        .iter()
+                        .filter_map(|cell| cell.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            cells.len() == 4
+        })
+        .await;
+    assert!(
+        cells[3].starts_with("20"),
+        "a dialed contact shows when it was last attempted: {cells:?}"
+    );
     browser.screenshot(&artifact("contact-drawer.png")).await;
     assert_no_garbage(&browser).await;
 
