@@ -462,6 +462,14 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
         batch["counters"]["total"], 2,
         "only the good rows are created"
     );
+    // The new batch's page shows what the upload was.
+    browser
+        .wait_until("the upload card", async || {
+            let card = browser.text_of("#upload-card").await;
+            card.contains("contacts.csv") && card.contains("2 valid") && card.contains("1 invalid")
+        })
+        .await;
+    assert_eq!(batch["upload"]["file_name"], "contacts.csv");
     browser.close().await;
 }
 

@@ -181,6 +181,11 @@ fn a_batch_is_created_controlled_watched_and_exported_through_a_running_server_a
 
     let status = ok(server.batch(&["status", &batch]));
     assert!(status.contains("pending"), "{status}");
+    let shown = ok(server.batch(&["show", &batch]));
+    assert!(
+        shown.contains("contacts.csv, 4 rows: 3 valid, 1 invalid"),
+        "the batch keeps what its upload was: {shown}"
+    );
     assert!(ok(server.batch(&["list"])).contains(&batch));
 
     let paused = ok(server.batch(&["pause", &batch, "--reason", "list check"]));

@@ -659,6 +659,58 @@ async fn a_batch_is_answered_under_the_seed_names() {
     assert_eq!(paused["created_at"], T0);
 }
 
+/// The monitoring guide's CSV metadata card: a batch created from a CSV
+/// keeps what the upload was; a JSON create has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_made_from_a_csv_keeps_what_the_upload_was() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let csv = "phone,name\n+12125550101,Ada\nnot-a-phone,Bad\n+12125550102,Grace\nnope,Worse\n";
+    let (status, created) = json_of(
+        server
+            .post(
+                "/v1/campaigns/spring/batches?skip_invalid=true&file_name=renewals.csv",
+                ACME_KEY,
+            )
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let upload = &created["batch"]["upload"];
+    assert_eq!(upload["file_name"], "renewals.csv");
+    assert_eq!(upload["bytes"], csv.len());
+    assert_eq!(
+        (&upload["rows"], &upload["valid"], &upload["invalid"]),
+        (&json!(4), &json!(2), &json!(2)),
+        "{upload}"
+    );
+    let skipped: Vec<u64> = created["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(upload["skipped_rows"], json!(skipped));
+    assert_eq!(upload["uploaded_by"], "api_key:acme-ops");
+    assert_eq!(upload["uploaded_at"], T0);
+    let id = created["batch"]["batch_id"].as_str().unwrap();
+    let (_, read) = json_of(
+        server
+            .get(&format!("/v1/batches/{id}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(&read["upload"], upload, "kept with the batch");
+
+    let json_created = server.create_batch(three_contacts()).await;
+    assert_eq!(json_created["batch"]["upload"], Value::Null);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_the_workspace_that_owns_the_batch() {
     let server = start("http://127.0.0.1:9/hook").await;

@@ -34,7 +34,7 @@ use crate::import::{
 use crate::model::schema::{E164, EpochMillis, TimeInput};
 use crate::model::{
     BatchHours, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis,
-    NumberStrategy,
+    NumberStrategy, UploadRecord,
 };
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
@@ -235,6 +235,10 @@ pub struct UploadQuery {
     /// of a body's `hours`.
     #[param(example = r#"{"hours":[{"days":"mon-fri","start":"09:00","end":"17:00"}]}"#)]
     hours: Option<String>,
+    /// CSV uploads: the file's name, kept with the batch beside the
+    /// upload's size and row counts.
+    #[param(example = "spring-renewals.csv", max_length = 255)]
+    file_name: Option<String>,
 }
 
 /// A caller id of a batch's own pool, in a JSON create.
@@ -643,6 +647,7 @@ fn feed_contacts(
     spec: &CampaignSpec,
     contacts: &UploadContacts,
     import: &ImportOptions,
+    upload: Option<UploadRecord>,
     chunks: std::sync::mpsc::SyncSender<Option<ContactChunk>>,
 ) -> ApiResult<(usize, Vec<RowProblem>)> {
     let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
@@ -662,8 +667,19 @@ fn feed_contacts(
     });
     // The create may be gone already; then nothing is left to tell.
     match &read {
-        Ok((accepted, _)) if *accepted > 0 => {
+        Ok((accepted, skipped)) if *accepted > 0 => {
             let _ = chunks.send(Some(ContactChunk::Contacts(chunk)));
+            if let Some(mut upload) = upload {
+                upload.valid = *accepted as u64;
+                upload.invalid = skipped.len() as u64;
+                upload.rows = upload.valid + upload.invalid;
+                upload.skipped_rows = skipped
+                    .iter()
+                    .take(MAX_SKIPPED_ROWS_KEPT)
+                    .map(|problem| problem.row as u64)
+                    .collect();
+                let _ = chunks.send(Some(ContactChunk::Upload(upload)));
+            }
             let _ = chunks.send(None);
         }
         _ => {
@@ -672,6 +688,9 @@ fn feed_contacts(
     }
     read
 }
+
+/// Skipped rows a batch keeps the numbers of; the rest are counted.
+const MAX_SKIPPED_ROWS_KEPT: usize = 100;
 
 /// The chunks [`feed_contacts`] sends, as a create reads them: a reader
 /// that stops without saying it is done (it panicked) abandons the batch.
@@ -779,6 +798,27 @@ pub async fn create(
     }
     let fingerprint = hex::encode(hasher.finalize());
     let now = state.inner.clock.now();
+    let upload = if kind == "text/csv" {
+        let file_name = query.file_name.as_deref().map(str::trim);
+        if file_name.is_some_and(|name| name.is_empty() || name.chars().count() > 255) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "\"file_name\" must be 1 to 255 characters",
+            ));
+        }
+        Some(UploadRecord {
+            file_name: file_name.map(str::to_string),
+            bytes: bytes.len() as u64,
+            rows: 0,
+            valid: 0,
+            invalid: 0,
+            skipped_rows: Vec::new(),
+            uploaded_by: caller.actor(),
+            uploaded_at: now,
+        })
+    } else {
+        None
+    };
     let max_rows = state.inner.settings.max_contacts_per_batch;
     let plan =
         tokio::task::spawn_blocking(move || plan_upload(kind, query, bytes, false, max_rows, now))
@@ -811,7 +851,7 @@ pub async fn create(
     let (send, receive) = std::sync::mpsc::sync_channel(1);
     let (import, contacts) = (plan.import, plan.contacts);
     let reading =
-        tokio::task::spawn_blocking(move || feed_contacts(&spec, &contacts, &import, send));
+        tokio::task::spawn_blocking(move || feed_contacts(&spec, &contacts, &import, upload, send));
     let creating = state.blocking(move |store| {
         let created = store.create_batch_in_chunks(new, &mut received_chunks(receive))?;
         let Some(created) = created else {

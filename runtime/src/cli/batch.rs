@@ -393,6 +393,10 @@ impl Client {
         if !args.goal_labels.is_empty() {
             query.push(("goal_labels", args.goal_labels.join(",")));
         }
+        // The batch keeps the file's name with its upload's counts.
+        if let Some(name) = args.contacts.file_name().and_then(|name| name.to_str()) {
+            query.push(("file_name", name.to_string()));
+        }
         let url = self.url(&format!("v1/campaigns/{}/batches", args.campaign), &query)?;
         let headers: Vec<(&str, String)> = args
             .idempotency_key
@@ -692,6 +696,20 @@ fn pairs(rows: &[(&str, String)]) -> String {
         .collect()
 }
 
+/// "contacts.csv, 4 rows: 3 valid, 1 invalid", or a dash for a JSON create.
+fn uploaded_from(upload: &Value) -> String {
+    if upload.is_null() {
+        return text(upload);
+    }
+    format!(
+        "{}, {} rows: {} valid, {} invalid",
+        upload["file_name"].as_str().unwrap_or("a CSV"),
+        text(&upload["rows"]),
+        text(&upload["valid"]),
+        text(&upload["invalid"])
+    )
+}
+
 fn show_table(view: &Value) -> String {
     let counters = &view["counters"];
     let mut rows = vec![
@@ -712,6 +730,7 @@ fn show_table(view: &Value) -> String {
         ("number strategy", text(&view["number_strategy"])),
         ("budget micros", text(&view["budget_micros"])),
         ("goal", text(&view["goal"])),
+        ("uploaded from", uploaded_from(&view["upload"])),
         ("contacts", text(&counters["total"])),
         ("attempts", text(&counters["attempts"])),
         ("answered", text(&counters["answered"])),

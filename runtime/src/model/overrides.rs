@@ -4,6 +4,28 @@ use serde::{Deserialize, Serialize};
 
 use super::{CallingWindow, TimeZonePolicy};
 
+/// What a CSV upload was, kept with the batch it created so an operator
+/// sees where the contacts came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UploadRecord {
+    /// The file's name, when the uploader gave it.
+    pub file_name: Option<String>,
+    /// Size of the upload in bytes.
+    pub bytes: u64,
+    /// Data rows read, header aside.
+    pub rows: u64,
+    /// Rows that became contacts.
+    pub valid: u64,
+    /// Rows left out as invalid.
+    pub invalid: u64,
+    /// The numbers of the rows left out, the first 100 of them.
+    pub skipped_rows: Vec<u64>,
+    /// Who uploaded it, as status changes name them ("api_key:ops").
+    pub uploaded_by: String,
+    #[schema(value_type = crate::model::schema::EpochMillis)]
+    pub uploaded_at: super::Millis,
+}
+
 /// A batch's own working hours: they replace the campaign's whole calling
 /// window (rules, zone policy and default zone) for the batch's contacts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

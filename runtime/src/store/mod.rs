@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{
     Attempt, BatchHours, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus,
     DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition, MachineDetection, Millis,
-    NumberStrategy,
+    NumberStrategy, UploadRecord,
 };
 
 /// Whether a durable write waits for the data to reach the disk.
@@ -210,6 +210,9 @@ pub enum ContactChunk {
     Contacts(Vec<NewContact>),
     /// The upload failed after all: nothing of the batch may stay.
     Abandon,
+    /// What the upload was, known once it is read whole; kept with the
+    /// batch.
+    Upload(UploadRecord),
 }
 
 /// One contact of a new batch.
@@ -286,6 +289,9 @@ pub struct BatchRecord {
     /// the campaign's apply.
     #[serde(default)]
     pub hours: Option<BatchHours>,
+    /// The CSV upload the batch was created from; null for a JSON create.
+    #[serde(default)]
+    pub upload: Option<UploadRecord>,
 }
 
 impl BatchRecord {

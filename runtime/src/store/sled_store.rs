@@ -1628,6 +1628,7 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
         budget_micros: new.budget_micros,
         goal: new.goal.clone(),
         hours: new.hours.clone(),
+        upload: None,
     };
     // Before any contact of it: a crash leaves the marker, and the next
     // open discards what the draft wrote.
@@ -2406,10 +2407,13 @@ impl Store for SledStore {
         let fed = (|| {
             let mut draft = draft;
             for chunk in from_new.chain(chunks) {
-                let ContactChunk::Contacts(contacts) = chunk else {
-                    return Ok(None);
-                };
-                draft = self.submit(false, move |db| add_contacts(db, draft, contacts))?;
+                match chunk {
+                    ContactChunk::Contacts(contacts) => {
+                        draft = self.submit(false, move |db| add_contacts(db, draft, contacts))?;
+                    }
+                    ContactChunk::Upload(upload) => draft.batch.upload = Some(upload),
+                    ContactChunk::Abandon => return Ok(None),
+                }
             }
             Ok(Some(draft))
         })();

@@ -362,7 +362,7 @@ function renderUpload(campaigns) {
       fill("upload-preview", h("p", { class: "error", id: "upload-error" }, `The file was refused: ${error.message}`));
       return;
     }
-    checked = { csv, campaign, preview };
+    checked = { csv, campaign, preview, fileName: $("upload-file").files[0]?.name };
     const sampleKeys = ["contact_id", "phone", "name", "time_zone"];
     fill("upload-preview",
       h("p", { id: "upload-summary" },
@@ -384,6 +384,7 @@ function renderUpload(campaigns) {
     if (!checked) return;
     const params = options();
     if (checked.preview.invalid) params.set("skip_invalid", "true");
+    if (checked.fileName) params.set("file_name", checked.fileName);
     $("upload-commit").disabled = true;
     try {
       const created = await api(`${path("create", { campaign_id: checked.campaign })}?${params}`, { method: "POST", body: checked.csv, contentType: "text/csv" });
@@ -463,7 +464,8 @@ function batchPage(batchId) {
           h("button", { id: "btn-export", type: "button", class: "secondary", onclick: exportCsv }, "Export CSV"),
           h("button", { id: "btn-attempts", type: "button", class: "secondary", onclick: () => download("attemptsCsv", `${batchId}-attempts.csv`) }, "Attempts CSV"),
           h("button", { id: "btn-transcripts", type: "button", class: "secondary", onclick: () => download("transcripts", `${batchId}-transcripts.jsonl`) }, "Transcripts"))),
-      h("div", { id: "batch-banner", class: "banner", hidden: true })),
+      h("div", { id: "batch-banner", class: "banner", hidden: true }),
+      h("div", { id: "upload-card", class: "upload-card muted", hidden: true })),
     h("div", { class: "kpis", id: "kpis" },
       kpi("progress", "Progress"), kpi("live", "Live calls"), kpi("attempts", "Attempts"), kpi("answer-rate", "Answer rate"),
       kpi("duration", "Average duration"), kpi("cost", "Total cost"), kpi("budget", "Budget"), kpi("goal", "Goal"),
@@ -566,6 +568,7 @@ function batchPage(batchId) {
       batch.completed_at ? ` \u00b7 ended ${when(batch.completed_at)}` : "",
       batch.status_reason ? ` \u00b7 ${batch.status} by ${batch.status_by}: ${batch.status_reason}` : "");
     renderBanner(batch);
+    renderUploadCard(batch.upload);
     const final = FINAL_BATCH.includes(batch.status);
     $("btn-pause").disabled = !["pending", "in_progress"].includes(batch.status);
     $("btn-resume").disabled = batch.status !== "paused";
@@ -596,6 +599,22 @@ function batchPage(batchId) {
       return { kind: "held", text: `Goal reached: ${int(held("goal_reached"))} contacts are no longer needed.`, wayOut: "" };
     }
     return null;
+  }
+
+  // Where a CSV batch's contacts came from, as the monitoring guide's
+  // metadata card shows a staged upload.
+  function renderUploadCard(upload) {
+    const el = $("upload-card");
+    el.hidden = !upload;
+    if (!upload) return fill(el);
+    const skipped = upload.skipped_rows.length
+      ? ` (row${upload.skipped_rows.length === 1 ? "" : "s"} ${upload.skipped_rows.join(", ")}${upload.invalid > upload.skipped_rows.length ? ", \u2026" : ""} left out)`
+      : "";
+    fill(el,
+      h("strong", {}, upload.file_name ?? "CSV upload"), ` \u00b7 ${int(upload.bytes)} bytes \u00b7 ${int(upload.rows)} rows: `,
+      h("span", { class: "good" }, `${int(upload.valid)} valid`), ", ",
+      h("span", { class: upload.invalid ? "bad" : "" }, `${int(upload.invalid)} invalid`), skipped,
+      ` \u00b7 uploaded by ${upload.uploaded_by} ${when(upload.uploaded_at)}`);
   }
 
   function renderBanner(batch) {
