@@ -2081,3 +2081,34 @@ fn url_encoded(text: &str) -> String {
         })
         .collect()
 }
+
+/// Every test the seed-features table cites exists, so no row of it is
+/// backed by a test that was renamed or removed.
+#[test]
+fn every_test_the_seed_features_table_cites_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = std::fs::read_to_string(root.join("docs/seed-features.md")).unwrap();
+    let cited: BTreeSet<&str> = table
+        .split('`')
+        .filter(|word| word.matches('_').count() >= 4 && !word.contains(' '))
+        .collect();
+    assert!(cited.len() >= 10, "{cited:?}");
+    let mut sources = String::new();
+    let mut folders = vec![root.join("runtime"), root.join("tests")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.ends_with("target") {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                sources += &std::fs::read_to_string(&path).unwrap();
+            }
+        }
+    }
+    for name in cited {
+        assert!(
+            sources.contains(&format!("fn {name}(")),
+            "docs/seed-features.md cites {name}, which is no test"
+        );
+    }
+}
