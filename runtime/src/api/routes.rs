@@ -217,6 +217,16 @@ pub fn openapi() -> &'static Value {
     })
 }
 
+/// Whether `operation` needs an API key: its own security requirements,
+/// or the document's, offer no empty (anonymous) option.
+fn needs_key(operation: &Value, global_security: &Value) -> bool {
+    operation
+        .get("security")
+        .unwrap_or(global_security)
+        .as_array()
+        .is_some_and(|options| !options.iter().any(|option| option == &json!({})))
+}
+
 /// Every operation of the document.
 pub fn routes() -> Vec<Route> {
     let mut found = Vec::new();
@@ -229,10 +239,6 @@ pub fn routes() -> Vec<Route> {
                 "post" => Method::Post,
                 other => panic!("the API uses no {other} route"),
             };
-            let security = operation.get("security").unwrap_or(global_security);
-            let anonymous = security
-                .as_array()
-                .is_none_or(|options| options.iter().any(|option| option == &json!({})));
             found.push(Route {
                 method,
                 path: path.clone(),
@@ -240,7 +246,7 @@ pub fn routes() -> Vec<Route> {
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
-                auth: !anonymous,
+                auth: needs_key(operation, global_security),
             });
         }
     }
@@ -389,10 +395,7 @@ fn make_empty_bodies_optional(document: &mut Value) {
 fn add_common_errors(document: &mut Value) {
     let global_security = document["security"].clone();
     for operation in operations_mut(document) {
-        let security = operation.get("security").unwrap_or(&global_security);
-        let needs_key = security
-            .as_array()
-            .is_some_and(|options| !options.iter().any(|option| option == &json!({})));
+        let needs_key = needs_key(operation, &global_security);
         let mut common = vec![("500", "The server failed; the failure is logged")];
         if operation.get("requestBody").is_some() {
             common.push(("413", "The body is larger than the operation accepts"));
