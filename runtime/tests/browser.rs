@@ -427,6 +427,10 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
     browser
         .type_into(&file, csv.to_str().expect("a UTF-8 path"))
         .await;
+    // The batch backs off from its own base delay, the campaign's plugin
+    // keeping its other keys.
+    let retry_config = browser.find("#upload-retry-config").await;
+    browser.type_into(&retry_config, "base_delay=90s").await;
     browser.click(&browser.find("#upload-validate").await).await;
 
     let bad = browser.find("#upload-bad-rows tr.bad-row").await;
@@ -440,6 +444,11 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
     assert!(
         summary.contains("2 valid") && summary.contains("1 invalid"),
         "summary: {summary}"
+    );
+    let retry = browser.text_of("#upload-retry-summary").await;
+    assert!(
+        retry.contains("retry-backoff") && retry.contains("base_delay=90s"),
+        "retry: {retry}"
     );
     browser.screenshot(&artifact("upload-preview.png")).await;
     let batches = demo.get("/v1/batches").await;
@@ -470,6 +479,19 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
         })
         .await;
     assert_eq!(batch["upload"]["file_name"], "contacts.csv");
+    // The preview said which strategy would decide retries; the batch has
+    // it, and its page says so.
+    assert_eq!(batch["retry"]["plugin"], "retry-backoff");
+    assert_eq!(batch["retry"]["config"]["base_delay"], "90s");
+    assert_eq!(
+        batch["retry"]["overridden"],
+        serde_json::json!(["base_delay"])
+    );
+    let own = browser.text_of("#batch-own-retry").await;
+    assert!(
+        own.contains("retry-backoff") && own.contains("base_delay=90s"),
+        "own settings: {own}"
+    );
     browser.close().await;
 }
 

@@ -70,6 +70,7 @@ window = {{ default_time_zone = "America/New_York" }}
     };
     let state = AppState::from_config(
         &config,
+        None,
         store.clone(),
         Arc::new(ManualClock::new(support::START)),
         Arc::new(|_: &str| None),

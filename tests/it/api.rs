@@ -11,6 +11,7 @@ use outdial::api::{self, ApiSettings, AppState, hash_key, routes};
 use outdial::clock::ManualClock;
 use outdial::config::Config;
 use outdial::model::{HOUR_MS, SECOND_MS};
+use outdial::plugin_host::PluginHost;
 use outdial::store::{SledStore, Store, StoreConfig};
 use outdial_tests::answer_check::AnswerCheck;
 use reqwest::StatusCode;
@@ -84,6 +85,10 @@ api_keys = [{{ id = "acme-ops", sha256 = "{acme}" }}]
 id = "globex"
 api_keys = [{{ id = "globex-ops", sha256 = "{globex}" }}]
 
+[[plugins]]
+name = "ladder"
+builtin = "retry-schedule"
+
 [[campaigns]]
 id = "spring"
 workspace = "acme"
@@ -101,6 +106,14 @@ provider = {{ plugin = "simulated" }}
         globex = hash_key(GLOBEX_KEY),
     );
     Config::parse_str("test.toml", &text).expect("the test config parses")
+}
+
+/// One plugin host for every test server: each host reserves its own
+/// instance slots and runs its own deadline thread.
+fn plugin_host() -> Arc<PluginHost> {
+    static HOST: std::sync::OnceLock<Arc<PluginHost>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| Arc::new(PluginHost::new().expect("the plugin host starts")))
+        .clone()
 }
 
 pub(super) async fn start(webhook_url: &str) -> Server {
@@ -122,6 +135,7 @@ async fn start_with_upload_limit(webhook_url: &str, max_upload_bytes: usize) -> 
     settings.webhooks.poll_interval = Duration::from_millis(20);
     let state = AppState::from_config(
         &config,
+        Some(plugin_host()),
         store.clone(),
         Arc::new(clock.clone()),
         Arc::new(|name: &str| (name == "SPRING_HOOK_SECRET").then(|| WEBHOOK_SECRET.to_string())),
@@ -181,6 +195,19 @@ impl Server {
             .unwrap();
         let (status, body) = json_of(response).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// The batch's queue health, as `/debug` answers it.
+    async fn debug(&self, batch_id: &str) -> Value {
+        let (status, body) = json_of(
+            self.get(&format!("/v1/batches/{batch_id}/debug"), ACME_KEY)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 }
@@ -1990,6 +2017,140 @@ async fn a_batch_carries_its_own_working_hours_shown_on_the_batch_and_in_debug()
     )
     .await;
     assert_eq!(debug["effective"]["hours_from"], "campaign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_carries_its_own_retry_strategy_shown_on_the_batch_and_in_debug() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    // The campaign's plugin with one key of its own.
+    let (status, created) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!({"contacts": three_contacts(), "retry": {"config": {"base_delay": "2m"}}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["batch"]["retry"],
+        json!({"plugin": "retry-backoff", "config": {"base_delay": "2m"}, "overridden": ["base_delay"]})
+    );
+    let id = created["batch"]["batch_id"].as_str().unwrap();
+    let debug = server.debug(id).await;
+    assert_eq!(debug["plugins"]["retry"], "retry-backoff");
+    assert_eq!(debug["plugins"]["retry_from"], "batch");
+    assert_eq!(
+        debug["plugins"]["retry_config"],
+        json!({"base_delay": "2m"})
+    );
+    assert_eq!(debug["queue"]["retry_from"], "batch");
+    assert_eq!(debug["queue"]["retry_plugin"], "retry-backoff");
+
+    // Another plugin, named by its [[plugins]] entry, on a CSV upload; a
+    // preview shows it checked before anything is created.
+    let retry = json!({"plugin": "ladder", "config": {"busy": "5m, 5m", "no_answer": "1h"}});
+    for path in ["batches/preview", "batches"] {
+        let (status, answer) = json_of(
+            server
+                .post(
+                    &format!(
+                        "/v1/campaigns/spring/{path}?retry={}",
+                        url_encoded(&retry.to_string())
+                    ),
+                    ACME_KEY,
+                )
+                .header("content-type", "text/csv")
+                .body("phone\n+12125550101\n")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(status.is_success(), "{answer}");
+        let checked = if path == "batches" {
+            &answer["batch"]["retry"]
+        } else {
+            &answer["options"]["retry"]
+        };
+        assert_eq!(checked["plugin"], "ladder", "{answer}");
+        assert_eq!(
+            checked["config"],
+            json!({"busy": "5m, 5m", "no_answer": "1h"}),
+            "the campaign's config is not the ladder's"
+        );
+    }
+
+    // A batch without one takes the campaign's.
+    let plain = server.create_batch(three_contacts()).await;
+    assert_eq!(plain["batch"]["retry"], Value::Null);
+    let debug = server
+        .debug(plain["batch"]["batch_id"].as_str().unwrap())
+        .await;
+    assert_eq!(debug["plugins"]["retry_from"], "campaign");
+    assert_eq!(debug["queue"]["retry_from"], "campaign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_retry_strategy_is_refused_as_config_would_be_naming_the_field() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let head = server.store.journal_head().unwrap();
+    let cases = [
+        (
+            json!({"plugin": "retry-fancy"}),
+            "\"retry.plugin\": unknown plugin \"retry-fancy\"",
+        ),
+        (
+            json!({"plugin": "classify-rules"}),
+            "\"retry.plugin\": plugin \"classify-rules\" is a disposition_classifier, expected a retry_strategy",
+        ),
+        (
+            json!({"config": {"base_dely": "2m"}}),
+            "\"retry.config.base_dely\": plugin \"retry-backoff\" has no config key \"base_dely\"",
+        ),
+        (
+            json!({"config": {"multiplier": 500}}),
+            "\"retry.config.multiplier\": plugin \"retry-backoff\" refused its config: key \"multiplier\" has value \"500\"",
+        ),
+        (
+            json!({"plugin": "ladder", "config": {"busy": "soon"}}),
+            "\"retry.config.busy\": plugin \"ladder\" refused its config: key \"busy\" has value \"soon\"",
+        ),
+        (
+            json!({"config": {"base_delay": ["2m"]}}),
+            "\"retry.config.base_delay\": retry.config key \"base_delay\" is an array, expected a string, number or boolean",
+        ),
+    ];
+    for (retry, names) in cases {
+        for csv in [false, true] {
+            let request = if csv {
+                server
+                    .post(
+                        &format!(
+                            "/v1/campaigns/spring/batches?retry={}",
+                            url_encoded(&retry.to_string())
+                        ),
+                        ACME_KEY,
+                    )
+                    .header("content-type", "text/csv")
+                    .body("phone\n+12125550101\n")
+            } else {
+                server
+                    .post("/v1/campaigns/spring/batches", ACME_KEY)
+                    .json(&json!({"contacts": three_contacts(), "retry": retry}))
+            };
+            let (status, body) = json_of(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(body["error"]["code"], "invalid_parameter", "{body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(names),
+                "\"{message}\" does not name {names}"
+            );
+        }
+    }
+    assert_refused_upload_left_nothing(&server, head).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -109,6 +109,7 @@ async fn rig(webhook_url: &str) -> Rig {
     settings.webhooks.keep_journal = KEEP_JOURNAL;
     let state = AppState::from_config(
         &config,
+        None,
         store.clone(),
         Arc::new(clock.clone()),
         Arc::new(|name: &str| (name == "SPRING_HOOK_SECRET").then(|| SECRET.to_string())),

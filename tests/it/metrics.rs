@@ -79,6 +79,7 @@ async fn start(server: &str) -> Server {
         Arc::new(SledStore::open(&StoreConfig::new(dir.path().join("db"))).unwrap());
     let state = AppState::from_config(
         &config,
+        None,
         store,
         Arc::new(ManualClock::new(T0)),
         Arc::new(env),

@@ -146,6 +146,7 @@ async fn wire() -> Wired {
 
     let state = AppState::from_config(
         &config,
+        None,
         store.clone(),
         clock.clone(),
         Arc::new(env),

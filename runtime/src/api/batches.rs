@@ -21,7 +21,7 @@ use super::body::{
 use super::error::RowProblem;
 use super::schema::{CsvUpload, ExportCsv};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
-use crate::config::{HoursInput, batch_hours};
+use crate::config::{HoursInput, PluginScope, RetryInput, batch_hours, batch_retry};
 use crate::dispatch::control;
 use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
 use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
@@ -33,8 +33,8 @@ use crate::import::{
 };
 use crate::model::schema::{E164, EpochMillis, TimeInput};
 use crate::model::{
-    BatchHours, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal, Millis,
-    NumberStrategy, UploadRecord,
+    BatchHours, BatchRetry, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal,
+    Millis, NumberStrategy, UploadRecord,
 };
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
@@ -235,6 +235,10 @@ pub struct UploadQuery {
     /// of a body's `hours`.
     #[param(example = r#"{"hours":[{"days":"mon-fri","start":"09:00","end":"17:00"}]}"#)]
     hours: Option<String>,
+    /// Retry strategy replacing the campaign's, as the JSON of a body's
+    /// `retry`.
+    #[param(example = r#"{"config":{"base_delay":"2m"}}"#)]
+    retry: Option<String>,
     /// CSV uploads: the file's name, kept with the batch beside the
     /// upload's size and row counts.
     #[param(example = "spring-renewals.csv", max_length = 255)]
@@ -301,6 +305,11 @@ struct JsonUpload<'a> {
     /// Working hours replacing the campaign's calling window for this
     /// batch's contacts: the keys of a campaign's `[campaigns.window]`.
     hours: Option<HoursInput>,
+    /// Retry strategy replacing the campaign's for this batch's contacts:
+    /// the campaign's plugin with some keys set otherwise, or another
+    /// plugin with its config. Checked as a campaign's `retry` is,
+    /// `configure` included.
+    retry: Option<RetryInput>,
 }
 
 /// Per-batch settings of an upload, checked.
@@ -321,11 +330,30 @@ struct BatchOptions {
     goal: Option<Goal>,
     /// Working hours replacing the campaign's calling window.
     hours: Option<BatchHours>,
+    /// Retry strategy replacing the campaign's.
+    retry: Option<BatchRetry>,
 }
 
 /// Working hours of an upload, checked as a campaign's window is.
 fn checked_hours(hours: &HoursInput) -> ApiResult<BatchHours> {
     batch_hours("hours", hours)
+        .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
+}
+
+/// A batch's own retry strategy, checked as a campaign's `retry` is,
+/// against the plugins the server loads.
+fn checked_retry(
+    retry: &RetryInput,
+    campaign: &CampaignSpec,
+    plugins: Option<&PluginScope>,
+) -> ApiResult<BatchRetry> {
+    let Some(plugins) = plugins else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            "\"retry\": this server runs no plugins for batches, expected no \"retry\"",
+        ));
+    };
+    batch_retry("retry", retry, campaign, plugins)
         .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
 }
 
@@ -399,6 +427,9 @@ fn budget_micros(budget: f64) -> ApiResult<u64> {
 /// An upload's batch options and its contacts, not yet read.
 struct UploadPlan {
     options: BatchOptions,
+    /// The batch's own retry strategy, as given: checked against the
+    /// campaign by [`UploadPlan::check_retry`].
+    retry: Option<RetryInput>,
     import: ImportOptions,
     contacts: UploadContacts,
 }
@@ -529,7 +560,13 @@ fn plan_upload(
             .as_deref()
             .map(|text| checked_hours(&query_json("hours", text)?))
             .transpose()?,
+        retry: None,
     };
+    let mut retry: Option<RetryInput> = query
+        .retry
+        .as_deref()
+        .map(|text| query_json("retry", text))
+        .transpose()?;
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
     let contacts = if kind == "text/csv" {
@@ -568,6 +605,7 @@ fn plan_upload(
         if let Some(hours) = &body.hours {
             options.hours = Some(checked_hours(hours)?);
         }
+        retry = body.retry.or(retry);
         skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
         country = body.default_country.or(country);
         let contacts = body.contacts.ok_or_else(|| {
@@ -589,9 +627,25 @@ fn plan_upload(
     )?;
     Ok(UploadPlan {
         options,
+        retry,
         import,
         contacts,
     })
+}
+
+impl UploadPlan {
+    /// Checks the batch's own retry strategy, if it has one, against its
+    /// campaign: it may run the plugin's `configure`, so it blocks.
+    fn check_retry(
+        &mut self,
+        campaign: &CampaignSpec,
+        plugins: Option<&PluginScope>,
+    ) -> ApiResult<()> {
+        if let Some(retry) = &self.retry {
+            self.options.retry = Some(checked_retry(retry, campaign, plugins)?);
+        }
+        Ok(())
+    }
 }
 
 /// The campaign as a batch's contacts see it: its zone policy and default
@@ -820,10 +874,15 @@ pub async fn create(
         None
     };
     let max_rows = state.inner.settings.max_contacts_per_batch;
-    let plan =
-        tokio::task::spawn_blocking(move || plan_upload(kind, query, bytes, false, max_rows, now))
-            .await
-            .map_err(ApiError::internal)??;
+    let plugins = state.inner.plugins.clone();
+    let campaign = spec.clone();
+    let plan = tokio::task::spawn_blocking(move || {
+        let mut plan = plan_upload(kind, query, bytes, false, max_rows, now)?;
+        plan.check_retry(&campaign, plugins.as_ref())?;
+        ApiResult::Ok(plan)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let options = plan.options;
     let spec = under_hours(spec, options.hours.as_ref());
     let new = NewBatch {
@@ -841,6 +900,7 @@ pub async fn create(
         budget_micros: options.budget_micros,
         goal: options.goal,
         hours: options.hours,
+        retry: options.retry,
         idempotency_key: idempotency_key.clone(),
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
@@ -956,8 +1016,10 @@ pub async fn preview(
     let bytes = read_body(request, &state).await?;
     let now = state.inner.clock.now();
     let max_rows = state.inner.settings.max_contacts_per_batch;
+    let plugins = state.inner.plugins.clone();
     let (plan, accepted, skipped, sample) = tokio::task::spawn_blocking(move || {
-        let plan = plan_upload(kind, query, bytes, true, max_rows, now)?;
+        let mut plan = plan_upload(kind, query, bytes, true, max_rows, now)?;
+        plan.check_retry(&spec, plugins.as_ref())?;
         let spec = under_hours(spec, plan.options.hours.as_ref());
         let mut sample = Vec::with_capacity(PREVIEW_SAMPLE);
         let (accepted, skipped) =
@@ -1632,7 +1694,13 @@ struct ProviderHealth {
 /// The policy plugins and their faults.
 #[derive(Serialize, ToSchema)]
 struct PluginHealth {
+    /// The retry strategy the batch's contacts are decided by.
     retry: String,
+    /// Its config, the keys it is configured with.
+    retry_config: BTreeMap<String, String>,
+    /// "batch" when the batch's own retry strategy replaces the
+    /// campaign's.
+    retry_from: LimitSource,
     classifier: String,
     /// Attempts of the batch on which a plugin faulted.
     faults: u64,
@@ -1760,7 +1828,16 @@ pub async fn debug(
                     system_retries: counters.system_retries,
                 },
                 plugins: PluginHealth {
-                    retry: spec.retry_plugin.clone(),
+                    retry: batch
+                        .retry
+                        .as_ref()
+                        .map_or(&spec.retry_plugin, |retry| &retry.plugin)
+                        .clone(),
+                    retry_config: match &batch.retry {
+                        Some(retry) => retry.config.clone(),
+                        None => spec.retry_config.iter().cloned().collect(),
+                    },
+                    retry_from: from(batch.retry.is_some()),
                     classifier: spec.classifier_plugin.clone(),
                     faults: counters.plugin_faults,
                     consecutive_faults: batch.consecutive_plugin_faults,

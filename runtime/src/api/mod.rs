@@ -33,7 +33,7 @@ pub use error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail, RowProbl
 pub use webhooks::{WebhookSettings, sign};
 
 use crate::clock::Clock;
-use crate::config::{Config, MetricsSpec, WorkspaceSpec};
+use crate::config::{Config, MetricsSpec, PluginCatalog, PluginScope, WorkspaceSpec};
 use crate::model::CampaignSpec;
 use crate::store::Store;
 
@@ -82,6 +82,9 @@ pub struct ApiContext {
     /// Where webhook secrets are read from; the process environment in
     /// production.
     pub env: EnvLookup,
+    /// The plugins a batch may name for itself; without them a batch's
+    /// own retry strategy is refused.
+    pub plugins: Option<PluginScope>,
 }
 
 /// Why the API could not be set up.
@@ -107,6 +110,7 @@ struct Inner {
     keys: Vec<auth::KnownKey>,
     /// By (workspace, campaign id).
     campaigns: HashMap<(String, String), CampaignSpec>,
+    plugins: Option<PluginScope>,
     settings: ApiSettings,
     webhooks: Vec<webhooks::Endpoint>,
     metrics: metrics::Metrics,
@@ -135,6 +139,7 @@ impl AppState {
                 clock: context.clock,
                 keys,
                 campaigns,
+                plugins: context.plugins,
                 settings: context.settings,
                 webhooks,
                 metrics: metrics::Metrics::default(),
@@ -144,9 +149,11 @@ impl AppState {
 
     /// The API's state for a parsed config: its workspaces' keys (keys
     /// named by environment variable are read through `env`), its
-    /// campaigns and their webhooks.
+    /// campaigns and their webhooks, and the plugins `catalog` loads for
+    /// batches that name their own.
     pub fn from_config(
         config: &Config,
+        catalog: Option<Arc<dyn PluginCatalog + Send + Sync>>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         env: EnvLookup,
@@ -165,6 +172,10 @@ impl AppState {
             campaigns,
             settings,
             env,
+            plugins: catalog.map(|catalog| PluginScope {
+                config: Arc::new(config.clone()),
+                catalog,
+            }),
         })
     }
 

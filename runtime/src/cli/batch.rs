@@ -169,6 +169,12 @@ struct CreateArgs {
     /// '{"hours":[{"days":"mon-fri","start":"09:00","end":"17:00"}]}'
     #[arg(long)]
     hours: Option<String>,
+    /// Retry strategy of this batch instead of the campaign's, as JSON:
+    /// '{"config":{"base_delay":"2m"}}' sets keys of the campaign's
+    /// plugin, '{"plugin":"retry-schedule","config":{"busy":"5m"}}' names
+    /// another.
+    #[arg(long)]
+    retry: Option<String>,
     /// A retried create with the same key makes no second batch.
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -368,7 +374,7 @@ impl Client {
         if args.skip_invalid {
             query.push(("skip_invalid", "true".to_string()));
         }
-        let optional: [(&str, Option<String>); 12] = [
+        let optional: [(&str, Option<String>); 13] = [
             ("default_country", args.default_country),
             ("scheduled_start", args.scheduled_start),
             ("end_at", args.end_at),
@@ -384,6 +390,7 @@ impl Client {
             ("budget", args.budget.map(|n| n.to_string())),
             ("goal", args.goal.map(|n| n.to_string())),
             ("hours", args.hours),
+            ("retry", args.retry),
         ];
         query.extend(
             optional
@@ -710,6 +717,68 @@ fn uploaded_from(upload: &Value) -> String {
     )
 }
 
+/// A batch's own retry strategy as "retry-schedule (busy=5m; no_answer=1h)",
+/// or a dash when the campaign's applies.
+fn retry_strategy(retry: &Value) -> String {
+    let Some(plugin) = retry["plugin"].as_str() else {
+        return text(retry);
+    };
+    let config: Vec<String> = retry["config"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| format!("{key}={}", text(value)))
+        .collect();
+    if config.is_empty() {
+        plugin.to_string()
+    } else {
+        format!("{plugin} ({})", config.join("; "))
+    }
+}
+
+/// A batch's own hours as "mon,tue 09:00-17:00", or a dash when the
+/// campaign's window applies.
+fn working_hours(hours: &Value) -> String {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let Some(rules) = hours["calling_window"]["rules"].as_array() else {
+        return text(hours);
+    };
+    let clock = |minute: &Value| {
+        let minute = number(minute);
+        format!("{:02}:{:02}", minute / 60, minute % 60)
+    };
+    let rules: Vec<String> = rules
+        .iter()
+        .map(|rule| match rule["expression"].as_str() {
+            Some(cron) => format!("cron {cron}"),
+            None => {
+                let days: Vec<&str> = rule["days"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|day| DAYS.get(number(day) as usize).copied())
+                    .collect();
+                format!(
+                    "{} {}-{}",
+                    days.join(","),
+                    clock(&rule["start_minute"]),
+                    clock(&rule["end_minute"])
+                )
+            }
+        })
+        .collect();
+    let rules = if rules.is_empty() {
+        "any time".to_string()
+    } else {
+        rules.join("; ")
+    };
+    format!(
+        "{rules}, zones by {} (default {})",
+        text(&hours["time_zone_policy"]),
+        text(&hours["default_time_zone"])
+    )
+}
+
 fn show_table(view: &Value) -> String {
     let counters = &view["counters"];
     let mut rows = vec![
@@ -730,6 +799,8 @@ fn show_table(view: &Value) -> String {
         ("number strategy", text(&view["number_strategy"])),
         ("budget micros", text(&view["budget_micros"])),
         ("goal", text(&view["goal"])),
+        ("working hours", working_hours(&view["hours"])),
+        ("retry strategy", retry_strategy(&view["retry"])),
         ("uploaded from", uploaded_from(&view["upload"])),
         ("contacts", text(&counters["total"])),
         ("attempts", text(&counters["attempts"])),
@@ -787,6 +858,35 @@ mod tests {
             rendered,
             "BATCH   STATUS\nbtc_1   in_progress\nbtc_22  paused\n"
         );
+    }
+
+    #[test]
+    fn a_batchs_own_hours_and_retry_strategy_are_shown_as_an_operator_writes_them() {
+        let view = serde_json::json!({
+            "hours": {
+                "calling_window": {"rules": [
+                    {"kind": "range", "days": [0, 1, 2, 3, 4], "start_minute": 540, "end_minute": 1020},
+                    {"kind": "cron", "expression": "0 * 10-11 * * Sat"}
+                ]},
+                "time_zone_policy": "contact",
+                "default_time_zone": "America/Chicago"
+            },
+            "retry": {"plugin": "retry-schedule", "config": {"busy": "5m, 5m", "no_answer": "1h"}, "overridden": ["busy"]}
+        });
+        let shown = show_table(&view);
+        assert!(
+            shown.contains(
+                "working hours     mon,tue,wed,thu,fri 09:00-17:00; cron 0 * 10-11 * * Sat, zones by contact (default America/Chicago)"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("retry strategy    retry-schedule (busy=5m, 5m; no_answer=1h)"),
+            "{shown}"
+        );
+        let campaigns = show_table(&serde_json::json!({"hours": null, "retry": null}));
+        assert!(campaigns.contains("working hours     -"), "{campaigns}");
+        assert!(campaigns.contains("retry strategy    -"), "{campaigns}");
     }
 
     #[test]

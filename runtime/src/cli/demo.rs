@@ -15,13 +15,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::{self, ApiContext, ApiSettings, AppState};
 use crate::clock::{Clock, ScaledClock};
 use crate::config::Config;
+use crate::config::PluginScope;
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::progress::BatchStatistics;
 use crate::dispatch::runner::Runner;
 use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
-use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use crate::plugin_host::{ConfigPlugins, PluginHost, PluginLimits, PluginSource};
 use crate::provider::simulated::{SimulatedProvider, SimulationConfig, call_log_path};
 use crate::store::{BatchQuery, BatchRecord, NewBatch, NewContact, SledStore, Store, StoreConfig};
 
@@ -75,7 +76,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .context("opening the demo store")?,
     );
 
-    let host = PluginHost::new()?;
+    let host = Arc::new(PluginHost::new()?);
     let limits = PluginLimits::default();
     let retry = host
         .load_retry(
@@ -156,7 +157,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         spec.max_attempts
     );
 
-    let server = DemoServer::start(&args, &spec, store.clone(), clock.clone())?;
+    let server = DemoServer::start(&args, &spec, &host, store.clone(), clock.clone())?;
     println!(
         "dashboard: http://{}/  (API key {}; batch page http://{}/#/batches/{batch_id})",
         server.address, server.key_shown, server.address
@@ -178,6 +179,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         options,
         clock.now(),
     )?;
+    engine.set_retry_loader(Arc::new(ConfigPlugins::new(host.clone(), &demo_config()?)));
     let recovered = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -321,6 +323,7 @@ impl DemoServer {
     fn start(
         args: &DemoArgs,
         spec: &CampaignSpec,
+        host: &Arc<PluginHost>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<DemoServer> {
@@ -337,8 +340,7 @@ impl DemoServer {
                 (key.clone(), key)
             }
         };
-        let config = Config::parse_str("examples/demo.toml", DEMO_CONFIG)
-            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let config = demo_config()?;
         let workspaces = config
             .workspace_specs(&|name: &str| (name == "OUTDIAL_DEMO_API_KEY").then(|| key.clone()))
             .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))?;
@@ -349,6 +351,10 @@ impl DemoServer {
             campaigns: vec![spec.clone()],
             settings: ApiSettings::default(),
             env: Arc::new(|name: &str| std::env::var(name).ok()),
+            plugins: Some(PluginScope {
+                config: Arc::new(config),
+                catalog: host.clone(),
+            }),
         })
         .context("setting up the demo's API")?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -409,10 +415,12 @@ fn random_key() -> anyhow::Result<String> {
 
 /// The demo campaign from the example config, tuned so a working day of
 /// calling fits in seconds.
+fn demo_config() -> anyhow::Result<Config> {
+    Config::parse_str("examples/demo.toml", DEMO_CONFIG).map_err(|err| anyhow::anyhow!("{err}"))
+}
+
 fn demo_campaign(contacts: u32) -> anyhow::Result<CampaignSpec> {
-    let config = Config::parse_str("examples/demo.toml", DEMO_CONFIG)
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
-    let mut spec = config
+    let mut spec = demo_config()?
         .campaign_specs()
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))?
         .into_iter()

@@ -14,7 +14,7 @@ use crate::config::{Config, ServerOverrides, ServerSettings};
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::runner::Runner;
 use crate::model::CampaignSpec;
-use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use crate::plugin_host::{ConfigPlugins, PluginHost};
 use crate::provider::http::HttpLimits;
 use crate::provider::registry::{ProviderContext, providers_for};
 use crate::store::{SledStore, Store, StoreConfig};
@@ -42,10 +42,10 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let host = PluginHost::new()?;
+    let host = Arc::new(PluginHost::new()?);
     let env = |name: &str| std::env::var(name).ok();
     if let Err(found) = config
-        .validate(&host)
+        .validate(host.as_ref())
         .and_then(|()| config.check_environment(&env))
     {
         eprintln!("{found}");
@@ -70,10 +70,11 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve(
     config: &Config,
-    host: &PluginHost,
+    host: &Arc<PluginHost>,
     specs: Vec<CampaignSpec>,
     settings: &ServerSettings,
 ) -> anyhow::Result<()> {
+    let plugins = ConfigPlugins::new(host.clone(), config);
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!(
             "creating the data directory {}",
@@ -89,17 +90,17 @@ async fn serve(
 
     let policies = specs
         .iter()
-        .map(|spec| load_policy(config, host, spec))
+        .map(|spec| load_policy(&plugins, spec))
         .collect::<anyhow::Result<Vec<_>>>()?;
     // Each campaign's provider: the simulation, or its adapter plugin with
     // the HTTP executor, its secrets and its webhook inbox.
     let env = |name: &str| std::env::var(name).ok();
-    let plugins = config.plugin_specs();
+    let declared = config.plugin_specs();
     let providers = providers_for(
         &specs,
         &ProviderContext {
             host,
-            plugins: &plugins,
+            plugins: &declared,
             env: &env,
             data_dir: &settings.data_dir,
             public_url: settings.public_url.as_deref(),
@@ -114,6 +115,7 @@ async fn serve(
         EngineOptions::default(),
         clock.now(),
     )?;
+    engine.set_retry_loader(Arc::new(plugins));
     // Calls left live by an earlier run are settled before anything new is
     // dialed, and before the API shows their batches.
     let recovered = engine.recover(clock.now()).await?;
@@ -128,7 +130,14 @@ async fn serve(
         ..ApiSettings::default()
     };
     let env: api::EnvLookup = Arc::new(|name: &str| std::env::var(name).ok());
-    let state = AppState::from_config(config, store.clone(), clock.clone(), env, api_settings)?;
+    let state = AppState::from_config(
+        config,
+        Some(host.clone()),
+        store.clone(),
+        clock.clone(),
+        env,
+        api_settings,
+    )?;
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("listening on {}", settings.bind))?;
@@ -185,31 +194,10 @@ async fn shutdown_signal() {
     }
 }
 
-/// Where a plugin a campaign names comes from, and its limits.
-fn plugin_source(config: &Config, name: &str) -> (PluginSource, PluginLimits) {
-    let declared = config
-        .plugin_specs()
-        .into_iter()
-        .find(|plugin| plugin.name == name);
-    match declared {
-        Some(plugin) => (
-            PluginSource::from(&plugin.source),
-            PluginLimits::from(plugin.limits()),
-        ),
-        None => (
-            PluginSource::Builtin(name.to_string()),
-            PluginLimits::default(),
-        ),
-    }
-}
-
-fn load_policy(
-    config: &Config,
-    host: &PluginHost,
-    spec: &CampaignSpec,
-) -> anyhow::Result<CampaignPolicy> {
-    let (source, limits) = plugin_source(config, &spec.retry_plugin);
-    let retry = host
+fn load_policy(plugins: &ConfigPlugins, spec: &CampaignSpec) -> anyhow::Result<CampaignPolicy> {
+    let (source, limits) = plugins.source(&spec.retry_plugin);
+    let retry = plugins
+        .host()
         .load_retry(&source, &spec.retry_config, limits)
         .with_context(|| {
             format!(
@@ -217,8 +205,9 @@ fn load_policy(
                 spec.retry_plugin, spec.id
             )
         })?;
-    let (source, limits) = plugin_source(config, &spec.classifier_plugin);
-    let classifier = host
+    let (source, limits) = plugins.source(&spec.classifier_plugin);
+    let classifier = plugins
+        .host()
         .load_classifier(&source, &spec.classifier_config, limits)
         .with_context(|| {
             format!(

@@ -1,12 +1,17 @@
 //! A batch's own settings, written as JSON in an upload, checked by the
 //! same code as the config file's sections so the two never disagree.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
-use super::resolve::check_window;
-use super::schema::{HoursSection, WindowSection};
-use crate::model::BatchHours;
+use super::Config;
+use super::catalog::PluginCatalog;
+use super::resolve::{check_retry_outside_config, check_window, scalar_text};
+use super::schema::{HoursSection, PolicySection, WindowSection};
+use crate::model::{BatchHours, BatchRetry, CampaignSpec};
 
 /// A batch's working hours: the keys of a campaign's `[campaigns.window]`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -43,6 +48,43 @@ pub struct HoursRangeInput {
     /// Local closing time "HH:MM", exclusive, "24:00" for midnight.
     #[schema(example = "17:00")]
     pub end: String,
+}
+
+/// A batch's own retry strategy, in place of its campaign's: the
+/// campaign's plugin with some keys set otherwise, or another plugin.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryInput {
+    /// A `[[plugins]]` name or a built-in retry strategy
+    /// ("retry-backoff", "retry-schedule"). Default: the campaign's.
+    #[schema(example = "retry-schedule")]
+    pub plugin: Option<String>,
+    /// Keys the plugin declares. With the campaign's plugin they replace
+    /// the campaign's values of those keys; with another plugin they are
+    /// its whole config. Default: none.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, ConfigValue>, example = json!({"busy": "5m, 5m"}))]
+    pub config: BTreeMap<String, serde_json::Value>,
+}
+
+/// A plugin config value, handed to the plugin as text. Only its schema
+/// is used: the values are read as JSON and checked as config is.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ConfigValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
+/// What a batch's plugin settings are checked against: the server's
+/// config, whose `[[plugins]]` they may name, and the catalog that loads
+/// and configures plugins as `outdial run` does.
+#[derive(Clone)]
+pub struct PluginScope {
+    pub config: Arc<Config>,
+    pub catalog: Arc<dyn PluginCatalog + Send + Sync>,
 }
 
 /// A bad value of a batch setting: the JSON path of the value (e.g.
@@ -126,6 +168,97 @@ pub fn batch_hours(field: &str, hours: &HoursInput) -> Result<BatchHours, FieldE
     }
 }
 
+/// Checks `retry` (found at `field`) as a campaign's `retry` section is
+/// checked, against the plugins of `scope`: the first error, if any, names
+/// the JSON path of the value. Keys `retry` leaves out keep the campaign's
+/// values when the plugin is the campaign's.
+pub fn batch_retry(
+    field: &str,
+    retry: &RetryInput,
+    campaign: &CampaignSpec,
+    scope: &PluginScope,
+) -> Result<BatchRetry, FieldError> {
+    let mut paths = Paths::default();
+    let whole = paths.spanned(field.to_string(), ()).span();
+    let plugin = match &retry.plugin {
+        Some(plugin) => paths.spanned(format!("{field}.plugin"), plugin.clone()),
+        None => paths.spanned(field.to_string(), campaign.retry_plugin.clone()),
+    };
+    let mut config = BTreeMap::new();
+    if plugin.get_ref() == &campaign.retry_plugin {
+        for (key, value) in &campaign.retry_config {
+            let at = format!("{field}.config.{key}");
+            config.insert(
+                paths.spanned(at.clone(), key.clone()),
+                paths.spanned(at, toml::Value::String(value.clone())),
+            );
+        }
+    }
+    for (key, value) in &retry.config {
+        let at = format!("{field}.config.{key}");
+        let value = toml_value(value).ok_or_else(|| FieldError {
+            path: at.clone(),
+            message: format!(
+                "retry.config key \"{key}\" is null, expected a string, number or boolean"
+            ),
+        })?;
+        // A key replaced keeps one entry: keys compare by name alone.
+        config.remove(&Spanned::new(0..0, key.clone()));
+        config.insert(
+            paths.spanned(at.clone(), key.clone()),
+            paths.spanned(at, value),
+        );
+    }
+    let section = PolicySection {
+        plugin: plugin.clone(),
+        config,
+    };
+    let problems =
+        check_retry_outside_config(&scope.config, scope.catalog.as_ref(), &section, whole);
+    if let Some((index, message)) = problems.into_iter().next() {
+        return Err(FieldError {
+            path: paths
+                .0
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| field.to_string()),
+            message,
+        });
+    }
+    Ok(BatchRetry {
+        plugin: plugin.into_inner(),
+        config: section
+            .config
+            .iter()
+            .filter_map(|(key, value)| Some((key.get_ref().clone(), scalar_text(value.get_ref())?)))
+            .collect(),
+        overridden: retry.config.keys().cloned().collect(),
+    })
+}
+
+/// A JSON config value as the config file would have written it; null has
+/// no such form.
+fn toml_value(value: &serde_json::Value) -> Option<toml::Value> {
+    Some(match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::Bool(flag) => toml::Value::Boolean(*flag),
+        serde_json::Value::Number(number) => match number.as_i64() {
+            Some(integer) => toml::Value::Integer(integer),
+            None => toml::Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(text) => toml::Value::String(text.clone()),
+        serde_json::Value::Array(items) => {
+            toml::Value::Array(items.iter().filter_map(toml_value).collect())
+        }
+        serde_json::Value::Object(fields) => toml::Value::Table(
+            fields
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), toml_value(value)?)))
+                .collect(),
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +327,203 @@ mod tests {
             ..HoursInput::default()
         });
         assert_eq!(error.path, "hours.cron[0]");
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use crate::config::{
+        ConfigKeyInfo, ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits,
+        StaticCatalog,
+    };
+
+    /// Knows a backoff and a ladder strategy and a classifier; refuses a
+    /// ladder whose `busy` value is "never", as the real one refuses what
+    /// it cannot read.
+    struct Catalog(StaticCatalog);
+
+    impl PluginCatalog for Catalog {
+        fn describe(&self, plugin: &PluginRef) -> Result<PluginInfo, String> {
+            self.0.describe(plugin)
+        }
+
+        fn configure(
+            &self,
+            _plugin: &PluginRef,
+            _kind: PluginKind,
+            config: &[(String, String)],
+            _limits: SandboxLimits,
+        ) -> Result<(), ConfigureFailure> {
+            match config
+                .iter()
+                .find(|(key, value)| key == "busy" && value == "never")
+            {
+                Some(_) => Err(ConfigureFailure::Refused(
+                    "key \"busy\" has value \"never\": not a step".to_string(),
+                )),
+                None => Ok(()),
+            }
+        }
+    }
+
+    fn info(kind: PluginKind, name: &str, keys: &[(&str, bool)]) -> PluginInfo {
+        PluginInfo {
+            kind,
+            name: name.to_string(),
+            version: "1.0.0".to_string(),
+            config_keys: keys
+                .iter()
+                .map(|(key, required)| ConfigKeyInfo {
+                    name: key.to_string(),
+                    required: *required,
+                    description: format!("the {key}"),
+                })
+                .collect(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// A server whose campaign backs off from a 10 minute base, and which
+    /// declares a ladder plugin that needs its `busy` key.
+    fn scope() -> (PluginScope, CampaignSpec) {
+        let catalog = StaticCatalog::new()
+            .with(
+                PluginRef::Builtin("retry-backoff".into()),
+                info(
+                    PluginKind::RetryStrategy,
+                    "retry-backoff",
+                    &[("base_delay", false), ("multiplier", false)],
+                ),
+            )
+            .with(
+                PluginRef::Builtin("retry-schedule".into()),
+                info(
+                    PluginKind::RetryStrategy,
+                    "retry-schedule",
+                    &[("busy", true), ("no_answer", false)],
+                ),
+            )
+            .with(
+                PluginRef::Builtin("classify-rules".into()),
+                info(PluginKind::DispositionClassifier, "classify-rules", &[]),
+            );
+        let config = Config::parse_str(
+            "outdial.toml",
+            r#"
+[[workspaces]]
+id = "acme"
+
+[[plugins]]
+name = "ladder"
+builtin = "retry-schedule"
+
+[[campaigns]]
+id = "spring"
+workspace = "acme"
+provider = { plugin = "simulated" }
+retry = { plugin = "retry-backoff", config = { base_delay = "10m", multiplier = 2 } }
+"#,
+        )
+        .expect("parses");
+        let spec = config.campaign_specs().expect("valid").remove(0);
+        let scope = PluginScope {
+            config: Arc::new(config),
+            catalog: Arc::new(Catalog(catalog)),
+        };
+        (scope, spec)
+    }
+
+    fn retry(plugin: Option<&str>, config: serde_json::Value) -> RetryInput {
+        RetryInput {
+            plugin: plugin.map(str::to_string),
+            config: serde_json::from_value(config).expect("an object"),
+        }
+    }
+
+    #[test]
+    fn a_batch_retry_of_the_campaigns_plugin_keeps_the_values_it_does_not_set() {
+        let (scope, campaign) = scope();
+        let checked = batch_retry(
+            "retry",
+            &retry(None, serde_json::json!({"base_delay": "2m"})),
+            &campaign,
+            &scope,
+        )
+        .expect("accepted");
+        assert_eq!(checked.plugin, "retry-backoff");
+        assert_eq!(
+            checked.config_pairs(),
+            vec![
+                ("base_delay".to_string(), "2m".to_string()),
+                ("multiplier".to_string(), "2".to_string())
+            ]
+        );
+        assert_eq!(checked.overridden, vec!["base_delay".to_string()]);
+    }
+
+    #[test]
+    fn a_batch_retry_of_another_plugin_takes_only_its_own_config() {
+        let (scope, campaign) = scope();
+        let checked = batch_retry(
+            "retry",
+            &retry(
+                Some("ladder"),
+                serde_json::json!({"busy": "5m, 5m", "no_answer": 3600}),
+            ),
+            &campaign,
+            &scope,
+        )
+        .expect("accepted");
+        assert_eq!(checked.plugin, "ladder");
+        assert_eq!(
+            checked.config_pairs(),
+            vec![
+                ("busy".to_string(), "5m, 5m".to_string()),
+                ("no_answer".to_string(), "3600".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_batch_retry_is_refused_as_the_config_would_be_at_its_json_path() {
+        let (scope, campaign) = scope();
+        let refused = |plugin: Option<&str>, config: serde_json::Value| {
+            batch_retry("retry", &retry(plugin, config), &campaign, &scope).expect_err("refused")
+        };
+        let error = refused(Some("retry-fancy"), serde_json::json!({}));
+        assert_eq!(error.path, "retry.plugin");
+        assert!(
+            error.message.contains("unknown plugin \"retry-fancy\""),
+            "{error}"
+        );
+        let error = refused(Some("classify-rules"), serde_json::json!({}));
+        assert_eq!(error.path, "retry.plugin");
+        assert!(
+            error
+                .message
+                .contains("is a disposition_classifier, expected a retry_strategy"),
+            "{error}"
+        );
+        let error = refused(None, serde_json::json!({"base_dely": "1m"}));
+        assert_eq!(error.path, "retry.config.base_dely");
+        assert!(
+            error.message.contains("has no config key \"base_dely\""),
+            "{error}"
+        );
+        let error = refused(Some("ladder"), serde_json::json!({"no_answer": "1h"}));
+        assert_eq!(error.path, "retry");
+        assert!(
+            error.message.contains("requires config key \"busy\""),
+            "{error}"
+        );
+        let error = refused(Some("ladder"), serde_json::json!({"busy": ["5m"]}));
+        assert_eq!(error.path, "retry.config.busy");
+        assert!(error.message.contains("is an array"), "{error}");
+        let error = refused(Some("ladder"), serde_json::json!({"busy": null}));
+        assert_eq!(error.path, "retry.config.busy");
+        let error = refused(Some("ladder"), serde_json::json!({"busy": "never"}));
+        assert_eq!(error.path, "retry.config.busy");
+        assert!(error.message.contains("refused its config"), "{error}");
     }
 }

@@ -27,7 +27,9 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
-pub use batch::{FieldError, HoursInput, HoursRangeInput, batch_hours};
+pub use batch::{
+    FieldError, HoursInput, HoursRangeInput, PluginScope, RetryInput, batch_hours, batch_retry,
+};
 pub use catalog::{
     BUILTIN_PLUGINS, ConfigKeyInfo, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind,
     PluginRef, SIMULATED_PROVIDER, SandboxLimits, StaticCatalog,

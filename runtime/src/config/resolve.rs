@@ -3,6 +3,7 @@
 //! problems, `campaign_specs()` keeps the specs when there are none.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use serde_spanned::Spanned;
 use sha2::{Digest, Sha256};
@@ -101,6 +102,34 @@ pub fn validate(config: &Config, catalog: &dyn PluginCatalog) -> Result<(), Diag
     let mut checker = Checker::new(config, Some(catalog));
     checker.check_all();
     checker.report.finish().into_result()
+}
+
+/// Checks a retry strategy named outside the config files (a batch's own)
+/// as a campaign's `retry` is checked: the plugin found among the config's
+/// `[[plugins]]` and the built-ins, its kind and keys, and its `configure`
+/// run in its sandbox. `section`'s spans locate its values; each problem
+/// comes back with the span start of the value it was found at, or of the
+/// `whole` section.
+pub(super) fn check_retry_outside_config(
+    config: &Config,
+    catalog: &dyn PluginCatalog,
+    section: &PolicySection,
+    whole: Range<usize>,
+) -> Vec<(usize, String)> {
+    const NO_FILE: usize = usize::MAX;
+    let mut checker = Checker::new(config, Some(catalog));
+    checker.captured = Some(Vec::new());
+    checker.policy(
+        NO_FILE,
+        Slot::Retry,
+        Some((Location::new(NO_FILE, whole), section)),
+    );
+    checker
+        .captured
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(at, message)| (at.start, message))
+        .collect()
 }
 
 pub(super) fn campaign_specs(config: &Config) -> Result<Vec<CampaignSpec>, Diagnostics> {
@@ -404,6 +433,9 @@ struct Checker<'a> {
     described: HashMap<PluginRef, Result<PluginInfo, String>>,
     /// Configured once per distinct config and limits, for the same reason.
     configured: HashMap<ConfigureKey, Result<(), ConfigureFailure>>,
+    /// When checking values that come from no file (a batch's own
+    /// settings), their problems by location, not resolved against files.
+    captured: Option<Vec<(Location, String)>>,
 }
 
 type ConfigureKey = (PluginRef, PluginKind, Vec<(String, String)>, SandboxLimits);
@@ -416,11 +448,15 @@ impl<'a> Checker<'a> {
             catalog,
             described: HashMap::new(),
             configured: HashMap::new(),
+            captured: None,
         }
     }
 
     fn error(&mut self, at: Location, message: impl Into<String>) {
-        self.report.error(at, message);
+        match &mut self.captured {
+            Some(captured) => captured.push((at, message.into())),
+            None => self.report.error(at, message),
+        }
     }
 
     fn check_all(&mut self) -> Vec<CampaignSpec> {
@@ -1590,7 +1626,7 @@ fn is_webhook_event(raw: &str) -> bool {
 }
 
 /// A string, number or boolean as the text a plugin receives.
-fn scalar_text(value: &toml::Value) -> Option<String> {
+pub(super) fn scalar_text(value: &toml::Value) -> Option<String> {
     match value {
         toml::Value::String(text) => Some(text.clone()),
         toml::Value::Integer(number) => Some(number.to_string()),

@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use super::limits;
 use super::numbers::{self, Pick, Rotation};
 use super::rate::TokenBucket;
+use super::retries::BatchRetries;
 use super::timezone::resolve_time_zone;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
@@ -19,7 +20,8 @@ use crate::model::{
     DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
 };
 use crate::policy::{
-    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryPolicy, RetryRequest,
+    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryLoader, RetryPolicy,
+    RetryRequest,
 };
 use crate::provider::{
     CallEnd, CallEventKind, PlaceCall, Placement, PlacementQuery, Provider, ProviderEvent,
@@ -215,6 +217,8 @@ pub struct Engine {
     /// Calling windows of batches with their own hours, compiled when the
     /// batch is first dialed.
     batch_windows: HashMap<String, CompiledWindow>,
+    /// Retry strategies of batches with their own.
+    batch_retries: BatchRetries,
     live: BTreeMap<String, LiveCall>,
     /// Rotates which batch is served first, for fairness across batches.
     round: usize,
@@ -285,6 +289,7 @@ impl Engine {
             campaigns: states,
             batch_limits: HashMap::new(),
             batch_windows: HashMap::new(),
+            batch_retries: BatchRetries::new(None),
             live: BTreeMap::new(),
             round: 0,
             builtin_retry: BuiltinRetry::default(),
@@ -296,6 +301,12 @@ impl Engine {
             reconcile_live: false,
             ends_in_flight: Vec::new(),
         })
+    }
+
+    /// Loads the retry strategies batches name in place of their
+    /// campaign's. Without a loader, such a batch is not dialed.
+    pub fn set_retry_loader(&mut self, loader: Arc<dyn RetryLoader>) {
+        self.batch_retries = BatchRetries::new(Some(loader));
     }
 
     /// Calls in flight, as the engine counts them.
@@ -1119,7 +1130,16 @@ impl Engine {
 
         let tally = Tally::of(spec, batch, contact);
         let max_attempts = tally.max_attempts;
-        let retry = &state.policy.retry;
+        let retry = match &batch.retry {
+            None => Ok(state.policy.retry.clone()),
+            Some(retry) => self
+                .batch_retries
+                .get(&batch.id, retry)
+                .map_err(|why| PolicyFault {
+                    plugin: retry.plugin.clone(),
+                    message: format!("the batch's retry strategy cannot be loaded: {why}"),
+                }),
+        };
         let request = RetryRequest {
             contact: &model_contact,
             history: &all,
@@ -1127,8 +1147,13 @@ impl Engine {
             now,
             now_local: LocalTime::at(now, zone),
         };
-        let (decision, retry_id) = match retry.decide(&request) {
-            Ok(decision) => (decision, retry.identity().to_string()),
+        let decided = retry.and_then(|retry| {
+            retry
+                .decide(&request)
+                .map(|decision| (decision, retry.identity().to_string()))
+        });
+        let (decision, retry_id) = match decided {
+            Ok(decided) => decided,
             Err(fault) => {
                 faults.push(fault_line(&fault));
                 let fallback = self
@@ -1354,6 +1379,13 @@ impl Engine {
             };
             if let Some(blocker) = limits::halt(self.store.as_ref(), &state.policy.spec, batch)? {
                 halted.insert(batch.id.clone(), blocker);
+            }
+            if let Some(retry) = &batch.retry
+                && self.batch_retries.get(&batch.id, retry).is_err()
+            {
+                halted
+                    .entry(batch.id.clone())
+                    .or_insert(Blocker::PluginFaulted);
             }
             if let Some(hours) = &batch.hours
                 && !self.batch_windows.contains_key(&batch.id)

@@ -47,6 +47,11 @@ pub struct QueueHealth {
     /// Whose calling window applies: "batch" when the batch's own hours
     /// replace the campaign's, else "campaign".
     pub hours_from: SettingSource,
+    /// Whose retry strategy decides the batch's retries: "batch" when the
+    /// batch names its own, else "campaign".
+    pub retry_from: SettingSource,
+    /// That strategy's plugin.
+    pub retry_plugin: String,
     /// The calling window in each time zone present in the batch.
     pub windows: Vec<ZoneWindow>,
     pub concurrency: Concurrency,
@@ -261,6 +266,16 @@ pub fn queue_health(
         } else {
             SettingSource::Campaign
         },
+        retry_from: if batch.retry.is_some() {
+            SettingSource::Batch
+        } else {
+            SettingSource::Campaign
+        },
+        retry_plugin: batch
+            .retry
+            .as_ref()
+            .map_or(&spec.retry_plugin, |retry| &retry.plugin)
+            .clone(),
         windows,
         concurrency: Concurrency {
             effective: effective_concurrency,

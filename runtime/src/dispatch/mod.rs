@@ -13,6 +13,7 @@ pub mod limits;
 pub mod numbers;
 pub mod progress;
 pub mod rate;
+mod retries;
 pub mod runner;
 pub mod statistics;
 pub mod timezone;

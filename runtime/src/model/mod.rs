@@ -17,7 +17,7 @@ pub use campaign::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, FromNumber, Goal, NumberStrategy,
     TimeZonePolicy, Variant, Webhook, WindowRule,
 };
-pub use overrides::{BatchHours, UploadRecord};
+pub use overrides::{BatchHours, BatchRetry, UploadRecord};
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.

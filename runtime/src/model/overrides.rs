@@ -1,5 +1,7 @@
 //! What a batch may set for itself instead of taking its campaign's.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{CallingWindow, TimeZonePolicy};
@@ -36,4 +38,31 @@ pub struct BatchHours {
     pub time_zone_policy: TimeZonePolicy,
     /// The zone used when nothing better is known.
     pub default_time_zone: String,
+}
+
+/// A batch's own retry strategy: the plugin that decides its contacts'
+/// retries in place of the campaign's, with the whole config it is
+/// configured with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchRetry {
+    /// A `[[plugins]]` name or a built-in retry strategy.
+    #[schema(example = "retry-schedule")]
+    pub plugin: String,
+    /// Every key the plugin is configured with: the campaign's values with
+    /// the batch's own in their place when the plugin is the campaign's,
+    /// else only the batch's.
+    #[schema(example = json!({"busy": "5m, 5m", "no_answer": "1h"}))]
+    pub config: BTreeMap<String, String>,
+    /// The keys the batch set itself.
+    pub overridden: Vec<String>,
+}
+
+impl BatchRetry {
+    /// The config as the plugin host hands it to the plugin.
+    pub fn config_pairs(&self) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
 }

@@ -2,8 +2,11 @@
 //! for real to check its world, version and declared config, and
 //! configures it in its sandbox as `outdial run` will.
 
+use std::sync::Arc;
+
 use super::{LoadError, PluginHost, PluginKind, PluginLimits, PluginSource};
 use crate::config;
+use crate::policy::{RetryLoader, RetryPolicy};
 
 impl From<&config::PluginRef> for PluginSource {
     fn from(plugin: &config::PluginRef) -> PluginSource {
@@ -77,5 +80,54 @@ impl config::PluginCatalog for PluginHost {
                 .collect(),
             labels: info.labels,
         })
+    }
+}
+
+/// The plugins a config declares, loaded in one host under the names the
+/// config gives them; a name no `[[plugins]]` entry gives is a built-in.
+#[derive(Clone)]
+pub struct ConfigPlugins {
+    host: Arc<PluginHost>,
+    declared: Vec<config::PluginSpec>,
+}
+
+impl ConfigPlugins {
+    pub fn new(host: Arc<PluginHost>, config: &config::Config) -> ConfigPlugins {
+        ConfigPlugins {
+            host,
+            declared: config.plugin_specs(),
+        }
+    }
+
+    pub fn host(&self) -> &Arc<PluginHost> {
+        &self.host
+    }
+
+    /// Where the plugin named `name` comes from, and its sandbox.
+    pub fn source(&self, name: &str) -> (PluginSource, PluginLimits) {
+        match self.declared.iter().find(|plugin| plugin.name == name) {
+            Some(plugin) => (
+                PluginSource::from(&plugin.source),
+                PluginLimits::from(plugin.limits()),
+            ),
+            None => (
+                PluginSource::Builtin(name.to_string()),
+                PluginLimits::default(),
+            ),
+        }
+    }
+}
+
+impl RetryLoader for ConfigPlugins {
+    fn load(
+        &self,
+        plugin: &str,
+        config: &[(String, String)],
+    ) -> Result<Arc<dyn RetryPolicy>, String> {
+        let (source, limits) = self.source(plugin);
+        match self.host.load_retry(&source, config, limits) {
+            Ok(loaded) => Ok(Arc::new(loaded)),
+            Err(err) => Err(err.to_string()),
+        }
     }
 }

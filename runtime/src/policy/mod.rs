@@ -73,6 +73,17 @@ pub trait RetryPolicy: Send + Sync {
     fn decide(&self, request: &RetryRequest<'_>) -> Result<Decision, PolicyFault>;
 }
 
+/// Loads the retry strategies batches name in place of their campaign's.
+pub trait RetryLoader: Send + Sync {
+    /// `plugin` (a `[[plugins]]` name or a built-in), configured with
+    /// `config`, or why it cannot be.
+    fn load(
+        &self,
+        plugin: &str,
+        config: &[(String, String)],
+    ) -> Result<std::sync::Arc<dyn RetryPolicy>, String>;
+}
+
 /// Labels an ended attempt.
 pub trait Classifier: Send + Sync {
     /// The plugin's sha256, or "builtin:<name>".

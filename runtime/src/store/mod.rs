@@ -22,9 +22,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Attempt, BatchHours, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus,
-    DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition, MachineDetection, Millis,
-    NumberStrategy, UploadRecord,
+    Attempt, BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome, CampaignSpec,
+    ContactStatus, DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition,
+    MachineDetection, Millis, NumberStrategy, UploadRecord,
 };
 
 /// Whether a durable write waits for the data to reach the disk.
@@ -194,6 +194,8 @@ pub struct NewBatch {
     pub goal: Option<Goal>,
     /// Working hours replacing the campaign's calling window.
     pub hours: Option<BatchHours>,
+    /// Retry strategy replacing the campaign's.
+    pub retry: Option<BatchRetry>,
     /// A repeated create with the same key answers the first batch.
     pub idempotency_key: Option<String>,
     /// sha256 of the request that created the batch, so a retry under the
@@ -292,6 +294,10 @@ pub struct BatchRecord {
     /// The CSV upload the batch was created from; null for a JSON create.
     #[serde(default)]
     pub upload: Option<UploadRecord>,
+    /// Retry strategy replacing the campaign's; null when the campaign's
+    /// applies.
+    #[serde(default)]
+    pub retry: Option<BatchRetry>,
 }
 
 impl BatchRecord {

@@ -1629,6 +1629,7 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
         goal: new.goal.clone(),
         hours: new.hours.clone(),
         upload: None,
+        retry: new.retry.clone(),
     };
     // Before any contact of it: a crash leaves the marker, and the next
     // open discards what the draft wrote.

@@ -338,6 +338,21 @@ function renderUpload(campaigns) {
       if (days) range.days = days;
       params.set("hours", JSON.stringify({ hours: [range] }));
     }
+    // The batch's own retry strategy: another plugin, or the campaign's
+    // with some keys set otherwise ("key=value", separated by ";").
+    const retryPlugin = $("upload-retry-plugin").value.trim();
+    const retryConfig = {};
+    for (const pair of $("upload-retry-config").value.split(/[;\n]/)) {
+      if (!pair.trim()) continue;
+      const at = pair.indexOf("=");
+      if (at < 0) retryConfig[pair.trim()] = "";
+      else retryConfig[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+    }
+    if (retryPlugin || Object.keys(retryConfig).length) {
+      const retry = { config: retryConfig };
+      if (retryPlugin) retry.plugin = retryPlugin;
+      params.set("retry", JSON.stringify(retry));
+    }
     return params;
   };
   const readCsv = async () => {
@@ -369,6 +384,7 @@ function renderUpload(campaigns) {
         h("b", { class: "good" }, `${int(preview.valid)} valid`), ", ",
         h("b", { class: preview.invalid ? "bad" : "muted" }, `${int(preview.invalid)} invalid`),
         preview.invalid ? " \u2014 the rows below are left out if you go on." : " \u2014 every row is good."),
+      preview.options.retry ? h("p", { id: "upload-retry-summary" }, `Retries decided by ${describeRetry(preview.options.retry)}.`) : null,
       preview.rows.length ? h("div", { class: "scroll" }, h("table", { id: "upload-bad-rows" },
         h("thead", {}, h("tr", {}, h("th", { class: "num" }, "Row"), h("th", {}, "Column"), h("th", {}, "Value"), h("th", {}, "Problem"))),
         h("tbody", {}, preview.rows.map((r) => h("tr", { class: "bad-row", "data-row": r.row }, h("td", { class: "num" }, r.row), h("td", {}, r.field ?? DASH), h("td", {}, r.value ?? DASH), h("td", {}, r.reason)))))) : null,
@@ -409,12 +425,37 @@ function renderUpload(campaigns) {
       h("div", {}, h("label", { for: "upload-hours-days" }, "Working hours: days (default: the campaign's window)"), h("input", { id: "upload-hours-days", size: 10, placeholder: "mon-fri", onchange: reset })),
       h("div", {}, h("label", { for: "upload-hours-start" }, "from"), h("input", { id: "upload-hours-start", size: 5, placeholder: "09:00", onchange: reset })),
       h("div", {}, h("label", { for: "upload-hours-end" }, "to"), h("input", { id: "upload-hours-end", size: 5, placeholder: "17:00", onchange: reset }))),
+    h("div", { class: "row", id: "upload-retry" },
+      h("div", {}, h("label", { for: "upload-retry-plugin" }, "Retry plugin (default: the campaign's)"), h("input", { id: "upload-retry-plugin", size: 14, placeholder: "retry-schedule", onchange: reset })),
+      h("div", {}, h("label", { for: "upload-retry-config" }, "its config, key=value; \u2026"), h("input", { id: "upload-retry-config", size: 28, placeholder: "busy=5m, 5m; no_answer=1h", onchange: reset }))),
     h("label", { for: "upload-text" }, "or paste rows (a header line first: phone, name, ...)"),
     h("textarea", { id: "upload-text", oninput: reset, placeholder: "phone,name\n+12125550100,Ada" }),
     h("div", { class: "row" },
       h("button", { id: "upload-validate", type: "button", onclick: () => validate().catch((e) => toast(e.message, true)) }, "Validate"),
       h("button", { id: "upload-commit", type: "button", disabled: true, onclick: create }, "Create batch")),
     h("div", { id: "upload-preview" }));
+}
+
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function clockOf(minute) {
+  return `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+}
+
+// A batch's hours as an operator writes them: "Mon-Fri 09:00-17:00".
+function describeHours(hours) {
+  const rules = hours.calling_window.rules.map((rule) => {
+    if (rule.kind === "cron") return `cron ${rule.expression}`;
+    const days = rule.days.length === 7 ? "daily" : rule.days.map((d) => WEEKDAYS[d]).join(",");
+    return `${days} ${clockOf(rule.start_minute)}-${clockOf(rule.end_minute)}`;
+  });
+  const zone = hours.time_zone_policy === "campaign" ? `in ${hours.default_time_zone}` : `on each contact's clock (else ${hours.default_time_zone})`;
+  return `${rules.length ? rules.join("; ") : "any time"} ${zone}`;
+}
+
+function describeRetry(retry) {
+  const keys = Object.entries(retry.config).map(([key, value]) => `${key}=${value}`);
+  return `${retry.plugin}${keys.length ? ` (${keys.join("; ")})` : ""}`;
 }
 
 // ---------------------------------------------------------------- a batch
@@ -465,7 +506,8 @@ function batchPage(batchId) {
           h("button", { id: "btn-attempts", type: "button", class: "secondary", onclick: () => download("attemptsCsv", `${batchId}-attempts.csv`) }, "Attempts CSV"),
           h("button", { id: "btn-transcripts", type: "button", class: "secondary", onclick: () => download("transcripts", `${batchId}-transcripts.jsonl`) }, "Transcripts"))),
       h("div", { id: "batch-banner", class: "banner", hidden: true }),
-      h("div", { id: "upload-card", class: "upload-card muted", hidden: true })),
+      h("div", { id: "upload-card", class: "upload-card muted", hidden: true }),
+      h("div", { id: "batch-own", class: "upload-card muted", hidden: true })),
     h("div", { class: "kpis", id: "kpis" },
       kpi("progress", "Progress"), kpi("live", "Live calls"), kpi("attempts", "Attempts"), kpi("answer-rate", "Answer rate"),
       kpi("duration", "Average duration"), kpi("cost", "Total cost"), kpi("budget", "Budget"), kpi("goal", "Goal"),
@@ -569,6 +611,7 @@ function batchPage(batchId) {
       batch.status_reason ? ` \u00b7 ${batch.status} by ${batch.status_by}: ${batch.status_reason}` : "");
     renderBanner(batch);
     renderUploadCard(batch.upload);
+    renderOwnSettings(batch);
     const final = FINAL_BATCH.includes(batch.status);
     $("btn-pause").disabled = !["pending", "in_progress"].includes(batch.status);
     $("btn-resume").disabled = batch.status !== "paused";
@@ -615,6 +658,16 @@ function batchPage(batchId) {
       h("span", { class: "good" }, `${int(upload.valid)} valid`), ", ",
       h("span", { class: upload.invalid ? "bad" : "" }, `${int(upload.invalid)} invalid`), skipped,
       ` \u00b7 uploaded by ${upload.uploaded_by} ${when(upload.uploaded_at)}`);
+  }
+
+  // What the batch sets for itself in place of its campaign's.
+  function renderOwnSettings(batch) {
+    const el = $("batch-own");
+    const own = [];
+    if (batch.hours) own.push(h("span", { id: "batch-own-hours" }, `Own working hours: ${describeHours(batch.hours)}`));
+    if (batch.retry) own.push(h("span", { id: "batch-own-retry" }, `Own retry strategy: ${describeRetry(batch.retry)}`));
+    el.hidden = !own.length;
+    fill(el, own.flatMap((item, i) => (i ? [" \u00b7 ", item] : [item])));
   }
 
   function renderBanner(batch) {

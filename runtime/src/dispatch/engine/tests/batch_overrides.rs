@@ -1,8 +1,9 @@
 //! A batch's own settings replace its campaign's for its contacts only.
 
 use super::*;
-use crate::config::{HoursInput, HoursRangeInput, batch_hours};
-use crate::model::{BatchHours, HOUR_MS};
+use crate::config::{Config, HoursInput, HoursRangeInput, batch_hours};
+use crate::model::{BatchHours, BatchRetry, HOUR_MS, MINUTE_MS};
+use crate::plugin_host::{ConfigPlugins, PluginHost};
 
 /// Daily hours from `start` to `end`, on the zones `policy` gives.
 fn daily(start: &str, end: &str, policy: &str, default_zone: &str) -> BatchHours {
@@ -109,5 +110,99 @@ async fn a_batch_with_its_own_zone_policy_is_dialed_on_its_default_zones_clock()
         attempt_hours(&h, &tokyo, Tz::UTC)
             .iter()
             .all(|hour| *hour < 8)
+    );
+}
+
+/// The built-in ladder strategy, retrying every unanswered outcome twice,
+/// half an hour apart.
+fn half_hour_ladder() -> BatchRetry {
+    let groups = ["busy", "no_answer", "voicemail", "call_screening", "failed"];
+    BatchRetry {
+        plugin: "retry-schedule".to_string(),
+        config: groups
+            .iter()
+            .map(|group| (group.to_string(), "30m, 30m".to_string()))
+            .collect(),
+        overridden: groups.iter().map(|group| group.to_string()).collect(),
+    }
+}
+
+/// Each contact's waits between one attempt's end and the next's start,
+/// with the retry plugin that decided each.
+fn retry_waits(h: &Harness, batch: &str) -> Vec<(Millis, String)> {
+    let mut waits = Vec::new();
+    for contact in h.all_contacts(batch) {
+        let attempts = h.store.attempts(batch, contact.seq).expect("attempts");
+        for pair in attempts.windows(2) {
+            let ended = pair[0].ended_at.expect("an earlier attempt ended");
+            let decided_by = pair[0]
+                .decision
+                .as_ref()
+                .expect("a decision")
+                .retry_plugin
+                .clone();
+            waits.push((pair[1].started_at - ended, decided_by));
+        }
+    }
+    waits
+}
+
+#[tokio::test]
+async fn a_batch_with_its_own_retry_ladder_is_retried_by_it_while_the_campaigns_other_batch_is_not()
+{
+    let mut h = nine_to_five();
+    let host = Arc::new(PluginHost::new().expect("the plugin host starts"));
+    h.engine
+        .set_retry_loader(Arc::new(ConfigPlugins::new(host, &Config::default())));
+    let campaigns = h.create(contacts(20, us_phone, "UTC"));
+    let laddered = h.create(NewBatch {
+        retry: Some(half_hour_ladder()),
+        ..contacts(20, us_phone, "UTC")
+    });
+    h.run(T0 + 17 * HOUR_MS, 2_000).await;
+
+    let ladder_waits = retry_waits(&h, &laddered);
+    assert!(
+        ladder_waits.len() >= 5,
+        "retries were made: {ladder_waits:?}"
+    );
+    for (wait, _) in &ladder_waits {
+        assert!(
+            (30 * MINUTE_MS..31 * MINUTE_MS).contains(wait),
+            "{ladder_waits:?}"
+        );
+    }
+    let campaign_waits = retry_waits(&h, &campaigns);
+    assert!(!campaign_waits.is_empty());
+    assert!(
+        campaign_waits.iter().all(|(wait, _)| *wait >= 3 * HOUR_MS),
+        "{campaign_waits:?}"
+    );
+    // The ladder is a plugin of its own, not the campaign's strategy.
+    let ladder_plugin = &ladder_waits[0].1;
+    assert!(ladder_waits.iter().all(|(_, by)| by == ladder_plugin));
+    assert!(campaign_waits.iter().all(|(_, by)| by != ladder_plugin));
+    h.assert_counters_match_a_recount(&laddered);
+}
+
+#[tokio::test]
+async fn a_batch_whose_retry_strategy_cannot_be_loaded_is_held_with_plugin_faulted() {
+    // No plugin loader: the batch's own strategy cannot be had, and its
+    // contacts must not be dialed under another strategy.
+    let mut h = nine_to_five();
+    let laddered = h.create(NewBatch {
+        retry: Some(half_hour_ladder()),
+        ..contacts(5, us_phone, "UTC")
+    });
+    let campaigns = h.create(contacts(5, us_phone, "UTC"));
+    h.run(T0 + 12 * HOUR_MS, 2_000).await;
+    for contact in h.all_contacts(&laddered) {
+        assert_eq!(contact.attempts_made, 0);
+        assert_eq!(contact.blocker, Some(Blocker::PluginFaulted));
+    }
+    assert!(
+        h.all_contacts(&campaigns)
+            .iter()
+            .all(|contact| contact.attempts_made > 0)
     );
 }
