@@ -198,6 +198,36 @@ impl Server {
         body
     }
 
+    /// A batch create with `setting` set to `value`, both in a JSON body
+    /// and as a CSV upload's query parameter, is refused as an invalid
+    /// parameter whose message holds `names`.
+    async fn assert_batch_setting_refused(&self, setting: &str, value: &Value, names: &str) {
+        for csv in [false, true] {
+            let request = if csv {
+                self.post(
+                    &format!(
+                        "/v1/campaigns/spring/batches?{setting}={}",
+                        url_encoded(&value.to_string())
+                    ),
+                    ACME_KEY,
+                )
+                .header("content-type", "text/csv")
+                .body("phone\n+12125550101\n")
+            } else {
+                self.post("/v1/campaigns/spring/batches", ACME_KEY)
+                    .json(&json!({"contacts": three_contacts(), setting: value}))
+            };
+            let (status, body) = json_of(request.send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(body["error"]["code"], "invalid_parameter", "{body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(names),
+                "\"{message}\" does not name {names}"
+            );
+        }
+    }
+
     /// The batch's queue health, as `/debug` answers it.
     async fn debug(&self, batch_id: &str) -> Value {
         let (status, body) = json_of(
@@ -2123,32 +2153,9 @@ async fn a_bad_retry_strategy_is_refused_as_config_would_be_naming_the_field() {
         ),
     ];
     for (retry, names) in cases {
-        for csv in [false, true] {
-            let request = if csv {
-                server
-                    .post(
-                        &format!(
-                            "/v1/campaigns/spring/batches?retry={}",
-                            url_encoded(&retry.to_string())
-                        ),
-                        ACME_KEY,
-                    )
-                    .header("content-type", "text/csv")
-                    .body("phone\n+12125550101\n")
-            } else {
-                server
-                    .post("/v1/campaigns/spring/batches", ACME_KEY)
-                    .json(&json!({"contacts": three_contacts(), "retry": retry}))
-            };
-            let (status, body) = json_of(request.send().await.unwrap()).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-            assert_eq!(body["error"]["code"], "invalid_parameter", "{body}");
-            let message = body["error"]["message"].as_str().unwrap();
-            assert!(
-                message.contains(names),
-                "\"{message}\" does not name {names}"
-            );
-        }
+        server
+            .assert_batch_setting_refused("retry", &retry, names)
+            .await;
     }
     assert_refused_upload_left_nothing(&server, head).await;
 }
@@ -2184,32 +2191,9 @@ async fn bad_working_hours_are_refused_naming_the_field_and_nothing_is_stored() 
         ),
     ];
     for (hours, names) in cases {
-        for csv in [false, true] {
-            let request = if csv {
-                server
-                    .post(
-                        &format!(
-                            "/v1/campaigns/spring/batches?hours={}",
-                            url_encoded(&hours.to_string())
-                        ),
-                        ACME_KEY,
-                    )
-                    .header("content-type", "text/csv")
-                    .body("phone\n+12125550101\n")
-            } else {
-                server
-                    .post("/v1/campaigns/spring/batches", ACME_KEY)
-                    .json(&json!({"contacts": three_contacts(), "hours": hours}))
-            };
-            let (status, body) = json_of(request.send().await.unwrap()).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-            assert_eq!(body["error"]["code"], "invalid_parameter", "{body}");
-            let message = body["error"]["message"].as_str().unwrap();
-            assert!(
-                message.contains(names),
-                "\"{message}\" does not name {names}"
-            );
-        }
+        server
+            .assert_batch_setting_refused("hours", &hours, names)
+            .await;
     }
     let (status, body) = json_of(
         server

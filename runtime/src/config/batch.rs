@@ -333,9 +333,9 @@ mod tests {
 #[cfg(test)]
 mod retry_tests {
     use super::*;
+    use crate::config::tests::info;
     use crate::config::{
-        ConfigKeyInfo, ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits,
-        StaticCatalog,
+        ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits, StaticCatalog,
     };
 
     /// Knows a backoff and a ladder strategy and a classifier; refuses a
@@ -367,23 +367,6 @@ mod retry_tests {
         }
     }
 
-    fn info(kind: PluginKind, name: &str, keys: &[(&str, bool)]) -> PluginInfo {
-        PluginInfo {
-            kind,
-            name: name.to_string(),
-            version: "1.0.0".to_string(),
-            config_keys: keys
-                .iter()
-                .map(|(key, required)| ConfigKeyInfo {
-                    name: key.to_string(),
-                    required: *required,
-                    description: format!("the {key}"),
-                })
-                .collect(),
-            labels: Vec::new(),
-        }
-    }
-
     /// A server whose campaign backs off from a 10 minute base, and which
     /// declares a ladder plugin that needs its `busy` key.
     fn scope() -> (PluginScope, CampaignSpec) {
@@ -394,6 +377,7 @@ mod retry_tests {
                     PluginKind::RetryStrategy,
                     "retry-backoff",
                     &[("base_delay", false), ("multiplier", false)],
+                    &[],
                 ),
             )
             .with(
@@ -402,11 +386,17 @@ mod retry_tests {
                     PluginKind::RetryStrategy,
                     "retry-schedule",
                     &[("busy", true), ("no_answer", false)],
+                    &[],
                 ),
             )
             .with(
                 PluginRef::Builtin("classify-rules".into()),
-                info(PluginKind::DispositionClassifier, "classify-rules", &[]),
+                info(
+                    PluginKind::DispositionClassifier,
+                    "classify-rules",
+                    &[],
+                    &[],
+                ),
             );
         let config = Config::parse_str(
             "outdial.toml",

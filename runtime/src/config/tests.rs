@@ -3,7 +3,12 @@ use std::path::PathBuf;
 use super::*;
 use crate::model::{NumberStrategy, TimeZonePolicy, WindowRule};
 
-fn info(kind: PluginKind, name: &str, keys: &[(&str, bool)], labels: &[&str]) -> PluginInfo {
+pub(super) fn info(
+    kind: PluginKind,
+    name: &str,
+    keys: &[(&str, bool)],
+    labels: &[&str],
+) -> PluginInfo {
     PluginInfo {
         kind,
         name: name.to_string(),
