@@ -240,7 +240,7 @@ async fn a_webhook_receiver_down_for_six_hours_gets_every_event_once_in_order_af
     assert!(receiver.delivered.lock().unwrap().is_empty());
     let first = JournalEvent {
         seq: 1,
-        kind: String::new(),
+        kind: outdial::model::EventKind::BatchCreated,
         workspace: String::new(),
         campaign_id: String::new(),
         batch_id: String::new(),

@@ -139,7 +139,7 @@ async fn look(cursor: &mut Cursor) -> Vec<Event> {
         .filter_map(|event| {
             Event::default()
                 .id(event.id())
-                .event(event.kind.clone())
+                .event(event.kind.as_str())
                 .json_data(event)
                 .ok()
         })

@@ -7,6 +7,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::model::EventKind;
+
 /// A contact upload as CSV.
 pub struct CsvUpload;
 
@@ -72,7 +74,13 @@ impl PartialSchema for StreamEvent {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .description(Some(
-                        "The journal event's kind (\"batch.paused\", \"call.ended\", ...) or \"progress\"",
+                        "A journal event's kind (\"batch.paused\", \"call.ended\", ...); \"progress\"; \"end\" once the batch is final and no call is live, after which the stream closes; \"error\" when the stream cannot go on",
+                    ))
+                    .enum_values(Some(
+                        EventKind::ALL
+                            .iter()
+                            .map(|kind| kind.as_str())
+                            .chain(["progress", "end", "error"]),
                     ))
                     .examples([json!("progress")]),
             )
@@ -81,9 +89,8 @@ impl PartialSchema for StreamEvent {
                 "data",
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .content_media_type("application/json")
                     .description(Some(
-                        "JSON: the journal event, or for \"progress\" the batch's progress as GET .../status answers it",
+                        "For a journal event, the event as JSON; for \"progress\", the batch's progress as JSON, as GET .../status answers it; for \"end\", the batch's final status (\"completed\"); for \"error\", what went wrong",
                     )),
             )
             .required("data")

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::ErrorBody;
 use super::body::{StrictJson, StrictPath};
 use super::{ApiError, ApiResult, ApiSetupError, AppState, Caller, ErrorCode};
-use crate::model::{CampaignSpec, HOUR_MS, Millis, SECOND_MS, Webhook};
+use crate::model::{CampaignSpec, EventKind, HOUR_MS, Millis, SECOND_MS, Webhook};
 use crate::store::{JournalEvent, Store, WebhookDelivery, WebhookEndpointState};
 
 /// How webhooks are delivered.
@@ -178,18 +178,14 @@ impl Endpoint {
 /// config's status-based names ("attempt.ended", "contact.no_answer",
 /// "batch.in_progress").
 fn subscribed_names(event: &JournalEvent) -> Vec<String> {
-    let mut names = vec![event.kind.clone()];
-    match event.kind.as_str() {
-        "call.started" => names.push("attempt.started".to_string()),
-        "call.ended" => names.push("attempt.ended".to_string()),
-        "batch.started" | "batch.resumed" => names.push("batch.in_progress".to_string()),
-        "batch.scheduled" => names.push("batch.pending".to_string()),
-        "contact.finalized" => {
-            if let Some(status) = event.data["status"].as_str() {
-                names.push(format!("contact.{status}"));
-            }
-        }
-        _ => {}
+    let mut names: Vec<String> = std::iter::once(event.kind.as_str())
+        .chain(event.kind.aliases().iter().copied())
+        .map(str::to_string)
+        .collect();
+    if event.kind == EventKind::ContactFinalized
+        && let Some(status) = event.data["status"].as_str()
+    {
+        names.push(format!("contact.{status}"));
     }
     names
 }
@@ -303,7 +299,7 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
         let now = state.inner.clock.now();
         let body = serde_json::to_vec(&Payload {
             id: event.id(),
-            kind: &event.kind,
+            kind: event.kind.as_str(),
             created_at: event.at,
             workspace: &event.workspace,
             campaign_id: &event.campaign_id,
@@ -317,7 +313,7 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
             .header("content-type", "application/json")
             .header("user-agent", concat!("outdial/", env!("CARGO_PKG_VERSION")))
             .header("x-outdial-event-id", event.id())
-            .header("x-outdial-event", &event.kind)
+            .header("x-outdial-event", event.kind.as_str())
             .header("x-outdial-timestamp", timestamp.to_string())
             .header("x-outdial-signature", sign(secret, timestamp, &body))
             .body(body)
@@ -335,7 +331,7 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
         };
         let delivery = WebhookDelivery {
             event_id: event.id(),
-            event_kind: event.kind.clone(),
+            event_kind: event.kind.to_string(),
             at: now,
             attempt: endpoint_state.failures_in_a_row + 1,
             http_status,

@@ -25,8 +25,8 @@ use super::values::{
 use super::{Config, Sourced};
 use crate::import::phone::is_e164;
 use crate::model::{
-    BatchStatus, CallingWindow, CampaignSpec, ContactStatus, DEFAULT_MAX_FOLLOWUPS, FromNumber,
-    Goal, MINUTE_MS, NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule,
+    CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, EventKind, FromNumber, Goal, MINUTE_MS,
+    NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule, is_subscribable,
 };
 use crate::provider::SimulationConfig;
 
@@ -1478,11 +1478,12 @@ impl<'a> Checker<'a> {
             let secret = &webhook.secret.get_ref().env;
             self.check_env_name(file, secret);
             for event in &webhook.events {
-                if !is_webhook_event(event.get_ref()) {
+                if !is_subscribable(event.get_ref()) {
+                    let events = quoted_list(EventKind::ALL.iter().map(|kind| kind.as_str()));
                     self.error(
                         at(file, event),
                         format!(
-                            "unknown webhook event \"{}\", expected \"batch.<status>\", \"batch.created\", \"batch.started\", \"batch.resumed\", \"contact.<status>\", \"contact.finalized\", \"call.started\", \"call.ended\", \"attempt.started\", \"attempt.ended\", a group like \"contact.*\" or \"*\"",
+                            "unknown webhook event \"{}\", expected an event ({events}), \"batch.<status>\", \"contact.<status>\", \"attempt.started\", \"attempt.ended\", a group like \"contact.*\" or \"*\"",
                             event.get_ref()
                         ),
                     );
@@ -1604,25 +1605,6 @@ pub(super) fn check_window(
         }
     }
     (CallingWindow { rules }, policy, zone)
-}
-
-/// Event names webhooks may subscribe to.
-fn is_webhook_event(raw: &str) -> bool {
-    match raw.split_once('.') {
-        None => raw == "*",
-        Some(("batch", status)) => {
-            status == "*"
-                || matches!(status, "created" | "started" | "resumed" | "scheduled")
-                || BatchStatus::ALL
-                    .iter()
-                    .any(|known| known.as_str() == status)
-        }
-        Some(("contact", status)) => {
-            status == "*" || status == "finalized" || ContactStatus::parse(status).is_some()
-        }
-        Some(("attempt" | "call", what)) => matches!(what, "*" | "started" | "ended"),
-        Some(_) => false,
-    }
 }
 
 /// A string, number or boolean as the text a plugin receives.

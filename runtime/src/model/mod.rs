@@ -4,6 +4,7 @@
 mod call;
 mod call_status;
 mod campaign;
+mod event;
 mod overrides;
 pub mod schema;
 mod status;
@@ -17,6 +18,7 @@ pub use campaign::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, FromNumber, Goal, NumberStrategy,
     TimeZonePolicy, Variant, Webhook, WindowRule,
 };
+pub use event::{EventKind, is_subscribable};
 pub use overrides::{BatchHours, BatchRetry, UploadRecord};
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 

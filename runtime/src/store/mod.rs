@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Attempt, BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome, CampaignSpec,
-    ContactStatus, DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition,
+    ContactStatus, DecisionRecord, Disposition, EventKind, FromNumber, Goal, IllegalTransition,
     MachineDetection, Millis, NumberStrategy, UploadRecord,
 };
 
@@ -797,8 +797,7 @@ pub struct CreatedBatch {
 pub struct JournalEvent {
     /// Position in the journal, from 1, in commit order.
     pub seq: u64,
-    /// "batch.started", "call.ended", "contact.finalized", ...
-    pub kind: String,
+    pub kind: EventKind,
     pub workspace: String,
     pub campaign_id: String,
     pub batch_id: String,

@@ -34,7 +34,7 @@ use super::{
     PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
     WebhookEndpointState, blocker_index, in_chunks,
 };
-use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, Millis};
+use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, EventKind, Millis};
 use crate::text_key::{TextKey, TextKeys};
 
 /// Most jobs applied before one flush acknowledges them together.
@@ -1326,7 +1326,7 @@ fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &Delta) -> Result<(), StoreErro
 fn stage_journal(
     tx: &mut Tx<'_>,
     batch: &BatchRecord,
-    kind: &str,
+    kind: EventKind,
     at: Millis,
     data: impl Serialize,
 ) -> Result<(), StoreError> {
@@ -1346,7 +1346,7 @@ fn stage_journal(
 /// decodes the payload into one all the same.
 fn encode_journal_event(
     seq: u64,
-    kind: &str,
+    kind: EventKind,
     batch: &BatchRecord,
     at: Millis,
     data: &impl Serialize,
@@ -1358,7 +1358,7 @@ fn encode_journal_event(
     // The fields of `JournalEvent` in order, as `encode` writes a struct.
     rmp::encode::write_array_len(&mut bytes, 7).expect("writing to a Vec never fails");
     write(&mut bytes, &seq);
-    write(&mut bytes, kind);
+    write(&mut bytes, kind.as_str());
     write(&mut bytes, batch.workspace.as_str());
     write(&mut bytes, batch.campaign_id.as_str());
     write(&mut bytes, batch.id.as_str());
@@ -1443,22 +1443,6 @@ fn finalized_event(contact: &ContactRecord) -> ContactFinalized<'_> {
         attempts: contact.attempts_made,
         talk_ms: contact.total_talk_ms,
         cost_micros: contact.total_cost_micros,
-    }
-}
-
-/// The journal event name of a batch entering `to` from `from`.
-fn batch_event(from: BatchStatus, to: BatchStatus, first_start: bool) -> &'static str {
-    match to {
-        BatchStatus::InProgress if first_start => "batch.started",
-        BatchStatus::InProgress | BatchStatus::Pending if from == BatchStatus::Paused => {
-            "batch.resumed"
-        }
-        BatchStatus::InProgress => "batch.started",
-        BatchStatus::Pending => "batch.scheduled",
-        BatchStatus::Paused => "batch.paused",
-        BatchStatus::Completed => "batch.completed",
-        BatchStatus::Cancelled => "batch.cancelled",
-        BatchStatus::Expired => "batch.expired",
     }
 }
 
@@ -1758,7 +1742,7 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
     stage_journal(
         &mut tx,
         &batch,
-        "batch.created",
+        EventKind::BatchCreated,
         batch.created_at,
         serde_json::json!({
             "contacts": delta.total,
@@ -1859,7 +1843,7 @@ fn begin_one(
     stage_journal(
         tx,
         batch,
-        "call.started",
+        EventKind::CallStarted,
         begin.at,
         CallStarted {
             attempt_id: &attempt.id,
@@ -2228,7 +2212,7 @@ fn end_one(
     stage_journal(
         tx,
         batch,
-        "call.ended",
+        EventKind::CallEnded,
         end.at,
         CallEnded {
             attempt_id: &attempt.id,
@@ -2248,13 +2232,19 @@ fn end_one(
         stage_journal(
             tx,
             batch,
-            "contact.finalized",
+            EventKind::ContactFinalized,
             end.at,
             finalized_event(&new),
         )?;
     }
     if paused_batch {
-        stage_journal(tx, batch, "batch.paused", end.at, batch_status_event(batch))?;
+        stage_journal(
+            tx,
+            batch,
+            EventKind::BatchPaused,
+            end.at,
+            batch_status_event(batch),
+        )?;
     }
     Ok(EndedAttempt {
         contact: new,
@@ -2323,7 +2313,13 @@ fn skip_one(
     stage_event(tx, &mut new, at, "skipped", reason.to_string());
     stage_contact(tx, Some(&old), &new, delta)?;
     batch.last_completed_at = Some(at);
-    stage_journal(tx, batch, "contact.finalized", at, finalized_event(&new))?;
+    stage_journal(
+        tx,
+        batch,
+        EventKind::ContactFinalized,
+        at,
+        finalized_event(&new),
+    )?;
     Ok(new)
 }
 
@@ -2378,7 +2374,7 @@ fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, 
     stage_journal(
         &mut tx,
         &batch,
-        batch_event(from, change.to, first_start),
+        EventKind::of_batch_status(from, change.to, first_start),
         change.at,
         batch_status_event(&batch),
     )?;
