@@ -26,7 +26,7 @@ use outdial::api::WebhookSettings;
 use outdial::config::Config;
 use outdial::dispatch::{CampaignPolicy, Engine, EngineOptions};
 use outdial::model::{BatchStatus, CallingWindow, CampaignSpec, Millis, WindowRule};
-use outdial::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use outdial::plugin_host::{ConfigPlugins, PluginHost};
 use outdial::provider::simulated::{SimulatedProvider, SimulationConfig};
 use outdial::store::{ContactChunk, Durability, NewBatch, SledStore, Store, StoreConfig};
 
@@ -256,25 +256,9 @@ fn campaign() -> CampaignSpec {
 }
 
 fn wasm_policy(spec: &CampaignSpec) -> CampaignPolicy {
-    let host = PluginHost::new().expect("the plugin host starts");
-    let limits = PluginLimits::default();
-    let retry = host
-        .load_retry(
-            &PluginSource::Builtin(spec.retry_plugin.clone()),
-            &spec.retry_config,
-            limits,
-        )
-        .expect("the retry plugin loads");
-    let classifier = host
-        .load_classifier(
-            &PluginSource::Builtin(spec.classifier_plugin.clone()),
-            &spec.classifier_config,
-            limits,
-        )
-        .expect("the classifier loads");
-    CampaignPolicy {
-        spec: spec.clone(),
-        retry: Arc::new(retry),
-        classifier: Arc::new(classifier),
-    }
+    let host = Arc::new(PluginHost::new().expect("the plugin host starts"));
+    let loaded = ConfigPlugins::new(host, &Config::default())
+        .load_campaign(spec)
+        .expect("the campaign's plugins load");
+    CampaignPolicy::new(spec.clone(), loaded.retry, loaded.classifier)
 }

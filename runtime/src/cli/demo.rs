@@ -22,7 +22,7 @@ use crate::dispatch::runner::Runner;
 use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::timezone::resolve_time_zone;
 use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
-use crate::plugin_host::{ConfigPlugins, PluginHost, PluginLimits, PluginSource};
+use crate::plugin_host::{CampaignPlugins, ConfigPlugins, PluginHost};
 use crate::provider::simulated::{SimulatedProvider, SimulationConfig, call_log_path};
 use crate::store::{BatchQuery, BatchRecord, NewBatch, NewContact, SledStore, Store, StoreConfig};
 
@@ -77,21 +77,8 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     let host = Arc::new(PluginHost::new()?);
-    let limits = PluginLimits::default();
-    let retry = host
-        .load_retry(
-            &PluginSource::Builtin(spec.retry_plugin.clone()),
-            &spec.retry_config,
-            limits,
-        )
-        .context("loading the demo's retry plugin")?;
-    let classifier = host
-        .load_classifier(
-            &PluginSource::Builtin(spec.classifier_plugin.clone()),
-            &spec.classifier_config,
-            limits,
-        )
-        .context("loading the demo's classifier plugin")?;
+    let plugins = ConfigPlugins::new(host.clone(), &demo_config()?);
+    let CampaignPlugins { retry, classifier } = plugins.load_campaign(&spec)?;
     println!(
         "plugins: {} {} (sha256 {}), {} {} (sha256 {})",
         retry.info().name,
@@ -163,11 +150,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         server.address, server.key_shown, server.address
     );
 
-    let policy = CampaignPolicy {
-        spec: spec.clone(),
-        retry: Arc::new(retry),
-        classifier: Arc::new(classifier),
-    };
+    let policy = CampaignPolicy::new(spec.clone(), retry, classifier);
     let options = EngineOptions {
         scan_limit: 2_000,
         ..EngineOptions::default()
@@ -179,7 +162,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         options,
         clock.now(),
     )?;
-    engine.set_retry_loader(Arc::new(ConfigPlugins::new(host.clone(), &demo_config()?)));
+    engine.set_retry_loader(Arc::new(plugins));
     let recovered = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

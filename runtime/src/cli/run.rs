@@ -90,7 +90,14 @@ async fn serve(
 
     let policies = specs
         .iter()
-        .map(|spec| load_policy(&plugins, spec))
+        .map(|spec| {
+            let loaded = plugins.load_campaign(spec)?;
+            Ok(CampaignPolicy::new(
+                spec.clone(),
+                loaded.retry,
+                loaded.classifier,
+            ))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     // Each campaign's provider: the simulation, or its adapter plugin with
     // the HTTP executor, its secrets and its webhook inbox.
@@ -192,32 +199,4 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-}
-
-fn load_policy(plugins: &ConfigPlugins, spec: &CampaignSpec) -> anyhow::Result<CampaignPolicy> {
-    let (source, limits) = plugins.source(&spec.retry_plugin);
-    let retry = plugins
-        .host()
-        .load_retry(&source, &spec.retry_config, limits)
-        .with_context(|| {
-            format!(
-                "loading retry plugin \"{}\" of campaign \"{}\"",
-                spec.retry_plugin, spec.id
-            )
-        })?;
-    let (source, limits) = plugins.source(&spec.classifier_plugin);
-    let classifier = plugins
-        .host()
-        .load_classifier(&source, &spec.classifier_config, limits)
-        .with_context(|| {
-            format!(
-                "loading classifier plugin \"{}\" of campaign \"{}\"",
-                spec.classifier_plugin, spec.id
-            )
-        })?;
-    Ok(CampaignPolicy {
-        spec: spec.clone(),
-        retry: Arc::new(retry),
-        classifier: Arc::new(classifier),
-    })
 }

@@ -101,6 +101,18 @@ pub struct CampaignPolicy {
 }
 
 impl CampaignPolicy {
+    pub fn new(
+        spec: CampaignSpec,
+        retry: impl RetryPolicy + 'static,
+        classifier: impl Classifier + 'static,
+    ) -> Self {
+        CampaignPolicy {
+            spec,
+            retry: Arc::new(retry),
+            classifier: Arc::new(classifier),
+        }
+    }
+
     /// A campaign that uses the built-in policies.
     pub fn builtin(spec: CampaignSpec) -> Self {
         CampaignPolicy {

@@ -4,8 +4,11 @@
 
 use std::sync::Arc;
 
-use super::{LoadError, PluginHost, PluginKind, PluginLimits, PluginSource};
+use super::{
+    ClassifierPlugin, LoadError, PluginHost, PluginKind, PluginLimits, PluginSource, RetryPlugin,
+};
 use crate::config;
+use crate::model::CampaignSpec;
 use crate::policy::{RetryLoader, RetryPolicy};
 
 impl From<&config::PluginRef> for PluginSource {
@@ -115,6 +118,53 @@ impl ConfigPlugins {
                 PluginLimits::default(),
             ),
         }
+    }
+}
+
+/// The two policy plugins a campaign names, loaded.
+pub struct CampaignPlugins {
+    pub retry: RetryPlugin,
+    pub classifier: ClassifierPlugin,
+}
+
+/// A campaign's plugin that would not load.
+#[derive(Debug, thiserror::Error)]
+#[error("loading {slot} plugin \"{plugin}\" of campaign \"{campaign}\": {source}")]
+pub struct CampaignLoadError {
+    /// "retry" or "classifier".
+    pub slot: &'static str,
+    pub plugin: String,
+    pub campaign: String,
+    #[source]
+    pub source: Box<LoadError>,
+}
+
+impl ConfigPlugins {
+    /// The retry strategy and classifier `spec` names, configured as it
+    /// says, each in the sandbox of its `[[plugins]]` entry: what `run`,
+    /// `demo` and the pipeline bench dial with.
+    pub fn load_campaign(&self, spec: &CampaignSpec) -> Result<CampaignPlugins, CampaignLoadError> {
+        let failed = |slot, plugin: &str| {
+            let campaign = spec.id.clone();
+            let plugin = plugin.to_string();
+            move |source| CampaignLoadError {
+                slot,
+                plugin,
+                campaign,
+                source: Box::new(source),
+            }
+        };
+        let (source, limits) = self.source(&spec.retry_plugin);
+        let retry = self
+            .host
+            .load_retry(&source, &spec.retry_config, limits)
+            .map_err(failed("retry", &spec.retry_plugin))?;
+        let (source, limits) = self.source(&spec.classifier_plugin);
+        let classifier = self
+            .host
+            .load_classifier(&source, &spec.classifier_config, limits)
+            .map_err(failed("classifier", &spec.classifier_plugin))?;
+        Ok(CampaignPlugins { retry, classifier })
     }
 }
 
