@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod import;
 pub mod model;
 pub mod net;
+pub mod phone;
 pub mod plugin_host;
 pub mod policy;
 pub mod provider;

@@ -26,7 +26,6 @@ use crate::dispatch::control;
 use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
 use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
 use crate::dispatch::statistics::{Statistics, batch_statistics};
-use crate::dispatch::timezone::resolve_time_zone;
 use crate::dispatch::window::CompiledWindow;
 use crate::import::{
     ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
@@ -36,6 +35,7 @@ use crate::model::{
     BatchHours, BatchRetry, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal,
     Millis, NumberStrategy, UploadRecord,
 };
+use crate::phone::resolve_time_zone;
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
 /// Counters as the API shows them: per status and blocker by name.

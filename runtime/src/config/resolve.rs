@@ -23,11 +23,11 @@ use super::values::{
     parse_duration_ms,
 };
 use super::{Config, Sourced};
-use crate::import::phone::is_e164;
 use crate::model::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, EventKind, FromNumber, Goal, MINUTE_MS,
     NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule, is_subscribable,
 };
+use crate::phone::is_e164;
 use crate::provider::SimulationConfig;
 
 /// Default CPU time per plugin call, in milliseconds.

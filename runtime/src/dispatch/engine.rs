@@ -13,12 +13,12 @@ use super::limits;
 use super::numbers::{self, Pick, Rotation};
 use super::rate::TokenBucket;
 use super::retries::BatchRetries;
-use super::timezone::resolve_time_zone;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
     Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, Decision,
     DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
 };
+use crate::phone::resolve_time_zone;
 use crate::policy::{
     BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryLoader, RetryPolicy,
     RetryRequest,

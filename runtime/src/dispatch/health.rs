@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::limits::{self, BudgetProgress, GoalProgress};
 use super::numbers;
 use super::statistics::current_calls_per_second;
-use super::timezone::resolve_time_zone;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{BatchStatus, Blocker, CampaignSpec, Millis, TimeZonePolicy};
+use crate::phone::resolve_time_zone;
 use crate::store::{Store, StoreError};
 
 /// Why queue health could not be read.

@@ -16,7 +16,6 @@ pub mod rate;
 mod retries;
 pub mod runner;
 pub mod statistics;
-pub mod timezone;
 pub mod window;
 
 pub use engine::{CampaignPolicy, Engine, EngineError, EngineOptions, TickReport};

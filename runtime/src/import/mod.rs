@@ -8,14 +8,13 @@
 
 mod from_csv;
 mod from_json;
-pub mod phone;
 
 use std::collections::HashMap;
 use std::fmt;
 
+pub use crate::phone::{PhoneError, is_e164, normalize_phone, parse_country};
 pub use from_csv::{import_csv, import_csv_into};
 pub use from_json::{JsonContact, import_json, import_json_into};
-pub use phone::{PhoneError, is_e164, normalize_phone, parse_country};
 
 use phonenumber::country::Id as CountryId;
 

@@ -1669,7 +1669,7 @@ fn add_contacts(
         // The set of zones the batch's windows are shown for. A contact
         // without a zone is dialed in the one its number implies, if any.
         let zone = if contact.time_zone.is_empty() {
-            crate::dispatch::timezone::infer_from_phone(&contact.phone)
+            crate::phone::infer_from_phone(&contact.phone)
                 .map(|zone| zone.name().to_string())
                 .unwrap_or_default()
         } else {

@@ -7,10 +7,10 @@ use chrono::{TimeZone, Timelike};
 use super::*;
 use crate::dispatch::control;
 use crate::dispatch::progress::effective_blocker;
-use crate::dispatch::timezone::infer_from_phone;
 use crate::model::{
     CallingWindow, FromNumber, MINUTE_MS, NumberStrategy, TimeZonePolicy, WindowRule,
 };
+use crate::phone::infer_from_phone;
 use crate::provider::{BoxFuture, SimulatedProvider, SimulationConfig};
 use crate::store::{ContactQuery, Durability, NewBatch, NewContact, SledStore, StoreConfig};
 
