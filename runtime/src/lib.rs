@@ -14,5 +14,6 @@ pub mod phone;
 pub mod plugin_host;
 pub mod policy;
 pub mod provider;
+pub mod reporting;
 pub mod store;
 pub mod text_key;

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use outdial::clock::{Clock, ScaledClock};
 use outdial::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
-use outdial::dispatch::progress::{BatchProgress, BatchStatistics};
 use outdial::dispatch::runner::Runner;
 use outdial::model::{
     Attempt, BatchStatus, CallingWindow, CampaignSpec, ContactStatus, FromNumber, MINUTE_MS,
@@ -22,6 +21,7 @@ use outdial::provider::secrets::with_secrets;
 use outdial::provider::simulated::{Intent, OutcomeMix, Span};
 use outdial::provider::webhooks::{WebhookEndpoints, router};
 use outdial::provider::{AdapterProvider, AdapterSetup, SimulationConfig};
+use outdial::reporting::progress::{BatchProgress, BatchStatistics};
 use outdial::store::{ContactQuery, NewBatch, NewContact, SledStore, Store, StoreConfig};
 use outdial_tests::provider_sim::{
     Api, Faults, ProviderSim, SimSetup, twilio_signature, voiceai_signature,

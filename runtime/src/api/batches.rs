@@ -23,9 +23,6 @@ use super::schema::{CsvUpload, ExportCsv};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::config::{HoursInput, PluginScope, RetryInput, batch_hours, batch_retry};
 use crate::dispatch::control;
-use crate::dispatch::health::{HealthError, QueueHealth, queue_health};
-use crate::dispatch::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
-use crate::dispatch::statistics::{Statistics, batch_statistics};
 use crate::dispatch::window::CompiledWindow;
 use crate::import::{
     ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
@@ -36,6 +33,9 @@ use crate::model::{
     Millis, NumberStrategy, UploadRecord,
 };
 use crate::phone::resolve_time_zone;
+use crate::reporting::health::{HealthError, QueueHealth, queue_health};
+use crate::reporting::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
+use crate::reporting::statistics::{Statistics, batch_statistics};
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
 
 /// Counters as the API shows them: per status and blocker by name.
@@ -1323,7 +1323,7 @@ pub async fn export(
                 if wrote.is_err() {
                     break;
                 }
-                let blocker = crate::dispatch::progress::effective_blocker(&batch, contact, now);
+                let blocker = crate::reporting::progress::effective_blocker(&batch, contact, now);
                 wrote = writer.write_record([
                     contact.seq.to_string(),
                     contact.contact_id.clone(),

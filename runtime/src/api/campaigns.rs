@@ -9,8 +9,8 @@ use super::ErrorBody;
 use super::batches::CountersView;
 use super::body::StrictPath;
 use super::{ApiResult, AppState, Caller};
-use crate::dispatch::statistics::{Statistics, campaign_statistics};
 use crate::model::CampaignSpec;
+use crate::reporting::statistics::{Statistics, campaign_statistics};
 
 /// The workspace's campaigns.
 #[derive(Serialize, ToSchema)]

@@ -9,8 +9,8 @@ use super::ErrorBody;
 use super::batches::owned_batch;
 use super::body::{StrictJson, StrictPath, StrictQuery, page_limit};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
-use crate::dispatch::progress::effective_blocker;
 use crate::model::{Attempt, Blocker, CallStatus, ContactStatus, Millis};
+use crate::reporting::progress::effective_blocker;
 use crate::store::{BatchRecord, ContactEvent, ContactQuery, ContactRecord};
 
 /// A contact and why it waits, if it does.

@@ -13,7 +13,7 @@ use super::batches::owned_batch;
 use super::body::StrictPath;
 use super::schema::StreamEvent;
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
-use crate::dispatch::progress::{BatchProgress, RECENT_CALLS};
+use crate::reporting::progress::{BatchProgress, RECENT_CALLS};
 use crate::store::{BatchRecord, Counters, JournalEvent};
 
 /// Journal events read per look.

@@ -4,19 +4,16 @@
 //! [`runner`] ticks it in real time. Operator controls (pause, resume,
 //! cancel, force dispatch) live in [`control`] and act on the store
 //! directly: the store's single writer orders them against the engine's
-//! own writes. Progress and statistics are read from the store's counters.
+//! own writes. Progress, statistics and queue health are in
+//! [`crate::reporting`].
 
 pub mod control;
 pub mod engine;
-pub mod health;
 pub mod limits;
 pub mod numbers;
-pub mod progress;
 pub mod rate;
 mod retries;
 pub mod runner;
-pub mod statistics;
 pub mod window;
 
 pub use engine::{CampaignPolicy, Engine, EngineError, EngineOptions, TickReport};
-pub use progress::{BatchProgress, BatchStatistics};

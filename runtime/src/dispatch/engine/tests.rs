@@ -6,12 +6,12 @@ use chrono::{TimeZone, Timelike};
 
 use super::*;
 use crate::dispatch::control;
-use crate::dispatch::progress::effective_blocker;
 use crate::model::{
     CallingWindow, FromNumber, MINUTE_MS, NumberStrategy, TimeZonePolicy, WindowRule,
 };
 use crate::phone::infer_from_phone;
 use crate::provider::{BoxFuture, SimulatedProvider, SimulationConfig};
+use crate::reporting::progress::effective_blocker;
 use crate::store::{ContactQuery, Durability, NewBatch, NewContact, SledStore, StoreConfig};
 
 /// Saturday 2024-03-09 00:00 UTC; US daylight saving starts the next day.

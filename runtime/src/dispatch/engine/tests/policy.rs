@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
-use crate::dispatch::health::queue_health;
 use crate::dispatch::limits::assign_variant;
 use crate::dispatch::numbers::country_of;
-use crate::dispatch::statistics::{batch_statistics, campaign_statistics};
 use crate::model::{Contact, Goal, Variant};
 use crate::policy::PolicyFault;
 use crate::provider::simulated::OutcomeMix;
+use crate::reporting::health::queue_health;
+use crate::reporting::statistics::{batch_statistics, campaign_statistics};
 use crate::store::{
     AttemptTotals, DialTotals, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState, NumberTotals,
     VariantTotals, is_failure, minute_of, sentiment_micros,

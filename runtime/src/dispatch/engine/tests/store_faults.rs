@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::*;
-use crate::dispatch::health::queue_health;
+use crate::reporting::health::queue_health;
 use crate::store::{
     AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
     EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, PlacementNote,

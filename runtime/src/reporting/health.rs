@@ -5,10 +5,10 @@
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::limits::{self, BudgetProgress, GoalProgress};
-use super::numbers;
 use super::statistics::current_calls_per_second;
-use super::window::{CompiledWindow, WindowError};
+use crate::dispatch::limits::{self, BudgetProgress, GoalProgress};
+use crate::dispatch::numbers;
+use crate::dispatch::window::{CompiledWindow, WindowError};
 use crate::model::{BatchStatus, Blocker, CampaignSpec, Millis, TimeZonePolicy};
 use crate::phone::resolve_time_zone;
 use crate::store::{Store, StoreError};

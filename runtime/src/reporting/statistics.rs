@@ -7,9 +7,9 @@
 
 use serde::Serialize;
 
-use super::limits::{self, BudgetProgress, GoalProgress, Scope};
-use super::numbers;
 use super::progress::BatchStatistics;
+use crate::dispatch::limits::{self, BudgetProgress, GoalProgress, Scope};
+use crate::dispatch::numbers;
 use crate::model::{CampaignSpec, FromNumber, MINUTE_MS, Millis};
 use crate::store::{
     AttemptTotals, LabelCount, MinuteTotals, NumberState, NumberTotals, Store, StoreError,
