@@ -208,12 +208,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_event_and_only_those() {
-        let readme = include_str!("../../../README.md");
-        let start = readme
-            .find("**Webhooks**: every change a webhook may tell of (")
-            .expect("the README lists the events");
-        let list = &readme[start..];
+    fn the_webhook_docs_list_every_event_and_only_those() {
+        let docs = include_str!("../../../docs/providers.md");
+        let start = docs
+            .find("Every change a webhook may tell of (")
+            .expect("the docs list the events");
+        let list = &docs[start..];
         let list = &list[list.find('(').expect("a list") + 1..list.find(')').expect("its end")];
         let documented: Vec<&str> = list
             .split(',')
