@@ -72,10 +72,23 @@ struct CallIdWrites {
 }
 
 /// Ends sent to the store in one write, and the store's answer to come.
-type EndsInFlight = (
-    Vec<(String, LiveCall, Ending)>,
-    Pending<Vec<Result<EndedAttempt, StoreError>>>,
-);
+type EndsInFlight = (Vec<SentEnd>, Pending<Vec<Result<EndedAttempt, StoreError>>>);
+
+/// An end sent to the store: its call, and a copy of the request, so an
+/// end the store refuses is written again as policy decided it.
+struct SentEnd {
+    attempt_id: String,
+    call: LiveCall,
+    request: EndAttempt,
+}
+
+/// An ended call the store has not taken yet.
+enum UnrecordedEnd {
+    /// Its inputs could not be read: policy has not been asked yet.
+    Unprepared(Ending),
+    /// Policy answered when the call ended; the store refused the write.
+    Prepared(Box<EndAttempt>),
+}
 
 /// Why the engine could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -238,8 +251,9 @@ pub struct Engine {
     builtin_classifier: BuiltinClassifier,
     /// Ended calls whose end the store refused: kept with their slot and
     /// written again each tick until the store takes them, so an end is
-    /// never lost and never decided twice from a second event.
-    unrecorded_ends: BTreeMap<String, (LiveCall, Ending)>,
+    /// never lost and never decided twice, whether from a second event or
+    /// at a later tick.
+    unrecorded_ends: BTreeMap<String, (LiveCall, UnrecordedEnd)>,
     /// Ringing and answered marks the store refused, written again.
     unrecorded_marks: Vec<InProgressMark>,
     /// Provider call ids the store refused, written again.
@@ -520,11 +534,24 @@ impl Engine {
             self.mark_in_progress(marks);
         }
         if !self.unrecorded_ends.is_empty() {
-            let ends = std::mem::take(&mut self.unrecorded_ends)
-                .into_iter()
-                .map(|(attempt_id, (call, ending))| (attempt_id, call, ending))
-                .collect();
-            self.record_ends(ends, now);
+            let mut unprepared = Vec::new();
+            let mut prepared = Vec::new();
+            for (attempt_id, (call, end)) in std::mem::take(&mut self.unrecorded_ends) {
+                match end {
+                    UnrecordedEnd::Unprepared(ending) => {
+                        unprepared.push((attempt_id, call, ending))
+                    }
+                    UnrecordedEnd::Prepared(request) => prepared.push(SentEnd {
+                        attempt_id,
+                        call,
+                        request: *request,
+                    }),
+                }
+            }
+            for chunk in in_chunks(prepared, END_CHUNK) {
+                self.send_ends(chunk);
+            }
+            self.record_ends(unprepared, now);
         }
     }
 
@@ -856,15 +883,22 @@ impl Engine {
         let mut batches = HashMap::new();
         let mut unprepared = Vec::new();
         for chunk in in_chunks(ends, END_CHUNK) {
-            let (requests, sent) = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
-            if !requests.is_empty() {
-                let answer = self.store.start_end_attempts(requests);
-                self.ends_in_flight.push((sent, answer));
+            let sent = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
+            if !sent.is_empty() {
+                self.send_ends(sent);
             }
         }
         for (attempt_id, call, ending, err) in unprepared {
-            self.keep_unrecorded(attempt_id, call, ending, &err);
+            self.keep_unrecorded(attempt_id, call, UnrecordedEnd::Unprepared(ending), &err);
         }
+    }
+
+    /// Starts one store write of prepared ends; the answer is taken by
+    /// [`Engine::take_end_answers`].
+    fn send_ends(&mut self, sent: Vec<SentEnd>) {
+        let requests = sent.iter().map(|end| end.request.clone()).collect();
+        let answer = self.store.start_end_attempts(requests);
+        self.ends_in_flight.push((sent, answer));
     }
 
     /// Waits for the answers to every end write in flight and takes them.
@@ -883,18 +917,18 @@ impl Engine {
         now: Millis,
         batches: &mut HashMap<String, BatchRecord>,
         unprepared: &mut Vec<(String, LiveCall, Ending, StoreError)>,
-    ) -> (Vec<EndAttempt>, Vec<(String, LiveCall, Ending)>) {
+    ) -> Vec<SentEnd> {
         // Read ahead together; a contact missing here is read on its own
         // below, where a failed read keeps just that end for later.
         let mut read_ahead = self.read_ahead(&ends).unwrap_or_default();
-        let mut requests = Vec::with_capacity(ends.len());
         let mut sent = Vec::with_capacity(ends.len());
         for (attempt_id, call, ending) in ends {
             match self.prepare_end(&call, &ending, now, batches, &mut read_ahead) {
-                Ok(request) => {
-                    requests.push(request);
-                    sent.push((attempt_id, call, ending));
-                }
+                Ok(request) => sent.push(SentEnd {
+                    attempt_id,
+                    call,
+                    request,
+                }),
                 Err(EngineError::Store(err)) if is_store_failure(&err) => {
                     unprepared.push((attempt_id, call, ending, err));
                 }
@@ -903,25 +937,26 @@ impl Engine {
                 }
             }
         }
-        (requests, sent)
+        sent
     }
 
     /// Takes the store's answer to one write of ends.
     fn take_end_results(
         &mut self,
-        sent: Vec<(String, LiveCall, Ending)>,
+        sent: Vec<SentEnd>,
         results: Result<Vec<Result<crate::store::EndedAttempt, StoreError>>, StoreError>,
     ) {
         let results = match results {
             Ok(results) => results,
             Err(err) => {
-                for (attempt_id, call, ending) in sent {
-                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                for end in sent {
+                    self.keep_refused(end, &err);
                 }
                 return;
             }
         };
-        for (result, (attempt_id, call, ending)) in results.into_iter().zip(sent) {
+        for (result, end) in results.into_iter().zip(sent) {
+            let attempt_id = &end.attempt_id;
             match result {
                 Ok(ended) => {
                     if ended.paused_batch {
@@ -933,7 +968,7 @@ impl Engine {
                     tracing::debug!(attempt = %attempt_id, "attempt had ended already");
                 }
                 Err(err) if is_store_failure(&err) => {
-                    self.keep_unrecorded(attempt_id, call, ending, &err);
+                    self.keep_refused(end, &err);
                 }
                 Err(err) => {
                     tracing::error!(attempt = %attempt_id, error = %err, "attempt end refused by the store");
@@ -969,11 +1004,22 @@ impl Engine {
         &mut self,
         attempt_id: String,
         call: LiveCall,
-        ending: Ending,
+        end: UnrecordedEnd,
         err: &StoreError,
     ) {
         self.store_fault(&call.key.batch_id, err);
-        self.unrecorded_ends.insert(attempt_id, (call, ending));
+        self.unrecorded_ends.insert(attempt_id, (call, end));
+    }
+
+    /// Keeps an end the store refused to write, as policy decided it.
+    fn keep_refused(&mut self, end: SentEnd, err: &StoreError) {
+        let SentEnd {
+            attempt_id,
+            call,
+            request,
+        } = end;
+        let end = UnrecordedEnd::Prepared(Box::new(request));
+        self.keep_unrecorded(attempt_id, call, end, err);
     }
 
     /// The store request that ends a live attempt, with policy's answer.
@@ -1371,7 +1417,7 @@ impl Engine {
         let in_flight = self
             .ends_in_flight
             .iter()
-            .flat_map(|(sent, _)| sent.iter().map(|(_, call, _)| call));
+            .flat_map(|(sent, _)| sent.iter().map(|end| &end.call));
         for call in self.live.values().chain(unrecorded).chain(in_flight) {
             *live_per_campaign.entry(&call.campaign).or_default() += 1;
             *live_per_batch

@@ -484,6 +484,36 @@ async fn refused_attempt_ends_pause_the_batch_and_are_written_once_the_store_rec
 }
 
 #[tokio::test]
+async fn an_end_the_store_refused_is_written_later_as_it_was_decided_when_the_call_ended() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 3)
+        .await;
+    rig.store.fail("end_attempts", Refusal::Before);
+    rig.run_until(rig.now + 30 * MINUTE_MS, |_| false).await;
+    assert!(
+        rig.store.refused("end_attempts") > 1,
+        "refused tick after tick"
+    );
+    let recovered_at = rig.now;
+    rig.store.recover();
+    rig.run_until(rig.now + MINUTE_MS, |_| false).await;
+    assert!(rig.store.live_attempts().expect("live").is_empty());
+
+    // Policy was asked once, when each call ended: the store took that
+    // answer as it was, not one asked again at a later tick.
+    let attempts = rig.attempts(&batch);
+    assert!(attempts.len() > 3);
+    for attempt in attempts {
+        let ended = attempt.ended_at.expect("every attempt ended");
+        assert!(ended < recovered_at, "{} ended at {ended}", attempt.id);
+        if let Some(decision) = &attempt.decision {
+            assert_eq!(decision.decided_at, ended, "{}", attempt.id);
+        }
+    }
+}
+
+#[tokio::test]
 async fn call_ids_written_ahead_of_a_refused_commit_are_written_again_with_it() {
     // More calls in one tick than one write of call ids takes: the first
     // writes are started while the rest are placed, and the last one's
