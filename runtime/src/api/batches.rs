@@ -1828,11 +1828,7 @@ pub async fn debug(
                     system_retries: counters.system_retries,
                 },
                 plugins: PluginHealth {
-                    retry: batch
-                        .retry
-                        .as_ref()
-                        .map_or(&spec.retry_plugin, |retry| &retry.plugin)
-                        .clone(),
+                    retry: batch.retry_plugin_under(&spec).to_string(),
                     retry_config: match &batch.retry {
                         Some(retry) => retry.config.clone(),
                         None => spec.retry_config.iter().cloned().collect(),

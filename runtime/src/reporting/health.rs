@@ -271,11 +271,7 @@ pub fn queue_health(
         } else {
             SettingSource::Campaign
         },
-        retry_plugin: batch
-            .retry
-            .as_ref()
-            .map_or(&spec.retry_plugin, |retry| &retry.plugin)
-            .clone(),
+        retry_plugin: batch.retry_plugin_under(spec).to_string(),
         windows,
         concurrency: Concurrency {
             effective: effective_concurrency,

@@ -312,6 +312,14 @@ impl BatchRecord {
     pub fn max_followups_under(&self, spec: &CampaignSpec) -> u32 {
         self.max_followups.unwrap_or(spec.max_followups)
     }
+
+    /// The retry strategy that decides this batch's retries: its own,
+    /// else its campaign's.
+    pub fn retry_plugin_under<'a>(&'a self, spec: &'a CampaignSpec) -> &'a str {
+        self.retry
+            .as_ref()
+            .map_or(&spec.retry_plugin, |retry| &retry.plugin)
+    }
 }
 
 /// A stored contact and where it is in its life.
