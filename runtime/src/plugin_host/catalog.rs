@@ -108,17 +108,26 @@ impl ConfigPlugins {
 
     /// Where the plugin named `name` comes from, and its sandbox.
     pub fn source(&self, name: &str) -> (PluginSource, PluginLimits) {
-        match self.declared.iter().find(|plugin| plugin.name == name) {
-            Some(plugin) => (
-                PluginSource::from(&plugin.source),
-                PluginLimits::from(plugin.limits()),
-            ),
-            None => (
+        declared_source(&self.declared, name).unwrap_or_else(|| {
+            (
                 PluginSource::Builtin(name.to_string()),
                 PluginLimits::default(),
-            ),
-        }
+            )
+        })
     }
+}
+
+/// Where the `[[plugins]]` entry named `name` comes from, and its sandbox;
+/// `None` when no entry has that name.
+pub fn declared_source(
+    declared: &[config::PluginSpec],
+    name: &str,
+) -> Option<(PluginSource, PluginLimits)> {
+    let plugin = declared.iter().find(|plugin| plugin.name == name)?;
+    Some((
+        PluginSource::from(&plugin.source),
+        PluginLimits::from(plugin.limits()),
+    ))
 }
 
 /// The two policy plugins a campaign names, loaded.

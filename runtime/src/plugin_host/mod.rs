@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-pub use catalog::{CampaignLoadError, CampaignPlugins, ConfigPlugins};
+pub use catalog::{CampaignLoadError, CampaignPlugins, ConfigPlugins, declared_source};
 pub use error::{CallError, LoadError};
 use plugins::Versioned;
 pub use plugins::{

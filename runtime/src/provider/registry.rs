@@ -23,7 +23,7 @@ use super::{
 use crate::clock::Clock;
 use crate::config::{BUILTIN_PLUGINS, PluginSpec, SIMULATED_PROVIDER};
 use crate::model::{CampaignSpec, Millis};
-use crate::plugin_host::{PluginHost, PluginLimits, PluginSource};
+use crate::plugin_host::{PluginHost, PluginLimits, PluginSource, declared_source};
 
 /// What providers are built from, besides the campaigns.
 pub struct ProviderContext<'a> {
@@ -245,11 +245,8 @@ fn plugin_source(
     spec: &CampaignSpec,
     plugins: &[PluginSpec],
 ) -> Result<(PluginSource, PluginLimits), ProviderSetupError> {
-    if let Some(declared) = plugins.iter().find(|plugin| plugin.name == spec.provider) {
-        return Ok((
-            PluginSource::from(&declared.source),
-            PluginLimits::from(declared.limits()),
-        ));
+    if let Some(declared) = declared_source(plugins, &spec.provider) {
+        return Ok(declared);
     }
     if BUILTIN_PLUGINS.contains(&spec.provider.as_str()) {
         return Ok((
