@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use super::{
-    ClassifierPlugin, LoadError, PluginHost, PluginKind, PluginLimits, PluginSource, RetryPlugin,
-};
+use super::error::LoadError;
+use super::host::PluginHost;
+use super::info::{PluginKind, PluginLimits};
+use super::plugins::{ClassifierPlugin, RetryPlugin};
+use super::source::PluginSource;
 use crate::config;
 use crate::model::CampaignSpec;
 use crate::policy::{RetryLoader, RetryPolicy};

@@ -1,7 +1,7 @@
 //! Errors of loading and calling plugins. Messages name the plugin, what
 //! was expected and what was found.
 
-use super::PluginKind;
+use super::info::PluginKind;
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -1,88 +1,17 @@
-//! Loaded plugins of each kind, with the conversions between the engine's
-//! model and the WIT types, and the contract checks on what plugins answer.
+//! Loaded plugins of each kind, called through their pools, and the
+//! contract checks on what plugins answer.
 
 use std::sync::Arc;
 
-use super::bindings::{classifier, provider, retry, retry_context, types, v0_1};
+use super::bindings::{classifier, provider, retry, types, v0_1};
+use super::contract::{RetryInput, attempt_to_wit, contact_to_wit, retry_input, wit};
+use super::error::CallError;
+use super::info::PluginInfo;
 use super::legacy::LegacyProviderAdapter;
 use super::pool::{Pool, World, plugin_error_message};
-use super::{CallError, PluginInfo};
+use super::sandbox::Sandbox;
 use crate::model;
 use crate::policy::{self, PolicyFault, RetryRequest};
-
-/// The WIT-level types of the plugin contract, for callers that speak to
-/// plugins directly (the conformance harness, benchmarks).
-pub mod wit {
-    pub use super::RetryInput;
-    pub use super::provider::exports::outdial::plugin::provider::{
-        CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
-        ProviderError, WebhookError,
-    };
-    pub use super::retry::exports::outdial::plugin::retry::{Decision, LocalTime, PolicyLimits};
-    pub use super::retry_context::{AttemptOutline, DispositionOutline};
-    pub use super::types::{
-        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection, PluginError,
-    };
-}
-
-/// Everything a retry decision may depend on, as the host holds it while a
-/// strategy decides. The strategy is handed the time, the limits and the
-/// number of attempts, and reads the rest through `retry-context`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryInput {
-    pub contact: wit::Contact,
-    /// Every attempt so far, oldest first; the last one just ended.
-    pub history: Vec<wit::LabelledAttempt>,
-    pub limits: wit::PolicyLimits,
-    /// The decision time, UTC.
-    pub now: i64,
-    /// The decision time on the contact's local clock.
-    pub now_local: wit::LocalTime,
-}
-
-impl RetryInput {
-    /// What `decide` itself is handed.
-    fn handed(&self, seed: u64) -> retry::exports::outdial::plugin::retry::RetryInput {
-        retry::exports::outdial::plugin::retry::RetryInput {
-            now: self.now,
-            now_local: self.now_local,
-            limits: self.limits,
-            attempts_made: self.history.len() as u32,
-            seed,
-        }
-    }
-
-    /// Attempt `number` (1 is the first), if there is one.
-    pub(super) fn attempt(&self, number: u32) -> Option<&wit::LabelledAttempt> {
-        self.history.get((number as usize).checked_sub(1)?)
-    }
-}
-
-/// The outline a strategy reads of an attempt: everything but its text.
-pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline {
-    let attempt = &labelled.attempt;
-    wit::AttemptOutline {
-        number: attempt.number,
-        started_at: attempt.started_at,
-        answered_at: attempt.answered_at,
-        ended_at: attempt.ended_at,
-        outcome: attempt.outcome,
-        sip_code: attempt.sip_code,
-        talk_ms: attempt.talk_ms,
-        ring_ms: attempt.ring_ms,
-        machine_detection: attempt.machine_detection,
-        cost_micros: attempt.cost_micros,
-        disposition: labelled
-            .disposition
-            .as_ref()
-            .map(|disposition| wit::DispositionOutline {
-                terminal: disposition.terminal,
-                score: disposition.score,
-                sentiment: disposition.sentiment,
-                follow_up_at: disposition.follow_up_at,
-            }),
-    }
-}
 
 /// A plugin's instances, bound through the WIT version it was built
 /// against.
@@ -157,8 +86,8 @@ impl RetryPlugin {
 /// Conversions to and from a 0.1.0 retry strategy, which is handed the
 /// whole input.
 mod v0_1_retry {
+    use super::v0_1::retry::exports::outdial::plugin::retry as old;
     use super::{RetryInput, wit};
-    use crate::plugin_host::bindings::v0_1::retry::exports::outdial::plugin::retry as old;
 
     pub(super) fn retry_input(input: &RetryInput) -> old::RetryInput {
         let local = input.now_local;
@@ -433,7 +362,7 @@ impl AdapterPlugin {
 /// as long as the call runs.
 fn decide_within(
     world: &retry::RetryStrategy,
-    store: &mut wasmtime::Store<super::sandbox::Sandbox>,
+    store: &mut wasmtime::Store<Sandbox>,
     input: &Arc<RetryInput>,
     handed: retry::exports::outdial::plugin::retry::RetryInput,
 ) -> wasmtime::Result<Result<wit::Decision, types::PluginError>> {
@@ -479,92 +408,4 @@ fn seed_of(key: &str) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
-}
-
-/// The WIT input of a retry decision.
-pub(crate) fn retry_input(request: &RetryRequest<'_>) -> RetryInput {
-    let local = request.now_local;
-    RetryInput {
-        contact: contact_to_wit(request.contact),
-        history: request
-            .history
-            .iter()
-            .map(|attempt| wit::LabelledAttempt {
-                attempt: attempt_to_wit(attempt),
-                disposition: attempt.disposition.as_ref().map(disposition_to_wit),
-            })
-            .collect(),
-        limits: wit::PolicyLimits {
-            max_attempts: request.max_attempts,
-        },
-        now: request.now,
-        now_local: wit::LocalTime {
-            year: local.year,
-            month: local.month,
-            day: local.day,
-            hour: local.hour,
-            minute: local.minute,
-            second: local.second,
-            weekday: local.weekday,
-            utc_offset_seconds: local.utc_offset_seconds,
-        },
-    }
-}
-
-/// A contact as plugins see it.
-pub fn contact_to_wit(contact: &model::Contact) -> wit::Contact {
-    wit::Contact {
-        id: contact.id.clone(),
-        phone: contact.phone.clone(),
-        time_zone: contact.time_zone.clone(),
-        attributes: contact.attributes.clone(),
-    }
-}
-
-/// An ended attempt as plugins see it; a live one is reported as unknown.
-pub fn attempt_to_wit(attempt: &model::Attempt) -> wit::Attempt {
-    wit::Attempt {
-        id: attempt.id.clone(),
-        number: attempt.number,
-        started_at: attempt.started_at,
-        answered_at: attempt.answered_at,
-        ended_at: attempt.ended_at.unwrap_or(attempt.started_at),
-        outcome: match attempt.outcome {
-            Some(model::CallOutcome::Answered) => wit::CallOutcome::Answered,
-            Some(model::CallOutcome::Busy) => wit::CallOutcome::Busy,
-            Some(model::CallOutcome::NoAnswer) => wit::CallOutcome::NoAnswer,
-            Some(model::CallOutcome::Failed) => wit::CallOutcome::Failed,
-            Some(model::CallOutcome::Canceled) => wit::CallOutcome::Canceled,
-            Some(model::CallOutcome::Unknown) | None => wit::CallOutcome::Unknown,
-        },
-        sip_code: attempt.sip_code,
-        talk_ms: attempt.talk_ms,
-        ring_ms: attempt.ring_ms,
-        machine_detection: machine_detection_to_wit(attempt.machine_detection),
-        transcript: attempt.transcript.clone(),
-        cost_micros: attempt.cost_micros,
-        metadata: attempt.metadata.clone(),
-    }
-}
-
-/// Answering-machine detection as plugins see it.
-pub fn machine_detection_to_wit(detection: model::MachineDetection) -> wit::MachineDetection {
-    match detection {
-        model::MachineDetection::NotRun => wit::MachineDetection::NotRun,
-        model::MachineDetection::Human => wit::MachineDetection::Human,
-        model::MachineDetection::Machine => wit::MachineDetection::Machine,
-        model::MachineDetection::CallScreening => wit::MachineDetection::CallScreening,
-        model::MachineDetection::Fax => wit::MachineDetection::Fax,
-        model::MachineDetection::Unknown => wit::MachineDetection::Unknown,
-    }
-}
-
-fn disposition_to_wit(disposition: &model::Disposition) -> wit::Disposition {
-    wit::Disposition {
-        label: disposition.label.clone(),
-        terminal: disposition.terminal,
-        score: disposition.score,
-        sentiment: disposition.sentiment,
-        follow_up_at: disposition.follow_up_at,
-    }
 }

@@ -9,8 +9,9 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::{classifier, provider, retry, types, v0_1};
+use super::error::CallError;
+use super::info::{EPOCH_TICK, PluginLimits};
 use super::sandbox::Sandbox;
-use super::{CallError, EPOCH_TICK, PluginLimits};
 
 /// Instances kept idle per plugin; more are made under load and dropped
 /// when returned to a full pool.

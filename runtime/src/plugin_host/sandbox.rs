@@ -11,7 +11,7 @@ use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{host, retry_context, types, v0_1};
-use super::plugins::{RetryInput, outline_of, wit};
+use super::contract::{RetryInput, outline_of, wit};
 
 /// Inputs of the current call that the guest's standard library may ask
 /// for through WASI: the time and the randomness. Shared between the

@@ -1,0 +1,169 @@
+//! The plugin contract as the host speaks it: the WIT types, the input a
+//! retry decision reads, and the conversions from the engine's model to
+//! what plugins are handed.
+
+use super::bindings::{provider, retry, retry_context, types};
+use crate::model;
+use crate::policy::RetryRequest;
+
+/// The WIT-level types of the plugin contract, for callers that speak to
+/// plugins directly (the conformance harness, benchmarks).
+pub mod wit {
+    pub use super::RetryInput;
+    pub use super::provider::exports::outdial::plugin::provider::{
+        CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
+        ProviderError, WebhookError,
+    };
+    pub use super::retry::exports::outdial::plugin::retry::{Decision, LocalTime, PolicyLimits};
+    pub use super::retry_context::{AttemptOutline, DispositionOutline};
+    pub use super::types::{
+        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection, PluginError,
+    };
+}
+
+/// Everything a retry decision may depend on, as the host holds it while a
+/// strategy decides. The strategy is handed the time, the limits and the
+/// number of attempts, and reads the rest through `retry-context`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryInput {
+    pub contact: wit::Contact,
+    /// Every attempt so far, oldest first; the last one just ended.
+    pub history: Vec<wit::LabelledAttempt>,
+    pub limits: wit::PolicyLimits,
+    /// The decision time, UTC.
+    pub now: i64,
+    /// The decision time on the contact's local clock.
+    pub now_local: wit::LocalTime,
+}
+
+impl RetryInput {
+    /// What `decide` itself is handed.
+    pub(super) fn handed(&self, seed: u64) -> retry::exports::outdial::plugin::retry::RetryInput {
+        retry::exports::outdial::plugin::retry::RetryInput {
+            now: self.now,
+            now_local: self.now_local,
+            limits: self.limits,
+            attempts_made: self.history.len() as u32,
+            seed,
+        }
+    }
+
+    /// Attempt `number` (1 is the first), if there is one.
+    pub(super) fn attempt(&self, number: u32) -> Option<&wit::LabelledAttempt> {
+        self.history.get((number as usize).checked_sub(1)?)
+    }
+}
+
+/// The outline a strategy reads of an attempt: everything but its text.
+pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline {
+    let attempt = &labelled.attempt;
+    wit::AttemptOutline {
+        number: attempt.number,
+        started_at: attempt.started_at,
+        answered_at: attempt.answered_at,
+        ended_at: attempt.ended_at,
+        outcome: attempt.outcome,
+        sip_code: attempt.sip_code,
+        talk_ms: attempt.talk_ms,
+        ring_ms: attempt.ring_ms,
+        machine_detection: attempt.machine_detection,
+        cost_micros: attempt.cost_micros,
+        disposition: labelled
+            .disposition
+            .as_ref()
+            .map(|disposition| wit::DispositionOutline {
+                terminal: disposition.terminal,
+                score: disposition.score,
+                sentiment: disposition.sentiment,
+                follow_up_at: disposition.follow_up_at,
+            }),
+    }
+}
+
+/// The WIT input of a retry decision.
+pub(crate) fn retry_input(request: &RetryRequest<'_>) -> RetryInput {
+    let local = request.now_local;
+    RetryInput {
+        contact: contact_to_wit(request.contact),
+        history: request
+            .history
+            .iter()
+            .map(|attempt| wit::LabelledAttempt {
+                attempt: attempt_to_wit(attempt),
+                disposition: attempt.disposition.as_ref().map(disposition_to_wit),
+            })
+            .collect(),
+        limits: wit::PolicyLimits {
+            max_attempts: request.max_attempts,
+        },
+        now: request.now,
+        now_local: wit::LocalTime {
+            year: local.year,
+            month: local.month,
+            day: local.day,
+            hour: local.hour,
+            minute: local.minute,
+            second: local.second,
+            weekday: local.weekday,
+            utc_offset_seconds: local.utc_offset_seconds,
+        },
+    }
+}
+
+/// A contact as plugins see it.
+pub fn contact_to_wit(contact: &model::Contact) -> wit::Contact {
+    wit::Contact {
+        id: contact.id.clone(),
+        phone: contact.phone.clone(),
+        time_zone: contact.time_zone.clone(),
+        attributes: contact.attributes.clone(),
+    }
+}
+
+/// An ended attempt as plugins see it; a live one is reported as unknown.
+pub fn attempt_to_wit(attempt: &model::Attempt) -> wit::Attempt {
+    wit::Attempt {
+        id: attempt.id.clone(),
+        number: attempt.number,
+        started_at: attempt.started_at,
+        answered_at: attempt.answered_at,
+        ended_at: attempt.ended_at.unwrap_or(attempt.started_at),
+        outcome: match attempt.outcome {
+            Some(model::CallOutcome::Answered) => wit::CallOutcome::Answered,
+            Some(model::CallOutcome::Busy) => wit::CallOutcome::Busy,
+            Some(model::CallOutcome::NoAnswer) => wit::CallOutcome::NoAnswer,
+            Some(model::CallOutcome::Failed) => wit::CallOutcome::Failed,
+            Some(model::CallOutcome::Canceled) => wit::CallOutcome::Canceled,
+            Some(model::CallOutcome::Unknown) | None => wit::CallOutcome::Unknown,
+        },
+        sip_code: attempt.sip_code,
+        talk_ms: attempt.talk_ms,
+        ring_ms: attempt.ring_ms,
+        machine_detection: machine_detection_to_wit(attempt.machine_detection),
+        transcript: attempt.transcript.clone(),
+        cost_micros: attempt.cost_micros,
+        metadata: attempt.metadata.clone(),
+    }
+}
+
+/// Answering-machine detection as plugins see it.
+pub fn machine_detection_to_wit(detection: model::MachineDetection) -> wit::MachineDetection {
+    match detection {
+        model::MachineDetection::NotRun => wit::MachineDetection::NotRun,
+        model::MachineDetection::Human => wit::MachineDetection::Human,
+        model::MachineDetection::Machine => wit::MachineDetection::Machine,
+        model::MachineDetection::CallScreening => wit::MachineDetection::CallScreening,
+        model::MachineDetection::Fax => wit::MachineDetection::Fax,
+        model::MachineDetection::Unknown => wit::MachineDetection::Unknown,
+    }
+}
+
+fn disposition_to_wit(disposition: &model::Disposition) -> wit::Disposition {
+    wit::Disposition {
+        label: disposition.label.clone(),
+        terminal: disposition.terminal,
+        score: disposition.score,
+        sentiment: disposition.sentiment,
+        follow_up_at: disposition.follow_up_at,
+    }
+}

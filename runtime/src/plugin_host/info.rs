@@ -1,0 +1,131 @@
+//! What the host knows of a plugin: its kind and the WIT version it was
+//! built against, the resources it may use, and what it says about itself
+//! at load. Every other part of the host builds on these.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::bindings::types;
+
+/// The versions of the `outdial:plugin` package whose plugins this host
+/// loads, newest first. A plugin built against an older one keeps working.
+pub const WIT_VERSIONS: [WitVersion; 2] = [WitVersion::V0_2, WitVersion::V0_1];
+
+/// A version of the `outdial:plugin` WIT package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WitVersion {
+    /// 0.1.0: a retry strategy is handed the whole history.
+    V0_1,
+    /// 0.2.0: a retry strategy reads what it needs through `retry-context`.
+    V0_2,
+}
+
+impl WitVersion {
+    /// The version as written in WIT, e.g. "0.2.0".
+    pub fn number(self) -> &'static str {
+        match self {
+            WitVersion::V0_1 => "0.1.0",
+            WitVersion::V0_2 => "0.2.0",
+        }
+    }
+}
+
+/// How often the CPU-deadline clock ticks.
+pub(super) const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// The kinds of plugin, one per WIT world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    RetryStrategy,
+    DispositionClassifier,
+    ProviderAdapter,
+}
+
+impl PluginKind {
+    /// The interface a plugin of this kind exports, in WIT `version`.
+    pub fn export_name(self, version: WitVersion) -> String {
+        let interface = match self {
+            PluginKind::RetryStrategy => "retry",
+            PluginKind::DispositionClassifier => "classifier",
+            PluginKind::ProviderAdapter => "provider",
+        };
+        format!("outdial:plugin/{interface}@{}", version.number())
+    }
+
+    /// The world's name as written in WIT.
+    pub fn world(self) -> &'static str {
+        match self {
+            PluginKind::RetryStrategy => "retry-strategy",
+            PluginKind::DispositionClassifier => "disposition-classifier",
+            PluginKind::ProviderAdapter => "provider-adapter",
+        }
+    }
+
+    pub(super) const ALL: [PluginKind; 3] = [
+        PluginKind::RetryStrategy,
+        PluginKind::DispositionClassifier,
+        PluginKind::ProviderAdapter,
+    ];
+
+    pub(super) fn from_wit(kind: types::PluginKind) -> Self {
+        match kind {
+            types::PluginKind::RetryStrategy => PluginKind::RetryStrategy,
+            types::PluginKind::DispositionClassifier => PluginKind::DispositionClassifier,
+            types::PluginKind::ProviderAdapter => PluginKind::ProviderAdapter,
+        }
+    }
+}
+
+impl std::fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.world())
+    }
+}
+
+/// Per-plugin resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// CPU time one call may take before it is interrupted. Default: 50 ms.
+    pub cpu_ms: u64,
+    /// Linear memory one instance may grow to. Default: 32 MiB.
+    pub memory_bytes: usize,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            cpu_ms: 50,
+            memory_bytes: 32 << 20,
+        }
+    }
+}
+
+/// A config key a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigKeyInfo {
+    pub name: String,
+    pub required: bool,
+    pub description: String,
+}
+
+/// What a plugin is, as checked at load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginInfo {
+    /// The plugin's own name.
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    pub kind: PluginKind,
+    /// The WIT package it was built against.
+    pub wit: String,
+    /// Hex sha256 of the component bytes: the plugin's identity, recorded
+    /// with every decision it makes.
+    pub sha256: String,
+    pub config_keys: Vec<ConfigKeyInfo>,
+    /// For classifiers, every label the plugin may return.
+    pub labels: Vec<String>,
+    /// Every interface the component imports.
+    pub imports: Vec<String>,
+}
