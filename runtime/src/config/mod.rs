@@ -16,6 +16,7 @@ mod diagnostics;
 mod overrides;
 mod resolve;
 pub mod schema;
+pub mod simulation;
 mod values;
 
 use std::borrow::Cow;

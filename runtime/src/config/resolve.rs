@@ -17,6 +17,7 @@ use super::schema::{
     CampaignSection, Key, NumbersSection, PluginSection, PolicySection, ProviderSection,
     ServerSection, WindowSection,
 };
+use super::simulation::SimulationConfig;
 use super::values::{
     DURATION_EXPECTED, is_bind_address, is_env_name, is_host_pattern, is_identifier,
     is_public_base_url, is_time_zone, is_webhook_url, normalize_cron, parse_clock, parse_days,
@@ -28,7 +29,6 @@ use crate::model::{
     NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule, is_subscribable,
 };
 use crate::phone::is_e164;
-use crate::provider::SimulationConfig;
 
 /// Default CPU time per plugin call, in milliseconds.
 pub const DEFAULT_CPU_MS: u64 = 50;
