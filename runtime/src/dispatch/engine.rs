@@ -1,7 +1,7 @@
-//! The campaign engine: one `tick(now)` drains provider events, ends
-//! overdue calls, moves batches through their lifecycle and dials due
-//! contacts within every limit. It reads no clock of its own, so tests run
-//! it in virtual time.
+//! The campaign engine: one `tick(now)` writes again what the store
+//! refused, drains provider events, ends calls, admits the due contacts
+//! every limit lets through and dials them, and places their calls. It
+//! reads no clock of its own, so tests run it in virtual time.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -195,6 +195,29 @@ struct Dialing {
     /// Whether its dial intents were committed, a group commit that also
     /// made every earlier write durable.
     synced: bool,
+}
+
+/// What a drain of provider events says of the live calls.
+#[derive(Default)]
+struct CallNews {
+    /// Calls that ring or were answered, and did not end in the drain.
+    marks: Vec<InProgressMark>,
+    /// Calls that ended, each once.
+    ends: Vec<(String, Ending)>,
+}
+
+/// Batches moved through their lifecycle by one tick.
+struct Lifecycle {
+    started: usize,
+    finished: usize,
+}
+
+/// What a tick's admission did: batches started and finished, and the
+/// dial intents of the contacts it admitted, if any.
+struct Admitted {
+    started_batches: usize,
+    finished_batches: usize,
+    intents: Option<Intents>,
 }
 
 /// What the ends of one tick need from the store, read together.
@@ -433,7 +456,11 @@ impl Engine {
 
     async fn tick_steps(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
-        self.write_unrecorded(now);
+        // 1. Recover: what the store refused on earlier ticks is written
+        //    again first, so nothing of it waits behind this tick's work.
+        self.write_refused_again(now);
+
+        // 2. Drain the provider's events.
         let events = self.provider.drain_events(now);
         report.events = events.len();
         let touched: HashSet<String> = events
@@ -441,18 +468,30 @@ impl Engine {
             .filter_map(|event| self.live.get(&event.attempt_id))
             .map(|call| call.key.batch_id.clone())
             .collect();
-        // The dial intents go to the store first, and the store makes them
-        // durable while the engine prepares the ends. Slots are the same
-        // either way: an end holds its slot until the store has answered.
-        // A step that fails here fails the tick only once its events are
-        // handled: drained events are not drained again.
-        let prepared = self.prepare_dials(now);
-        report.ended = self.handle_events(events, now);
+
+        // 3. End calls: the events say which calls ring, were answered or
+        //    ended. They are written once step 4 has queued its intents.
+        let news = self.read_events(events, now);
+
+        // 4. Admit and dial: batches move through their lifecycle, and the
+        //    due contacts every limit admits get dial intents, queued to
+        //    the store ahead of step 3's ends. The same contacts are
+        //    admitted either way: an ended call holds its slot until the
+        //    store has answered its end.
+        let admitted = self.admit_and_dial(now);
+        // While the store makes those intents durable, step 3's calls end
+        // (policy asked, ends written), and so do the calls whose final
+        // event is overdue.
+        report.ended = self.end_calls(news, now);
         report.timed_out = self.end_overdue(now).await;
-        let (started, finished, intents) = prepared?;
-        report.started_batches = started;
-        report.finished_batches = finished;
-        let dialing = match intents {
+        // A failed admission fails the tick only now that its events are
+        // handled: drained events are not drained again.
+        let admitted = admitted?;
+        report.started_batches = admitted.started_batches;
+        report.finished_batches = admitted.finished_batches;
+
+        // 5. Place the admitted calls once their intents are durable.
+        let dialing = match admitted.intents {
             Some(intents) => self.place(intents, now).await,
             None => Dialing::default(),
         };
@@ -468,23 +507,6 @@ impl Engine {
             }
         }
         Ok(report)
-    }
-
-    /// Reconciles the live index if a write failed, moves batches through
-    /// their lifecycle, and queues the dial intents of due contacts:
-    /// answers how many batches started and finished, and the intents.
-    fn prepare_dials(
-        &mut self,
-        now: Millis,
-    ) -> Result<(usize, usize, Option<Intents>), EngineError> {
-        if self.reconcile_live {
-            // Attempts whose end is being written are live in the store
-            // and no longer in the engine: their answers come first.
-            self.take_end_answers();
-            self.reconcile_live_index(now)?;
-        }
-        let (started, finished) = self.advance_batches(now)?;
-        Ok((started, finished, self.dispatch(now)?))
     }
 
     /// Notes that a write for `batch_id` failed; the batch is paused at the
@@ -524,7 +546,7 @@ impl Engine {
 
     /// Writes again what the store refused on earlier ticks: provider call
     /// ids, ringing and answered marks, then ended attempts.
-    fn write_unrecorded(&mut self, now: Millis) {
+    fn write_refused_again(&mut self, now: Millis) {
         if !self.unrecorded_calls.is_empty() {
             let calls = std::mem::take(&mut self.unrecorded_calls);
             self.record_provider_calls(calls);
@@ -599,69 +621,24 @@ impl Engine {
         }
     }
 
-    /// Compares the store's live index with the engine's after a group of
-    /// dial intents failed. An attempt the store holds that the engine does
-    /// not was written although the write answered an error, and was never
-    /// placed (calls are placed only for intents the store confirmed): it
-    /// ends as a system retry, not counted, and the contact is dialed again
-    /// later under a new attempt id.
-    fn reconcile_live_index(&mut self, now: Millis) -> Result<(), EngineError> {
-        let stored = self.store.live_attempts()?;
-        self.reconcile_live = false;
-        for live in stored {
-            if self.live.contains_key(&live.attempt_id)
-                || self.unrecorded_ends.contains_key(&live.attempt_id)
-            {
-                continue;
-            }
-            let batch = self.batch(&live.batch_id)?;
-            let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
-            if !self.campaigns.contains_key(&campaign) {
-                continue;
-            }
-            tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
-            let key = live.key();
-            self.live.insert(
-                live.attempt_id.clone(),
-                LiveCall {
-                    key,
-                    campaign,
-                    deadline: now,
-                    provider_call_id: None,
-                    polled: true,
-                    placement_unknown: false,
-                },
-            );
-            self.finish(
-                &live.attempt_id,
-                Ending::SystemRetry {
-                    end: host_end(CallOutcome::Failed, "store_error"),
-                    at: now,
-                    blocker: Blocker::RetryWait,
-                    plugin_fault: false,
-                },
-                now,
-            );
-        }
-        Ok(())
-    }
-
-    fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
-        Ok(self.store.require_batch(batch_id)?)
-    }
-
-    /// Applies a drain of provider events with one store write for the
-    /// calls that ring or answered and one for the calls that ended; a
-    /// call that ends within the drain skips its intermediate marks (its
-    /// end carries what they would have said). Answers how many ended.
+    /// Applies a drain of provider events: [`Engine::read_events`], then
+    /// [`Engine::end_calls`]. Answers how many calls ended.
     fn handle_events(&mut self, events: Vec<ProviderEvent>, now: Millis) -> usize {
+        let news = self.read_events(events, now);
+        self.end_calls(news, now)
+    }
+
+    /// What a drain of provider events says of the live calls: which ring
+    /// or answered, and which ended. A call that ends within the drain
+    /// skips its intermediate marks (its end carries what they would have
+    /// said). Only the provider call ids the events carry are taken now.
+    fn read_events(&mut self, events: Vec<ProviderEvent>, now: Millis) -> CallNews {
         let ending: HashSet<String> = events
             .iter()
             .filter(|event| matches!(event.kind, CallEventKind::Ended(_)))
             .map(|event| event.attempt_id.clone())
             .collect();
-        let mut marks = Vec::new();
-        let mut ends = Vec::new();
+        let mut news = CallNews::default();
         let mut ended_here = HashSet::new();
         for event in events {
             let Some(live) = self.live.get_mut(&event.attempt_id) else {
@@ -678,7 +655,7 @@ impl Engine {
                     }
                     let answered =
                         matches!(event.kind, CallEventKind::Answered).then_some(event.at);
-                    marks.push(InProgressMark {
+                    news.marks.push(InProgressMark {
                         key: live.key.clone(),
                         provider_call_id: live.provider_call_id.clone(),
                         answered_at: answered,
@@ -692,10 +669,18 @@ impl Engine {
                     }
                     let mut end = attempt_end(end);
                     end.provider_call_id = live.provider_call_id.clone();
-                    ends.push((event.attempt_id, Ending::Call(end)));
+                    news.ends.push((event.attempt_id, Ending::Call(end)));
                 }
             }
         }
+        news
+    }
+
+    /// Writes what [`Engine::read_events`] read: one store write for the
+    /// calls that ring or answered, then the ended calls' ends, policy
+    /// asked. Answers how many ended.
+    fn end_calls(&mut self, news: CallNews, now: Millis) -> usize {
+        let CallNews { marks, ends } = news;
         if !marks.is_empty() {
             self.mark_in_progress(marks);
         }
@@ -1302,9 +1287,78 @@ impl Engine {
         }
     }
 
+    /// Reconciles the live index if a write of dial intents failed, moves
+    /// batches through their lifecycle, and queues the dial intents of the
+    /// due contacts every limit admits.
+    fn admit_and_dial(&mut self, now: Millis) -> Result<Admitted, EngineError> {
+        if self.reconcile_live {
+            // Attempts whose end is being written are live in the store
+            // and no longer in the engine: their answers come first.
+            self.take_end_answers();
+            self.reconcile_live_index(now)?;
+        }
+        let lifecycle = self.advance_batches(now)?;
+        Ok(Admitted {
+            started_batches: lifecycle.started,
+            finished_batches: lifecycle.finished,
+            intents: self.admit_due_contacts(now)?,
+        })
+    }
+
+    /// Compares the store's live index with the engine's after a group of
+    /// dial intents failed. An attempt the store holds that the engine does
+    /// not was written although the write answered an error, and was never
+    /// placed (calls are placed only for intents the store confirmed): it
+    /// ends as a system retry, not counted, and the contact is dialed again
+    /// later under a new attempt id.
+    fn reconcile_live_index(&mut self, now: Millis) -> Result<(), EngineError> {
+        let stored = self.store.live_attempts()?;
+        self.reconcile_live = false;
+        for live in stored {
+            if self.live.contains_key(&live.attempt_id)
+                || self.unrecorded_ends.contains_key(&live.attempt_id)
+            {
+                continue;
+            }
+            let batch = self.batch(&live.batch_id)?;
+            let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+            if !self.campaigns.contains_key(&campaign) {
+                continue;
+            }
+            tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
+            let key = live.key();
+            self.live.insert(
+                live.attempt_id.clone(),
+                LiveCall {
+                    key,
+                    campaign,
+                    deadline: now,
+                    provider_call_id: None,
+                    polled: true,
+                    placement_unknown: false,
+                },
+            );
+            self.finish(
+                &live.attempt_id,
+                Ending::SystemRetry {
+                    end: host_end(CallOutcome::Failed, "store_error"),
+                    at: now,
+                    blocker: Blocker::RetryWait,
+                    plugin_fault: false,
+                },
+                now,
+            );
+        }
+        Ok(())
+    }
+
+    fn batch(&self, batch_id: &str) -> Result<BatchRecord, EngineError> {
+        Ok(self.store.require_batch(batch_id)?)
+    }
+
     /// Batch lifecycle: start at scheduled_start, expire at end_at,
     /// complete when every contact is final.
-    fn advance_batches(&mut self, now: Millis) -> Result<(usize, usize), EngineError> {
+    fn advance_batches(&mut self, now: Millis) -> Result<Lifecycle, EngineError> {
         let mut started = 0;
         let mut finished = 0;
         for batch in self.store.open_batches()? {
@@ -1381,7 +1435,7 @@ impl Engine {
                 _ => {}
             }
         }
-        Ok((started, finished))
+        Ok(Lifecycle { started, finished })
     }
 
     /// Whether a goal of the batch or its campaign is met.
@@ -1394,8 +1448,9 @@ impl Engine {
         Ok(halt == Some(Blocker::GoalReached))
     }
 
-    /// Dials due contacts of in-progress batches.
-    fn dispatch(&mut self, now: Millis) -> Result<Option<Intents>, EngineError> {
+    /// Admits the due contacts of in-progress batches that every limit
+    /// lets through, and queues their dial intents to the store.
+    fn admit_due_contacts(&mut self, now: Millis) -> Result<Option<Intents>, EngineError> {
         let mut batches: Vec<BatchRecord> = self
             .store
             .open_batches()?
