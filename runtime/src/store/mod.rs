@@ -2,12 +2,62 @@
 //!
 //! Every operation is a whole state change (create a batch with its
 //! contacts, begin an attempt, end one, change a batch's status) rather than
-//! raw key/value access, so a shared database could implement the same trait
-//! for several dispatcher nodes. The embedded implementation is
-//! [`SledStore`]; sled's types never leave `sled_store.rs` and `keys.rs`.
+//! raw key/value access, so a shared database can implement the same trait
+//! for several dispatcher nodes. The rules of every change are computed
+//! above the backend, by the pure functions of [`ledger`]: a backend loads
+//! the records a change reads, applies the change the ledger returns, and
+//! answers queries. The embedded backend is [`SledStore`]; sled's types
+//! never leave `sled_store.rs` and `keys.rs`.
+//!
+//! # What every backend guarantees
+//!
+//! - **Each change is atomic.** A write applies all of its change or none
+//!   of it, whatever fails or crashes: the records, the counters and
+//!   statistics that count them, the contact-log lines and the journal
+//!   entries. Counters therefore always equal a recount. A group write
+//!   (`begin_attempts`, `mark_calls_in_progress`, `end_attempts`) answers
+//!   each item on its own: a refused item leaves no trace and the others
+//!   are applied, together. A batch created in chunks appears with its
+//!   last write and not before; an abandoned or interrupted create leaves
+//!   nothing.
+//! - **Durable before an outside effect.** These return only once their
+//!   change survives a power cut, because something outside acts on them
+//!   next: `begin_attempts` (the call is placed), `record_provider_calls`
+//!   (recovery asks the provider by that id), `create_batch*` (the API
+//!   acknowledges the batch), `set_batch_status`, `skip_contact`,
+//!   `skip_waiting`, `make_retries_due`, `set_number_state` (the API
+//!   acknowledges them), `save_webhook_endpoint` (the delivery cursor moves
+//!   past an event its receiver answered with a 2xx: a crash before it
+//!   delivers the event again, never loses it) and `sync`. The others
+//!   (`end_attempts`, `mark_calls_in_progress`, `set_blockers`,
+//!   `note_unknown_placements`, the started variants) may be lost by a
+//!   crash, never half-applied; any later durable write or `sync` makes
+//!   every write applied before it durable too. The engine syncs its ends
+//!   before the tick's next outside effect.
+//! - **The pause fence.** Writes of one batch are applied one after
+//!   another, each seeing every write applied before it. Once a
+//!   `set_batch_status` away from in progress has returned, no dial intent
+//!   of that batch is accepted (`BatchNotDialing`) until a status change
+//!   back to in progress. Ends of its live calls are still accepted; a
+//!   retry of a batch that ended meanwhile becomes the end's give-up
+//!   status.
+//! - **The journal's order.** Journal events get strictly increasing seqs
+//!   in the order their writes were applied, and within one write in the
+//!   order the ledger returned them (`call.ended` before the
+//!   `contact.finalized` and `batch.paused` it caused). A seq is never
+//!   reused, and `prune_journal` removes only the oldest events, so a
+//!   reader that has seen seq n has seen every event before it that is
+//!   still kept.
+//!
+//! How writes are grouped is the backend's own affair. sled's backend runs
+//! them on one writer thread and acknowledges a group of durable writes
+//! after one flush and `fsync`; a backend whose commits are transactions
+//! makes each write one transaction and answers its `Pending` at once
+//! ([`Pending::ready`]).
 
 mod attempt_page;
 mod keys;
+pub mod ledger;
 mod sled_store;
 mod stats;
 

@@ -24,18 +24,18 @@ use serde::{Deserialize, Serialize};
 
 use super::attempt_page;
 use super::keys::{self, Key};
-use super::stats::{
-    AttemptTotals, EndedSummary, MinuteTotals, NumberState, NumberTotals, is_failure, minute_of,
+use super::ledger::{
+    self, ContactChange, ContactNumbering, CountedContact, CounterDelta, JournalEntry, LogLine,
+    MinuteChange, Recount, StatisticsChange, TotalsChange,
 };
 use super::{
-    AttemptKey, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk, ContactDetail,
-    ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability, EndAttempt,
-    EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, NewBatch, NewContact, Page, Pending,
-    PlacementNote, RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
-    WebhookEndpointState, blocker_index, in_chunks,
+    AttemptKey, AttemptTotals, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk,
+    ContactDetail, ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability,
+    EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, MinuteTotals, NewBatch,
+    NewContact, NumberState, NumberTotals, Page, Pending, PlacementNote, RecentCall, StatusChange,
+    Store, StoreConfig, StoreError, WebhookDelivery, WebhookEndpointState, in_chunks, minute_of,
 };
-use crate::model::{Attempt, BatchStatus, CallOutcome, ContactStatus, EventKind, Millis};
-use crate::text_key::{TextKey, TextKeys};
+use crate::model::{Attempt, CallOutcome, ContactStatus, Millis};
 
 /// Most jobs applied before one flush acknowledges them together.
 const MAX_GROUP: usize = 512;
@@ -58,8 +58,6 @@ const JOURNAL_PAGE: usize = 32;
 /// and a leaf holds up to 17 records. An attempt without a long transcript
 /// is 0.4 to 0.7 KiB.
 const LONE_ATTEMPT_BYTES: usize = 1536;
-/// Recently ended calls kept per batch for live monitoring.
-const RECENT_KEPT: usize = 50;
 /// Contacts changed per write when a whole batch's waiting contacts change.
 const CHUNK: usize = 512;
 /// Contacts written per write while a batch is created.
@@ -1179,134 +1177,42 @@ impl<'a> Tx<'a> {
     }
 }
 
-/// Signed changes to [`Counters`].
-#[derive(Debug, Default)]
-struct Delta {
-    total: i64,
-    by_status: [i64; ContactStatus::ALL.len()],
-    by_blocker: [i64; crate::model::Blocker::ALL.len()],
-    attempts: i64,
-    answered: i64,
-    ended: i64,
-    system_retries: i64,
-    talk_ms: i64,
-    cost_micros: i64,
-    plugin_faults: i64,
-}
-
-fn shift(value: &mut u64, by: i64) {
-    *value = value.saturating_add_signed(by);
-}
-
-impl Delta {
-    fn apply_to(&self, counters: &mut Counters) {
-        shift(&mut counters.total, self.total);
-        for (value, by) in counters.by_status.iter_mut().zip(self.by_status) {
-            shift(value, by);
-        }
-        for (value, by) in counters.by_blocker.iter_mut().zip(self.by_blocker) {
-            shift(value, by);
-        }
-        shift(&mut counters.attempts, self.attempts);
-        shift(&mut counters.answered, self.answered);
-        shift(&mut counters.ended, self.ended);
-        shift(&mut counters.system_retries, self.system_retries);
-        shift(&mut counters.talk_ms, self.talk_ms);
-        shift(&mut counters.cost_micros, self.cost_micros);
-        shift(&mut counters.plugin_faults, self.plugin_faults);
-    }
-
-    fn merge(&mut self, other: &Delta) {
-        // Destructured in full so a new counter cannot be left out.
-        let Delta {
-            total,
-            by_status,
-            by_blocker,
-            attempts,
-            answered,
-            ended,
-            system_retries,
-            talk_ms,
-            cost_micros,
-            plugin_faults,
-        } = other;
-        self.total += total;
-        for (value, by) in self.by_status.iter_mut().zip(by_status) {
-            *value += by;
-        }
-        for (value, by) in self.by_blocker.iter_mut().zip(by_blocker) {
-            *value += by;
-        }
-        self.attempts += attempts;
-        self.answered += answered;
-        self.ended += ended;
-        self.system_retries += system_retries;
-        self.talk_ms += talk_ms;
-        self.cost_micros += cost_micros;
-        self.plugin_faults += plugin_faults;
-    }
-
-    /// Counts `contact` in (`sign` 1) or out (`sign` -1).
-    fn count_contact(&mut self, contact: &ContactRecord, sign: i64) {
-        self.by_status[contact.status.index()] += sign;
-        if let Some(blocker) = contact.blocker {
-            self.by_blocker[blocker_index(blocker)] += sign;
-        }
-    }
-}
-
-/// Writes `new` in place of `old`, keeping the due index and the counter
-/// delta in step.
-fn stage_contact(
-    tx: &mut Tx<'_>,
-    old: Option<&ContactRecord>,
-    new: &ContactRecord,
-    delta: &mut Delta,
-) -> Result<(), StoreError> {
+/// Writes a contact as `change` leaves it, keeping the due index in step,
+/// and the lines it adds to the contact's log.
+fn stage_contact(tx: &mut Tx<'_>, change: &ContactChange) -> Result<(), StoreError> {
+    let ContactChange { old, new, log } = change;
     let batch = new.batch_id.as_str();
-    if let Some(old) = old {
-        delta.count_contact(old, -1);
-        if let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
-            && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
-        {
-            tx.set_due(batch, at, old.seq, false)?;
-        }
+    if let Some(old) = old
+        && let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
+        && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
+    {
+        tx.set_due(batch, at, old.seq, false)?;
     }
-    delta.count_contact(new, 1);
     if new.status.is_waiting() {
         let at = new
             .next_eligible_at
             .expect("a waiting contact always has a next_eligible_at");
-        if old.is_none_or(|old| !old.status.is_waiting() || old.next_eligible_at != Some(at)) {
+        if old
+            .as_ref()
+            .is_none_or(|old| !old.status.is_waiting() || old.next_eligible_at != Some(at))
+        {
             tx.set_due(batch, at, new.seq, true)?;
         }
     }
     if old.is_none() {
         tx.add_card(batch, new.seq, card_of(new))?;
     }
+    for line in log {
+        tx.put(keys::event(batch, new.seq, line.number), &line.event);
+    }
     tx.set_state(batch, new.seq, state_of(new))
 }
 
-fn stage_event(
+fn stage_counters(
     tx: &mut Tx<'_>,
-    contact: &mut ContactRecord,
-    at: Millis,
-    kind: &str,
-    detail: String,
-) {
-    contact.event_count += 1;
-    let event = ContactEvent {
-        at,
-        kind: kind.to_string(),
-        detail,
-    };
-    tx.put(
-        keys::event(&contact.batch_id, contact.seq, contact.event_count),
-        &event,
-    );
-}
-
-fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result<(), StoreError> {
+    batch: &BatchRecord,
+    delta: &CounterDelta,
+) -> Result<(), StoreError> {
     stage_delta(tx, keys::batch_counters(&batch.id), delta)?;
     stage_delta(
         tx,
@@ -1316,19 +1222,16 @@ fn stage_counters(tx: &mut Tx<'_>, batch: &BatchRecord, delta: &Delta) -> Result
 }
 
 /// Adds `delta` to the counters stored under `key`.
-fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &Delta) -> Result<(), StoreError> {
+fn stage_delta(tx: &mut Tx<'_>, key: Key, delta: &CounterDelta) -> Result<(), StoreError> {
     tx.aggregate(key, Counters::default, |counters| delta.apply_to(counters))
 }
 
-/// Appends an outside notification about `batch` to the journal, in the
-/// same atomic write as the change it tells of. `data` is the payload, a
-/// map (a struct is written with its field names).
+/// Appends `entry`, about `batch`, to the journal, in the same atomic write
+/// as the change it tells of.
 fn stage_journal(
     tx: &mut Tx<'_>,
     batch: &BatchRecord,
-    kind: EventKind,
-    at: Millis,
-    data: impl Serialize,
+    entry: &JournalEntry,
 ) -> Result<(), StoreError> {
     let head = match tx.journal_head {
         Some(head) => head,
@@ -1337,20 +1240,14 @@ fn stage_journal(
     let seq = head + 1;
     tx.journal_head = Some(seq);
     tx.journal
-        .push((seq, encode_journal_event(seq, kind, batch, at, &data)));
+        .push((seq, encode_journal_event(seq, batch, entry)));
     Ok(())
 }
 
 /// The bytes of a [`JournalEvent`], written from borrowed fields and a
 /// typed payload: the hot paths build no `serde_json::Value`, and a reader
 /// decodes the payload into one all the same.
-fn encode_journal_event(
-    seq: u64,
-    kind: EventKind,
-    batch: &BatchRecord,
-    at: Millis,
-    data: &impl Serialize,
-) -> Vec<u8> {
+fn encode_journal_event(seq: u64, batch: &BatchRecord, entry: &JournalEntry) -> Vec<u8> {
     fn write(bytes: &mut Vec<u8>, field: &(impl Serialize + ?Sized)) {
         rmp_serde::encode::write(bytes, field).expect("journal fields serialize without fail");
     }
@@ -1358,12 +1255,12 @@ fn encode_journal_event(
     // The fields of `JournalEvent` in order, as `encode` writes a struct.
     rmp::encode::write_array_len(&mut bytes, 7).expect("writing to a Vec never fails");
     write(&mut bytes, &seq);
-    write(&mut bytes, kind.as_str());
+    write(&mut bytes, entry.kind.as_str());
     write(&mut bytes, batch.workspace.as_str());
     write(&mut bytes, batch.campaign_id.as_str());
     write(&mut bytes, batch.id.as_str());
-    write(&mut bytes, &at);
-    rmp_serde::encode::write_named(&mut bytes, data)
+    write(&mut bytes, &entry.at);
+    rmp_serde::encode::write_named(&mut bytes, &entry.data)
         .expect("journal payloads serialize without fail");
     bytes
 }
@@ -1379,79 +1276,6 @@ fn journal_page(events: &[(u64, Vec<u8>)]) -> Vec<u8> {
         page.extend_from_slice(bytes);
     }
     page
-}
-
-/// The payload of `call.started`.
-#[derive(Serialize)]
-struct CallStarted<'a> {
-    attempt_id: &'a str,
-    seq: u64,
-    contact_id: &'a str,
-    phone: &'a str,
-    from_number: Option<&'a str>,
-    variant: Option<&'a str>,
-}
-
-/// The payload of `call.ended`.
-#[derive(Serialize)]
-struct CallEnded<'a> {
-    attempt_id: &'a str,
-    seq: u64,
-    contact_id: &'a str,
-    outcome: Option<CallOutcome>,
-    sip_code: Option<u16>,
-    disposition: Option<&'a str>,
-    talk_ms: u64,
-    cost_micros: Option<u64>,
-    status: ContactStatus,
-    counts_as_attempt: bool,
-    plugin_faulted: bool,
-}
-
-/// The payload of `contact.finalized`: a contact that reached a final
-/// status.
-#[derive(Serialize)]
-struct ContactFinalized<'a> {
-    seq: u64,
-    contact_id: &'a str,
-    phone: &'a str,
-    status: ContactStatus,
-    final_reason: Option<&'a str>,
-    disposition: Option<&'a str>,
-    attempts: u32,
-    talk_ms: u64,
-    cost_micros: u64,
-}
-
-/// The "dispatched" line of a contact's log, told by the attempt it began.
-fn dispatched_event(attempt: &Attempt) -> ContactEvent {
-    ContactEvent {
-        at: attempt.started_at,
-        kind: "dispatched".to_string(),
-        detail: format!("attempt {}", attempt.id),
-    }
-}
-
-fn finalized_event(contact: &ContactRecord) -> ContactFinalized<'_> {
-    ContactFinalized {
-        seq: contact.seq,
-        contact_id: &contact.contact_id,
-        phone: &contact.phone,
-        status: contact.status,
-        final_reason: contact.final_reason.as_deref(),
-        disposition: contact.last_disposition.as_deref(),
-        attempts: contact.attempts_made,
-        talk_ms: contact.total_talk_ms,
-        cost_micros: contact.total_cost_micros,
-    }
-}
-
-fn batch_status_event(batch: &BatchRecord) -> serde_json::Value {
-    serde_json::json!({
-        "status": batch.status,
-        "reason": batch.status_reason,
-        "by": batch.status_by,
-    })
 }
 
 fn stage_batch(tx: &mut Tx<'_>, batch: &BatchRecord) {
@@ -1472,7 +1296,7 @@ struct Touched {
 struct TouchedBatch {
     record: BatchRecord,
     changed: bool,
-    delta: Delta,
+    delta: CounterDelta,
     /// Calls the job ended, oldest first.
     recent: Vec<RecentCall>,
 }
@@ -1490,7 +1314,7 @@ impl Touched {
                 TouchedBatch {
                     record,
                     changed: false,
-                    delta: Delta::default(),
+                    delta: CounterDelta::default(),
                     recent: Vec::new(),
                 },
             );
@@ -1500,7 +1324,7 @@ impl Touched {
 
     /// Stages the changed batch records and every counter delta.
     fn stage(self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
-        let mut per_campaign: HashMap<(String, String), Delta> = HashMap::new();
+        let mut per_campaign: HashMap<(String, String), CounterDelta> = HashMap::new();
         for touched in self.batches.values() {
             if touched.changed {
                 stage_batch(tx, &touched.record);
@@ -1528,18 +1352,11 @@ impl Touched {
     }
 }
 
-/// Puts `ended` (oldest first) ahead of the batch's recent calls, keeping
-/// the newest [`RECENT_KEPT`].
+/// Puts `ended` (oldest first) ahead of the batch's recent calls.
 fn stage_recent(tx: &mut Tx<'_>, batch_id: &str, ended: &[RecentCall]) -> Result<(), StoreError> {
     let key = keys::recent(batch_id);
     let older: Vec<RecentCall> = tx.get(key.as_ref())?.unwrap_or_default();
-    let calls: Vec<&RecentCall> = ended
-        .iter()
-        .rev()
-        .chain(older.iter())
-        .take(RECENT_KEPT)
-        .collect();
-    tx.put(key, &calls);
+    tx.put(key, &ledger::recent_calls(ended, &older));
     Ok(())
 }
 
@@ -1561,12 +1378,7 @@ fn new_batch_id() -> String {
 /// create was never acknowledged; the next open discards what it wrote.
 struct Draft {
     batch: BatchRecord,
-    eligible_at: Millis,
-    delta: Delta,
-    zones: std::collections::HashSet<String>,
-    /// Each contact id staged so far and the sequence number it got.
-    contact_ids: HashMap<TextKey, u64>,
-    contact_keys: TextKeys,
+    contacts: ContactNumbering,
 }
 
 /// Starts a create, or answers the batch an earlier create with the same
@@ -1580,52 +1392,14 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
     while tx.get::<BatchRecord>(keys::batch(&id).as_ref())?.is_some() {
         id = new_batch_id();
     }
-    let batch = BatchRecord {
-        id,
-        workspace: new.workspace.clone(),
-        campaign_id: new.campaign_id.clone(),
-        status: BatchStatus::Pending,
-        status_reason: Some(if new.scheduled_start.is_some() {
-            "scheduled_start".to_string()
-        } else {
-            "created".to_string()
-        }),
-        status_by: new.created_by.clone(),
-        status_at: new.created_at,
-        created_at: new.created_at,
-        created_by: new.created_by.clone(),
-        scheduled_start: new.scheduled_start,
-        end_at: new.end_at,
-        concurrency: new.concurrency,
-        max_attempts: new.max_attempts,
-        max_followups: new.max_followups,
-        calls_per_second: new.calls_per_second,
-        started_at: None,
-        paused_at: None,
-        completed_at: None,
-        last_completed_at: None,
-        idempotency_key: new.idempotency_key.clone(),
-        request_sha256: new.request_sha256.clone(),
-        consecutive_plugin_faults: 0,
-        numbers: new.numbers.clone(),
-        number_strategy: new.number_strategy,
-        budget_micros: new.budget_micros,
-        goal: new.goal.clone(),
-        hours: new.hours.clone(),
-        upload: None,
-        retry: new.retry.clone(),
-    };
+    let batch = ledger::batches::new_batch(id, new);
     // Before any contact of it: a crash leaves the marker, and the next
     // open discards what the draft wrote.
     tx.mark(keys::draft(&batch.id));
     tx.commit()?;
     Ok(Ok(Draft {
+        contacts: ContactNumbering::new(&batch),
         batch,
-        eligible_at: new.scheduled_start.unwrap_or(new.created_at),
-        delta: Delta::default(),
-        zones: std::collections::HashSet::new(),
-        contact_ids: HashMap::new(),
-        contact_keys: TextKeys::new(),
     }))
 }
 
@@ -1655,60 +1429,12 @@ fn add_contacts(
     contacts: Vec<NewContact>,
 ) -> Result<Draft, StoreError> {
     let mut tx = Tx::new(db);
-    let id = draft.batch.id.clone();
     for contact in contacts {
-        let seq = draft.delta.total as u64;
-        let contact_key = draft.contact_keys.key(&contact.contact_id);
-        if let Some(first) = draft.contact_ids.insert(contact_key, seq) {
-            return Err(StoreError::DuplicateContact {
-                batch: id,
-                contact_id: contact.contact_id,
-                seqs: (first, seq),
-            });
+        let numbered = draft.contacts.add(contact)?;
+        if let Some(zone) = &numbered.new_zone {
+            tx.mark(keys::zone(&draft.batch.id, zone));
         }
-        // The set of zones the batch's windows are shown for. A contact
-        // without a zone is dialed in the one its number implies, if any.
-        let zone = if contact.time_zone.is_empty() {
-            crate::phone::infer_from_phone(&contact.phone)
-                .map(|zone| zone.name().to_string())
-                .unwrap_or_default()
-        } else {
-            contact.time_zone.clone()
-        };
-        if !draft.zones.contains(&zone) {
-            tx.mark(keys::zone(&id, &zone));
-            draft.zones.insert(zone);
-        }
-        let record = ContactRecord {
-            batch_id: id.clone(),
-            seq,
-            contact_id: contact.contact_id,
-            phone: contact.phone,
-            name: contact.name,
-            time_zone: contact.time_zone,
-            attributes: contact.attributes,
-            status: ContactStatus::Pending,
-            blocker: None,
-            next_eligible_at: Some(draft.eligible_at),
-            attempts_made: 0,
-            followups_made: 0,
-            system_retries: 0,
-            attempt_records: 0,
-            live_attempt_id: None,
-            last_attempt_at: None,
-            last_outcome: None,
-            last_disposition: None,
-            last_score: None,
-            from_number: None,
-            variant: contact.variant,
-            final_reason: None,
-            total_talk_ms: 0,
-            total_cost_micros: 0,
-            event_count: 0,
-            succeeded: false,
-        };
-        draft.delta.total += 1;
-        stage_contact(&mut tx, None, &record, &mut draft.delta)?;
+        stage_contact(&mut tx, &numbered.contact)?;
     }
     tx.commit()?;
     Ok(draft)
@@ -1723,7 +1449,7 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
         discard_draft(db, &draft.batch.id)?;
         return Ok(existing);
     }
-    let Draft { batch, delta, .. } = draft;
+    let Draft { batch, contacts } = draft;
     let id = &batch.id;
     stage_batch(&mut tx, &batch);
     tx.remove(keys::draft(id));
@@ -1738,17 +1464,11 @@ fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedB
     if let Some(key) = &new.idempotency_key {
         tx.put(keys::idempotency(&new.workspace, key), id);
     }
-    stage_counters(&mut tx, &batch, &delta)?;
+    stage_counters(&mut tx, &batch, contacts.counters())?;
     stage_journal(
         &mut tx,
         &batch,
-        EventKind::BatchCreated,
-        batch.created_at,
-        serde_json::json!({
-            "contacts": delta.total,
-            "scheduled_start": batch.scheduled_start,
-            "by": batch.created_by,
-        }),
+        &ledger::batches::batch_created(&batch, contacts.count()),
     )?;
     tx.commit()?;
     Ok(CreatedBatch {
@@ -1786,91 +1506,30 @@ fn begin_one(
     begin: &BeginAttempt,
 ) -> Result<Attempt, StoreError> {
     let touched_batch = touched.batch(tx, &begin.batch_id)?;
+    let contact = tx.contact(&begin.batch_id, begin.seq)?;
+    let change = ledger::attempts::begin_attempt(&touched_batch.record, contact, begin)?;
     let batch = &touched_batch.record;
-    if batch.status != BatchStatus::InProgress {
-        return Err(StoreError::BatchNotDialing {
-            batch: batch.id.clone(),
-            status: batch.status,
-        });
-    }
-    let old = tx.contact(&begin.batch_id, begin.seq)?;
-    let status = old.status.transition(ContactStatus::Dispatched)?;
-    if let Some(at) = old.next_eligible_at.filter(|at| *at > begin.at) {
-        return Err(StoreError::NotYetEligible {
-            batch: batch.id.clone(),
-            seq: begin.seq,
-            next_eligible_at: at,
-        });
-    }
-    let key = AttemptKey {
-        batch_id: batch.id.clone(),
-        seq: begin.seq,
-        number: old.attempt_records + 1,
-    };
-    let mut attempt = Attempt::started(key.id(), key.number, begin.at);
-    attempt.followup = begin.followup;
-    attempt.from_number = begin.from_number.clone();
-    attempt.variant = begin.variant.clone().or_else(|| old.variant.clone());
-    let mut new = old.clone();
-    new.status = status;
-    new.blocker = None;
-    new.next_eligible_at = None;
-    if begin.followup {
-        new.followups_made += 1;
-    } else {
-        new.attempts_made += 1;
-    }
-    new.attempt_records = key.number;
-    new.live_attempt_id = Some(attempt.id.clone());
-    new.last_attempt_at = Some(begin.at);
-    new.from_number = begin.from_number.clone().or(new.from_number);
-    new.variant = attempt.variant.clone();
-    // The contact's "dispatched" event is told by the attempt itself (see
-    // `dispatched_event`), so the dial intent is the live record alone.
-    let mut delta = Delta {
-        attempts: 1,
-        ..Delta::default()
-    };
-    stage_contact(tx, Some(&old), &new, &mut delta)?;
+    stage_contact(tx, &change.contact)?;
     tx.set_live(
-        &key,
+        &change.key,
         Some(LiveRecord {
             campaign_id: batch.campaign_id.clone(),
-            attempt: attempt.clone(),
+            attempt: change.attempt.clone(),
         }),
     )?;
-    stage_minute(tx, &batch.id, begin.at, |minute| minute.attempts += 1)?;
-    stage_journal(
-        tx,
-        batch,
-        EventKind::CallStarted,
-        begin.at,
-        CallStarted {
-            attempt_id: &attempt.id,
-            seq: new.seq,
-            contact_id: &new.contact_id,
-            phone: &new.phone,
-            from_number: attempt.from_number.as_deref(),
-            variant: attempt.variant.as_deref(),
-        },
-    )?;
-    touched_batch.delta.merge(&delta);
-    Ok(attempt)
+    stage_minute(tx, &batch.id, &change.minute)?;
+    stage_journal(tx, batch, &change.journal)?;
+    touched_batch.delta.merge(&change.counters);
+    Ok(change.attempt)
 }
 
-/// Changes the timeline's minute holding `at`.
-fn stage_minute(
-    tx: &mut Tx<'_>,
-    batch_id: &str,
-    at: Millis,
-    change: impl FnOnce(&mut MinuteTotals),
-) -> Result<(), StoreError> {
-    let minute = minute_of(at);
-    let empty = || MinuteTotals {
-        minute,
-        ..MinuteTotals::default()
-    };
-    tx.aggregate(keys::timeline(batch_id, minute), empty, change)
+/// Applies `change` to its minute of the batch's timeline.
+fn stage_minute(tx: &mut Tx<'_>, batch_id: &str, change: &MinuteChange) -> Result<(), StoreError> {
+    tx.aggregate(
+        keys::timeline(batch_id, change.minute),
+        || change.empty(),
+        |minute| change.apply_to(minute),
+    )
 }
 
 /// Adds an ended attempt to the batch's and campaign's statistics, its
@@ -1878,58 +1537,38 @@ fn stage_minute(
 fn stage_statistics(
     tx: &mut Tx<'_>,
     batch: &BatchRecord,
-    attempt: &Attempt,
-    summary: Option<&EndedSummary<'_>>,
-    throttled_until: Option<Millis>,
+    statistics: &StatisticsChange,
 ) -> Result<(), StoreError> {
-    for key in [
-        keys::batch_totals(&batch.id),
-        keys::campaign_totals(&batch.workspace, &batch.campaign_id),
-    ] {
-        tx.aggregate(key, AttemptTotals::default, |totals| match summary {
-            Some(summary) => totals.record(summary),
-            None => totals.record_system_retry(throttled_until),
-        })?;
+    if let Some(totals_change) = &statistics.totals {
+        for key in [
+            keys::batch_totals(&batch.id),
+            keys::campaign_totals(&batch.workspace, &batch.campaign_id),
+        ] {
+            tx.aggregate(key, AttemptTotals::default, |totals| match totals_change {
+                TotalsChange::Ended(facts) => totals.record(&facts.summary()),
+                TotalsChange::SystemRetry { throttled_until } => {
+                    totals.record_system_retry(*throttled_until);
+                }
+            })?;
+        }
     }
-    let Some(summary) = summary else {
-        // Never dialed: taken back out of the minute it was counted in.
-        return stage_minute(tx, &batch.id, attempt.started_at, |minute| {
-            minute.attempts = minute.attempts.saturating_sub(1);
-        });
-    };
-    if let Some(number) = &attempt.from_number {
+    if let Some((number, outcome)) = &statistics.number {
         for key in [
             keys::batch_number(&batch.id, number),
             keys::campaign_number(&batch.workspace, &batch.campaign_id, number),
         ] {
-            tx.aggregate(key, NumberTotals::default, |totals| {
-                totals.record(summary.outcome);
-            })?;
+            tx.aggregate(key, NumberTotals::default, |totals| totals.record(*outcome))?;
         }
     }
-    let answered = summary.outcome == CallOutcome::Answered;
-    let failed = is_failure(summary.outcome);
-    if answered || failed {
-        let at = attempt.ended_at.unwrap_or(attempt.started_at);
-        stage_minute(tx, &batch.id, at, |minute| {
-            minute.answers += u64::from(answered);
-            minute.failures += u64::from(failed);
-        })?;
+    for minute in &statistics.minutes {
+        stage_minute(tx, &batch.id, minute)?;
     }
     Ok(())
 }
 
-fn live_contact(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<ContactRecord, StoreError> {
-    let contact = tx.contact(&key.batch_id, key.seq)?;
-    if contact.live_attempt_id.as_deref() != Some(key.id().as_str()) {
-        return Err(StoreError::AttemptNotLive(key.id()));
-    }
-    Ok(contact)
-}
-
-fn live_record(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<LiveRecord, StoreError> {
-    tx.live(key)?
-        .ok_or_else(|| StoreError::AttemptNotFound(key.id()))
+/// The live attempt `key`, if its contact's state holds it.
+fn live_attempt(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<Option<Attempt>, StoreError> {
+    Ok(tx.live(key)?.map(|live| live.attempt))
 }
 
 /// Writes dial intents in one atomic write.
@@ -1987,269 +1626,69 @@ fn set_provider_call(tx: &mut Tx<'_>, key: &AttemptKey, call_id: &str) -> Result
     Ok(())
 }
 
-/// Checks everything before staging anything, so a refused mark leaves no
-/// trace in the job's other marks.
+/// The ledger checks everything before anything is staged, so a refused
+/// mark leaves no trace in the job's other marks.
 fn mark_one(
     tx: &mut Tx<'_>,
     touched: &mut Touched,
     mark: &InProgressMark,
 ) -> Result<(), StoreError> {
     let key = &mark.key;
-    let old = live_contact(tx, key)?;
+    let contact = tx.contact(&key.batch_id, key.seq)?;
     let touched_batch = touched.batch(tx, &key.batch_id)?;
-    let mut live = live_record(tx, key)?;
-    let mut live_changed = false;
-    if let Some(call_id) = &mark.provider_call_id
-        && live.attempt.provider_call_id.as_deref() != Some(call_id.as_str())
-    {
-        live.attempt.provider_call_id = Some(call_id.clone());
-        live_changed = true;
+    let live = live_attempt(tx, key)?;
+    let change = ledger::attempts::mark_in_progress(contact, live, mark)?;
+    if let Some(attempt) = change.attempt {
+        let campaign_id = touched_batch.record.campaign_id.clone();
+        tx.set_live(
+            key,
+            Some(LiveRecord {
+                campaign_id,
+                attempt,
+            }),
+        )?;
     }
-    if let Some(answered) = mark.answered_at
-        && live.attempt.answered_at.is_none()
-    {
-        live.attempt.answered_at = Some(answered);
-        live_changed = true;
+    if let Some(contact) = &change.contact {
+        stage_contact(tx, contact)?;
     }
-    if live_changed {
-        tx.set_live(key, Some(live))?;
-    }
-    if old.status == ContactStatus::Dispatched {
-        let mut new = old.clone();
-        new.status = old.status.transition(ContactStatus::InProgress)?;
-        stage_event(
-            tx,
-            &mut new,
-            mark.at,
-            "in_progress",
-            format!("attempt {}", key.id()),
-        );
-        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta)?;
-    } else if mark.answered_at.is_some() {
-        let mut new = old.clone();
-        stage_event(
-            tx,
-            &mut new,
-            mark.at,
-            "answered",
-            format!("attempt {}", key.id()),
-        );
-        stage_contact(tx, Some(&old), &new, &mut touched_batch.delta)?;
-    }
+    touched_batch.delta.merge(&change.counters);
     Ok(())
 }
 
-/// Checks everything before staging anything, so a refused end leaves no
-/// trace in the job's other ends.
+/// The ledger checks everything before anything is staged, so a refused
+/// end leaves no trace in the job's other ends.
 fn end_one(
     tx: &mut Tx<'_>,
     touched: &mut Touched,
     end: &EndAttempt,
 ) -> Result<EndedAttempt, StoreError> {
     let key = &end.key;
-    let old = live_contact(tx, key)?;
-    let mut attempt = live_record(tx, key)?.attempt;
-    let TouchedBatch {
-        record: batch,
-        changed: batch_changed,
-        delta: batch_delta,
-        recent,
-    } = touched.batch(tx, &key.batch_id)?;
-    let mut next = end.next.clone();
-    if batch.status.is_final() && next.status.is_waiting() {
-        next.status = next.give_up_status;
-        next.final_reason = Some(format!("batch_{}", batch.status.as_str()));
-    }
-    let status = old.status.transition(next.status)?;
-
-    super::apply_end(&mut attempt, &end.end, end.at);
-    attempt.disposition = end.disposition.clone();
-    attempt.decision = end.decision.clone();
-    attempt.system_retry = !end.counts_as_attempt;
-    attempt.success = end.success && end.counts_as_attempt;
-
-    let cost = end.end.cost_micros.unwrap_or(0);
-    let faulted = attempt
-        .decision
-        .as_ref()
-        .is_some_and(|decision| !decision.faults.is_empty());
-    let mut delta = Delta {
-        ended: 1,
-        plugin_faults: i64::from(faulted),
-        answered: i64::from(attempt.outcome == Some(CallOutcome::Answered)),
-        talk_ms: end.end.talk_ms as i64,
-        cost_micros: cost as i64,
-        ..Delta::default()
-    };
-    let mut new = old.clone();
-    new.status = status;
-    new.live_attempt_id = None;
-    new.last_outcome = attempt.outcome;
-    new.last_disposition = end.disposition.as_ref().map(|d| d.label.clone());
-    new.last_score = end.disposition.as_ref().and_then(|d| d.score);
-    new.total_talk_ms += end.end.talk_ms;
-    new.total_cost_micros += cost;
-    if !end.counts_as_attempt {
-        if attempt.followup {
-            new.followups_made = new.followups_made.saturating_sub(1);
-        } else {
-            new.attempts_made = new.attempts_made.saturating_sub(1);
-        }
-        new.system_retries += 1;
-        delta.system_retries = 1;
-    }
-    if status.is_waiting() {
-        new.next_eligible_at = Some(next.next_eligible_at.unwrap_or(end.at));
-        new.blocker = next.blocker;
-    } else {
-        new.next_eligible_at = None;
-        new.blocker = None;
-        new.final_reason = next.final_reason.clone();
-        batch.last_completed_at = Some(end.at);
-        *batch_changed = true;
-    }
-    let outcome = attempt.outcome.map_or("none", CallOutcome::as_str);
-    let label = new
-        .last_disposition
-        .clone()
-        .unwrap_or_else(|| "-".to_string());
-    let reason = next
-        .final_reason
-        .as_deref()
-        .or_else(|| {
-            attempt
-                .decision
-                .as_ref()
-                .and_then(|d| d.adjusted.as_deref())
-        })
-        .unwrap_or("");
-    // Numbered among the logged lines, kept with the attempt.
-    new.event_count += 1;
-    let line_number = new.event_count;
-    let line = ContactEvent {
-        at: end.at,
-        kind: "ended".to_string(),
-        detail: format!(
-            "attempt {} outcome {outcome} disposition {label} -> {status} {reason}",
-            attempt.id
-        )
-        .trim_end()
-        .to_string(),
-    };
-    if let Some(record) = &attempt.decision {
-        for fault in &record.faults {
-            stage_event(tx, &mut new, end.at, "plugin_fault", fault.clone());
-        }
-    }
-
-    let mut paused_batch = false;
-    match end.plugin_faulted {
-        Some(true) => {
-            batch.consecutive_plugin_faults += 1;
-            *batch_changed = true;
-            if end.max_consecutive_plugin_faults > 0
-                && batch.consecutive_plugin_faults >= end.max_consecutive_plugin_faults
-                && batch.status == BatchStatus::InProgress
-            {
-                batch.status = batch.status.transition(BatchStatus::Paused)?;
-                batch.status_reason = Some("plugin_faulted".to_string());
-                batch.status_by = "dispatcher".to_string();
-                batch.status_at = end.at;
-                batch.paused_at = Some(end.at);
-                paused_batch = true;
-            }
-        }
-        Some(false) if batch.consecutive_plugin_faults > 0 => {
-            batch.consecutive_plugin_faults = 0;
-            *batch_changed = true;
-        }
-        Some(false) => {}
-        None => {}
-    }
-
-    let first_success = attempt.success && !old.succeeded;
-    new.succeeded |= attempt.success;
-    let summary = end.counts_as_attempt.then(|| EndedSummary {
-        outcome: attempt.outcome.unwrap_or(CallOutcome::Unknown),
-        // The dial being ended is still counted in attempts_made, or in
-        // followups_made when it is a follow-up past the attempts.
-        dial: old.attempts_made + old.followups_made,
-        talk_ms: attempt.talk_ms,
-        cost_micros: cost,
-        success: attempt.success,
-        first_success,
-        sentiment: attempt.disposition.as_ref().and_then(|d| d.sentiment),
-        label: attempt.disposition.as_ref().map(|d| d.label.as_str()),
-        variant: attempt.variant.as_deref(),
-        plugin_faulted: end.plugin_faulted == Some(true),
-    });
-    let throttled_until = (end.next.blocker == Some(crate::model::Blocker::ProviderThrottled))
-        .then_some(end.next.next_eligible_at)
-        .flatten();
-    stage_statistics(tx, batch, &attempt, summary.as_ref(), throttled_until)?;
-    stage_contact(tx, Some(&old), &new, &mut delta)?;
-    batch_delta.merge(&delta);
+    let contact = tx.contact(&key.batch_id, key.seq)?;
+    let live = live_attempt(tx, key)?;
+    let touched_batch = touched.batch(tx, &key.batch_id)?;
+    let change = ledger::attempts::end_attempt(&mut touched_batch.record, contact, live, end)?;
+    touched_batch.changed |= change.batch_changed;
+    touched_batch.delta.merge(&change.counters);
+    touched_batch.recent.push(change.recent);
+    let batch = &touched_batch.record;
+    stage_statistics(tx, batch, &change.statistics)?;
+    stage_contact(tx, &change.contact)?;
     tx.put_ended(
         key,
         &EndedRecord {
-            attempt: attempt.clone(),
-            line_number,
-            line,
+            attempt: change.attempt.clone(),
+            line_number: change.line.number,
+            line: change.line.event,
         },
     )?;
     tx.set_live(key, None)?;
-    recent.push(RecentCall {
-        attempt_id: attempt.id.clone(),
-        contact_id: new.contact_id.clone(),
-        phone: new.phone.clone(),
-        outcome: attempt.outcome,
-        disposition: new.last_disposition.clone(),
-        ended_at: end.at,
-        talk_ms: attempt.talk_ms,
-        status: new.status,
-        reason: next.final_reason.clone(),
-    });
-    stage_journal(
-        tx,
-        batch,
-        EventKind::CallEnded,
-        end.at,
-        CallEnded {
-            attempt_id: &attempt.id,
-            seq: new.seq,
-            contact_id: &new.contact_id,
-            outcome: attempt.outcome,
-            sip_code: attempt.sip_code,
-            disposition: new.last_disposition.as_deref(),
-            talk_ms: attempt.talk_ms,
-            cost_micros: attempt.cost_micros,
-            status: new.status,
-            counts_as_attempt: end.counts_as_attempt,
-            plugin_faulted: faulted,
-        },
-    )?;
-    if new.status.is_final() {
-        stage_journal(
-            tx,
-            batch,
-            EventKind::ContactFinalized,
-            end.at,
-            finalized_event(&new),
-        )?;
-    }
-    if paused_batch {
-        stage_journal(
-            tx,
-            batch,
-            EventKind::BatchPaused,
-            end.at,
-            batch_status_event(batch),
-        )?;
+    for entry in &change.journal {
+        stage_journal(tx, batch, entry)?;
     }
     Ok(EndedAttempt {
-        contact: new,
-        attempt,
-        paused_batch,
+        contact: change.contact.new,
+        attempt: change.attempt,
+        paused_batch: change.paused_batch,
     })
 }
 
@@ -2261,66 +1700,34 @@ fn set_blockers(
 ) -> Result<(), StoreError> {
     let mut tx = Tx::new(db);
     let batch = tx.batch_record(batch_id)?;
-    let mut delta = Delta::default();
+    let mut delta = CounterDelta::default();
     for update in updates {
-        let old = tx.contact(batch_id, update.seq)?;
-        if !old.status.is_waiting() {
-            continue;
+        let contact = tx.contact(batch_id, update.seq)?;
+        if let Some(change) = ledger::contacts::set_blocker(contact, update, at) {
+            delta.merge(&change.counted());
+            stage_contact(&mut tx, &change)?;
         }
-        let mut new = old.clone();
-        new.blocker = update.blocker;
-        if let Some(at) = update.next_eligible_at {
-            new.next_eligible_at = Some(at);
-        }
-        if new == old {
-            continue;
-        }
-        if new.blocker != old.blocker
-            && let Some(blocker) = new.blocker
-        {
-            let until = new
-                .next_eligible_at
-                .map(|at| format!(" until {at}"))
-                .unwrap_or_default();
-            stage_event(
-                &mut tx,
-                &mut new,
-                at,
-                "blocked",
-                format!("{}{until}", blocker.as_str()),
-            );
-        }
-        stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
     }
     stage_counters(&mut tx, &batch, &delta)?;
     tx.commit()
 }
 
+/// Skips contact `seq`, staging the change; the batch record and the
+/// counters are staged by the caller.
 fn skip_one(
     tx: &mut Tx<'_>,
     batch: &mut BatchRecord,
     seq: u64,
     reason: &str,
     at: Millis,
-    delta: &mut Delta,
+    delta: &mut CounterDelta,
 ) -> Result<ContactRecord, StoreError> {
-    let old = tx.contact(&batch.id, seq)?;
-    let mut new = old.clone();
-    new.status = old.status.transition(ContactStatus::Skipped)?;
-    new.blocker = None;
-    new.next_eligible_at = None;
-    new.final_reason = Some(reason.to_string());
-    stage_event(tx, &mut new, at, "skipped", reason.to_string());
-    stage_contact(tx, Some(&old), &new, delta)?;
-    batch.last_completed_at = Some(at);
-    stage_journal(
-        tx,
-        batch,
-        EventKind::ContactFinalized,
-        at,
-        finalized_event(&new),
-    )?;
-    Ok(new)
+    let contact = tx.contact(&batch.id, seq)?;
+    let change = ledger::contacts::skip(batch, contact, reason, at)?;
+    stage_contact(tx, &change.contact)?;
+    stage_journal(tx, batch, &change.journal)?;
+    delta.merge(&change.counters);
+    Ok(change.contact.new)
 }
 
 /// The seqs of the contacts a due-index record holds, in order.
@@ -2339,45 +1746,10 @@ fn seqs_of_due_record(key: &[u8], value: &[u8]) -> Result<Vec<u64>, StoreError> 
 
 fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, StoreError> {
     let mut tx = Tx::new(db);
-    let mut batch = tx.batch_record(&change.batch_id)?;
-    if !change.only_from.is_empty() && !change.only_from.contains(&batch.status) {
-        return Err(StoreError::IllegalTransition(
-            crate::model::IllegalTransition {
-                what: "batch",
-                from: batch.status.as_str(),
-                to: change.to.as_str(),
-            },
-        ));
-    }
-    let from = batch.status;
-    let first_start = batch.started_at.is_none();
-    batch.status = batch.status.transition(change.to)?;
-    batch.status_reason = change.reason;
-    batch.status_by = change.by;
-    batch.status_at = change.at;
-    match change.to {
-        BatchStatus::InProgress => {
-            batch.started_at.get_or_insert(change.at);
-            batch.paused_at = None;
-        }
-        BatchStatus::Paused => batch.paused_at = Some(change.at),
-        BatchStatus::Pending => batch.paused_at = None,
-        BatchStatus::Completed | BatchStatus::Cancelled | BatchStatus::Expired => {
-            batch.completed_at = Some(change.at);
-        }
-    }
-    if change.to == BatchStatus::InProgress {
-        // A resumed batch starts counting faults afresh.
-        batch.consecutive_plugin_faults = 0;
-    }
+    let batch = tx.batch_record(&change.batch_id)?;
+    let (batch, entry) = ledger::batches::change_status(batch, change)?;
     stage_batch(&mut tx, &batch);
-    stage_journal(
-        &mut tx,
-        &batch,
-        EventKind::of_batch_status(from, change.to, first_start),
-        change.at,
-        batch_status_event(&batch),
-    )?;
+    stage_journal(&mut tx, &batch, &entry)?;
     tx.commit()?;
     Ok(batch)
 }
@@ -2516,7 +1888,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let ended = self.ended_attempts(batch_id, seq)?;
-        let mut logged: Vec<(u32, ContactEvent)> = Vec::new();
+        let mut logged: Vec<LogLine> = Vec::new();
         for entry in self
             .db
             .scan_prefix(Key::new(keys::EVENT).text(batch_id).u64(seq))
@@ -2527,26 +1899,28 @@ impl Store for SledStore {
                 .checked_sub(4)
                 .and_then(|offset| keys::read_u32(&key, offset))
                 .unwrap_or(0);
-            logged.push((number, decode(&key, &value)?));
+            logged.push(LogLine {
+                number,
+                event: decode(&key, &value)?,
+            });
         }
-        logged.extend(
-            ended
-                .iter()
-                .map(|record| (record.line_number, record.line.clone())),
-        );
-        logged.sort_by_key(|(number, _)| *number);
-        let mut attempts: Vec<Attempt> = ended.into_iter().map(|record| record.attempt).collect();
+        let mut attempts = Vec::with_capacity(ended.len() + 1);
+        for EndedRecord {
+            attempt,
+            line_number,
+            line,
+        } in ended
+        {
+            logged.push(LogLine {
+                number: line_number,
+                event: line,
+            });
+            attempts.push(attempt);
+        }
         if let Some(live) = reader.live(seq)? {
             attempts.push(live.attempt);
         }
-        // Logged events first among equal times: an attempt's end is logged
-        // at the moment the next one may be dispatched.
-        let mut events: Vec<ContactEvent> = logged
-            .into_iter()
-            .map(|(_, event)| event)
-            .chain(attempts.iter().map(dispatched_event))
-            .collect();
-        events.sort_by_key(|event| event.at);
+        let events = ledger::contacts::contact_log(logged, &attempts);
         Ok(Some(ContactDetail {
             contact,
             attempts,
@@ -2725,22 +2099,11 @@ impl Store for SledStore {
         self.submit(false, move |db| {
             let mut tx = Tx::new(db);
             for note in &notes {
-                let old = match live_contact(&mut tx, &note.key) {
-                    Ok(contact) => contact,
-                    Err(StoreError::AttemptNotLive(_)) => continue,
-                    Err(err) => return Err(err),
-                };
-                let mut new = old.clone();
-                stage_event(
-                    &mut tx,
-                    &mut new,
-                    note.at,
-                    "placement_unknown",
-                    note.detail.clone(),
-                );
+                let contact = tx.contact(&note.key.batch_id, note.key.seq)?;
                 // Only the log changes: no status, so no counter moves.
-                let mut delta = Delta::default();
-                stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
+                if let Some(change) = ledger::attempts::note_placement(contact, note) {
+                    stage_contact(&mut tx, &change)?;
+                }
             }
             tx.commit()
         })
@@ -2790,7 +2153,7 @@ impl Store for SledStore {
         self.submit(true, move |db| {
             let mut tx = Tx::new(db);
             let mut batch = tx.batch_record(&batch_id)?;
-            let mut delta = Delta::default();
+            let mut delta = CounterDelta::default();
             let contact = skip_one(&mut tx, &mut batch, seq, &reason, at, &mut delta)?;
             stage_batch(&mut tx, &batch);
             stage_counters(&mut tx, &batch, &delta)?;
@@ -2819,7 +2182,7 @@ impl Store for SledStore {
                         break;
                     }
                 }
-                let mut delta = Delta::default();
+                let mut delta = CounterDelta::default();
                 for seq in &seqs {
                     skip_one(&mut tx, &mut batch, *seq, &reason, at, &mut delta)?;
                 }
@@ -2854,21 +2217,15 @@ impl Store for SledStore {
                     last = Some(key.to_vec());
                     records += 1;
                 }
-                let mut delta = Delta::default();
+                let mut delta = CounterDelta::default();
                 let mut moved = 0;
                 for seq in &seqs {
-                    let old = tx.contact(&batch_id, *seq)?;
-                    // Pending contacts due later wait for the batch's
-                    // scheduled start, which a forced dispatch overrides.
-                    if !matches!(old.status, ContactStatus::Retrying | ContactStatus::Pending) {
-                        continue;
+                    let contact = tx.contact(&batch_id, *seq)?;
+                    if let Some(change) = ledger::contacts::make_due_now(contact, now) {
+                        delta.merge(&change.counted());
+                        stage_contact(&mut tx, &change)?;
+                        moved += 1;
                     }
-                    let mut new = old.clone();
-                    new.next_eligible_at = Some(now);
-                    new.blocker = None;
-                    stage_event(&mut tx, &mut new, now, "forced", "due now".to_string());
-                    stage_contact(&mut tx, Some(&old), &new, &mut delta)?;
-                    moved += 1;
                 }
                 stage_counters(&mut tx, &batch, &delta)?;
                 tx.commit()?;
@@ -2928,22 +2285,20 @@ impl Store for SledStore {
     }
 
     fn recount(&self, batch_id: &str) -> Result<Counters, StoreError> {
-        let mut counters = Counters::default();
+        let mut recount = Recount::default();
         let prefix = Key::new(keys::STATE_PAGE).text(batch_id).into_vec();
         for entry in self.db.scan_prefix(&prefix) {
             let (key, value) = entry.map_err(io)?;
             let states: Vec<ContactState> = decode(&key, &value)?;
             for state in states {
-                counters.total += 1;
-                counters.by_status[state.status.index()] += 1;
-                if let Some(blocker) = state.blocker {
-                    counters.by_blocker[blocker_index(blocker)] += 1;
-                }
-                counters.system_retries += u64::from(state.system_retries);
-                counters.talk_ms += state.total_talk_ms;
-                counters.cost_micros += state.total_cost_micros;
-                // Live attempts count as attempts; they have not ended.
-                counters.attempts += u64::from(state.live.is_some());
+                recount.contact(CountedContact {
+                    status: state.status,
+                    blocker: state.blocker,
+                    system_retries: state.system_retries,
+                    total_talk_ms: state.total_talk_ms,
+                    total_cost_micros: state.total_cost_micros,
+                    has_live_attempt: state.live.is_some(),
+                });
             }
         }
         let prefix = Key::new(keys::ATTEMPT).text(batch_id).into_vec();
@@ -2951,18 +2306,10 @@ impl Store for SledStore {
             let (key, value) = entry.map_err(io)?;
             for (_, bytes) in ended_entries(batch_id, &key, &value)? {
                 let EndedRecord { attempt, .. } = decode(&key, bytes)?;
-                counters.attempts += 1;
-                counters.ended += u64::from(attempt.ended_at.is_some());
-                counters.answered += u64::from(attempt.was_answered());
-                counters.plugin_faults += u64::from(
-                    attempt
-                        .decision
-                        .as_ref()
-                        .is_some_and(|decision| !decision.faults.is_empty()),
-                );
+                recount.attempt(&attempt);
             }
         }
-        Ok(counters)
+        Ok(recount.counters())
     }
 
     fn sync(&self) -> Result<(), StoreError> {
@@ -3121,10 +2468,10 @@ impl Store for SledStore {
         self.submit(true, move |db| {
             let mut tx = Tx::new(db);
             if let Some(delivery) = &delivery {
-                state.tries_logged += 1;
-                tx.put(keys::webhook_log(&state.id, state.tries_logged), delivery);
-                if let Some(oldest_kept) = state.tries_logged.checked_sub(keep_tries) {
-                    tx.remove(keys::webhook_log(&state.id, oldest_kept));
+                let logged = ledger::webhooks::log_delivery(&mut state, keep_tries);
+                tx.put(keys::webhook_log(&state.id, logged.number), delivery);
+                if let Some(dropped) = logged.dropped {
+                    tx.remove(keys::webhook_log(&state.id, dropped));
                 }
             }
             tx.put(keys::webhook(&state.id), &state);
