@@ -1,12 +1,15 @@
 //! The campaign domain: workspace → campaign → batch → contact → attempt →
-//! event. Plain data; storage, dispatch and plugins build on it.
+//! event, and the records kept of them (`records`, `stats`). Plain data;
+//! storage, dispatch and plugins build on it.
 
 mod call;
 mod call_status;
 mod campaign;
 mod event;
 mod overrides;
+mod records;
 pub mod schema;
+mod stats;
 mod status;
 
 pub use call::{
@@ -20,6 +23,14 @@ pub use campaign::{
 };
 pub use event::{EventKind, is_subscribable};
 pub use overrides::{BatchHours, BatchRetry, UploadRecord};
+pub use records::{
+    AttemptKey, BadAttemptId, BatchRecord, ContactEvent, ContactRecord, Counters, JournalEvent,
+    LiveAttempt, RecentCall, WebhookDelivery, WebhookEndpointState, blocker_index,
+};
+pub use stats::{
+    AttemptTotals, DialTotals, EndedSummary, LabelCount, MAX_DIAL_SLOTS, MinuteTotals, NumberState,
+    NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
+};
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.

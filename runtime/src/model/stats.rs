@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CallOutcome, MINUTE_MS, Millis};
+use super::{CallOutcome, MINUTE_MS, Millis};
 
 /// Dial numbers tracked one by one; later dials share the last slot.
 pub const MAX_DIAL_SLOTS: usize = 16;
