@@ -82,6 +82,30 @@ struct SentEnd {
     request: EndAttempt,
 }
 
+/// A call taken from the live calls because it ended, and how it ended.
+struct EndedCall {
+    attempt_id: String,
+    call: LiveCall,
+    ending: Ending,
+}
+
+/// One chunk of ended calls made into store requests.
+struct PreparedEnds {
+    /// Requests with policy's answer, ready for the store.
+    ready: Vec<SentEnd>,
+    /// Ended calls whose contact or attempts the store could not read,
+    /// with its error: policy is asked once it can.
+    unread: Vec<(EndedCall, StoreError)>,
+}
+
+/// An attempt whose end policy decides, and what it belongs to.
+struct EndingAttempt<'a> {
+    key: &'a AttemptKey,
+    campaign: &'a CampaignState,
+    batch: &'a BatchRecord,
+    contact: &'a ContactRecord,
+}
+
 /// An ended call the store has not taken yet.
 enum UnrecordedEnd {
     /// Its inputs could not be read: policy has not been asked yet.
@@ -560,9 +584,11 @@ impl Engine {
             let mut prepared = Vec::new();
             for (attempt_id, (call, end)) in std::mem::take(&mut self.unrecorded_ends) {
                 match end {
-                    UnrecordedEnd::Unprepared(ending) => {
-                        unprepared.push((attempt_id, call, ending))
-                    }
+                    UnrecordedEnd::Unprepared(ending) => unprepared.push(EndedCall {
+                        attempt_id,
+                        call,
+                        ending,
+                    }),
                     UnrecordedEnd::Prepared(request) => prepared.push(SentEnd {
                         attempt_id,
                         call,
@@ -852,7 +878,11 @@ impl Engine {
             .into_iter()
             .filter_map(|(attempt_id, ending)| {
                 let call = self.live.remove(&attempt_id)?;
-                Some((attempt_id, call, ending))
+                Some(EndedCall {
+                    attempt_id,
+                    call,
+                    ending,
+                })
             })
             .collect();
         self.record_ends(ends, now);
@@ -864,16 +894,22 @@ impl Engine {
     /// are taken by [`Engine::take_end_answers`]. An end the store refuses
     /// (or whose inputs it cannot read) is kept in `unrecorded_ends`, slot
     /// and all, for the next tick.
-    fn record_ends(&mut self, ends: Vec<(String, LiveCall, Ending)>, now: Millis) {
+    fn record_ends(&mut self, ends: Vec<EndedCall>, now: Millis) {
         let mut batches = HashMap::new();
-        let mut unprepared = Vec::new();
+        let mut unread = Vec::new();
         for chunk in in_chunks(ends, END_CHUNK) {
-            let sent = self.prepare_ends(chunk, now, &mut batches, &mut unprepared);
-            if !sent.is_empty() {
-                self.send_ends(sent);
+            let prepared = self.prepare_ends(chunk, now, &mut batches);
+            if !prepared.ready.is_empty() {
+                self.send_ends(prepared.ready);
             }
+            unread.extend(prepared.unread);
         }
-        for (attempt_id, call, ending, err) in unprepared {
+        for (ended, err) in unread {
+            let EndedCall {
+                attempt_id,
+                call,
+                ending,
+            } = ended;
             self.keep_unrecorded(attempt_id, call, UnrecordedEnd::Unprepared(ending), &err);
         }
     }
@@ -893,36 +929,37 @@ impl Engine {
         }
     }
 
-    /// The store requests for `ends`. An end whose inputs could not be
-    /// read goes to `unprepared` with its error.
-    #[allow(clippy::type_complexity)]
+    /// The store requests for `ends`, and the ends whose inputs could not
+    /// be read. `batches` caches batch records across the chunks of a tick.
     fn prepare_ends(
         &self,
-        ends: Vec<(String, LiveCall, Ending)>,
+        ends: Vec<EndedCall>,
         now: Millis,
         batches: &mut HashMap<String, BatchRecord>,
-        unprepared: &mut Vec<(String, LiveCall, Ending, StoreError)>,
-    ) -> Vec<SentEnd> {
+    ) -> PreparedEnds {
         // Read ahead together; a contact missing here is read on its own
         // below, where a failed read keeps just that end for later.
         let mut read_ahead = self.read_ahead(&ends).unwrap_or_default();
-        let mut sent = Vec::with_capacity(ends.len());
-        for (attempt_id, call, ending) in ends {
-            match self.prepare_end(&call, &ending, now, batches, &mut read_ahead) {
-                Ok(request) => sent.push(SentEnd {
-                    attempt_id,
-                    call,
+        let mut prepared = PreparedEnds {
+            ready: Vec::with_capacity(ends.len()),
+            unread: Vec::new(),
+        };
+        for ended in ends {
+            match self.prepare_end(&ended.call, &ended.ending, now, batches, &mut read_ahead) {
+                Ok(request) => prepared.ready.push(SentEnd {
+                    attempt_id: ended.attempt_id,
+                    call: ended.call,
                     request,
                 }),
                 Err(EngineError::Store(err)) if is_store_failure(&err) => {
-                    unprepared.push((attempt_id, call, ending, err));
+                    prepared.unread.push((ended, err));
                 }
                 Err(err) => {
-                    tracing::error!(attempt = %attempt_id, error = %err, "attempt end not recorded; a restart reconciles it");
+                    tracing::error!(attempt = %ended.attempt_id, error = %err, "attempt end not recorded; a restart reconciles it");
                 }
             }
         }
-        sent
+        prepared
     }
 
     /// Takes the store's answer to one write of ends.
@@ -964,9 +1001,9 @@ impl Engine {
 
     /// The contacts of the calls among `ends` and their attempts, read
     /// together per batch in sequence order.
-    fn read_ahead(&self, ends: &[(String, LiveCall, Ending)]) -> Result<ReadAhead, StoreError> {
+    fn read_ahead(&self, ends: &[EndedCall]) -> Result<ReadAhead, StoreError> {
         let mut seqs: HashMap<&str, Vec<u64>> = HashMap::new();
-        for (_, call, _) in ends {
+        for EndedCall { call, .. } in ends {
             seqs.entry(call.key.batch_id.as_str())
                 .or_default()
                 .push(call.key.seq);
@@ -1114,7 +1151,13 @@ impl Engine {
                     Some(history) => history,
                     None => self.store.attempts(&key.batch_id, key.seq)?,
                 };
-                let mut request = self.decide(state, batch, &contact, &key, history, end, now);
+                let attempt = EndingAttempt {
+                    key: &key,
+                    campaign: state,
+                    batch,
+                    contact: &contact,
+                };
+                let mut request = self.decide(attempt, history, end, now);
                 request.success = limits::is_success(
                     spec,
                     batch,
@@ -1127,17 +1170,23 @@ impl Engine {
         Ok(request)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The store request that ends `attempt` after its call, `end`: the
+    /// classifier's disposition, the retry strategy's decision clamped by
+    /// the host, and the contact's next step. `history` is the contact's
+    /// attempts as stored.
     fn decide(
         &self,
-        state: &CampaignState,
-        batch: &BatchRecord,
-        contact: &ContactRecord,
-        key: &AttemptKey,
+        attempt: EndingAttempt<'_>,
         mut history: Vec<Attempt>,
         end: AttemptEnd,
         now: Millis,
     ) -> EndAttempt {
+        let EndingAttempt {
+            key,
+            campaign: state,
+            batch,
+            contact,
+        } = attempt;
         let spec = &state.policy.spec;
         let zone = contact_zone(state, batch, contact);
         let model_contact = contact.to_contact();
