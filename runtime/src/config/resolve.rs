@@ -425,6 +425,20 @@ struct UsedPlugin {
     keys_right: bool,
 }
 
+/// A campaign's `[campaigns.provider]` section, checked.
+struct ResolvedProvider {
+    /// "simulated" or a provider-adapter plugin.
+    name: String,
+    /// Its config as key-value pairs, without the values read from the
+    /// environment.
+    config: Vec<(String, String)>,
+    /// Config keys whose value is read from the environment, each with the
+    /// variable it is read from.
+    secrets: Vec<(String, String)>,
+    /// Hosts its requests may go to.
+    allowed_hosts: Vec<String>,
+}
+
 struct Checker<'a> {
     config: &'a Config,
     report: Reporter<'a>,
@@ -1028,8 +1042,12 @@ impl<'a> Checker<'a> {
             );
         }
 
-        let (provider, provider_config, provider_secrets, allowed_hosts) =
-            self.provider(file, &item.provider);
+        let ResolvedProvider {
+            name: provider,
+            config: provider_config,
+            secrets: provider_secrets,
+            allowed_hosts,
+        } = self.provider(file, &item.provider);
         let retry_section = item
             .retry
             .as_ref()
@@ -1177,17 +1195,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn provider(
-        &mut self,
-        file: usize,
-        section: &Spanned<ProviderSection>,
-    ) -> (
-        String,
-        Vec<(String, String)>,
-        Vec<(String, String)>,
-        Vec<String>,
-    ) {
+    /// Checks a campaign's provider section and resolves it.
+    fn provider(&mut self, file: usize, section: &Spanned<ProviderSection>) -> ResolvedProvider {
         let provider = section.get_ref();
         let name = provider.plugin.get_ref().clone();
         let mut secrets = Vec::new();
@@ -1230,7 +1239,12 @@ impl<'a> Checker<'a> {
                 };
                 self.error(place, message);
             }
-            return (name, pairs, secrets, hosts);
+            return ResolvedProvider {
+                name,
+                config: pairs,
+                secrets,
+                allowed_hosts: hosts,
+            };
         }
         let provider_use = PluginUse {
             file,
@@ -1270,7 +1284,12 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
-        (name, pairs, secrets, hosts)
+        ResolvedProvider {
+            name,
+            config: pairs,
+            secrets,
+            allowed_hosts: hosts,
+        }
     }
 
     fn policy(
