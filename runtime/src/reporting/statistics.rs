@@ -139,16 +139,18 @@ pub fn batch_statistics(
     let (pool, _) = numbers::pool_of(spec, &batch);
     let states = store.number_states(&batch.workspace, &batch.campaign_id)?;
     let number_totals = store.batch_number_totals(batch_id)?;
-    let mut statistics = assemble(
-        Scope::Batch,
-        batch_id,
+    let subject = Subject {
+        scope: Scope::Batch,
+        id: batch_id,
         spec,
-        &totals,
         pool,
-        &states,
+    };
+    let recorded = Recorded {
+        totals: &totals,
+        number_states: &states,
         number_totals,
-        now,
-    );
+    };
+    let mut statistics = assemble(subject, recorded, now);
     statistics.budgets = limits::budgets(store, spec, &batch)?;
     statistics.goals = limits::goals(store, spec, &batch)?;
     statistics.calls_per_second = current_calls_per_second(store, batch_id, now)?;
@@ -168,16 +170,18 @@ pub fn campaign_statistics(
     let counters = store.campaign_counters(&spec.workspace, &spec.id)?;
     let states = store.number_states(&spec.workspace, &spec.id)?;
     let number_totals = store.campaign_number_totals(&spec.workspace, &spec.id)?;
-    let mut statistics = assemble(
-        Scope::Campaign,
-        &spec.id,
+    let subject = Subject {
+        scope: Scope::Campaign,
+        id: &spec.id,
         spec,
-        &totals,
-        &spec.numbers,
-        &states,
+        pool: &spec.numbers,
+    };
+    let recorded = Recorded {
+        totals: &totals,
+        number_states: &states,
         number_totals,
-        now,
-    );
+    };
+    let mut statistics = assemble(subject, recorded, now);
     if let Some(limit) = spec.budget_micros {
         statistics.budgets.push(BudgetProgress {
             scope: Scope::Campaign,
@@ -219,17 +223,40 @@ pub fn current_calls_per_second(
     Ok((recent.0 as f64 * (1.0 - into_minute) + recent.1 as f64) / 60.0)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn assemble(
+/// What a set of statistics is of: a batch or a campaign, and the
+/// caller-id pool it dials from.
+struct Subject<'a> {
     scope: Scope,
-    id: &str,
-    spec: &CampaignSpec,
-    totals: &AttemptTotals,
-    pool: &[FromNumber],
-    states: &[(String, NumberState)],
-    mut number_totals: Vec<(String, NumberTotals)>,
-    now: Millis,
-) -> Statistics {
+    id: &'a str,
+    spec: &'a CampaignSpec,
+    pool: &'a [FromNumber],
+}
+
+/// What the store keeps of a subject's calls, from which its statistics
+/// are assembled.
+struct Recorded<'a> {
+    totals: &'a AttemptTotals,
+    /// Operator states of the campaign's numbers.
+    number_states: &'a [(String, NumberState)],
+    /// Attempts per caller id, the numbers no longer in the pool included.
+    number_totals: Vec<(String, NumberTotals)>,
+}
+
+/// The statistics of `subject` from what the store recorded, without the
+/// figures that need more reads (budgets, goals, rate, time remaining,
+/// timeline).
+fn assemble(subject: Subject<'_>, recorded: Recorded<'_>, now: Millis) -> Statistics {
+    let Subject {
+        scope,
+        id,
+        spec,
+        pool,
+    } = subject;
+    let Recorded {
+        totals,
+        number_states: states,
+        mut number_totals,
+    } = recorded;
     let by_attempt = totals
         .by_dial
         .iter()
