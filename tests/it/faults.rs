@@ -11,12 +11,10 @@ use outdial::api::{self, ApiSettings, AppState, hash_key};
 use outdial::clock::{Clock, ManualClock};
 use outdial::config::Config;
 use outdial::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
-use outdial::model::{BatchStatus, HOUR_MS, MINUTE_MS, Millis, SECOND_MS};
+use outdial::model::{BatchStatus, HOUR_MS, JournalEvent, MINUTE_MS, Millis, SECOND_MS};
 use outdial::provider::SimulatedProvider;
 use outdial::provider::SimulationConfig;
-use outdial::store::{
-    Durability, JournalEvent, NewBatch, NewContact, SledStore, Store, StoreConfig,
-};
+use outdial::store::{Durability, NewBatch, NewContact, SledStore, Store, StoreConfig};
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -4,10 +4,9 @@
 use std::time::Instant;
 
 use outdial::api::routes;
-use outdial::model::{BatchStatus, CallOutcome, ContactStatus, MINUTE_MS, Millis};
+use outdial::model::{AttemptKey, BatchStatus, CallOutcome, ContactStatus, MINUTE_MS, Millis};
 use outdial::store::{
-    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewBatch, NewContact, NextStep, StatusChange,
-    Store,
+    AttemptEnd, BeginAttempt, EndAttempt, NewBatch, NewContact, NextStep, StatusChange, Store,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -13,8 +13,8 @@ use super::batches::owned_batch;
 use super::body::StrictPath;
 use super::schema::StreamEvent;
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
+use crate::model::{BatchRecord, Counters, JournalEvent};
 use crate::reporting::progress::{BatchProgress, RECENT_CALLS};
-use crate::store::{BatchRecord, Counters, JournalEvent};
 
 /// Journal events read per look.
 const JOURNAL_PAGE: usize = 1_000;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ErrorBody;
 use super::{ApiError, ApiResult, AppState, ErrorCode};
-use crate::model::ContactStatus;
+use crate::model::{ContactStatus, Counters};
 
 /// Counts kept by the API process itself.
 #[derive(Default)]
@@ -92,7 +92,7 @@ pub async fn metrics(
     let snapshot = state
         .blocking(move |store| {
             // Campaigns whose labels are alike are summed into one series.
-            let mut counters: BTreeMap<Vec<String>, crate::store::Counters> = BTreeMap::new();
+            let mut counters: BTreeMap<Vec<String>, Counters> = BTreeMap::new();
             for (workspace, campaign) in campaigns {
                 let found = store.campaign_counters(&workspace, &campaign)?;
                 let mut identity = Vec::new();
@@ -144,7 +144,7 @@ pub async fn metrics(
         (
             "outdial_attempts_total",
             "Dial attempts.",
-            (|c: &crate::store::Counters| c.attempts) as fn(&crate::store::Counters) -> u64,
+            (|c: &Counters| c.attempts) as fn(&Counters) -> u64,
         ),
         ("outdial_answered_total", "Answered attempts.", |c| {
             c.answered
@@ -231,7 +231,7 @@ fn check_metrics_key(headers: &axum::http::HeaderMap, expected: &[u8; 32]) -> Ap
 }
 
 /// Adds the counts `/metrics` shows of one campaign to `sum`.
-fn add_counters(sum: &mut crate::store::Counters, campaign: &crate::store::Counters) {
+fn add_counters(sum: &mut Counters, campaign: &Counters) {
     for (total, count) in sum.by_status.iter_mut().zip(campaign.by_status) {
         *total += count;
     }

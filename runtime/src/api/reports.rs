@@ -313,10 +313,10 @@ pub async fn transcripts_jsonl(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BatchStatus, CallOutcome, ContactStatus, MINUTE_MS};
+    use crate::model::{AttemptKey, BatchStatus, CallOutcome, ContactStatus, MINUTE_MS};
     use crate::store::{
-        AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewBatch, NewContact, NextStep,
-        SledStore, StatusChange, StoreConfig,
+        AttemptEnd, BeginAttempt, EndAttempt, NewBatch, NewContact, NextStep, SledStore,
+        StatusChange, StoreConfig,
     };
 
     const T0: Millis = 1_700_000_000_000;

@@ -18,8 +18,11 @@ use sha2::{Digest, Sha256};
 use super::ErrorBody;
 use super::body::{StrictJson, StrictPath};
 use super::{ApiError, ApiResult, ApiSetupError, AppState, Caller, ErrorCode};
-use crate::model::{CampaignSpec, EventKind, HOUR_MS, Millis, SECOND_MS, Webhook};
-use crate::store::{JournalEvent, Store, WebhookDelivery, WebhookEndpointState};
+use crate::model::{
+    CampaignSpec, EventKind, HOUR_MS, JournalEvent, Millis, SECOND_MS, Webhook, WebhookDelivery,
+    WebhookEndpointState,
+};
+use crate::store::Store;
 
 /// How webhooks are delivered.
 #[derive(Debug, Clone)]

@@ -18,13 +18,13 @@ use crate::config::Config;
 use crate::config::PluginScope;
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::runner::Runner;
-use crate::model::{CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
+use crate::model::{BatchRecord, CallingWindow, CampaignSpec, ContactStatus, Millis, WindowRule};
 use crate::phone::resolve_time_zone;
 use crate::plugin_host::{CampaignPlugins, ConfigPlugins, PluginHost};
 use crate::provider::simulated::{SimulatedProvider, SimulationConfig, call_log_path};
 use crate::reporting::progress::BatchStatistics;
 use crate::reporting::statistics::{Statistics, batch_statistics};
-use crate::store::{BatchQuery, BatchRecord, NewBatch, NewContact, SledStore, Store, StoreConfig};
+use crate::store::{BatchQuery, NewBatch, NewContact, SledStore, Store, StoreConfig};
 
 /// The demo campaign, also shipped as an example config.
 const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
