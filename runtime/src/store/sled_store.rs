@@ -1182,22 +1182,12 @@ impl<'a> Tx<'a> {
 fn stage_contact(tx: &mut Tx<'_>, change: &ContactChange) -> Result<(), StoreError> {
     let ContactChange { old, new, log } = change;
     let batch = new.batch_id.as_str();
-    if let Some(old) = old
-        && let Some(at) = old.next_eligible_at.filter(|_| old.status.is_waiting())
-        && (!new.status.is_waiting() || new.next_eligible_at != Some(at))
-    {
-        tx.set_due(batch, at, old.seq, false)?;
+    let due = change.due_move();
+    if let Some(at) = due.leaves {
+        tx.set_due(batch, at, new.seq, false)?;
     }
-    if new.status.is_waiting() {
-        let at = new
-            .next_eligible_at
-            .expect("a waiting contact always has a next_eligible_at");
-        if old
-            .as_ref()
-            .is_none_or(|old| !old.status.is_waiting() || old.next_eligible_at != Some(at))
-        {
-            tx.set_due(batch, at, new.seq, true)?;
-        }
+    if let Some(at) = due.enters {
+        tx.set_due(batch, at, new.seq, true)?;
     }
     if old.is_none() {
         tx.add_card(batch, new.seq, card_of(new))?;

@@ -75,6 +75,25 @@ impl ContactChange {
         self.new.event_count
     }
 
+    /// How the change moves the contact in the due index, which holds each
+    /// waiting contact at its `next_eligible_at`.
+    pub fn due_move(&self) -> DueMove {
+        let due_at = |contact: &ContactRecord| {
+            contact
+                .next_eligible_at
+                .filter(|_| contact.status.is_waiting())
+        };
+        let was = self.old.as_ref().and_then(due_at);
+        let is = due_at(&self.new);
+        if was == is {
+            return DueMove::default();
+        }
+        DueMove {
+            leaves: was,
+            enters: is,
+        }
+    }
+
     /// What the change does to the status and blocker counts.
     pub fn counted(&self) -> CounterDelta {
         let mut delta = CounterDelta::default();
@@ -84,6 +103,14 @@ impl ContactChange {
         delta.count_contact(&self.new, 1);
         delta
     }
+}
+
+/// A contact's move in the due index: out of the time it was due at, into
+/// the time it is due at now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueMove {
+    pub leaves: Option<Millis>,
+    pub enters: Option<Millis>,
 }
 
 /// One line of a contact's log and its number among the contact's lines.

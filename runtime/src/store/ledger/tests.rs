@@ -577,3 +577,56 @@ fn a_contacts_log_puts_logged_lines_before_a_dispatch_at_the_same_time() {
     let kinds: Vec<&str> = log.iter().map(|event| event.kind.as_str()).collect();
     assert_eq!(kinds, ["ended", "dispatched", "blocked"]);
 }
+
+#[test]
+fn a_contact_leaves_the_due_index_when_dialed_and_enters_it_again_when_retried() {
+    let mut batch = dialing_batch();
+    let created = ContactNumbering::new(&batch)
+        .add(NewContact {
+            contact_id: "c0".to_string(),
+            phone: "+15550000000".to_string(),
+            ..NewContact::default()
+        })
+        .expect("numbered");
+    assert_eq!(
+        created.contact.due_move(),
+        DueMove {
+            leaves: None,
+            enters: Some(T0)
+        }
+    );
+    let begun = begin_attempt(&batch, created.contact.new, &begin_request(T0)).expect("dialed");
+    assert_eq!(
+        begun.contact.due_move(),
+        DueMove {
+            leaves: Some(T0),
+            enters: None
+        }
+    );
+    let ended = end_attempt(
+        &mut batch,
+        begun.contact.new,
+        Some(begun.attempt),
+        &end_request(CallOutcome::Busy, ContactStatus::Retrying, T0 + 1),
+    )
+    .expect("ended");
+    assert_eq!(
+        ended.contact.due_move(),
+        DueMove {
+            leaves: None,
+            enters: Some(T0 + 1 + 3_600_000)
+        }
+    );
+    let mut blocked = ended.contact.new.clone();
+    blocked.blocker = Some(Blocker::OutsideWindow);
+    let unchanged = ContactChange {
+        old: Some(ended.contact.new),
+        new: blocked,
+        log: Vec::new(),
+    };
+    assert_eq!(
+        unchanged.due_move(),
+        DueMove::default(),
+        "a blocker moves nothing"
+    );
+}
