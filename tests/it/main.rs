@@ -9,5 +9,6 @@ mod plugin_host;
 mod providers;
 mod reports;
 mod security;
+mod store_contract;
 mod validate;
 mod wiring;

@@ -28,9 +28,9 @@ use crate::provider::{
     ProviderFailure, StatusQuery,
 };
 use crate::store::{
-    AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, EndAttempt,
-    EndedAttempt, InProgressMark, NextStep, NumberState, Pending, PlacementNote, StatusChange,
-    Store, StoreError, in_chunks,
+    AttemptEnd, AttemptKey, BatchRecord, BeginAttempt, BlockerUpdate, ContactHistory,
+    ContactRecord, EndAttempt, EndedAttempt, InProgressMark, NextStep, NumberState, Pending,
+    PlacementNote, StatusChange, Store, StoreError, in_chunks,
 };
 
 /// Who the engine says it is when it changes a batch's status.
@@ -1013,9 +1013,9 @@ impl Engine {
             seqs.sort_unstable();
             seqs.dedup();
             let read_together = self.store.contacts_with_attempts(batch_id, &seqs)?;
-            for (contact, history) in read_together.into_iter().flatten() {
+            for ContactHistory { contact, attempts } in read_together.into_iter().flatten() {
                 let key = (contact.batch_id.clone(), contact.seq);
-                read.histories.insert(key.clone(), history);
+                read.histories.insert(key.clone(), attempts);
                 read.contacts.insert(key, contact);
             }
         }

@@ -289,6 +289,13 @@ pub struct NewContact {
     pub variant: Option<String>,
 }
 
+/// A contact with its attempts, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactHistory {
+    pub contact: ContactRecord,
+    pub attempts: Vec<Attempt>,
+}
+
 /// A contact with everything that happened to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactDetail {
@@ -579,15 +586,17 @@ pub trait Store: Send + Sync {
     /// Several contacts of one batch with their attempts, in the order of
     /// `seqs`; cheaper than a `contact` and an `attempts` call each when
     /// they sit close together.
-    #[allow(clippy::type_complexity)]
     fn contacts_with_attempts(
         &self,
         batch_id: &str,
         seqs: &[u64],
-    ) -> Result<Vec<Option<(ContactRecord, Vec<Attempt>)>>, StoreError> {
+    ) -> Result<Vec<Option<ContactHistory>>, StoreError> {
         seqs.iter()
             .map(|seq| match self.contact(batch_id, *seq)? {
-                Some(contact) => Ok(Some((contact, self.attempts(batch_id, *seq)?))),
+                Some(contact) => Ok(Some(ContactHistory {
+                    contact,
+                    attempts: self.attempts(batch_id, *seq)?,
+                })),
                 None => Ok(None),
             })
             .collect()

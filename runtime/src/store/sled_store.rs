@@ -30,10 +30,11 @@ use super::ledger::{
 };
 use super::{
     AttemptKey, AttemptTotals, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk,
-    ContactDetail, ContactEvent, ContactQuery, ContactRecord, Counters, CreatedBatch, Durability,
-    EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LiveAttempt, MinuteTotals, NewBatch,
-    NewContact, NumberState, NumberTotals, Page, Pending, PlacementNote, RecentCall, StatusChange,
-    Store, StoreConfig, StoreError, WebhookDelivery, WebhookEndpointState, in_chunks, minute_of,
+    ContactDetail, ContactEvent, ContactHistory, ContactQuery, ContactRecord, Counters,
+    CreatedBatch, Durability, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LiveAttempt,
+    MinuteTotals, NewBatch, NewContact, NumberState, NumberTotals, Page, Pending, PlacementNote,
+    RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
+    WebhookEndpointState, in_chunks, minute_of,
 };
 use crate::model::{Attempt, CallOutcome, ContactStatus, Millis};
 
@@ -1926,12 +1927,15 @@ impl Store for SledStore {
         &self,
         batch_id: &str,
         seqs: &[u64],
-    ) -> Result<Vec<Option<(ContactRecord, Vec<Attempt>)>>, StoreError> {
+    ) -> Result<Vec<Option<ContactHistory>>, StoreError> {
         // One reader, so each state page is read once for both.
         let mut reader = ContactReader::new(&self.db, batch_id);
         seqs.iter()
             .map(|seq| match reader.contact(*seq)? {
-                Some(contact) => Ok(Some((contact, self.history(&mut reader, *seq)?))),
+                Some(contact) => Ok(Some(ContactHistory {
+                    attempts: self.history(&mut reader, *seq)?,
+                    contact,
+                })),
                 None => Ok(None),
             })
             .collect()
