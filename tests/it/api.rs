@@ -10,9 +10,10 @@ use hmac::{Hmac, Mac};
 use outdial::api::{self, ApiSettings, AppState, hash_key, routes};
 use outdial::clock::ManualClock;
 use outdial::config::Config;
-use outdial::model::{HOUR_MS, SECOND_MS};
+use outdial::model::{Blocker, HOUR_MS, SECOND_MS};
 use outdial::plugin_host::PluginHost;
-use outdial::store::{SledStore, Store, StoreConfig};
+use outdial::reporting::health::queue_health;
+use outdial::store::{BlockerUpdate, SledStore, Store, StoreConfig};
 use outdial_tests::answer_check::AnswerCheck;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -2120,6 +2121,81 @@ async fn a_batch_carries_its_own_retry_strategy_shown_on_the_batch_and_in_debug(
         .await;
     assert_eq!(debug["plugins"]["retry_from"], "campaign");
     assert_eq!(debug["queue"]["retry_from"], "campaign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_answers_the_windows_limits_and_blockers_of_queue_health() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    // Limits and hours of the batch's own, and contacts the dispatcher
+    // held, so that each part has something to say.
+    let hours = json!({
+        "default_time_zone": "America/Chicago",
+        "hours": [{"days": "mon-fri", "start": "10:00", "end": "12:00"}],
+    });
+    let (status, created) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!({
+                "contacts": three_contacts(),
+                "concurrency": 2,
+                "calls_per_second": 50,
+                "max_attempts": 2,
+                "hours": hours,
+            }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["batch"]["batch_id"].as_str().unwrap();
+    let held = |seq, blocker| BlockerUpdate {
+        seq,
+        blocker: Some(blocker),
+        next_eligible_at: None,
+    };
+    server
+        .store
+        .set_blockers(
+            id,
+            vec![
+                held(0, Blocker::OutsideWindow),
+                held(2, Blocker::RateLimited),
+            ],
+            T0,
+        )
+        .unwrap();
+
+    let debug = server.debug(id).await;
+    let spec = config("http://127.0.0.1:9/hook")
+        .campaign_specs()
+        .unwrap()
+        .into_iter()
+        .find(|spec| spec.id == "spring")
+        .unwrap();
+    let now = debug["now"].as_i64().unwrap();
+    let health = queue_health(server.store.as_ref(), &spec, id, now).unwrap();
+    let health = serde_json::to_value(&health).unwrap();
+    assert_eq!(debug["queue"], health);
+    for part in [
+        "windows",
+        "effective",
+        "blockers",
+        "batch_blocker",
+        "next_eligible_at",
+    ] {
+        assert_eq!(debug[part], health[part], "{part}");
+    }
+    assert_eq!(debug["live_calls"], health["live"]);
+    assert_eq!(debug["free_slots"], health["concurrency"]["free"]);
+    assert_eq!(debug["plugins"]["retry_from"], health["retry_from"]);
+    // What they say, so that equal does not mean equally empty.
+    assert_eq!(debug["effective"]["concurrency"], 2);
+    assert_eq!(debug["effective"]["concurrency_from"], "batch");
+    assert_eq!(debug["effective"]["max_attempts"], 2);
+    assert_eq!(debug["effective"]["hours_from"], "batch");
+    assert!(!debug["windows"].as_array().unwrap().is_empty(), "{debug}");
+    assert_eq!(debug["blockers"].as_array().unwrap().len(), 2, "{debug}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,6 @@ use super::schema::{CsvUpload, ExportCsv};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
 use crate::config::{HoursInput, PluginScope, RetryInput, batch_hours, batch_retry};
 use crate::dispatch::control;
-use crate::dispatch::window::CompiledWindow;
 use crate::import::{
     ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
 };
@@ -33,7 +32,10 @@ use crate::model::{
     Millis, NumberStrategy, UploadRecord,
 };
 use crate::phone::resolve_time_zone;
-use crate::reporting::health::{HealthError, QueueHealth, queue_health};
+use crate::reporting::health::{
+    BlockerCount, EffectiveLimits, HealthError, QueueHealth, SettingSource, ZoneWindow,
+    queue_health,
+};
 use crate::reporting::progress::{BatchProgress, BatchStatistics, RECENT_CALLS};
 use crate::reporting::statistics::{Statistics, batch_statistics};
 use crate::store::{BatchQuery, BatchRecord, ContactChunk, Counters, NewBatch, NewContact, Store};
@@ -1607,10 +1609,9 @@ pub async fn dispatch(
     control_handler(state, caller, batch_id, body, Control::Dispatch).await
 }
 
-/// Waiting contacts looked at to find the batch's time zones.
-const DEBUG_SAMPLE: usize = 2_000;
-
-/// Why a batch dials as it does.
+/// Why a batch dials as it does: its queue health, with the provider's and
+/// the plugins' share beside it. The windows, limits and blockers are the
+/// queue health's own, answered at the top for the readers that look there.
 #[derive(Serialize, ToSchema)]
 pub struct Debug {
     batch_id: String,
@@ -1618,64 +1619,27 @@ pub struct Debug {
     status_reason: Option<String>,
     #[schema(value_type = EpochMillis)]
     now: Millis,
-    /// Why nothing of the batch is dialed, when the batch itself holds it.
+    /// Why nothing of the batch is dialed, when the batch itself holds it:
+    /// `queue.batch_blocker`.
     batch_blocker: Option<Blocker>,
+    /// `queue.effective`.
     effective: EffectiveLimits,
+    /// Calls of the batch live now: `queue.live`.
     live_calls: u64,
-    /// Concurrency slots of the batch not in use.
+    /// Calls the batch could start now: `queue.concurrency.free`.
     free_slots: u64,
-    windows: Vec<WindowInZone>,
-    /// Waiting contacts per blocker code, as last recorded by the dispatcher.
-    #[schema(value_type = BTreeMap<Blocker, u64>)]
-    blockers: BTreeMap<&'static str, u64>,
+    /// `queue.windows`.
+    windows: Vec<ZoneWindow>,
+    /// `queue.blockers`.
+    blockers: Vec<BlockerCount>,
     /// When the earliest waiting contact becomes eligible.
     #[schema(value_type = Option<EpochMillis>)]
     next_eligible_at: Option<Millis>,
     provider: ProviderHealth,
     plugins: PluginHealth,
-    /// The campaign policy's view: windows per zone of the batch, pool,
-    /// budget and goal state, kept by the dispatcher.
+    /// The campaign policy's view: windows per zone of the batch, limits,
+    /// blockers, pool, budget and goal state, kept by the dispatcher.
     queue: QueueHealth,
-}
-
-/// Where an effective limit comes from.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-enum LimitSource {
-    Batch,
-    Campaign,
-}
-
-/// The limits the batch is dialed to, and where each comes from.
-#[derive(Serialize, ToSchema)]
-struct EffectiveLimits {
-    concurrency: u32,
-    calls_per_second: f64,
-    max_attempts: u32,
-    max_followups: u32,
-    /// "batch" when the batch overrides the campaign's value.
-    concurrency_from: LimitSource,
-    calls_per_second_from: LimitSource,
-    max_attempts_from: LimitSource,
-    max_followups_from: LimitSource,
-    /// "batch" when the batch's own hours replace the campaign's calling
-    /// window.
-    hours_from: LimitSource,
-}
-
-/// The calling window in one time zone of the batch.
-#[derive(Serialize, ToSchema)]
-struct WindowInZone {
-    time_zone: String,
-    open_now: bool,
-    /// When the window opens next, if it is closed now.
-    #[schema(value_type = Option<EpochMillis>)]
-    next_open: Option<Millis>,
-    /// When it closes, if it is open now.
-    #[schema(value_type = Option<EpochMillis>)]
-    next_close: Option<Millis>,
-    /// Waiting contacts of the sample living in this zone.
-    waiting_sampled: usize,
 }
 
 /// The provider's share of the queue.
@@ -1684,7 +1648,8 @@ struct ProviderHealth {
     name: String,
     /// Contacts held back because the provider asked to slow down.
     throttled_contacts: u64,
-    /// The latest retry time of the sampled throttled contacts.
+    /// When the provider's latest throttle of the campaign ends:
+    /// `queue.provider_throttle.until`.
     #[schema(value_type = Option<EpochMillis>)]
     throttled_until: Option<Millis>,
     /// Provider refusals before dialing, retried without counting.
@@ -1700,13 +1665,62 @@ struct PluginHealth {
     retry_config: BTreeMap<String, String>,
     /// "batch" when the batch's own retry strategy replaces the
     /// campaign's.
-    retry_from: LimitSource,
+    retry_from: SettingSource,
     classifier: String,
     /// Attempts of the batch on which a plugin faulted.
     faults: u64,
     consecutive_faults: u32,
     /// Faults in a row after which the batch pauses.
     pause_after: u32,
+}
+
+impl Debug {
+    /// The debug view of `batch` from its queue health.
+    fn of(
+        batch: &BatchRecord,
+        spec: &CampaignSpec,
+        queue: QueueHealth,
+        counters: &Counters,
+        now: Millis,
+    ) -> Debug {
+        let throttled_contacts = queue
+            .blockers
+            .iter()
+            .find(|entry| entry.blocker == Blocker::ProviderThrottled)
+            .map_or(0, |entry| entry.count);
+        Debug {
+            batch_id: queue.batch_id.clone(),
+            status: queue.status,
+            status_reason: queue.status_reason.clone(),
+            now,
+            batch_blocker: queue.batch_blocker,
+            effective: queue.effective.clone(),
+            live_calls: queue.live,
+            free_slots: queue.concurrency.free,
+            windows: queue.windows.clone(),
+            blockers: queue.blockers.clone(),
+            next_eligible_at: queue.next_eligible_at,
+            provider: ProviderHealth {
+                name: spec.provider.clone(),
+                throttled_contacts,
+                throttled_until: queue.provider_throttle.until,
+                system_retries: counters.system_retries,
+            },
+            plugins: PluginHealth {
+                retry: queue.retry_plugin.clone(),
+                retry_config: match &batch.retry {
+                    Some(retry) => retry.config.clone(),
+                    None => spec.retry_config.iter().cloned().collect(),
+                },
+                retry_from: queue.retry_from,
+                classifier: spec.classifier_plugin.clone(),
+                faults: queue.plugin_faults.total,
+                consecutive_faults: queue.plugin_faults.consecutive,
+                pause_after: queue.plugin_faults.pause_after,
+            },
+            queue,
+        }
+    }
 }
 
 #[utoipa::path(
@@ -1734,116 +1748,15 @@ pub async fn debug(
             .await?
     };
     let spec = state.campaign(&caller, &batch.campaign_id)?.clone();
-    let window = match &batch.hours {
-        Some(hours) => CompiledWindow::new(&hours.calling_window)
-            .map_err(|error| ApiError::internal(format!("batch \"{}\": {error}", batch.id)))?,
-        None => CompiledWindow::new(&spec.calling_window)
-            .map_err(|error| ApiError::internal(format!("campaign \"{}\": {error}", spec.id)))?,
-    };
-    let default_zone = batch
-        .hours
-        .as_ref()
-        .map_or(&spec.default_time_zone, |hours| &hours.default_time_zone)
-        .clone();
     state
         .blocking(move |store| {
-            let counters = store.batch_counters(&batch.id)?;
-            let sample = store.due(&batch.id, Millis::MAX, DEBUG_SAMPLE)?;
-            let mut zones: BTreeMap<String, usize> = BTreeMap::new();
-            zones.insert(default_zone, 0);
-            let mut throttled_until = None;
-            for contact in &sample {
-                *zones.entry(contact.time_zone.clone()).or_default() += 1;
-                if contact.blocker == Some(Blocker::ProviderThrottled) {
-                    throttled_until = throttled_until.max(contact.next_eligible_at);
-                }
-            }
-            let windows = zones
-                .into_iter()
-                .map(|(zone, waiting_sampled)| {
-                    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-                    let open_now = window.is_open(tz, now);
-                    WindowInZone {
-                        open_now,
-                        next_open: if open_now {
-                            None
-                        } else {
-                            window.next_open(tz, now)
-                        },
-                        next_close: if open_now {
-                            window.next_close(tz, now)
-                        } else {
-                            None
-                        },
-                        time_zone: zone,
-                        waiting_sampled,
-                    }
-                })
-                .collect();
-            let from = |overridden: bool| {
-                if overridden {
-                    LimitSource::Batch
-                } else {
-                    LimitSource::Campaign
-                }
-            };
-            let concurrency = batch.concurrency.unwrap_or(spec.concurrency);
-            let batch_blocker = match batch.status {
-                BatchStatus::Pending => Some(Blocker::ScheduledStart),
-                BatchStatus::Paused if batch.status_reason.as_deref() == Some("plugin_faulted") => {
-                    Some(Blocker::PluginFaulted)
-                }
-                BatchStatus::Paused => Some(Blocker::BatchPaused),
-                _ => None,
-            };
-            Ok(Debug {
-                batch_id: batch.id.clone(),
-                status: batch.status,
-                status_reason: batch.status_reason.clone(),
-                now,
-                batch_blocker,
-                effective: EffectiveLimits {
-                    concurrency,
-                    calls_per_second: batch.calls_per_second.unwrap_or(spec.calls_per_second),
-                    max_attempts: batch.max_attempts_under(&spec),
-                    max_followups: batch.max_followups_under(&spec),
-                    concurrency_from: from(batch.concurrency.is_some()),
-                    calls_per_second_from: from(batch.calls_per_second.is_some()),
-                    max_attempts_from: from(batch.max_attempts.is_some()),
-                    max_followups_from: from(batch.max_followups.is_some()),
-                    hours_from: from(batch.hours.is_some()),
-                },
-                live_calls: counters.live(),
-                free_slots: u64::from(concurrency).saturating_sub(counters.live()),
-                windows,
-                blockers: Blocker::ALL
-                    .into_iter()
-                    .map(|blocker| (blocker.as_str(), counters.blocker(blocker)))
-                    .collect(),
-                next_eligible_at: store.next_eligible_at(&batch.id)?,
-                provider: ProviderHealth {
-                    name: spec.provider.clone(),
-                    throttled_contacts: counters.blocker(Blocker::ProviderThrottled),
-                    throttled_until,
-                    system_retries: counters.system_retries,
-                },
-                plugins: PluginHealth {
-                    retry: batch.retry_plugin_under(&spec).to_string(),
-                    retry_config: match &batch.retry {
-                        Some(retry) => retry.config.clone(),
-                        None => spec.retry_config.iter().cloned().collect(),
-                    },
-                    retry_from: from(batch.retry.is_some()),
-                    classifier: spec.classifier_plugin.clone(),
-                    faults: counters.plugin_faults,
-                    consecutive_faults: batch.consecutive_plugin_faults,
-                    pause_after: spec.max_consecutive_plugin_faults,
-                },
-                queue: queue_health(store, &spec, &batch.id, now).map_err(|error| match error {
+            let queue =
+                queue_health(store, &spec, &batch.id, now).map_err(|error| match error {
                     HealthError::Store(error) => ApiError::from(error),
                     other => ApiError::internal(other.to_string()),
-                })?,
-            })
+                })?;
+            let counters = store.batch_counters(&batch.id)?;
+            Ok(Debug::of(&batch, &spec, queue, &counters, now))
         })
         .await
         .map(Json)

@@ -11,7 +11,7 @@ use crate::dispatch::numbers;
 use crate::dispatch::window::{CompiledWindow, WindowError};
 use crate::model::{BatchStatus, Blocker, CampaignSpec, Millis, TimeZonePolicy};
 use crate::phone::resolve_time_zone;
-use crate::store::{Store, StoreError};
+use crate::store::{BatchRecord, Store, StoreError};
 
 /// Why queue health could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,8 @@ pub struct QueueHealth {
     /// Whose calling window applies: "batch" when the batch's own hours
     /// replace the campaign's, else "campaign".
     pub hours_from: SettingSource,
+    /// The limits the batch is dialed to, and whose each is.
+    pub effective: EffectiveLimits,
     /// Whose retry strategy decides the batch's retries: "batch" when the
     /// batch names its own, else "campaign".
     pub retry_from: SettingSource,
@@ -63,14 +65,70 @@ pub struct QueueHealth {
     pub goals: Vec<GoalProgress>,
 }
 
-/// Where a setting of a batch comes from.
+/// Where a setting or limit of a batch comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SettingSource {
-    /// The batch sets its own.
+    /// The batch's own.
     Batch,
-    /// The batch takes its campaign's.
+    /// Its campaign's.
     Campaign,
+}
+
+impl SettingSource {
+    /// `Batch` when the batch's own is the one that applies.
+    fn batch_if(batch_applies: bool) -> Self {
+        if batch_applies {
+            SettingSource::Batch
+        } else {
+            SettingSource::Campaign
+        }
+    }
+}
+
+/// The limits a batch is dialed to, and whose each is.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EffectiveLimits {
+    /// Calls live at once: the tighter of the batch's and the campaign's.
+    pub concurrency: u32,
+    /// Dials per second: the tighter of the batch's and the campaign's.
+    pub calls_per_second: f64,
+    /// Attempts per contact: the batch's, else the campaign's.
+    pub max_attempts: u32,
+    /// Follow-ups past the attempts: the batch's, else the campaign's.
+    pub max_followups: u32,
+    /// "batch" when the batch's own limit is the tighter one.
+    pub concurrency_from: SettingSource,
+    /// "batch" when the batch's own rate is the tighter one.
+    pub calls_per_second_from: SettingSource,
+    /// "batch" when the batch sets its own.
+    pub max_attempts_from: SettingSource,
+    /// "batch" when the batch sets its own.
+    pub max_followups_from: SettingSource,
+    /// "batch" when the batch's own hours replace the campaign's calling
+    /// window.
+    pub hours_from: SettingSource,
+}
+
+impl EffectiveLimits {
+    /// The limits `batch` of the campaign `spec` is dialed to.
+    pub fn of(spec: &CampaignSpec, batch: &BatchRecord) -> EffectiveLimits {
+        let concurrency = batch.concurrency.filter(|limit| *limit <= spec.concurrency);
+        let calls_per_second = batch
+            .calls_per_second
+            .filter(|rate| *rate <= spec.calls_per_second);
+        EffectiveLimits {
+            concurrency: concurrency.unwrap_or(spec.concurrency),
+            calls_per_second: calls_per_second.unwrap_or(spec.calls_per_second),
+            max_attempts: batch.max_attempts_under(spec),
+            max_followups: batch.max_followups_under(spec),
+            concurrency_from: SettingSource::batch_if(concurrency.is_some()),
+            calls_per_second_from: SettingSource::batch_if(calls_per_second.is_some()),
+            max_attempts_from: SettingSource::batch_if(batch.max_attempts.is_some()),
+            max_followups_from: SettingSource::batch_if(batch.max_followups.is_some()),
+            hours_from: SettingSource::batch_if(batch.hours.is_some()),
+        }
+    }
 }
 
 /// Contacts held by one blocker code.
@@ -84,7 +142,7 @@ pub struct BlockerCount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ZoneWindow {
     /// IANA name.
-    pub zone: String,
+    pub time_zone: String,
     pub open: bool,
     /// When it next opens, if closed.
     #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
@@ -195,7 +253,7 @@ pub fn queue_health(
         .map(|zone| {
             let open = window.is_open(zone, now);
             ZoneWindow {
-                zone: zone.name().to_string(),
+                time_zone: zone.name().to_string(),
                 open,
                 next_open: (!open).then(|| window.next_open(zone, now)).flatten(),
                 closes_at: open.then(|| window.next_close(zone, now)).flatten(),
@@ -213,9 +271,8 @@ pub fn queue_health(
         .filter(|number| numbers::is_usable(number, &states, now))
         .count();
 
-    let effective_concurrency = batch
-        .concurrency
-        .map_or(spec.concurrency, |limit| limit.min(spec.concurrency));
+    let effective = EffectiveLimits::of(spec, &batch);
+    let effective_concurrency = effective.concurrency;
     let live_in_batch = counters.live();
     let live_in_campaign = campaign_counters.live();
     let free = u64::from(effective_concurrency)
@@ -261,16 +318,8 @@ pub fn queue_health(
         live: live_in_batch,
         blockers,
         next_eligible_at: store.next_eligible_at(batch_id)?,
-        hours_from: if batch.hours.is_some() {
-            SettingSource::Batch
-        } else {
-            SettingSource::Campaign
-        },
-        retry_from: if batch.retry.is_some() {
-            SettingSource::Batch
-        } else {
-            SettingSource::Campaign
-        },
+        hours_from: effective.hours_from,
+        retry_from: SettingSource::batch_if(batch.retry.is_some()),
         retry_plugin: batch.retry_plugin_under(spec).to_string(),
         windows,
         concurrency: Concurrency {
@@ -282,11 +331,7 @@ pub fn queue_health(
             free,
         },
         rate: Rate {
-            effective: batch
-                .calls_per_second
-                .map_or(spec.calls_per_second, |rate| {
-                    rate.min(spec.calls_per_second)
-                }),
+            effective: effective.calls_per_second,
             campaign_limit: spec.calls_per_second,
             batch_limit: batch.calls_per_second,
             current: current_calls_per_second(store, batch_id, now)?,
@@ -307,5 +352,6 @@ pub fn queue_health(
         },
         budgets,
         goals,
+        effective,
     })
 }

@@ -757,9 +757,7 @@ function batchPage(batchId) {
     const effective = d.effective || {};
     const live = d.live_calls ?? conc?.live_in_batch ?? d.live;
     const free = d.free_slots ?? conc?.free;
-    const blockers = Array.isArray(d.blockers)
-      ? d.blockers.map((x) => [x.blocker, x.count])
-      : Object.entries(d.blockers || {});
+    const blockers = (d.blockers || []).map((x) => [x.blocker, x.count]);
     const held = blockers.filter(([, n]) => n > 0);
     const throttle = d.provider_throttle || {};
     const provider = d.provider || {};
@@ -787,12 +785,11 @@ function batchPage(batchId) {
         : h("p", { class: "muted", id: "health-blockers" }, "No waiting contact is held."),
       h("h3", {}, "Calling windows"),
       h("div", { class: "scroll" }, h("table", { id: "health-windows" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Time zone"), h("th", {}, "Now"), h("th", {}, "Next change"), h("th", { class: "num" }, "Waiting (sample)"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "Time zone"), h("th", {}, "Now"), h("th", {}, "Next change"))),
         h("tbody", {}, (d.windows || []).map((w) => {
-          const open = w.open_now ?? w.open;
-          const change = open ? (w.next_close ?? w.closes_at) : w.next_open;
-          return h("tr", {}, h("td", {}, w.time_zone ?? w.zone), h("td", { class: open ? "good" : "warn" }, open ? "open" : "closed"),
-            h("td", { class: "wrap" }, change ? `${open ? "closes" : "opens"} ${when(change)}` : DASH), h("td", { class: "num" }, int(w.waiting_sampled ?? w.waiting)));
+          const change = w.open ? w.closes_at : w.next_open;
+          return h("tr", {}, h("td", {}, w.time_zone), h("td", { class: w.open ? "good" : "warn" }, w.open ? "open" : "closed"),
+            h("td", { class: "wrap" }, change ? `${w.open ? "closes" : "opens"} ${when(change)}` : DASH));
         })))));
   }
 

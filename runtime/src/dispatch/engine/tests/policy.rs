@@ -502,7 +502,7 @@ async fn queue_health_names_the_closed_windows_of_each_zone_in_the_batch() {
         health
             .windows
             .iter()
-            .find(|w| w.zone == name)
+            .find(|w| w.time_zone == name)
             .unwrap_or_else(|| panic!("{name} in {:?}", health.windows))
     };
     let new_york = zone("America/New_York");
