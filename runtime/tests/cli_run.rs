@@ -84,7 +84,9 @@ impl Server {
         assert!(status.success(), "SIGTERM sent");
         let exit = self.child.wait().expect("the server exits");
         assert!(exit.success(), "a clean shutdown exits 0, got {exit}");
-        self.lines.try_iter().collect()
+        // The reader thread may not have passed on the last lines yet when
+        // the process is gone; it closes the channel at the pipe's end.
+        self.lines.iter().collect()
     }
 
     fn batch(&self, args: &[&str]) -> Output {
