@@ -138,6 +138,9 @@ fn print_info(info: &PluginInfo) {
     println!("version:  {}", info.version);
     println!("kind:     {}", info.kind);
     println!("wit:      {}", info.wit);
+    if let Some(language) = &info.language {
+        println!("language: {language}");
+    }
     println!("sha256:   {}", info.sha256);
     println!("imports:  {}", info.imports.join(", "));
     if !info.labels.is_empty() {

@@ -18,7 +18,7 @@ use super::info::{
 use super::legacy;
 use super::plugins::{AdapterPlugin, ClassifierPlugin, RetryPlugin, Versioned};
 use super::pool::{self, Pool, World};
-use super::sandbox::Sandbox;
+use super::sandbox::{MAX_CORE_INSTANCES_PER_PLUGIN, Sandbox};
 use super::source::PluginSource;
 
 /// Plugin instances that may be alive at once in one host, over all
@@ -40,10 +40,12 @@ const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 fn instance_pool() -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(MAX_LIVE_INSTANCES)
-        // A plugin component holds a few core instances (the plugin and
-        // wit-component's shims), one memory and a few tables.
+        // A Rust plugin component holds a few core instances (the plugin
+        // and wit-component's shims), one memory and a few tables; a
+        // Python one 38. The total stays at eight per live instance:
+        // room for about 200 live Python instances, more than pools keep.
         .total_core_instances(MAX_LIVE_INSTANCES * 8)
-        .max_core_instances_per_component(16)
+        .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_PLUGIN as u32)
         .total_memories(MAX_LIVE_INSTANCES)
         .max_memories_per_component(4)
         .total_tables(MAX_LIVE_INSTANCES * 8)
@@ -315,6 +317,7 @@ impl PluginHost {
             kind,
             version,
             imports,
+            languages: super::producers::languages(&bytes),
         })
     }
 
@@ -372,6 +375,8 @@ impl PluginHost {
                 .collect(),
             labels: metadata.labels,
             imports: checked.imports.clone(),
+            language: super::producers::guest_language(&checked.languages).map(str::to_string),
+            languages: checked.languages.clone(),
         })
     }
 }
@@ -389,6 +394,7 @@ struct CheckedComponent {
     kind: PluginKind,
     version: WitVersion,
     imports: Vec<String>,
+    languages: Vec<String>,
 }
 
 /// Tell a component from a core module or something else entirely, so each

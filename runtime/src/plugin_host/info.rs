@@ -128,4 +128,10 @@ pub struct PluginInfo {
     pub labels: Vec<String>,
     /// Every interface the component imports.
     pub imports: Vec<String>,
+    /// The language the guest was written in, when its producers section
+    /// names it.
+    pub language: Option<String>,
+    /// Every language the component's producers sections name: a guest's
+    /// own, and those of a runtime embedded to run it.
+    pub languages: Vec<String>,
 }

@@ -15,6 +15,7 @@ mod info;
 mod legacy;
 mod plugins;
 mod pool;
+mod producers;
 mod sandbox;
 mod source;
 

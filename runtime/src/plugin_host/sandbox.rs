@@ -13,6 +13,11 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, Was
 use super::bindings::{host, retry_context, types, v0_1};
 use super::contract::{RetryInput, outline_of, wit};
 
+/// Core instances one plugin component may hold, in the pool and in its
+/// store: a Rust guest holds a few, a Python one 38 (libc, libpython and
+/// its runtime are modules of their own, linked when it is instantiated).
+pub(super) const MAX_CORE_INSTANCES_PER_PLUGIN: usize = 64;
+
 /// Inputs of the current call that the guest's standard library may ask
 /// for through WASI: the time and the randomness. Shared between the
 /// store's WASI context and the host, which sets them before every call.
@@ -125,7 +130,7 @@ impl Sandbox {
             .build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(memory_bytes)
-            .instances(16)
+            .instances(MAX_CORE_INSTANCES_PER_PLUGIN)
             .tables(64)
             .memories(4)
             // Fail loudly: a guest allocator that sees a failed grow would
