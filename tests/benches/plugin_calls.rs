@@ -2,6 +2,10 @@
 //! a classification of a 2 KB transcript, each through the Wasm component
 //! (warm and fresh instance) and through the same logic compiled natively.
 //!
+//! The same strategy and a classifier written in JavaScript and Python (the
+//! examples under `examples/plugins/`) are measured on the same inputs when
+//! their components have been built; a line says which were not.
+//!
 //! Run: `cargo bench -p outdial-tests --bench plugin_calls [-- --quick]
 //! [--cpu-ms N]`. Prints one JSON line per benchmark, figures last.
 
@@ -146,6 +150,131 @@ fn main() {
         &classify_warm,
         &classify_native,
         &classify_fresh,
+    );
+
+    let rust_answer = format!("{:?}", retry.decide_raw(&retry_input).expect("decides"));
+    for (language, path) in RETRY_GUESTS {
+        let Some(bytes) = built_component(language, path) else {
+            continue;
+        };
+        let guest = host
+            .load_retry(&PluginSource::File(path.into()), &[], limits)
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        // The same strategy: the same answer, or the figures compare
+        // different work.
+        assert_eq!(
+            format!("{:?}", guest.decide_raw(&retry_input).expect("decides")),
+            rust_answer,
+            "{language}'s retry-backoff answers as Rust's"
+        );
+        let warm = measure(warm_calls / 10, || {
+            black_box(guest.decide_raw(black_box(&retry_input)).expect("decides"));
+        });
+        let fresh = measure(fresh_calls / 3, || {
+            black_box(
+                guest
+                    .decide_fresh(black_box(&retry_input))
+                    .expect("decides"),
+            );
+        });
+        report_guest(
+            "retry_decision_5_attempts",
+            language,
+            bytes,
+            &warm,
+            &fresh,
+            &retry_warm,
+        );
+    }
+    for (language, path) in CLASSIFIER_GUESTS {
+        let Some(bytes) = built_component(language, path) else {
+            continue;
+        };
+        let guest = host
+            .load_classifier(&PluginSource::File(path.into()), &[], limits)
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        let warm = measure(warm_calls / 40, || {
+            black_box(
+                guest
+                    .classify_raw(&contact, black_box(&attempt), &[])
+                    .expect("classifies"),
+            );
+        });
+        let fresh = measure(fresh_calls / 3, || {
+            black_box(
+                guest
+                    .classify_fresh(&contact, black_box(&attempt), &[])
+                    .expect("classifies"),
+            );
+        });
+        report_guest(
+            "classify_2kb_transcript",
+            language,
+            bytes,
+            &warm,
+            &fresh,
+            &classify_warm,
+        );
+    }
+}
+
+/// The first-party retry strategy written in the other guest languages.
+const RETRY_GUESTS: [(&str, &str); 2] = [
+    (
+        "javascript",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/plugins/retry-backoff-js/plugin.wasm"
+        ),
+    ),
+    (
+        "python",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/plugins/retry-backoff-py/plugin.wasm"
+        ),
+    ),
+];
+
+/// Classifiers in the other guest languages: a subset of classify-rules'
+/// rules, so the same input but not the same work.
+const CLASSIFIER_GUESTS: [(&str, &str); 1] = [(
+    "javascript",
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/plugins/classify-js/plugin.wasm"
+    ),
+)];
+
+/// The component's size, or `None` (said on a line) when it was not built.
+fn built_component(language: &str, path: &str) -> Option<u64> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Some(meta.len()),
+        Err(_) => {
+            println!(
+                "{{\"bench\":\"plugin_calls\",\"skipped\":\"{language}\",\"why\":\"{path} is not built; see docs/plugins-{language}.md\"}}"
+            );
+            None
+        }
+    }
+}
+
+fn report_guest(
+    name: &str,
+    language: &str,
+    component_bytes: u64,
+    warm: &Sample,
+    fresh: &Sample,
+    rust_warm: &Sample,
+) {
+    println!(
+        "{{\"bench\":\"plugin_calls\",\"case\":\"{name}\",\"language\":\"{language}\",\"component_kib\":{},\"warm_p50_us\":{:.3},\"warm_p99_us\":{:.3},\"fresh_p50_us\":{:.1},\"fresh_p99_us\":{:.1},\"warm_p50_vs_rust\":{:.1}}}",
+        component_bytes / 1024,
+        warm.percentile(0.50) / 1e3,
+        warm.percentile(0.99) / 1e3,
+        fresh.percentile(0.50) / 1e3,
+        fresh.percentile(0.99) / 1e3,
+        warm.percentile(0.50) / rust_warm.percentile(0.50).max(1.0),
     );
 }
 
