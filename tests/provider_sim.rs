@@ -135,6 +135,9 @@ pub struct CallLog {
     pub throttled: u64,
     pub server_errors: u64,
     pub slow: u64,
+    /// Slow requests whose client still waited when the answer came; the
+    /// others were dropped with the connection, their call never placed.
+    pub slow_answered: u64,
     /// Calls placed whose answer was held back by `late_answer_rate`.
     pub late_answers: Vec<String>,
     pub invalid_numbers: u64,
@@ -346,6 +349,9 @@ impl Shared {
         if self.roll(&format!("{attempt_id}/{try_number}"), "slow") < faults.slow_rate {
             lock(&self.log).slow += 1;
             tokio::time::sleep(faults.slow_answer).await;
+            // Reached only when the client did not give up first: on a
+            // machine busy enough, its timer fires after the answer came.
+            lock(&self.log).slow_answered += 1;
         }
         None
     }
