@@ -17,3 +17,6 @@ pub mod provider;
 pub mod reporting;
 pub mod store;
 pub mod text_key;
+
+#[cfg(test)]
+mod layering;
