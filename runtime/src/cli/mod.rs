@@ -2,6 +2,7 @@
 
 mod batch;
 mod demo;
+mod new;
 mod plugin;
 mod run;
 mod validate;
@@ -52,7 +53,7 @@ enum Command {
     /// Inspect and test plugins.
     #[command(
         subcommand,
-        after_help = "Examples:\n  outdial plugin list\n  outdial plugin inspect retry-backoff\n  outdial plugin test my_plugin.wasm --cases conformance/"
+        after_help = "Examples:\n  outdial plugin list\n  outdial plugin inspect retry-backoff\n  outdial plugin test my_plugin.wasm --cases conformance/\n  outdial plugin new late-callback --kind retry --lang js"
     )]
     Plugin(plugin::PluginCommand),
     /// Print the HTTP API's OpenAPI 3.1 document, as `/v1/openapi.json` serves it.

@@ -1,4 +1,4 @@
-//! `outdial plugin list|inspect|test`.
+//! `outdial plugin list|inspect|test|new`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Subcommand;
 
+use super::new::{self, NewArgs};
 use crate::conformance::{self, Format};
 use crate::plugin_host::{PluginHost, PluginInfo, PluginLimits, PluginSource, builtin_names};
 
@@ -29,6 +30,13 @@ pub(super) enum PluginCommand {
     /// checks for its kind plus your own cases. Exits 1 when any check fails.
     #[command(after_help = TEST_EXAMPLES)]
     Test(TestArgs),
+    /// Write a ready plugin project: the plugin, its native test, a
+    /// conformance case and a README with the commands to test, build and
+    /// prove it.
+    #[command(
+        after_help = "Examples:\n  outdial plugin new late-callback --kind retry\n  outdial plugin new call-labels --kind classifier --lang js\n  outdial plugin new my-carrier --kind provider --lang python --dir plugins/my-carrier"
+    )]
+    New(NewArgs),
 }
 
 const TEST_EXAMPLES: &str = "Examples:
@@ -69,6 +77,10 @@ pub(super) struct TestArgs {
 }
 
 pub(super) fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
+    if let PluginCommand::New(args) = &command {
+        new::run(args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let host = PluginHost::new()?;
     match command {
         PluginCommand::List => {
@@ -93,6 +105,7 @@ pub(super) fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
             }
         }
         PluginCommand::Test(args) => return test(&host, &args),
+        PluginCommand::New(_) => unreachable!("answered before the host starts"),
     }
     Ok(ExitCode::SUCCESS)
 }
