@@ -9,12 +9,9 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::hash_map::RandomState;
 use std::fs::File;
-use std::hash::{BuildHasher, Hasher};
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -1351,18 +1348,6 @@ fn stage_recent(tx: &mut Tx<'_>, batch_id: &str, ended: &[RecentCall]) -> Result
     Ok(())
 }
 
-fn new_batch_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    hasher.write_u128(nanos);
-    format!("btc_{:016x}", hasher.finish())
-}
-
 /// A batch being created. Its contacts are written chunk by chunk and stay
 /// unreachable until [`finish_create`] writes the batch record and its
 /// indexes in the last write: a crash in between leaves no batch, and the
@@ -1379,9 +1364,9 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
     if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
         return Ok(Err(existing));
     }
-    let mut id = new_batch_id();
+    let mut id = BatchRecord::new_id();
     while tx.get::<BatchRecord>(keys::batch(&id).as_ref())?.is_some() {
-        id = new_batch_id();
+        id = BatchRecord::new_id();
     }
     let batch = ledger::batches::new_batch(id, new);
     // Before any contact of it: a crash leaves the marker, and the next
