@@ -40,7 +40,10 @@ fn embed_templates(out_dir: &str) {
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).expect("the templates folder is readable") {
             let path = entry.expect("a template entry is readable").path();
-            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
             // What running a template in place leaves behind is not part of it.
             if name.starts_with('.') || name == "node_modules" || name == "__pycache__" {
                 continue;
