@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 14] = [
+const FIXTURES: [&str; 15] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -17,6 +17,7 @@ const FIXTURES: [&str; 14] = [
     "fixture-slow-start",
     "fixture-legacy-retry",
     "fixture-legacy-classifier",
+    "fixture-classifier-0-2",
     "fixture-legacy-adapter",
 ];
 

@@ -44,7 +44,7 @@ pub mod wit {
     pub mod retry_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/retry-strategy@0.2.0",
+            world: "outdial:plugin/retry-strategy@0.3.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_retry_world",
@@ -55,14 +55,14 @@ pub mod wit {
     pub mod classifier_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/disposition-classifier@0.2.0",
+            world: "outdial:plugin/disposition-classifier@0.3.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_classifier_world",
             default_bindings_module: "$crate::wit::classifier_world",
             with: {
-                "outdial:plugin/types@0.2.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.2.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.3.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.3.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
@@ -70,22 +70,22 @@ pub mod wit {
     pub mod provider_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/provider-adapter@0.2.0",
+            world: "outdial:plugin/provider-adapter@0.3.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_provider_world",
             default_bindings_module: "$crate::wit::provider_world",
             with: {
-                "outdial:plugin/types@0.2.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.2.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.3.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.3.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
 }
 
 pub use wit::retry_world::outdial::plugin::types::{
-    Attempt, CallOutcome, ConfigKey, Contact, Disposition, LabelledAttempt, MachineDetection,
-    Metadata, PluginError, PluginKind, TimestampMs,
+    Attempt, AttemptOutline, CallOutcome, ConfigKey, Contact, Disposition, DispositionOutline,
+    LabelledAttempt, MachineDetection, Metadata, PluginError, PluginKind, TimestampMs,
 };
 
 /// One second in milliseconds, the unit of every timestamp.
@@ -152,14 +152,13 @@ impl Metadata {
 
 /// Everything a plugin author usually needs, in one import.
 pub mod prelude {
-    pub use crate::classifier::Classifier;
+    pub use crate::classifier::{Classifier, ClassifyInput, EndedAttempt};
     pub use crate::provider::ProviderAdapter;
-    pub use crate::retry::{
-        AttemptOutline, Decision, LocalTime, PolicyLimits, RetryInput, RetryStrategy,
-    };
+    pub use crate::retry::{Decision, LocalTime, PolicyLimits, RetryInput, RetryStrategy};
     pub use crate::{
-        Attempt, CallOutcome, Config, Contact, DAY_MS, Disposition, HOUR_MS, LabelledAttempt,
-        MINUTE_MS, MachineDetection, Metadata, Plugin, PluginError, SECOND_MS, TimestampMs,
+        Attempt, AttemptOutline, CallOutcome, Config, Contact, DAY_MS, Disposition, HOUR_MS,
+        LabelledAttempt, MINUTE_MS, MachineDetection, Metadata, Plugin, PluginError, SECOND_MS,
+        TimestampMs,
     };
 }
 

@@ -5,9 +5,7 @@ use std::cell::OnceCell;
 pub use crate::wit::retry_world::exports::outdial::plugin::retry::{
     Decision, LocalTime, PolicyLimits,
 };
-pub use crate::wit::retry_world::outdial::plugin::retry_context::{
-    AttemptOutline, DispositionOutline,
-};
+pub use crate::{AttemptOutline, DispositionOutline};
 use crate::{CallOutcome, Contact, LabelledAttempt, MachineDetection, Plugin, PluginError};
 
 /// A plugin that decides what happens after an attempt has ended.

@@ -1,6 +1,7 @@
 //! Builders for plugin unit tests: a contact, attempts and inputs with
 //! sensible values, to be adjusted field by field.
 
+use crate::classifier::ClassifyInput;
 use crate::retry::{LocalTime, PolicyLimits, RetryInput};
 use crate::{Attempt, CallOutcome, Contact, LabelledAttempt, MachineDetection};
 
@@ -69,4 +70,10 @@ pub fn retry_input(max_attempts: u32) -> RetryInput {
         },
         PolicyLimits { max_attempts },
     )
+}
+
+/// A classification of `attempt` on [`contact`] with no earlier attempts;
+/// add them with [`ClassifyInput::with_earlier`].
+pub fn classify_input(attempt: Attempt) -> ClassifyInput {
+    ClassifyInput::new(contact(), attempt)
 }

@@ -53,9 +53,9 @@ fn main() {
     let classifier = host
         .load_classifier(&PluginSource::Builtin("classify-rules".into()), &[], limits)
         .expect("classify-rules loads");
-    let (contact, attempt) = wasm_classify_input();
+    let classify_input = Arc::new(wasm_classify_input());
     let native_classifier = classify_rules::Rules::configure(&Config::default()).expect("defaults");
-    let (native_contact, native_attempt) = native_classify_input();
+    let native_classify_input = native_classify_input();
 
     let retry_warm = measure(warm_calls, || {
         black_box(retry.decide_raw(black_box(&retry_input)).expect("decides"));
@@ -127,21 +127,21 @@ fn main() {
     let classify_warm = measure(warm_calls / 4, || {
         black_box(
             classifier
-                .classify_raw(&contact, black_box(&attempt), &[])
+                .classify_raw(black_box(&classify_input))
                 .expect("classifies"),
         );
     });
     let classify_native = measure(warm_calls / 4, || {
         black_box(
             native_classifier
-                .classify(&native_contact, black_box(&native_attempt), &[])
+                .classify(black_box(&native_classify_input))
                 .expect("classifies"),
         );
     });
     let classify_fresh = measure(fresh_calls, || {
         black_box(
             classifier
-                .classify_fresh(&contact, black_box(&attempt), &[])
+                .classify_fresh(black_box(&classify_input))
                 .expect("classifies"),
         );
     });
@@ -196,14 +196,14 @@ fn main() {
         let warm = measure(warm_calls / 40, || {
             black_box(
                 guest
-                    .classify_raw(&contact, black_box(&attempt), &[])
+                    .classify_raw(black_box(&classify_input))
                     .expect("classifies"),
             );
         });
         let fresh = measure(fresh_calls / 3, || {
             black_box(
                 guest
-                    .classify_fresh(&contact, black_box(&attempt), &[])
+                    .classify_fresh(black_box(&classify_input))
                     .expect("classifies"),
             );
         });
@@ -418,15 +418,22 @@ fn transcript_2kb() -> String {
     text
 }
 
-fn native_classify_input() -> (Contact, Attempt) {
+fn answered_with_2kb_transcript() -> Attempt {
     let mut attempt = outdial_sdk::testing::plain_attempt(1, CallOutcome::Answered);
     attempt.transcript = Some(transcript_2kb());
-    (outdial_sdk::testing::contact(), attempt)
+    attempt
 }
 
-fn wasm_classify_input() -> (wit::Contact, wit::Attempt) {
-    let (contact, attempt) = native_classify_input();
-    (wasm_contact(&contact), wasm_attempt(&attempt))
+fn native_classify_input() -> ClassifyInput {
+    outdial_sdk::testing::classify_input(answered_with_2kb_transcript())
+}
+
+fn wasm_classify_input() -> wit::ClassifyInput {
+    wit::ClassifyInput::new(
+        wasm_contact(&outdial_sdk::testing::contact()),
+        wasm_attempt(&answered_with_2kb_transcript()),
+        Vec::new(),
+    )
 }
 
 fn wasm_contact(contact: &Contact) -> wit::Contact {

@@ -101,7 +101,7 @@ fn every_first_party_plugin_loads_and_describes_itself() {
         let info = host().inspect(&builtin(name)).expect("builtin loads");
         assert_eq!(info.name, name);
         assert_eq!(info.kind, kind);
-        assert_eq!(info.wit, "outdial:plugin@0.2.0");
+        assert_eq!(info.wit, "outdial:plugin@0.3.0");
         assert_eq!(info.sha256.len(), 64, "sha256 in hex");
         assert!(!info.config_keys.is_empty(), "{name} declares its config");
         assert!(
@@ -337,13 +337,15 @@ fn a_plugin_built_for_an_unknown_wit_version_is_refused_naming_both_versions() {
         "{message}"
     );
     assert!(
-        message.contains("supported: outdial:plugin/retry@0.2.0"),
+        message.contains("supported: outdial:plugin/retry@0.3.0"),
         "{message}"
     );
-    assert!(
-        message.contains("outdial:plugin/retry@0.1.0"),
-        "the older version it still loads is named too: {message}"
-    );
+    for older in ["outdial:plugin/retry@0.2.0", "outdial:plugin/retry@0.1.0"] {
+        assert!(
+            message.contains(older),
+            "the older versions it still loads are named too: {message}"
+        );
+    }
 }
 
 #[test]
@@ -364,28 +366,43 @@ fn a_retry_strategy_built_against_wit_0_1_is_handed_the_whole_history_and_still_
     assert_eq!(plugin.decide_fresh(&input).expect("decides"), expected);
 }
 
+/// A classification of `attempt` on [`contact`] after `earlier`.
+fn classify_input(attempt: wit::Attempt, earlier: Vec<wit::Attempt>) -> Arc<wit::ClassifyInput> {
+    Arc::new(wit::ClassifyInput::new(contact(), attempt, earlier))
+}
+
 #[test]
-fn a_classifier_built_against_wit_0_1_labels_under_the_same_contract_checks() {
-    let plugin = host()
-        .load_classifier(&file(fixtures::LEGACY_CLASSIFIER), &[], limits())
-        .expect("a 0.1.0 classifier loads");
-    assert_eq!(plugin.info().wit, "outdial:plugin@0.1.0");
-    assert_eq!(plugin.info().labels, ["answered", "unanswered"]);
-    let previous = [attempt(1, wit::CallOutcome::Busy)];
-    let answered = plugin
-        .classify_raw(
-            &contact(),
-            &attempt(2, wit::CallOutcome::Answered),
-            &previous,
-        )
-        .expect("classifies");
-    assert_eq!(answered.label, "answered");
-    assert!(answered.terminal);
-    assert_eq!(answered.score, Some(0.5), "it saw the one earlier attempt");
-    let unanswered = plugin
-        .classify_fresh(&contact(), &attempt(1, wit::CallOutcome::NoAnswer), &[])
-        .expect("classifies");
-    assert_eq!(unanswered.label, "unanswered");
+fn classifiers_built_against_wit_0_1_and_0_2_are_handed_the_whole_input_under_the_same_checks() {
+    for (fixture, version) in [
+        (fixtures::LEGACY_CLASSIFIER, "outdial:plugin@0.1.0"),
+        (fixtures::CLASSIFIER_0_2, "outdial:plugin@0.2.0"),
+    ] {
+        let plugin = host()
+            .load_classifier(&file(fixture), &[], limits())
+            .unwrap_or_else(|err| panic!("a {version} classifier loads: {err}"));
+        assert_eq!(plugin.info().wit, version);
+        assert_eq!(plugin.info().labels, ["answered", "unanswered"]);
+        let answered = plugin
+            .classify_raw(&classify_input(
+                attempt(2, wit::CallOutcome::Answered),
+                vec![attempt(1, wit::CallOutcome::Busy)],
+            ))
+            .expect("classifies");
+        assert_eq!(answered.label, "answered", "{version}");
+        assert!(answered.terminal, "{version}");
+        assert_eq!(
+            answered.score,
+            Some(0.5),
+            "{version}: it saw the one earlier attempt"
+        );
+        let unanswered = plugin
+            .classify_fresh(&classify_input(
+                attempt(1, wit::CallOutcome::NoAnswer),
+                Vec::new(),
+            ))
+            .expect("classifies");
+        assert_eq!(unanswered.label, "unanswered", "{version}");
+    }
 }
 
 #[test]
@@ -646,8 +663,9 @@ fn classify_rules_labels_an_eager_answer_as_interested() {
     answered.talk_ms = 40_000;
     answered.transcript = Some("Sounds good, tell me more".to_string());
     let disposition = classifier
-        .classify_raw(&contact(), &answered, &[])
+        .classify_raw(&classify_input(answered, Vec::new()))
         .expect("classifies");
     assert_eq!(disposition.label, "interested");
     assert!(disposition.terminal);
+    assert_eq!(classifier.info().wit, "outdial:plugin@0.3.0");
 }

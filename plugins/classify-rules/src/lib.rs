@@ -130,12 +130,8 @@ impl Plugin for Rules {
 }
 
 impl Classifier for Rules {
-    fn classify(
-        &self,
-        _contact: &Contact,
-        attempt: &Attempt,
-        _previous: &[Attempt],
-    ) -> Result<Disposition, PluginError> {
+    fn classify(&self, input: &ClassifyInput) -> Result<Disposition, PluginError> {
+        let attempt = &input.ended;
         let mut disposition = match attempt.outcome {
             CallOutcome::Busy => Disposition::new("busy", false),
             CallOutcome::NoAnswer => Disposition::new("no_answer", false),
@@ -153,10 +149,10 @@ impl Classifier for Rules {
                     Disposition::new("voicemail", self.voicemail_is_terminal)
                 }
                 MachineDetection::CallScreening => Disposition::new("call_screening", false),
-                _ => self.classify_conversation(attempt),
+                _ => self.classify_conversation(attempt, input.transcript()),
             },
         };
-        if let Some(transcript) = &attempt.transcript {
+        if let Some(transcript) = input.transcript() {
             disposition.sentiment = sentiment(transcript);
         }
         disposition.score = Some(score(&disposition.label));
@@ -165,8 +161,12 @@ impl Classifier for Rules {
 }
 
 impl Rules {
-    fn classify_conversation(&self, attempt: &Attempt) -> Disposition {
-        let transcript = attempt.transcript.as_deref().unwrap_or("").to_lowercase();
+    fn classify_conversation(
+        &self,
+        attempt: &EndedAttempt,
+        transcript: Option<&str>,
+    ) -> Disposition {
+        let transcript = transcript.unwrap_or("").to_lowercase();
         let mut strongest: Option<usize> = None;
         for found in self.phrases.find_overlapping_iter(&transcript) {
             let list = self.list_of_phrase[found.pattern()];
@@ -238,12 +238,12 @@ outdial_sdk::export_classifier!(Rules);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use outdial_sdk::testing::{contact, plain_attempt};
+    use outdial_sdk::testing::{classify_input, plain_attempt};
 
     fn classify(attempt: &Attempt) -> Disposition {
         let rules = Rules::configure(&Config::default()).expect("defaults are valid");
         rules
-            .classify(&contact(), attempt, &[])
+            .classify(&classify_input(attempt.clone()))
             .expect("classifies")
     }
 
@@ -332,11 +332,9 @@ mod tests {
         ]))
         .expect("valid");
         let disposition = rules
-            .classify(
-                &contact(),
-                &answered_saying("Stop calling. Tell me more."),
-                &[],
-            )
+            .classify(&classify_input(answered_saying(
+                "Stop calling. Tell me more.",
+            )))
             .unwrap();
         assert_eq!(disposition.label, "interested");
     }
@@ -360,7 +358,7 @@ mod tests {
         )]))
         .expect("valid");
         let disposition = rules
-            .classify(&contact(), &answered_saying("Sí, ¡me interesa!"), &[])
+            .classify(&classify_input(answered_saying("Sí, ¡me interesa!")))
             .unwrap();
         assert_eq!(disposition.label, "interested");
     }

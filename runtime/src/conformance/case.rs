@@ -752,6 +752,17 @@ pub(crate) struct ClassifyInput {
     pub(crate) previous: Vec<wit::Attempt>,
 }
 
+impl ClassifyInput {
+    /// The input as the host hands it to a classifier.
+    pub(crate) fn to_host(&self) -> std::sync::Arc<wit::ClassifyInput> {
+        std::sync::Arc::new(wit::ClassifyInput::new(
+            self.contact.clone(),
+            self.attempt.clone(),
+            self.previous.clone(),
+        ))
+    }
+}
+
 /// Read a classifier case's input; the second value is the time its
 /// relative times count from (the attempt's end).
 pub(crate) fn classify_input(value: &Value, file: &Path) -> Result<(ClassifyInput, i64), String> {

@@ -221,9 +221,9 @@ fn classify(
     scenario: &Scenario,
     fresh: bool,
 ) -> Result<wit::Disposition, Failure> {
-    let input = &scenario.input;
+    let input = scenario.input.to_host();
     check
-        .call(|| plugin.classify_unchecked(&input.contact, &input.attempt, &input.previous, fresh))
+        .call(|| plugin.classify_unchecked(&input, fresh))
         .map_err(|err| fault(scenario, &err))
 }
 
@@ -437,10 +437,10 @@ fn run_case_body(
         None => suite_plugin,
     };
     // The host's own contract check applies to cases as in production.
-    let answer =
-        match check.call(|| plugin.classify_raw(&input.contact, &input.attempt, &input.previous)) {
-            Ok(disposition) => disposition_json(&disposition),
-            Err(err) => case::fault_json(&err),
-        };
+    let handed = input.to_host();
+    let answer = match check.call(|| plugin.classify_raw(&handed)) {
+        Ok(disposition) => disposition_json(&disposition),
+        Err(err) => case::fault_json(&err),
+    };
     compare(case, raw_input, raw_expected, &answer, now)
 }

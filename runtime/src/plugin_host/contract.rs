@@ -1,24 +1,25 @@
-//! The plugin contract as the host speaks it: the WIT types, the input a
-//! retry decision reads, and the conversions from the engine's model to
-//! what plugins are handed.
+//! The plugin contract as the host speaks it: the WIT types, the inputs a
+//! retry decision and a classification read, and the conversions from the
+//! engine's model to what plugins are handed.
 
-use super::bindings::{provider, retry, retry_context, types};
+use super::bindings::{classifier, provider, retry, types};
 use crate::model;
 use crate::policy::RetryRequest;
 
 /// The WIT-level types of the plugin contract, for callers that speak to
 /// plugins directly (the conformance harness, benchmarks).
 pub mod wit {
-    pub use super::RetryInput;
+    pub use super::classifier::exports::outdial::plugin::classifier::EndedAttempt;
     pub use super::provider::exports::outdial::plugin::provider::{
         CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
         ProviderError, WebhookError,
     };
     pub use super::retry::exports::outdial::plugin::retry::{Decision, LocalTime, PolicyLimits};
-    pub use super::retry_context::{AttemptOutline, DispositionOutline};
     pub use super::types::{
-        Attempt, CallOutcome, Contact, Disposition, LabelledAttempt, MachineDetection, PluginError,
+        Attempt, AttemptOutline, CallOutcome, Contact, Disposition, DispositionOutline,
+        LabelledAttempt, MachineDetection, PluginError,
     };
+    pub use super::{ClassifyInput, RetryInput};
 }
 
 /// Everything a retry decision may depend on, as the host holds it while a
@@ -54,9 +55,77 @@ impl RetryInput {
     }
 }
 
-/// The outline a strategy reads of an attempt: everything but its text.
-pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline {
-    let attempt = &labelled.attempt;
+/// Everything a classification may depend on, as the host holds it while a
+/// classifier labels an attempt. A 0.3.0 classifier is handed the ended
+/// attempt's scalars and reads the rest through `classify-context`; older
+/// ones are handed the contact and the attempts whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifyInput {
+    pub contact: wit::Contact,
+    /// The attempt that just ended.
+    pub attempt: wit::Attempt,
+    /// The contact's earlier attempts, oldest first.
+    pub earlier: Vec<wit::Attempt>,
+    /// The disposition of each earlier attempt, when it was classified: one
+    /// per attempt of `earlier`, kept apart so older classifiers are handed
+    /// `earlier` as it is.
+    pub earlier_dispositions: Vec<Option<wit::Disposition>>,
+}
+
+impl ClassifyInput {
+    /// An input whose earlier attempts carry no dispositions.
+    pub fn new(contact: wit::Contact, attempt: wit::Attempt, earlier: Vec<wit::Attempt>) -> Self {
+        let earlier_dispositions = vec![None; earlier.len()];
+        ClassifyInput {
+            contact,
+            attempt,
+            earlier,
+            earlier_dispositions,
+        }
+    }
+
+    /// What a 0.3.0 `classify` itself is handed.
+    pub(super) fn handed(&self) -> wit::EndedAttempt {
+        let attempt = &self.attempt;
+        wit::EndedAttempt {
+            number: attempt.number,
+            started_at: attempt.started_at,
+            answered_at: attempt.answered_at,
+            ended_at: attempt.ended_at,
+            outcome: attempt.outcome,
+            sip_code: attempt.sip_code,
+            talk_ms: attempt.talk_ms,
+            ring_ms: attempt.ring_ms,
+            machine_detection: attempt.machine_detection,
+            cost_micros: attempt.cost_micros,
+            transcript_bytes: attempt
+                .transcript
+                .as_ref()
+                .map(|text| u32::try_from(text.len()).unwrap_or(u32::MAX)),
+            earlier_attempts: self.earlier.len() as u32,
+        }
+    }
+
+    /// Earlier attempt `number` (1 is the first) with its disposition.
+    pub(super) fn earlier(
+        &self,
+        number: u32,
+    ) -> Option<(&wit::Attempt, Option<&wit::Disposition>)> {
+        let index = (number as usize).checked_sub(1)?;
+        let attempt = self.earlier.get(index)?;
+        let disposition = self
+            .earlier_dispositions
+            .get(index)
+            .and_then(Option::as_ref);
+        Some((attempt, disposition))
+    }
+}
+
+/// The outline of an attempt with its disposition: everything but its text.
+pub(super) fn outline_of_parts(
+    attempt: &wit::Attempt,
+    disposition: Option<&wit::Disposition>,
+) -> wit::AttemptOutline {
     wit::AttemptOutline {
         number: attempt.number,
         started_at: attempt.started_at,
@@ -68,16 +137,18 @@ pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline
         ring_ms: attempt.ring_ms,
         machine_detection: attempt.machine_detection,
         cost_micros: attempt.cost_micros,
-        disposition: labelled
-            .disposition
-            .as_ref()
-            .map(|disposition| wit::DispositionOutline {
-                terminal: disposition.terminal,
-                score: disposition.score,
-                sentiment: disposition.sentiment,
-                follow_up_at: disposition.follow_up_at,
-            }),
+        disposition: disposition.map(|disposition| wit::DispositionOutline {
+            terminal: disposition.terminal,
+            score: disposition.score,
+            sentiment: disposition.sentiment,
+            follow_up_at: disposition.follow_up_at,
+        }),
     }
+}
+
+/// The outline a strategy reads of an attempt: everything but its text.
+pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline {
+    outline_of_parts(&labelled.attempt, labelled.disposition.as_ref())
 }
 
 /// The WIT input of a retry decision.
@@ -158,7 +229,7 @@ pub fn machine_detection_to_wit(detection: model::MachineDetection) -> wit::Mach
     }
 }
 
-fn disposition_to_wit(disposition: &model::Disposition) -> wit::Disposition {
+pub(crate) fn disposition_to_wit(disposition: &model::Disposition) -> wit::Disposition {
     wit::Disposition {
         label: disposition.label.clone(),
         terminal: disposition.terminal,

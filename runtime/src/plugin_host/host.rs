@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::component::{Component, HasSelf, Linker, types::ComponentItem};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings;
@@ -61,7 +61,11 @@ fn instance_pool() -> PoolingAllocationConfig {
 
 /// Import prefixes a plugin may use. Everything else (sockets above all)
 /// is refused at load, before any code runs.
-const ALLOWED_IMPORT_PREFIXES: [&str; 10] = [
+const ALLOWED_IMPORT_PREFIXES: [&str; 14] = [
+    "outdial:plugin/host@0.3.0",
+    "outdial:plugin/retry-context@0.3.0",
+    "outdial:plugin/classify-context@0.3.0",
+    "outdial:plugin/types@0.3.0",
     "outdial:plugin/host@0.2.0",
     "outdial:plugin/retry-context@0.2.0",
     "outdial:plugin/types@0.2.0",
@@ -107,18 +111,26 @@ impl PluginHost {
         let mut linker = Linker::<Sandbox>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
-        bindings::retry::RetryStrategy::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+        let engine_error = |err: wasmtime::Error| LoadError::Engine(format!("{err:#}"));
+        // 0.3.0's `types`, `host` and `retry-context`, then its
+        // `classify-context`: the classifier world's other imports are the
+        // ones just linked.
+        bindings::retry::RetryStrategy::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| {
+            sandbox
+        })
+        .map_err(engine_error)?;
+        bindings::classify_context::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)
+            .map_err(engine_error)?;
+        // Plugins built against 0.2.0 import its `host` and `retry-context`,
+        // and those against 0.1.0 its `host`; the `types` of both are
+        // 0.3.0's, already linked.
+        bindings::v0_2::retry::RetryStrategy::add_to_linker::<_, HasSelf<_>>(
             &mut linker,
             |sandbox| sandbox,
         )
-        .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
-        // Plugins built against 0.1.0 import its `host`; its `types` are
-        // 0.2.0's, already linked.
-        bindings::v0_1::host::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
-            &mut linker,
-            |sandbox| sandbox,
-        )
-        .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
+        .map_err(engine_error)?;
+        bindings::v0_1::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)
+            .map_err(engine_error)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -153,22 +165,28 @@ impl PluginHost {
     pub fn inspect(&self, source: &PluginSource) -> Result<PluginInfo, LoadError> {
         let checked = self.check(source)?;
         match (checked.kind, checked.version) {
-            (PluginKind::RetryStrategy, WitVersion::V0_2) => {
+            (PluginKind::RetryStrategy, WitVersion::V0_3) => {
                 self.describe::<bindings::retry::RetryStrategy>(&checked)
+            }
+            (PluginKind::RetryStrategy, WitVersion::V0_2) => {
+                self.describe::<bindings::v0_2::retry::RetryStrategy>(&checked)
             }
             (PluginKind::RetryStrategy, WitVersion::V0_1) => {
                 self.describe::<bindings::v0_1::retry::RetryStrategy>(&checked)
             }
-            (PluginKind::DispositionClassifier, WitVersion::V0_2) => {
+            (PluginKind::DispositionClassifier, WitVersion::V0_3) => {
                 self.describe::<bindings::classifier::DispositionClassifier>(&checked)
+            }
+            (PluginKind::DispositionClassifier, WitVersion::V0_2) => {
+                self.describe::<bindings::v0_2::classifier::DispositionClassifier>(&checked)
             }
             (PluginKind::DispositionClassifier, WitVersion::V0_1) => {
                 self.describe::<bindings::v0_1::classifier::DispositionClassifier>(&checked)
             }
-            (PluginKind::ProviderAdapter, WitVersion::V0_2) => {
+            (PluginKind::ProviderAdapter, WitVersion::V0_3) => {
                 self.describe::<bindings::provider::ProviderAdapter>(&checked)
             }
-            (PluginKind::ProviderAdapter, WitVersion::V0_1) => {
+            (PluginKind::ProviderAdapter, WitVersion::V0_2 | WitVersion::V0_1) => {
                 self.describe::<legacy::LegacyProviderAdapter>(&checked)
             }
         }
@@ -211,22 +229,27 @@ impl PluginHost {
     }
 
     /// Load a plugin of `kind`, bound through `Current` when it was built
-    /// against 0.2.0 and through `Legacy` when against 0.1.0.
-    fn load_versioned<Current: World, Legacy: World>(
+    /// against 0.3.0, through `V2` when against 0.2.0 and through `V1` when
+    /// against 0.1.0.
+    fn load_versioned<Current: World, V2: World, V1: World>(
         &self,
         source: &PluginSource,
         kind: PluginKind,
         config: &[(String, String)],
         limits: PluginLimits,
-    ) -> Result<(PluginInfo, Versioned<Current, Legacy>), LoadError> {
+    ) -> Result<(PluginInfo, Versioned<Current, V2, V1>), LoadError> {
         let checked = self.check_kind(source, kind)?;
         Ok(match checked.version {
-            WitVersion::V0_2 => {
+            WitVersion::V0_3 => {
                 let (info, pool) = self.load::<Current>(checked, config, limits)?;
                 (info, Versioned::Current(pool))
             }
+            WitVersion::V0_2 => {
+                let (info, pool) = self.load::<V2>(checked, config, limits)?;
+                (info, Versioned::V0_2(pool))
+            }
             WitVersion::V0_1 => {
-                let (info, pool) = self.load::<Legacy>(checked, config, limits)?;
+                let (info, pool) = self.load::<V1>(checked, config, limits)?;
                 (info, Versioned::V0_1(pool))
             }
         })

@@ -10,7 +10,7 @@ use super::bindings::types;
 
 /// The versions of the `outdial:plugin` package whose plugins this host
 /// loads, newest first. A plugin built against an older one keeps working.
-pub const WIT_VERSIONS: [WitVersion; 2] = [WitVersion::V0_2, WitVersion::V0_1];
+pub const WIT_VERSIONS: [WitVersion; 3] = [WitVersion::V0_3, WitVersion::V0_2, WitVersion::V0_1];
 
 /// A version of the `outdial:plugin` WIT package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +19,8 @@ pub enum WitVersion {
     V0_1,
     /// 0.2.0: a retry strategy reads what it needs through `retry-context`.
     V0_2,
+    /// 0.3.0: a classifier reads what it needs through `classify-context`.
+    V0_3,
 }
 
 impl WitVersion {
@@ -27,6 +29,7 @@ impl WitVersion {
         match self {
             WitVersion::V0_1 => "0.1.0",
             WitVersion::V0_2 => "0.2.0",
+            WitVersion::V0_3 => "0.3.0",
         }
     }
 }
@@ -134,4 +137,53 @@ pub struct PluginInfo {
     /// Every language the component's producers sections name: a guest's
     /// own, and those of a runtime embedded to run it.
     pub languages: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::{WIT_VERSIONS, WitVersion};
+
+    /// The sha256 of each released version's WIT, as it was released. A
+    /// plugin built against a version relies on its text never changing:
+    /// a change is a new version.
+    const RELEASED: [(WitVersion, &str); 2] = [
+        (
+            WitVersion::V0_1,
+            "2b481e95abfaa7edc620af4e02bb1ff7e17ce0c0ca1e4d7a0f65d4a74db23b49",
+        ),
+        (
+            WitVersion::V0_2,
+            "bcf7c18a4714be898d9efd1a3190824df6190740fc182d0f8c415e5501d0009f",
+        ),
+    ];
+
+    #[test]
+    fn a_released_wit_version_is_never_edited() {
+        for (version, released) in RELEASED {
+            let path = format!(
+                "{}/../sdk/wit/v{}/plugin.wit",
+                env!("CARGO_MANIFEST_DIR"),
+                version.number()
+            );
+            let text = std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+            assert_eq!(
+                hex::encode(Sha256::digest(&text)),
+                released,
+                "{path} changed; a change to the contract ships as a new version"
+            );
+        }
+    }
+
+    #[test]
+    fn the_current_wit_is_the_newest_version_the_host_binds() {
+        let path = format!("{}/../sdk/wit/plugin.wit", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+        let newest = WIT_VERSIONS[0].number();
+        assert!(
+            text.contains(&format!("package outdial:plugin@{newest};")),
+            "{path} declares another version than {newest}"
+        );
+    }
 }

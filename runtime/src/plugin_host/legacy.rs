@@ -1,10 +1,11 @@
-//! Provider adapters built against `outdial:plugin@0.1.0`.
+//! Provider adapters built against `outdial:plugin@0.2.0` or `@0.1.0`.
 //!
-//! 0.2.0 left the provider interface as it was, so a 0.1.0 adapter exports
-//! the same functions under the old interface name. They are found by that
-//! name and called with the current Rust types; wasmtime checks a function's
-//! type against them field by field before each call, so an adapter whose
-//! types differ gets an error, never a misread value.
+//! Neither 0.2.0 nor 0.3.0 changed the provider interface, so an older
+//! adapter exports the same functions under its version's interface name.
+//! They are found by that name and called with the current Rust types;
+//! wasmtime checks a function's type against them field by field before
+//! each call, so an adapter whose types differ gets an error, never a
+//! misread value.
 
 use wasmtime::component::{
     ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lift, Lower,
@@ -18,8 +19,11 @@ use super::bindings::types;
 use super::pool::World;
 use super::sandbox::Sandbox;
 
-/// The interface a 0.1.0 adapter exports.
-const EXPORT: &str = "outdial:plugin/provider@0.1.0";
+/// The interface an older adapter exports, by version, newest first.
+const EXPORTS: [&str; 2] = [
+    "outdial:plugin/provider@0.2.0",
+    "outdial:plugin/provider@0.1.0",
+];
 
 /// The interface's functions, in the order of [`LegacyProviderAdapter`]'s.
 const FUNCTIONS: [&str; 7] = [
@@ -32,13 +36,14 @@ const FUNCTIONS: [&str; 7] = [
     "parse-status-poll",
 ];
 
-/// A 0.1.0 adapter's functions, found once per component.
+/// An older adapter's functions, found once per component.
 pub(crate) struct LegacyProviderAdapterPre {
     pre: InstancePre<Sandbox>,
+    export: &'static str,
     indices: [ComponentExportIndex; 7],
 }
 
-/// One instance of a 0.1.0 adapter, with the same calls as the 0.2.0
+/// One instance of an older adapter, with the same calls as the 0.3.0
 /// bindings offer.
 pub(crate) struct LegacyProviderAdapter {
     describe: Func,
@@ -72,29 +77,35 @@ impl World for LegacyProviderAdapter {
 
     fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
         let component = pre.component();
-        let (_, interface) = component
-            .get_export(None, EXPORT)
-            .ok_or_else(|| format_err!("no export `{EXPORT}` found"))?;
+        let (export, interface) = EXPORTS
+            .iter()
+            .find_map(|export| Some((*export, component.get_export(None, export)?.1)))
+            .ok_or_else(|| format_err!("none of {} is exported", EXPORTS.join(", ")))?;
         let mut indices = Vec::with_capacity(FUNCTIONS.len());
         for name in FUNCTIONS {
             let index = component
                 .get_export_index(Some(&interface), name)
-                .ok_or_else(|| format_err!("`{EXPORT}` exports no function `{name}`"))?;
+                .ok_or_else(|| format_err!("`{export}` exports no function `{name}`"))?;
             indices.push(index);
         }
         let indices = indices
             .try_into()
             .unwrap_or_else(|_| unreachable!("one index per function"));
-        Ok(LegacyProviderAdapterPre { pre, indices })
+        Ok(LegacyProviderAdapterPre {
+            pre,
+            export,
+            indices,
+        })
     }
 
     fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
         let instance = pre.pre.instantiate(&mut *store)?;
         let mut funcs = Vec::with_capacity(FUNCTIONS.len());
+        let export = pre.export;
         for (name, index) in FUNCTIONS.iter().zip(&pre.indices) {
             let func = instance
                 .get_func(&mut *store, index)
-                .ok_or_else(|| format_err!("`{EXPORT}`'s `{name}` is not a function"))?;
+                .ok_or_else(|| format_err!("`{export}`'s `{name}` is not a function"))?;
             funcs.push(func);
         }
         let [
@@ -133,8 +144,8 @@ impl World for LegacyProviderAdapter {
 }
 
 impl LegacyProviderAdapter {
-    /// The provider interface; the same accessor as the 0.2.0 bindings', so
-    /// one call site serves adapters of either version.
+    /// The provider interface; the same accessor as the 0.3.0 bindings', so
+    /// one call site serves adapters of every version.
     pub(crate) fn outdial_plugin_provider(&self) -> &Self {
         self
     }

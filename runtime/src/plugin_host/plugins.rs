@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use super::bindings::{classifier, provider, retry, types, v0_1};
-use super::contract::{RetryInput, attempt_to_wit, contact_to_wit, retry_input, wit};
+use super::bindings::{classifier, provider, retry, types, v0_1, v0_2};
+use super::contract::{
+    ClassifyInput, RetryInput, attempt_to_wit, contact_to_wit, disposition_to_wit, retry_input, wit,
+};
 use super::error::CallError;
 use super::info::PluginInfo;
 use super::legacy::LegacyProviderAdapter;
@@ -15,34 +17,36 @@ use crate::policy::{self, PolicyFault, RetryRequest};
 
 /// A plugin's instances, bound through the WIT version it was built
 /// against.
-pub(super) enum Versioned<Current: World, Legacy: World> {
+pub(super) enum Versioned<Current: World, V2: World, V1: World> {
     Current(Arc<Pool<Current>>),
-    V0_1(Arc<Pool<Legacy>>),
+    V0_2(Arc<Pool<V2>>),
+    V0_1(Arc<Pool<V1>>),
 }
 
 /// `$body` with `$pool` bound to the plugin's pool, whichever version it
-/// was built against: both versions' bindings offer the same calls under
-/// the same names, so one body serves both.
+/// was built against: every version's bindings offer the same calls under
+/// the same names, so one body serves them all.
 macro_rules! on_pool {
     ($versioned:expr, |$pool:ident| $body:expr) => {
         match $versioned {
             Versioned::Current($pool) => $body,
+            Versioned::V0_2($pool) => $body,
             Versioned::V0_1($pool) => $body,
         }
     };
 }
 
 /// A loaded retry strategy.
+type RetryPools =
+    Versioned<retry::RetryStrategy, v0_2::retry::RetryStrategy, v0_1::retry::RetryStrategy>;
+
 pub struct RetryPlugin {
     info: PluginInfo,
-    pool: Versioned<retry::RetryStrategy, v0_1::retry::RetryStrategy>,
+    pool: RetryPools,
 }
 
 impl RetryPlugin {
-    pub(super) fn new(
-        info: PluginInfo,
-        pool: Versioned<retry::RetryStrategy, v0_1::retry::RetryStrategy>,
-    ) -> Self {
+    pub(super) fn new(info: PluginInfo, pool: RetryPools) -> Self {
         RetryPlugin { info, pool }
     }
 
@@ -68,8 +72,19 @@ impl RetryPlugin {
             Versioned::Current(pool) => {
                 let handed = input.handed(seed);
                 pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
-                    decide_within(world, store, input, handed)
+                    within_decision(store, input, |store| {
+                        world.outdial_plugin_retry().call_decide(store, handed)
+                    })
                 })?
+            }
+            Versioned::V0_2(pool) => {
+                let handed = v0_2_retry::retry_input(input.handed(seed));
+                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
+                    within_decision(store, input, |store| {
+                        world.outdial_plugin_retry().call_decide(store, handed)
+                    })
+                })?
+                .map(v0_2_retry::decision)
             }
             Versioned::V0_1(pool) => {
                 let whole = v0_1_retry::retry_input(input);
@@ -120,6 +135,44 @@ mod v0_1_retry {
     }
 }
 
+/// Conversions to and from a 0.2.0 retry strategy, whose records are
+/// 0.3.0's field for field.
+mod v0_2_retry {
+    use super::retry::exports::outdial::plugin::retry as current;
+    use super::v0_2::retry::exports::outdial::plugin::retry as old;
+    use super::wit;
+
+    pub(super) fn retry_input(input: current::RetryInput) -> old::RetryInput {
+        let local = input.now_local;
+        old::RetryInput {
+            now: input.now,
+            now_local: old::LocalTime {
+                year: local.year,
+                month: local.month,
+                day: local.day,
+                hour: local.hour,
+                minute: local.minute,
+                second: local.second,
+                weekday: local.weekday,
+                utc_offset_seconds: local.utc_offset_seconds,
+            },
+            limits: old::PolicyLimits {
+                max_attempts: input.limits.max_attempts,
+            },
+            attempts_made: input.attempts_made,
+            seed: input.seed,
+        }
+    }
+
+    pub(super) fn decision(decision: old::Decision) -> wit::Decision {
+        match decision {
+            old::Decision::RetryAt(at) => wit::Decision::RetryAt(at),
+            old::Decision::FollowUpAt(at) => wit::Decision::FollowUpAt(at),
+            old::Decision::GiveUp(reason) => wit::Decision::GiveUp(reason),
+        }
+    }
+}
+
 impl policy::RetryPolicy for RetryPlugin {
     fn identity(&self) -> &str {
         &self.info.sha256
@@ -136,17 +189,20 @@ impl policy::RetryPolicy for RetryPlugin {
     }
 }
 
+type ClassifierPools = Versioned<
+    classifier::DispositionClassifier,
+    v0_2::classifier::DispositionClassifier,
+    v0_1::classifier::DispositionClassifier,
+>;
+
 /// A loaded disposition classifier.
 pub struct ClassifierPlugin {
     info: PluginInfo,
-    pool: Versioned<classifier::DispositionClassifier, v0_1::classifier::DispositionClassifier>,
+    pool: ClassifierPools,
 }
 
 impl ClassifierPlugin {
-    pub(super) fn new(
-        info: PluginInfo,
-        pool: Versioned<classifier::DispositionClassifier, v0_1::classifier::DispositionClassifier>,
-    ) -> Self {
+    pub(super) fn new(info: PluginInfo, pool: ClassifierPools) -> Self {
         ClassifierPlugin { info, pool }
     }
 
@@ -157,24 +213,17 @@ impl ClassifierPlugin {
 
     /// Classify on a warm instance, checking the answer against the contract:
     /// a declared label, score in 0..=1, sentiment in -1..=1.
-    pub fn classify_raw(
-        &self,
-        contact: &wit::Contact,
-        attempt: &wit::Attempt,
-        previous: &[wit::Attempt],
-    ) -> Result<wit::Disposition, CallError> {
-        let disposition = self.classify_unchecked(contact, attempt, previous, false)?;
+    pub fn classify_raw(&self, input: &Arc<ClassifyInput>) -> Result<wit::Disposition, CallError> {
+        let disposition = self.classify_unchecked(input, false)?;
         self.check(disposition)
     }
 
     /// Classify on a new instance, dropped afterwards.
     pub fn classify_fresh(
         &self,
-        contact: &wit::Contact,
-        attempt: &wit::Attempt,
-        previous: &[wit::Attempt],
+        input: &Arc<ClassifyInput>,
     ) -> Result<wit::Disposition, CallError> {
-        let disposition = self.classify_unchecked(contact, attempt, previous, true)?;
+        let disposition = self.classify_unchecked(input, true)?;
         self.check(disposition)
     }
 
@@ -183,22 +232,38 @@ impl ClassifierPlugin {
     /// when `fresh`.
     pub(crate) fn classify_unchecked(
         &self,
-        contact: &wit::Contact,
-        attempt: &wit::Attempt,
-        previous: &[wit::Attempt],
+        input: &Arc<ClassifyInput>,
         fresh: bool,
     ) -> Result<wit::Disposition, CallError> {
-        let (now, seed) = (attempt.ended_at, seed_of(&attempt.id));
-        let answer = on_pool!(&self.pool, |pool| pool.call_maybe_fresh(
-            fresh,
-            now,
-            seed,
-            |world, store| {
-                world
-                    .outdial_plugin_classifier()
-                    .call_classify(store, contact, attempt, previous)
+        let (now, seed) = (input.attempt.ended_at, seed_of(&input.attempt.id));
+        let answer = match &self.pool {
+            Versioned::Current(pool) => {
+                let handed = input.handed();
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    within_classification(store, input, |store| {
+                        world
+                            .outdial_plugin_classifier()
+                            .call_classify(store, handed)
+                    })
+                })?
             }
-        ))?;
+            Versioned::V0_2(pool) => pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                world.outdial_plugin_classifier().call_classify(
+                    store,
+                    &input.contact,
+                    &input.attempt,
+                    &input.earlier,
+                )
+            })?,
+            Versioned::V0_1(pool) => pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                world.outdial_plugin_classifier().call_classify(
+                    store,
+                    &input.contact,
+                    &input.attempt,
+                    &input.earlier,
+                )
+            })?,
+        };
         answer.map_err(|err| plugin_fault(&self.info, &err))
     }
 
@@ -241,14 +306,16 @@ impl policy::Classifier for ClassifierPlugin {
         attempt: &model::Attempt,
         previous: &[model::Attempt],
     ) -> Result<model::Disposition, PolicyFault> {
-        let previous: Vec<wit::Attempt> = previous.iter().map(attempt_to_wit).collect();
-        let disposition = self
-            .classify_raw(
-                &contact_to_wit(contact),
-                &attempt_to_wit(attempt),
-                &previous,
-            )
-            .map_err(to_fault)?;
+        let input = Arc::new(ClassifyInput {
+            contact: contact_to_wit(contact),
+            attempt: attempt_to_wit(attempt),
+            earlier: previous.iter().map(attempt_to_wit).collect(),
+            earlier_dispositions: previous
+                .iter()
+                .map(|attempt| attempt.disposition.as_ref().map(disposition_to_wit))
+                .collect(),
+        });
+        let disposition = self.classify_raw(&input).map_err(to_fault)?;
         Ok(model::Disposition {
             label: disposition.label,
             terminal: disposition.terminal,
@@ -261,16 +328,16 @@ impl policy::Classifier for ClassifierPlugin {
 
 /// A loaded provider adapter. Every method is sans-IO: the host performs
 /// the requests it builds.
+type AdapterPools =
+    Versioned<provider::ProviderAdapter, LegacyProviderAdapter, LegacyProviderAdapter>;
+
 pub struct AdapterPlugin {
     info: PluginInfo,
-    pool: Versioned<provider::ProviderAdapter, LegacyProviderAdapter>,
+    pool: AdapterPools,
 }
 
 impl AdapterPlugin {
-    pub(super) fn new(
-        info: PluginInfo,
-        pool: Versioned<provider::ProviderAdapter, LegacyProviderAdapter>,
-    ) -> Self {
+    pub(super) fn new(info: PluginInfo, pool: AdapterPools) -> Self {
         AdapterPlugin { info, pool }
     }
 
@@ -358,19 +425,29 @@ impl AdapterPlugin {
     }
 }
 
-/// Call `decide` with `input` readable through `retry-context` for exactly
-/// as long as the call runs.
-fn decide_within(
-    world: &retry::RetryStrategy,
+/// Run `call` with `input` readable through `retry-context` for exactly as
+/// long as it runs.
+fn within_decision<R>(
     store: &mut wasmtime::Store<Sandbox>,
     input: &Arc<RetryInput>,
-    handed: retry::exports::outdial::plugin::retry::RetryInput,
-) -> wasmtime::Result<Result<wit::Decision, types::PluginError>> {
+    call: impl FnOnce(&mut wasmtime::Store<Sandbox>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
     store.data_mut().deciding = Some(input.clone());
-    let answer = world
-        .outdial_plugin_retry()
-        .call_decide(&mut *store, handed);
+    let answer = call(&mut *store);
     store.data_mut().deciding = None;
+    answer
+}
+
+/// Run `call` with `input` readable through `classify-context` for exactly
+/// as long as it runs.
+fn within_classification<R>(
+    store: &mut wasmtime::Store<Sandbox>,
+    input: &Arc<ClassifyInput>,
+    call: impl FnOnce(&mut wasmtime::Store<Sandbox>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    store.data_mut().classifying = Some(input.clone());
+    let answer = call(&mut *store);
+    store.data_mut().classifying = None;
     answer
 }
 

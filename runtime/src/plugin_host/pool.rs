@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{classifier, provider, retry, types, v0_1};
+use super::bindings::{classifier, provider, retry, types, v0_1, v0_2};
 use super::error::CallError;
 use super::info::{EPOCH_TICK, PluginLimits};
 use super::sandbox::Sandbox;
@@ -100,6 +100,16 @@ generated_world!(
     provider::ProviderAdapter,
     provider::ProviderAdapterPre<Sandbox>,
     outdial_plugin_provider
+);
+generated_world!(
+    v0_2::retry::RetryStrategy,
+    v0_2::retry::RetryStrategyPre<Sandbox>,
+    outdial_plugin_retry
+);
+generated_world!(
+    v0_2::classifier::DispositionClassifier,
+    v0_2::classifier::DispositionClassifierPre<Sandbox>,
+    outdial_plugin_classifier
 );
 generated_world!(
     v0_1::retry::RetryStrategy,

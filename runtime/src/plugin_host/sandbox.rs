@@ -10,8 +10,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{host, retry_context, types, v0_1};
-use super::contract::{RetryInput, outline_of, wit};
+use super::bindings::{classify_context, host, retry_context, types, v0_1, v0_2};
+use super::contract::{ClassifyInput, RetryInput, outline_of, outline_of_parts, wit};
 
 /// Core instances one plugin component may hold, in the pool and in its
 /// store: a Rust guest holds a few, a Python one 38 (libc, libpython and
@@ -112,6 +112,9 @@ pub(crate) struct Sandbox {
     /// What the retry decision in progress reads through `retry-context`;
     /// none outside `decide`.
     pub(crate) deciding: Option<Arc<RetryInput>>,
+    /// What the classification in progress reads through
+    /// `classify-context`; none outside `classify`.
+    pub(crate) classifying: Option<Arc<ClassifyInput>>,
 }
 
 impl Sandbox {
@@ -148,6 +151,7 @@ impl Sandbox {
             plugin,
             panic_message: None,
             deciding: None,
+            classifying: None,
         }
     }
 }
@@ -240,6 +244,24 @@ impl host::Host for Sandbox {
 
 impl types::Host for Sandbox {}
 
+/// The same services for plugins built against 0.2.0.
+impl v0_2::host::Host for Sandbox {
+    fn log(&mut self, level: v0_2::host::LogLevel, message: String) {
+        let level = match level {
+            v0_2::host::LogLevel::Trace => host::LogLevel::Trace,
+            v0_2::host::LogLevel::Debug => host::LogLevel::Debug,
+            v0_2::host::LogLevel::Info => host::LogLevel::Info,
+            v0_2::host::LogLevel::Warn => host::LogLevel::Warn,
+            v0_2::host::LogLevel::Error => host::LogLevel::Error,
+        };
+        host::Host::log(self, level, message);
+    }
+
+    fn report_panic(&mut self, message: String) {
+        host::Host::report_panic(self, message);
+    }
+}
+
 /// The same services for plugins built against 0.1.0.
 impl v0_1::host::Host for Sandbox {
     fn log(&mut self, level: v0_1::host::LogLevel, message: String) {
@@ -290,6 +312,149 @@ impl retry_context::Host for Sandbox {
     fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
         Ok(self.deciding()?.contact.clone())
     }
+}
+
+/// 0.2.0's retry context: the same answers, in 0.2.0's outline records.
+impl v0_2::retry_context::Host for Sandbox {
+    fn outline(
+        &mut self,
+        number: u32,
+    ) -> wasmtime::Result<Option<v0_2::retry_context::AttemptOutline>> {
+        Ok(retry_context::Host::outline(self, number)?.map(v0_2_outline))
+    }
+
+    fn outlines(&mut self) -> wasmtime::Result<Vec<v0_2::retry_context::AttemptOutline>> {
+        Ok(retry_context::Host::outlines(self)?
+            .into_iter()
+            .map(v0_2_outline)
+            .collect())
+    }
+
+    fn label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
+        retry_context::Host::label(self, number)
+    }
+
+    fn attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
+        retry_context::Host::attempt(self, number)
+    }
+
+    fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
+        retry_context::Host::get_contact(self)
+    }
+}
+
+/// An outline in 0.2.0's records, which are 0.3.0's field for field.
+fn v0_2_outline(outline: wit::AttemptOutline) -> v0_2::retry_context::AttemptOutline {
+    v0_2::retry_context::AttemptOutline {
+        number: outline.number,
+        started_at: outline.started_at,
+        answered_at: outline.answered_at,
+        ended_at: outline.ended_at,
+        outcome: outline.outcome,
+        sip_code: outline.sip_code,
+        talk_ms: outline.talk_ms,
+        ring_ms: outline.ring_ms,
+        machine_detection: outline.machine_detection,
+        cost_micros: outline.cost_micros,
+        disposition: outline.disposition.map(|disposition| {
+            v0_2::retry_context::DispositionOutline {
+                terminal: disposition.terminal,
+                score: disposition.score,
+                sentiment: disposition.sentiment,
+                follow_up_at: disposition.follow_up_at,
+            }
+        }),
+    }
+}
+
+impl Sandbox {
+    fn classifying(&self) -> wasmtime::Result<&ClassifyInput> {
+        self.classifying.as_deref().ok_or_else(|| {
+            wasmtime::format_err!("the plugin read its classify context outside `classify`")
+        })
+    }
+}
+
+impl classify_context::Host for Sandbox {
+    fn transcript(&mut self) -> wasmtime::Result<Option<String>> {
+        Ok(self.classifying()?.attempt.transcript.clone())
+    }
+
+    fn transcript_chunk(&mut self, offset: u32, max_bytes: u32) -> wasmtime::Result<String> {
+        let transcript = self.classifying()?.attempt.transcript.as_deref();
+        Ok(transcript_chunk(transcript.unwrap_or(""), offset, max_bytes).to_string())
+    }
+
+    fn metadata_value(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self
+            .classifying()?
+            .attempt
+            .metadata
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value.clone()))
+    }
+
+    fn ended_attempt(&mut self) -> wasmtime::Result<wit::Attempt> {
+        Ok(self.classifying()?.attempt.clone())
+    }
+
+    fn earlier_outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
+        Ok(self
+            .classifying()?
+            .earlier(number)
+            .map(|(attempt, disposition)| outline_of_parts(attempt, disposition)))
+    }
+
+    fn earlier_outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
+        let input = self.classifying()?;
+        Ok((1..=input.earlier.len() as u32)
+            .filter_map(|number| input.earlier(number))
+            .map(|(attempt, disposition)| outline_of_parts(attempt, disposition))
+            .collect())
+    }
+
+    fn earlier_label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
+        Ok(self
+            .classifying()?
+            .earlier(number)
+            .and_then(|(_, disposition)| disposition)
+            .map(|disposition| disposition.label.clone()))
+    }
+
+    fn earlier_attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
+        Ok(self
+            .classifying()?
+            .earlier(number)
+            .map(|(attempt, disposition)| wit::LabelledAttempt {
+                attempt: attempt.clone(),
+                disposition: disposition.cloned(),
+            }))
+    }
+
+    fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
+        Ok(self.classifying()?.contact.clone())
+    }
+}
+
+/// At most `max_bytes` of `text` from byte `offset`, on character
+/// boundaries: an offset inside a character moves to the next one, the end
+/// moves back to the last whole character, and a character longer than
+/// `max_bytes` comes whole, so chunks read end to end never stall.
+fn transcript_chunk(text: &str, offset: u32, max_bytes: u32) -> &str {
+    let mut start = (offset as usize).min(text.len());
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let rest = &text[start..];
+    let mut end = (max_bytes as usize).min(rest.len());
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end == 0 {
+        end = rest.chars().next().map_or(0, char::len_utf8);
+    }
+    &rest[..end]
 }
 
 #[cfg(test)]
@@ -376,5 +541,113 @@ mod tests {
                 "attempt {missing}"
             );
         }
+    }
+
+    fn classify_input_with_one_earlier_attempt() -> ClassifyInput {
+        let earlier = input_with_one_attempt().history.remove(0);
+        let mut ended = earlier.attempt.clone();
+        ended.id = "attempt-2".to_string();
+        ended.number = 2;
+        ended.outcome = wit::CallOutcome::Answered;
+        ended.transcript = Some("Hola, ¿quién habla?".to_string());
+        ended.metadata = vec![
+            ("ended_reason".to_string(), "hangup".to_string()),
+            ("ended_reason".to_string(), "second".to_string()),
+        ];
+        ClassifyInput {
+            contact: input_with_one_attempt().contact,
+            attempt: ended,
+            earlier: vec![earlier.attempt],
+            earlier_dispositions: vec![earlier.disposition],
+        }
+    }
+
+    #[test]
+    fn the_classify_context_answers_only_while_a_classification_is_in_progress() {
+        use classify_context::Host;
+        let mut sandbox = Sandbox::new("plugin".into(), 1 << 20);
+        let outside = sandbox
+            .transcript()
+            .expect_err("no classification in progress");
+        assert!(
+            outside.to_string().contains("outside `classify`"),
+            "{outside}"
+        );
+
+        let input = Arc::new(classify_input_with_one_earlier_attempt());
+        sandbox.classifying = Some(input.clone());
+        assert_eq!(sandbox.get_contact().unwrap().id, "contact-1");
+        assert_eq!(
+            sandbox.transcript().unwrap().as_deref(),
+            Some("Hola, ¿quién habla?")
+        );
+        assert_eq!(
+            sandbox
+                .metadata_value("ended_reason".to_string())
+                .unwrap()
+                .as_deref(),
+            Some("hangup"),
+            "the first of several values under one key"
+        );
+        assert_eq!(sandbox.metadata_value("summary".to_string()).unwrap(), None);
+        assert_eq!(sandbox.ended_attempt().unwrap(), input.attempt);
+        let outline = sandbox
+            .earlier_outline(1)
+            .unwrap()
+            .expect("attempt 1 is earlier");
+        assert_eq!(outline.sip_code, Some(480));
+        assert!(!outline.disposition.expect("classified").terminal);
+        assert_eq!(sandbox.earlier_outlines().unwrap(), [outline]);
+        assert_eq!(
+            sandbox.earlier_label(1).unwrap().as_deref(),
+            Some("no_answer")
+        );
+        let earlier = sandbox.earlier_attempt(1).unwrap().expect("attempt 1");
+        assert_eq!(earlier.attempt.id, "attempt-1");
+        for missing in [0, 2] {
+            assert_eq!(sandbox.earlier_outline(missing).unwrap(), None, "{missing}");
+            assert_eq!(sandbox.earlier_label(missing).unwrap(), None, "{missing}");
+            assert!(
+                sandbox.earlier_attempt(missing).unwrap().is_none(),
+                "{missing}"
+            );
+        }
+        let handed = input.handed();
+        assert_eq!(handed.number, 2);
+        assert_eq!(
+            handed.transcript_bytes,
+            Some("Hola, ¿quién habla?".len() as u32)
+        );
+        assert_eq!(handed.earlier_attempts, 1);
+    }
+
+    #[test]
+    fn transcript_chunks_read_end_to_end_give_back_every_character_once() {
+        let text = "a¿é😀b";
+        for max_bytes in 1..=8 {
+            let mut offset = 0u32;
+            let mut read = String::new();
+            loop {
+                let chunk = transcript_chunk(text, offset, max_bytes);
+                if chunk.is_empty() {
+                    break;
+                }
+                assert!(
+                    chunk.len()
+                        <= (max_bytes as usize).max(chunk.chars().next().unwrap().len_utf8()),
+                    "{chunk:?} at most {max_bytes} bytes or one character"
+                );
+                offset += chunk.len() as u32;
+                read.push_str(chunk);
+            }
+            assert_eq!(read, text, "max {max_bytes} bytes");
+        }
+        assert_eq!(
+            transcript_chunk(text, 2, 4),
+            "é",
+            "an offset inside ¿ starts at é"
+        );
+        assert_eq!(transcript_chunk(text, 99, 4), "");
+        assert_eq!(transcript_chunk(text, 0, 0), "a", "a character comes whole");
     }
 }

@@ -19,7 +19,9 @@ import { parseArgs } from "node:util";
 import { producersSection } from "../src/producers.js";
 
 const SDK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const WIT_DIR = resolve(SDK_ROOT, "../wit");
+// The released 0.2.0 contract, kept unchanged beside the newer ones: this
+// SDK speaks it, and the host loads its plugins beside newer ones.
+const WIT_DIR = resolve(SDK_ROOT, "../wit/v0.2.0");
 const SDK_VERSION = JSON.parse(readFileSync(join(SDK_ROOT, "package.json"), "utf8")).version;
 const WIT_PACKAGE = "outdial:plugin@0.2.0";
 const require = createRequire(import.meta.url);
@@ -201,7 +203,7 @@ function componentize(bundleFile, kind, engine, out) {
 async function main() {
   const { entry, kind, out, engine, keepBundle } = parseCommandLine();
   if (!existsSync(join(WIT_DIR, "plugin.wit"))) {
-    fail(`the contract ${join(WIT_DIR, "plugin.wit")} is missing: the SDK must sit beside sdk/wit`);
+    fail(`the contract ${join(WIT_DIR, "plugin.wit")} is missing: the SDK must sit beside sdk/wit/v0.2.0`);
   }
   const workDir = mkdtempSync(join(tmpdir(), "outdial-js-build-"));
   try {

@@ -1,6 +1,7 @@
 // Regenerate types/wit/: TypeScript declarations of the contract, one
-// module per WIT interface, from sdk/wit/plugin.wit (the one source of the
-// contract). Run with `npm run types` after the WIT changes.
+// module per WIT interface, from sdk/wit/v0.2.0/plugin.wit (the released
+// contract this SDK speaks). Run with `npm run types` when the SDK moves to
+// another version.
 //
 // The WIT source is handed over as text: jco's `guest-types` command reads
 // paths through a WASI file system shim that cannot open them here.
@@ -15,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { $init, generateTypes } from "@bytecodealliance/jco-transpile/component";
 
 const SDK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const WIT_FILE = resolve(SDK_ROOT, "../wit/plugin.wit");
+const WIT_FILE = resolve(SDK_ROOT, "../wit/v0.2.0/plugin.wit");
 const OUT_DIR = join(SDK_ROOT, "types/wit");
 const WORLDS = ["retry-strategy", "disposition-classifier", "provider-adapter"];
 

@@ -49,7 +49,7 @@ def differences(left: Path, right: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m outdial_plugin.bindgen", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wit", help="the WIT directory (default: sdk/wit of the outdial checkout)")
+    parser.add_argument("--wit", help="the WIT directory (default: sdk/wit/v0.2.0 of the outdial checkout)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the committed bindings are not current")
     args = parser.parse_args(argv)
     wit_dir = resolve_wit_dir(args.wit)

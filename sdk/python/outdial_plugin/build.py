@@ -4,7 +4,7 @@
 
 The module is checked natively first (its plugin class, its metadata, its
 kind), so a mistake is reported in a second rather than after a build.
-Then componentize-py makes the component against `sdk/wit`, with every WASI
+Then componentize-py makes the component against `sdk/wit/v0.2.0`, with every WASI
 import stubbed out: plugins are sans-IO, and the host refuses a component
 that imports sockets. Runs offline.
 """
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("module", type=Path, help="the plugin module, e.g. my_plugin.py")
     parser.add_argument("--kind", choices=discover.KINDS, help="the plugin kind; found from the module when left out")
     parser.add_argument("-o", "--output", type=Path, default=Path("plugin.wasm"), help="where to write the component (default plugin.wasm)")
-    parser.add_argument("--wit", help="the WIT directory (default: sdk/wit of the outdial checkout this SDK is in)")
+    parser.add_argument("--wit", help="the WIT directory (default: sdk/wit/v0.2.0 of the outdial checkout this SDK is in)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     args = parser.parse_args(argv)
 

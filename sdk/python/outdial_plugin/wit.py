@@ -1,6 +1,8 @@
 """Where the WIT contract is and which of its worlds each plugin kind builds
 against. `sdk/wit` is the single source of truth: the build and the
-bindings are both made from it, by path."""
+bindings are both made from it, by path. This SDK speaks the released
+0.2.0 contract, kept unchanged in `sdk/wit/v0.2.0`; the host loads its
+plugins beside those of newer versions."""
 
 import sys
 from pathlib import Path
@@ -27,9 +29,9 @@ SDK_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_wit_dir() -> Optional[Path]:
-    """`sdk/wit` beside the SDK when it is used from an outdial checkout
-    (an editable install); None for a copy installed elsewhere."""
-    candidate = SDK_ROOT.parent / "wit"
+    """`sdk/wit/v0.2.0` beside the SDK when it is used from an outdial
+    checkout (an editable install); None for a copy installed elsewhere."""
+    candidate = SDK_ROOT.parent / "wit" / "v0.2.0"
     return candidate if (candidate / "plugin.wit").is_file() else None
 
 
@@ -40,11 +42,11 @@ def resolve_wit_dir(given: Optional[str]) -> Path:
     if wit_dir is None:
         raise SystemExit(
             f"cannot find the WIT contract: no sdk/wit beside {SDK_ROOT}; pass --wit DIR "
-            "(the sdk/wit directory of the outdial repository)"
+            "(the sdk/wit/v0.2.0 directory of the outdial repository)"
         )
     plugin_wit = wit_dir / "plugin.wit"
     if not plugin_wit.is_file():
-        raise SystemExit(f"{wit_dir}: no plugin.wit here, expected the sdk/wit directory of the outdial repository")
+        raise SystemExit(f"{wit_dir}: no plugin.wit here, expected the sdk/wit/v0.2.0 directory of the outdial repository")
     if f"package {WIT_PACKAGE};" not in plugin_wit.read_text(encoding="utf-8"):
         raise SystemExit(f"{plugin_wit}: does not declare package {WIT_PACKAGE}, which this SDK's bindings speak")
     return wit_dir

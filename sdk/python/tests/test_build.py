@@ -1,5 +1,5 @@
 """The build command's checks that run before componentize-py, the entry
-module it generates, and that the committed bindings match sdk/wit."""
+module it generates, and that the committed bindings match sdk/wit/v0.2.0."""
 
 import subprocess
 import sys
@@ -74,7 +74,7 @@ def test_the_entry_module_exports_the_worlds_class():
     compile(source, "outdial_plugin_entry.py", "exec")
 
 
-@pytest.mark.skipif(default_wit_dir() is None, reason="needs the outdial checkout's sdk/wit")
+@pytest.mark.skipif(default_wit_dir() is None, reason="needs the outdial checkout's sdk/wit/v0.2.0")
 def test_the_committed_bindings_match_the_wit():
     result = subprocess.run([sys.executable, "-m", "outdial_plugin.bindgen", "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
