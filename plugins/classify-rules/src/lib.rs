@@ -1,8 +1,18 @@
 //! Labels ended calls with rules on the SIP code, talk time, answering
 //! machine detection and transcript keywords, and scores them.
+//!
+//! The transcript is read once, by one automaton that holds every phrase
+//! of every list and every sentiment word, fed the transcript's lowercase
+//! as it goes. The default phrases' automaton is compiled by the build
+//! script into static tables; configured phrases compile at `configure`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+mod patterns;
+mod scan;
+
 use outdial_sdk::prelude::*;
+
+use patterns::{MAX_TRANSITIONS, PHRASE_KEYS};
+use scan::{Scan, TranscriptScanner};
 
 /// Every label this classifier may return.
 pub const LABELS: [&str; 11] = [
@@ -19,62 +29,38 @@ pub const LABELS: [&str; 11] = [
     "callback_requested",
 ];
 
-/// Transcript phrase lists, strongest intent first: the first list with a
-/// match decides the label.
-const PHRASE_KEYS: [(&str, &str, &str); 5] = [
-    (
-        "do_not_call_phrases",
-        "do_not_call",
-        "stop calling|do not call|don't call|remove me|take me off",
-    ),
-    (
-        "wrong_number_phrases",
-        "wrong_number",
-        "wrong number|no one by that name|doesn't live here",
-    ),
-    (
-        "callback_phrases",
-        "callback_requested",
-        "call me back|call back later|call me later|not a good time|busy right now",
-    ),
-    (
-        "not_interested_phrases",
-        "not_interested",
-        "not interested|no thanks|no thank you",
-    ),
-    (
-        "interested_phrases",
-        "interested",
-        "interested|sign me up|sounds good|tell me more|yes please",
-    ),
-];
-
-const POSITIVE_WORDS: [&str; 10] = [
-    "great",
-    "good",
-    "thanks",
-    "thank",
-    "love",
-    "happy",
-    "yes",
-    "sure",
-    "perfect",
-    "interested",
-];
-const NEGATIVE_WORDS: [&str; 10] = [
-    "no", "not", "stop", "angry", "annoying", "bad", "never", "hate", "remove", "wrong",
-];
-
 pub struct Rules {
-    /// Every phrase of every list, lowercased, in one automaton, so the
-    /// transcript is scanned once however many phrases there are.
-    phrases: AhoCorasick,
-    /// For each pattern of `phrases`, the index in `PHRASE_KEYS` of the list
-    /// it came from: lower is stronger.
-    list_of_phrase: Vec<usize>,
+    /// Every phrase of every list and every sentiment word in one
+    /// automaton, so the transcript is scanned once however many phrases
+    /// there are.
+    phrases: TranscriptScanner,
     callback_delay_ms: i64,
     voicemail_is_terminal: bool,
     short_call_ms: u64,
+}
+
+/// The scanner for the phrases of `config`: the default one unless a
+/// `*_phrases` key is set.
+fn phrases_scanner(config: &Config) -> Result<TranscriptScanner, PluginError> {
+    let configured_keys: Vec<&str> = PHRASE_KEYS
+        .iter()
+        .map(|(key, _, _)| *key)
+        .filter(|key| config.get(key).is_some())
+        .collect();
+    if configured_keys.is_empty() {
+        return Ok(TranscriptScanner::Default);
+    }
+    TranscriptScanner::compile(&patterns::phrase_lists(|key| config.get(key))).map_err(|_| {
+        let keys: Vec<String> = configured_keys
+            .iter()
+            .map(|key| format!("key \"{key}\""))
+            .collect();
+        PluginError::InvalidConfig(format!(
+            "{}: too many or too long transcript phrases: their automaton would have more \
+             than {MAX_TRANSITIONS} transitions",
+            keys.join(", ")
+        ))
+    })
 }
 
 impl Plugin for Rules {
@@ -97,31 +83,10 @@ impl Plugin for Rules {
     }
 
     fn configure(config: &Config) -> Result<Self, PluginError> {
-        let mut patterns = Vec::new();
-        let mut list_of_phrase = Vec::new();
-        for (list, (key, _, default)) in PHRASE_KEYS.iter().enumerate() {
-            for phrase in config.get(key).unwrap_or(default).split('|') {
-                let phrase = phrase.trim().to_lowercase();
-                if !phrase.is_empty() {
-                    patterns.push(phrase);
-                    list_of_phrase.push(list);
-                }
-            }
-        }
-        // Standard semantics report every occurrence of every phrase (the
-        // overlapping search below), as one `contains` per phrase would. A
-        // contiguous NFA, not the DFA the builder would pick for so few
-        // phrases: it builds in a fraction of the time, and every new
-        // instance builds its own.
-        let phrases = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&patterns)
-            .map_err(|err| PluginError::InvalidConfig(format!("transcript phrases: {err}")))?;
+        let phrases = phrases_scanner(config)?;
         let short_call_ms = config.duration_ms_or("short_call", 5 * SECOND_MS)?;
         Ok(Rules {
             phrases,
-            list_of_phrase,
             callback_delay_ms: config.duration_ms_or("callback_delay", DAY_MS)?,
             voicemail_is_terminal: config.parse_or("voicemail_is_terminal", false)?,
             short_call_ms: short_call_ms.max(0) as u64,
@@ -131,63 +96,81 @@ impl Plugin for Rules {
 
 impl Classifier for Rules {
     fn classify(&self, input: &ClassifyInput) -> Result<Disposition, PluginError> {
-        let attempt = &input.ended;
-        let mut disposition = match attempt.outcome {
-            CallOutcome::Busy => Disposition::new("busy", false),
-            CallOutcome::NoAnswer => Disposition::new("no_answer", false),
-            CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown => {
-                match attempt.sip_code {
-                    // Not found, address incomplete, does not exist anywhere.
-                    Some(404 | 484 | 604) => Disposition::new("wrong_number", true),
-                    Some(486 | 600) => Disposition::new("busy", false),
-                    Some(408 | 480) => Disposition::new("no_answer", false),
-                    _ => Disposition::new("failed", false),
-                }
-            }
-            CallOutcome::Answered => match attempt.machine_detection {
-                MachineDetection::Machine | MachineDetection::Fax => {
-                    Disposition::new("voicemail", self.voicemail_is_terminal)
-                }
-                MachineDetection::CallScreening => Disposition::new("call_screening", false),
-                _ => self.classify_conversation(attempt, input.transcript()),
-            },
-        };
-        if let Some(transcript) = input.transcript() {
-            disposition.sentiment = sentiment(transcript);
-        }
-        disposition.score = Some(score(&disposition.label));
-        Ok(disposition)
+        let ended = &input.ended;
+        Ok(self.disposition(
+            ended.outcome,
+            ended.sip_code,
+            ended.machine_detection,
+            ended.talk_ms,
+            ended.ended_at,
+            input.transcript(),
+        ))
     }
 }
 
 impl Rules {
-    fn classify_conversation(
+    /// The disposition of a call that ended with `outcome` after `talk_ms`
+    /// of talk, at `ended_at`, saying `transcript` when it was transcribed.
+    fn disposition(
         &self,
-        attempt: &EndedAttempt,
+        outcome: CallOutcome,
+        sip_code: Option<u16>,
+        machine_detection: MachineDetection,
+        talk_ms: u64,
+        ended_at: i64,
         transcript: Option<&str>,
     ) -> Disposition {
-        let transcript = transcript.unwrap_or("").to_lowercase();
-        let mut strongest: Option<usize> = None;
-        for found in self.phrases.find_overlapping_iter(&transcript) {
-            let list = self.list_of_phrase[found.pattern()];
-            if strongest.is_none_or(|strongest| list < strongest) {
-                strongest = Some(list);
-                if list == 0 {
-                    break;
+        let scan = transcript.map(|transcript| self.scan(transcript));
+        let mut disposition = match outcome {
+            CallOutcome::Busy => Disposition::new("busy", false),
+            CallOutcome::NoAnswer => Disposition::new("no_answer", false),
+            CallOutcome::Failed | CallOutcome::Canceled | CallOutcome::Unknown => match sip_code {
+                // Not found, address incomplete, does not exist anywhere.
+                Some(404 | 484 | 604) => Disposition::new("wrong_number", true),
+                Some(486 | 600) => Disposition::new("busy", false),
+                Some(408 | 480) => Disposition::new("no_answer", false),
+                _ => Disposition::new("failed", false),
+            },
+            CallOutcome::Answered => match machine_detection {
+                MachineDetection::Machine | MachineDetection::Fax => {
+                    Disposition::new("voicemail", self.voicemail_is_terminal)
                 }
-            }
-        }
-        let intent = strongest.map(|list| PHRASE_KEYS[list].1);
-        match intent {
+                MachineDetection::CallScreening => Disposition::new("call_screening", false),
+                _ => self.conversation_disposition(
+                    scan.and_then(|scan| scan.strongest_list),
+                    talk_ms,
+                    ended_at,
+                ),
+            },
+        };
+        disposition.sentiment = scan.and_then(|scan| scan.sentiment());
+        disposition.score = Some(score(&disposition.label));
+        disposition
+    }
+
+    /// Which phrase lists `transcript` says and how many positive and
+    /// negative words it has, in one pass.
+    fn scan(&self, transcript: &str) -> Scan {
+        self.phrases.scan(transcript)
+    }
+
+    /// The disposition of a conversation with a person, whose strongest
+    /// phrase list found is `strongest_list`, of `talk_ms` of talk, that
+    /// ended at `ended_at`.
+    fn conversation_disposition(
+        &self,
+        strongest_list: Option<usize>,
+        talk_ms: u64,
+        ended_at: i64,
+    ) -> Disposition {
+        match strongest_list.map(|list| PHRASE_KEYS[list].1) {
             Some("callback_requested") => {
                 let mut disposition = Disposition::new("callback_requested", false);
-                disposition.follow_up_at = Some(attempt.ended_at + self.callback_delay_ms);
+                disposition.follow_up_at = Some(ended_at + self.callback_delay_ms);
                 disposition
             }
             Some(label) => Disposition::new(label, true),
-            None if attempt.talk_ms < self.short_call_ms => {
-                Disposition::new("not_interested", true)
-            }
+            None if talk_ms < self.short_call_ms => Disposition::new("not_interested", true),
             None => Disposition::new("human_answered", true),
         }
     }
@@ -203,37 +186,17 @@ fn score(label: &str) -> f32 {
     }
 }
 
-/// Share of positive minus negative words, in [-1, 1]; none without any.
-fn sentiment(transcript: &str) -> Option<f32> {
-    let (mut positive, mut negative) = (0u32, 0u32);
-    for word in transcript
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|word| !word.is_empty())
-    {
-        if is_one_of(word, &POSITIVE_WORDS) {
-            positive += 1;
-        } else if is_one_of(word, &NEGATIVE_WORDS) {
-            negative += 1;
-        }
-    }
-    let total = positive + negative;
-    (total > 0).then(|| (positive as f32 - negative as f32) / total as f32)
-}
-
-/// Whether `word`, lowercased, is one of `words` (all lowercase ASCII).
-/// An ASCII word is compared in place; only other words pay for a
-/// lowercased copy, since a non-ASCII letter may lowercase to ASCII (the
-/// Kelvin sign to `k`).
-fn is_one_of(word: &str, words: &[&str]) -> bool {
-    if word.is_ascii() {
-        words.iter().any(|known| known.eq_ignore_ascii_case(word))
-    } else {
-        let word = word.to_lowercase();
-        words.contains(&word.as_str())
-    }
+/// The sentiment of `transcript` as `classify` gives it: the share of
+/// positive minus negative words, in [-1, 1]; none without any. The words
+/// are the same whatever phrases are configured.
+pub fn sentiment(transcript: &str) -> Option<f32> {
+    TranscriptScanner::Default.scan(transcript).sentiment()
 }
 
 outdial_sdk::export_classifier!(Rules);
+
+#[cfg(test)]
+mod scan_tests;
 
 #[cfg(test)]
 mod tests {
