@@ -20,8 +20,8 @@ use crate::model::{
 };
 use crate::phone::resolve_time_zone;
 use crate::policy::{
-    BuiltinClassifier, BuiltinRetry, Classifier, LocalTime, PolicyFault, RetryLoader, RetryPolicy,
-    RetryRequest,
+    BuiltinClassifier, BuiltinRetry, Classifier, ClassifyRequest, LocalTime, PolicyFault,
+    RetryLoader, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
     CallEnd, CallEventKind, PlaceCall, Placement, PlacementQuery, Provider, ProviderEvent,
@@ -1204,21 +1204,33 @@ impl Engine {
 
         let mut faults: Vec<String> = Vec::new();
         let classifier = &state.policy.classifier;
-        let (disposition, classifier_id) =
-            match classifier.classify(&model_contact, &current, &previous) {
-                Ok(disposition) => (disposition, classifier.identity().to_string()),
-                Err(fault) => {
-                    faults.push(fault_line(&fault));
-                    let fallback = self
-                        .builtin_classifier
-                        .classify(&model_contact, &current, &previous)
-                        .unwrap_or_else(|_| failed_disposition());
-                    (fallback, self.builtin_classifier.identity().to_string())
-                }
-            };
+        // Handed to the policies and taken back: a plugin reads it in
+        // place, without a copy.
+        let classify_request = Arc::new(ClassifyRequest {
+            contact: model_contact,
+            attempt: current,
+            previous,
+        });
+        let (disposition, classifier_id) = match classifier.classify(&classify_request) {
+            Ok(disposition) => (disposition, classifier.identity().to_string()),
+            Err(fault) => {
+                faults.push(fault_line(&fault));
+                let fallback = self
+                    .builtin_classifier
+                    .classify(&classify_request)
+                    .unwrap_or_else(|_| failed_disposition());
+                (fallback, self.builtin_classifier.identity().to_string())
+            }
+        };
+        let ClassifyRequest {
+            contact: model_contact,
+            attempt: mut current,
+            previous,
+        } = Arc::unwrap_or_clone(classify_request);
         current.disposition = Some(disposition.clone());
+        let outcome = current.outcome.unwrap_or(CallOutcome::Unknown);
         let mut all = previous;
-        all.push(current.clone());
+        all.push(current);
 
         let tally = Tally::of(spec, batch, contact);
         let max_attempts = tally.max_attempts;
@@ -1232,13 +1244,13 @@ impl Engine {
                     message: format!("the batch's retry strategy cannot be loaded: {why}"),
                 }),
         };
-        let request = RetryRequest {
-            contact: &model_contact,
-            history: &all,
+        let request = Arc::new(RetryRequest {
+            contact: model_contact,
+            history: all,
             max_attempts,
             now,
             now_local: LocalTime::at(now, zone),
-        };
+        });
         let decided = retry.and_then(|retry| {
             retry
                 .decide(&request)
@@ -1258,7 +1270,6 @@ impl Engine {
             }
         };
 
-        let outcome = current.outcome.unwrap_or(CallOutcome::Unknown);
         let give_up_status = give_up_status(outcome);
         let attempts_made = contact.attempts_made;
         let window = window_of(state, &self.batch_windows, batch);

@@ -151,11 +151,11 @@ pub(super) fn outline_of(labelled: &wit::LabelledAttempt) -> wit::AttemptOutline
     outline_of_parts(&labelled.attempt, labelled.disposition.as_ref())
 }
 
-/// The WIT input of a retry decision.
-pub(crate) fn retry_input(request: &RetryRequest<'_>) -> RetryInput {
+/// The WIT input of a retry decision, whole.
+pub(crate) fn retry_input(request: &RetryRequest) -> RetryInput {
     let local = request.now_local;
     RetryInput {
-        contact: contact_to_wit(request.contact),
+        contact: contact_to_wit(&request.contact),
         history: request
             .history
             .iter()
@@ -168,16 +168,36 @@ pub(crate) fn retry_input(request: &RetryRequest<'_>) -> RetryInput {
             max_attempts: request.max_attempts,
         },
         now: request.now,
-        now_local: wit::LocalTime {
-            year: local.year,
-            month: local.month,
-            day: local.day,
-            hour: local.hour,
-            minute: local.minute,
-            second: local.second,
-            weekday: local.weekday,
-            utc_offset_seconds: local.utc_offset_seconds,
+        now_local: local_time_to_wit(local),
+    }
+}
+
+/// What a 0.3.0 or 0.2.0 `decide` is handed for `request`.
+pub(super) fn handed_retry(
+    request: &RetryRequest,
+    seed: u64,
+) -> retry::exports::outdial::plugin::retry::RetryInput {
+    retry::exports::outdial::plugin::retry::RetryInput {
+        now: request.now,
+        now_local: local_time_to_wit(request.now_local),
+        limits: wit::PolicyLimits {
+            max_attempts: request.max_attempts,
         },
+        attempts_made: request.history.len() as u32,
+        seed,
+    }
+}
+
+fn local_time_to_wit(local: crate::policy::LocalTime) -> wit::LocalTime {
+    wit::LocalTime {
+        year: local.year,
+        month: local.month,
+        day: local.day,
+        hour: local.hour,
+        minute: local.minute,
+        second: local.second,
+        weekday: local.weekday,
+        utc_offset_seconds: local.utc_offset_seconds,
     }
 }
 
@@ -199,14 +219,7 @@ pub fn attempt_to_wit(attempt: &model::Attempt) -> wit::Attempt {
         started_at: attempt.started_at,
         answered_at: attempt.answered_at,
         ended_at: attempt.ended_at.unwrap_or(attempt.started_at),
-        outcome: match attempt.outcome {
-            Some(model::CallOutcome::Answered) => wit::CallOutcome::Answered,
-            Some(model::CallOutcome::Busy) => wit::CallOutcome::Busy,
-            Some(model::CallOutcome::NoAnswer) => wit::CallOutcome::NoAnswer,
-            Some(model::CallOutcome::Failed) => wit::CallOutcome::Failed,
-            Some(model::CallOutcome::Canceled) => wit::CallOutcome::Canceled,
-            Some(model::CallOutcome::Unknown) | None => wit::CallOutcome::Unknown,
-        },
+        outcome: outcome_to_wit(attempt.outcome),
         sip_code: attempt.sip_code,
         talk_ms: attempt.talk_ms,
         ring_ms: attempt.ring_ms,
@@ -214,6 +227,18 @@ pub fn attempt_to_wit(attempt: &model::Attempt) -> wit::Attempt {
         transcript: attempt.transcript.clone(),
         cost_micros: attempt.cost_micros,
         metadata: attempt.metadata.clone(),
+    }
+}
+
+/// How a call ended as plugins see it; a live one is unknown.
+pub fn outcome_to_wit(outcome: Option<model::CallOutcome>) -> wit::CallOutcome {
+    match outcome {
+        Some(model::CallOutcome::Answered) => wit::CallOutcome::Answered,
+        Some(model::CallOutcome::Busy) => wit::CallOutcome::Busy,
+        Some(model::CallOutcome::NoAnswer) => wit::CallOutcome::NoAnswer,
+        Some(model::CallOutcome::Failed) => wit::CallOutcome::Failed,
+        Some(model::CallOutcome::Canceled) => wit::CallOutcome::Canceled,
+        Some(model::CallOutcome::Unknown) | None => wit::CallOutcome::Unknown,
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod bindings;
 mod catalog;
+mod context;
 mod contract;
 mod error;
 mod host;

@@ -4,16 +4,15 @@
 use std::sync::Arc;
 
 use super::bindings::{classifier, provider, retry, types, v0_1, v0_2};
-use super::contract::{
-    ClassifyInput, RetryInput, attempt_to_wit, contact_to_wit, disposition_to_wit, retry_input, wit,
-};
+use super::context::{ClassifyContext, RetryContext, classify_input_of, ended_attempt_of};
+use super::contract::{ClassifyInput, RetryInput, handed_retry, retry_input, wit};
 use super::error::CallError;
 use super::info::PluginInfo;
 use super::legacy::LegacyProviderAdapter;
 use super::pool::{Pool, World, plugin_error_message};
 use super::sandbox::Sandbox;
 use crate::model;
-use crate::policy::{self, PolicyFault, RetryRequest};
+use crate::policy::{self, ClassifyRequest, PolicyFault, RetryRequest};
 
 /// A plugin's instances, bound through the WIT version it was built
 /// against.
@@ -57,38 +56,69 @@ impl RetryPlugin {
 
     /// Ask for a decision on a warm instance.
     pub fn decide_raw(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
-        self.decide_on(input, false)
+        self.decide_given(input, false)
     }
 
     /// Ask for a decision on a new instance, dropped afterwards.
     pub fn decide_fresh(&self, input: &Arc<RetryInput>) -> Result<wit::Decision, CallError> {
-        self.decide_on(input, true)
+        self.decide_given(input, true)
     }
 
-    fn decide_on(&self, input: &Arc<RetryInput>, fresh: bool) -> Result<wit::Decision, CallError> {
+    fn decide_given(
+        &self,
+        input: &Arc<RetryInput>,
+        fresh: bool,
+    ) -> Result<wit::Decision, CallError> {
         // The same seed on a warm or a fresh instance: both must answer alike.
-        let seed = retry_seed(input);
+        let seed = seed_of(
+            input
+                .history
+                .last()
+                .map_or(&input.contact.id, |last| &last.attempt.id),
+        );
+        let decision = Decision {
+            context: input.clone(),
+            handed: input.handed(seed),
+            now: input.now,
+            seed,
+        };
+        self.decide_on(decision, || input.clone(), fresh)
+    }
+
+    /// Run `decision` on the plugin, through the binding of its version; a
+    /// 0.1.0 strategy is handed `whole()`.
+    fn decide_on(
+        &self,
+        decision: Decision,
+        whole: impl FnOnce() -> Arc<RetryInput>,
+        fresh: bool,
+    ) -> Result<wit::Decision, CallError> {
+        let Decision {
+            context,
+            handed,
+            now,
+            seed,
+        } = decision;
         let answer = match &self.pool {
             Versioned::Current(pool) => {
-                let handed = input.handed(seed);
-                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
-                    within_decision(store, input, |store| {
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    within_decision(store, &context, |store| {
                         world.outdial_plugin_retry().call_decide(store, handed)
                     })
                 })?
             }
             Versioned::V0_2(pool) => {
-                let handed = v0_2_retry::retry_input(input.handed(seed));
-                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
-                    within_decision(store, input, |store| {
+                let handed = v0_2_retry::retry_input(handed);
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    within_decision(store, &context, |store| {
                         world.outdial_plugin_retry().call_decide(store, handed)
                     })
                 })?
                 .map(v0_2_retry::decision)
             }
             Versioned::V0_1(pool) => {
-                let whole = v0_1_retry::retry_input(input);
-                pool.call_maybe_fresh(fresh, input.now, seed, |world, store| {
+                let whole = v0_1_retry::retry_input(&whole());
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
                     world.outdial_plugin_retry().call_decide(store, &whole)
                 })?
                 .map(v0_1_retry::decision)
@@ -96,6 +126,15 @@ impl RetryPlugin {
         };
         answer.map_err(|err| plugin_fault(&self.info, &err))
     }
+}
+
+/// A retry decision as the host runs it: what the strategy reads, what it
+/// is handed, and the call's time and seed.
+struct Decision {
+    context: Arc<dyn RetryContext>,
+    handed: retry::exports::outdial::plugin::retry::RetryInput,
+    now: model::Millis,
+    seed: u64,
 }
 
 /// Conversions to and from a 0.1.0 retry strategy, which is handed the
@@ -178,9 +217,22 @@ impl policy::RetryPolicy for RetryPlugin {
         &self.info.sha256
     }
 
-    fn decide(&self, request: &RetryRequest<'_>) -> Result<model::Decision, PolicyFault> {
-        let input = Arc::new(retry_input(request));
-        let decision = self.decide_raw(&input).map_err(to_fault)?;
+    fn decide(&self, request: &Arc<RetryRequest>) -> Result<model::Decision, PolicyFault> {
+        let seed = seed_of(
+            request
+                .history
+                .last()
+                .map_or(&request.contact.id, |last| &last.id),
+        );
+        let asked = Decision {
+            context: request.clone(),
+            handed: handed_retry(request, seed),
+            now: request.now,
+            seed,
+        };
+        let decision = self
+            .decide_on(asked, || Arc::new(retry_input(request)), false)
+            .map_err(to_fault)?;
         Ok(match decision {
             wit::Decision::RetryAt(at) => model::Decision::RetryAt { at },
             wit::Decision::FollowUpAt(at) => model::Decision::FollowUpAt { at },
@@ -235,34 +287,61 @@ impl ClassifierPlugin {
         input: &Arc<ClassifyInput>,
         fresh: bool,
     ) -> Result<wit::Disposition, CallError> {
-        let (now, seed) = (input.attempt.ended_at, seed_of(&input.attempt.id));
+        let classification = Classification {
+            context: input.clone(),
+            handed: input.handed(),
+            now: input.attempt.ended_at,
+            seed: seed_of(&input.attempt.id),
+        };
+        self.classify_on(classification, || input.clone(), fresh)
+    }
+
+    /// Run `classification` on the plugin, through the binding of its
+    /// version; a 0.2.0 or 0.1.0 classifier is handed `whole()`.
+    fn classify_on(
+        &self,
+        classification: Classification,
+        whole: impl FnOnce() -> Arc<ClassifyInput>,
+        fresh: bool,
+    ) -> Result<wit::Disposition, CallError> {
+        let Classification {
+            context,
+            handed,
+            now,
+            seed,
+        } = classification;
         let answer = match &self.pool {
             Versioned::Current(pool) => {
-                let handed = input.handed();
                 pool.call_maybe_fresh(fresh, now, seed, |world, store| {
-                    within_classification(store, input, |store| {
+                    within_classification(store, &context, |store| {
                         world
                             .outdial_plugin_classifier()
                             .call_classify(store, handed)
                     })
                 })?
             }
-            Versioned::V0_2(pool) => pool.call_maybe_fresh(fresh, now, seed, |world, store| {
-                world.outdial_plugin_classifier().call_classify(
-                    store,
-                    &input.contact,
-                    &input.attempt,
-                    &input.earlier,
-                )
-            })?,
-            Versioned::V0_1(pool) => pool.call_maybe_fresh(fresh, now, seed, |world, store| {
-                world.outdial_plugin_classifier().call_classify(
-                    store,
-                    &input.contact,
-                    &input.attempt,
-                    &input.earlier,
-                )
-            })?,
+            Versioned::V0_2(pool) => {
+                let whole = whole();
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    world.outdial_plugin_classifier().call_classify(
+                        store,
+                        &whole.contact,
+                        &whole.attempt,
+                        &whole.earlier,
+                    )
+                })?
+            }
+            Versioned::V0_1(pool) => {
+                let whole = whole();
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    world.outdial_plugin_classifier().call_classify(
+                        store,
+                        &whole.contact,
+                        &whole.attempt,
+                        &whole.earlier,
+                    )
+                })?
+            }
         };
         answer.map_err(|err| plugin_fault(&self.info, &err))
     }
@@ -300,22 +379,24 @@ impl policy::Classifier for ClassifierPlugin {
         &self.info.sha256
     }
 
-    fn classify(
-        &self,
-        contact: &model::Contact,
-        attempt: &model::Attempt,
-        previous: &[model::Attempt],
-    ) -> Result<model::Disposition, PolicyFault> {
-        let input = Arc::new(ClassifyInput {
-            contact: contact_to_wit(contact),
-            attempt: attempt_to_wit(attempt),
-            earlier: previous.iter().map(attempt_to_wit).collect(),
-            earlier_dispositions: previous
-                .iter()
-                .map(|attempt| attempt.disposition.as_ref().map(disposition_to_wit))
-                .collect(),
-        });
-        let disposition = self.classify_raw(&input).map_err(to_fault)?;
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<model::Disposition, PolicyFault> {
+        let classification = Classification {
+            context: request.clone(),
+            handed: ended_attempt_of(request),
+            now: request
+                .attempt
+                .ended_at
+                .unwrap_or(request.attempt.started_at),
+            seed: seed_of(&request.attempt.id),
+        };
+        let disposition = self
+            .classify_on(
+                classification,
+                || Arc::new(classify_input_of(request)),
+                false,
+            )
+            .and_then(|disposition| self.check(disposition))
+            .map_err(to_fault)?;
         Ok(model::Disposition {
             label: disposition.label,
             terminal: disposition.terminal,
@@ -326,8 +407,15 @@ impl policy::Classifier for ClassifierPlugin {
     }
 }
 
-/// A loaded provider adapter. Every method is sans-IO: the host performs
-/// the requests it builds.
+/// A classification as the host runs it: what the classifier reads, what
+/// it is handed, and the call's time and seed.
+struct Classification {
+    context: Arc<dyn ClassifyContext>,
+    handed: wit::EndedAttempt,
+    now: model::Millis,
+    seed: u64,
+}
+
 type AdapterPools =
     Versioned<provider::ProviderAdapter, LegacyProviderAdapter, LegacyProviderAdapter>;
 
@@ -425,27 +513,27 @@ impl AdapterPlugin {
     }
 }
 
-/// Run `call` with `input` readable through `retry-context` for exactly as
-/// long as it runs.
+/// Run `call` with `context` readable through `retry-context` for exactly
+/// as long as it runs.
 fn within_decision<R>(
     store: &mut wasmtime::Store<Sandbox>,
-    input: &Arc<RetryInput>,
+    context: &Arc<dyn RetryContext>,
     call: impl FnOnce(&mut wasmtime::Store<Sandbox>) -> wasmtime::Result<R>,
 ) -> wasmtime::Result<R> {
-    store.data_mut().deciding = Some(input.clone());
+    store.data_mut().deciding = Some(context.clone());
     let answer = call(&mut *store);
     store.data_mut().deciding = None;
     answer
 }
 
-/// Run `call` with `input` readable through `classify-context` for exactly
-/// as long as it runs.
+/// Run `call` with `context` readable through `classify-context` for
+/// exactly as long as it runs.
 fn within_classification<R>(
     store: &mut wasmtime::Store<Sandbox>,
-    input: &Arc<ClassifyInput>,
+    context: &Arc<dyn ClassifyContext>,
     call: impl FnOnce(&mut wasmtime::Store<Sandbox>) -> wasmtime::Result<R>,
 ) -> wasmtime::Result<R> {
-    store.data_mut().classifying = Some(input.clone());
+    store.data_mut().classifying = Some(context.clone());
     let answer = call(&mut *store);
     store.data_mut().classifying = None;
     answer
@@ -463,17 +551,6 @@ fn to_fault(error: CallError) -> PolicyFault {
         plugin: error.plugin().to_string(),
         message: error.to_string(),
     }
-}
-
-/// The randomness seed of a retry decision: from the attempt that just
-/// ended, or the contact when there is none.
-fn retry_seed(input: &RetryInput) -> u64 {
-    seed_of(
-        input
-            .history
-            .last()
-            .map_or(&input.contact.id, |last| &last.attempt.id),
-    )
 }
 
 /// FNV-1a of `key`: the per-call seed of the guest's randomness, so equal

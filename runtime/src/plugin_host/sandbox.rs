@@ -11,7 +11,10 @@ use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{classify_context, host, retry_context, types, v0_1, v0_2};
-use super::contract::{ClassifyInput, RetryInput, outline_of, outline_of_parts, wit};
+use super::context::{ClassifyContext, RetryContext};
+use super::contract::wit;
+#[cfg(test)]
+use super::contract::{ClassifyInput, RetryInput};
 
 /// Core instances one plugin component may hold, in the pool and in its
 /// store: a Rust guest holds a few, a Python one 38 (libc, libpython and
@@ -111,10 +114,10 @@ pub(crate) struct Sandbox {
     pub(crate) panic_message: Option<String>,
     /// What the retry decision in progress reads through `retry-context`;
     /// none outside `decide`.
-    pub(crate) deciding: Option<Arc<RetryInput>>,
+    pub(crate) deciding: Option<Arc<dyn RetryContext>>,
     /// What the classification in progress reads through
     /// `classify-context`; none outside `classify`.
-    pub(crate) classifying: Option<Arc<ClassifyInput>>,
+    pub(crate) classifying: Option<Arc<dyn ClassifyContext>>,
 }
 
 impl Sandbox {
@@ -281,7 +284,7 @@ impl v0_1::host::Host for Sandbox {
 }
 
 impl Sandbox {
-    fn deciding(&self) -> wasmtime::Result<&RetryInput> {
+    fn deciding(&self) -> wasmtime::Result<&dyn RetryContext> {
         self.deciding.as_deref().ok_or_else(|| {
             wasmtime::format_err!("the plugin read its retry context outside `decide`")
         })
@@ -290,27 +293,23 @@ impl Sandbox {
 
 impl retry_context::Host for Sandbox {
     fn outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
-        Ok(self.deciding()?.attempt(number).map(outline_of))
+        Ok(self.deciding()?.outline(number))
     }
 
     fn outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
-        Ok(self.deciding()?.history.iter().map(outline_of).collect())
+        Ok(self.deciding()?.outlines())
     }
 
     fn label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
-        Ok(self
-            .deciding()?
-            .attempt(number)
-            .and_then(|labelled| labelled.disposition.as_ref())
-            .map(|disposition| disposition.label.clone()))
+        Ok(self.deciding()?.label(number))
     }
 
     fn attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
-        Ok(self.deciding()?.attempt(number).cloned())
+        Ok(self.deciding()?.attempt(number))
     }
 
     fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
-        Ok(self.deciding()?.contact.clone())
+        Ok(self.deciding()?.contact())
     }
 }
 
@@ -368,7 +367,7 @@ fn v0_2_outline(outline: wit::AttemptOutline) -> v0_2::retry_context::AttemptOut
 }
 
 impl Sandbox {
-    fn classifying(&self) -> wasmtime::Result<&ClassifyInput> {
+    fn classifying(&self) -> wasmtime::Result<&dyn ClassifyContext> {
         self.classifying.as_deref().ok_or_else(|| {
             wasmtime::format_err!("the plugin read its classify context outside `classify`")
         })
@@ -377,63 +376,43 @@ impl Sandbox {
 
 impl classify_context::Host for Sandbox {
     fn transcript(&mut self) -> wasmtime::Result<Option<String>> {
-        Ok(self.classifying()?.attempt.transcript.clone())
+        Ok(self.classifying()?.transcript().map(str::to_string))
     }
 
     fn transcript_chunk(&mut self, offset: u32, max_bytes: u32) -> wasmtime::Result<String> {
-        let transcript = self.classifying()?.attempt.transcript.as_deref();
-        Ok(transcript_chunk(transcript.unwrap_or(""), offset, max_bytes).to_string())
+        let transcript = self.classifying()?.transcript().unwrap_or("");
+        Ok(transcript_chunk(transcript, offset, max_bytes).to_string())
     }
 
     fn metadata_value(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self
-            .classifying()?
-            .attempt
-            .metadata
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, value)| value.clone()))
+        Ok(self.classifying()?.metadata_value(&key).map(str::to_string))
     }
 
     fn ended_attempt(&mut self) -> wasmtime::Result<wit::Attempt> {
-        Ok(self.classifying()?.attempt.clone())
+        Ok(self.classifying()?.ended_attempt())
     }
 
     fn earlier_outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
-        Ok(self
-            .classifying()?
-            .earlier(number)
-            .map(|(attempt, disposition)| outline_of_parts(attempt, disposition)))
+        Ok(self.classifying()?.earlier_outline(number))
     }
 
     fn earlier_outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
-        let input = self.classifying()?;
-        Ok((1..=input.earlier.len() as u32)
-            .filter_map(|number| input.earlier(number))
-            .map(|(attempt, disposition)| outline_of_parts(attempt, disposition))
+        let context = self.classifying()?;
+        Ok((1..=context.earlier_count() as u32)
+            .filter_map(|number| context.earlier_outline(number))
             .collect())
     }
 
     fn earlier_label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
-        Ok(self
-            .classifying()?
-            .earlier(number)
-            .and_then(|(_, disposition)| disposition)
-            .map(|disposition| disposition.label.clone()))
+        Ok(self.classifying()?.earlier_label(number))
     }
 
     fn earlier_attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
-        Ok(self
-            .classifying()?
-            .earlier(number)
-            .map(|(attempt, disposition)| wit::LabelledAttempt {
-                attempt: attempt.clone(),
-                disposition: disposition.cloned(),
-            }))
+        Ok(self.classifying()?.earlier_attempt(number))
     }
 
     fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
-        Ok(self.classifying()?.contact.clone())
+        Ok(self.classifying()?.contact())
     }
 }
 

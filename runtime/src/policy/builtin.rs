@@ -1,10 +1,10 @@
 //! Built-in policies: what the runtime falls back to when a plugin faults.
 //! Deliberately simple and conservative.
 
-use super::{Classifier, PolicyFault, RetryPolicy, RetryRequest};
-use crate::model::{
-    Attempt, CallOutcome, Contact, Decision, Disposition, MINUTE_MS, MachineDetection,
-};
+use std::sync::Arc;
+
+use super::{Classifier, ClassifyRequest, PolicyFault, RetryPolicy, RetryRequest};
+use crate::model::{CallOutcome, Decision, Disposition, MINUTE_MS, MachineDetection};
 
 /// Retry every non-terminal outcome after a fixed delay until the attempt
 /// limit; follow up when asked to.
@@ -26,7 +26,7 @@ impl RetryPolicy for BuiltinRetry {
         "builtin:retry"
     }
 
-    fn decide(&self, request: &RetryRequest<'_>) -> Result<Decision, PolicyFault> {
+    fn decide(&self, request: &Arc<RetryRequest>) -> Result<Decision, PolicyFault> {
         let last = request.history.last();
         if let Some(disposition) = last.and_then(|attempt| attempt.disposition.as_ref()) {
             if let Some(at) = disposition.follow_up_at {
@@ -64,12 +64,8 @@ impl Classifier for BuiltinClassifier {
         "builtin:classifier"
     }
 
-    fn classify(
-        &self,
-        _contact: &Contact,
-        attempt: &Attempt,
-        _previous: &[Attempt],
-    ) -> Result<Disposition, PolicyFault> {
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault> {
+        let attempt = &request.attempt;
         let (label, terminal) = match (attempt.outcome, attempt.machine_detection) {
             (Some(CallOutcome::Answered), MachineDetection::Machine | MachineDetection::Fax) => {
                 ("voicemail", false)

@@ -6,6 +6,8 @@ mod builtin;
 
 pub use builtin::{BuiltinClassifier, BuiltinRetry};
 
+use std::sync::Arc;
+
 use crate::model::{Attempt, Contact, Decision, Disposition, Millis};
 
 /// A wall-clock reading on the contact's local clock.
@@ -43,16 +45,29 @@ impl LocalTime {
     }
 }
 
-/// Everything a retry decision may depend on.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryRequest<'a> {
-    pub contact: &'a Contact,
+/// Everything a retry decision may depend on. Owned and shared, so a
+/// plugin host keeps it for the plugin to read while it decides, without a
+/// copy; the engine takes it back afterwards.
+#[derive(Debug, Clone)]
+pub struct RetryRequest {
+    pub contact: Contact,
     /// Every attempt so far, oldest first, each with its disposition; the
     /// last one just ended.
-    pub history: &'a [Attempt],
+    pub history: Vec<Attempt>,
     pub max_attempts: u32,
     pub now: Millis,
     pub now_local: LocalTime,
+}
+
+/// Everything a classification may depend on, owned and shared as a
+/// [`RetryRequest`] is.
+#[derive(Debug, Clone)]
+pub struct ClassifyRequest {
+    pub contact: Contact,
+    /// The attempt that just ended.
+    pub attempt: Attempt,
+    /// The contact's earlier attempts, oldest first.
+    pub previous: Vec<Attempt>,
 }
 
 /// Why a policy could not answer: the plugin trapped, ran out of time or
@@ -70,7 +85,7 @@ pub struct PolicyFault {
 pub trait RetryPolicy: Send + Sync {
     /// The plugin's sha256, or "builtin:<name>".
     fn identity(&self) -> &str;
-    fn decide(&self, request: &RetryRequest<'_>) -> Result<Decision, PolicyFault>;
+    fn decide(&self, request: &Arc<RetryRequest>) -> Result<Decision, PolicyFault>;
 }
 
 /// Loads the retry strategies batches name in place of their campaign's.
@@ -81,18 +96,12 @@ pub trait RetryLoader: Send + Sync {
         &self,
         plugin: &str,
         config: &[(String, String)],
-    ) -> Result<std::sync::Arc<dyn RetryPolicy>, String>;
+    ) -> Result<Arc<dyn RetryPolicy>, String>;
 }
 
 /// Labels an ended attempt.
 pub trait Classifier: Send + Sync {
     /// The plugin's sha256, or "builtin:<name>".
     fn identity(&self) -> &str;
-    /// `previous` holds the contact's earlier attempts, oldest first.
-    fn classify(
-        &self,
-        contact: &Contact,
-        attempt: &Attempt,
-        previous: &[Attempt],
-    ) -> Result<Disposition, PolicyFault>;
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault>;
 }

@@ -188,7 +188,7 @@ impl RetryPolicy for FaultingRetry {
         "sha256:faulting"
     }
 
-    fn decide(&self, _request: &RetryRequest<'_>) -> Result<Decision, PolicyFault> {
+    fn decide(&self, _request: &Arc<RetryRequest>) -> Result<Decision, PolicyFault> {
         Err(PolicyFault {
             plugin: "faulting".to_string(),
             message: "wasm trap: unreachable".to_string(),

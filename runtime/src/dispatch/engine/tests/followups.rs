@@ -3,8 +3,7 @@
 //! apart from attempts.
 
 use super::*;
-use crate::model::Contact;
-use crate::policy::PolicyFault;
+use crate::policy::{ClassifyRequest, PolicyFault};
 use crate::provider::simulated::OutcomeMix;
 
 /// Every answered call ends with the person asking to be called back in
@@ -16,12 +15,8 @@ impl Classifier for AlwaysCallBack {
         "sha256:call-back"
     }
 
-    fn classify(
-        &self,
-        _contact: &Contact,
-        attempt: &Attempt,
-        _previous: &[Attempt],
-    ) -> Result<Disposition, PolicyFault> {
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault> {
+        let attempt = &request.attempt;
         Ok(Disposition {
             label: "callback_requested".to_string(),
             terminal: false,
@@ -169,14 +164,9 @@ impl Classifier for CallBackThreeTimes {
         "sha256:call-back-three-times"
     }
 
-    fn classify(
-        &self,
-        contact: &Contact,
-        attempt: &Attempt,
-        previous: &[Attempt],
-    ) -> Result<Disposition, PolicyFault> {
-        let mut disposition = AlwaysCallBack.classify(contact, attempt, previous)?;
-        if attempt.number > 3 {
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault> {
+        let mut disposition = AlwaysCallBack.classify(request)?;
+        if request.attempt.number > 3 {
             disposition.label = "not_interested".to_string();
             disposition.follow_up_at = None;
         }

@@ -22,7 +22,7 @@ impl RetryPolicy for BreakingRetry {
         "sha256:breaking"
     }
 
-    fn decide(&self, request: &RetryRequest<'_>) -> Result<Decision, PolicyFault> {
+    fn decide(&self, request: &Arc<RetryRequest>) -> Result<Decision, PolicyFault> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
         if !self.broken.load(Ordering::SeqCst) {
             return self.working.decide(request);

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::*;
 use crate::dispatch::limits::assign_variant;
 use crate::dispatch::numbers::country_of;
-use crate::model::{Contact, Goal, Variant};
-use crate::policy::PolicyFault;
+use crate::model::{Goal, Variant};
+use crate::policy::{ClassifyRequest, PolicyFault};
 use crate::provider::simulated::OutcomeMix;
 use crate::reporting::health::queue_health;
 use crate::reporting::statistics::{batch_statistics, campaign_statistics};
@@ -56,12 +56,8 @@ impl Classifier for TalkClassifier {
         "sha256:talk"
     }
 
-    fn classify(
-        &self,
-        _contact: &Contact,
-        attempt: &Attempt,
-        _previous: &[Attempt],
-    ) -> Result<Disposition, PolicyFault> {
+    fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault> {
+        let attempt = &request.attempt;
         if attempt.talk_ms % 11 == 3 {
             return Err(PolicyFault {
                 plugin: "talk".to_string(),
