@@ -76,29 +76,29 @@ impl RetryPlugin {
                 .last()
                 .map_or(&input.contact.id, |last| &last.attempt.id),
         );
-        let decision = Decision {
+        let call = RetryCall {
             context: input.clone(),
             handed: input.handed(seed),
             now: input.now,
             seed,
         };
-        self.decide_on(decision, || input.clone(), fresh)
+        self.decide_on(call, || input.clone(), fresh)
     }
 
-    /// Run `decision` on the plugin, through the binding of its version; a
+    /// Make `call` on the plugin, through the binding of its version; a
     /// 0.1.0 strategy is handed `whole()`.
     fn decide_on(
         &self,
-        decision: Decision,
+        call: RetryCall,
         whole: impl FnOnce() -> Arc<RetryInput>,
         fresh: bool,
     ) -> Result<wit::Decision, CallError> {
-        let Decision {
+        let RetryCall {
             context,
             handed,
             now,
             seed,
-        } = decision;
+        } = call;
         let answer = match &self.pool {
             Versioned::Current(pool) => {
                 pool.call_maybe_fresh(fresh, now, seed, |world, store| {
@@ -130,7 +130,7 @@ impl RetryPlugin {
 
 /// A retry decision as the host runs it: what the strategy reads, what it
 /// is handed, and the call's time and seed.
-struct Decision {
+struct RetryCall {
     context: Arc<dyn RetryContext>,
     handed: retry::exports::outdial::plugin::retry::RetryInput,
     now: model::Millis,
@@ -224,14 +224,14 @@ impl policy::RetryPolicy for RetryPlugin {
                 .last()
                 .map_or(&request.contact.id, |last| &last.id),
         );
-        let asked = Decision {
+        let call = RetryCall {
             context: request.clone(),
             handed: handed_retry(request, seed),
             now: request.now,
             seed,
         };
         let decision = self
-            .decide_on(asked, || Arc::new(retry_input(request)), false)
+            .decide_on(call, || Arc::new(retry_input(request)), false)
             .map_err(to_fault)?;
         Ok(match decision {
             wit::Decision::RetryAt(at) => model::Decision::RetryAt { at },
@@ -287,29 +287,29 @@ impl ClassifierPlugin {
         input: &Arc<ClassifyInput>,
         fresh: bool,
     ) -> Result<wit::Disposition, CallError> {
-        let classification = Classification {
+        let call = ClassifyCall {
             context: input.clone(),
             handed: input.handed(),
             now: input.attempt.ended_at,
             seed: seed_of(&input.attempt.id),
         };
-        self.classify_on(classification, || input.clone(), fresh)
+        self.classify_on(call, || input.clone(), fresh)
     }
 
-    /// Run `classification` on the plugin, through the binding of its
+    /// Make `call` on the plugin, through the binding of its
     /// version; a 0.2.0 or 0.1.0 classifier is handed `whole()`.
     fn classify_on(
         &self,
-        classification: Classification,
+        call: ClassifyCall,
         whole: impl FnOnce() -> Arc<ClassifyInput>,
         fresh: bool,
     ) -> Result<wit::Disposition, CallError> {
-        let Classification {
+        let ClassifyCall {
             context,
             handed,
             now,
             seed,
-        } = classification;
+        } = call;
         let answer = match &self.pool {
             Versioned::Current(pool) => {
                 pool.call_maybe_fresh(fresh, now, seed, |world, store| {
@@ -380,7 +380,7 @@ impl policy::Classifier for ClassifierPlugin {
     }
 
     fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<model::Disposition, PolicyFault> {
-        let classification = Classification {
+        let call = ClassifyCall {
             context: request.clone(),
             handed: ended_attempt_of(request),
             now: request
@@ -390,11 +390,7 @@ impl policy::Classifier for ClassifierPlugin {
             seed: seed_of(&request.attempt.id),
         };
         let disposition = self
-            .classify_on(
-                classification,
-                || Arc::new(classify_input_of(request)),
-                false,
-            )
+            .classify_on(call, || Arc::new(classify_input_of(request)), false)
             .and_then(|disposition| self.check(disposition))
             .map_err(to_fault)?;
         Ok(model::Disposition {
@@ -409,7 +405,7 @@ impl policy::Classifier for ClassifierPlugin {
 
 /// A classification as the host runs it: what the classifier reads, what
 /// it is handed, and the call's time and seed.
-struct Classification {
+struct ClassifyCall {
     context: Arc<dyn ClassifyContext>,
     handed: wit::EndedAttempt,
     now: model::Millis,
