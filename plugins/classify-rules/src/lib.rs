@@ -33,7 +33,7 @@ pub struct Rules {
     /// Every phrase of every list and every sentiment word in one
     /// automaton, so the transcript is scanned once however many phrases
     /// there are.
-    phrases: TranscriptScanner,
+    scanner: TranscriptScanner,
     callback_delay_ms: i64,
     voicemail_is_terminal: bool,
     short_call_ms: u64,
@@ -83,10 +83,10 @@ impl Plugin for Rules {
     }
 
     fn configure(config: &Config) -> Result<Self, PluginError> {
-        let phrases = phrases_scanner(config)?;
+        let scanner = phrases_scanner(config)?;
         let short_call_ms = config.duration_ms_or("short_call", 5 * SECOND_MS)?;
         Ok(Rules {
-            phrases,
+            scanner,
             callback_delay_ms: config.duration_ms_or("callback_delay", DAY_MS)?,
             voicemail_is_terminal: config.parse_or("voicemail_is_terminal", false)?,
             short_call_ms: short_call_ms.max(0) as u64,
@@ -151,7 +151,7 @@ impl Rules {
     /// Which phrase lists `transcript` says and how many positive and
     /// negative words it has, in one pass.
     fn scan(&self, transcript: &str) -> Scan {
-        self.phrases.scan(transcript)
+        self.scanner.scan(transcript)
     }
 
     /// The disposition of a conversation with a person, whose strongest

@@ -70,11 +70,9 @@ impl RetryPlugin {
         fresh: bool,
     ) -> Result<wit::Decision, CallError> {
         // The same seed on a warm or a fresh instance: both must answer alike.
-        let seed = seed_of(
-            input
-                .history
-                .last()
-                .map_or(&input.contact.id, |last| &last.attempt.id),
+        let seed = retry_seed(
+            input.history.last().map(|last| last.attempt.id.as_str()),
+            &input.contact.id,
         );
         let call = RetryCall {
             context: input.clone(),
@@ -218,11 +216,9 @@ impl policy::RetryPolicy for RetryPlugin {
     }
 
     fn decide(&self, request: &Arc<RetryRequest>) -> Result<model::Decision, PolicyFault> {
-        let seed = seed_of(
-            request
-                .history
-                .last()
-                .map_or(&request.contact.id, |last| &last.id),
+        let seed = retry_seed(
+            request.history.last().map(|last| last.id.as_str()),
+            &request.contact.id,
         );
         let call = RetryCall {
             context: request.clone(),
@@ -547,6 +543,13 @@ fn to_fault(error: CallError) -> PolicyFault {
         plugin: error.plugin().to_string(),
         message: error.to_string(),
     }
+}
+
+/// The randomness seed of a retry decision: from the attempt that just
+/// ended, or the contact when there is none. Given inputs and the engine's
+/// records derive it alike, so a decision asked again sees the same seed.
+fn retry_seed(last_attempt_id: Option<&str>, contact_id: &str) -> u64 {
+    seed_of(last_attempt_id.unwrap_or(contact_id))
 }
 
 /// FNV-1a of `key`: the per-call seed of the guest's randomness, so equal
