@@ -2153,6 +2153,8 @@ async fn debug_answers_the_windows_limits_and_blockers_of_queue_health() {
         seq,
         blocker: Some(blocker),
         next_eligible_at: None,
+        note: None,
+        plugin_fault: false,
     };
     server
         .store

@@ -133,6 +133,10 @@ fn spec(adapter: &str) -> CampaignSpec {
         max_consecutive_plugin_faults: 5,
         provider_secrets: Vec::new(),
         webhooks: Vec::new(),
+        gate_plugin: None,
+        gate_config: Vec::new(),
+        suppress_on: vec!["do_not_call".to_string()],
+        frequency_caps: Vec::new(),
     }
 }
 
@@ -354,6 +358,7 @@ async fn rig_with(
         spec,
         retry: Arc::new(retry),
         classifier: Arc::new(classifier),
+        gate: None,
     };
     Rig {
         _dir: dir,

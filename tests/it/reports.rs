@@ -66,6 +66,7 @@ fn dial(store: &dyn Store, batch_id: &str, seqs: std::ops::Range<u64>, at: Milli
             from_number: Some("+12125550000".to_string()),
             variant: None,
             followup: false,
+            gate: None,
         })
         .collect();
     for begun in store.begin_attempts(begins).expect("the dials are written") {

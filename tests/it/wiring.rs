@@ -195,6 +195,7 @@ impl Wired {
                         )
                         .expect("classifier loads"),
                 ),
+                gate: None,
             })
             .collect()
     }

@@ -133,6 +133,8 @@ pub(super) fn counters_equal_a_recount_after_a_random_workload(backend: &dyn Bac
                             seq: c.seq,
                             blocker: Some(blocker),
                             next_eligible_at: Some(now + offset),
+                            note: None,
+                            plugin_fault: false,
                         })
                         .collect();
                     store.set_blockers(batch, updates, now).expect("blockers");
@@ -309,6 +311,8 @@ fn apply(store: &dyn Store, batch: &str, now: Millis, write: &Write, live: &mut 
                     seq: c.seq,
                     blocker: Some(*blocker.get(&Blocker::ALL)),
                     next_eligible_at: Some(now + offset),
+                    note: None,
+                    plugin_fault: false,
                 })
                 .collect();
             store.set_blockers(batch, updates, now).expect("blockers");

@@ -103,6 +103,8 @@ pub(super) fn a_refused_begin_in_a_group_leaves_no_trace_and_the_others_still_be
         seq: 2,
         blocker: Some(Blocker::RetryWait),
         next_eligible_at: Some(later),
+        note: None,
+        plugin_fault: false,
     };
     store
         .set_blockers(&batch, vec![retry_later], T0)

@@ -18,6 +18,8 @@ pub(super) fn the_due_index_orders_by_eligibility_then_sequence(backend: &dyn Ba
             seq,
             blocker: None,
             next_eligible_at: Some(T0 + offset),
+            note: None,
+            plugin_fault: false,
         })
         .collect();
     store.set_blockers(&batch, updates, T0).expect("blockers");
@@ -96,6 +98,8 @@ pub(super) fn due_answers_only_contacts_eligible_by_now_in_eligibility_order(
                 seq: seq as u64,
                 blocker: Some(Blocker::RateLimited),
                 next_eligible_at: Some(second(*at)),
+                note: None,
+                plugin_fault: false,
             })
             .collect();
         store.set_blockers(&batch, updates, T0).expect("blockers");

@@ -65,6 +65,7 @@ pub(super) fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
         from_number: Some("+15550009999".to_string()),
         variant: None,
         followup: false,
+        gate: None,
     }
 }
 

@@ -362,6 +362,7 @@ mod tests {
                 from_number: None,
                 variant: None,
                 followup: false,
+                gate: None,
             })
             .collect();
         for begun in store.begin_attempts(begins).expect("the dials are written") {

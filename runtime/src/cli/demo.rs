@@ -78,7 +78,9 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let host = Arc::new(PluginHost::new()?);
     let plugins = ConfigPlugins::new(host.clone(), &demo_config()?);
-    let CampaignPlugins { retry, classifier } = plugins.load_campaign(&spec)?;
+    let CampaignPlugins {
+        retry, classifier, ..
+    } = plugins.load_campaign(&spec)?;
     println!(
         "plugins: {} {} (sha256 {}), {} {} (sha256 {})",
         retry.info().name,

@@ -35,12 +35,13 @@ impl fmt::Display for PluginRef {
     }
 }
 
-/// The three things a plugin can decide.
+/// The four things a plugin can decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PluginKind {
     RetryStrategy,
     DispositionClassifier,
     ProviderAdapter,
+    DialGate,
 }
 
 impl PluginKind {
@@ -50,6 +51,7 @@ impl PluginKind {
             PluginKind::RetryStrategy => "retry_strategy",
             PluginKind::DispositionClassifier => "disposition_classifier",
             PluginKind::ProviderAdapter => "provider_adapter",
+            PluginKind::DialGate => "dial_gate",
         }
     }
 }

@@ -14,8 +14,8 @@ use super::catalog::{
 };
 use super::diagnostics::{Diagnostics, Location, Reporter};
 use super::schema::{
-    CampaignSection, Key, NumbersSection, PluginSection, PolicySection, ProviderSection,
-    ServerSection, WindowSection,
+    CampaignSection, FrequencyCapSection, Key, NumbersSection, PluginSection, PolicySection,
+    ProviderSection, ServerSection, WindowSection,
 };
 use super::simulation::SimulationConfig;
 use super::values::{
@@ -25,8 +25,9 @@ use super::values::{
 };
 use super::{Config, Sourced};
 use crate::model::{
-    CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, EventKind, FromNumber, Goal, MINUTE_MS,
-    NumberStrategy, TimeZonePolicy, Variant, Webhook, WindowRule, is_subscribable,
+    CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, DEFAULT_SUPPRESS_ON, EventKind,
+    FrequencyCap, FromNumber, Goal, MAX_CAP_PERIOD_MS, MINUTE_MS, NumberStrategy, TimeZonePolicy,
+    Variant, Webhook, WindowRule, is_subscribable,
 };
 use crate::phone::is_e164;
 
@@ -189,6 +190,11 @@ pub(super) fn plugin_specs(config: &Config) -> Vec<PluginSpec> {
                 .as_ref()
                 .map(|c| c.get_ref().plugin.get_ref().as_str()),
             Some(campaign.item.provider.get_ref().plugin.get_ref().as_str()),
+            campaign
+                .item
+                .gate
+                .as_ref()
+                .map(|gate| gate.get_ref().plugin.get_ref().as_str()),
         ];
         let defaults = [
             campaign
@@ -387,6 +393,7 @@ enum Slot {
     Retry,
     Classifier,
     Provider,
+    Gate,
 }
 
 impl Slot {
@@ -395,6 +402,7 @@ impl Slot {
             Slot::Retry => PluginKind::RetryStrategy,
             Slot::Classifier => PluginKind::DispositionClassifier,
             Slot::Provider => PluginKind::ProviderAdapter,
+            Slot::Gate => PluginKind::DialGate,
         }
     }
 
@@ -403,6 +411,7 @@ impl Slot {
             Slot::Retry => "retry",
             Slot::Classifier => "classifier",
             Slot::Provider => "provider",
+            Slot::Gate => "gate",
         }
     }
 }
@@ -1056,6 +1065,33 @@ impl<'a> Checker<'a> {
         let classifier_section = item.classifier.as_ref().map(|c| (at(file, c), c.get_ref()));
         let (classifier_plugin, classifier_config, classifier) =
             self.policy(file, Slot::Classifier, classifier_section);
+        let (gate_plugin, gate_config) = match &item.gate {
+            Some(gate) => {
+                let (plugin, config, _) =
+                    self.policy(file, Slot::Gate, Some((at(file, gate), gate.get_ref())));
+                (Some(plugin), config)
+            }
+            None => (None, Vec::new()),
+        };
+        let suppress_on = self.suppress_on(file, item.suppress_on.as_ref(), classifier.as_ref());
+        let workspace_caps = self
+            .config
+            .workspaces
+            .iter()
+            .filter(|workspace| workspace.item.id.get_ref() == item.workspace.get_ref())
+            .flat_map(|workspace| {
+                workspace
+                    .item
+                    .frequency_caps
+                    .iter()
+                    .map(move |cap| (workspace.file, cap))
+            })
+            .collect::<Vec<_>>();
+        let frequency_caps = workspace_caps
+            .into_iter()
+            .chain(item.frequency_caps.iter().map(|cap| (file, cap)))
+            .filter_map(|(file, cap)| self.frequency_cap(file, cap))
+            .collect();
 
         let concurrency = self.int_in(
             file,
@@ -1192,6 +1228,84 @@ impl<'a> Checker<'a> {
             max_consecutive_plugin_faults: max_faults as u32,
             provider_secrets,
             webhooks,
+            gate_plugin,
+            gate_config,
+            suppress_on,
+            frequency_caps,
+        }
+    }
+
+    /// The labels whose number joins `dnc-internal`; each must be one the
+    /// classifier may return, when it declares its labels.
+    fn suppress_on(
+        &mut self,
+        file: usize,
+        section: Option<&Spanned<Vec<Spanned<String>>>>,
+        classifier: Option<&PluginInfo>,
+    ) -> Vec<String> {
+        let Some(labels) = section else {
+            return vec![DEFAULT_SUPPRESS_ON.to_string()];
+        };
+        if let Some(classifier) = classifier.filter(|info| !info.labels.is_empty()) {
+            for label in labels.get_ref() {
+                if !classifier.labels.contains(label.get_ref()) {
+                    self.error(
+                        at(file, label),
+                        format!(
+                            "classifier \"{}\" never returns label \"{}\", expected one of {}",
+                            classifier.name,
+                            label.get_ref(),
+                            quoted_list(classifier.labels.iter().map(String::as_str))
+                        ),
+                    );
+                }
+            }
+        }
+        labels
+            .get_ref()
+            .iter()
+            .map(|label| label.get_ref().clone())
+            .collect()
+    }
+
+    fn frequency_cap(
+        &mut self,
+        file: usize,
+        section: &Spanned<FrequencyCapSection>,
+    ) -> Option<FrequencyCap> {
+        let cap = section.get_ref();
+        let max_attempts = *cap.max_attempts.get_ref();
+        if !(1..=1_000).contains(&max_attempts) {
+            self.error(
+                at(file, &cap.max_attempts),
+                format!("frequency cap max_attempts is {max_attempts}, expected 1 to 1000"),
+            );
+            return None;
+        }
+        let period = cap.period.get_ref();
+        match parse_duration_ms(period) {
+            Some(ms) if ms > 0 && ms <= MAX_CAP_PERIOD_MS => Some(FrequencyCap {
+                max_attempts: max_attempts as u32,
+                period_ms: ms,
+            }),
+            Some(ms) if ms > MAX_CAP_PERIOD_MS => {
+                self.error(
+                    at(file, &cap.period),
+                    format!(
+                        "frequency cap period \"{period}\" is longer than 30 days, expected at most \"30d\": attempts are remembered for 30 days"
+                    ),
+                );
+                None
+            }
+            _ => {
+                self.error(
+                    at(file, &cap.period),
+                    format!(
+                        "frequency cap period \"{period}\" is not a duration, expected {DURATION_EXPECTED}"
+                    ),
+                );
+                None
+            }
         }
     }
 

@@ -50,6 +50,22 @@ pub struct WorkspaceSection {
     /// Keys that may use the HTTP API for this workspace. Default: none.
     #[serde(default)]
     pub api_keys: Vec<Spanned<ApiKeySection>>,
+    /// Most attempts to one phone number over every campaign of the
+    /// workspace in a rolling period. Default: none.
+    #[serde(default)]
+    pub frequency_caps: Vec<Spanned<FrequencyCapSection>>,
+}
+
+/// `{ max_attempts = 3, period = "24h" }`: at most that many attempts to a
+/// number in any such period.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCapSection {
+    /// Attempts allowed in the period. Required.
+    pub max_attempts: Spanned<i64>,
+    /// The rolling period, as a duration like "24h" or "7d", at most
+    /// "30d". Required.
+    pub period: Spanned<String>,
 }
 
 /// One API key, never written in plain text: either its sha256 or the name
@@ -129,6 +145,17 @@ pub struct CampaignSection {
     pub call_timeout: Option<Spanned<String>>,
     /// Plugin faults in a row after which a batch pauses. Default: 5.
     pub max_consecutive_plugin_faults: Option<Spanned<i64>>,
+    /// Dial-gate plugin asked right before every dial. Default: none.
+    pub gate: Option<Spanned<PolicySection>>,
+    /// Disposition labels whose number joins the workspace's
+    /// `dnc-internal` list when an attempt ends with one.
+    /// Default: ["do_not_call"].
+    pub suppress_on: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Caps of attempts per number, over every campaign of the workspace,
+    /// that apply to this campaign's dials besides the workspace's own.
+    /// Default: none.
+    #[serde(default)]
+    pub frequency_caps: Vec<Spanned<FrequencyCapSection>>,
 }
 
 /// `provider = { ... }` of a campaign.
@@ -149,7 +176,8 @@ pub struct ProviderSection {
     pub allowed_hosts: Vec<Spanned<String>>,
 }
 
-/// `retry = { ... }` or `classifier = { ... }` of a campaign.
+/// `retry = { ... }`, `classifier = { ... }` or `gate = { ... }` of a
+/// campaign.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {

@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::phone::resolve_time_zone;
 use crate::policy::{
-    BuiltinClassifier, BuiltinRetry, Classifier, ClassifyRequest, LocalTime, PolicyFault,
+    BuiltinClassifier, BuiltinRetry, Classifier, ClassifyRequest, DialGate, LocalTime, PolicyFault,
     RetryLoader, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
@@ -129,12 +129,14 @@ pub enum EngineError {
     Store(#[from] StoreError),
 }
 
-/// A campaign as the engine runs it: its spec and its two policies.
+/// A campaign as the engine runs it: its spec and its policies.
 #[derive(Clone)]
 pub struct CampaignPolicy {
     pub spec: CampaignSpec,
     pub retry: Arc<dyn RetryPolicy>,
     pub classifier: Arc<dyn Classifier>,
+    /// Asked right before every dial, when the campaign has one.
+    pub gate: Option<Arc<dyn DialGate>>,
 }
 
 impl CampaignPolicy {
@@ -147,7 +149,14 @@ impl CampaignPolicy {
             spec,
             retry: Arc::new(retry),
             classifier: Arc::new(classifier),
+            gate: None,
         }
+    }
+
+    /// The campaign with `gate` asked before every dial.
+    pub fn with_gate(mut self, gate: impl DialGate + 'static) -> Self {
+        self.gate = Some(Arc::new(gate));
+        self
     }
 
     /// A campaign that uses the built-in policies.
@@ -156,6 +165,7 @@ impl CampaignPolicy {
             spec,
             retry: Arc::new(BuiltinRetry::default()),
             classifier: Arc::new(BuiltinClassifier),
+            gate: None,
         }
     }
 }
@@ -315,6 +325,8 @@ pub struct Engine {
     /// goes on (due contacts, dial intents) while the store writes them,
     /// and takes every answer before it returns.
     ends_in_flight: Vec<EndsInFlight>,
+    /// Dial-gate calls in a row that faulted, by batch.
+    gate_fault_streaks: HashMap<String, u32>,
 }
 
 /// Store failures worth waiting out (the disk, the writer); anything else
@@ -373,6 +385,7 @@ impl Engine {
             store_faults: BTreeMap::new(),
             reconcile_live: false,
             ends_in_flight: Vec::new(),
+            gate_fault_streaks: HashMap::new(),
         })
     }
 
@@ -1663,6 +1676,8 @@ impl Engine {
                                     seq: contact.seq,
                                     blocker: Some(blocker),
                                     next_eligible_at: until,
+                                    note: None,
+                                    plugin_fault: false,
                                 });
                         }
                     }
@@ -1686,6 +1701,7 @@ impl Engine {
                             from_number: from,
                             variant,
                             followup,
+                            gate: None,
                         });
                         dial_info.push((campaign, contact, parameters));
                     }
@@ -1695,8 +1711,23 @@ impl Engine {
                 break;
             }
         }
+        let by_id: HashMap<&str, &BatchRecord> = batches
+            .iter()
+            .map(|batch| (batch.id.as_str(), batch))
+            .collect();
+        let gated = self.ask_gates(begins, dial_info, &by_id, &gate::NoNumberFacts, now)?;
+        let (begins, dial_info) = (gated.begins, gated.dials);
+        for (batch_id, updates) in gated.deferred {
+            blockers.entry(batch_id).or_default().extend(updates);
+        }
         for (batch_id, updates) in blockers {
             self.store.set_blockers(&batch_id, updates, now)?;
+        }
+        for (batch_id, seq, reason) in gated.skipped {
+            match self.store.skip_contact(&batch_id, seq, &reason, now) {
+                Ok(_) | Err(StoreError::IllegalTransition(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
         }
         if begins.is_empty() {
             return Ok(None);
@@ -2221,5 +2252,6 @@ fn pick_variant(
     }
 }
 
+mod gate;
 #[cfg(test)]
 mod tests;

@@ -93,6 +93,10 @@ pub struct Attempt {
     /// contact's follow-ups, not its attempts.
     #[serde(default)]
     pub followup: bool,
+    /// The sha256 of the dial gate that allowed the dial, when one was
+    /// asked.
+    #[serde(default)]
+    pub gate: Option<String>,
 }
 
 /// The `reason` entry of an attempt's metadata: why the host ended the
@@ -134,6 +138,7 @@ impl Attempt {
             system_retry: false,
             success: false,
             followup: false,
+            gate: None,
         }
     }
 
@@ -220,11 +225,15 @@ pub enum Blocker {
     NoNumberAvailable,
     BudgetExhausted,
     GoalReached,
+    /// The campaign's dial gate deferred the dial.
+    GateDeferred,
+    /// The number had as many attempts as a frequency cap allows.
+    FrequencyCapped,
 }
 
 impl Blocker {
     /// Every blocker code.
-    pub const ALL: [Blocker; 11] = [
+    pub const ALL: [Blocker; 13] = [
         Blocker::ScheduledStart,
         Blocker::BatchPaused,
         Blocker::OutsideWindow,
@@ -236,6 +245,8 @@ impl Blocker {
         Blocker::NoNumberAvailable,
         Blocker::BudgetExhausted,
         Blocker::GoalReached,
+        Blocker::GateDeferred,
+        Blocker::FrequencyCapped,
     ];
 
     /// The code as it appears in the API.
@@ -252,6 +263,8 @@ impl Blocker {
             Blocker::NoNumberAvailable => "no_number_available",
             Blocker::BudgetExhausted => "budget_exhausted",
             Blocker::GoalReached => "goal_reached",
+            Blocker::GateDeferred => "gate_deferred",
+            Blocker::FrequencyCapped => "frequency_capped",
         }
     }
 }

@@ -69,6 +69,42 @@ pub struct CampaignSpec {
     /// Where batch, contact and attempt events are posted.
     #[serde(default)]
     pub webhooks: Vec<Webhook>,
+    /// The dial-gate plugin asked before every dial, if any.
+    #[serde(default)]
+    pub gate_plugin: Option<String>,
+    #[serde(default)]
+    pub gate_config: Vec<(String, String)>,
+    /// Disposition labels whose number joins the workspace's
+    /// `dnc-internal` list in the same change as the attempt's end.
+    #[serde(default = "default_suppress_on")]
+    pub suppress_on: Vec<String>,
+    /// Caps on attempts per number over the whole workspace: the
+    /// workspace's own, then the campaign's.
+    #[serde(default)]
+    pub frequency_caps: Vec<FrequencyCap>,
+}
+
+/// The list every workspace has, which `suppress_on` adds to.
+pub const INTERNAL_DNC_LIST: &str = "dnc-internal";
+
+/// The label that adds a number to `dnc-internal` when config names none.
+pub const DEFAULT_SUPPRESS_ON: &str = "do_not_call";
+
+fn default_suppress_on() -> Vec<String> {
+    vec![DEFAULT_SUPPRESS_ON.to_string()]
+}
+
+/// The longest period a frequency cap may count over: how long a number's
+/// attempts are remembered.
+pub const MAX_CAP_PERIOD_MS: Millis = 30 * 24 * 60 * 60 * 1000;
+
+/// At most `max_attempts` attempts to one number in any rolling
+/// `period_ms`, over every campaign and batch of the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FrequencyCap {
+    pub max_attempts: u32,
+    #[schema(value_type = i64)]
+    pub period_ms: Millis,
 }
 
 /// A webhook endpoint of a campaign.

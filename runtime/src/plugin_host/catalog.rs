@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::error::LoadError;
 use super::host::PluginHost;
 use super::info::{PluginKind, PluginLimits};
-use super::plugins::{ClassifierPlugin, RetryPlugin};
+use super::plugins::{ClassifierPlugin, GatePlugin, RetryPlugin};
 use super::source::PluginSource;
 use crate::config;
 use crate::model::CampaignSpec;
@@ -51,6 +51,7 @@ impl config::PluginCatalog for PluginHost {
             config::PluginKind::ProviderAdapter => {
                 self.load_adapter(&source, config, limits).map(drop)
             }
+            config::PluginKind::DialGate => self.load_gate(&source, config, limits).map(drop),
         };
         loaded.map_err(|err| match err {
             LoadError::ConfigRefused { message, .. } => {
@@ -71,6 +72,7 @@ impl config::PluginCatalog for PluginHost {
                 PluginKind::RetryStrategy => config::PluginKind::RetryStrategy,
                 PluginKind::DispositionClassifier => config::PluginKind::DispositionClassifier,
                 PluginKind::ProviderAdapter => config::PluginKind::ProviderAdapter,
+                PluginKind::DialGate => config::PluginKind::DialGate,
             },
             name: info.name,
             version: info.version,
@@ -132,17 +134,18 @@ pub fn declared_source(
     ))
 }
 
-/// The two policy plugins a campaign names, loaded.
+/// The policy plugins a campaign names, loaded.
 pub struct CampaignPlugins {
     pub retry: RetryPlugin,
     pub classifier: ClassifierPlugin,
+    pub gate: Option<GatePlugin>,
 }
 
 /// A campaign's plugin that would not load.
 #[derive(Debug, thiserror::Error)]
 #[error("loading {slot} plugin \"{plugin}\" of campaign \"{campaign}\": {source}")]
 pub struct CampaignLoadError {
-    /// "retry" or "classifier".
+    /// "retry", "classifier" or "gate".
     pub slot: &'static str,
     pub plugin: String,
     pub campaign: String,
@@ -151,7 +154,7 @@ pub struct CampaignLoadError {
 }
 
 impl ConfigPlugins {
-    /// The retry strategy and classifier `spec` names, configured as it
+    /// The retry strategy, classifier and gate `spec` names, configured as it
     /// says, each in the sandbox of its `[[plugins]]` entry: what `run`,
     /// `demo` and the pipeline bench dial with.
     pub fn load_campaign(&self, spec: &CampaignSpec) -> Result<CampaignPlugins, CampaignLoadError> {
@@ -175,7 +178,22 @@ impl ConfigPlugins {
             .host
             .load_classifier(&source, &spec.classifier_config, limits)
             .map_err(failed("classifier", &spec.classifier_plugin))?;
-        Ok(CampaignPlugins { retry, classifier })
+        let gate = match &spec.gate_plugin {
+            Some(plugin) => {
+                let (source, limits) = self.source(plugin);
+                let gate = self
+                    .host
+                    .load_gate(&source, &spec.gate_config, limits)
+                    .map_err(failed("gate", plugin))?;
+                Some(gate)
+            }
+            None => None,
+        };
+        Ok(CampaignPlugins {
+            retry,
+            classifier,
+            gate,
+        })
     }
 }
 

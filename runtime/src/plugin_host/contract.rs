@@ -2,7 +2,7 @@
 //! retry decision and a classification read, and the conversions from the
 //! engine's model to what plugins are handed.
 
-use super::bindings::{classifier, provider, retry, types};
+use super::bindings::{classifier, gate, provider, retry, types};
 use crate::model;
 use crate::policy::RetryRequest;
 
@@ -10,6 +10,9 @@ use crate::policy::RetryRequest;
 /// plugins directly (the conformance harness, benchmarks).
 pub mod wit {
     pub use super::classifier::exports::outdial::plugin::classifier::EndedAttempt;
+    pub use super::gate::exports::outdial::plugin::gate::{
+        Candidate, Deferral, LocalTime as GateLocalTime, PhoneHistory, Verdict,
+    };
     pub use super::provider::exports::outdial::plugin::provider::{
         CallEvent, CallRequest, CallState, HttpRequest, HttpResponse, InboundWebhook,
         ProviderError, WebhookError,
@@ -185,6 +188,37 @@ pub(super) fn handed_retry(
         },
         attempts_made: request.history.len() as u32,
         seed,
+    }
+}
+
+/// A gate candidate as the gate is handed it.
+pub(crate) fn candidate_to_wit(candidate: &crate::policy::GateCandidate) -> wit::Candidate {
+    let local = candidate.now_local;
+    let history = &candidate.history;
+    wit::Candidate {
+        contact: contact_to_wit(&candidate.contact),
+        campaign_id: candidate.campaign_id.clone(),
+        batch_id: candidate.batch_id.clone(),
+        attempt_number: candidate.attempt_number,
+        now: candidate.now,
+        now_local: wit::GateLocalTime {
+            year: local.year,
+            month: local.month,
+            day: local.day,
+            hour: local.hour,
+            minute: local.minute,
+            second: local.second,
+            weekday: local.weekday,
+            utc_offset_seconds: local.utc_offset_seconds,
+        },
+        history: wit::PhoneHistory {
+            attempts_past_day: history.attempts_past_day,
+            attempts_past_week: history.attempts_past_week,
+            attempts_past_month: history.attempts_past_month,
+            last_attempt_at: history.last_attempt_at,
+            last_label: history.last_label.clone(),
+        },
+        suppression_lists: candidate.lists.clone(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::info::{
     ConfigKeyInfo, EPOCH_TICK, PluginInfo, PluginKind, PluginLimits, WIT_VERSIONS, WitVersion,
 };
 use super::legacy;
-use super::plugins::{AdapterPlugin, ClassifierPlugin, RetryPlugin, Versioned};
+use super::plugins::{AdapterPlugin, ClassifierPlugin, GatePlugin, RetryPlugin, Versioned};
 use super::pool::{self, Pool, World};
 use super::sandbox::{MAX_CORE_INSTANCES_PER_PLUGIN, Sandbox};
 use super::source::PluginSource;
@@ -61,7 +61,11 @@ fn instance_pool() -> PoolingAllocationConfig {
 
 /// Import prefixes a plugin may use. Everything else (sockets above all)
 /// is refused at load, before any code runs.
-const ALLOWED_IMPORT_PREFIXES: [&str; 14] = [
+const ALLOWED_IMPORT_PREFIXES: [&str; 18] = [
+    "outdial:plugin/host@0.4.0",
+    "outdial:plugin/retry-context@0.4.0",
+    "outdial:plugin/classify-context@0.4.0",
+    "outdial:plugin/types@0.4.0",
     "outdial:plugin/host@0.3.0",
     "outdial:plugin/retry-context@0.3.0",
     "outdial:plugin/classify-context@0.3.0",
@@ -112,18 +116,28 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|err| LoadError::Engine(format!("{err:#}")))?;
         let engine_error = |err: wasmtime::Error| LoadError::Engine(format!("{err:#}"));
-        // 0.3.0's `types`, `host` and `retry-context`, then its
-        // `classify-context`: the classifier world's other imports are the
-        // ones just linked.
+        // 0.4.0's `types`, `host` and `retry-context`, then its
+        // `classify-context`: the classifier's and the gate's other imports
+        // are the ones just linked.
         bindings::retry::RetryStrategy::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| {
             sandbox
         })
         .map_err(engine_error)?;
         bindings::classify_context::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)
             .map_err(engine_error)?;
-        // Plugins built against 0.2.0 import its `host` and `retry-context`,
-        // and those against 0.1.0 its `host`; the `types` of both are
-        // 0.3.0's, already linked.
+        // Plugins built against 0.3.0 import its `host`, `retry-context`
+        // and `classify-context`, those against 0.2.0 its `host` and
+        // `retry-context`, and those against 0.1.0 its `host`; the `types`
+        // of all three are 0.4.0's, already linked.
+        bindings::v0_3::retry::RetryStrategy::add_to_linker::<_, HasSelf<_>>(
+            &mut linker,
+            |sandbox| sandbox,
+        )
+        .map_err(engine_error)?;
+        bindings::v0_3::classify_context::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| {
+            sandbox
+        })
+        .map_err(engine_error)?;
         bindings::v0_2::retry::RetryStrategy::add_to_linker::<_, HasSelf<_>>(
             &mut linker,
             |sandbox| sandbox,
@@ -165,8 +179,11 @@ impl PluginHost {
     pub fn inspect(&self, source: &PluginSource) -> Result<PluginInfo, LoadError> {
         let checked = self.check(source)?;
         match (checked.kind, checked.version) {
-            (PluginKind::RetryStrategy, WitVersion::V0_3) => {
+            (PluginKind::RetryStrategy, WitVersion::V0_4) => {
                 self.describe::<bindings::retry::RetryStrategy>(&checked)
+            }
+            (PluginKind::RetryStrategy, WitVersion::V0_3) => {
+                self.describe::<bindings::v0_3::retry::RetryStrategy>(&checked)
             }
             (PluginKind::RetryStrategy, WitVersion::V0_2) => {
                 self.describe::<bindings::v0_2::retry::RetryStrategy>(&checked)
@@ -174,8 +191,11 @@ impl PluginHost {
             (PluginKind::RetryStrategy, WitVersion::V0_1) => {
                 self.describe::<bindings::v0_1::retry::RetryStrategy>(&checked)
             }
-            (PluginKind::DispositionClassifier, WitVersion::V0_3) => {
+            (PluginKind::DispositionClassifier, WitVersion::V0_4) => {
                 self.describe::<bindings::classifier::DispositionClassifier>(&checked)
+            }
+            (PluginKind::DispositionClassifier, WitVersion::V0_3) => {
+                self.describe::<bindings::v0_3::classifier::DispositionClassifier>(&checked)
             }
             (PluginKind::DispositionClassifier, WitVersion::V0_2) => {
                 self.describe::<bindings::v0_2::classifier::DispositionClassifier>(&checked)
@@ -183,12 +203,14 @@ impl PluginHost {
             (PluginKind::DispositionClassifier, WitVersion::V0_1) => {
                 self.describe::<bindings::v0_1::classifier::DispositionClassifier>(&checked)
             }
-            (PluginKind::ProviderAdapter, WitVersion::V0_3) => {
+            (PluginKind::ProviderAdapter, WitVersion::V0_4) => {
                 self.describe::<bindings::provider::ProviderAdapter>(&checked)
             }
-            (PluginKind::ProviderAdapter, WitVersion::V0_2 | WitVersion::V0_1) => {
-                self.describe::<legacy::LegacyProviderAdapter>(&checked)
-            }
+            (
+                PluginKind::ProviderAdapter,
+                WitVersion::V0_3 | WitVersion::V0_2 | WitVersion::V0_1,
+            ) => self.describe::<legacy::LegacyProviderAdapter>(&checked),
+            (PluginKind::DialGate, _) => self.describe::<bindings::gate::DialGate>(&checked),
         }
     }
 
@@ -216,6 +238,18 @@ impl PluginHost {
         Ok(ClassifierPlugin::new(info, pool))
     }
 
+    /// Load a dial gate with its config.
+    pub fn load_gate(
+        &self,
+        source: &PluginSource,
+        config: &[(String, String)],
+        limits: PluginLimits,
+    ) -> Result<GatePlugin, LoadError> {
+        let checked = self.check_kind(source, PluginKind::DialGate)?;
+        let (info, pool) = self.load::<bindings::gate::DialGate>(checked, config, limits)?;
+        Ok(GatePlugin::new(info, pool))
+    }
+
     /// Load a provider adapter with its config.
     pub fn load_adapter(
         &self,
@@ -229,20 +263,24 @@ impl PluginHost {
     }
 
     /// Load a plugin of `kind`, bound through `Current` when it was built
-    /// against 0.3.0, through `V2` when against 0.2.0 and through `V1` when
-    /// against 0.1.0.
-    fn load_versioned<Current: World, V2: World, V1: World>(
+    /// against 0.4.0, through `V3`, `V2` or `V1` when against 0.3.0, 0.2.0
+    /// or 0.1.0.
+    fn load_versioned<Current: World, V3: World, V2: World, V1: World>(
         &self,
         source: &PluginSource,
         kind: PluginKind,
         config: &[(String, String)],
         limits: PluginLimits,
-    ) -> Result<(PluginInfo, Versioned<Current, V2, V1>), LoadError> {
+    ) -> Result<(PluginInfo, Versioned<Current, V3, V2, V1>), LoadError> {
         let checked = self.check_kind(source, kind)?;
         Ok(match checked.version {
-            WitVersion::V0_3 => {
+            WitVersion::V0_4 => {
                 let (info, pool) = self.load::<Current>(checked, config, limits)?;
                 (info, Versioned::Current(pool))
+            }
+            WitVersion::V0_3 => {
+                let (info, pool) = self.load::<V3>(checked, config, limits)?;
+                (info, Versioned::V0_3(pool))
             }
             WitVersion::V0_2 => {
                 let (info, pool) = self.load::<V2>(checked, config, limits)?;
@@ -371,7 +409,7 @@ impl PluginHost {
             file: checked.file.clone(),
             message: err.to_string(),
         })?;
-        let declared = PluginKind::from_wit(metadata.kind);
+        let declared = metadata.kind.unwrap_or(checked.kind);
         if declared != checked.kind {
             return Err(LoadError::Describe {
                 file: checked.file.clone(),
@@ -441,7 +479,10 @@ fn check_header(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
 /// exports.
 fn world_of(file: &str, exports: &[String]) -> Result<(PluginKind, WitVersion), LoadError> {
     for version in WIT_VERSIONS {
-        for kind in PluginKind::ALL {
+        for kind in PluginKind::ALL
+            .into_iter()
+            .filter(|kind| kind.exists_in(version))
+        {
             if exports
                 .iter()
                 .any(|export| *export == kind.export_name(version))
@@ -456,7 +497,12 @@ fn world_of(file: &str, exports: &[String]) -> Result<(PluginKind, WitVersion), 
         .collect();
     let supported = WIT_VERSIONS
         .iter()
-        .flat_map(|version| PluginKind::ALL.map(|kind| kind.export_name(*version)))
+        .flat_map(|version| {
+            PluginKind::ALL
+                .into_iter()
+                .filter(|kind| kind.exists_in(*version))
+                .map(|kind| kind.export_name(*version))
+        })
         .collect::<Vec<_>>()
         .join(", ");
     match ours.first() {

@@ -10,7 +10,12 @@ use super::bindings::types;
 
 /// The versions of the `outdial:plugin` package whose plugins this host
 /// loads, newest first. A plugin built against an older one keeps working.
-pub const WIT_VERSIONS: [WitVersion; 3] = [WitVersion::V0_3, WitVersion::V0_2, WitVersion::V0_1];
+pub const WIT_VERSIONS: [WitVersion; 4] = [
+    WitVersion::V0_4,
+    WitVersion::V0_3,
+    WitVersion::V0_2,
+    WitVersion::V0_1,
+];
 
 /// A version of the `outdial:plugin` WIT package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +26,8 @@ pub enum WitVersion {
     V0_2,
     /// 0.3.0: a classifier reads what it needs through `classify-context`.
     V0_3,
+    /// 0.4.0: the dial gate.
+    V0_4,
 }
 
 impl WitVersion {
@@ -30,6 +37,7 @@ impl WitVersion {
             WitVersion::V0_1 => "0.1.0",
             WitVersion::V0_2 => "0.2.0",
             WitVersion::V0_3 => "0.3.0",
+            WitVersion::V0_4 => "0.4.0",
         }
     }
 }
@@ -44,6 +52,7 @@ pub enum PluginKind {
     RetryStrategy,
     DispositionClassifier,
     ProviderAdapter,
+    DialGate,
 }
 
 impl PluginKind {
@@ -53,6 +62,7 @@ impl PluginKind {
             PluginKind::RetryStrategy => "retry",
             PluginKind::DispositionClassifier => "classifier",
             PluginKind::ProviderAdapter => "provider",
+            PluginKind::DialGate => "gate",
         };
         format!("outdial:plugin/{interface}@{}", version.number())
     }
@@ -63,14 +73,21 @@ impl PluginKind {
             PluginKind::RetryStrategy => "retry-strategy",
             PluginKind::DispositionClassifier => "disposition-classifier",
             PluginKind::ProviderAdapter => "provider-adapter",
+            PluginKind::DialGate => "dial-gate",
         }
     }
 
-    pub(super) const ALL: [PluginKind; 3] = [
+    pub(super) const ALL: [PluginKind; 4] = [
         PluginKind::RetryStrategy,
         PluginKind::DispositionClassifier,
         PluginKind::ProviderAdapter,
+        PluginKind::DialGate,
     ];
+
+    /// Whether WIT `version` has this kind's world.
+    pub(super) fn exists_in(self, version: WitVersion) -> bool {
+        self != PluginKind::DialGate || version == WitVersion::V0_4
+    }
 
     pub(super) fn from_wit(kind: types::PluginKind) -> Self {
         match kind {
@@ -148,7 +165,7 @@ mod tests {
     /// The sha256 of each released version's WIT, as it was released. A
     /// plugin built against a version relies on its text never changing:
     /// a change is a new version.
-    const RELEASED: [(WitVersion, &str); 2] = [
+    const RELEASED: [(WitVersion, &str); 3] = [
         (
             WitVersion::V0_1,
             "2b481e95abfaa7edc620af4e02bb1ff7e17ce0c0ca1e4d7a0f65d4a74db23b49",
@@ -156,6 +173,10 @@ mod tests {
         (
             WitVersion::V0_2,
             "bcf7c18a4714be898d9efd1a3190824df6190740fc182d0f8c415e5501d0009f",
+        ),
+        (
+            WitVersion::V0_3,
+            "4cf2b5f5d4f1c7a6e3e311845fb968aaa6bb9636daa7b60fa3c4f76eba8cb30f",
         ),
     ];
 

@@ -1,6 +1,7 @@
-//! Provider adapters built against `outdial:plugin@0.2.0` or `@0.1.0`.
+//! Provider adapters built against `outdial:plugin@0.3.0`, `@0.2.0` or
+//! `@0.1.0`.
 //!
-//! Neither 0.2.0 nor 0.3.0 changed the provider interface, so an older
+//! No version since 0.1.0 changed the provider interface, so an older
 //! adapter exports the same functions under its version's interface name.
 //! They are found by that name and called with the current Rust types;
 //! wasmtime checks a function's type against them field by field before
@@ -16,11 +17,12 @@ use super::bindings::provider::exports::outdial::plugin::provider::{
     CallEvent, CallRequest, HttpRequest, HttpResponse, InboundWebhook, ProviderError, WebhookError,
 };
 use super::bindings::types;
-use super::pool::World;
+use super::pool::{Described, World};
 use super::sandbox::Sandbox;
 
 /// The interface an older adapter exports, by version, newest first.
-const EXPORTS: [&str; 2] = [
+const EXPORTS: [&str; 3] = [
+    "outdial:plugin/provider@0.3.0",
     "outdial:plugin/provider@0.2.0",
     "outdial:plugin/provider@0.1.0",
 ];
@@ -43,7 +45,7 @@ pub(crate) struct LegacyProviderAdapterPre {
     indices: [ComponentExportIndex; 7],
 }
 
-/// One instance of an older adapter, with the same calls as the 0.3.0
+/// One instance of an older adapter, with the same calls as the 0.4.0
 /// bindings offer.
 pub(crate) struct LegacyProviderAdapter {
     describe: Func,
@@ -130,8 +132,8 @@ impl World for LegacyProviderAdapter {
         })
     }
 
-    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-        call_typed(&self.describe, store, ())
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Described> {
+        call_typed::<_, types::Metadata>(&self.describe, store, ()).map(Described::from)
     }
 
     fn configure(
@@ -144,7 +146,7 @@ impl World for LegacyProviderAdapter {
 }
 
 impl LegacyProviderAdapter {
-    /// The provider interface; the same accessor as the 0.3.0 bindings', so
+    /// The provider interface; the same accessor as the 0.4.0 bindings', so
     /// one call site serves adapters of every version.
     pub(crate) fn outdial_plugin_provider(&self) -> &Self {
         self

@@ -25,6 +25,6 @@ pub use contract::{attempt_to_wit, contact_to_wit, machine_detection_to_wit, wit
 pub use error::{CallError, LoadError};
 pub use host::{PluginHost, import_is_offered, validate_config};
 pub use info::{ConfigKeyInfo, PluginInfo, PluginKind, PluginLimits, WIT_VERSIONS, WitVersion};
-pub use plugins::{AdapterPlugin, ClassifierPlugin, RetryPlugin};
+pub use plugins::{AdapterPlugin, ClassifierPlugin, GatePlugin, RetryPlugin};
 pub use pool::last_call_memory_bytes;
 pub use source::{EMBEDDED_PLUGINS, PluginSource, builtin_names};

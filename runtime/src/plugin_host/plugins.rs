@@ -3,21 +3,24 @@
 
 use std::sync::Arc;
 
-use super::bindings::{classifier, provider, retry, types, v0_1, v0_2};
+use super::bindings::{classifier, gate, provider, retry, types, v0_1, v0_2, v0_3};
 use super::context::{ClassifyContext, RetryContext, classify_input_of, ended_attempt_of};
-use super::contract::{ClassifyInput, RetryInput, handed_retry, retry_input, wit};
+use super::contract::{
+    ClassifyInput, RetryInput, candidate_to_wit, handed_retry, retry_input, wit,
+};
 use super::error::CallError;
 use super::info::PluginInfo;
 use super::legacy::LegacyProviderAdapter;
 use super::pool::{Pool, World, plugin_error_message};
 use super::sandbox::Sandbox;
 use crate::model;
-use crate::policy::{self, ClassifyRequest, PolicyFault, RetryRequest};
+use crate::policy::{self, ClassifyRequest, GateCandidate, GateVerdict, PolicyFault, RetryRequest};
 
 /// A plugin's instances, bound through the WIT version it was built
 /// against.
-pub(super) enum Versioned<Current: World, V2: World, V1: World> {
+pub(super) enum Versioned<Current: World, V3: World, V2: World, V1: World> {
     Current(Arc<Pool<Current>>),
+    V0_3(Arc<Pool<V3>>),
     V0_2(Arc<Pool<V2>>),
     V0_1(Arc<Pool<V1>>),
 }
@@ -29,6 +32,7 @@ macro_rules! on_pool {
     ($versioned:expr, |$pool:ident| $body:expr) => {
         match $versioned {
             Versioned::Current($pool) => $body,
+            Versioned::V0_3($pool) => $body,
             Versioned::V0_2($pool) => $body,
             Versioned::V0_1($pool) => $body,
         }
@@ -36,8 +40,12 @@ macro_rules! on_pool {
 }
 
 /// A loaded retry strategy.
-type RetryPools =
-    Versioned<retry::RetryStrategy, v0_2::retry::RetryStrategy, v0_1::retry::RetryStrategy>;
+type RetryPools = Versioned<
+    retry::RetryStrategy,
+    v0_3::retry::RetryStrategy,
+    v0_2::retry::RetryStrategy,
+    v0_1::retry::RetryStrategy,
+>;
 
 pub struct RetryPlugin {
     info: PluginInfo,
@@ -105,6 +113,15 @@ impl RetryPlugin {
                     })
                 })?
             }
+            Versioned::V0_3(pool) => {
+                let handed = v0_3_calls::retry_input(handed);
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    within_decision(store, &context, |store| {
+                        world.outdial_plugin_retry().call_decide(store, handed)
+                    })
+                })?
+                .map(v0_3_calls::decision)
+            }
             Versioned::V0_2(pool) => {
                 let handed = v0_2_retry::retry_input(handed);
                 pool.call_maybe_fresh(fresh, now, seed, |world, store| {
@@ -133,6 +150,62 @@ struct RetryCall {
     handed: retry::exports::outdial::plugin::retry::RetryInput,
     now: model::Millis,
     seed: u64,
+}
+
+/// Conversions to and from a 0.3.0 retry strategy or classifier, whose
+/// records are 0.4.0's field for field.
+mod v0_3_calls {
+    use super::retry::exports::outdial::plugin::retry as current;
+    use super::v0_3::classifier::exports::outdial::plugin::classifier as old_classifier;
+    use super::v0_3::retry::exports::outdial::plugin::retry as old;
+    use super::wit;
+
+    pub(super) fn retry_input(input: current::RetryInput) -> old::RetryInput {
+        let local = input.now_local;
+        old::RetryInput {
+            now: input.now,
+            now_local: old::LocalTime {
+                year: local.year,
+                month: local.month,
+                day: local.day,
+                hour: local.hour,
+                minute: local.minute,
+                second: local.second,
+                weekday: local.weekday,
+                utc_offset_seconds: local.utc_offset_seconds,
+            },
+            limits: old::PolicyLimits {
+                max_attempts: input.limits.max_attempts,
+            },
+            attempts_made: input.attempts_made,
+            seed: input.seed,
+        }
+    }
+
+    pub(super) fn decision(decision: old::Decision) -> wit::Decision {
+        match decision {
+            old::Decision::RetryAt(at) => wit::Decision::RetryAt(at),
+            old::Decision::FollowUpAt(at) => wit::Decision::FollowUpAt(at),
+            old::Decision::GiveUp(reason) => wit::Decision::GiveUp(reason),
+        }
+    }
+
+    pub(super) fn ended_attempt(ended: wit::EndedAttempt) -> old_classifier::EndedAttempt {
+        old_classifier::EndedAttempt {
+            number: ended.number,
+            started_at: ended.started_at,
+            answered_at: ended.answered_at,
+            ended_at: ended.ended_at,
+            outcome: ended.outcome,
+            sip_code: ended.sip_code,
+            talk_ms: ended.talk_ms,
+            ring_ms: ended.ring_ms,
+            machine_detection: ended.machine_detection,
+            cost_micros: ended.cost_micros,
+            transcript_bytes: ended.transcript_bytes,
+            earlier_attempts: ended.earlier_attempts,
+        }
+    }
 }
 
 /// Conversions to and from a 0.1.0 retry strategy, which is handed the
@@ -173,7 +246,7 @@ mod v0_1_retry {
 }
 
 /// Conversions to and from a 0.2.0 retry strategy, whose records are
-/// 0.3.0's field for field.
+/// 0.4.0's field for field.
 mod v0_2_retry {
     use super::retry::exports::outdial::plugin::retry as current;
     use super::v0_2::retry::exports::outdial::plugin::retry as old;
@@ -239,6 +312,7 @@ impl policy::RetryPolicy for RetryPlugin {
 
 type ClassifierPools = Versioned<
     classifier::DispositionClassifier,
+    v0_3::classifier::DispositionClassifier,
     v0_2::classifier::DispositionClassifier,
     v0_1::classifier::DispositionClassifier,
 >;
@@ -308,6 +382,16 @@ impl ClassifierPlugin {
         } = call;
         let answer = match &self.pool {
             Versioned::Current(pool) => {
+                pool.call_maybe_fresh(fresh, now, seed, |world, store| {
+                    within_classification(store, &context, |store| {
+                        world
+                            .outdial_plugin_classifier()
+                            .call_classify(store, handed)
+                    })
+                })?
+            }
+            Versioned::V0_3(pool) => {
+                let handed = v0_3_calls::ended_attempt(handed);
                 pool.call_maybe_fresh(fresh, now, seed, |world, store| {
                     within_classification(store, &context, |store| {
                         world
@@ -408,8 +492,12 @@ struct ClassifyCall {
     seed: u64,
 }
 
-type AdapterPools =
-    Versioned<provider::ProviderAdapter, LegacyProviderAdapter, LegacyProviderAdapter>;
+type AdapterPools = Versioned<
+    provider::ProviderAdapter,
+    LegacyProviderAdapter,
+    LegacyProviderAdapter,
+    LegacyProviderAdapter,
+>;
 
 pub struct AdapterPlugin {
     info: PluginInfo,
@@ -502,6 +590,117 @@ impl AdapterPlugin {
                 response
             )
         ))
+    }
+}
+
+/// A loaded dial gate.
+pub struct GatePlugin {
+    info: PluginInfo,
+    pool: Arc<Pool<gate::DialGate>>,
+}
+
+impl GatePlugin {
+    pub(super) fn new(info: PluginInfo, pool: Arc<Pool<gate::DialGate>>) -> Self {
+        GatePlugin { info, pool }
+    }
+
+    /// What the plugin said about itself at load.
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    /// Verdicts on `candidates` from a warm instance, checked against the
+    /// contract: one per candidate, a reason on every defer and skip, no
+    /// defer before its candidate's decision time.
+    pub fn check_raw(&self, candidates: &[wit::Candidate]) -> Result<Vec<wit::Verdict>, CallError> {
+        let verdicts = self.check_unchecked(candidates, false)?;
+        self.hold_to_contract(candidates, verdicts)
+    }
+
+    /// [`GatePlugin::check_raw`] on a new instance, dropped afterwards.
+    pub fn check_fresh(
+        &self,
+        candidates: &[wit::Candidate],
+    ) -> Result<Vec<wit::Verdict>, CallError> {
+        let verdicts = self.check_unchecked(candidates, true)?;
+        self.hold_to_contract(candidates, verdicts)
+    }
+
+    /// The verdicts as the plugin answered them, for the conformance
+    /// harness to judge; on a new instance when `fresh`.
+    pub(crate) fn check_unchecked(
+        &self,
+        candidates: &[wit::Candidate],
+        fresh: bool,
+    ) -> Result<Vec<wit::Verdict>, CallError> {
+        let now = candidates.first().map_or(0, |candidate| candidate.now);
+        let seed = candidates
+            .first()
+            .map_or(0, |candidate| seed_of(&candidate.contact.id));
+        self.pool
+            .call_maybe_fresh(fresh, now, seed, |world, store| {
+                world.outdial_plugin_gate().call_check(store, candidates)
+            })?
+            .map_err(|err| plugin_fault(&self.info, &err))
+    }
+
+    fn hold_to_contract(
+        &self,
+        candidates: &[wit::Candidate],
+        verdicts: Vec<wit::Verdict>,
+    ) -> Result<Vec<wit::Verdict>, CallError> {
+        let broken = |message: String| CallError::Contract {
+            plugin: self.info.name.clone(),
+            message,
+        };
+        if verdicts.len() != candidates.len() {
+            return Err(broken(format!(
+                "answered {} verdicts for {} candidates",
+                verdicts.len(),
+                candidates.len()
+            )));
+        }
+        for (index, (candidate, verdict)) in candidates.iter().zip(&verdicts).enumerate() {
+            let reason = match verdict {
+                wit::Verdict::Allow => continue,
+                wit::Verdict::Defer(deferral) => {
+                    if deferral.until < candidate.now {
+                        return Err(broken(format!(
+                            "verdict {index} defers to {}, before the decision time {}",
+                            deferral.until, candidate.now
+                        )));
+                    }
+                    &deferral.reason
+                }
+                wit::Verdict::Skip(reason) => reason,
+            };
+            if reason.trim().is_empty() {
+                return Err(broken(format!("verdict {index} gives no reason")));
+            }
+        }
+        Ok(verdicts)
+    }
+}
+
+impl policy::DialGate for GatePlugin {
+    fn identity(&self) -> &str {
+        &self.info.sha256
+    }
+
+    fn check(&self, candidates: &[GateCandidate]) -> Result<Vec<GateVerdict>, PolicyFault> {
+        let handed: Vec<wit::Candidate> = candidates.iter().map(candidate_to_wit).collect();
+        let verdicts = self.check_raw(&handed).map_err(to_fault)?;
+        Ok(verdicts
+            .into_iter()
+            .map(|verdict| match verdict {
+                wit::Verdict::Allow => GateVerdict::Allow,
+                wit::Verdict::Defer(deferral) => GateVerdict::Defer {
+                    until: deferral.until,
+                    reason: deferral.reason,
+                },
+                wit::Verdict::Skip(reason) => GateVerdict::Skip { reason },
+            })
+            .collect())
     }
 }
 

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use super::bindings::{classifier, provider, retry, types, v0_1, v0_2};
+use super::bindings::{classifier, gate, provider, retry, types, v0_1, v0_2, v0_3};
 use super::error::CallError;
-use super::info::{EPOCH_TICK, PluginLimits};
+use super::info::{EPOCH_TICK, PluginKind, PluginLimits};
 use super::sandbox::Sandbox;
 
 /// Instances kept idle per plugin; more are made under load and dropped
@@ -43,13 +43,35 @@ fn record_memory(store: &Store<Sandbox>) {
     LAST_CALL_MEMORY.with(|last| last.set(store.data().limits.memory_bytes()));
 }
 
+/// What a plugin says about itself at load, whatever its kind.
+pub(crate) struct Described {
+    pub name: String,
+    pub version: String,
+    /// The kind it says it is; `None` for a gate, whose world is its kind.
+    pub kind: Option<PluginKind>,
+    pub config_keys: Vec<types::ConfigKey>,
+    pub labels: Vec<String>,
+}
+
+impl From<types::Metadata> for Described {
+    fn from(metadata: types::Metadata) -> Described {
+        Described {
+            name: metadata.name,
+            version: metadata.version,
+            kind: Some(PluginKind::from_wit(metadata.kind)),
+            config_keys: metadata.config_keys,
+            labels: metadata.labels,
+        }
+    }
+}
+
 /// One WIT world's generated bindings, seen uniformly.
 pub(crate) trait World: Sized + Send + 'static {
     type Pre: Send + Sync + 'static;
 
     fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre>;
     fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self>;
-    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata>;
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Described>;
     // The generated binding takes `&Vec`.
     #[allow(clippy::ptr_arg)]
     fn configure(
@@ -72,8 +94,8 @@ macro_rules! generated_world {
             fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
                 pre.instantiate(store)
             }
-            fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<types::Metadata> {
-                self.$accessor().call_describe(store)
+            fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Described> {
+                self.$accessor().call_describe(store).map(Described::from)
             }
             fn configure(
                 &self,
@@ -102,6 +124,16 @@ generated_world!(
     outdial_plugin_provider
 );
 generated_world!(
+    v0_3::retry::RetryStrategy,
+    v0_3::retry::RetryStrategyPre<Sandbox>,
+    outdial_plugin_retry
+);
+generated_world!(
+    v0_3::classifier::DispositionClassifier,
+    v0_3::classifier::DispositionClassifierPre<Sandbox>,
+    outdial_plugin_classifier
+);
+generated_world!(
     v0_2::retry::RetryStrategy,
     v0_2::retry::RetryStrategyPre<Sandbox>,
     outdial_plugin_retry
@@ -121,6 +153,34 @@ generated_world!(
     v0_1::classifier::DispositionClassifierPre<Sandbox>,
     outdial_plugin_classifier
 );
+
+impl World for gate::DialGate {
+    type Pre = gate::DialGatePre<Sandbox>;
+
+    fn pre(pre: InstancePre<Sandbox>) -> wasmtime::Result<Self::Pre> {
+        gate::DialGatePre::new(pre)
+    }
+    fn instantiate(pre: &Self::Pre, store: &mut Store<Sandbox>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+    fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<Described> {
+        let metadata = self.outdial_plugin_gate().call_describe(store)?;
+        Ok(Described {
+            name: metadata.name,
+            version: metadata.version,
+            kind: None,
+            config_keys: metadata.config_keys,
+            labels: Vec::new(),
+        })
+    }
+    fn configure(
+        &self,
+        store: &mut Store<Sandbox>,
+        config: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), types::PluginError>> {
+        self.outdial_plugin_gate().call_configure(store, config)
+    }
+}
 
 /// A configured instance and its store.
 pub(crate) struct Warm<W> {
@@ -335,7 +395,7 @@ pub(crate) fn describe<W: World>(
     linker: &Linker<Sandbox>,
     component: &Component,
     file: &str,
-) -> Result<types::Metadata, CallError> {
+) -> Result<Described, CallError> {
     let limits = PluginLimits::default();
     let pool = Pool::<W>::new(
         engine,

@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{classify_context, host, retry_context, types, v0_1, v0_2};
+use super::bindings::{classify_context, host, retry_context, types, v0_1, v0_2, v0_3};
 use super::context::{ClassifyContext, RetryContext};
 use super::contract::wit;
 #[cfg(test)]
@@ -247,6 +247,24 @@ impl host::Host for Sandbox {
 
 impl types::Host for Sandbox {}
 
+/// The same services for plugins built against 0.3.0.
+impl v0_3::host::Host for Sandbox {
+    fn log(&mut self, level: v0_3::host::LogLevel, message: String) {
+        let level = match level {
+            v0_3::host::LogLevel::Trace => host::LogLevel::Trace,
+            v0_3::host::LogLevel::Debug => host::LogLevel::Debug,
+            v0_3::host::LogLevel::Info => host::LogLevel::Info,
+            v0_3::host::LogLevel::Warn => host::LogLevel::Warn,
+            v0_3::host::LogLevel::Error => host::LogLevel::Error,
+        };
+        host::Host::log(self, level, message);
+    }
+
+    fn report_panic(&mut self, message: String) {
+        host::Host::report_panic(self, message);
+    }
+}
+
 /// The same services for plugins built against 0.2.0.
 impl v0_2::host::Host for Sandbox {
     fn log(&mut self, level: v0_2::host::LogLevel, message: String) {
@@ -313,6 +331,29 @@ impl retry_context::Host for Sandbox {
     }
 }
 
+/// 0.3.0's retry context: the same answers; its records are 0.4.0's.
+impl v0_3::retry_context::Host for Sandbox {
+    fn outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
+        retry_context::Host::outline(self, number)
+    }
+
+    fn outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
+        retry_context::Host::outlines(self)
+    }
+
+    fn label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
+        retry_context::Host::label(self, number)
+    }
+
+    fn attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
+        retry_context::Host::attempt(self, number)
+    }
+
+    fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
+        retry_context::Host::get_contact(self)
+    }
+}
+
 /// 0.2.0's retry context: the same answers, in 0.2.0's outline records.
 impl v0_2::retry_context::Host for Sandbox {
     fn outline(
@@ -342,7 +383,7 @@ impl v0_2::retry_context::Host for Sandbox {
     }
 }
 
-/// An outline in 0.2.0's records, which are 0.3.0's field for field.
+/// An outline in 0.2.0's records, which are 0.4.0's field for field.
 fn v0_2_outline(outline: wit::AttemptOutline) -> v0_2::retry_context::AttemptOutline {
     v0_2::retry_context::AttemptOutline {
         number: outline.number,
@@ -413,6 +454,45 @@ impl classify_context::Host for Sandbox {
 
     fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
         Ok(self.classifying()?.contact())
+    }
+}
+
+/// 0.3.0's classify context: the same answers; its records are 0.4.0's.
+impl v0_3::classify_context::Host for Sandbox {
+    fn transcript(&mut self) -> wasmtime::Result<Option<String>> {
+        classify_context::Host::transcript(self)
+    }
+
+    fn transcript_chunk(&mut self, offset: u32, max_bytes: u32) -> wasmtime::Result<String> {
+        classify_context::Host::transcript_chunk(self, offset, max_bytes)
+    }
+
+    fn metadata_value(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        classify_context::Host::metadata_value(self, key)
+    }
+
+    fn ended_attempt(&mut self) -> wasmtime::Result<wit::Attempt> {
+        classify_context::Host::ended_attempt(self)
+    }
+
+    fn earlier_outline(&mut self, number: u32) -> wasmtime::Result<Option<wit::AttemptOutline>> {
+        classify_context::Host::earlier_outline(self, number)
+    }
+
+    fn earlier_outlines(&mut self) -> wasmtime::Result<Vec<wit::AttemptOutline>> {
+        classify_context::Host::earlier_outlines(self)
+    }
+
+    fn earlier_label(&mut self, number: u32) -> wasmtime::Result<Option<String>> {
+        classify_context::Host::earlier_label(self, number)
+    }
+
+    fn earlier_attempt(&mut self, number: u32) -> wasmtime::Result<Option<wit::LabelledAttempt>> {
+        classify_context::Host::earlier_attempt(self, number)
+    }
+
+    fn get_contact(&mut self) -> wasmtime::Result<wit::Contact> {
+        classify_context::Host::get_contact(self)
     }
 }
 

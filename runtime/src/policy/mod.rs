@@ -105,3 +105,57 @@ pub trait Classifier: Send + Sync {
     fn identity(&self) -> &str;
     fn classify(&self, request: &Arc<ClassifyRequest>) -> Result<Disposition, PolicyFault>;
 }
+
+/// A phone number's calls over every campaign and batch of its workspace,
+/// as a dial gate sees them: the dial being decided on excluded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhoneActivity {
+    /// Attempts placed in the 24 hours, 7 days and 30 days before the
+    /// decision time.
+    pub attempts_past_day: u32,
+    pub attempts_past_week: u32,
+    pub attempts_past_month: u32,
+    pub last_attempt_at: Option<Millis>,
+    /// The newest ended attempt's disposition label.
+    pub last_label: Option<String>,
+}
+
+/// One dial about to be made, as a dial gate is asked about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateCandidate {
+    pub contact: Contact,
+    pub campaign_id: String,
+    pub batch_id: String,
+    /// The attempt the dial would be: 1 for the first.
+    pub attempt_number: u32,
+    pub now: Millis,
+    pub now_local: LocalTime,
+    pub history: PhoneActivity,
+    /// The informing suppression lists the number is on.
+    pub lists: Vec<String>,
+}
+
+/// What a dial gate decided for one candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateVerdict {
+    Allow,
+    /// Not before `until`, which is never before the decision time.
+    Defer {
+        until: Millis,
+        reason: String,
+    },
+    /// Never: the contact is skipped.
+    Skip {
+        reason: String,
+    },
+}
+
+/// Decides, right before the dial intents are made durable, whether each
+/// dial may happen.
+pub trait DialGate: Send + Sync {
+    /// The plugin's sha256.
+    fn identity(&self) -> &str;
+    /// One verdict per candidate, in order; a fault answers none, and no
+    /// candidate of the call is dialed.
+    fn check(&self, candidates: &[GateCandidate]) -> Result<Vec<GateVerdict>, PolicyFault>;
+}

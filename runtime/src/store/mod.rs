@@ -315,6 +315,8 @@ pub struct BeginAttempt {
     /// A follow-up the person asked for, dialed once the attempts are used
     /// up: it counts against the follow-up limit instead.
     pub followup: bool,
+    /// The sha256 of the dial gate that allowed the dial, if one was asked.
+    pub gate: Option<String>,
 }
 
 /// How an attempt ended, as the provider (or the host) reports it.
@@ -429,6 +431,12 @@ pub struct BlockerUpdate {
     pub blocker: Option<Blocker>,
     /// Moves the contact in the due index when set.
     pub next_eligible_at: Option<Millis>,
+    /// A line for the contact's log (a dial gate's verdict, say), written
+    /// even when the blocker does not change.
+    pub note: Option<String>,
+    /// A plugin faulted on the contact's dial: counted with the batch's
+    /// plugin faults.
+    pub plugin_fault: bool,
 }
 
 /// A batch status change.

@@ -1681,6 +1681,7 @@ fn set_blockers(
         let contact = tx.contact(batch_id, update.seq)?;
         if let Some(change) = ledger::contacts::set_blocker(contact, update, at) {
             delta.merge(&change.counted());
+            delta.plugin_faults += i64::from(update.plugin_fault);
             stage_contact(&mut tx, &change)?;
         }
     }

@@ -50,6 +50,10 @@ fn spec(concurrency: u32, cps: f64, max_attempts: u32) -> CampaignSpec {
         max_consecutive_plugin_faults: 3,
         provider_secrets: Vec::new(),
         webhooks: Vec::new(),
+        gate_plugin: None,
+        gate_config: Vec::new(),
+        suppress_on: vec!["do_not_call".to_string()],
+        frequency_caps: Vec::new(),
     }
 }
 
@@ -611,6 +615,7 @@ fn intent_without_call_id(h: &Harness) -> (String, Attempt) {
             from_number: None,
             variant: None,
             followup: false,
+            gate: None,
         }])
         .expect("group")
         .remove(0)

@@ -52,6 +52,7 @@ pub fn begin_attempt(
     };
     let mut attempt = Attempt::started(key.id(), key.number, begin.at);
     attempt.followup = begin.followup;
+    attempt.gate = begin.gate.clone();
     attempt.from_number = begin.from_number.clone();
     attempt.variant = begin.variant.clone().or_else(|| contact.variant.clone());
     let mut change = ContactChange::of(contact);

@@ -23,7 +23,7 @@ pub fn set_blocker(
     if let Some(eligible) = update.next_eligible_at {
         new.next_eligible_at = Some(eligible);
     }
-    if Some(&change.new) == change.old.as_ref() {
+    if Some(&change.new) == change.old.as_ref() && update.note.is_none() {
         return None;
     }
     let old_blocker = change.old.as_ref().and_then(|old| old.blocker);
@@ -36,6 +36,9 @@ pub fn set_blocker(
             .map(|at| format!(" until {at}"))
             .unwrap_or_default();
         change.log(at, "blocked", format!("{}{until}", blocker.as_str()));
+    }
+    if let Some(note) = &update.note {
+        change.log(at, "gate", note.clone());
     }
     Some(change)
 }
@@ -146,7 +149,10 @@ pub fn dispatched_line(attempt: &Attempt) -> ContactEvent {
     ContactEvent {
         at: attempt.started_at,
         kind: "dispatched".to_string(),
-        detail: format!("attempt {}", attempt.id),
+        detail: match &attempt.gate {
+            Some(gate) => format!("attempt {}, allowed by gate {gate}", attempt.id),
+            None => format!("attempt {}", attempt.id),
+        },
     }
 }
 

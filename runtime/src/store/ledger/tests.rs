@@ -70,6 +70,7 @@ fn begin_request(at: Millis) -> BeginAttempt {
         from_number: Some("+15550009999".to_string()),
         variant: None,
         followup: false,
+        gate: None,
     }
 }
 
@@ -410,6 +411,8 @@ fn a_blocker_is_logged_once_and_only_on_a_waiting_contact() {
         seq: 0,
         blocker: Some(Blocker::OutsideWindow),
         next_eligible_at: Some(T0 + 3_600_000),
+        note: None,
+        plugin_fault: false,
     };
     let change = set_blocker(new_contact(&batch), &update, T0).expect("a waiting contact");
     assert_eq!(change.log[0].event.kind, "blocked");

@@ -1,0 +1,232 @@
+//! The last step before a dial intent: each campaign's dial gate decides
+//! on the tick's admitted contacts in one call, after the windows and the
+//! limits. An allowed dial carries the gate's sha256 into its attempt; a
+//! deferred one waits with `gate_deferred`; a skipped one ends `skipped`.
+//! A fault lets nothing through.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
+use crate::model::{BatchStatus, Blocker, MINUTE_MS, Millis};
+use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity};
+use crate::store::{BatchRecord, BeginAttempt, BlockerUpdate, StatusChange, StoreError};
+
+/// Most candidates handed to a gate in one call.
+pub(super) const GATE_CALL_MAX: usize = 500;
+
+/// How long the contacts of a gate call that faulted wait before the gate
+/// is asked about them again.
+pub(super) const GATE_FAULT_DELAY: Millis = MINUTE_MS;
+
+/// What the gates decided on a tick's admitted dials.
+#[derive(Default)]
+pub(super) struct Gated {
+    pub begins: Vec<BeginAttempt>,
+    pub dials: Vec<Dial>,
+    /// Deferred contacts, by batch.
+    pub deferred: BTreeMap<String, Vec<BlockerUpdate>>,
+    /// Skipped contacts: batch, seq and reason.
+    pub skipped: Vec<(String, u64, String)>,
+}
+
+/// What a gate is told of the number beyond its contact, looked up before
+/// the gate is asked.
+pub(super) trait NumberFacts {
+    fn activity(&self, workspace: &str, phone: &str, now: Millis) -> PhoneActivity;
+    fn informing_lists(&self, workspace: &str, phone: &str) -> Vec<String>;
+}
+
+/// No facts yet: no earlier calls, no informing lists.
+pub(super) struct NoNumberFacts;
+
+impl NumberFacts for NoNumberFacts {
+    fn activity(&self, _workspace: &str, _phone: &str, _now: Millis) -> PhoneActivity {
+        PhoneActivity::default()
+    }
+    fn informing_lists(&self, _workspace: &str, _phone: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Engine {
+    /// Asks each campaign's gate about its admitted dials, `GATE_CALL_MAX`
+    /// at a time; dials of campaigns without a gate pass as they are.
+    pub(super) fn ask_gates(
+        &mut self,
+        begins: Vec<BeginAttempt>,
+        dials: Vec<Dial>,
+        batches: &HashMap<&str, &BatchRecord>,
+        facts: &dyn NumberFacts,
+        now: Millis,
+    ) -> Result<Gated, EngineError> {
+        let mut gated = Gated::default();
+        let mut by_campaign: BTreeMap<CampaignKey, Vec<(BeginAttempt, Dial)>> = BTreeMap::new();
+        for (begin, dial) in begins.into_iter().zip(dials) {
+            let gate = self
+                .campaigns
+                .get(&dial.0)
+                .and_then(|state| state.policy.gate.as_ref());
+            if gate.is_some() {
+                by_campaign
+                    .entry(dial.0.clone())
+                    .or_default()
+                    .push((begin, dial));
+            } else {
+                gated.begins.push(begin);
+                gated.dials.push(dial);
+            }
+        }
+        for (campaign, admitted) in by_campaign {
+            let mut rest = admitted.into_iter().peekable();
+            while rest.peek().is_some() {
+                let call: Vec<(BeginAttempt, Dial)> = rest.by_ref().take(GATE_CALL_MAX).collect();
+                let state = &self.campaigns[&campaign];
+                let gate = state
+                    .policy
+                    .gate
+                    .clone()
+                    .expect("only campaigns with a gate are grouped");
+                let candidates: Vec<GateCandidate> = call
+                    .iter()
+                    .map(|(begin, (_, contact, _))| {
+                        let batch = batches[begin.batch_id.as_str()];
+                        let zone = contact_zone(state, batch, contact);
+                        GateCandidate {
+                            contact: contact.to_contact(),
+                            campaign_id: batch.campaign_id.clone(),
+                            batch_id: batch.id.clone(),
+                            attempt_number: contact.attempt_records + 1,
+                            now,
+                            now_local: LocalTime::at(now, zone),
+                            history: facts.activity(&batch.workspace, &contact.phone, now),
+                            lists: facts.informing_lists(&batch.workspace, &contact.phone),
+                        }
+                    })
+                    .collect();
+                self.apply_verdicts(&gate, call, &candidates, now, &mut gated)?;
+            }
+        }
+        Ok(gated)
+    }
+
+    fn apply_verdicts(
+        &mut self,
+        gate: &Arc<dyn DialGate>,
+        call: Vec<(BeginAttempt, Dial)>,
+        candidates: &[GateCandidate],
+        now: Millis,
+        gated: &mut Gated,
+    ) -> Result<(), EngineError> {
+        let identity = gate.identity().to_string();
+        let verdicts = match gate.check(candidates) {
+            Ok(verdicts) => verdicts,
+            Err(fault) => {
+                tracing::warn!(gate = %identity, error = %fault, candidates = call.len(), "dial gate faulted: its candidates wait");
+                let mut faulted_batches: Vec<String> = Vec::new();
+                for (begin, _) in call {
+                    if !faulted_batches.contains(&begin.batch_id) {
+                        faulted_batches.push(begin.batch_id.clone());
+                    }
+                    gated
+                        .deferred
+                        .entry(begin.batch_id)
+                        .or_default()
+                        .push(BlockerUpdate {
+                            seq: begin.seq,
+                            blocker: Some(Blocker::GateDeferred),
+                            next_eligible_at: Some(now + GATE_FAULT_DELAY),
+                            note: Some(format!(
+                                "gate {identity} faulted, nothing dialed: {}",
+                                fault.message
+                            )),
+                            plugin_fault: true,
+                        });
+                }
+                for batch_id in faulted_batches {
+                    self.count_gate_fault(&batch_id, now)?;
+                }
+                return Ok(());
+            }
+        };
+        for (begin, _) in &call {
+            self.gate_fault_streaks.remove(&begin.batch_id);
+        }
+        for ((mut begin, dial), verdict) in call.into_iter().zip(verdicts) {
+            match verdict {
+                GateVerdict::Allow => {
+                    begin.gate = Some(identity.clone());
+                    gated.begins.push(begin);
+                    gated.dials.push(dial);
+                }
+                GateVerdict::Defer { until, reason } => {
+                    gated
+                        .deferred
+                        .entry(begin.batch_id)
+                        .or_default()
+                        .push(BlockerUpdate {
+                            seq: begin.seq,
+                            blocker: Some(Blocker::GateDeferred),
+                            // The plugin's answer was checked: never before now.
+                            next_eligible_at: Some(until.max(now)),
+                            note: Some(format!("gate {identity} deferred until {until}: {reason}")),
+                            plugin_fault: false,
+                        });
+                }
+                GateVerdict::Skip { reason } => {
+                    gated
+                        .deferred
+                        .entry(begin.batch_id.clone())
+                        .or_default()
+                        .push(BlockerUpdate {
+                            seq: begin.seq,
+                            blocker: dial.1.blocker,
+                            next_eligible_at: None,
+                            note: Some(format!("gate {identity} skipped: {reason}")),
+                            plugin_fault: false,
+                        });
+                    gated
+                        .skipped
+                        .push((begin.batch_id, begin.seq, format!("gate: {reason}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a faulted gate call against each batch it held back; a batch
+    /// with `max_consecutive_plugin_faults` in a row is paused.
+    fn count_gate_fault(&mut self, batch_id: &str, now: Millis) -> Result<(), EngineError> {
+        let streak = self
+            .gate_fault_streaks
+            .entry(batch_id.to_string())
+            .or_default();
+        *streak += 1;
+        let streak = *streak;
+        let batch = self.batch(batch_id)?;
+        let limit = self
+            .campaigns
+            .get(&(batch.workspace.clone(), batch.campaign_id.clone()))
+            .map_or(0, |state| state.policy.spec.max_consecutive_plugin_faults);
+        if limit == 0 || streak < limit {
+            return Ok(());
+        }
+        let change = StatusChange {
+            batch_id: batch_id.to_string(),
+            to: BatchStatus::Paused,
+            reason: Some("plugin_faulted".to_string()),
+            by: DISPATCHER.to_string(),
+            at: now,
+            only_from: vec![BatchStatus::InProgress],
+        };
+        match self.store.set_batch_status(change) {
+            Ok(_) => {
+                tracing::warn!(batch = %batch_id, faults = streak, "batch paused: its dial gate faulted on every call");
+                self.gate_fault_streaks.remove(batch_id);
+            }
+            Err(StoreError::IllegalTransition(_)) => {}
+            Err(err) => return Err(err.into()),
+        }
+        Ok(())
+    }
+}
