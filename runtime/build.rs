@@ -3,12 +3,13 @@
 
 use std::fmt::Write as _;
 
-const FIRST_PARTY: [&str; 5] = [
+const FIRST_PARTY: [&str; 6] = [
     "retry-backoff",
     "retry-schedule",
     "classify-rules",
     "provider-twilio",
     "provider-voiceai",
+    "gate-hours",
 ];
 
 fn main() {

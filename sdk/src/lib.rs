@@ -1,9 +1,12 @@
 //! Write outdial policy plugins in Rust.
 //!
-//! A plugin is a type that implements one of three traits —
+//! A plugin is one of four kinds. A retry strategy, a disposition
+//! classifier or a provider adapter implements its kind's trait —
 //! [`retry::RetryStrategy`], [`classifier::Classifier`] or
-//! [`provider::ProviderAdapter`] — plus the [`Plugin`] trait every kind
-//! shares, and one export macro that turns it into a Wasm component:
+//! [`provider::ProviderAdapter`] — plus the [`Plugin`] trait these three
+//! share; a dial gate implements [`gate::DialGate`] alone, which describes
+//! itself with a [`gate::GateMetadata`] (see [`gate`] for why). One export
+//! macro per kind turns the type into a Wasm component:
 //!
 //! ```ignore
 //! use outdial_sdk::prelude::*;
@@ -30,6 +33,7 @@
 pub mod classifier;
 mod config;
 pub mod duration;
+pub mod gate;
 pub mod log;
 pub mod provider;
 pub mod retry;
@@ -44,7 +48,7 @@ pub mod wit {
     pub mod retry_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/retry-strategy@0.3.0",
+            world: "outdial:plugin/retry-strategy@0.4.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_retry_world",
@@ -55,14 +59,14 @@ pub mod wit {
     pub mod classifier_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/disposition-classifier@0.3.0",
+            world: "outdial:plugin/disposition-classifier@0.4.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_classifier_world",
             default_bindings_module: "$crate::wit::classifier_world",
             with: {
-                "outdial:plugin/types@0.3.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.3.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.4.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.4.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
@@ -70,14 +74,29 @@ pub mod wit {
     pub mod provider_world {
         wit_bindgen::generate!({
             path: "wit",
-            world: "outdial:plugin/provider-adapter@0.3.0",
+            world: "outdial:plugin/provider-adapter@0.4.0",
             pub_export_macro: true,
             additional_derives: [PartialEq],
             export_macro_name: "export_provider_world",
             default_bindings_module: "$crate::wit::provider_world",
             with: {
-                "outdial:plugin/types@0.3.0": crate::wit::retry_world::outdial::plugin::types,
-                "outdial:plugin/host@0.3.0": crate::wit::retry_world::outdial::plugin::host,
+                "outdial:plugin/types@0.4.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.4.0": crate::wit::retry_world::outdial::plugin::host,
+            },
+        });
+    }
+
+    pub mod gate_world {
+        wit_bindgen::generate!({
+            path: "wit",
+            world: "outdial:plugin/dial-gate@0.4.0",
+            pub_export_macro: true,
+            additional_derives: [PartialEq],
+            export_macro_name: "export_gate_world",
+            default_bindings_module: "$crate::wit::gate_world",
+            with: {
+                "outdial:plugin/types@0.4.0": crate::wit::retry_world::outdial::plugin::types,
+                "outdial:plugin/host@0.4.0": crate::wit::retry_world::outdial::plugin::host,
             },
         });
     }
@@ -97,8 +116,9 @@ pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// What every plugin kind has in common: it describes itself and is built
-/// from its configuration once per instance.
+/// What the retry strategy, the classifier and the provider adapter have in
+/// common: each describes itself and is built from its configuration once
+/// per instance. A dial gate does the same through [`gate::DialGate`].
 pub trait Plugin: Sized + 'static {
     /// Name, version, kind and the config keys the plugin accepts.
     fn metadata() -> Metadata;
@@ -153,6 +173,7 @@ impl Metadata {
 /// Everything a plugin author usually needs, in one import.
 pub mod prelude {
     pub use crate::classifier::{Classifier, ClassifyInput, EndedAttempt};
+    pub use crate::gate::{Candidate, Deferral, DialGate, GateMetadata, PhoneHistory, Verdict};
     pub use crate::provider::ProviderAdapter;
     pub use crate::retry::{Decision, LocalTime, PolicyLimits, RetryInput, RetryStrategy};
     pub use crate::{
@@ -187,8 +208,18 @@ pub mod __private {
     pub fn configure<P: crate::Plugin>(
         config: Vec<(String, String)>,
     ) -> Result<(), crate::PluginError> {
+        configure_with(config, P::configure)
+    }
+
+    /// Build the plugin with `build` and keep it for the calls that follow;
+    /// a gate is built by [`crate::gate::DialGate::configure`] rather than
+    /// [`crate::Plugin::configure`].
+    pub fn configure_with<P: 'static>(
+        config: Vec<(String, String)>,
+        build: impl FnOnce(&crate::Config) -> Result<P, crate::PluginError>,
+    ) -> Result<(), crate::PluginError> {
         install_panic_hook();
-        let plugin = P::configure(&crate::Config::new(config))?;
+        let plugin = build(&crate::Config::new(config))?;
         CONFIGURED.with(|slot| *slot.borrow_mut() = Some(Box::new(plugin)));
         Ok(())
     }
@@ -196,7 +227,7 @@ pub mod __private {
     /// Run `f` on the configured plugin. The host always configures an
     /// instance before calling it, so a missing plugin is a host bug and
     /// traps with a message saying so.
-    pub fn with_plugin<P: crate::Plugin, R>(f: impl FnOnce(&P) -> R) -> R {
+    pub fn with_plugin<P: 'static, R>(f: impl FnOnce(&P) -> R) -> R {
         install_panic_hook();
         CONFIGURED.with(|slot| {
             let slot = slot.borrow();

@@ -20,6 +20,7 @@ pub enum NewKind {
     Retry,
     Classifier,
     Provider,
+    Gate,
 }
 
 impl NewKind {
@@ -28,7 +29,14 @@ impl NewKind {
             NewKind::Retry => "retry",
             NewKind::Classifier => "classifier",
             NewKind::Provider => "provider",
+            NewKind::Gate => "gate",
         }
+    }
+
+    /// Whether `language`'s SDK can write this kind: the JavaScript and
+    /// Python SDKs build against WIT 0.2.0, which has no dial gate.
+    fn written_in(self, language: Language) -> bool {
+        self != NewKind::Gate || language == Language::Rust
     }
 }
 
@@ -115,6 +123,10 @@ pub enum NewError {
     UnquotableSdkPath(PathBuf),
     #[error("{} already exists; nothing was written", .0.display())]
     Exists(PathBuf),
+    #[error(
+        "a dial gate cannot be written in {language} yet: its SDK builds against outdial:plugin@0.2.0, which has no dial-gate world; use --lang rust"
+    )]
+    KindNotInLanguage { language: Language },
 }
 
 /// The names a project uses for its plugin, derived from the one given.
@@ -181,17 +193,20 @@ impl PluginNames {
 
 /// Types the Rust templates import by name, which a plugin type of the same
 /// name would shadow.
-const RUST_NAMES_IN_USE: [&str; 24] = [
+const RUST_NAMES_IN_USE: [&str; 29] = [
     "Attempt",
     "CallEvent",
     "CallOutcome",
     "CallRequest",
     "CallState",
+    "Candidate",
     "Classifier",
     "Config",
     "Contact",
     "Decision",
+    "DialGate",
     "Disposition",
+    "GateMetadata",
     "Hmac",
     "HttpRequest",
     "HttpResponse",
@@ -199,12 +214,14 @@ const RUST_NAMES_IN_USE: [&str; 24] = [
     "MachineDetection",
     "Mac",
     "Metadata",
+    "PhoneHistory",
     "Plugin",
     "PluginError",
     "ProviderAdapter",
     "ProviderError",
     "RetryInput",
     "RetryStrategy",
+    "Verdict",
     "WebhookError",
 ];
 
@@ -308,6 +325,12 @@ fn stage(staging: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
 pub(super) fn run(args: &NewArgs) -> anyhow::Result<()> {
     let names = PluginNames::parse(&args.name)?;
     names.check_for(args.lang)?;
+    if !args.kind.written_in(args.lang) {
+        return Err(NewError::KindNotInLanguage {
+            language: args.lang,
+        }
+        .into());
+    }
     let sdk = args.sdk.clone().unwrap_or_else(default_sdk);
     let (sdk_dir, marker) = args.lang.sdk_within(&sdk);
     if !marker.is_file() {
@@ -379,7 +402,12 @@ mod tests {
     use super::*;
 
     const LANGUAGES: [Language; 3] = [Language::Rust, Language::Js, Language::Python];
-    const KINDS: [NewKind; 3] = [NewKind::Retry, NewKind::Classifier, NewKind::Provider];
+    const KINDS: [NewKind; 4] = [
+        NewKind::Retry,
+        NewKind::Classifier,
+        NewKind::Provider,
+        NewKind::Gate,
+    ];
 
     fn names(name: &str) -> PluginNames {
         PluginNames::parse(name).expect("a valid name")
@@ -435,7 +463,7 @@ mod tests {
     #[test]
     fn every_language_and_kind_has_a_whole_project() {
         for language in LANGUAGES {
-            for kind in KINDS {
+            for kind in KINDS.into_iter().filter(|kind| kind.written_in(language)) {
                 let files = render(language, kind, &names("late-callback"), "/opt/outdial/sdk");
                 let has = |name: &str| files.iter().any(|(path, _)| path == Path::new(name));
                 let what = format!("{language} {}", kind.folder());

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 /// Built-in plugins that ship with outdial and can be named without a
 /// `[[plugins]]` entry.
-pub const BUILTIN_PLUGINS: [&str; 5] = [
+pub const BUILTIN_PLUGINS: [&str; 6] = [
     "retry-backoff",
     "retry-schedule",
     "classify-rules",
     "provider-twilio",
     "provider-voiceai",
+    "gate-hours",
 ];
 
 /// The provider that needs no plugin: calls are simulated in-process.

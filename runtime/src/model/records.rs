@@ -165,6 +165,10 @@ pub struct ContactRecord {
     /// An attempt of this contact reached a success.
     #[serde(default)]
     pub succeeded: bool,
+    /// Dial-gate calls that faulted while deciding on this contact: plugin
+    /// faults no attempt records.
+    #[serde(default)]
+    pub gate_faults: u32,
 }
 
 impl ContactRecord {

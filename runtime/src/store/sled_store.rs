@@ -475,6 +475,8 @@ struct ContactState {
     live: Option<EncodedLive>,
     #[serde(default)]
     followups_made: u32,
+    #[serde(default)]
+    gate_faults: u32,
 }
 
 /// A [`LiveRecord`], encoded.
@@ -524,6 +526,7 @@ fn state_of(contact: &ContactRecord) -> ContactState {
         event_count: contact.event_count,
         succeeded: contact.succeeded,
         live: None,
+        gate_faults: contact.gate_faults,
     }
 }
 
@@ -563,6 +566,7 @@ fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState
         total_cost_micros: state.total_cost_micros,
         event_count: state.event_count,
         succeeded: state.succeeded,
+        gate_faults: state.gate_faults,
     }
 }
 
@@ -1681,7 +1685,6 @@ fn set_blockers(
         let contact = tx.contact(batch_id, update.seq)?;
         if let Some(change) = ledger::contacts::set_blocker(contact, update, at) {
             delta.merge(&change.counted());
-            delta.plugin_faults += i64::from(update.plugin_fault);
             stage_contact(&mut tx, &change)?;
         }
     }
@@ -2278,6 +2281,7 @@ impl Store for SledStore {
                     total_talk_ms: state.total_talk_ms,
                     total_cost_micros: state.total_cost_micros,
                     has_live_attempt: state.live.is_some(),
+                    gate_faults: state.gate_faults,
                 });
             }
         }

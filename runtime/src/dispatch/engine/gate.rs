@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
 use crate::model::{BatchStatus, Blocker, MINUTE_MS, Millis};
-use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity};
+use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity, PolicyFault};
 use crate::store::{BatchRecord, BeginAttempt, BlockerUpdate, StatusChange, StoreError};
 
 /// Most candidates handed to a gate in one call.
@@ -119,7 +119,23 @@ impl Engine {
         gated: &mut Gated,
     ) -> Result<(), EngineError> {
         let identity = gate.identity().to_string();
-        let verdicts = match gate.check(candidates) {
+        let answer = gate.check(candidates).and_then(|verdicts| {
+            // A gate that loses a candidate must not let the rest through
+            // out of order.
+            if verdicts.len() == candidates.len() {
+                Ok(verdicts)
+            } else {
+                Err(PolicyFault {
+                    plugin: identity.clone(),
+                    message: format!(
+                        "answered {} verdicts for {} candidates",
+                        verdicts.len(),
+                        candidates.len()
+                    ),
+                })
+            }
+        });
+        let verdicts = match answer {
             Ok(verdicts) => verdicts,
             Err(fault) => {
                 tracing::warn!(gate = %identity, error = %fault, candidates = call.len(), "dial gate faulted: its candidates wait");

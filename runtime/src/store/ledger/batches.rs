@@ -142,6 +142,7 @@ impl ContactNumbering {
             total_cost_micros: 0,
             event_count: 0,
             succeeded: false,
+            gate_faults: 0,
         };
         let change = ContactChange {
             old: None,

@@ -23,6 +23,7 @@ pub fn set_blocker(
     if let Some(eligible) = update.next_eligible_at {
         new.next_eligible_at = Some(eligible);
     }
+    new.gate_faults += u32::from(update.plugin_fault);
     if Some(&change.new) == change.old.as_ref() && update.note.is_none() {
         return None;
     }
@@ -101,6 +102,7 @@ pub struct CountedContact {
     pub total_talk_ms: u64,
     pub total_cost_micros: u64,
     pub has_live_attempt: bool,
+    pub gate_faults: u32,
 }
 
 /// A batch's counters computed from its contacts and attempts, to check
@@ -123,6 +125,7 @@ impl Recount {
         counters.cost_micros += contact.total_cost_micros;
         // A live attempt counts as an attempt; it has not ended.
         counters.attempts += u64::from(contact.has_live_attempt);
+        counters.plugin_faults += u64::from(contact.gate_faults);
     }
 
     /// Counts an attempt that is no longer live.

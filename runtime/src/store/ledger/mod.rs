@@ -191,6 +191,7 @@ impl CounterDelta {
     /// Counts `contact` in (`sign` 1) or out (`sign` -1).
     fn count_contact(&mut self, contact: &ContactRecord, sign: i64) {
         self.by_status[contact.status.index()] += sign;
+        self.plugin_faults += sign * i64::from(contact.gate_faults);
         if let Some(blocker) = contact.blocker {
             self.by_blocker[blocker_index(blocker)] += sign;
         }
