@@ -260,5 +260,9 @@ fn wasm_policy(spec: &CampaignSpec) -> CampaignPolicy {
     let loaded = ConfigPlugins::new(host, &Config::default())
         .load_campaign(spec)
         .expect("the campaign's plugins load");
-    CampaignPolicy::new(spec.clone(), loaded.retry, loaded.classifier)
+    let policy = CampaignPolicy::new(spec.clone(), loaded.retry, loaded.classifier);
+    match loaded.gate {
+        Some(gate) => policy.with_gate(gate),
+        None => policy,
+    }
 }

@@ -92,11 +92,11 @@ async fn serve(
         .iter()
         .map(|spec| {
             let loaded = plugins.load_campaign(spec)?;
-            Ok(CampaignPolicy::new(
-                spec.clone(),
-                loaded.retry,
-                loaded.classifier,
-            ))
+            let policy = CampaignPolicy::new(spec.clone(), loaded.retry, loaded.classifier);
+            Ok(match loaded.gate {
+                Some(gate) => policy.with_gate(gate),
+                None => policy,
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     // Each campaign's provider: the simulation, or its adapter plugin with

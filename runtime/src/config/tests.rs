@@ -46,6 +46,15 @@ fn catalog() -> StaticCatalog {
             ),
         )
         .with(
+            PluginRef::Builtin("gate-hours".into()),
+            info(
+                PluginKind::DialGate,
+                "gate-hours",
+                &[("blackout_dates", false), ("hours", false)],
+                &[],
+            ),
+        )
+        .with(
             PluginRef::Path(PathBuf::from("conf/plugins/acme.wasm")),
             info(
                 PluginKind::ProviderAdapter,
@@ -612,4 +621,95 @@ fn one_metrics_label_keeps_that_label_only() {
             campaign: false
         }
     );
+}
+
+#[test]
+fn a_gate_suppress_on_labels_and_frequency_caps_resolve_into_the_spec() {
+    let config = parse(
+        r#"[[workspaces]]
+id = "w"
+frequency_caps = [ { max_attempts = 3, period = "24h" } ]
+
+[[campaigns]]
+id = "c"
+workspace = "w"
+provider = { plugin = "simulated" }
+gate = { plugin = "gate-hours", config = { blackout_dates = "2026-12-25" } }
+suppress_on = ["not_interested"]
+frequency_caps = [ { max_attempts = 1, period = "1h" } ]
+
+[[campaigns]]
+id = "plain"
+workspace = "w"
+provider = { plugin = "simulated" }
+"#,
+    );
+    assert_eq!(validate(&config, &catalog()), Ok(()));
+    let specs = config.campaign_specs().expect("specs");
+    let gated = &specs[0];
+    assert_eq!(gated.gate_plugin.as_deref(), Some("gate-hours"));
+    assert_eq!(
+        gated.gate_config,
+        vec![("blackout_dates".to_string(), "2026-12-25".to_string())]
+    );
+    assert_eq!(gated.suppress_on, vec!["not_interested".to_string()]);
+    let hour = 60 * 60 * 1000;
+    assert_eq!(
+        gated.frequency_caps,
+        vec![
+            crate::model::FrequencyCap {
+                max_attempts: 3,
+                period_ms: 24 * hour,
+            },
+            crate::model::FrequencyCap {
+                max_attempts: 1,
+                period_ms: hour,
+            },
+        ],
+        "the workspace's caps, then the campaign's own"
+    );
+    let plain = &specs[1];
+    assert_eq!(plain.gate_plugin, None);
+    assert_eq!(plain.suppress_on, vec!["do_not_call".to_string()]);
+    assert_eq!(plain.frequency_caps.len(), 1, "the workspace's cap applies");
+}
+
+#[test]
+fn a_wrong_gate_bad_labels_and_bad_caps_are_reported_at_their_place() {
+    let text = problems(
+        r#"[[workspaces]]
+id = "w"
+frequency_caps = [ { max_attempts = 0, period = "24h" } ]
+
+[[campaigns]]
+id = "c"
+workspace = "w"
+provider = { plugin = "simulated" }
+gate = { plugin = "retry-backoff" }
+suppress_on = ["stop_calling"]
+frequency_caps = [ { max_attempts = 2, period = "45d" }, { max_attempts = 2, period = "often" } ]
+
+[[campaigns]]
+id = "d"
+workspace = "w"
+provider = { plugin = "simulated" }
+gate = { plugin = "gate-hours", config = { curfew = "22:00" } }
+"#,
+    );
+    let expected = [
+        "conf/outdial.toml:3:37: frequency cap max_attempts is 0, expected 1 to 1000",
+        "conf/outdial.toml:9:19: plugin \"retry-backoff\" is a retry_strategy, expected a dial_gate for gate",
+        "conf/outdial.toml:10:16: classifier \"classify-rules\" never returns label \"stop_calling\"",
+        "conf/outdial.toml:11:49: frequency cap period \"45d\" is longer than 30 days",
+        "conf/outdial.toml:11:87: frequency cap period \"often\" is not a duration",
+        "conf/outdial.toml:17:44: plugin \"gate-hours\" has no config key \"curfew\"",
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for (line, expected) in lines.iter().zip(expected) {
+        assert!(
+            line.starts_with(expected),
+            "{line}\n  expected to start with\n{expected}\nall:\n{text}"
+        );
+    }
 }
