@@ -1,6 +1,7 @@
-//! What a plugin call costs: a retry decision over a 5-attempt history and
-//! a classification of a 2 KB transcript, each through the Wasm component
-//! (warm and fresh instance) and through the same logic compiled natively.
+//! What a plugin call costs: a retry decision over a 5-attempt history, a
+//! classification of a 2 KB transcript and a dial gate's verdicts on a
+//! tick's candidates, each through the Wasm component (warm and fresh
+//! instance) and through the same logic compiled natively.
 //!
 //! The same strategy and a classifier written in JavaScript and Python (the
 //! examples under `examples/plugins/`) are measured on the same inputs when
@@ -152,6 +153,8 @@ fn main() {
         &classify_fresh,
     );
 
+    measure_gate(&host, limits, warm_calls);
+
     let rust_answer = format!("{:?}", retry.decide_raw(&retry_input).expect("decides"));
     for (language, path) in RETRY_GUESTS {
         let Some(bytes) = built_component(language, path) else {
@@ -215,6 +218,112 @@ fn main() {
             &fresh,
             &classify_warm,
         );
+    }
+}
+
+/// gate-hours' verdicts on calls of 1, 64 and 500 candidates (the most
+/// the engine hands in one call): what a call costs, and each candidate.
+fn measure_gate(host: &PluginHost, limits: PluginLimits, warm_calls: usize) {
+    let config = [(
+        "blackout_dates".to_string(),
+        "2026-12-25, 2027-01-01".to_string(),
+    )];
+    let gate = host
+        .load_gate(&PluginSource::Builtin("gate-hours".into()), &config, limits)
+        .expect("gate-hours loads");
+    let native = gate_hours::CallingHours::configure(&Config::new(config.to_vec()))
+        .expect("the config is valid");
+    for size in [1usize, 64, 500] {
+        let native_candidates: Vec<Candidate> = (0..size).map(gate_candidate).collect();
+        let wasm_candidates: Vec<wit::Candidate> =
+            native_candidates.iter().map(wasm_candidate).collect();
+        // Same logic, same answer.
+        assert_eq!(
+            format!("{:?}", gate.check_raw(&wasm_candidates).expect("checks")),
+            format!(
+                "{:?}",
+                native.check_all(&native_candidates).expect("checks")
+            )
+        );
+        let calls = (warm_calls / size).clamp(200, 50_000);
+        let warm = measure(calls, || {
+            black_box(gate.check_raw(black_box(&wasm_candidates)).expect("checks"));
+        });
+        let native_sample = measure(calls, || {
+            black_box(
+                native
+                    .check_all(black_box(&native_candidates))
+                    .expect("checks"),
+            );
+        });
+        let fresh = measure(calls.min(1_000), || {
+            black_box(
+                gate.check_fresh(black_box(&wasm_candidates))
+                    .expect("checks"),
+            );
+        });
+        report(
+            &format!("gate_check_{size}_candidates"),
+            &warm,
+            &native_sample,
+            &fresh,
+        );
+        println!(
+            "{{\"bench\":\"plugin_calls\",\"case\":\"gate_check_per_candidate\",\"candidates\":{size},\"warm_p50_us_per_candidate\":{:.3},\"native_p50_us_per_candidate\":{:.3}}}",
+            warm.percentile(0.50) / 1e3 / size as f64,
+            native_sample.percentile(0.50) / 1e3 / size as f64,
+        );
+    }
+}
+
+/// A mix of US states, Canada and the UK, inside and outside hours, some
+/// mobile, at 14:00 UTC on a Tuesday.
+fn gate_candidate(index: usize) -> Candidate {
+    const PHONES: [&str; 6] = [
+        "+12125550100",
+        "+13055550101",
+        "+15125550102",
+        "+14165550103",
+        "+442079460958",
+        "+12065550104",
+    ];
+    let mut candidate = outdial_sdk::testing::candidate(PHONES[index % PHONES.len()], NOW)
+        .with_attribute(
+            "line_type",
+            if index % 3 == 0 { "mobile" } else { "landline" },
+        )
+        .with_attempt(1 + (index % 4) as u32);
+    candidate.contact.id = format!("contact-{index}");
+    candidate
+}
+
+fn wasm_candidate(candidate: &Candidate) -> wit::Candidate {
+    let local = candidate.now_local;
+    let history = &candidate.history;
+    wit::Candidate {
+        contact: wasm_contact(&candidate.contact),
+        campaign_id: candidate.campaign_id.clone(),
+        batch_id: candidate.batch_id.clone(),
+        attempt_number: candidate.attempt_number,
+        now: candidate.now,
+        now_local: wit::GateLocalTime {
+            year: local.year,
+            month: local.month,
+            day: local.day,
+            hour: local.hour,
+            minute: local.minute,
+            second: local.second,
+            weekday: local.weekday,
+            utc_offset_seconds: local.utc_offset_seconds,
+        },
+        history: wit::PhoneHistory {
+            attempts_past_day: history.attempts_past_day,
+            attempts_past_week: history.attempts_past_week,
+            attempts_past_month: history.attempts_past_month,
+            last_attempt_at: history.last_attempt_at,
+            last_label: history.last_label.clone(),
+        },
+        suppression_lists: candidate.suppression_lists.clone(),
     }
 }
 
