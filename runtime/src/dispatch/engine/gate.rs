@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
-use crate::model::{BatchStatus, Blocker, MINUTE_MS, Millis};
+use crate::model::{BatchStatus, Blocker, FrequencyCap, MINUTE_MS, Millis};
 use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity, PolicyFault};
 use crate::store::{BatchRecord, BeginAttempt, BlockerUpdate, StatusChange, StoreError};
 
@@ -244,5 +244,80 @@ impl Engine {
             Err(err) => return Err(err.into()),
         }
         Ok(())
+    }
+}
+
+/// When a number that was dialed at `placed` (oldest first, this tick's
+/// admitted dials included) may be dialed again under `caps`: `None` when
+/// every cap lets a dial through at `now`, else the first moment all do,
+/// when enough of the counted attempts have aged out of each window.
+pub(super) fn capped_until(caps: &[FrequencyCap], placed: &[Millis], now: Millis) -> Option<Millis> {
+    caps.iter()
+        .filter_map(|cap| {
+            let window_start = now - cap.period_ms;
+            let counted = &placed[placed.partition_point(|at| *at <= window_start)..];
+            let allowed = cap.max_attempts as usize;
+            // The dial is allowed once fewer than `allowed` attempts are in
+            // the window: after the oldest `counted - allowed + 1` age out.
+            (counted.len() >= allowed)
+                .then(|| counted[counted.len() - allowed] + cap.period_ms)
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::model::HOUR_MS;
+
+    const NOW: Millis = 1_000 * HOUR_MS;
+
+    fn cap(max_attempts: u32, hours: i64) -> FrequencyCap {
+        FrequencyCap {
+            max_attempts,
+            period_ms: hours * HOUR_MS,
+        }
+    }
+
+    #[test]
+    fn a_number_under_every_cap_is_not_capped() {
+        let placed = [NOW - 30 * HOUR_MS, NOW - 2 * HOUR_MS];
+        assert_eq!(capped_until(&[cap(2, 24)], &placed, NOW), None);
+        assert_eq!(capped_until(&[], &placed, NOW), None);
+    }
+
+    #[test]
+    fn a_capped_number_waits_until_its_oldest_counted_attempt_ages_out() {
+        let placed = [NOW - 20 * HOUR_MS, NOW - 2 * HOUR_MS];
+        assert_eq!(
+            capped_until(&[cap(2, 24)], &placed, NOW),
+            Some(NOW + 4 * HOUR_MS)
+        );
+    }
+
+    #[test]
+    fn with_several_attempts_over_the_cap_enough_of_them_must_age_out() {
+        let placed = [NOW - 20 * HOUR_MS, NOW - 10 * HOUR_MS, NOW - HOUR_MS];
+        assert_eq!(
+            capped_until(&[cap(1, 24)], &placed, NOW),
+            Some(NOW + 23 * HOUR_MS),
+            "all three must leave a window that allows one"
+        );
+    }
+
+    #[test]
+    fn the_strictest_cap_decides_when_several_apply() {
+        let placed = [NOW - 100 * HOUR_MS, NOW - 3 * HOUR_MS];
+        let caps = [cap(3, 24), cap(2, 7 * 24), cap(1, 4)];
+        assert_eq!(
+            capped_until(&caps, &placed, NOW),
+            Some(NOW - 100 * HOUR_MS + 7 * 24 * HOUR_MS)
+        );
+    }
+
+    #[test]
+    fn an_attempt_exactly_one_period_old_no_longer_counts() {
+        let placed = [NOW - 24 * HOUR_MS];
+        assert_eq!(capped_until(&[cap(1, 24)], &placed, NOW), None);
     }
 }
