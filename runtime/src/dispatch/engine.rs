@@ -1116,6 +1116,7 @@ impl Engine {
                         0
                     },
                     success: false,
+                    suppress: None,
                 }
             }
             Ending::Fatal { end, reason } => EndAttempt {
@@ -1135,6 +1136,7 @@ impl Engine {
                 plugin_faulted: None,
                 max_consecutive_plugin_faults: 0,
                 success: false,
+                suppress: None,
             },
             Ending::Call(mut end) => {
                 if end.cost_micros.is_none()
@@ -1344,6 +1346,7 @@ impl Engine {
             plugin_faulted: Some(faulted),
             max_consecutive_plugin_faults: spec.max_consecutive_plugin_faults,
             success: false,
+            suppress: None,
         }
     }
 
