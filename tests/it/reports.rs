@@ -121,6 +121,7 @@ fn end(
         plugin_faulted: None,
         max_consecutive_plugin_faults: 0,
         success: answered,
+        suppress: None,
     }
 }
 

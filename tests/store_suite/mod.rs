@@ -24,6 +24,7 @@ mod dialing;
 mod due;
 mod journal;
 mod requests;
+mod suppression;
 
 use std::any::Any;
 use std::ops::Deref;
@@ -88,6 +89,7 @@ mod cases {
     pub(super) use super::dialing::*;
     pub(super) use super::due::*;
     pub(super) use super::journal::*;
+    pub(super) use super::suppression::*;
 }
 
 /// Runs the case named `name` against `backend`.
@@ -200,6 +202,17 @@ macro_rules! __store_contract_cases {
             journal_events_follow_the_order_of_their_changes_and_of_their_staging,
             each_writers_changes_keep_their_order_in_the_journal_when_writers_race,
             a_pruned_journal_never_gives_a_seq_twice,
+            // Compliance (suppression.rs).
+            dnc_internal_exists_in_every_workspace_before_anything_is_written,
+            a_created_list_is_listed_by_name_in_its_workspace_only_and_never_twice,
+            adding_a_number_again_updates_it_and_removing_answers_how_many_were_there,
+            an_expired_entry_no_longer_suppresses_yet_stays_listed,
+            a_lists_entries_page_in_phone_order_with_a_cursor,
+            suppressions_of_tells_each_number_its_blocking_and_informing_lists_by_name,
+            a_numbers_history_spans_the_campaigns_and_batches_of_its_workspace_only,
+            a_system_retry_takes_its_start_back_out_of_the_numbers_history,
+            skips_in_a_group_count_suppressed_and_gate_skips_and_refuse_contacts_not_waiting,
+            an_end_that_suppresses_adds_the_number_in_the_same_write,
         }
     };
 }

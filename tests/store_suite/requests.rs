@@ -133,6 +133,7 @@ pub(super) fn end(
         plugin_faulted: Some(false),
         max_consecutive_plugin_faults: 0,
         success: next == ContactStatus::Completed,
+        suppress: None,
     }
 }
 

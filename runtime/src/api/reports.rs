@@ -403,6 +403,7 @@ mod tests {
             plugin_faulted: None,
             max_consecutive_plugin_faults: 0,
             success: false,
+            suppress: None,
         }
     }
 

@@ -1129,6 +1129,7 @@ impl Engine {
                         0
                     },
                     success: false,
+                    suppress: None,
                 }
             }
             Ending::Fatal { end, reason } => EndAttempt {
@@ -1148,6 +1149,7 @@ impl Engine {
                 plugin_faulted: None,
                 max_consecutive_plugin_faults: 0,
                 success: false,
+                suppress: None,
             },
             Ending::Call(mut end) => {
                 if end.cost_micros.is_none()
@@ -1357,6 +1359,7 @@ impl Engine {
             plugin_faulted: Some(faulted),
             max_consecutive_plugin_faults: spec.max_consecutive_plugin_faults,
             success: false,
+            suppress: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The campaign domain: workspace → campaign → batch → contact → attempt →
-//! event, and the records kept of them (`records`, `stats`). Plain data;
+//! event, and the records kept of them (`records`, `stats`), and a
+//! workspace's compliance records (`suppression`). Plain data;
 //! storage, dispatch and plugins build on it.
 
 mod call;
@@ -11,6 +12,7 @@ mod records;
 pub mod schema;
 mod stats;
 mod status;
+mod suppression;
 
 pub use call::{
     Attempt, Blocker, CallOutcome, Decision, DecisionRecord, Disposition, MachineDetection,
@@ -33,6 +35,11 @@ pub use stats::{
     NumberTotals, VariantTotals, is_failure, minute_of, sentiment_micros,
 };
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
+pub use suppression::{
+    DNC_INTERNAL, MAX_LIST_NAME, NewSuppression, NewSuppressionList, PHONE_HISTORY_WINDOW,
+    PhoneHistory, SuppressionAdd, SuppressionEntry, SuppressionHit, SuppressionList,
+    SuppressionWrite, list_name_problem, unexpired,
+};
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.
 pub type Millis = i64;

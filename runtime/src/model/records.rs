@@ -279,7 +279,10 @@ pub struct Counters {
     pub total: u64,
     /// Contacts per status, indexed by [`ContactStatus::index`].
     pub by_status: [u64; ContactStatus::ALL.len()],
-    /// Waiting contacts per blocker, indexed like [`Blocker::ALL`].
+    /// Waiting contacts per blocker, indexed like [`Blocker::ALL`]. A
+    /// record written when there were fewer blockers reads back with the
+    /// newer ones at 0.
+    #[serde(deserialize_with = "blocker_slots")]
     pub by_blocker: [u64; Blocker::ALL.len()],
     /// Attempt records.
     pub attempts: u64,
@@ -294,6 +297,27 @@ pub struct Counters {
     /// stood in.
     #[serde(default)]
     pub plugin_faults: u64,
+    /// Contacts skipped because their number is on a blocking suppression
+    /// list (final reason "suppressed:...").
+    #[serde(default)]
+    pub suppressed: u64,
+    /// Contacts skipped by a dial-gate plugin (final reason "gate:...").
+    #[serde(default)]
+    pub gate_skipped: u64,
+}
+
+/// Reads `by_blocker` whatever its stored length: missing slots are 0,
+/// slots of blockers this build does not know are dropped.
+fn blocker_slots<'de, D>(deserializer: D) -> Result<[u64; Blocker::ALL.len()], D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let stored: Vec<u64> = Vec::deserialize(deserializer)?;
+    let mut slots = [0; Blocker::ALL.len()];
+    for (slot, value) in slots.iter_mut().zip(stored) {
+        *slot = value;
+    }
+    Ok(slots)
 }
 
 impl Counters {
@@ -338,6 +362,8 @@ impl Counters {
         self.talk_ms += other.talk_ms;
         self.cost_micros += other.cost_micros;
         self.plugin_faults += other.plugin_faults;
+        self.suppressed += other.suppressed;
+        self.gate_skipped += other.gate_skipped;
     }
 }
 
@@ -429,6 +455,65 @@ pub struct WebhookDelivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Counters` as it was stored with eleven blockers, before the
+    /// suppression counters.
+    #[derive(Serialize)]
+    struct ElevenBlockerCounters {
+        total: u64,
+        by_status: [u64; ContactStatus::ALL.len()],
+        by_blocker: [u64; 11],
+        attempts: u64,
+        answered: u64,
+        ended: u64,
+        system_retries: u64,
+        talk_ms: u64,
+        cost_micros: u64,
+        plugin_faults: u64,
+    }
+
+    #[test]
+    fn a_counters_record_with_eleven_blocker_slots_decodes_with_the_rest_at_zero() {
+        let mut by_blocker = [0; 11];
+        by_blocker[3] = 7;
+        by_blocker[10] = 2;
+        let old = ElevenBlockerCounters {
+            total: 9,
+            by_status: [1; ContactStatus::ALL.len()],
+            by_blocker,
+            attempts: 4,
+            answered: 3,
+            ended: 2,
+            system_retries: 1,
+            talk_ms: 500,
+            cost_micros: 60,
+            plugin_faults: 1,
+        };
+        let bytes = rmp_serde::to_vec(&old).expect("encodes");
+        let counters: Counters = rmp_serde::from_slice(&bytes).expect("decodes");
+        assert_eq!(counters.total, 9);
+        assert_eq!(counters.by_blocker[3], 7);
+        assert_eq!(counters.by_blocker[10], 2);
+        assert!(counters.by_blocker[11..].iter().all(|slot| *slot == 0));
+        assert_eq!(counters.plugin_faults, 1);
+        assert_eq!((counters.suppressed, counters.gate_skipped), (0, 0));
+    }
+
+    #[test]
+    fn counters_read_back_as_they_were_written() {
+        let mut counters = Counters {
+            total: 5,
+            suppressed: 2,
+            gate_skipped: 1,
+            ..Counters::default()
+        };
+        counters.by_blocker[0] = 3;
+        let bytes = rmp_serde::to_vec(&counters).expect("encodes");
+        assert_eq!(
+            rmp_serde::from_slice::<Counters>(&bytes).expect("decodes"),
+            counters
+        );
+    }
 
     #[test]
     fn a_new_batch_id_is_btc_and_sixteen_hex_digits_and_never_repeats() {

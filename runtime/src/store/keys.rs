@@ -31,6 +31,10 @@
 //! | `H` | | seq of the newest journal event |
 //! | `Y` | endpoint | `WebhookEndpointState` |
 //! | `G` | endpoint, try number | `WebhookDelivery` |
+//! | `l` | workspace, list | `SuppressionList` (`dnc-internal` once written) |
+//! | `s` | workspace, list, phone | `SuppressionEntry`: a list's entries in phone order |
+//! | `p` | workspace, phone, list | `SuppressionMark`: the lists a number is on, read before a dial |
+//! | `h` | workspace, phone | `PhoneHistory`: the number's attempts across the workspace |
 
 use crate::model::Millis;
 
@@ -74,6 +78,10 @@ pub const WEBHOOK: u8 = b'Y';
 pub const WEBHOOK_LOG: u8 = b'G';
 /// A batch being created: there until its last write (or its discard).
 pub const DRAFT: u8 = b'S';
+pub const SUPPRESSION_LIST: u8 = b'l';
+pub const SUPPRESSION_ENTRY: u8 = b's';
+pub const PHONE_SUPPRESSION: u8 = b'p';
+pub const PHONE_HISTORY: u8 = b'h';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -284,6 +292,30 @@ pub fn number_state(workspace: &str, campaign: &str, number: &str) -> Key {
         .text(number)
 }
 
+pub fn suppression_list(workspace: &str, list: &str) -> Key {
+    Key::new(SUPPRESSION_LIST).text(workspace).text(list)
+}
+
+pub fn suppression_entry(workspace: &str, list: &str, phone: &str) -> Key {
+    Key::new(SUPPRESSION_ENTRY)
+        .text(workspace)
+        .text(list)
+        .text(phone)
+}
+
+/// The entry of `phone` on `list` as the dial-time lookup reads it: every
+/// list of a number under one prefix.
+pub fn phone_suppression(workspace: &str, phone: &str, list: &str) -> Key {
+    Key::new(PHONE_SUPPRESSION)
+        .text(workspace)
+        .text(phone)
+        .text(list)
+}
+
+pub fn phone_history(workspace: &str, phone: &str) -> Key {
+    Key::new(PHONE_HISTORY).text(workspace).text(phone)
+}
+
 /// The last 0-terminated text field of a key.
 pub fn last_text(key: &[u8]) -> String {
     let body = key.strip_suffix(&[0]).unwrap_or(key);
@@ -362,6 +394,11 @@ mod tests {
             JOURNAL_HEAD,
             WEBHOOK,
             WEBHOOK_LOG,
+            DRAFT,
+            SUPPRESSION_LIST,
+            SUPPRESSION_ENTRY,
+            PHONE_SUPPRESSION,
+            PHONE_HISTORY,
         ];
         let distinct: std::collections::HashSet<u8> = tags.iter().copied().collect();
         assert_eq!(distinct.len(), tags.len(), "two key families share a tag");

@@ -25,8 +25,9 @@
 //!   next: `begin_attempts` (the call is placed), `record_provider_calls`
 //!   (recovery asks the provider by that id), `create_batch*` (the API
 //!   acknowledges the batch), `set_batch_status`, `skip_contact`,
-//!   `skip_waiting`, `make_retries_due`, `set_number_state` (the API
-//!   acknowledges them), `save_webhook_endpoint` (the delivery cursor moves
+//!   `skip_contacts`, `skip_waiting`, `make_retries_due`,
+//!   `set_number_state`, `create_suppression_list`, `add_suppressions`,
+//!   `remove_suppressions` (the API acknowledges them), `save_webhook_endpoint` (the delivery cursor moves
 //!   past an event its receiver answered with a 2xx: a crash before it
 //!   delivers the event again, never loses it) and `sync`. The others
 //!   (`end_attempts`, `mark_calls_in_progress`, `set_blockers`,
@@ -68,6 +69,10 @@ pub use crate::model::{
     EndedSummary, JournalEvent, LabelCount, LiveAttempt, MAX_DIAL_SLOTS, MinuteTotals, NumberState,
     NumberTotals, RecentCall, VariantTotals, WebhookDelivery, WebhookEndpointState, blocker_index,
     is_failure, minute_of, sentiment_micros,
+};
+pub use crate::model::{
+    DNC_INTERNAL, NewSuppression, NewSuppressionList, PhoneHistory, SuppressionAdd,
+    SuppressionEntry, SuppressionHit, SuppressionList, SuppressionWrite,
 };
 
 use std::path::PathBuf;
@@ -217,6 +222,14 @@ pub enum StoreError {
     },
     #[error("malformed page cursor \"{0}\"")]
     BadCursor(String),
+    #[error("{0}")]
+    InvalidSuppressionListName(String),
+    #[error("suppression list \"{list}\" already exists in workspace \"{workspace}\"")]
+    SuppressionListExists { workspace: String, list: String },
+    #[error("suppression list \"{list}\" not found in workspace \"{workspace}\"")]
+    SuppressionListNotFound { workspace: String, list: String },
+    #[error("this store does not keep {0}")]
+    Unsupported(&'static str),
     #[error("the store's writer has stopped")]
     WriterGone,
 }
@@ -386,6 +399,10 @@ pub struct EndAttempt {
     pub max_consecutive_plugin_faults: u32,
     /// The attempt reached a success (counts toward goals).
     pub success: bool,
+    /// Adds the contact's number to a suppression list of the batch's
+    /// workspace in the same write as the end (`dnc-internal` is created
+    /// if need be; another list must exist, else the end is refused).
+    pub suppress: Option<SuppressionAdd>,
 }
 
 /// What ending an attempt did.
@@ -553,7 +570,22 @@ pub struct CreatedBatch {
     pub created: bool,
 }
 
-/// Durable state of batches, contacts, attempts and their counters.
+/// Which entries of a suppression list to list: in phone order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuppressionQuery {
+    pub workspace: String,
+    pub list: String,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// Durable state of batches, contacts, attempts and their counters, and
+/// of each workspace's suppression lists and phone histories.
+///
+/// The compliance methods have default bodies answering
+/// [`StoreError::Unsupported`] only so that a wrapper of another store
+/// compiles before it forwards them; every backend implements them.
 pub trait Store: Send + Sync {
     /// Creates a batch whose contacts arrive in chunks, so an upload of any
     /// size is never whole in memory: `batch.contacts` first, then each
@@ -747,6 +779,19 @@ pub trait Store: Send + Sync {
         updates: Vec<BlockerUpdate>,
         at: Millis,
     ) -> Result<(), StoreError>;
+    /// Takes waiting contacts of one batch out, in one durable write; each
+    /// skip succeeds or fails on its own (a contact no longer waiting is
+    /// refused and left alone). A reason starting "suppressed:" or "gate:"
+    /// is counted in [`Counters::suppressed`] or [`Counters::gate_skipped`].
+    fn skip_contacts(
+        &self,
+        batch_id: &str,
+        skips: Vec<(u64, String)>,
+        at: Millis,
+    ) -> Result<Vec<Result<ContactRecord, StoreError>>, StoreError> {
+        let _ = (batch_id, skips, at);
+        Err(StoreError::Unsupported("skip groups"))
+    }
     /// Takes a waiting contact out.
     fn skip_contact(
         &self,
@@ -835,6 +880,90 @@ pub trait Store: Send + Sync {
         endpoint_id: &str,
         limit: usize,
     ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    /// Creates a suppression list, durably; a name the workspace has
+    /// already (`dnc-internal` always) is `SuppressionListExists`.
+    fn create_suppression_list(
+        &self,
+        workspace: &str,
+        list: NewSuppressionList,
+        at: Millis,
+    ) -> Result<SuppressionList, StoreError> {
+        let _ = (workspace, list, at);
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// A workspace's suppression lists in name order, `dnc-internal`
+    /// always among them.
+    fn suppression_lists(&self, workspace: &str) -> Result<Vec<SuppressionList>, StoreError> {
+        let _ = workspace;
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// One suppression list; `dnc-internal` is always there.
+    fn suppression_list(
+        &self,
+        workspace: &str,
+        name: &str,
+    ) -> Result<Option<SuppressionList>, StoreError> {
+        let _ = (workspace, name);
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// Adds numbers (E.164) to a list in one atomic durable write, the
+    /// list's entry count with them; a number already on the list has its
+    /// entry replaced. `dnc-internal` is created by its first add; any
+    /// other list must exist. Callers send at most about 10,000 a call.
+    fn add_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        entries: Vec<NewSuppression>,
+        by: &str,
+        at: Millis,
+    ) -> Result<SuppressionWrite, StoreError> {
+        let _ = (workspace, list, entries, by, at);
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// Takes numbers off a list in one atomic durable write; answers how
+    /// many were on it.
+    fn remove_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        phones: Vec<String>,
+        at: Millis,
+    ) -> Result<u64, StoreError> {
+        let _ = (workspace, list, phones, at);
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// A page of a list's entries in phone order, expired ones included.
+    fn suppression_entries(
+        &self,
+        query: &SuppressionQuery,
+    ) -> Result<Page<SuppressionEntry>, StoreError> {
+        let _ = query;
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// For each of `phones`, the lists it is on unexpired at `now`, in
+    /// list-name order. Asked before every dial: an index read per phone.
+    fn suppressions_of(
+        &self,
+        workspace: &str,
+        phones: &[String],
+        now: Millis,
+    ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
+        let _ = (workspace, phones, now);
+        Err(StoreError::Unsupported("suppression lists"))
+    }
+    /// Each of `phones`' attempts across the workspace, in the order of
+    /// `phones` (an empty history for a number never dialed): an index
+    /// read per phone. `begin_attempts` adds to it, `end_attempts` labels
+    /// it and takes back the start of an attempt that did not count.
+    fn phone_histories(
+        &self,
+        workspace: &str,
+        phones: &[String],
+    ) -> Result<Vec<PhoneHistory>, StoreError> {
+        let _ = (workspace, phones);
+        Err(StoreError::Unsupported("phone histories"))
+    }
 }
 
 #[cfg(test)]

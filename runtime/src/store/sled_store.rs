@@ -7,8 +7,8 @@
 //! group of durable jobs only after one flush and `fsync` for the group.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::ops::Bound;
 use std::path::Path;
@@ -23,15 +23,16 @@ use super::attempt_page;
 use super::keys::{self, Key};
 use super::ledger::{
     self, ContactChange, ContactNumbering, CountedContact, CounterDelta, JournalEntry, LogLine,
-    MinuteChange, Recount, StatisticsChange, TotalsChange,
+    MinuteChange, Recount, SkipKind, StatisticsChange, TotalsChange,
 };
 use super::{
     AttemptKey, AttemptTotals, BatchQuery, BatchRecord, BeginAttempt, BlockerUpdate, ContactChunk,
     ContactDetail, ContactEvent, ContactHistory, ContactQuery, ContactRecord, Counters,
     CreatedBatch, Durability, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LiveAttempt,
-    MinuteTotals, NewBatch, NewContact, NumberState, NumberTotals, Page, Pending, PlacementNote,
-    RecentCall, StatusChange, Store, StoreConfig, StoreError, WebhookDelivery,
-    WebhookEndpointState, in_chunks, minute_of,
+    MinuteTotals, NewBatch, NewContact, NewSuppression, NewSuppressionList, NumberState,
+    NumberTotals, Page, Pending, PhoneHistory, PlacementNote, RecentCall, StatusChange, Store,
+    StoreConfig, StoreError, SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery,
+    SuppressionWrite, WebhookDelivery, WebhookEndpointState, in_chunks, minute_of,
 };
 use crate::model::{Attempt, CallOutcome, ContactStatus, Millis};
 
@@ -875,6 +876,14 @@ impl<'a> Tx<'a> {
         self.overlay.insert(key, Some(value));
     }
 
+    /// Whether `key` holds a record, the job's own writes included.
+    fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {
+        match self.overlay.get(key) {
+            Some(value) => Ok(value.is_some()),
+            None => self.db.contains_key(key).map_err(io),
+        }
+    }
+
     fn mark(&mut self, key: Key) {
         self.put_raw(key.into_vec(), Vec::new());
     }
@@ -1499,6 +1508,9 @@ fn begin_one(
     )?;
     stage_minute(tx, &batch.id, &change.minute)?;
     stage_journal(tx, batch, &change.journal)?;
+    let history = keys::phone_history(&batch.workspace, &change.contact.new.phone);
+    let old: Option<PhoneHistory> = tx.get(history.as_ref())?;
+    tx.put(history, &ledger::phones::placed(old, begin.at, begin.at));
     touched_batch.delta.merge(&change.counters);
     Ok(change.attempt)
 }
@@ -1645,6 +1657,29 @@ fn end_one(
     let key = &end.key;
     let contact = tx.contact(&key.batch_id, key.seq)?;
     let live = live_attempt(tx, key)?;
+    let workspace = touched.batch(tx, &key.batch_id)?.record.workspace.clone();
+    let phone = contact.phone.clone();
+    // Computed before the end, so a list that cannot be added to refuses
+    // the end before anything is staged.
+    let suppression = match &end.suppress {
+        Some(add) => {
+            let entry = NewSuppression {
+                phone: phone.clone(),
+                expires_at: None,
+                reason: Some(add.reason.clone()),
+            };
+            let by = key.id();
+            Some(suppression_add(
+                tx,
+                &workspace,
+                &add.list,
+                vec![entry],
+                &by,
+                end.at,
+            )?)
+        }
+        None => None,
+    };
     let touched_batch = touched.batch(tx, &key.batch_id)?;
     let change = ledger::attempts::end_attempt(&mut touched_batch.record, contact, live, end)?;
     touched_batch.changed |= change.batch_changed;
@@ -1664,6 +1699,19 @@ fn end_one(
     tx.set_live(key, None)?;
     for entry in &change.journal {
         stage_journal(tx, batch, entry)?;
+    }
+    let history = keys::phone_history(&workspace, &phone);
+    let old: Option<PhoneHistory> = tx.get(history.as_ref())?;
+    let label = change
+        .attempt
+        .disposition
+        .as_ref()
+        .map(|d| d.label.as_str());
+    let started_at = change.attempt.started_at;
+    let updated = ledger::phones::ended(old, started_at, label, end.counts_as_attempt, end.at);
+    tx.put(history, &updated);
+    if let Some(suppression) = &suppression {
+        stage_suppression(tx, suppression);
     }
     Ok(EndedAttempt {
         contact: change.contact.new,
@@ -1722,6 +1770,78 @@ fn seqs_of_due_record(key: &[u8], value: &[u8]) -> Result<Vec<u64>, StoreError> 
         .filter(|bit| mask & (1 << bit) != 0)
         .map(|bit| page * keys::PAGE + u64::from(bit))
         .collect())
+}
+
+/// A list's entry as the dial-time lookup (`p`) keeps it: what a hit
+/// answers, and when it stops suppressing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SuppressionMark {
+    blocks: bool,
+    expires_at: Option<Millis>,
+    reason: Option<String>,
+}
+
+/// The numbers of `phones` that `list` holds, the job's writes included.
+fn on_list<'p>(
+    tx: &Tx<'_>,
+    workspace: &str,
+    list: &str,
+    phones: impl Iterator<Item = &'p String>,
+) -> Result<HashSet<String>, StoreError> {
+    let mut found = HashSet::new();
+    for phone in phones {
+        if tx.contains(keys::suppression_entry(workspace, list, phone).as_ref())? {
+            found.insert(phone.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// What adding `entries` to `list` changes, computed by the ledger from
+/// the records it reads; nothing is staged.
+fn suppression_add(
+    tx: &Tx<'_>,
+    workspace: &str,
+    list: &str,
+    entries: Vec<NewSuppression>,
+    by: &str,
+    at: Millis,
+) -> Result<ledger::suppression::SuppressionChange, StoreError> {
+    let stored = tx.get(keys::suppression_list(workspace, list).as_ref())?;
+    let record = ledger::suppression::for_write(stored, workspace, list, at)?;
+    let held = on_list(
+        tx,
+        workspace,
+        list,
+        entries.iter().map(|entry| &entry.phone),
+    )?;
+    Ok(ledger::suppression::add(record, &held, entries, by, at))
+}
+
+/// Writes a list's change: the list, and each entry under both its keys.
+fn stage_suppression(tx: &mut Tx<'_>, change: &ledger::suppression::SuppressionChange) {
+    let list = &change.list;
+    let (workspace, name) = (list.workspace.as_str(), list.name.as_str());
+    tx.put(keys::suppression_list(workspace, name), list);
+    for entry in &change.entries {
+        let mark = SuppressionMark {
+            blocks: list.blocks,
+            expires_at: entry.expires_at,
+            reason: entry.reason.clone(),
+        };
+        tx.put(
+            keys::phone_suppression(workspace, &entry.phone, name),
+            &mark,
+        );
+        tx.put(
+            keys::suppression_entry(workspace, name, &entry.phone),
+            entry,
+        );
+    }
+    for phone in &change.removed {
+        tx.remove(keys::phone_suppression(workspace, phone, name));
+        tx.remove(keys::suppression_entry(workspace, name, phone));
+    }
 }
 
 fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, StoreError> {
@@ -2125,6 +2245,30 @@ impl Store for SledStore {
         self.submit(false, move |db| set_blockers(db, &batch_id, &updates, at))
     }
 
+    fn skip_contacts(
+        &self,
+        batch_id: &str,
+        skips: Vec<(u64, String)>,
+        at: Millis,
+    ) -> Result<Vec<Result<ContactRecord, StoreError>>, StoreError> {
+        let batch_id = batch_id.to_string();
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            let mut batch = tx.batch_record(&batch_id)?;
+            let mut delta = CounterDelta::default();
+            // The ledger refuses a skip before it stages anything, so a
+            // refused one leaves the others whole.
+            let results = skips
+                .iter()
+                .map(|(seq, reason)| skip_one(&mut tx, &mut batch, *seq, reason, at, &mut delta))
+                .collect();
+            stage_batch(&mut tx, &batch);
+            stage_counters(&mut tx, &batch, &delta)?;
+            tx.commit()?;
+            Ok(results)
+        })
+    }
+
     fn skip_contact(
         &self,
         batch_id: &str,
@@ -2277,6 +2421,7 @@ impl Store for SledStore {
                 recount.contact(CountedContact {
                     status: state.status,
                     blocker: state.blocker,
+                    skip: SkipKind::of(state.status, state.final_reason.as_deref()),
                     system_retries: state.system_retries,
                     total_talk_ms: state.total_talk_ms,
                     total_cost_micros: state.total_cost_micros,
@@ -2475,6 +2620,183 @@ impl Store for SledStore {
             out.push(decode(&key, &value)?);
         }
         Ok(out)
+    }
+
+    fn create_suppression_list(
+        &self,
+        workspace: &str,
+        list: NewSuppressionList,
+        at: Millis,
+    ) -> Result<SuppressionList, StoreError> {
+        let workspace = workspace.to_string();
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            let key = keys::suppression_list(&workspace, &list.name);
+            let stored = tx.get(key.as_ref())?;
+            let created = ledger::suppression::create(stored, &workspace, list, at)?;
+            tx.put(key, &created);
+            tx.commit()?;
+            Ok(created)
+        })
+    }
+
+    fn suppression_lists(&self, workspace: &str) -> Result<Vec<SuppressionList>, StoreError> {
+        let prefix = Key::new(keys::SUPPRESSION_LIST).text(workspace).into_vec();
+        let mut lists: Vec<SuppressionList> = Vec::new();
+        for entry in self.db.scan_prefix(&prefix) {
+            let (key, value) = entry.map_err(io)?;
+            lists.push(decode(&key, &value)?);
+        }
+        if !lists.iter().any(|list| list.name == super::DNC_INTERNAL) {
+            lists.extend(ledger::suppression::as_read(
+                None,
+                workspace,
+                super::DNC_INTERNAL,
+            ));
+        }
+        lists.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(lists)
+    }
+
+    fn suppression_list(
+        &self,
+        workspace: &str,
+        name: &str,
+    ) -> Result<Option<SuppressionList>, StoreError> {
+        let stored = self.read(keys::suppression_list(workspace, name).as_ref())?;
+        Ok(ledger::suppression::as_read(stored, workspace, name))
+    }
+
+    fn add_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        entries: Vec<NewSuppression>,
+        by: &str,
+        at: Millis,
+    ) -> Result<SuppressionWrite, StoreError> {
+        let (workspace, list, by) = (workspace.to_string(), list.to_string(), by.to_string());
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            let change = suppression_add(&tx, &workspace, &list, entries, &by, at)?;
+            stage_suppression(&mut tx, &change);
+            tx.commit()?;
+            Ok(change.write)
+        })
+    }
+
+    fn remove_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        phones: Vec<String>,
+        at: Millis,
+    ) -> Result<u64, StoreError> {
+        let (workspace, list) = (workspace.to_string(), list.to_string());
+        self.submit(true, move |db| {
+            let mut tx = Tx::new(db);
+            let stored = tx.get(keys::suppression_list(&workspace, &list).as_ref())?;
+            let record = ledger::suppression::for_write(stored, &workspace, &list, at)?;
+            let held = on_list(&tx, &workspace, &list, phones.iter())?;
+            let change = ledger::suppression::remove(record, &held, phones);
+            let removed = change.removed.len() as u64;
+            // Taking nothing off writes nothing: `dnc-internal` stays
+            // unwritten until something is added to it.
+            if removed > 0 {
+                stage_suppression(&mut tx, &change);
+                tx.commit()?;
+            }
+            Ok(removed)
+        })
+    }
+
+    fn suppression_entries(
+        &self,
+        query: &SuppressionQuery,
+    ) -> Result<Page<SuppressionEntry>, StoreError> {
+        if self
+            .suppression_list(&query.workspace, &query.list)?
+            .is_none()
+        {
+            return Err(StoreError::SuppressionListNotFound {
+                workspace: query.workspace.clone(),
+                list: query.list.clone(),
+            });
+        }
+        let prefix = Key::new(keys::SUPPRESSION_ENTRY)
+            .text(&query.workspace)
+            .text(&query.list)
+            .into_vec();
+        let lower = match &query.cursor {
+            Some(cursor) if cursor.is_empty() || cursor.contains('\0') => {
+                return Err(StoreError::BadCursor(cursor.clone()));
+            }
+            // Just past the cursor's own key.
+            Some(cursor) => {
+                let mut key =
+                    keys::suppression_entry(&query.workspace, &query.list, cursor).into_vec();
+                key.push(0);
+                key
+            }
+            None => prefix.clone(),
+        };
+        let limit = query.limit.max(1);
+        let mut items: Vec<SuppressionEntry> = Vec::new();
+        for entry in self.db.range(lower..keys::prefix_end(&prefix)).take(limit) {
+            let (key, value) = entry.map_err(io)?;
+            items.push(decode(&key, &value)?);
+        }
+        let next_cursor = if items.len() == limit {
+            items.last().map(|entry| entry.phone.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    fn suppressions_of(
+        &self,
+        workspace: &str,
+        phones: &[String],
+        now: Millis,
+    ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
+        phones
+            .iter()
+            .map(|phone| {
+                let prefix = Key::new(keys::PHONE_SUPPRESSION)
+                    .text(workspace)
+                    .text(phone)
+                    .into_vec();
+                let mut hits = Vec::new();
+                for entry in self.db.scan_prefix(&prefix) {
+                    let (key, value) = entry.map_err(io)?;
+                    let mark: SuppressionMark = decode(&key, &value)?;
+                    if crate::model::unexpired(mark.expires_at, now) {
+                        hits.push(SuppressionHit {
+                            list: keys::last_text(&key),
+                            blocks: mark.blocks,
+                            reason: mark.reason,
+                        });
+                    }
+                }
+                Ok(hits)
+            })
+            .collect()
+    }
+
+    fn phone_histories(
+        &self,
+        workspace: &str,
+        phones: &[String],
+    ) -> Result<Vec<PhoneHistory>, StoreError> {
+        phones
+            .iter()
+            .map(|phone| {
+                Ok(self
+                    .read(keys::phone_history(workspace, phone).as_ref())?
+                    .unwrap_or_default())
+            })
+            .collect()
     }
 }
 

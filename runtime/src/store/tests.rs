@@ -109,6 +109,7 @@ fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -
         plugin_faulted: Some(false),
         max_consecutive_plugin_faults: 0,
         success: next == ContactStatus::Completed,
+        suppress: None,
     }
 }
 
@@ -673,4 +674,86 @@ fn a_batch_record_stored_before_batches_had_their_own_hours_uploads_and_retry_st
         (&None, &None, &None)
     );
     assert_eq!(loaded, record);
+}
+
+#[test]
+fn an_end_and_the_suppression_it_asks_for_are_applied_together_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir, Durability::Relaxed);
+    let batch = store.create_batch(new_batch(2)).expect("create").batch.id;
+    start(&store, &batch);
+    let first = begin_one(&store, &batch, 0, T0);
+    let second = begin_one(&store, &batch, 1, T0);
+    let suppressing = |attempt: &Attempt, list: &str| {
+        let key = AttemptKey::parse(&attempt.id).expect("an attempt id parses");
+        let mut end = end(
+            key,
+            T0 + MINUTE_MS,
+            CallOutcome::Answered,
+            ContactStatus::Completed,
+        );
+        end.suppress = Some(SuppressionAdd {
+            list: list.to_string(),
+            reason: "asked not to be called".to_string(),
+        });
+        end
+    };
+
+    let results = store
+        .end_attempts(vec![
+            suppressing(&first, "never-created"),
+            suppressing(&second, DNC_INTERNAL),
+        ])
+        .expect("group");
+
+    assert!(matches!(
+        results[0],
+        Err(StoreError::SuppressionListNotFound { .. })
+    ));
+    let refused = store.contact(&batch, 0).expect("read").expect("contact");
+    assert_eq!(refused.live_attempt_id.as_deref(), Some(first.id.as_str()));
+    let ended = results[1].as_ref().expect("the other end is applied");
+    assert_eq!(ended.contact.status, ContactStatus::Completed);
+    let phones = ["+15550000000".to_string(), "+15550000001".to_string()];
+    let hits = store
+        .suppressions_of("ws", &phones, T0 + MINUTE_MS)
+        .expect("hits");
+    assert!(hits[0].is_empty(), "the refused end added nothing");
+    assert_eq!(
+        hits[1],
+        vec![SuppressionHit {
+            list: DNC_INTERNAL.to_string(),
+            blocks: true,
+            reason: Some("asked not to be called".to_string()),
+        }]
+    );
+    let list = store
+        .suppression_list("ws", DNC_INTERNAL)
+        .expect("read")
+        .expect("always there");
+    assert_eq!((list.entries, list.created_at), (1, T0 + MINUTE_MS));
+    let entry = store
+        .suppression_entries(&SuppressionQuery {
+            workspace: "ws".to_string(),
+            list: DNC_INTERNAL.to_string(),
+            cursor: None,
+            limit: 10,
+        })
+        .expect("entries")
+        .items
+        .remove(0);
+    assert_eq!(entry.added_by, second.id);
+    // One sled batch holds the end, the entry under both its keys and the
+    // list: a crash keeps all of them or none.
+    drop(store);
+    let store = open(&dir, Durability::Relaxed);
+    let detail = store
+        .contact_detail(&batch, 1)
+        .expect("read")
+        .expect("detail");
+    assert!(detail.events.iter().any(|event| event.kind == "suppressed"));
+    assert_eq!(
+        store.suppressions_of("ws", &phones[1..], T0).expect("hits")[0].len(),
+        1
+    );
 }

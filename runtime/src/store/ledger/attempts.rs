@@ -301,6 +301,13 @@ pub fn end_attempt(
             change.log(end.at, "plugin_fault", fault.clone());
         }
     }
+    if let Some(suppress) = &end.suppress {
+        let detail = format!(
+            "{} added to suppression list \"{}\" by attempt {}: {}",
+            change.new.phone, suppress.list, attempt.id, suppress.reason
+        );
+        change.log(end.at, "suppressed", detail);
+    }
 
     match end.plugin_faulted {
         Some(true) => {

@@ -93,11 +93,40 @@ pub fn make_due_now(contact: ContactRecord, now: Millis) -> Option<ContactChange
     Some(change)
 }
 
+/// Why a skipped contact was skipped, as far as its own counter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// Its number is on a blocking suppression list: "suppressed:...".
+    Suppressed,
+    /// A dial-gate plugin said so: "gate:...".
+    Gate,
+}
+
+impl SkipKind {
+    /// The kind of a contact with `status` and `final_reason`; `None` for
+    /// a contact not skipped, or skipped for another reason.
+    pub fn of(status: ContactStatus, final_reason: Option<&str>) -> Option<SkipKind> {
+        if status != ContactStatus::Skipped {
+            return None;
+        }
+        let reason = final_reason?;
+        if reason.starts_with("suppressed:") {
+            Some(SkipKind::Suppressed)
+        } else if reason.starts_with("gate:") {
+            Some(SkipKind::Gate)
+        } else {
+            None
+        }
+    }
+}
+
 /// The fields of a stored contact a recount reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CountedContact {
     pub status: ContactStatus,
     pub blocker: Option<Blocker>,
+    /// See [`SkipKind::of`].
+    pub skip: Option<SkipKind>,
     pub system_retries: u32,
     pub total_talk_ms: u64,
     pub total_cost_micros: u64,
@@ -119,6 +148,11 @@ impl Recount {
         counters.by_status[contact.status.index()] += 1;
         if let Some(blocker) = contact.blocker {
             counters.by_blocker[blocker_index(blocker)] += 1;
+        }
+        match contact.skip {
+            Some(SkipKind::Suppressed) => counters.suppressed += 1,
+            Some(SkipKind::Gate) => counters.gate_skipped += 1,
+            None => {}
         }
         counters.system_retries += u64::from(contact.system_retries);
         counters.talk_ms += contact.total_talk_ms;

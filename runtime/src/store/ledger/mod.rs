@@ -10,10 +10,14 @@
 //! - [`attempts`]: beginning, marking, ending attempts, and placement notes.
 //! - [`contacts`]: blockers, skips, forced dispatch, recounts, a contact's log.
 //! - [`webhooks`]: an endpoint's delivery log.
+//! - [`suppression`]: a workspace's suppression lists and their entries.
+//! - [`phones`]: each number's attempts across a workspace.
 
 pub mod attempts;
 pub mod batches;
 pub mod contacts;
+pub mod phones;
+pub mod suppression;
 pub mod webhooks;
 
 #[cfg(test)]
@@ -29,7 +33,7 @@ use crate::model::{CallOutcome, ContactStatus, EventKind, Millis};
 
 pub use attempts::{BeginChange, EndChange, MarkChange};
 pub use batches::{ContactNumbering, NumberedContact};
-pub use contacts::{CountedContact, Recount};
+pub use contacts::{CountedContact, Recount, SkipKind};
 
 /// Calls kept per batch for live monitoring, newest first.
 pub const RECENT_KEPT: usize = 50;
@@ -134,6 +138,8 @@ pub struct CounterDelta {
     pub talk_ms: i64,
     pub cost_micros: i64,
     pub plugin_faults: i64,
+    pub suppressed: i64,
+    pub gate_skipped: i64,
 }
 
 fn shift(value: &mut u64, by: i64) {
@@ -156,6 +162,8 @@ impl CounterDelta {
         shift(&mut counters.talk_ms, self.talk_ms);
         shift(&mut counters.cost_micros, self.cost_micros);
         shift(&mut counters.plugin_faults, self.plugin_faults);
+        shift(&mut counters.suppressed, self.suppressed);
+        shift(&mut counters.gate_skipped, self.gate_skipped);
     }
 
     pub fn merge(&mut self, other: &CounterDelta) {
@@ -171,6 +179,8 @@ impl CounterDelta {
             talk_ms,
             cost_micros,
             plugin_faults,
+            suppressed,
+            gate_skipped,
         } = other;
         self.total += total;
         for (value, by) in self.by_status.iter_mut().zip(by_status) {
@@ -186,6 +196,8 @@ impl CounterDelta {
         self.talk_ms += talk_ms;
         self.cost_micros += cost_micros;
         self.plugin_faults += plugin_faults;
+        self.suppressed += suppressed;
+        self.gate_skipped += gate_skipped;
     }
 
     /// Counts `contact` in (`sign` 1) or out (`sign` -1).
@@ -194,6 +206,11 @@ impl CounterDelta {
         self.plugin_faults += sign * i64::from(contact.gate_faults);
         if let Some(blocker) = contact.blocker {
             self.by_blocker[blocker_index(blocker)] += sign;
+        }
+        match SkipKind::of(contact.status, contact.final_reason.as_deref()) {
+            Some(SkipKind::Suppressed) => self.suppressed += sign,
+            Some(SkipKind::Gate) => self.gate_skipped += sign,
+            None => {}
         }
     }
 }

@@ -114,6 +114,7 @@ fn end_request(outcome: CallOutcome, next: ContactStatus, at: Millis) -> EndAtte
         plugin_faulted: None,
         max_consecutive_plugin_faults: 0,
         success: false,
+        suppress: None,
     }
 }
 
@@ -631,5 +632,56 @@ fn a_contact_leaves_the_due_index_when_dialed_and_enters_it_again_when_retried()
         unchanged.due_move(),
         DueMove::default(),
         "a blocker moves nothing"
+    );
+}
+
+#[test]
+fn a_skip_for_a_blocking_list_or_a_gate_is_counted_beside_the_status() {
+    let mut batch = dialing_batch();
+    let contact = new_contact(&batch);
+    let suppressed = skip(&mut batch, contact.clone(), "suppressed:dnc-internal", T0)
+        .expect("a pending contact is skipped");
+    assert_eq!(suppressed.counters.suppressed, 1);
+    assert_eq!(suppressed.counters.gate_skipped, 0);
+    let gated = skip(&mut batch, contact.clone(), "gate:quiet-hours", T0)
+        .expect("a pending contact is skipped");
+    assert_eq!(
+        (gated.counters.suppressed, gated.counters.gate_skipped),
+        (0, 1)
+    );
+    let by_hand = skip(&mut batch, contact, "operator", T0).expect("a pending contact is skipped");
+    assert_eq!(
+        (by_hand.counters.suppressed, by_hand.counters.gate_skipped),
+        (0, 0)
+    );
+}
+
+#[test]
+fn an_end_that_suppresses_the_number_says_so_in_the_contact_log() {
+    let mut batch = dialing_batch();
+    let (contact, attempt) = live_contact(&batch);
+    let mut end = end_request(
+        CallOutcome::Answered,
+        ContactStatus::Completed,
+        T0 + MINUTE_MS,
+    );
+    end.key = AttemptKey::parse(&attempt.id).expect("an attempt id parses");
+    end.suppress = Some(crate::store::SuppressionAdd {
+        list: "dnc-internal".to_string(),
+        reason: "asked not to be called".to_string(),
+    });
+    let change = end_attempt(&mut batch, contact, Some(attempt.clone()), &end).expect("ends");
+    let line = change
+        .contact
+        .log
+        .iter()
+        .find(|line| line.event.kind == "suppressed")
+        .expect("a suppressed line");
+    assert_eq!(
+        line.event.detail,
+        format!(
+            "+15550000000 added to suppression list \"dnc-internal\" by attempt {}: asked not to be called",
+            attempt.id
+        )
     );
 }
