@@ -15,8 +15,9 @@ use super::rate::TokenBucket;
 use super::retries::BatchRetries;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
-    Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, Decision,
-    DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
+    Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, DNC_INTERNAL,
+    Decision, DecisionRecord, Disposition, FromNumber, MINUTE_MS, Millis, SECOND_MS,
+    SuppressionAdd,
 };
 use crate::phone::resolve_time_zone;
 use crate::policy::{
@@ -1341,6 +1342,15 @@ impl Engine {
             }
         };
         let faulted = !faults.is_empty();
+        // A person who asked not to be called again is called by no
+        // campaign of the workspace, from the same change as this end.
+        let suppress = spec
+            .suppress_on
+            .contains(&disposition.label)
+            .then(|| SuppressionAdd {
+                list: DNC_INTERNAL.to_string(),
+                reason: format!("disposition {} in campaign {}", disposition.label, spec.id),
+            });
         EndAttempt {
             key: key.clone(),
             at: now,
@@ -1359,7 +1369,7 @@ impl Engine {
             plugin_faulted: Some(faulted),
             max_consecutive_plugin_faults: spec.max_consecutive_plugin_faults,
             success: false,
-            suppress: None,
+            suppress,
         }
     }
 
@@ -1718,7 +1728,7 @@ impl Engine {
             .iter()
             .map(|batch| (batch.id.as_str(), batch))
             .collect();
-        let gated = self.ask_gates(begins, dial_info, &by_id, &gate::NoNumberFacts, now)?;
+        let gated = self.screen_dials(begins, dial_info, &by_id, now)?;
         let (begins, dial_info) = (gated.begins, gated.dials);
         for (batch_id, updates) in gated.deferred {
             blockers.entry(batch_id).or_default().extend(updates);
@@ -1726,12 +1736,7 @@ impl Engine {
         for (batch_id, updates) in blockers {
             self.store.set_blockers(&batch_id, updates, now)?;
         }
-        for (batch_id, seq, reason) in gated.skipped {
-            match self.store.skip_contact(&batch_id, seq, &reason, now) {
-                Ok(_) | Err(StoreError::IllegalTransition(_)) => {}
-                Err(err) => return Err(err.into()),
-            }
-        }
+        self.skip_screened(gated.skipped, now)?;
         if begins.is_empty() {
             return Ok(None);
         }
@@ -1771,9 +1776,16 @@ impl Engine {
             }
         };
         let mut calls = Vec::new();
+        let mut suppressed = Vec::new();
         for (result, (campaign, contact, parameters)) in results.into_iter().zip(dial_info) {
             let attempt = match result {
                 Ok(attempt) => attempt,
+                Err(StoreError::NumberSuppressed { list, .. }) => {
+                    // Listed after the tick read the lists: the store's
+                    // own check refused the intent.
+                    suppressed.push((contact.batch_id, contact.seq, format!("suppressed:{list}")));
+                    continue;
+                }
                 Err(err) if is_store_failure(&err) => {
                     self.store_fault(&contact.batch_id, &err);
                     self.reconcile_live = true;
@@ -1811,6 +1823,9 @@ impl Engine {
                 from: attempt.from_number.unwrap_or_default(),
                 parameters,
             });
+        }
+        if let Err(err) = self.skip_screened(suppressed, now) {
+            tracing::warn!(error = %err, "skipping suppressed contacts failed; they are refused again next time");
         }
 
         let mut placing = tokio::task::JoinSet::new();

@@ -84,9 +84,6 @@ pub struct CampaignSpec {
     pub frequency_caps: Vec<FrequencyCap>,
 }
 
-/// The list every workspace has, which `suppress_on` adds to.
-pub const INTERNAL_DNC_LIST: &str = "dnc-internal";
-
 /// The label that adds a number to `dnc-internal` when config names none.
 pub const DEFAULT_SUPPRESS_ON: &str = "do_not_call";
 
@@ -96,7 +93,7 @@ fn default_suppress_on() -> Vec<String> {
 
 /// The longest period a frequency cap may count over: how long a number's
 /// attempts are remembered.
-pub const MAX_CAP_PERIOD_MS: Millis = 30 * 24 * 60 * 60 * 1000;
+pub const MAX_CAP_PERIOD_MS: Millis = super::suppression::PHONE_HISTORY_WINDOW;
 
 /// At most `max_attempts` attempts to one number in any rolling
 /// `period_ms`, over every campaign and batch of the workspace.

@@ -21,8 +21,8 @@ pub use call::{
 pub use call_status::CallStatus;
 pub use campaign::{
     CallingWindow, CampaignSpec, DEFAULT_MAX_FOLLOWUPS, DEFAULT_SUPPRESS_ON, FrequencyCap,
-    FromNumber, Goal, INTERNAL_DNC_LIST, MAX_CAP_PERIOD_MS, NumberStrategy, TimeZonePolicy,
-    Variant, Webhook, WindowRule,
+    FromNumber, Goal, MAX_CAP_PERIOD_MS, NumberStrategy, TimeZonePolicy, Variant, Webhook,
+    WindowRule,
 };
 pub use event::{EventKind, is_subscribable};
 pub use overrides::{BatchHours, BatchRetry, UploadRecord};

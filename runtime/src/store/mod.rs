@@ -228,8 +228,8 @@ pub enum StoreError {
     SuppressionListExists { workspace: String, list: String },
     #[error("suppression list \"{list}\" not found in workspace \"{workspace}\"")]
     SuppressionListNotFound { workspace: String, list: String },
-    #[error("this store does not keep {0}")]
-    Unsupported(&'static str),
+    #[error("{phone} is on suppression list \"{list}\": not dialed")]
+    NumberSuppressed { phone: String, list: String },
     #[error("the store's writer has stopped")]
     WriterGone,
 }
@@ -582,10 +582,7 @@ pub struct SuppressionQuery {
 
 /// Durable state of batches, contacts, attempts and their counters, and
 /// of each workspace's suppression lists and phone histories.
-///
-/// The compliance methods have default bodies answering
-/// [`StoreError::Unsupported`] only so that a wrapper of another store
-/// compiles before it forwards them; every backend implements them.
+
 pub trait Store: Send + Sync {
     /// Creates a batch whose contacts arrive in chunks, so an upload of any
     /// size is never whole in memory: `batch.contacts` first, then each
@@ -788,10 +785,7 @@ pub trait Store: Send + Sync {
         batch_id: &str,
         skips: Vec<(u64, String)>,
         at: Millis,
-    ) -> Result<Vec<Result<ContactRecord, StoreError>>, StoreError> {
-        let _ = (batch_id, skips, at);
-        Err(StoreError::Unsupported("skip groups"))
-    }
+    ) -> Result<Vec<Result<ContactRecord, StoreError>>, StoreError>;
     /// Takes a waiting contact out.
     fn skip_contact(
         &self,
@@ -887,25 +881,16 @@ pub trait Store: Send + Sync {
         workspace: &str,
         list: NewSuppressionList,
         at: Millis,
-    ) -> Result<SuppressionList, StoreError> {
-        let _ = (workspace, list, at);
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<SuppressionList, StoreError>;
     /// A workspace's suppression lists in name order, `dnc-internal`
     /// always among them.
-    fn suppression_lists(&self, workspace: &str) -> Result<Vec<SuppressionList>, StoreError> {
-        let _ = workspace;
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    fn suppression_lists(&self, workspace: &str) -> Result<Vec<SuppressionList>, StoreError>;
     /// One suppression list; `dnc-internal` is always there.
     fn suppression_list(
         &self,
         workspace: &str,
         name: &str,
-    ) -> Result<Option<SuppressionList>, StoreError> {
-        let _ = (workspace, name);
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<Option<SuppressionList>, StoreError>;
     /// Adds numbers (E.164) to a list in one atomic durable write, the
     /// list's entry count with them; a number already on the list has its
     /// entry replaced. `dnc-internal` is created by its first add; any
@@ -917,10 +902,7 @@ pub trait Store: Send + Sync {
         entries: Vec<NewSuppression>,
         by: &str,
         at: Millis,
-    ) -> Result<SuppressionWrite, StoreError> {
-        let _ = (workspace, list, entries, by, at);
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<SuppressionWrite, StoreError>;
     /// Takes numbers off a list in one atomic durable write; answers how
     /// many were on it.
     fn remove_suppressions(
@@ -929,18 +911,12 @@ pub trait Store: Send + Sync {
         list: &str,
         phones: Vec<String>,
         at: Millis,
-    ) -> Result<u64, StoreError> {
-        let _ = (workspace, list, phones, at);
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<u64, StoreError>;
     /// A page of a list's entries in phone order, expired ones included.
     fn suppression_entries(
         &self,
         query: &SuppressionQuery,
-    ) -> Result<Page<SuppressionEntry>, StoreError> {
-        let _ = query;
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<Page<SuppressionEntry>, StoreError>;
     /// For each of `phones`, the lists it is on unexpired at `now`, in
     /// list-name order. Asked before every dial: an index read per phone.
     fn suppressions_of(
@@ -948,10 +924,7 @@ pub trait Store: Send + Sync {
         workspace: &str,
         phones: &[String],
         now: Millis,
-    ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
-        let _ = (workspace, phones, now);
-        Err(StoreError::Unsupported("suppression lists"))
-    }
+    ) -> Result<Vec<Vec<SuppressionHit>>, StoreError>;
     /// Each of `phones`' attempts across the workspace, in the order of
     /// `phones` (an empty history for a number never dialed): an index
     /// read per phone. `begin_attempts` adds to it, `end_attempts` labels
@@ -960,10 +933,7 @@ pub trait Store: Send + Sync {
         &self,
         workspace: &str,
         phones: &[String],
-    ) -> Result<Vec<PhoneHistory>, StoreError> {
-        let _ = (workspace, phones);
-        Err(StoreError::Unsupported("phone histories"))
-    }
+    ) -> Result<Vec<PhoneHistory>, StoreError>;
 }
 
 #[cfg(test)]

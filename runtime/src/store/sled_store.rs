@@ -1489,6 +1489,33 @@ fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The lists `phone` is on in `workspace`, unexpired at `now`, in name
+/// order: one prefix read of the by-phone index.
+fn suppression_hits(
+    db: &sled::Db,
+    workspace: &str,
+    phone: &str,
+    now: Millis,
+) -> Result<Vec<SuppressionHit>, StoreError> {
+    let prefix = Key::new(keys::PHONE_SUPPRESSION)
+        .text(workspace)
+        .text(phone)
+        .into_vec();
+    let mut hits = Vec::new();
+    for entry in db.scan_prefix(&prefix) {
+        let (key, value) = entry.map_err(io)?;
+        let mark: SuppressionMark = decode(&key, &value)?;
+        if crate::model::unexpired(mark.expires_at, now) {
+            hits.push(SuppressionHit {
+                list: keys::last_text(&key),
+                blocks: mark.blocks,
+                reason: mark.reason,
+            });
+        }
+    }
+    Ok(hits)
+}
+
 fn begin_one(
     tx: &mut Tx<'_>,
     touched: &mut Touched,
@@ -1496,6 +1523,13 @@ fn begin_one(
 ) -> Result<Attempt, StoreError> {
     let touched_batch = touched.batch(tx, &begin.batch_id)?;
     let contact = tx.contact(&begin.batch_id, begin.seq)?;
+    let hits = suppression_hits(
+        tx.db,
+        &touched_batch.record.workspace,
+        &contact.phone,
+        begin.at,
+    )?;
+    ledger::attempts::refuse_suppressed(&contact.phone, &hits)?;
     let change = ledger::attempts::begin_attempt(&touched_batch.record, contact, begin)?;
     let batch = &touched_batch.record;
     stage_contact(tx, &change.contact)?;
@@ -2762,25 +2796,7 @@ impl Store for SledStore {
     ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
         phones
             .iter()
-            .map(|phone| {
-                let prefix = Key::new(keys::PHONE_SUPPRESSION)
-                    .text(workspace)
-                    .text(phone)
-                    .into_vec();
-                let mut hits = Vec::new();
-                for entry in self.db.scan_prefix(&prefix) {
-                    let (key, value) = entry.map_err(io)?;
-                    let mark: SuppressionMark = decode(&key, &value)?;
-                    if crate::model::unexpired(mark.expires_at, now) {
-                        hits.push(SuppressionHit {
-                            list: keys::last_text(&key),
-                            blocks: mark.blocks,
-                            reason: mark.reason,
-                        });
-                    }
-                }
-                Ok(hits)
-            })
+            .map(|phone| suppression_hits(&self.db, workspace, phone, now))
             .collect()
     }
 

@@ -1,16 +1,20 @@
-//! The last step before a dial intent: each campaign's dial gate decides
-//! on the tick's admitted contacts in one call, after the windows and the
-//! limits. An allowed dial carries the gate's sha256 into its attempt; a
+//! The last step before a dial intent, after the windows and the limits:
+//! suppression lists, frequency caps across the workspace, then each
+//! campaign's dial gate, asked about the tick's admitted contacts in one
+//! call. An allowed dial carries the gate's sha256 into its attempt; a
 //! deferred one waits with `gate_deferred`; a skipped one ends `skipped`.
-//! A fault lets nothing through.
+//! A gate's fault lets nothing through.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
-use crate::model::{BatchStatus, Blocker, FrequencyCap, MINUTE_MS, Millis};
+use crate::model::{BatchStatus, Blocker, DAY_MS, FrequencyCap, MINUTE_MS, Millis};
 use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity, PolicyFault};
-use crate::store::{BatchRecord, BeginAttempt, BlockerUpdate, StatusChange, StoreError};
+use crate::store::{
+    BatchRecord, BeginAttempt, BlockerUpdate, PhoneHistory, StatusChange, StoreError,
+    SuppressionHit,
+};
 
 /// Most candidates handed to a gate in one call.
 pub(super) const GATE_CALL_MAX: usize = 500;
@@ -37,19 +41,161 @@ pub(super) trait NumberFacts {
     fn informing_lists(&self, workspace: &str, phone: &str) -> Vec<String>;
 }
 
-/// No facts yet: no earlier calls, no informing lists.
-pub(super) struct NoNumberFacts;
+/// What the store knows of the numbers a tick is about to dial, read once
+/// for all of them: their calls across the workspace and the lists they
+/// are on.
+#[derive(Default)]
+pub(super) struct Screening {
+    histories: HashMap<(String, String), PhoneHistory>,
+    lists: HashMap<(String, String), Vec<SuppressionHit>>,
+}
 
-impl NumberFacts for NoNumberFacts {
-    fn activity(&self, _workspace: &str, _phone: &str, _now: Millis) -> PhoneActivity {
-        PhoneActivity::default()
+impl Screening {
+    fn history(&self, workspace: &str, phone: &str) -> Option<&PhoneHistory> {
+        self.histories
+            .get(&(workspace.to_string(), phone.to_string()))
     }
-    fn informing_lists(&self, _workspace: &str, _phone: &str) -> Vec<String> {
-        Vec::new()
+
+    fn hits(&self, workspace: &str, phone: &str) -> &[SuppressionHit] {
+        self.lists
+            .get(&(workspace.to_string(), phone.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+impl NumberFacts for Screening {
+    fn activity(&self, workspace: &str, phone: &str, now: Millis) -> PhoneActivity {
+        let Some(history) = self.history(workspace, phone) else {
+            return PhoneActivity::default();
+        };
+        PhoneActivity {
+            attempts_past_day: history.attempts_since(now - DAY_MS + 1),
+            attempts_past_week: history.attempts_since(now - 7 * DAY_MS + 1),
+            attempts_past_month: history.attempts_since(now - 30 * DAY_MS + 1),
+            last_attempt_at: history.last_attempt_at,
+            last_label: history.last_label.clone(),
+        }
+    }
+
+    fn informing_lists(&self, workspace: &str, phone: &str) -> Vec<String> {
+        self.hits(workspace, phone)
+            .iter()
+            .filter(|hit| !hit.blocks)
+            .map(|hit| hit.list.clone())
+            .collect()
     }
 }
 
 impl Engine {
+    /// Screens a tick's admitted dials before their intents are written:
+    /// a number on a blocking list is skipped, one at a frequency cap
+    /// waits until the cap lets it through, and each campaign's gate
+    /// decides on the rest. Only what some campaign uses is read.
+    pub(super) fn screen_dials(
+        &mut self,
+        begins: Vec<BeginAttempt>,
+        dials: Vec<Dial>,
+        batches: &HashMap<&str, &BatchRecord>,
+        now: Millis,
+    ) -> Result<Gated, EngineError> {
+        let mut histories_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut lists_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (campaign, contact, _) in &dials {
+            let Some(state) = self.campaigns.get(campaign) else {
+                continue;
+            };
+            let workspace = &batches[contact.batch_id.as_str()].workspace;
+            if !state.policy.spec.frequency_caps.is_empty() || state.policy.gate.is_some() {
+                histories_of
+                    .entry(workspace.clone())
+                    .or_default()
+                    .push(contact.phone.clone());
+            }
+            if state.policy.gate.is_some() {
+                lists_of
+                    .entry(workspace.clone())
+                    .or_default()
+                    .push(contact.phone.clone());
+            }
+        }
+        let mut screening = Screening::default();
+        for (workspace, mut phones) in histories_of {
+            phones.sort_unstable();
+            phones.dedup();
+            let histories = self.store.phone_histories(&workspace, &phones)?;
+            for (phone, history) in phones.into_iter().zip(histories) {
+                screening
+                    .histories
+                    .insert((workspace.clone(), phone), history);
+            }
+        }
+        for (workspace, mut phones) in lists_of {
+            phones.sort_unstable();
+            phones.dedup();
+            let hits = self.store.suppressions_of(&workspace, &phones, now)?;
+            for (phone, hits) in phones.into_iter().zip(hits) {
+                if !hits.is_empty() {
+                    screening.lists.insert((workspace.clone(), phone), hits);
+                }
+            }
+        }
+
+        let mut held = Gated::default();
+        let mut passed_begins = Vec::new();
+        let mut passed_dials = Vec::new();
+        // Dials admitted earlier in this tick count against the caps of
+        // later ones to the same number.
+        let mut this_tick: HashMap<(String, String), Vec<Millis>> = HashMap::new();
+        for (begin, dial) in begins.into_iter().zip(dials) {
+            let contact = &dial.1;
+            let workspace = batches[contact.batch_id.as_str()].workspace.clone();
+            let key = (workspace.clone(), contact.phone.clone());
+            if let Some(hit) = screening
+                .hits(&workspace, &contact.phone)
+                .iter()
+                .find(|hit| hit.blocks)
+            {
+                held.skipped.push((
+                    begin.batch_id,
+                    begin.seq,
+                    format!("suppressed:{}", hit.list),
+                ));
+                continue;
+            }
+            let caps = &self.campaigns[&dial.0].policy.spec.frequency_caps;
+            if !caps.is_empty() {
+                let mut placed = screening
+                    .history(&workspace, &contact.phone)
+                    .map(|history| history.placed.clone())
+                    .unwrap_or_default();
+                placed.extend(this_tick.get(&key).into_iter().flatten());
+                placed.sort_unstable();
+                if let Some(free_at) = capped_until(caps, &placed, now) {
+                    held.deferred
+                        .entry(begin.batch_id)
+                        .or_default()
+                        .push(BlockerUpdate {
+                            seq: begin.seq,
+                            blocker: Some(Blocker::FrequencyCapped),
+                            next_eligible_at: Some(free_at),
+                            note: None,
+                            plugin_fault: false,
+                        });
+                    continue;
+                }
+            }
+            this_tick.entry(key).or_default().push(now);
+            passed_begins.push(begin);
+            passed_dials.push(dial);
+        }
+        let mut gated = self.ask_gates(passed_begins, passed_dials, batches, &screening, now)?;
+        for (batch_id, updates) in held.deferred {
+            gated.deferred.entry(batch_id).or_default().extend(updates);
+        }
+        gated.skipped.extend(held.skipped);
+        Ok(gated)
+    }
+
     /// Asks each campaign's gate about its admitted dials, `GATE_CALL_MAX`
     /// at a time; dials of campaigns without a gate pass as they are.
     pub(super) fn ask_gates(
@@ -210,6 +356,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Skips contacts a list or a gate refused, one durable write per
+    /// batch; a contact that stopped waiting meanwhile is left alone.
+    pub(super) fn skip_screened(
+        &mut self,
+        skipped: Vec<(String, u64, String)>,
+        now: Millis,
+    ) -> Result<(), EngineError> {
+        let mut by_batch: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+        for (batch_id, seq, reason) in skipped {
+            by_batch.entry(batch_id).or_default().push((seq, reason));
+        }
+        for (batch_id, skips) in by_batch {
+            for answer in self.store.skip_contacts(&batch_id, skips, now)? {
+                if let Err(err) = answer {
+                    tracing::debug!(batch = %batch_id, error = %err, "screened contact not skipped");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Counts a faulted gate call against each batch it held back; a batch
     /// with `max_consecutive_plugin_faults` in a row is paused.
     fn count_gate_fault(&mut self, batch_id: &str, now: Millis) -> Result<(), EngineError> {
@@ -251,7 +418,11 @@ impl Engine {
 /// admitted dials included) may be dialed again under `caps`: `None` when
 /// every cap lets a dial through at `now`, else the first moment all do,
 /// when enough of the counted attempts have aged out of each window.
-pub(super) fn capped_until(caps: &[FrequencyCap], placed: &[Millis], now: Millis) -> Option<Millis> {
+pub(super) fn capped_until(
+    caps: &[FrequencyCap],
+    placed: &[Millis],
+    now: Millis,
+) -> Option<Millis> {
     caps.iter()
         .filter_map(|cap| {
             let window_start = now - cap.period_ms;
@@ -259,8 +430,7 @@ pub(super) fn capped_until(caps: &[FrequencyCap], placed: &[Millis], now: Millis
             let allowed = cap.max_attempts as usize;
             // The dial is allowed once fewer than `allowed` attempts are in
             // the window: after the oldest `counted - allowed + 1` age out.
-            (counted.len() >= allowed)
-                .then(|| counted[counted.len() - allowed] + cap.period_ms)
+            (counted.len() >= allowed).then(|| counted[counted.len() - allowed] + cap.period_ms)
         })
         .max()
 }

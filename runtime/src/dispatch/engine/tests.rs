@@ -778,6 +778,7 @@ fn a_retry_is_moved_to_the_next_window_opening_and_held_to_the_attempt_limit() {
 }
 
 mod batch_overrides;
+mod compliance;
 mod event_faults;
 mod followups;
 mod gates;

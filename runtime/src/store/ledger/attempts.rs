@@ -8,7 +8,7 @@ use super::{
 use crate::model::{Attempt, BatchStatus, Blocker, CallOutcome, ContactStatus, EventKind};
 use crate::store::{
     AttemptKey, BatchRecord, BeginAttempt, ContactEvent, ContactRecord, EndAttempt, InProgressMark,
-    PlacementNote, RecentCall, StoreError, apply_end, is_failure,
+    PlacementNote, RecentCall, StoreError, SuppressionHit, apply_end, is_failure,
 };
 
 /// What a dial intent writes.
@@ -21,6 +21,20 @@ pub struct BeginChange {
     pub counters: CounterDelta,
     pub minute: MinuteChange,
     pub journal: JournalEntry,
+}
+
+/// Refuses a dial to `phone` when `hits`, the suppression lists it is on
+/// at the dial's time, include a blocking one: checked in the write that
+/// would make the intent durable, so a number whose addition was
+/// acknowledged is never dialed after it.
+pub fn refuse_suppressed(phone: &str, hits: &[SuppressionHit]) -> Result<(), StoreError> {
+    match hits.iter().find(|hit| hit.blocks) {
+        Some(hit) => Err(StoreError::NumberSuppressed {
+            phone: phone.to_string(),
+            list: hit.list.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Begins an attempt on `contact` of `batch`. Refused unless the batch is

@@ -9,8 +9,9 @@ use super::*;
 use crate::reporting::health::queue_health;
 use crate::store::{
     AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
-    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NumberTotals, Page, PlacementNote,
-    RecentCall, WebhookDelivery, WebhookEndpointState,
+    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NewSuppression, NewSuppressionList,
+    NumberTotals, Page, PhoneHistory, PlacementNote, RecentCall, SuppressionEntry, SuppressionHit,
+    SuppressionList, SuppressionQuery, SuppressionWrite, WebhookDelivery, WebhookEndpointState,
 };
 
 /// How a refused write fails.
@@ -276,6 +277,73 @@ impl Store for FaultyStore {
         limit: usize,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
         self.inner.webhook_deliveries(endpoint_id, limit)
+    }
+    fn skip_contacts(
+        &self,
+        batch_id: &str,
+        skips: Vec<(u64, String)>,
+        at: Millis,
+    ) -> Result<Vec<Result<ContactRecord, StoreError>>, StoreError> {
+        self.inner.skip_contacts(batch_id, skips, at)
+    }
+    fn create_suppression_list(
+        &self,
+        workspace: &str,
+        list: NewSuppressionList,
+        at: Millis,
+    ) -> Result<SuppressionList, StoreError> {
+        self.inner.create_suppression_list(workspace, list, at)
+    }
+    fn suppression_lists(&self, workspace: &str) -> Result<Vec<SuppressionList>, StoreError> {
+        self.inner.suppression_lists(workspace)
+    }
+    fn suppression_list(
+        &self,
+        workspace: &str,
+        name: &str,
+    ) -> Result<Option<SuppressionList>, StoreError> {
+        self.inner.suppression_list(workspace, name)
+    }
+    fn add_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        entries: Vec<NewSuppression>,
+        by: &str,
+        at: Millis,
+    ) -> Result<SuppressionWrite, StoreError> {
+        self.inner
+            .add_suppressions(workspace, list, entries, by, at)
+    }
+    fn remove_suppressions(
+        &self,
+        workspace: &str,
+        list: &str,
+        phones: Vec<String>,
+        at: Millis,
+    ) -> Result<u64, StoreError> {
+        self.inner.remove_suppressions(workspace, list, phones, at)
+    }
+    fn suppression_entries(
+        &self,
+        query: &SuppressionQuery,
+    ) -> Result<Page<SuppressionEntry>, StoreError> {
+        self.inner.suppression_entries(query)
+    }
+    fn suppressions_of(
+        &self,
+        workspace: &str,
+        phones: &[String],
+        now: Millis,
+    ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
+        self.inner.suppressions_of(workspace, phones, now)
+    }
+    fn phone_histories(
+        &self,
+        workspace: &str,
+        phones: &[String],
+    ) -> Result<Vec<PhoneHistory>, StoreError> {
+        self.inner.phone_histories(workspace, phones)
     }
 }
 
