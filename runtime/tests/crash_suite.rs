@@ -17,6 +17,11 @@
 //! attempt and before that attempt ended, none while its batch was paused,
 //! and counters equal to a recount.
 //!
+//! The campaign asks the `gate-hours` dial gate before every dial, and one
+//! number in 25 is on the workspace's `dnc-internal` list from the start:
+//! the simulator must never hear of a listed number, and every contact
+//! with one ends skipped as `suppressed:dnc-internal`.
+//!
 //! The simulator runs in this process, so its call log outlives every
 //! server. Providers call back at `[server] public_url`, which is a
 //! forwarder held by this process for the whole run, as a load balancer in
@@ -213,6 +218,7 @@ impl Suite {
         let forwarder = Forwarder::start().await;
         let config = dir.join("outdial.toml");
         std::fs::write(&config, config_text(&forwarder.url(), &sim)).expect("config written");
+        list_numbers(&dir.join("data"));
         Suite {
             sim,
             forwarder,
@@ -521,6 +527,8 @@ max_attempts = 3
 call_timeout = "8s"
 retry = {{ plugin = "retry-backoff", config = {{ base_delay = "1s", max_delay = "2s" }} }}
 classifier = {{ plugin = "classify-rules", config = {{ callback_delay = "2s" }} }}
+# Every hour is a calling hour: the suite runs whenever it runs.
+gate = {{ plugin = "gate-hours", config = {{ hours = "US=00:00-24:00" }} }}
 
 [campaigns.provider]
 plugin = "provider-twilio"
@@ -1104,7 +1112,7 @@ impl Ledger {
             .map(|(n, id)| {
                 json!({
                     "id": id,
-                    "phone": format!("+1415555{:04}", (number * 16 + n as u64) % 10_000),
+                    "phone": format!("+1415555{:04}", (number * 16 + n as u64) % NUMBERS),
                     "time_zone": "UTC",
                 })
             })
@@ -1493,6 +1501,15 @@ impl Ledger {
                             contact.seq, batch.id, contact.status
                         ));
                     }
+                    if at_end
+                        && listed_phone(&contact.phone)
+                        && contact.final_reason.as_deref() != Some("suppressed:dnc-internal")
+                    {
+                        return Err(format!(
+                            "contact {} of batch {} ({}) is on dnc-internal and ended {:?}",
+                            contact.seq, batch.id, contact.phone, contact.final_reason
+                        ));
+                    }
                     if let Some(attempt_id) = &contact.live_attempt_id {
                         waiting_on_live.insert((batch.id.clone(), contact.seq, attempt_id.clone()));
                     }
@@ -1545,6 +1562,21 @@ impl Ledger {
                     "attempt {attempt_id} was dialed without a durable record"
                 ));
             };
+            let contact = store
+                .contact(&key.batch_id, key.seq)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("attempt {attempt_id} has no contact"))?;
+            if listed_phone(&contact.phone) {
+                return Err(format!(
+                    "attempt {attempt_id} dialed {}, which is on dnc-internal",
+                    contact.phone
+                ));
+            }
+            if attempt.gate.is_none() {
+                return Err(format!(
+                    "attempt {attempt_id} was dialed without the gate's verdict"
+                ));
+            }
             let Some(ended_at) = attempt.ended_at else {
                 return Err(format!("attempt {attempt_id} never ended"));
             };
@@ -1581,6 +1613,40 @@ impl Ledger {
 }
 
 /// The simulator took at most one call per attempt id.
+/// The suffixes the suite's numbers run over: `+1415555` and four digits.
+const NUMBERS: u64 = 10_000;
+
+/// Whether the suite's number ending in `suffix` is on `dnc-internal`.
+fn is_listed(suffix: u64) -> bool {
+    suffix % 25 == 7
+}
+
+fn listed_phone(phone: &str) -> bool {
+    phone
+        .strip_prefix("+1415555")
+        .and_then(|suffix| suffix.parse::<u64>().ok())
+        .is_some_and(is_listed)
+}
+
+/// Puts one number in 25 on the workspace's `dnc-internal` list, in the
+/// store the first server will open.
+fn list_numbers(data_dir: &Path) {
+    std::fs::create_dir_all(data_dir).expect("the data directory is made");
+    let store = SledStore::open(&StoreConfig::new(data_dir.join("store")))
+        .expect("the store opens before the first server");
+    let entries = (0..NUMBERS)
+        .filter(|suffix| is_listed(*suffix))
+        .map(|suffix| outdial::store::NewSuppression {
+            phone: format!("+1415555{suffix:04}"),
+            expires_at: None,
+            reason: Some("asked not to be called".to_string()),
+        })
+        .collect();
+    store
+        .add_suppressions(WORKSPACE, "dnc-internal", entries, "crash-suite", 0)
+        .expect("the list is written");
+}
+
 fn dialed_at_most_once(sim: &ProviderSim) -> Result<(), String> {
     let log = sim.log();
     let twice: Vec<(&String, &u32)> = log

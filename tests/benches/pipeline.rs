@@ -7,7 +7,11 @@
 //! - `durable`: the embedded Wasm plugins, every dial intent fsynced;
 //! - `relaxed`: the same, with durability relaxed (flush without fsync);
 //! - `native`: full durability, the built-in native policies instead of
-//!   the Wasm plugins.
+//!   the Wasm plugins;
+//! - `gated`: `durable` with the `gate-hours` dial gate asked before every
+//!   dial and 1,000,000 other numbers on the workspace's `dnc-internal`
+//!   list (imported before the batch, not timed with the dialing), so
+//!   every dial intent's write looks its number up.
 //!
 //! Besides attempts a second and memory, each prints where the dialing's
 //! CPU time went (the engine on the main thread, the store's writer, and
@@ -28,7 +32,9 @@ use outdial::dispatch::{CampaignPolicy, Engine, EngineOptions};
 use outdial::model::{BatchStatus, CallingWindow, CampaignSpec, Millis, WindowRule};
 use outdial::plugin_host::{ConfigPlugins, PluginHost};
 use outdial::provider::simulated::{SimulatedProvider, SimulationConfig};
-use outdial::store::{ContactChunk, Durability, NewBatch, SledStore, Store, StoreConfig};
+use outdial::store::{
+    ContactChunk, Durability, NewBatch, NewSuppression, SledStore, Store, StoreConfig,
+};
 
 #[path = "support/mod.rs"]
 mod support;
@@ -41,7 +47,11 @@ const START: Millis = 1_772_463_600_000;
 /// Virtual time per engine tick: retries of a second or two come due
 /// within a few ticks.
 const TICK_MS: Millis = 1_000;
-const SCENARIOS: [&str; 3] = ["durable", "relaxed", "native"];
+const SCENARIOS: [&str; 4] = ["durable", "relaxed", "native", "gated"];
+/// Numbers on the suppression list of the `gated` scenario.
+const LISTED: u32 = 1_000_000;
+/// Numbers per write of the list's import, as the API writes an upload.
+const LIST_CHUNK: u32 = 10_000;
 const MIB: f64 = 1024.0 * 1024.0;
 /// Contacts per store write of the import.
 const IMPORT_CHUNK: u32 = 10_000;
@@ -100,7 +110,29 @@ fn run(scenario: &str, contacts: u32) {
         config.durability = Durability::Relaxed;
     }
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&config).expect("the store opens"));
-    let spec = campaign();
+    let mut spec = campaign();
+    let mut list_seconds = 0.0;
+    if scenario == "gated" {
+        spec.gate_plugin = Some("gate-hours".to_string());
+        // Always within hours, so the run measures the gate's cost, not
+        // the calendar.
+        spec.gate_config = vec![("hours".to_string(), "US=00:00-24:00".to_string())];
+        let listing = Instant::now();
+        for first in (0..LISTED).step_by(LIST_CHUNK as usize) {
+            let entries = (first..first + LIST_CHUNK)
+                .map(|n| NewSuppression {
+                    // Other numbers than the batch's: +1 646 ...
+                    phone: format!("+1646{:07}", n),
+                    expires_at: None,
+                    reason: None,
+                })
+                .collect();
+            store
+                .add_suppressions(&spec.workspace, "dnc-internal", entries, "bench", START)
+                .expect("the list is written");
+        }
+        list_seconds = listing.elapsed().as_secs_f64();
+    }
     let policy = if scenario == "native" {
         CampaignPolicy::builtin(spec.clone())
     } else {
@@ -217,7 +249,7 @@ fn run(scenario: &str, contacts: u32) {
          \"cpu_other_s\":{other:.2},\"cpu_us_per_attempt\":{per_attempt:.1},\"cores_busy\":{busy:.2},\
          \"read_mib\":{read_mib:.0},\"written_mib\":{written_mib:.0},\"attempts_per_s\":{rate:.0},\"rss_before_mib\":{before:.1},\
          \"rss_at_10pct_mib\":{tenth:.1},\"rss_end_mib\":{end:.1},\"peak_rss_dialing_mib\":{peak_dialing:.1},\
-         \"peak_rss_mib\":{peak:.1}}}",
+         \"peak_rss_mib\":{peak:.1},\"list_import_s\":{list_seconds:.1}}}",
         attempts = counters.attempts,
         import = f64::from(contacts) / import_seconds,
         rate = counters.attempts as f64 / seconds,

@@ -2155,6 +2155,7 @@ async fn debug_answers_the_windows_limits_and_blockers_of_queue_health() {
         next_eligible_at: None,
         note: None,
         plugin_fault: false,
+        reason: None,
     };
     server
         .store

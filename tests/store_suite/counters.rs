@@ -135,6 +135,7 @@ pub(super) fn counters_equal_a_recount_after_a_random_workload(backend: &dyn Bac
                             next_eligible_at: Some(now + offset),
                             note: None,
                             plugin_fault: false,
+                            reason: None,
                         })
                         .collect();
                     store.set_blockers(batch, updates, now).expect("blockers");
@@ -313,6 +314,7 @@ fn apply(store: &dyn Store, batch: &str, now: Millis, write: &Write, live: &mut 
                     next_eligible_at: Some(now + offset),
                     note: None,
                     plugin_fault: false,
+                    reason: None,
                 })
                 .collect();
             store.set_blockers(batch, updates, now).expect("blockers");

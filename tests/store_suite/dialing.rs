@@ -105,6 +105,7 @@ pub(super) fn a_refused_begin_in_a_group_leaves_no_trace_and_the_others_still_be
         next_eligible_at: Some(later),
         note: None,
         plugin_fault: false,
+        reason: None,
     };
     store
         .set_blockers(&batch, vec![retry_later], T0)

@@ -20,6 +20,7 @@ pub(super) fn the_due_index_orders_by_eligibility_then_sequence(backend: &dyn Ba
             next_eligible_at: Some(T0 + offset),
             note: None,
             plugin_fault: false,
+            reason: None,
         })
         .collect();
     store.set_blockers(&batch, updates, T0).expect("blockers");
@@ -100,6 +101,7 @@ pub(super) fn due_answers_only_contacts_eligible_by_now_in_eligibility_order(
                 next_eligible_at: Some(second(*at)),
                 note: None,
                 plugin_fault: false,
+                reason: None,
             })
             .collect();
         store.set_blockers(&batch, updates, T0).expect("blockers");

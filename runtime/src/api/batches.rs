@@ -1240,7 +1240,7 @@ pub async fn stats(
 
 /// Contacts read per chunk of a streamed export.
 const EXPORT_CHUNK: usize = 500;
-pub(super) const EXPORT_HEADER: [&str; 19] = [
+pub(super) const EXPORT_HEADER: [&str; 21] = [
     "seq",
     "contact_id",
     "phone",
@@ -1260,6 +1260,8 @@ pub(super) const EXPORT_HEADER: [&str; 19] = [
     "max_attempts",
     "followups",
     "max_followups",
+    "blocker_reason",
+    "next_eligible_at",
 ];
 
 #[utoipa::path(
@@ -1352,6 +1354,12 @@ pub async fn export(
                     max_attempts.clone(),
                     contact.followups_made.to_string(),
                     max_followups.clone(),
+                    contact.blocker_reason.clone().unwrap_or_default(),
+                    contact
+                        .next_eligible_at
+                        .filter(|_| contact.status.is_waiting())
+                        .map(|at| at.to_string())
+                        .unwrap_or_default(),
                 ]);
             }
             let chunk = wrote.map_err(std::io::Error::other).and_then(|()| {

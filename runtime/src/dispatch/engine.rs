@@ -1691,6 +1691,7 @@ impl Engine {
                                     next_eligible_at: until,
                                     note: None,
                                     plugin_fault: false,
+                                    reason: None,
                                 });
                         }
                     }

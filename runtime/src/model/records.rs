@@ -169,6 +169,10 @@ pub struct ContactRecord {
     /// faults no attempt records.
     #[serde(default)]
     pub gate_faults: u32,
+    /// Why the blocker holds the contact, in the words of what set it (a
+    /// dial gate's reason, the frequency cap reached).
+    #[serde(default)]
+    pub blocker_reason: Option<String>,
 }
 
 impl ContactRecord {

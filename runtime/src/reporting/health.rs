@@ -63,6 +63,83 @@ pub struct QueueHealth {
     pub numbers: PoolState,
     pub budgets: Vec<BudgetProgress>,
     pub goals: Vec<GoalProgress>,
+    /// What suppression lists, frequency caps and the dial gate hold back.
+    pub compliance: Compliance,
+}
+
+/// Waiting contacts looked at, earliest due first, to tell when capped
+/// contacts are free and why the gate deferred: a bounded read of the due
+/// index, never a scan of the batch.
+const COMPLIANCE_SAMPLE: usize = 512;
+
+/// What the checks before every dial hold back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Compliance {
+    /// Contacts skipped because their number is on a blocking list.
+    pub suppressed: u64,
+    /// Contacts the dial gate skipped.
+    pub gate_skipped: u64,
+    /// Waiting contacts whose number reached a frequency cap.
+    pub frequency_capped: u64,
+    /// When the first of them may be dialed again, as far as the next 512
+    /// due contacts tell.
+    #[schema(value_type = Option<crate::model::schema::EpochMillis>)]
+    pub frequency_capped_free_at: Option<Millis>,
+    /// Waiting contacts the dial gate deferred.
+    pub gate_deferred: u64,
+    /// Why, most frequent first, among the next 512 due contacts.
+    pub gate_deferred_reasons: Vec<ReasonCount>,
+    /// The campaign's dial-gate plugin, if it has one.
+    pub gate_plugin: Option<String>,
+}
+
+/// How many contacts wait for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+fn compliance(
+    store: &dyn Store,
+    spec: &CampaignSpec,
+    batch_id: &str,
+    counters: &crate::store::Counters,
+) -> Result<Compliance, StoreError> {
+    let frequency_capped = counters.blocker(Blocker::FrequencyCapped);
+    let gate_deferred = counters.blocker(Blocker::GateDeferred);
+    let mut frequency_capped_free_at = None;
+    let mut reasons: Vec<ReasonCount> = Vec::new();
+    if frequency_capped > 0 || gate_deferred > 0 {
+        for contact in store.due(batch_id, Millis::MAX, COMPLIANCE_SAMPLE)? {
+            match contact.blocker {
+                Some(Blocker::FrequencyCapped) if frequency_capped_free_at.is_none() => {
+                    frequency_capped_free_at = contact.next_eligible_at;
+                }
+                Some(Blocker::GateDeferred) => {
+                    let reason = contact
+                        .blocker_reason
+                        .unwrap_or_else(|| "no reason kept".to_string());
+                    match reasons.iter_mut().find(|seen| seen.reason == reason) {
+                        Some(seen) => seen.count += 1,
+                        None => reasons.push(ReasonCount { reason, count: 1 }),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    reasons.truncate(5);
+    Ok(Compliance {
+        suppressed: counters.suppressed,
+        gate_skipped: counters.gate_skipped,
+        frequency_capped,
+        frequency_capped_free_at,
+        gate_deferred,
+        gate_deferred_reasons: reasons,
+        gate_plugin: spec.gate_plugin.clone(),
+    })
 }
 
 /// Where a setting or limit of a batch comes from.
@@ -295,6 +372,7 @@ pub fn queue_health(
         }
         _ => None,
     };
+    let compliance = compliance(store, spec, batch_id, &counters)?;
     let dialing = batch.status == BatchStatus::InProgress
         && batch_blocker.is_none()
         && counters.waiting() > 0
@@ -353,5 +431,6 @@ pub fn queue_health(
         budgets,
         goals,
         effective,
+        compliance,
     })
 }

@@ -454,6 +454,9 @@ pub struct BlockerUpdate {
     /// A plugin faulted on the contact's dial: counted with the batch's
     /// plugin faults.
     pub plugin_fault: bool,
+    /// Why the blocker holds the contact, kept with it until its blocker
+    /// changes.
+    pub reason: Option<String>,
 }
 
 /// A batch status change.

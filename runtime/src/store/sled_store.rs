@@ -478,6 +478,8 @@ struct ContactState {
     followups_made: u32,
     #[serde(default)]
     gate_faults: u32,
+    #[serde(default)]
+    blocker_reason: Option<String>,
 }
 
 /// A [`LiveRecord`], encoded.
@@ -528,6 +530,7 @@ fn state_of(contact: &ContactRecord) -> ContactState {
         succeeded: contact.succeeded,
         live: None,
         gate_faults: contact.gate_faults,
+        blocker_reason: contact.blocker_reason.clone(),
     }
 }
 
@@ -568,6 +571,7 @@ fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState
         event_count: state.event_count,
         succeeded: state.succeeded,
         gate_faults: state.gate_faults,
+        blocker_reason: state.blocker_reason,
     }
 }
 

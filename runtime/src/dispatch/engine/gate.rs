@@ -180,6 +180,7 @@ impl Engine {
                             next_eligible_at: Some(free_at),
                             note: None,
                             plugin_fault: false,
+                            reason: Some(cap_reason(caps, &placed, now)),
                         });
                     continue;
                 }
@@ -303,6 +304,7 @@ impl Engine {
                                 fault.message
                             )),
                             plugin_fault: true,
+                            reason: Some("the gate faulted".to_string()),
                         });
                 }
                 for batch_id in faulted_batches {
@@ -333,6 +335,7 @@ impl Engine {
                             next_eligible_at: Some(until.max(now)),
                             note: Some(format!("gate {identity} deferred until {until}: {reason}")),
                             plugin_fault: false,
+                            reason: Some(reason),
                         });
                 }
                 GateVerdict::Skip { reason } => {
@@ -346,6 +349,7 @@ impl Engine {
                             next_eligible_at: None,
                             note: Some(format!("gate {identity} skipped: {reason}")),
                             plugin_fault: false,
+                            reason: dial.1.blocker_reason.clone(),
                         });
                     gated
                         .skipped
@@ -411,6 +415,36 @@ impl Engine {
             Err(err) => return Err(err.into()),
         }
         Ok(())
+    }
+}
+
+/// The cap that holds a number back, as queue health tells it: "2
+/// attempts in 24h".
+fn cap_reason(caps: &[FrequencyCap], placed: &[Millis], now: Millis) -> String {
+    let holding = caps
+        .iter()
+        .filter_map(|cap| Some((capped_until(std::slice::from_ref(cap), placed, now)?, cap)))
+        .max_by_key(|(free_at, _)| *free_at);
+    match holding {
+        Some((_, cap)) => format!(
+            "{} attempts in {}",
+            cap.max_attempts,
+            show_period(cap.period_ms)
+        ),
+        None => "frequency cap".to_string(),
+    }
+}
+
+/// A cap's period as config writes it: "24h", "7d", "90m".
+fn show_period(ms: Millis) -> String {
+    if ms % DAY_MS == 0 {
+        format!("{}d", ms / DAY_MS)
+    } else if ms % (60 * MINUTE_MS) == 0 {
+        format!("{}h", ms / (60 * MINUTE_MS))
+    } else if ms % MINUTE_MS == 0 {
+        format!("{}m", ms / MINUTE_MS)
+    } else {
+        format!("{}s", ms / 1_000)
     }
 }
 

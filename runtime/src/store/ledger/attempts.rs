@@ -73,6 +73,7 @@ pub fn begin_attempt(
     let new = &mut change.new;
     new.status = status;
     new.blocker = None;
+    new.blocker_reason = None;
     new.next_eligible_at = None;
     if begin.followup {
         new.followups_made += 1;
@@ -275,6 +276,7 @@ pub fn end_attempt(
     if status.is_waiting() {
         new.next_eligible_at = Some(next.next_eligible_at.unwrap_or(end.at));
         new.blocker = next.blocker;
+        new.blocker_reason = None;
     } else {
         new.next_eligible_at = None;
         new.blocker = None;

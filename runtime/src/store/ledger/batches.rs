@@ -143,6 +143,7 @@ impl ContactNumbering {
             event_count: 0,
             succeeded: false,
             gate_faults: 0,
+            blocker_reason: None,
         };
         let change = ContactChange {
             old: None,

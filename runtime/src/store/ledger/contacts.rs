@@ -24,6 +24,7 @@ pub fn set_blocker(
         new.next_eligible_at = Some(eligible);
     }
     new.gate_faults += u32::from(update.plugin_fault);
+    new.blocker_reason = update.reason.clone();
     if Some(&change.new) == change.old.as_ref() && update.note.is_none() {
         return None;
     }
@@ -65,6 +66,7 @@ pub fn skip(
     let new = &mut change.new;
     new.status = status;
     new.blocker = None;
+    new.blocker_reason = None;
     new.next_eligible_at = None;
     new.final_reason = Some(reason.to_string());
     change.log(at, "skipped", reason.to_string());
@@ -89,6 +91,7 @@ pub fn make_due_now(contact: ContactRecord, now: Millis) -> Option<ContactChange
     let mut change = ContactChange::of(contact);
     change.new.next_eligible_at = Some(now);
     change.new.blocker = None;
+    change.new.blocker_reason = None;
     change.log(now, "forced", "due now".to_string());
     Some(change)
 }

@@ -414,6 +414,7 @@ fn a_blocker_is_logged_once_and_only_on_a_waiting_contact() {
         next_eligible_at: Some(T0 + 3_600_000),
         note: None,
         plugin_fault: false,
+        reason: None,
     };
     let change = set_blocker(new_contact(&batch), &update, T0).expect("a waiting contact");
     assert_eq!(change.log[0].event.kind, "blocked");

@@ -127,8 +127,24 @@ async fn a_deferred_contact_waits_with_the_gate_deferred_blocker() {
     let deferred = h.store.contact(&batch, 1).expect("read").expect("exists");
     assert_eq!(deferred.blocker, Some(Blocker::GateDeferred));
     assert_eq!(deferred.next_eligible_at, Some(T0 + HOUR_MS));
+    assert_eq!(
+        deferred.blocker_reason.as_deref(),
+        Some("too early for this state")
+    );
     assert_eq!(deferred.status, ContactStatus::Pending);
     h.assert_counters_match_a_recount(&batch);
+
+    let health =
+        crate::reporting::health::queue_health(h.store.as_ref(), &spec(5, 10.0, 1), &batch, h.now)
+            .expect("queue health");
+    assert_eq!(health.compliance.gate_deferred, 1);
+    assert_eq!(
+        health.compliance.gate_deferred_reasons,
+        vec![crate::reporting::health::ReasonCount {
+            reason: "too early for this state".to_string(),
+            count: 1,
+        }]
+    );
 }
 
 /// A gate that faults on every call, or answers too few verdicts.
