@@ -93,6 +93,16 @@ impl Server {
         self.batch_as(API_KEY, args)
     }
 
+    fn suppress(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .arg("suppress")
+            .args(args)
+            .env("OUTDIAL_SERVER", &self.url)
+            .env("OUTDIAL_API_KEY", API_KEY)
+            .output()
+            .expect("outdial suppress runs")
+    }
+
     fn batch_as(&self, key: &str, args: &[&str]) -> Output {
         Command::new(BINARY)
             .arg("batch")
@@ -239,6 +249,74 @@ fn a_batch_is_created_controlled_watched_and_exported_through_a_running_server_a
             .any(|line| line.starts_with("contacts") && line.trim_end().ends_with(" 3")),
         "{shown}"
     );
+    server.stop();
+}
+
+#[test]
+fn suppression_lists_are_managed_through_a_running_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let server = Server::start(&config, &dir.path().join("data"));
+
+    let created = ok(server.suppress(&["create", "consent", "--informing"]));
+    assert_eq!(created.trim(), "list consent created (informing)");
+    let added = ok(server.suppress(&[
+        "add",
+        "dnc-internal",
+        "+12125550101",
+        "(312) 555-0102",
+        "--default-country",
+        "US",
+        "--reason",
+        "asked not to be called",
+    ]));
+    assert_eq!(added.trim(), "dnc-internal: 2 added, 0 updated");
+    let file = dir.path().join("complaints.csv");
+    std::fs::write(
+        &file,
+        "phone,reason\n+14155550103,complaint\n+12125550101,again\n",
+    )
+    .expect("file written");
+    let uploaded = ok(server.suppress(&["upload", "dnc-internal", file.to_str().unwrap()]));
+    assert_eq!(uploaded.trim(), "dnc-internal: 1 added, 1 updated");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "phone\n+14155550104\nnot-a-phone\n").expect("file written");
+    let refused = server.suppress(&["upload", "dnc-internal", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let error = stderr(&refused);
+    assert!(
+        error.contains("422 Unprocessable Entity invalid_entries"),
+        "{error}"
+    );
+    assert!(error.contains("row 3, column \"phone\""), "{error}");
+
+    let lists = ok(server.suppress(&["list"]));
+    let rows: Vec<Vec<&str>> = lists
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["LIST", "KIND", "ENTRIES", "DESCRIPTION"]);
+    assert_eq!(rows[1][..3], ["consent", "informs", "0"]);
+    assert_eq!(rows[2][..3], ["dnc-internal", "blocks", "3"]);
+
+    let blocked = server.suppress(&["check", "+12125550101"]);
+    assert_eq!(blocked.status.code(), Some(1), "a blocked number exits 1");
+    let said = stdout(&blocked);
+    assert!(said.starts_with("+12125550101 is blocked\n"), "{said}");
+    assert!(said.contains("dnc-internal  blocks  again"), "{said}");
+
+    let entries = ok(server.suppress(&["entries", "dnc-internal"]));
+    let phones: Vec<&str> = entries
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(phones, ["+12125550101", "+13125550102", "+14155550103"]);
+
+    let removed = ok(server.suppress(&["remove", "dnc-internal", "+12125550101"]));
+    assert_eq!(removed.trim(), "1 removed from dnc-internal");
+    let free = ok(server.suppress(&["check", "+12125550101"]));
+    assert_eq!(free.trim(), "+12125550101 is not blocked");
     server.stop();
 }
 

@@ -10,5 +10,6 @@ mod providers;
 mod reports;
 mod security;
 mod store_contract;
+mod suppression;
 mod validate;
 mod wiring;

@@ -95,6 +95,10 @@ pub struct CountersView {
     pub skipped: u64,
     /// Contacts whose every allowed attempt was used.
     pub max_retries_reached: u64,
+    /// Skipped contacts whose number is on a blocking suppression list.
+    pub suppressed: u64,
+    /// Skipped contacts a dial-gate plugin turned down.
+    pub gate_skipped: u64,
     /// Answered out of ended attempts, in percent.
     pub answer_rate: f64,
 }
@@ -132,6 +136,8 @@ impl CountersView {
             no_answer: counters.status(ContactStatus::NoAnswer),
             skipped: counters.status(ContactStatus::Skipped),
             max_retries_reached: counters.status(ContactStatus::MaxRetriesReached),
+            suppressed: counters.suppressed,
+            gate_skipped: counters.gate_skipped,
             answer_rate: if counters.ended == 0 {
                 0.0
             } else {

@@ -66,6 +66,8 @@ pub enum ErrorCode {
     ContactNotFound,
     /// 404: no such webhook endpoint in the campaign.
     WebhookNotFound,
+    /// 404: no such suppression list in the caller's workspace.
+    SuppressionListNotFound,
     /// 405: the route does not take that method.
     MethodNotAllowed,
     /// 409: the batch or contact is in a state the change cannot leave.
@@ -74,12 +76,17 @@ pub enum ErrorCode {
     IdempotencyConflict,
     /// 409: the webhook endpoint's config must be fixed before it is enabled.
     WebhookMisconfigured,
+    /// 409: the workspace has a suppression list of that name.
+    SuppressionListExists,
     /// 413: the body is larger than the operation accepts.
     PayloadTooLarge,
     /// 415: a content type the operation does not take.
     UnsupportedMediaType,
     /// 422: the upload's contacts are refused; `rows` says which and why.
     InvalidContacts,
+    /// 422: suppression entries are refused, nothing was written; `rows`
+    /// says which and why.
+    InvalidEntries,
     /// 500: the server failed; the failure is logged.
     Internal,
     /// 503: the store cannot be read.
@@ -87,7 +94,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidParameter,
         ErrorCode::InvalidBody,
         ErrorCode::InvalidCursor,
@@ -99,13 +106,16 @@ impl ErrorCode {
         ErrorCode::BatchNotFound,
         ErrorCode::ContactNotFound,
         ErrorCode::WebhookNotFound,
+        ErrorCode::SuppressionListNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::IllegalTransition,
         ErrorCode::IdempotencyConflict,
         ErrorCode::WebhookMisconfigured,
+        ErrorCode::SuppressionListExists,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidContacts,
+        ErrorCode::InvalidEntries,
         ErrorCode::Internal,
         ErrorCode::Unhealthy,
     ];
@@ -119,13 +129,20 @@ impl ErrorCode {
             }
             Unauthorized => StatusCode::UNAUTHORIZED,
             WorkspaceMismatch => StatusCode::FORBIDDEN,
-            RouteNotFound | CampaignNotFound | BatchNotFound | ContactNotFound
-            | WebhookNotFound => StatusCode::NOT_FOUND,
+            RouteNotFound
+            | CampaignNotFound
+            | BatchNotFound
+            | ContactNotFound
+            | WebhookNotFound
+            | SuppressionListNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            IllegalTransition | IdempotencyConflict | WebhookMisconfigured => StatusCode::CONFLICT,
+            IllegalTransition
+            | IdempotencyConflict
+            | WebhookMisconfigured
+            | SuppressionListExists => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            InvalidContacts => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidContacts | InvalidEntries => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Unhealthy => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -146,13 +163,16 @@ impl ErrorCode {
             BatchNotFound => "batch_not_found",
             ContactNotFound => "contact_not_found",
             WebhookNotFound => "webhook_not_found",
+            SuppressionListNotFound => "suppression_list_not_found",
             MethodNotAllowed => "method_not_allowed",
             IllegalTransition => "illegal_transition",
             IdempotencyConflict => "idempotency_conflict",
             WebhookMisconfigured => "webhook_misconfigured",
+            SuppressionListExists => "suppression_list_exists",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             InvalidContacts => "invalid_contacts",
+            InvalidEntries => "invalid_entries",
             Internal => "internal",
             Unhealthy => "unhealthy",
         }
@@ -254,6 +274,17 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::IllegalTransition, error.to_string())
             }
             StoreError::BadCursor(_) => ApiError::new(ErrorCode::InvalidCursor, error.to_string()),
+            StoreError::SuppressionListNotFound { list, .. } => ApiError::new(
+                ErrorCode::SuppressionListNotFound,
+                format!("suppression list \"{list}\" not found"),
+            ),
+            StoreError::SuppressionListExists { list, .. } => ApiError::new(
+                ErrorCode::SuppressionListExists,
+                format!("suppression list \"{list}\" already exists, expected a new name"),
+            ),
+            StoreError::InvalidSuppressionListName(problem) => {
+                ApiError::new(ErrorCode::InvalidParameter, format!("\"name\": {problem}"))
+            }
             StoreError::DuplicateContact {
                 contact_id, seqs, ..
             } => ApiError::new(

@@ -19,6 +19,7 @@ mod metrics;
 mod reports;
 pub mod routes;
 mod schema;
+mod suppression;
 pub mod webhooks;
 
 use std::collections::HashMap;

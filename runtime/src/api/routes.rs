@@ -15,13 +15,14 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
-use super::{AppState, batches, campaigns, contacts, events, metrics, webhooks};
+use super::{AppState, batches, campaigns, contacts, events, metrics, suppression, webhooks};
 
 /// An HTTP method the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 impl Method {
@@ -29,6 +30,7 @@ impl Method {
         match self {
             Method::Get => "get",
             Method::Post => "post",
+            Method::Delete => "delete",
         }
     }
 }
@@ -72,6 +74,7 @@ pub const PROVIDER_WEBHOOK: &str = crate::provider::webhooks::WEBHOOK_ROUTE;
         (name = "controls", description = "Pause, resume, cancel and force dispatch of a batch"),
         (name = "contacts", description = "A batch's contacts: the tasks table, one contact's history, skipping one"),
         (name = "webhooks", description = "Outbound webhook endpoints of a campaign"),
+        (name = "suppression", description = "Suppression (do-not-call) lists of the workspace and the numbers on them"),
         (name = "providers", description = "Status callbacks from telephony providers"),
         (name = "operations", description = "Health, metrics and this document"),
     )
@@ -156,6 +159,13 @@ fn api_router(limits: BodyLimits) -> OpenApiRouter<AppState> {
         .routes(json(routes!(contacts::list)))
         .routes(json(routes!(contacts::get_one)))
         .routes(json(routes!(contacts::skip)))
+        .routes(json(routes!(suppression::create, suppression::list)))
+        .routes(json(routes!(suppression::get_one)))
+        .routes(json(routes!(suppression::add, suppression::entries)))
+        .routes(upload(routes!(suppression::upload)))
+        .routes(json(routes!(suppression::remove_one)))
+        .routes(json(routes!(suppression::remove_many)))
+        .routes(json(routes!(suppression::check)))
 }
 
 /// The router of every API route, state applied.
@@ -237,6 +247,7 @@ pub fn routes() -> Vec<Route> {
             let method = match method.as_str() {
                 "get" => Method::Get,
                 "post" => Method::Post,
+                "delete" => Method::Delete,
                 other => panic!("the API uses no {other} route"),
             };
             found.push(Route {

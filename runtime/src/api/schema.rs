@@ -28,6 +28,25 @@ impl PartialSchema for CsvUpload {
 
 impl ToSchema for CsvUpload {}
 
+/// Numbers to add to a suppression list, as CSV.
+pub struct SuppressionCsv;
+
+impl PartialSchema for SuppressionCsv {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A header row naming the columns, then one number a row. \"phone\" is required (or \"phone_number\", \"number\", \"to\"); \"expires_at\" (RFC 3339 or epoch milliseconds) and \"reason\" are optional; other columns are ignored.",
+            ))
+            .examples([json!(
+                "phone,expires_at,reason\n+12125550101,,asked not to be called\n(212) 555-0102,2026-12-31T00:00:00Z,complaint\n"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for SuppressionCsv {}
+
 /// A batch export as CSV.
 pub struct ExportCsv;
 

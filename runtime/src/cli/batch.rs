@@ -217,14 +217,14 @@ struct ApiFailure {
     rows: String,
 }
 
-struct Client {
+pub(super) struct Client {
     http: reqwest::Client,
     base: Url,
     api_key: Option<String>,
 }
 
 impl Client {
-    fn new(server: &str, api_key: Option<String>) -> anyhow::Result<Client> {
+    pub(super) fn new(server: &str, api_key: Option<String>) -> anyhow::Result<Client> {
         let mut base = Url::parse(server).with_context(|| {
             format!("--server \"{server}\" is not a URL, expected e.g. http://127.0.0.1:8080")
         })?;
@@ -243,7 +243,7 @@ impl Client {
         })
     }
 
-    fn url(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Url> {
+    pub(super) fn url(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Url> {
         let mut url = self
             .base
             .join(path.trim_start_matches('/'))
@@ -257,7 +257,7 @@ impl Client {
         Ok(url)
     }
 
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: Url,
@@ -298,7 +298,7 @@ impl Client {
         Err(failure(response).await.into())
     }
 
-    async fn json(
+    pub(super) async fn json(
         &self,
         method: Method,
         path: &str,
@@ -649,7 +649,7 @@ async fn failure(response: reqwest::Response) -> ApiFailure {
 }
 
 /// A JSON value as a table cell: strings without quotes, null as "-".
-fn text(value: &Value) -> String {
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::Null => "-".to_string(),
         Value::String(text) => text.clone(),
@@ -662,7 +662,7 @@ fn number(value: &Value) -> u64 {
 }
 
 /// Epoch milliseconds as an RFC 3339 time.
-fn time(value: &Value) -> String {
+pub(super) fn time(value: &Value) -> String {
     value
         .as_i64()
         .and_then(chrono::DateTime::from_timestamp_millis)
@@ -671,7 +671,7 @@ fn time(value: &Value) -> String {
 }
 
 /// Rows under a header, columns padded to their widest cell.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

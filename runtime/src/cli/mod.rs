@@ -5,6 +5,7 @@ mod demo;
 mod new;
 mod plugin;
 mod run;
+mod suppress;
 mod validate;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ enum Command {
         after_help = "Examples:\n  outdial batch create --campaign demo-outreach contacts.csv\n  outdial batch watch btc_0123456789abcdef\n  OUTDIAL_SERVER=https://outdial.example.com OUTDIAL_API_KEY=... outdial batch list"
     )]
     Batch(batch::BatchArgs),
+    /// Manage the workspace's suppression (do-not-call) lists through a running server's API.
+    #[command(
+        after_help = "Examples:\n  outdial suppress add dnc-internal +14155550100 --reason \"asked not to be called\"\n  outdial suppress upload dnc-internal complaints.csv\n  outdial suppress check +14155550100"
+    )]
+    Suppress(suppress::SuppressArgs),
     /// Inspect and test plugins.
     #[command(
         subcommand,
@@ -69,6 +75,7 @@ impl Cli {
             Command::Validate { config } => validate::run(&config),
             Command::Run(args) => run::run(args),
             Command::Batch(args) => batch::run(args),
+            Command::Suppress(args) => suppress::run(args),
             Command::Plugin(command) => plugin::run(command),
             Command::Openapi => {
                 let document = serde_json::to_string_pretty(crate::api::routes::openapi())?;
