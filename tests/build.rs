@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 15] = [
+const FIXTURES: [&str; 17] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -18,6 +18,8 @@ const FIXTURES: [&str; 15] = [
     "fixture-legacy-retry",
     "fixture-legacy-classifier",
     "fixture-classifier-0-2",
+    "fixture-classifier-0-3",
+    "fixture-retry-0-3",
     "fixture-legacy-adapter",
 ];
 

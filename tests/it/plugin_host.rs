@@ -96,12 +96,13 @@ fn every_first_party_plugin_loads_and_describes_itself() {
         ("retry-backoff", PluginKind::RetryStrategy),
         ("retry-schedule", PluginKind::RetryStrategy),
         ("classify-rules", PluginKind::DispositionClassifier),
+        ("gate-hours", PluginKind::DialGate),
     ];
     for (name, kind) in expected {
         let info = host().inspect(&builtin(name)).expect("builtin loads");
         assert_eq!(info.name, name);
         assert_eq!(info.kind, kind);
-        assert_eq!(info.wit, "outdial:plugin@0.3.0");
+        assert_eq!(info.wit, "outdial:plugin@0.4.0");
         assert_eq!(info.sha256.len(), 64, "sha256 in hex");
         assert!(!info.config_keys.is_empty(), "{name} declares its config");
         assert!(
@@ -337,10 +338,15 @@ fn a_plugin_built_for_an_unknown_wit_version_is_refused_naming_both_versions() {
         "{message}"
     );
     assert!(
-        message.contains("supported: outdial:plugin/retry@0.3.0"),
+        message.contains("supported: outdial:plugin/retry@0.4.0"),
         "{message}"
     );
-    for older in ["outdial:plugin/retry@0.2.0", "outdial:plugin/retry@0.1.0"] {
+    for older in [
+        "outdial:plugin/gate@0.4.0",
+        "outdial:plugin/retry@0.3.0",
+        "outdial:plugin/retry@0.2.0",
+        "outdial:plugin/retry@0.1.0",
+    ] {
         assert!(
             message.contains(older),
             "the older versions it still loads are named too: {message}"
@@ -369,6 +375,39 @@ fn a_retry_strategy_built_against_wit_0_1_is_handed_the_whole_history_and_still_
 /// A classification of `attempt` on [`contact`] after `earlier`.
 fn classify_input(attempt: wit::Attempt, earlier: Vec<wit::Attempt>) -> Arc<wit::ClassifyInput> {
     Arc::new(wit::ClassifyInput::new(contact(), attempt, earlier))
+}
+
+#[test]
+fn plugins_built_against_wit_0_3_read_their_context_under_its_0_3_names() {
+    let classifier = host()
+        .load_classifier(&file(fixtures::CLASSIFIER_0_3), &[], limits())
+        .expect("a 0.3.0 classifier loads");
+    assert_eq!(classifier.info().wit, "outdial:plugin@0.3.0");
+    let answered = classifier
+        .classify_raw(&classify_input(
+            attempt(3, wit::CallOutcome::Answered),
+            vec![
+                attempt(1, wit::CallOutcome::Busy),
+                attempt(2, wit::CallOutcome::NoAnswer),
+            ],
+        ))
+        .expect("classifies");
+    assert_eq!(answered.label, "answered");
+    assert_eq!(
+        answered.score,
+        Some(1.0 / 3.0),
+        "it read two earlier attempts"
+    );
+
+    let retry = host()
+        .load_retry(&file(fixtures::RETRY_0_3), &[], limits())
+        .expect("a 0.3.0 retry strategy loads");
+    assert_eq!(retry.info().wit, "outdial:plugin@0.3.0");
+    let input = retry_input(&[wit::CallOutcome::Busy, wit::CallOutcome::NoAnswer]);
+    let attempts = input.history.len() as i64;
+    let expected = wit::Decision::RetryAt(input.now + attempts * 60_000);
+    assert_eq!(retry.decide_raw(&input).expect("decides"), expected);
+    assert_eq!(retry.decide_fresh(&input).expect("decides"), expected);
 }
 
 #[test]
@@ -667,5 +706,5 @@ fn classify_rules_labels_an_eager_answer_as_interested() {
         .expect("classifies");
     assert_eq!(disposition.label, "interested");
     assert!(disposition.terminal);
-    assert_eq!(classifier.info().wit, "outdial:plugin@0.3.0");
+    assert_eq!(classifier.info().wit, "outdial:plugin@0.4.0");
 }
