@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 15] = [
+const FIXTURES: [&str; 22] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -19,6 +19,13 @@ const FIXTURES: [&str; 15] = [
     "fixture-legacy-classifier",
     "fixture-classifier-0-2",
     "fixture-legacy-adapter",
+    "fixture-gate",
+    "fixture-gate-too-few",
+    "fixture-gate-past",
+    "fixture-gate-no-reason",
+    "fixture-gate-trap",
+    "fixture-gate-loop",
+    "fixture-gate-hidden-state",
 ];
 
 fn main() {
