@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-const FIXTURES: [&str; 17] = [
+const FIXTURES: [&str; 24] = [
     "fixture-trap",
     "fixture-endless-loop",
     "fixture-memory-bomb",
@@ -21,6 +21,13 @@ const FIXTURES: [&str; 17] = [
     "fixture-classifier-0-3",
     "fixture-retry-0-3",
     "fixture-legacy-adapter",
+    "fixture-gate",
+    "fixture-gate-too-few",
+    "fixture-gate-past",
+    "fixture-gate-no-reason",
+    "fixture-gate-trap",
+    "fixture-gate-loop",
+    "fixture-gate-hidden-state",
 ];
 
 fn main() {

@@ -688,3 +688,328 @@ fn an_authors_failing_case_is_written_back_as_the_author_wrote_it() {
         reason(&report, "case:busy-waits-eleven-minutes")
     );
 }
+
+// Dial gates.
+
+fn gate_cases() -> PathBuf {
+    workspace().join("tests/fixtures/gate/conformance")
+}
+
+/// The checks of a gate's built-in suite, in the order they run.
+const GATE_CHECKS: [&str; 11] = [
+    "world",
+    "imports",
+    "metadata",
+    "config",
+    "one-verdict-each",
+    "never-in-the-past",
+    "reasons",
+    "unusual-input",
+    "deterministic",
+    "batch-of-500",
+    "limits",
+];
+
+#[test]
+fn a_gate_that_keeps_the_contract_passes_every_built_in_check_and_its_own_cases() {
+    let report = run(
+        PluginSource::File(fixtures::GATE.into()),
+        Some(gate_cases()),
+    );
+    assert_passes(&report);
+    assert_eq!(
+        report.kind.map(|kind| kind.to_string()).as_deref(),
+        Some("dial-gate")
+    );
+    let ids: Vec<&str> = report
+        .checks
+        .iter()
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        GATE_CHECKS
+            .iter()
+            .copied()
+            .chain([
+                "case:calling-hours-defer-to-the-next-nine",
+                "case:skips-revoked-consent-and-a-twelfth-attempt",
+                "case:three-calls-today-wait-a-day-after-the-last",
+            ])
+            .collect::<Vec<_>>()
+    );
+    for id in &GATE_CHECKS[4..] {
+        let check = report.check(id).expect("ran");
+        assert!(check.calls > 0, "{id} made no call");
+        assert!(check.peak_memory_bytes.is_some_and(|peak| peak > 0), "{id}");
+    }
+    // The empty call, the call of eight and each of the eight alone.
+    assert_eq!(report.check("one-verdict-each").map(|c| c.calls), Some(10));
+    assert_eq!(report.check("batch-of-500").map(|c| c.calls), Some(1));
+    assert_eq!(report.check("limits").map(|c| c.calls), Some(2));
+    assert!(report.check("deterministic").is_some_and(|c| c.calls > 20));
+}
+
+#[test]
+fn a_gate_one_verdict_short_fails_one_verdict_each_on_the_call_of_eight() {
+    let report = fixture(fixtures::GATE_TOO_FEW);
+    assert_eq!(
+        reason(&report, "one-verdict-each"),
+        "on a call of 8 mixed candidates: answered 7 verdicts for 8 candidates; the engine needs exactly one per candidate, in their order"
+    );
+    let failure = report
+        .check("one-verdict-each")
+        .and_then(|check| check.failure.as_ref())
+        .expect("failed");
+    assert_eq!(failure.expected.as_deref(), Some("8 verdicts"));
+    assert!(
+        failure
+            .found
+            .as_deref()
+            .is_some_and(|found| found.starts_with("7 verdicts: [allow, allow,")),
+        "{failure:?}"
+    );
+}
+
+#[test]
+fn a_gate_deferring_an_evening_call_to_this_mornings_nine_fails_never_in_the_past() {
+    let report = fixture(fixtures::GATE_PAST);
+    assert_eq!(
+        reason(&report, "never-in-the-past"),
+        "at 2026-03-02T15:00:00Z: deferred candidates[15] (Asia/Kolkata, 20:30 Mon 2026-03-02 local, attempt 1) to 2026-03-02T03:30:00Z, 11h 30m before the decision time 2026-03-02T15:00:00Z"
+    );
+    let failure = report
+        .check("never-in-the-past")
+        .and_then(|check| check.failure.as_ref())
+        .expect("failed");
+    assert_eq!(
+        failure.expected.as_deref(),
+        Some("a deferral until 2026-03-02T15:00:00Z or later")
+    );
+    assert_eq!(
+        failure.found.as_deref(),
+        Some(r#"defer until 2026-03-02T03:30:00Z (now-11h 30m): "outside calling hours""#)
+    );
+    for passing in ["one-verdict-each", "reasons", "deterministic"] {
+        assert!(
+            report.check(passing).is_some_and(|check| check.passed()),
+            "{passing}"
+        );
+    }
+}
+
+#[test]
+fn a_gate_skipping_with_an_empty_note_fails_the_reasons_check() {
+    let report = fixture(fixtures::GATE_NO_REASON);
+    assert_eq!(
+        reason(&report, "reasons"),
+        "on a call of 8 mixed candidates: skipped candidates[5] (America/New_York, 10:00 Mon 2026-03-02 local, attempt 1, on revoked-consent) without a reason"
+    );
+    for passing in ["one-verdict-each", "never-in-the-past", "deterministic"] {
+        assert!(
+            report.check(passing).is_some_and(|check| check.passed()),
+            "{passing}"
+        );
+    }
+}
+
+#[test]
+fn a_gate_that_cuts_a_japanese_name_in_half_fails_unusual_input_with_its_panic() {
+    let report = fixture(fixtures::GATE_TRAP);
+    let reason = reason(&report, "unusual-input");
+    assert!(
+        reason.starts_with(
+            "on candidates with unicode attributes and lists: plugin fixture-gate-trap trapped: panicked"
+        ),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("byte index 2 is not a char boundary"),
+        "{reason}"
+    );
+    // Names in Latin script never reach the bad slice.
+    for passing in [
+        "one-verdict-each",
+        "never-in-the-past",
+        "batch-of-500",
+        "limits",
+    ] {
+        assert!(
+            report.check(passing).is_some_and(|check| check.passed()),
+            "{passing}"
+        );
+    }
+}
+
+#[test]
+fn a_gate_that_loops_forever_fails_every_call_at_its_cpu_deadline() {
+    let report = fixture(fixtures::GATE_LOOP);
+    assert_eq!(
+        reason(&report, "batch-of-500"),
+        "on a call of 500 candidates: plugin fixture-gate-loop exceeded its CPU deadline of 50 ms"
+    );
+    assert!(
+        reason(&report, "limits").ends_with("exceeded its CPU deadline of 50 ms"),
+        "{}",
+        reason(&report, "limits")
+    );
+    assert_eq!(
+        reason(&report, "one-verdict-each"),
+        "on an empty call: plugin fixture-gate-loop exceeded its CPU deadline of 50 ms"
+    );
+    assert_eq!(report.failures(), GATE_CHECKS.len() - 4);
+}
+
+#[test]
+fn a_gate_that_counts_dials_in_its_instance_is_caught_as_nondeterministic() {
+    let report = fixture(fixtures::GATE_HIDDEN_STATE);
+    assert_eq!(
+        reason(&report, "deterministic"),
+        "equal inputs got different answers on a call of 8 mixed candidates: for candidates[0] (America/New_York, 10:00 Mon 2026-03-02 local, attempt 1) a fresh instance said allow, then a warm instance said defer until 2026-03-02T16:00:00Z (now+1h): \"daily cap of 3 dials reached\" (round 1); a plugin must keep no state between calls and read nothing but its input"
+    );
+}
+
+/// A case directory holding one case, `name`, of a gate's call and the
+/// verdicts expected.
+fn gate_case(name: &str, input: &str, expected: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let case = dir.path().join(name);
+    std::fs::create_dir(&case).expect("case dir");
+    std::fs::write(case.join("input.json"), input).expect("input");
+    std::fs::write(case.join("expected.json"), expected).expect("expected");
+    dir
+}
+
+#[test]
+fn a_gate_case_expecting_the_wrong_verdict_shows_which_candidate_and_what_it_got() {
+    let input = r#"{"candidates": [{}, {"contact": {"time_zone": "Asia/Kolkata"}}]}"#;
+    let cases = gate_case(
+        "kolkata-at-night",
+        input,
+        r#"{"verdicts": [{"verdict": "allow"}, {"verdict": "allow"}]}"#,
+    );
+    let report = run(
+        PluginSource::File(fixtures::GATE.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    let failure = report
+        .check("case:kolkata-at-night")
+        .and_then(|check| check.failure.as_ref())
+        .expect("fails");
+    assert_eq!(
+        failure.reason,
+        r#"the answer differs from expected.json at verdicts[1].verdict: expected "allow", found "defer""#
+    );
+    assert_eq!(
+        failure.found.as_deref(),
+        Some(
+            r#"{"verdicts":[{"verdict":"allow"},{"reason":"outside calling hours, 9:00 to 20:00 local","until":"2026-03-03T03:30:00Z","verdict":"defer"}]}"#
+        )
+    );
+    assert_eq!(report.failures(), 1, "{}", report.render(Format::Text));
+
+    let cases = gate_case(
+        "kolkata-at-night",
+        input,
+        r#"{"verdicts": [{"verdict": "allow"}, {"verdict": "defer", "until": "now+12h"}]}"#,
+    );
+    let report = run(
+        PluginSource::File(fixtures::GATE.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    assert_eq!(
+        reason(&report, "case:kolkata-at-night"),
+        "the answer differs from expected.json at verdicts[1].until: expected 2026-03-03T03:00:00Z (1772506800000), found 2026-03-03T03:30:00Z (1772508600000)"
+    );
+}
+
+#[test]
+fn a_gate_case_that_breaks_the_contract_reads_as_a_fault_as_in_production() {
+    let cases = gate_case(
+        "evening-in-kolkata",
+        r#"{"candidates": [{"contact": {"time_zone": "Asia/Kolkata"}}]}"#,
+        r#"{"verdicts": [{"verdict": "defer"}]}"#,
+    );
+    let report = run(
+        PluginSource::File(fixtures::GATE_PAST.into()),
+        Some(cases.path().to_path_buf()),
+    );
+    let reason = reason(&report, "case:evening-in-kolkata");
+    assert!(
+        reason.starts_with("the answer differs from expected.json at verdicts: expected"),
+        "{reason}"
+    );
+    let found = report
+        .check("case:evening-in-kolkata")
+        .and_then(|check| check.failure.as_ref())
+        .and_then(|failure| failure.found.clone())
+        .expect("found");
+    assert!(
+        found.contains("plugin fixture-gate-past broke the contract: verdict 0 defers to"),
+        "{found}"
+    );
+}
+
+#[test]
+fn a_gates_failing_calls_are_written_as_cases_that_fail_the_same_way_again() {
+    let mut report = fixture(fixtures::GATE_PAST);
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    let text = report.render(Format::Text);
+    assert_lines_within_bound(&text);
+    let account = account(&text, "never-in-the-past");
+    assert!(
+        has_line(
+            &account,
+            "      input:    45 candidates, attempts 1 to 12, 9 time zones, 9 on suppression lists, now 2026-03-02T15:00:00Z"
+        ),
+        "{account:#?}"
+    );
+    assert!(has_line(&account, "      case:     never-in-the-past/"));
+    let input: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("never-in-the-past/input.json")).expect("input"),
+    )
+    .expect("JSON");
+    assert_eq!(input["now"], "2026-03-02T15:00:00Z");
+    assert_eq!(
+        input["candidates"][15]["contact"]["time_zone"],
+        "Asia/Kolkata"
+    );
+
+    let again = run(
+        PluginSource::File(fixtures::GATE_PAST.into()),
+        Some(dir.path().to_path_buf()),
+    );
+    let check = again.check("case:never-in-the-past").expect("ran");
+    let failure = check.failure.as_ref().expect("fails again");
+    assert!(
+        failure
+            .reason
+            .starts_with("the answer differs from expected.json at fault: expected null, found"),
+        "{}",
+        failure.reason
+    );
+    assert!(
+        failure
+            .reason
+            .contains("broke the contract: verdict 15 defers to"),
+        "{}",
+        failure.reason
+    );
+}
+
+#[test]
+fn a_nondeterministic_gates_case_expects_the_first_answer_it_gave() {
+    let mut report = fixture(fixtures::GATE_HIDDEN_STATE);
+    let dir = tempfile::tempdir().expect("temp dir");
+    report.write_failures(dir.path()).expect("written");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("deterministic/expected.json")).expect("expected"),
+    )
+    .expect("JSON");
+    let verdicts = expected["verdicts"].as_array().expect("verdicts");
+    assert_eq!(verdicts.len(), 8);
+    assert_eq!(verdicts[0], serde_json::json!({"verdict": "allow"}));
+    assert_eq!(verdicts[3]["verdict"], "defer");
+    assert_eq!(verdicts[3]["until"], "2026-03-02T16:00:00Z");
+}

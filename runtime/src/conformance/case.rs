@@ -216,11 +216,12 @@ pub(crate) fn show_duration(ms: i64) -> String {
 }
 
 fn is_time_key(key: &str) -> bool {
-    key == "at" || key == "now" || key.ends_with("_at")
+    key == "at" || key == "now" || key == "until" || key.ends_with("_at")
 }
 
-/// Replace every time written under a time key (`at`, `now`, `*_at`) of an
-/// expected answer by its milliseconds, so it compares with an answer.
+/// Replace every time written under a time key (`at`, `now`, `until`,
+/// `*_at`) of an expected answer by its milliseconds, so it compares with
+/// an answer.
 pub(crate) fn resolve_times(value: &mut Value, now: i64) -> Result<(), String> {
     match value {
         Value::Object(map) => {
@@ -373,7 +374,12 @@ fn match_at(path: &str, expected: &Value, actual: &Value) -> Result<(), String> 
     }
     match (expected, actual) {
         (Value::Object(want), Value::Object(have)) => {
-            for (key, want) in want {
+            // A variant's tag first: a skip where a deferral was expected
+            // reads as that, not as a missing `until`.
+            let (tags, fields): (Vec<_>, Vec<_>) = want
+                .iter()
+                .partition(|(key, _)| TAG_KEYS.contains(&key.as_str()));
+            for (key, want) in tags.into_iter().chain(fields) {
                 let inner = if path.is_empty() {
                     key.clone()
                 } else {
@@ -416,6 +422,9 @@ fn match_at(path: &str, expected: &Value, actual: &Value) -> Result<(), String> 
         _ => differs(),
     }
 }
+
+/// Keys that say which variant an answer is (a gate's `verdict`).
+const TAG_KEYS: [&str; 1] = ["verdict"];
 
 fn humanize_leaf(path: &str, value: &Value) -> String {
     let key = path.rsplit(['.', '[']).next().unwrap_or(path);
@@ -804,6 +813,150 @@ pub(crate) fn classify_input(value: &Value, file: &Path) -> Result<(ClassifyInpu
     ))
 }
 
+/// A dial gate's call, as written in `input.json`: the candidates and the
+/// decision time they share.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateInputJson {
+    candidates: Vec<CandidateJson>,
+    now: Option<Value>,
+}
+
+/// One candidate; everything may be left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CandidateJson {
+    #[serde(default)]
+    contact: CandidateContactJson,
+    campaign_id: Option<String>,
+    batch_id: Option<String>,
+    attempt_number: Option<u32>,
+    #[serde(default)]
+    history: PhoneHistoryJson,
+    #[serde(default)]
+    suppression_lists: Vec<String>,
+}
+
+/// A candidate's contact: its id and phone default to ones of its own,
+/// so the candidates of a call are different people.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CandidateContactJson {
+    id: Option<String>,
+    phone: Option<String>,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+impl Default for CandidateContactJson {
+    fn default() -> Self {
+        CandidateContactJson {
+            id: None,
+            phone: None,
+            time_zone: default_time_zone(),
+            attributes: BTreeMap::new(),
+        }
+    }
+}
+
+/// A number's calls across the workspace; a week left out counts the
+/// day's calls, and a month left out the week's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneHistoryJson {
+    #[serde(default)]
+    attempts_past_day: u32,
+    attempts_past_week: Option<u32>,
+    attempts_past_month: Option<u32>,
+    last_attempt_at: Option<Value>,
+    last_label: Option<String>,
+}
+
+/// Read a dial gate case's input; the second value is the decision time
+/// every candidate shares.
+pub(crate) fn gate_input(value: &Value, file: &Path) -> Result<(Vec<wit::Candidate>, i64), String> {
+    let json: GateInputJson = decode(value, file)?;
+    let in_file = |problem: String| format!("{}: {problem}", file.display());
+    let now = match &json.now {
+        Some(now) => {
+            parse_time(now, DEFAULT_NOW_MS).map_err(|problem| in_file(format!("now: {problem}")))?
+        }
+        None => DEFAULT_NOW_MS,
+    };
+    let candidates = json
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(index, candidate)| {
+            let place = |problem: String| in_file(format!("candidates[{index}].{problem}"));
+            let contact = &candidate.contact;
+            let zone = time_zone(&contact.time_zone).map_err(place)?;
+            let history = &candidate.history;
+            let week = history
+                .attempts_past_week
+                .unwrap_or(history.attempts_past_day);
+            let last_attempt_at = history
+                .last_attempt_at
+                .as_ref()
+                .map(|at| parse_time(at, now))
+                .transpose()
+                .map_err(|problem| place(format!("history.last_attempt_at: {problem}")))?;
+            Ok(wit::Candidate {
+                contact: wit::Contact {
+                    id: contact
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| format!("contact-{}", index + 1)),
+                    phone: contact
+                        .phone
+                        .clone()
+                        .unwrap_or_else(|| format!("+1212555{:04}", (100 + index) % 10_000)),
+                    time_zone: contact.time_zone.clone(),
+                    attributes: pairs(&contact.attributes),
+                },
+                campaign_id: candidate
+                    .campaign_id
+                    .clone()
+                    .unwrap_or_else(|| "campaign-1".to_string()),
+                batch_id: candidate
+                    .batch_id
+                    .clone()
+                    .unwrap_or_else(|| "batch-1".to_string()),
+                attempt_number: candidate.attempt_number.unwrap_or(1),
+                now,
+                now_local: gate_local_time(now, zone),
+                history: wit::PhoneHistory {
+                    attempts_past_day: history.attempts_past_day,
+                    attempts_past_week: week,
+                    attempts_past_month: history.attempts_past_month.unwrap_or(week),
+                    last_attempt_at,
+                    last_label: history.last_label.clone(),
+                },
+                suppression_lists: candidate.suppression_lists.clone(),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok((candidates, now))
+}
+
+/// The gate's reading of `now` on `zone`'s clock: the same reading as
+/// [`local_time`], in the gate interface's record.
+pub(crate) fn gate_local_time(now: i64, zone: chrono_tz::Tz) -> wit::GateLocalTime {
+    let local = local_time(now, zone);
+    wit::GateLocalTime {
+        year: local.year,
+        month: local.month,
+        day: local.day,
+        hour: local.hour,
+        minute: local.minute,
+        second: local.second,
+        weekday: local.weekday,
+        utc_offset_seconds: local.utc_offset_seconds,
+    }
+}
+
 /// Headers as an object of names to values, or a list of pairs when a name
 /// repeats.
 #[derive(Debug, Deserialize)]
@@ -1087,6 +1240,36 @@ pub(crate) fn classify_input_json(input: &ClassifyInput) -> Value {
     }))
 }
 
+/// A dial gate's call in the case format, in full. The candidates of a
+/// call share their decision time, written once as `now`.
+pub(crate) fn gate_input_json(candidates: &[wit::Candidate]) -> Value {
+    let now = candidates
+        .first()
+        .map_or(DEFAULT_NOW_MS, |candidate| candidate.now);
+    debug_assert!(candidates.iter().all(|candidate| candidate.now == now));
+    let candidates: Vec<Value> = candidates
+        .iter()
+        .map(|candidate| {
+            let history = &candidate.history;
+            json!({
+                "contact": contact_json(&candidate.contact),
+                "campaign_id": candidate.campaign_id,
+                "batch_id": candidate.batch_id,
+                "attempt_number": candidate.attempt_number,
+                "history": {
+                    "attempts_past_day": history.attempts_past_day,
+                    "attempts_past_week": history.attempts_past_week,
+                    "attempts_past_month": history.attempts_past_month,
+                    "last_attempt_at": history.last_attempt_at,
+                    "last_label": history.last_label,
+                },
+                "suppression_lists": candidate.suppression_lists,
+            })
+        })
+        .collect();
+    readable_times(&json!({"candidates": candidates, "now": now}))
+}
+
 fn call_json(call: &wit::CallRequest) -> Value {
     json!({
         "attempt_id": call.attempt_id,
@@ -1158,20 +1341,56 @@ pub(crate) fn decision_json(decision: &wit::Decision) -> Value {
 
 /// A decision for people, e.g. `retry at 2026-03-02T15:10:00Z (now+10m)`.
 pub(crate) fn show_decision(decision: &wit::Decision, now: i64) -> String {
-    let relative = |at: i64| {
-        let offset = at - now;
-        if offset >= 0 {
-            format!("now+{}", show_duration(offset))
-        } else {
-            format!("now{}", show_duration(offset))
-        }
-    };
+    let relative = |at: i64| show_relative(at, now);
     match decision {
         wit::Decision::RetryAt(at) => format!("retry at {} ({})", show_time(*at), relative(*at)),
         wit::Decision::FollowUpAt(at) => {
             format!("follow up at {} ({})", show_time(*at), relative(*at))
         }
         wit::Decision::GiveUp(reason) => format!("give up ({reason:?})"),
+    }
+}
+
+/// `at` against `now`, e.g. `now+10m` or `now-1h 30m`.
+fn show_relative(at: i64, now: i64) -> String {
+    let offset = at - now;
+    if offset >= 0 {
+        format!("now+{}", show_duration(offset))
+    } else {
+        format!("now{}", show_duration(offset))
+    }
+}
+
+/// A gate's verdict in the case format.
+pub(crate) fn verdict_json(verdict: &wit::Verdict) -> Value {
+    match verdict {
+        wit::Verdict::Allow => json!({"verdict": "allow"}),
+        wit::Verdict::Defer(deferral) => json!({
+            "verdict": "defer",
+            "until": deferral.until,
+            "reason": deferral.reason,
+        }),
+        wit::Verdict::Skip(reason) => json!({"verdict": "skip", "reason": reason}),
+    }
+}
+
+/// A gate's answer in the case format.
+pub(crate) fn verdicts_json(verdicts: &[wit::Verdict]) -> Value {
+    json!({"verdicts": verdicts.iter().map(verdict_json).collect::<Vec<_>>()})
+}
+
+/// A verdict for people, e.g. `defer until 2026-03-03T14:00:00Z (now+23h):
+/// "outside calling hours"`.
+pub(crate) fn show_verdict(verdict: &wit::Verdict, now: i64) -> String {
+    match verdict {
+        wit::Verdict::Allow => "allow".to_string(),
+        wit::Verdict::Defer(deferral) => format!(
+            "defer until {} ({}): {:?}",
+            show_time(deferral.until),
+            show_relative(deferral.until, now),
+            deferral.reason
+        ),
+        wit::Verdict::Skip(reason) => format!("skip: {reason:?}"),
     }
 }
 
@@ -1391,6 +1610,106 @@ mod tests {
         .unwrap();
         let (again, _) = adapter_input(&adapter_input_json(&webhook), file).unwrap();
         assert_eq!(format!("{again:?}"), format!("{webhook:?}"));
+    }
+
+    #[test]
+    fn a_gate_input_fills_in_what_the_case_leaves_out() {
+        let (candidates, now) = gate_input(
+            &json!({"candidates": [
+                {},
+                {"contact": {"time_zone": "Asia/Kolkata"}, "attempt_number": 4,
+                 "history": {"attempts_past_day": 2, "last_attempt_at": "now-1h"}},
+            ]}),
+            Path::new("input.json"),
+        )
+        .unwrap();
+        assert_eq!(now, DEFAULT_NOW_MS);
+        let [first, second] = &candidates[..] else {
+            panic!("two candidates: {candidates:?}")
+        };
+        assert_eq!(
+            (first.contact.id.as_str(), first.contact.phone.as_str()),
+            ("contact-1", "+12125550100")
+        );
+        assert_eq!(
+            (second.contact.id.as_str(), second.contact.phone.as_str()),
+            ("contact-2", "+12125550101")
+        );
+        assert_eq!((first.attempt_number, first.now), (1, now));
+        assert_eq!(first.contact.time_zone, "America/New_York");
+        assert_eq!(first.now_local.hour, 10, "15:00 UTC is 10:00 in New York");
+        assert_eq!(
+            (second.now_local.hour, second.now_local.minute),
+            (20, 30),
+            "and 20:30 in Kolkata"
+        );
+        assert_eq!(second.now_local.utc_offset_seconds, 19_800);
+        let history = &second.history;
+        assert_eq!(
+            (
+                history.attempts_past_day,
+                history.attempts_past_week,
+                history.attempts_past_month
+            ),
+            (2, 2, 2),
+            "a week and a month count at least the day"
+        );
+        assert_eq!(history.last_attempt_at, Some(now - 3_600_000));
+        assert!(first.suppression_lists.is_empty() && first.history.last_label.is_none());
+        let err = gate_input(
+            &json!({"candidates": [{"attempt": 2}]}),
+            Path::new("cases/x/input.json"),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("cases/x/input.json: unknown field `attempt`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_gate_input_written_in_full_reads_back_as_the_same_call() {
+        let file = Path::new("input.json");
+        let (candidates, _) = gate_input(
+            &json!({"now": "2026-03-08T06:30:00.250Z", "candidates": [
+                {"contact": {"id": "c-ñ", "phone": "+442071838750", "time_zone": "Europe/London",
+                             "attributes": {"": "", "name": "山田 花子", "note": "x".repeat(2_000)}},
+                 "campaign_id": "spring", "batch_id": "b-7", "attempt_number": 50,
+                 "history": {"attempts_past_day": 3, "attempts_past_week": 9, "attempts_past_month": 4_294_967_295_u32,
+                             "last_attempt_at": "2000-01-01T00:00:00Z", "last_label": "voicemail"},
+                 "suppression_lists": ["consent-given", "mornings-only"]},
+                {"contact": {"time_zone": "Pacific/Chatham"}},
+            ]}),
+            file,
+        )
+        .unwrap();
+        let (again, _) = gate_input(&gate_input_json(&candidates), file).unwrap();
+        assert_eq!(again, candidates);
+    }
+
+    #[test]
+    fn an_expected_deferral_resolves_until_against_the_case_now() {
+        let mut expected =
+            json!({"verdicts": [{"verdict": "allow"}, {"verdict": "defer", "until": "now+1h"}]});
+        resolve_times(&mut expected, 0).unwrap();
+        let deferred = wit::Verdict::Defer(wit::Deferral {
+            until: 3_600_000,
+            reason: "outside calling hours".to_string(),
+        });
+        let answer = verdicts_json(&[wit::Verdict::Allow, deferred]);
+        assert_eq!(matches(&expected, &answer), Ok(()));
+        let answer = verdicts_json(&[
+            wit::Verdict::Allow,
+            wit::Verdict::Skip("consent revoked".to_string()),
+        ]);
+        assert_eq!(
+            matches(&expected, &answer),
+            Err(r#"verdicts[1].verdict: expected "defer", found "skip""#.to_string())
+        );
+        assert_eq!(
+            matches(&expected, &verdicts_json(&[wit::Verdict::Allow])),
+            Err("verdicts: expected 2 items, found 1".to_string())
+        );
     }
 
     #[test]

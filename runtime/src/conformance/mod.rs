@@ -13,6 +13,7 @@ mod adapter;
 mod case;
 mod check;
 mod classifier;
+mod gate;
 mod replay;
 mod report;
 mod retry;
@@ -162,11 +163,7 @@ pub fn run(
         PluginKind::RetryStrategy => retry::run(&suite),
         PluginKind::DispositionClassifier => classifier::run(&suite, &info),
         PluginKind::ProviderAdapter => adapter::run(&suite),
-        PluginKind::DialGate => vec![
-            check::Check::built_in("gate-suite", "runs the dial-gate suite").finish(Err(
-                check::Failure::new("the dial-gate suite is not written yet"),
-            )),
-        ],
+        PluginKind::DialGate => gate::run(&suite),
     });
     for check in &mut report.checks {
         if let Some(failing) = check.failure.as_mut().and_then(|f| f.case.as_mut()) {

@@ -1,5 +1,6 @@
 //! An input summed up in one line for the text report, e.g. `50 attempts
-//! (last busy), max 50, Europe/Berlin, now 2026-03-02T15:00:00Z`. The
+//! (last busy), max 50, Europe/Berlin, now 2026-03-02T15:00:00Z` or `500
+//! candidates, attempts 1 to 10, 9 time zones, now 2026-03-02T15:00:00Z`. The
 //! input itself can run to megabytes (a 50-attempt history printed as JSON
 //! is 20 kB); it goes to the JSON report and to the failing case's
 //! `input.json` instead.
@@ -33,6 +34,8 @@ pub(crate) fn shape(input: &Value) -> String {
             response_shape(&answer["response"]),
             quoted(&answer["provider_call_id"])
         )
+    } else if let Some(candidates) = input.get("candidates") {
+        gate_shape(input, items(candidates))
     } else if let Some(attempt) = input.get("attempt") {
         classify_shape(input, attempt)
     } else {
@@ -86,6 +89,67 @@ fn classify_shape(input: &Value, attempt: &Value) -> String {
     parts.push(format!("{} before", count(previous.len(), "attempt")));
     parts.extend(transcripts(previous).map(|line| format!("{line} before")));
     parts.push(time_zone(input));
+    parts.push(format!("now {}", show_time(now(input))));
+    parts.join(", ")
+}
+
+/// A gate's call: how many candidates, their attempts, zones, lists and
+/// the largest attributes, and the decision time.
+fn gate_shape(input: &Value, candidates: &[Value]) -> String {
+    let mut parts = vec![count(candidates.len(), "candidate")];
+    let attempts: Vec<u64> = candidates
+        .iter()
+        .map(|candidate| candidate["attempt_number"].as_u64().unwrap_or(1))
+        .collect();
+    if let (Some(low), Some(high)) = (attempts.iter().min(), attempts.iter().max()) {
+        parts.push(if low == high {
+            format!("attempt {low}")
+        } else {
+            format!("attempts {low} to {high}")
+        });
+    }
+    let mut zones: Vec<&str> = candidates
+        .iter()
+        .map(|candidate| {
+            candidate["contact"]["time_zone"]
+                .as_str()
+                .unwrap_or("America/New_York")
+        })
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    match zones.len() {
+        0 => {}
+        1..=3 => parts.push(
+            zones
+                .iter()
+                .map(|zone| cut(zone, QUOTED_CHARS))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        n => parts.push(format!("{n} time zones")),
+    }
+    let listed = candidates
+        .iter()
+        .filter(|candidate| !items(&candidate["suppression_lists"]).is_empty())
+        .count();
+    if listed > 0 {
+        parts.push(format!("{listed} on suppression lists"));
+    }
+    let largest = candidates
+        .iter()
+        .map(|candidate| match &candidate["contact"]["attributes"] {
+            Value::Object(map) => map
+                .iter()
+                .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+                .sum(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    if largest >= 1024 {
+        parts.push(format!("attributes up to {}", size(largest)));
+    }
     parts.push(format!("now {}", show_time(now(input))));
     parts.join(", ")
 }
@@ -291,6 +355,33 @@ mod tests {
         assert_eq!(
             shape(&call),
             "place_call to \"+44 ☎ 20\", attempt \"b-1\", 1 parameter (64.0 KB of values)"
+        );
+    }
+
+    #[test]
+    fn a_gate_call_reads_as_its_candidates_attempts_zones_and_lists() {
+        let zones = ["Asia/Kolkata", "UTC", "Europe/London", "Pacific/Chatham"];
+        let candidates: Vec<Value> = (1..=50)
+            .map(|n| {
+                json!({
+                    "contact": {"time_zone": zones[n % 4],
+                                "attributes": {"note": "x".repeat(n * 100)}},
+                    "attempt_number": n,
+                    "suppression_lists": if n % 10 == 0 { json!(["mornings-only"]) } else { json!([]) },
+                })
+            })
+            .collect();
+        assert_eq!(
+            shape(&json!({"candidates": candidates, "now": "2026-03-08T06:30:00Z"})),
+            "50 candidates, attempts 1 to 50, 4 time zones, 5 on suppression lists, attributes up to 4.9 KB, now 2026-03-08T06:30:00Z"
+        );
+        assert_eq!(
+            shape(&json!({"candidates": [{}, {"contact": {"time_zone": "UTC"}}]})),
+            "2 candidates, attempt 1, America/New_York, UTC, now 2026-03-02T15:00:00Z"
+        );
+        assert_eq!(
+            shape(&json!({"candidates": []})),
+            "no candidates, now 2026-03-02T15:00:00Z"
         );
     }
 
