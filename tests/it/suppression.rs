@@ -159,8 +159,8 @@ async fn numbers_added_are_normalized_updated_not_duplicated_and_checked() {
     assert_eq!(page["entries"][0]["added_by"], "api_key:acme-ops");
 
     let (status, bad) = get(&server, "/v1/suppressions/not-a-number", ACME_KEY).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad["error"]["code"], "invalid_parameter");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["error"]["code"], "invalid_entries");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

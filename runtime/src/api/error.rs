@@ -84,7 +84,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: the upload's contacts are refused; `rows` says which and why.
     InvalidContacts,
-    /// 422: suppression entries are refused, nothing was written; `rows`
+    /// 422: suppression entries or numbers are refused (not numbers, an
+    /// unknown default country, none at all), nothing was written; `rows`
     /// says which and why.
     InvalidEntries,
     /// 500: the server failed; the failure is logged.

@@ -165,7 +165,7 @@ fn country(query: &PhoneQuery) -> ApiResult<Option<phonenumber::country::Id>> {
         .map(|code| {
             parse_country(code).ok_or_else(|| {
                 ApiError::new(
-                    ErrorCode::InvalidParameter,
+                    ErrorCode::InvalidEntries,
                     format!(
                         "\"default_country\" is \"{code}\", expected an ISO 3166 code like \"US\""
                     ),
@@ -305,13 +305,13 @@ fn csv_entries(
         .from_reader(bytes);
     let mut records = reader.records();
     let malformed = |row: usize, error: csv::Error| {
-        ApiError::new(ErrorCode::InvalidBody, format!("row {row}: {error}"))
+        ApiError::new(ErrorCode::InvalidEntries, format!("row {row}: {error}"))
     };
     let header = match records.next() {
         Some(record) => record.map_err(|error| malformed(1, error))?,
         None => {
             return Err(ApiError::new(
-                ErrorCode::InvalidBody,
+                ErrorCode::InvalidEntries,
                 "the file is empty, expected a header row and numbers",
             ));
         }
@@ -327,7 +327,7 @@ fn csv_entries(
     };
     let Some(phone_at) = column(PHONE_ALIASES) else {
         return Err(ApiError::new(
-            ErrorCode::InvalidBody,
+            ErrorCode::InvalidEntries,
             format!(
                 "the file has no phone column, expected a header named \"phone\" (found {})",
                 names
@@ -416,7 +416,7 @@ async fn write_entries(
 ) -> ApiResult<Json<AddAnswer>> {
     if entries.is_empty() {
         return Err(ApiError::new(
-            ErrorCode::InvalidBody,
+            ErrorCode::InvalidEntries,
             "no entries, expected at least one number",
         ));
     }
@@ -626,7 +626,7 @@ pub async fn upload(
 /// A number named in the path, as E.164.
 fn path_phone(raw: &str, country: Option<phonenumber::country::Id>) -> ApiResult<String> {
     phone_in_e164(raw, country)
-        .map_err(|why| ApiError::new(ErrorCode::InvalidParameter, format!("\"phone\": {why}")))
+        .map_err(|why| ApiError::new(ErrorCode::InvalidEntries, format!("\"phone\": {why}")))
 }
 
 /// Numbers as E.164; any bad one refuses the request, each reported.
@@ -690,6 +690,7 @@ async fn remove_phones(
     responses(
         (status = 200, description = "Whether the number was on the list", body = RemoveAnswer),
         (status = 404, description = "No such list in the key's workspace", body = ErrorBody),
+        (status = 422, description = "Not a phone number, or an unknown default country", body = ErrorBody),
     ),
 )]
 pub async fn remove_one(
@@ -726,7 +727,7 @@ pub async fn remove_many(
 ) -> ApiResult<Json<RemoveAnswer>> {
     if body.phones.is_empty() {
         return Err(ApiError::new(
-            ErrorCode::InvalidBody,
+            ErrorCode::InvalidEntries,
             "\"phones\" is empty, expected at least one number",
         ));
     }
@@ -780,6 +781,7 @@ pub async fn entries(
     params(("phone" = String, Path, description = "The number, e.g. \"+14155550100\""), PhoneQuery),
     responses(
         (status = 200, description = "The number's unexpired entries", body = PhoneSuppressions),
+        (status = 422, description = "Not a phone number, or an unknown default country", body = ErrorBody),
     ),
 )]
 pub async fn check(
