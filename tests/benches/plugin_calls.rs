@@ -290,7 +290,11 @@ fn gate_candidate(index: usize) -> Candidate {
     let mut candidate = outdial_sdk::testing::candidate(PHONES[index % PHONES.len()], NOW)
         .with_attribute(
             "line_type",
-            if index % 3 == 0 { "mobile" } else { "landline" },
+            if index.is_multiple_of(3) {
+                "mobile"
+            } else {
+                "landline"
+            },
         )
         .with_attempt(1 + (index % 4) as u32);
     candidate.contact.id = format!("contact-{index}");

@@ -21,6 +21,10 @@ use super::pool::{self, Pool, World};
 use super::sandbox::{MAX_CORE_INSTANCES_PER_PLUGIN, Sandbox};
 use super::source::PluginSource;
 
+/// A loaded plugin's description and its pool, bound through the
+/// bindings of the WIT version it was built against.
+type LoadedVersion<Current, V3, V2, V1> = (PluginInfo, Versioned<Current, V3, V2, V1>);
+
 /// Plugin instances that may be alive at once in one host, over all
 /// plugins: the pools' idle instances and the calls in flight. A call that
 /// would need one more fails with an instantiate error saying which limit
@@ -271,7 +275,7 @@ impl PluginHost {
         kind: PluginKind,
         config: &[(String, String)],
         limits: PluginLimits,
-    ) -> Result<(PluginInfo, Versioned<Current, V3, V2, V1>), LoadError> {
+    ) -> Result<LoadedVersion<Current, V3, V2, V1>, LoadError> {
         let checked = self.check_kind(source, kind)?;
         Ok(match checked.version {
             WitVersion::V0_4 => {

@@ -585,7 +585,6 @@ pub struct SuppressionQuery {
 
 /// Durable state of batches, contacts, attempts and their counters, and
 /// of each workspace's suppression lists and phone histories.
-
 pub trait Store: Send + Sync {
     /// Creates a batch whose contacts arrive in chunks, so an upload of any
     /// size is never whole in memory: `batch.contacts` first, then each
