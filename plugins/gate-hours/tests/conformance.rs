@@ -33,7 +33,7 @@ fn every_conformance_case_gets_its_expected_verdicts() {
             .as_array()
             .unwrap_or_else(|| panic!("{name}: no candidates"))
             .iter()
-            .map(candidate_of)
+            .map(|candidate| candidate_of(candidate, int(&input["now"])))
             .collect();
         let verdicts: Vec<Verdict> = expected["verdicts"]
             .as_array()
@@ -67,11 +67,28 @@ fn int(value: &Value) -> i64 {
     value.as_i64().expect("an integer")
 }
 
-fn candidate_of(value: &Value) -> Candidate {
+/// The decision time `now` on `zone`'s clock, as the host hands it.
+fn local_time(now: i64, zone: &str) -> LocalTime {
+    use chrono::{Datelike, Offset, TimeZone, Timelike};
+    let zone: chrono_tz::Tz = zone.parse().expect("a time zone");
+    let local = zone.timestamp_millis_opt(now).single().expect("an instant");
+    LocalTime {
+        year: local.year(),
+        month: local.month() as u8,
+        day: local.day() as u8,
+        hour: local.hour() as u8,
+        minute: local.minute() as u8,
+        second: local.second() as u8,
+        weekday: local.weekday().num_days_from_monday() as u8,
+        utc_offset_seconds: local.offset().fix().local_minus_utc(),
+    }
+}
+
+/// A candidate of a case at the case's `now`, as `outdial plugin test`
+/// reads it.
+fn candidate_of(value: &Value, now: i64) -> Candidate {
     let contact = &value["contact"];
-    let local = &value["now_local"];
     let history = &value["history"];
-    let small = |field: &str| int(&local[field]) as u8;
     Candidate {
         contact: Contact {
             id: text(&contact["id"]),
@@ -87,17 +104,8 @@ fn candidate_of(value: &Value) -> Candidate {
         campaign_id: text(&value["campaign_id"]),
         batch_id: text(&value["batch_id"]),
         attempt_number: int(&value["attempt_number"]) as u32,
-        now: int(&value["now"]),
-        now_local: LocalTime {
-            year: int(&local["year"]) as i32,
-            month: small("month"),
-            day: small("day"),
-            hour: small("hour"),
-            minute: small("minute"),
-            second: small("second"),
-            weekday: small("weekday"),
-            utc_offset_seconds: int(&local["utc_offset_seconds"]) as i32,
-        },
+        now,
+        now_local: local_time(now, contact["time_zone"].as_str().expect("a zone")),
         history: PhoneHistory {
             attempts_past_day: int(&history["attempts_past_day"]) as u32,
             attempts_past_week: int(&history["attempts_past_week"]) as u32,
