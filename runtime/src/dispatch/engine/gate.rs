@@ -28,7 +28,9 @@ pub(super) const GATE_FAULT_DELAY: Millis = MINUTE_MS;
 pub(super) struct Gated {
     pub begins: Vec<BeginAttempt>,
     pub dials: Vec<Dial>,
-    /// Deferred contacts, by batch.
+    /// What is written of the contacts held back, by batch: the blocker
+    /// and time of a deferred or capped one, the gate's line on the log of
+    /// a skipped one.
     pub deferred: BTreeMap<String, Vec<BlockerUpdate>>,
     /// Skipped contacts: batch, seq and reason.
     pub skipped: Vec<(String, u64, String)>,
