@@ -193,27 +193,7 @@ pub(crate) fn show_time(ms: i64) -> String {
         .unwrap_or_else(|| format!("{ms} ms"))
 }
 
-/// A signed duration for people, e.g. `10m` or `-1h 30m`.
-pub(crate) fn show_duration(ms: i64) -> String {
-    let sign = if ms < 0 { "-" } else { "" };
-    let mut left = ms.unsigned_abs();
-    let mut parts = Vec::new();
-    for (unit, size) in [
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-    ] {
-        if left >= size {
-            parts.push(format!("{}{unit}", left / size));
-            left %= size;
-        }
-    }
-    if left > 0 || parts.is_empty() {
-        parts.push(format!("{left}ms"));
-    }
-    format!("{sign}{}", parts.join(" "))
-}
+pub(crate) use crate::model::show_duration;
 
 fn is_time_key(key: &str) -> bool {
     key == "at" || key == "now" || key == "until" || key.ends_with("_at")

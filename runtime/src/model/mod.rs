@@ -53,6 +53,28 @@ pub const HOUR_MS: Millis = 60 * MINUTE_MS;
 /// One day in milliseconds.
 pub const DAY_MS: Millis = 24 * HOUR_MS;
 
+/// A signed duration for people, e.g. `10m` or `-1h 30m`.
+pub fn show_duration(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let mut left = ms.unsigned_abs();
+    let mut parts = Vec::new();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if left >= size {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+    }
+    if left > 0 || parts.is_empty() {
+        parts.push(format!("{left}ms"));
+    }
+    format!("{sign}{}", parts.join(" "))
+}
+
 /// A contact as the runtime knows it: who to call and where they are.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Contact {

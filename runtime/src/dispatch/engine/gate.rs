@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
-use crate::model::{BatchStatus, Blocker, DAY_MS, FrequencyCap, MINUTE_MS, Millis};
+use crate::model::{BatchStatus, Blocker, DAY_MS, FrequencyCap, MINUTE_MS, Millis, show_duration};
 use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity, PolicyFault};
 use crate::store::{
     BatchRecord, BeginAttempt, BlockerUpdate, PhoneHistory, StatusChange, StoreError,
@@ -36,36 +36,29 @@ pub(super) struct Gated {
     pub skipped: Vec<(String, u64, String)>,
 }
 
-/// What a gate is told of the number beyond its contact, looked up before
-/// the gate is asked.
-pub(super) trait NumberFacts {
-    fn activity(&self, workspace: &str, phone: &str, now: Millis) -> PhoneActivity;
-    fn informing_lists(&self, workspace: &str, phone: &str) -> Vec<String>;
-}
-
 /// What the store knows of the numbers a tick is about to dial, read once
 /// for all of them: their calls across the workspace and the lists they
 /// are on.
+/// Kept by workspace, then number, so a lookup borrows its keys.
 #[derive(Default)]
 pub(super) struct Screening {
-    histories: HashMap<(String, String), PhoneHistory>,
-    lists: HashMap<(String, String), Vec<SuppressionHit>>,
+    histories: HashMap<String, HashMap<String, PhoneHistory>>,
+    lists: HashMap<String, HashMap<String, Vec<SuppressionHit>>>,
 }
 
 impl Screening {
     fn history(&self, workspace: &str, phone: &str) -> Option<&PhoneHistory> {
-        self.histories
-            .get(&(workspace.to_string(), phone.to_string()))
+        self.histories.get(workspace)?.get(phone)
     }
 
     fn hits(&self, workspace: &str, phone: &str) -> &[SuppressionHit] {
         self.lists
-            .get(&(workspace.to_string(), phone.to_string()))
+            .get(workspace)
+            .and_then(|phones| phones.get(phone))
             .map_or(&[], Vec::as_slice)
     }
-}
 
-impl NumberFacts for Screening {
+    /// What a gate is told of the number's calls across the workspace.
     fn activity(&self, workspace: &str, phone: &str, now: Millis) -> PhoneActivity {
         let Some(history) = self.history(workspace, phone) else {
             return PhoneActivity::default();
@@ -79,6 +72,7 @@ impl NumberFacts for Screening {
         }
     }
 
+    /// The informing lists the number is on, for the gate to weigh.
     fn informing_lists(&self, workspace: &str, phone: &str) -> Vec<String> {
         self.hits(workspace, phone)
             .iter()
@@ -125,21 +119,20 @@ impl Engine {
             phones.sort_unstable();
             phones.dedup();
             let histories = self.store.phone_histories(&workspace, &phones)?;
-            for (phone, history) in phones.into_iter().zip(histories) {
-                screening
-                    .histories
-                    .insert((workspace.clone(), phone), history);
-            }
+            screening
+                .histories
+                .insert(workspace, phones.into_iter().zip(histories).collect());
         }
         for (workspace, mut phones) in lists_of {
             phones.sort_unstable();
             phones.dedup();
             let hits = self.store.suppressions_of(&workspace, &phones, now)?;
-            for (phone, hits) in phones.into_iter().zip(hits) {
-                if !hits.is_empty() {
-                    screening.lists.insert((workspace.clone(), phone), hits);
-                }
-            }
+            let listed = phones
+                .into_iter()
+                .zip(hits)
+                .filter(|(_, hits)| !hits.is_empty())
+                .collect();
+            screening.lists.insert(workspace, listed);
         }
 
         let mut held = Gated::default();
@@ -206,7 +199,7 @@ impl Engine {
         begins: Vec<BeginAttempt>,
         dials: Vec<Dial>,
         batches: &HashMap<&str, &BatchRecord>,
-        facts: &dyn NumberFacts,
+        facts: &Screening,
         now: Millis,
     ) -> Result<Gated, EngineError> {
         let mut gated = Gated::default();
@@ -431,22 +424,9 @@ fn cap_reason(caps: &[FrequencyCap], placed: &[Millis], now: Millis) -> String {
         Some((_, cap)) => format!(
             "{} attempts in {}",
             cap.max_attempts,
-            show_period(cap.period_ms)
+            show_duration(cap.period_ms)
         ),
         None => "frequency cap".to_string(),
-    }
-}
-
-/// A cap's period as config writes it: "24h", "7d", "90m".
-fn show_period(ms: Millis) -> String {
-    if ms % DAY_MS == 0 {
-        format!("{}d", ms / DAY_MS)
-    } else if ms % (60 * MINUTE_MS) == 0 {
-        format!("{}h", ms / (60 * MINUTE_MS))
-    } else if ms % MINUTE_MS == 0 {
-        format!("{}m", ms / MINUTE_MS)
-    } else {
-        format!("{}s", ms / 1_000)
     }
 }
 
