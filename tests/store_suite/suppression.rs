@@ -369,11 +369,14 @@ pub(super) fn a_numbers_history_spans_the_campaigns_and_batches_of_its_workspace
     for batch in [&first, &second, &elsewhere] {
         start(store, batch);
     }
-    let phone = phones(&["+15550000000"]);
-    assert_eq!(
-        store.phone_histories("ws", &phone).expect("read")[0],
-        Default::default()
-    );
+    let history = |workspace: &str, batch: &str, now| {
+        let contact = store.contact(batch, 0).expect("read").expect("there");
+        store
+            .phone_histories(workspace, &[&contact], now)
+            .expect("read")
+            .remove(0)
+    };
+    assert_eq!(history("ws", &first, T0), Default::default());
 
     let early = begin_one(store, &first, 0, T0 + MINUTE_MS);
     store
@@ -387,19 +390,25 @@ pub(super) fn a_numbers_history_spans_the_campaigns_and_batches_of_its_workspace
     let late = begin_one(store, &second, 0, T0 + 3 * MINUTE_MS);
     begin_one(store, &elsewhere, 0, T0 + 4 * MINUTE_MS);
 
-    let history = store.phone_histories("ws", &phone).expect("read").remove(0);
-    assert_eq!(history.placed, vec![T0 + MINUTE_MS, T0 + 3 * MINUTE_MS]);
-    assert_eq!(history.last_attempt_at, Some(late.started_at));
-    assert_eq!(history.last_label.as_deref(), Some("busy"));
-    assert_eq!(history.attempts_since(T0 + 2 * MINUTE_MS), 1);
-    let apart = store
-        .phone_histories("ws2", &phone)
-        .expect("read")
-        .remove(0);
+    let now = T0 + 5 * MINUTE_MS;
+    let through_first = history("ws", &first, now);
+    assert_eq!(
+        through_first.placed,
+        vec![T0 + MINUTE_MS, T0 + 3 * MINUTE_MS]
+    );
+    assert_eq!(through_first.last_attempt_at, Some(late.started_at));
+    assert_eq!(through_first.last_label.as_deref(), Some("busy"));
+    assert_eq!(through_first.attempts_since(T0 + 2 * MINUTE_MS), 1);
+    assert_eq!(
+        history("ws", &second, now),
+        through_first,
+        "the same through either contact"
+    );
+    let apart = history("ws2", &elsewhere, now);
     assert_eq!(apart.placed, vec![T0 + 4 * MINUTE_MS]);
     assert_eq!(apart.last_label, None);
 
-    // A start older than 30 days is trimmed when the record is next written.
+    // A start older than 30 days is out of the history read then.
     store
         .end_attempt(end(
             key_of(&late),
@@ -408,9 +417,9 @@ pub(super) fn a_numbers_history_spans_the_campaigns_and_batches_of_its_workspace
             ContactStatus::NoAnswer,
         ))
         .expect("ended");
-    let history = store.phone_histories("ws", &phone).expect("read").remove(0);
-    assert_eq!(history.placed, vec![T0 + 3 * MINUTE_MS]);
-    assert_eq!(history.last_label.as_deref(), Some("no_answer"));
+    let later = history("ws", &first, T0 + 30 * DAY_MS + 2 * MINUTE_MS);
+    assert_eq!(later.placed, vec![T0 + 3 * MINUTE_MS]);
+    assert_eq!(later.last_label.as_deref(), Some("no_answer"));
 }
 
 pub(super) fn a_system_retry_takes_its_start_back_out_of_the_numbers_history(
@@ -437,8 +446,9 @@ pub(super) fn a_system_retry_takes_its_start_back_out_of_the_numbers_history(
     );
     retry.counts_as_attempt = false;
     store.end_attempt(retry).expect("ended");
+    let contact = store.contact(&batch, 0).expect("read").expect("there");
     let history = store
-        .phone_histories("ws", &phones(&["+15550000000"]))
+        .phone_histories("ws", &[&contact], T0 + 4 * MINUTE_MS)
         .expect("read")
         .remove(0);
     assert_eq!(history.placed, vec![T0 + MINUTE_MS]);

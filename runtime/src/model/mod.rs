@@ -36,9 +36,9 @@ pub use stats::{
 };
 pub use status::{BatchStatus, ContactStatus, IllegalTransition};
 pub use suppression::{
-    DNC_INTERNAL, MAX_LIST_NAME, NewSuppression, NewSuppressionList, PHONE_HISTORY_WINDOW,
-    PhoneHistory, SuppressionAdd, SuppressionEntry, SuppressionHit, SuppressionList,
-    SuppressionWrite, list_name_problem, unexpired,
+    ContactDials, DNC_INTERNAL, MAX_LIST_NAME, NewSuppression, NewSuppressionList,
+    PHONE_HISTORY_WINDOW, PhoneHistory, SuppressionAdd, SuppressionEntry, SuppressionHit,
+    SuppressionList, SuppressionWrite, list_name_problem, unexpired,
 };
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every timestamp.

@@ -173,6 +173,10 @@ pub struct ContactRecord {
     /// dial gate's reason, the frequency cap reached).
     #[serde(default)]
     pub blocker_reason: Option<String>,
+    /// The contact's part of its number's history across the workspace,
+    /// for frequency caps and dial gates: the store's, not the API's.
+    #[serde(skip)]
+    pub dials: super::ContactDials,
 }
 
 impl ContactRecord {

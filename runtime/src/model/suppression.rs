@@ -133,12 +133,12 @@ pub struct SuppressionAdd {
 }
 
 /// A number's recent attempts across every campaign and batch of one
-/// workspace.
+/// workspace: the union of its contacts' [`ContactDials`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PhoneHistory {
     /// Start times of the attempts placed within the window
-    /// ([`PHONE_HISTORY_WINDOW`]) before the record was last written,
-    /// oldest first.
+    /// ([`PHONE_HISTORY_WINDOW`]) before the time it was read at, oldest
+    /// first.
     pub placed: Vec<Millis>,
     /// The newest attempt's start.
     pub last_attempt_at: Option<Millis>,
@@ -154,6 +154,19 @@ impl PhoneHistory {
     }
 }
 
+/// One contact's share of its number's [`PhoneHistory`]. It is kept with
+/// the contact, so the writes that begin and end an attempt carry it and
+/// no record per number is rewritten on every dial.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactDials {
+    /// Starts of the contact's attempts that count (a live one included),
+    /// within the window before the contact was last written, oldest first.
+    pub placed: Vec<Millis>,
+    /// The newest of those starts, kept past the window.
+    pub last_attempt_at: Option<Millis>,
+    /// When the newest counted attempt ended, and its disposition label.
+    pub last_label: Option<(Millis, String)>,
+}
 #[cfg(test)]
 mod tests {
     use super::*;

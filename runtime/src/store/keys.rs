@@ -34,7 +34,7 @@
 //! | `l` | workspace, list | `SuppressionList` (`dnc-internal` once written) |
 //! | `s` | workspace, list, phone | `SuppressionEntry`: a list's entries in phone order |
 //! | `p` | workspace, phone, list | `SuppressionMark`: the lists a number is on, read before a dial |
-//! | `h` | workspace, phone | `PhoneHistory`: the number's attempts across the workspace |
+//! | `n` | workspace, phone | the batch and seq of each contact of the number, whose `ContactDials` make its history |
 
 use crate::model::Millis;
 
@@ -81,7 +81,7 @@ pub const DRAFT: u8 = b'S';
 pub const SUPPRESSION_LIST: u8 = b'l';
 pub const SUPPRESSION_ENTRY: u8 = b's';
 pub const PHONE_SUPPRESSION: u8 = b'p';
-pub const PHONE_HISTORY: u8 = b'h';
+pub const PHONE_CONTACT: u8 = b'n';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -312,8 +312,17 @@ pub fn phone_suppression(workspace: &str, phone: &str, list: &str) -> Key {
         .text(list)
 }
 
-pub fn phone_history(workspace: &str, phone: &str) -> Key {
-    Key::new(PHONE_HISTORY).text(workspace).text(phone)
+/// The workspace and number of a `p` key.
+pub fn read_phone_suppression(key: &[u8]) -> Option<(&str, &str)> {
+    let mut fields = key.get(1..)?.split(|b| *b == 0);
+    let workspace = std::str::from_utf8(fields.next()?).ok()?;
+    let phone = std::str::from_utf8(fields.next()?).ok()?;
+    fields.next()?;
+    Some((workspace, phone))
+}
+
+pub fn phone_contacts(workspace: &str, phone: &str) -> Key {
+    Key::new(PHONE_CONTACT).text(workspace).text(phone)
 }
 
 /// The last 0-terminated text field of a key.
@@ -398,10 +407,17 @@ mod tests {
             SUPPRESSION_LIST,
             SUPPRESSION_ENTRY,
             PHONE_SUPPRESSION,
-            PHONE_HISTORY,
+            PHONE_CONTACT,
         ];
         let distinct: std::collections::HashSet<u8> = tags.iter().copied().collect();
         assert_eq!(distinct.len(), tags.len(), "two key families share a tag");
+    }
+
+    #[test]
+    fn a_numbers_list_key_reads_back_as_its_workspace_and_number() {
+        let key = phone_suppression("ws", "+15550000000", "dnc-internal").into_vec();
+        assert_eq!(read_phone_suppression(&key), Some(("ws", "+15550000000")));
+        assert_eq!(read_phone_suppression(&key[..5]), None);
     }
 
     #[test]

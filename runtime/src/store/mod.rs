@@ -927,14 +927,17 @@ pub trait Store: Send + Sync {
         phones: &[String],
         now: Millis,
     ) -> Result<Vec<Vec<SuppressionHit>>, StoreError>;
-    /// Each of `phones`' attempts across the workspace, in the order of
-    /// `phones` (an empty history for a number never dialed): an index
-    /// read per phone. `begin_attempts` adds to it, `end_attempts` labels
-    /// it and takes back the start of an attempt that did not count.
+    /// The history across the workspace of each contact's number, in the
+    /// order of `contacts`, as of `now`: one index read per number, and
+    /// the contacts' records of the number's other contacts. Each
+    /// contact's own share is taken from the record given.
+    /// `begin_attempts` adds to a contact's share; `end_attempts` labels it
+    /// and takes back the start of an attempt that did not count.
     fn phone_histories(
         &self,
         workspace: &str,
-        phones: &[String],
+        contacts: &[&ContactRecord],
+        now: Millis,
     ) -> Result<Vec<PhoneHistory>, StoreError>;
 }
 

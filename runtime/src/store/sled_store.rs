@@ -34,7 +34,7 @@ use super::{
     StoreConfig, StoreError, SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery,
     SuppressionWrite, WebhookDelivery, WebhookEndpointState, in_chunks, minute_of,
 };
-use crate::model::{Attempt, CallOutcome, ContactStatus, Millis};
+use crate::model::{Attempt, CallOutcome, ContactDials, ContactStatus, Millis};
 
 /// Most jobs applied before one flush acknowledges them together.
 const MAX_GROUP: usize = 512;
@@ -44,7 +44,7 @@ const MAX_GROUP: usize = 512;
 const JOB_ITEMS: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 10;
+const FORMAT_VERSION: u32 = 11;
 /// Most journal events in one `J` record. At 256 the leaf holding the
 /// newest records outgrew the size at which sled writes a node to a blob
 /// file of its own, so every write made a new file of about 400 KB (and
@@ -63,7 +63,7 @@ const CHUNK: usize = 512;
 const CREATE_CHUNK: usize = 10_000;
 
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&sled::Db) -> Completion + Send>;
+type Job = Box<dyn FnOnce(&Base) -> Completion + Send>;
 
 struct Request {
     durable: bool,
@@ -73,8 +73,76 @@ struct Request {
 /// The sled-backed [`Store`].
 pub struct SledStore {
     db: sled::Db,
+    listed: Arc<ListedNumbers>,
     sender: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
+}
+
+/// The contacts of one number in its workspace, by batch and seq: read
+/// with one lookup, as almost every number has just the one.
+type PhoneContacts = Vec<(String, u64)>;
+
+/// What the writer's jobs work on: the database, and what the store keeps
+/// in memory beside it.
+struct Base {
+    db: sled::Db,
+    listed: Arc<ListedNumbers>,
+}
+
+impl std::ops::Deref for Base {
+    type Target = sled::Db;
+
+    fn deref(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
+/// Every number that may be on a suppression list of its workspace, as a
+/// fingerprint of the two. A number is added before the write of its entry
+/// commits and only taken out when the store reopens, so a number missing
+/// here is on no list, and the lists of almost every dial need no read.
+#[derive(Debug, Default)]
+struct ListedNumbers(std::sync::RwLock<HashSet<u64>>);
+
+impl ListedNumbers {
+    /// The numbers of every list entry in `db`.
+    fn load(db: &sled::Db) -> Result<ListedNumbers, StoreError> {
+        let mut numbers = HashSet::new();
+        for key in db.scan_prefix([keys::PHONE_SUPPRESSION]).keys() {
+            let key = key.map_err(io)?;
+            let (workspace, phone) = keys::read_phone_suppression(&key)
+                .ok_or_else(|| corrupt(&key, "a number's list key is cut short"))?;
+            numbers.insert(Self::fingerprint(workspace, phone));
+        }
+        Ok(ListedNumbers(std::sync::RwLock::new(numbers)))
+    }
+
+    fn fingerprint(workspace: &str, phone: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (workspace, phone).hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn may_hold(&self, workspace: &str, phone: &str) -> bool {
+        let numbers = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        numbers.contains(&Self::fingerprint(workspace, phone))
+    }
+
+    fn add<'p>(&self, workspace: &str, phones: impl IntoIterator<Item = &'p str>) {
+        let mut numbers = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        numbers.extend(
+            phones
+                .into_iter()
+                .map(|phone| Self::fingerprint(workspace, phone)),
+        );
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -94,20 +162,29 @@ impl SledStore {
             path: config.path.display().to_string(),
             message,
         })?;
-        discard_unfinished_drafts(&db)?;
+        let base = Base {
+            db: db.clone(),
+            listed: Arc::new(ListedNumbers::default()),
+        };
+        discard_unfinished_drafts(&base)?;
+        let listed = Arc::new(ListedNumbers::load(&db)?);
         let (sender, receiver) = mpsc::channel::<Request>();
-        let writer_db = db.clone();
+        let writer_base = Base {
+            db: db.clone(),
+            listed: listed.clone(),
+        };
         let path = config.path.clone();
         let durability = config.durability;
         let writer = std::thread::Builder::new()
             .name("store-writer".to_string())
-            .spawn(move || write_loop(&writer_db, &path, durability, &receiver))
+            .spawn(move || write_loop(&writer_base, &path, durability, &receiver))
             .map_err(|err| StoreError::Open {
                 path: config.path.display().to_string(),
                 message: format!("cannot start the writer thread: {err}"),
             })?;
         Ok(SledStore {
             db,
+            listed,
             sender: Some(sender),
             writer: Some(writer),
         })
@@ -118,7 +195,7 @@ impl SledStore {
     fn submit<R: Send + 'static>(
         &self,
         durable: bool,
-        op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
+        op: impl FnOnce(&Base) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         self.start(durable, op).wait()
     }
@@ -132,7 +209,7 @@ impl SledStore {
         &self,
         durable: bool,
         items: Vec<T>,
-        op: fn(&sled::Db, Vec<T>) -> Result<Vec<R>, StoreError>,
+        op: fn(&Base, Vec<T>) -> Result<Vec<R>, StoreError>,
     ) -> Result<Vec<R>, StoreError>
     where
         T: Send + 'static,
@@ -149,7 +226,7 @@ impl SledStore {
     fn start<R: Send + 'static>(
         &self,
         durable: bool,
-        op: impl FnOnce(&sled::Db) -> Result<R, StoreError> + Send + 'static,
+        op: impl FnOnce(&Base) -> Result<R, StoreError> + Send + 'static,
     ) -> Pending<R> {
         let (reply, answer) = mpsc::sync_channel::<Result<R, StoreError>>(1);
         let job: Job = Box::new(move |db| {
@@ -233,11 +310,13 @@ impl SledStore {
         self.db.scan_prefix([tag]).count()
     }
 
-    /// [`keys_tagged`](Self::keys_tagged) of each family a draft writes.
+    /// [`keys_tagged`](Self::keys_tagged) of each family a draft writes,
+    /// its numbers' keys last.
     #[cfg(test)]
     pub(super) fn draft_family_keys(&self) -> Vec<usize> {
         DRAFT_FAMILIES
             .iter()
+            .chain([&keys::PHONE_CONTACT])
             .map(|tag| self.keys_tagged(*tag))
             .collect()
     }
@@ -295,7 +374,7 @@ fn open_db(config: &StoreConfig) -> sled::Result<sled::Db> {
 
 /// Discards the drafts of creates a crash interrupted. Their batches were
 /// never acknowledged, and nothing refers to what they wrote.
-fn discard_unfinished_drafts(db: &sled::Db) -> Result<(), StoreError> {
+fn discard_unfinished_drafts(db: &Base) -> Result<(), StoreError> {
     let markers: Vec<sled::IVec> = db
         .scan_prefix([keys::DRAFT])
         .keys()
@@ -338,7 +417,7 @@ fn check_format(db: &sled::Db) -> Result<(), String> {
     }
 }
 
-fn write_loop(db: &sled::Db, path: &Path, durability: Durability, jobs: &mpsc::Receiver<Request>) {
+fn write_loop(db: &Base, path: &Path, durability: Durability, jobs: &mpsc::Receiver<Request>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -480,6 +559,8 @@ struct ContactState {
     gate_faults: u32,
     #[serde(default)]
     blocker_reason: Option<String>,
+    #[serde(default)]
+    dials: ContactDials,
 }
 
 /// A [`LiveRecord`], encoded.
@@ -531,6 +612,7 @@ fn state_of(contact: &ContactRecord) -> ContactState {
         live: None,
         gate_faults: contact.gate_faults,
         blocker_reason: contact.blocker_reason.clone(),
+        dials: contact.dials.clone(),
     }
 }
 
@@ -572,6 +654,7 @@ fn join_contact(batch_id: &str, seq: u64, card: ContactCard, state: ContactState
         succeeded: state.succeeded,
         gate_faults: state.gate_faults,
         blocker_reason: state.blocker_reason,
+        dials: state.dials,
     }
 }
 
@@ -804,6 +887,7 @@ fn cached_page<'c, T: DeserializeOwned>(
 /// events are kept decoded until the commit writes each once.
 struct Tx<'a> {
     db: &'a sled::Db,
+    listed: &'a ListedNumbers,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Decoded state pages, by key.
@@ -847,9 +931,10 @@ fn encode_any<T: Serialize + 'static>(value: &dyn Any) -> Vec<u8> {
 }
 
 impl<'a> Tx<'a> {
-    fn new(db: &'a sled::Db) -> Tx<'a> {
+    fn new(base: &'a Base) -> Tx<'a> {
         Tx {
-            db,
+            db: &base.db,
+            listed: &base.listed,
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
             pages: HashMap::new(),
@@ -1376,7 +1461,7 @@ struct Draft {
 
 /// Starts a create, or answers the batch an earlier create with the same
 /// idempotency key made.
-fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBatch>, StoreError> {
+fn begin_create(db: &Base, new: &NewBatch) -> Result<Result<Draft, CreatedBatch>, StoreError> {
     let mut tx = Tx::new(db);
     if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
         return Ok(Err(existing));
@@ -1388,7 +1473,7 @@ fn begin_create(db: &sled::Db, new: &NewBatch) -> Result<Result<Draft, CreatedBa
     let batch = ledger::batches::new_batch(id, new);
     // Before any contact of it: a crash leaves the marker, and the next
     // open discards what the draft wrote.
-    tx.mark(keys::draft(&batch.id));
+    tx.put(keys::draft(&batch.id), &batch.workspace);
     tx.commit()?;
     Ok(Ok(Draft {
         contacts: ContactNumbering::new(&batch),
@@ -1417,7 +1502,7 @@ fn batch_of_idempotency_key(
 /// Writes the next contacts of a draft, numbered on from the ones before,
 /// and hands the draft back.
 fn add_contacts(
-    db: &sled::Db,
+    db: &Base,
     mut draft: Draft,
     contacts: Vec<NewContact>,
 ) -> Result<Draft, StoreError> {
@@ -1427,6 +1512,11 @@ fn add_contacts(
         if let Some(zone) = &numbered.new_zone {
             tx.mark(keys::zone(&draft.batch.id, zone));
         }
+        let new = &numbered.contact.new;
+        let key = keys::phone_contacts(&draft.batch.workspace, &new.phone);
+        let mut contacts: PhoneContacts = tx.get(key.as_ref())?.unwrap_or_default();
+        contacts.push((draft.batch.id.clone(), new.seq));
+        tx.put(key, &contacts);
         stage_contact(&mut tx, &numbered.contact)?;
     }
     tx.commit()?;
@@ -1436,7 +1526,7 @@ fn add_contacts(
 /// Makes a draft a batch: its record, indexes, counters and journal entry,
 /// in one write. Should another create have taken the idempotency key in
 /// the meantime, the draft is discarded and that batch answered instead.
-fn finish_create(db: &sled::Db, draft: Draft, new: &NewBatch) -> Result<CreatedBatch, StoreError> {
+fn finish_create(db: &Base, draft: Draft, new: &NewBatch) -> Result<CreatedBatch, StoreError> {
     let mut tx = Tx::new(db);
     if let Some(existing) = batch_of_idempotency_key(&tx, new)? {
         discard_draft(db, &draft.batch.id)?;
@@ -1481,7 +1571,28 @@ pub(super) const DRAFT_FAMILIES: [u8; 5] = [
 
 /// Removes every key a draft's contacts were written under, then its
 /// marker. Nothing else refers to them, so a draft goes without a trace.
-fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
+fn discard_draft(db: &Base, batch_id: &str) -> Result<(), StoreError> {
+    // The numbers' keys first: they are found through the contacts' cards.
+    let marker = keys::draft(batch_id);
+    if let Some(workspace) = read_record::<String>(db, marker.as_ref())? {
+        let prefix = Key::new(keys::CONTACT).text(batch_id).into_vec();
+        let mut tx = Tx::new(db);
+        for page in db.scan_prefix(&prefix).values() {
+            let page = page.map_err(io)?;
+            let cards: Vec<ContactCard> = decode(&prefix, &page)?;
+            for card in cards {
+                let key = keys::phone_contacts(&workspace, &card.phone);
+                let mut contacts: PhoneContacts = tx.get(key.as_ref())?.unwrap_or_default();
+                contacts.retain(|(batch, _)| batch != batch_id);
+                if contacts.is_empty() {
+                    tx.remove(key);
+                } else {
+                    tx.put(key, &contacts);
+                }
+            }
+        }
+        tx.commit()?;
+    }
     for tag in DRAFT_FAMILIES {
         let prefix = Key::new(tag).text(batch_id).into_vec();
         let mut doomed = sled::Batch::default();
@@ -1497,10 +1608,14 @@ fn discard_draft(db: &sled::Db, batch_id: &str) -> Result<(), StoreError> {
 /// order: one prefix read of the by-phone index.
 fn suppression_hits(
     db: &sled::Db,
+    listed: &ListedNumbers,
     workspace: &str,
     phone: &str,
     now: Millis,
 ) -> Result<Vec<SuppressionHit>, StoreError> {
+    if !listed.may_hold(workspace, phone) {
+        return Ok(Vec::new());
+    }
     let prefix = Key::new(keys::PHONE_SUPPRESSION)
         .text(workspace)
         .text(phone)
@@ -1529,6 +1644,7 @@ fn begin_one(
     let contact = tx.contact(&begin.batch_id, begin.seq)?;
     let hits = suppression_hits(
         tx.db,
+        tx.listed,
         &touched_batch.record.workspace,
         &contact.phone,
         begin.at,
@@ -1546,9 +1662,6 @@ fn begin_one(
     )?;
     stage_minute(tx, &batch.id, &change.minute)?;
     stage_journal(tx, batch, &change.journal)?;
-    let history = keys::phone_history(&batch.workspace, &change.contact.new.phone);
-    let old: Option<PhoneHistory> = tx.get(history.as_ref())?;
-    tx.put(history, &ledger::phones::placed(old, begin.at, begin.at));
     touched_batch.delta.merge(&change.counters);
     Ok(change.attempt)
 }
@@ -1603,7 +1716,7 @@ fn live_attempt(tx: &mut Tx<'_>, key: &AttemptKey) -> Result<Option<Attempt>, St
 
 /// Writes dial intents in one atomic write.
 fn write_begins(
-    db: &sled::Db,
+    db: &Base,
     begins: Vec<BeginAttempt>,
 ) -> Result<Vec<Result<Attempt, StoreError>>, StoreError> {
     write_each(db, &begins, begin_one)
@@ -1614,7 +1727,7 @@ fn write_begins(
 /// full before it stages anything, so a refused one leaves no trace and
 /// the others still go ahead.
 fn write_each<T, R>(
-    db: &sled::Db,
+    db: &Base,
     items: &[T],
     one: fn(&mut Tx<'_>, &mut Touched, &T) -> Result<R, StoreError>,
 ) -> Result<Vec<Result<R, StoreError>>, StoreError> {
@@ -1630,7 +1743,7 @@ fn write_each<T, R>(
 }
 
 /// Records provider call ids in one atomic write.
-fn write_provider_calls(db: &sled::Db, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
+fn write_provider_calls(db: &Base, calls: &[(AttemptKey, String)]) -> Result<(), StoreError> {
     let mut tx = Tx::new(db);
     for (key, call_id) in calls {
         // An attempt may have ended already; its id is then on the
@@ -1738,16 +1851,6 @@ fn end_one(
     for entry in &change.journal {
         stage_journal(tx, batch, entry)?;
     }
-    let history = keys::phone_history(&workspace, &phone);
-    let old: Option<PhoneHistory> = tx.get(history.as_ref())?;
-    let label = change
-        .attempt
-        .disposition
-        .as_ref()
-        .map(|d| d.label.as_str());
-    let started_at = change.attempt.started_at;
-    let updated = ledger::phones::ended(old, started_at, label, end.counts_as_attempt, end.at);
-    tx.put(history, &updated);
     if let Some(suppression) = &suppression {
         stage_suppression(tx, suppression);
     }
@@ -1759,7 +1862,7 @@ fn end_one(
 }
 
 fn set_blockers(
-    db: &sled::Db,
+    db: &Base,
     batch_id: &str,
     updates: &[BlockerUpdate],
     at: Millis,
@@ -1861,6 +1964,12 @@ fn stage_suppression(tx: &mut Tx<'_>, change: &ledger::suppression::SuppressionC
     let list = &change.list;
     let (workspace, name) = (list.workspace.as_str(), list.name.as_str());
     tx.put(keys::suppression_list(workspace, name), list);
+    // Before the commit: a number is known to be listed before a dial can
+    // read its entry.
+    tx.listed.add(
+        workspace,
+        change.entries.iter().map(|entry| entry.phone.as_str()),
+    );
     for entry in &change.entries {
         let mark = SuppressionMark {
             blocks: list.blocks,
@@ -1882,7 +1991,7 @@ fn stage_suppression(tx: &mut Tx<'_>, change: &ledger::suppression::SuppressionC
     }
 }
 
-fn set_batch_status(db: &sled::Db, change: StatusChange) -> Result<BatchRecord, StoreError> {
+fn set_batch_status(db: &Base, change: StatusChange) -> Result<BatchRecord, StoreError> {
     let mut tx = Tx::new(db);
     let batch = tx.batch_record(&change.batch_id)?;
     let (batch, entry) = ledger::batches::change_status(batch, change)?;
@@ -2800,21 +2909,35 @@ impl Store for SledStore {
     ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
         phones
             .iter()
-            .map(|phone| suppression_hits(&self.db, workspace, phone, now))
+            .map(|phone| suppression_hits(&self.db, &self.listed, workspace, phone, now))
             .collect()
     }
 
     fn phone_histories(
         &self,
         workspace: &str,
-        phones: &[String],
+        contacts: &[&ContactRecord],
+        now: Millis,
     ) -> Result<Vec<PhoneHistory>, StoreError> {
-        phones
+        contacts
             .iter()
-            .map(|phone| {
-                Ok(self
-                    .read(keys::phone_history(workspace, phone).as_ref())?
-                    .unwrap_or_default())
+            .map(|contact| {
+                let key = keys::phone_contacts(workspace, &contact.phone);
+                let contacts: PhoneContacts = self.read(key.as_ref())?.unwrap_or_default();
+                let mut others = Vec::new();
+                for (batch_id, seq) in &contacts {
+                    if *batch_id == contact.batch_id && *seq == contact.seq {
+                        continue;
+                    }
+                    // A draft's contacts have no attempts yet.
+                    if let Some(state) = ContactReader::new(&self.db, batch_id).state(*seq)? {
+                        others.push(state.dials);
+                    }
+                }
+                Ok(ledger::phones::history(
+                    others.iter().chain([&contact.dials]),
+                    now,
+                ))
             })
             .collect()
     }

@@ -377,6 +377,7 @@ fn a_contact_id_repeated_in_a_later_chunk_refuses_the_batch_naming_both_contacts
     assert!(store.open_batches().expect("open batches").is_empty());
     assert_eq!(store.keys_tagged(keys::STATE_PAGE), 0);
     assert_eq!(store.keys_tagged(keys::CONTACT), 0);
+    assert_eq!(store.keys_tagged(keys::PHONE_CONTACT), 0, "nor its numbers");
 }
 
 #[test]
@@ -414,6 +415,38 @@ fn a_create_a_crash_interrupted_is_discarded_when_the_store_opens_again() {
     let after = store.draft_family_keys();
     assert_eq!(after, before, "nothing of the interrupted create is left");
     assert_eq!(store.open_batches().expect("open batches").len(), 1);
+}
+
+#[test]
+fn a_listed_number_is_still_refused_a_dial_after_the_store_reopens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let batch = {
+        let store = open(&dir, Durability::Relaxed);
+        let batch = store.create_batch(new_batch(2)).expect("create").batch.id;
+        start(&store, &batch);
+        let listed = crate::store::NewSuppression {
+            phone: "+15550000001".to_string(),
+            expires_at: None,
+            reason: None,
+        };
+        store
+            .add_suppressions("ws", crate::model::DNC_INTERNAL, vec![listed], "ops", T0)
+            .expect("listed");
+        store.sync().expect("synced");
+        batch
+    };
+
+    // The numbers known to be listed are read again when the store opens.
+    let store = open(&dir, Durability::Relaxed);
+    let results = store
+        .begin_attempts(vec![begin(&batch, 0, T0 + 1), begin(&batch, 1, T0 + 1)])
+        .expect("written");
+    assert!(results[0].is_ok(), "an unlisted number is dialed");
+    assert!(
+        matches!(results[1], Err(StoreError::NumberSuppressed { .. })),
+        "the listed one is refused: {:?}",
+        results[1]
+    );
 }
 
 #[test]

@@ -12,8 +12,8 @@ use super::{CampaignKey, DISPATCHER, Dial, Engine, EngineError, contact_zone};
 use crate::model::{BatchStatus, Blocker, DAY_MS, FrequencyCap, MINUTE_MS, Millis, show_duration};
 use crate::policy::{DialGate, GateCandidate, GateVerdict, LocalTime, PhoneActivity, PolicyFault};
 use crate::store::{
-    BatchRecord, BeginAttempt, BlockerUpdate, PhoneHistory, StatusChange, StoreError,
-    SuppressionHit,
+    BatchRecord, BeginAttempt, BlockerUpdate, ContactRecord, PhoneHistory, StatusChange,
+    StoreError, SuppressionHit,
 };
 
 /// Most candidates handed to a gate in one call.
@@ -94,7 +94,7 @@ impl Engine {
         batches: &HashMap<&str, &BatchRecord>,
         now: Millis,
     ) -> Result<Gated, EngineError> {
-        let mut histories_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut histories_of: BTreeMap<String, Vec<&ContactRecord>> = BTreeMap::new();
         let mut lists_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (campaign, contact, _) in &dials {
             let Some(state) = self.campaigns.get(campaign) else {
@@ -105,7 +105,7 @@ impl Engine {
                 histories_of
                     .entry(workspace.clone())
                     .or_default()
-                    .push(contact.phone.clone());
+                    .push(contact);
             }
             if state.policy.gate.is_some() {
                 lists_of
@@ -115,13 +115,17 @@ impl Engine {
             }
         }
         let mut screening = Screening::default();
-        for (workspace, mut phones) in histories_of {
-            phones.sort_unstable();
-            phones.dedup();
-            let histories = self.store.phone_histories(&workspace, &phones)?;
-            screening
-                .histories
-                .insert(workspace, phones.into_iter().zip(histories).collect());
+        for (workspace, mut contacts) in histories_of {
+            // A number's history is the same through any of its contacts.
+            contacts.sort_unstable_by(|a, b| a.phone.cmp(&b.phone));
+            contacts.dedup_by(|a, b| a.phone == b.phone);
+            let histories = self.store.phone_histories(&workspace, &contacts, now)?;
+            let by_phone = contacts
+                .into_iter()
+                .map(|contact| contact.phone.clone())
+                .zip(histories)
+                .collect();
+            screening.histories.insert(workspace, by_phone);
         }
         for (workspace, mut phones) in lists_of {
             phones.sort_unstable();

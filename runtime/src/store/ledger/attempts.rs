@@ -83,6 +83,7 @@ pub fn begin_attempt(
     new.attempt_records = key.number;
     new.live_attempt_id = Some(attempt.id.clone());
     new.last_attempt_at = Some(begin.at);
+    super::phones::placed(&mut new.dials, begin.at);
     new.from_number = begin.from_number.clone().or(new.from_number.take());
     new.variant = attempt.variant.clone();
     // The contact's "dispatched" line is told by the attempt itself (see
@@ -285,6 +286,13 @@ pub fn end_attempt(
         batch_changed = true;
     }
     new.succeeded |= attempt.success;
+    super::phones::ended(
+        &mut new.dials,
+        attempt.started_at,
+        new.last_disposition.as_deref(),
+        end.counts_as_attempt,
+        end.at,
+    );
 
     let outcome = attempt.outcome.map_or("none", CallOutcome::as_str);
     let label = new.last_disposition.as_deref().unwrap_or("-");

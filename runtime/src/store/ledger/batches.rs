@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use super::{
     BatchCreated, BatchStatusData, ContactChange, CounterDelta, JournalData, JournalEntry,
 };
-use crate::model::{BatchStatus, ContactStatus, EventKind, IllegalTransition, Millis};
+use crate::model::{
+    BatchStatus, ContactDials, ContactStatus, EventKind, IllegalTransition, Millis,
+};
 use crate::store::{BatchRecord, ContactRecord, NewBatch, NewContact, StatusChange, StoreError};
 use crate::text_key::{TextKey, TextKeys};
 
@@ -143,6 +145,7 @@ impl ContactNumbering {
             event_count: 0,
             succeeded: false,
             gate_faults: 0,
+            dials: ContactDials::default(),
             blocker_reason: None,
         };
         let change = ContactChange {

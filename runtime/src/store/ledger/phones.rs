@@ -1,51 +1,71 @@
 //! A phone number's attempts across every campaign and batch of its
-//! workspace, for frequency caps: kept in the same change as the attempts
-//! themselves.
+//! workspace, for frequency caps and dial gates: each contact keeps its
+//! share in the same change as its attempts, and a number's history is the
+//! union of the shares of its contacts.
 
-use crate::model::{Millis, PHONE_HISTORY_WINDOW, PhoneHistory};
+use crate::model::{ContactDials, Millis, PHONE_HISTORY_WINDOW, PhoneHistory};
 
-/// `history` once an attempt started at `started_at`, written at `at`:
-/// the start joins the others in time order, and starts older than the
-/// window before `at` go.
-pub fn placed(history: Option<PhoneHistory>, started_at: Millis, at: Millis) -> PhoneHistory {
-    let mut history = history.unwrap_or_default();
-    let position = history.placed.partition_point(|start| *start <= started_at);
-    history.placed.insert(position, started_at);
-    history.last_attempt_at = history.last_attempt_at.max(Some(started_at));
-    trim(&mut history, at);
-    history
+/// `dials` once an attempt started at `started_at`: the start joins the
+/// others in time order, and starts older than the window before it go.
+pub fn placed(dials: &mut ContactDials, started_at: Millis) {
+    let position = dials.placed.partition_point(|start| *start <= started_at);
+    dials.placed.insert(position, started_at);
+    dials.last_attempt_at = dials.last_attempt_at.max(Some(started_at));
+    trim(&mut dials.placed, started_at);
 }
 
-/// `history` once the attempt started at `started_at` ended at `at`,
+/// `dials` once the attempt started at `started_at` ended at `at`,
 /// labelled `label`. An attempt that did not count (it never reached the
 /// network) is taken back out: it placed no call.
 pub fn ended(
-    history: Option<PhoneHistory>,
+    dials: &mut ContactDials,
     started_at: Millis,
     label: Option<&str>,
     counts_as_attempt: bool,
     at: Millis,
-) -> PhoneHistory {
-    let mut history = history.unwrap_or_default();
+) {
     if counts_as_attempt {
         if let Some(label) = label {
-            history.last_label = Some(label.to_string());
+            dials.last_label = Some((at, label.to_string()));
         }
-    } else if let Some(index) = history.placed.iter().rposition(|at| *at == started_at) {
-        history.placed.remove(index);
-        if history.last_attempt_at == Some(started_at) {
-            history.last_attempt_at = history.placed.last().copied();
+    } else if let Some(index) = dials.placed.iter().rposition(|at| *at == started_at) {
+        dials.placed.remove(index);
+        if dials.last_attempt_at == Some(started_at) {
+            dials.last_attempt_at = dials.placed.last().copied();
         }
     }
-    trim(&mut history, at);
+    trim(&mut dials.placed, at);
+}
+
+/// The history of a number whose contacts hold `shares`, as of `now`.
+pub fn history<'d>(
+    shares: impl IntoIterator<Item = &'d ContactDials>,
+    now: Millis,
+) -> PhoneHistory {
+    let cutoff = now.saturating_sub(PHONE_HISTORY_WINDOW);
+    let mut history = PhoneHistory::default();
+    let mut labelled_at = None;
+    for share in shares {
+        history
+            .placed
+            .extend(share.placed.iter().filter(|start| **start >= cutoff));
+        history.last_attempt_at = history.last_attempt_at.max(share.last_attempt_at);
+        if let Some((at, label)) = &share.last_label
+            && labelled_at.is_none_or(|newest| *at > newest)
+        {
+            labelled_at = Some(*at);
+            history.last_label = Some(label.clone());
+        }
+    }
+    history.placed.sort_unstable();
     history
 }
 
 /// Drops the starts older than the window before `at`.
-fn trim(history: &mut PhoneHistory, at: Millis) {
+fn trim(placed: &mut Vec<Millis>, at: Millis) {
     let cutoff = at.saturating_sub(PHONE_HISTORY_WINDOW);
-    let older = history.placed.partition_point(|start| *start < cutoff);
-    history.placed.drain(..older);
+    let older = placed.partition_point(|start| *start < cutoff);
+    placed.drain(..older);
 }
 
 #[cfg(test)]
@@ -55,23 +75,45 @@ mod tests {
 
     #[test]
     fn a_placed_attempt_joins_in_time_order_and_starts_past_thirty_days_go() {
-        let old = placed(None, 0, 0);
-        let history = placed(Some(old), 31 * DAY_MS, 31 * DAY_MS);
-        assert_eq!(history.placed, vec![31 * DAY_MS]);
-        let history = placed(Some(history), 31 * DAY_MS - 5, 31 * DAY_MS);
-        assert_eq!(history.placed, vec![31 * DAY_MS - 5, 31 * DAY_MS]);
-        assert_eq!(history.last_attempt_at, Some(31 * DAY_MS));
+        let mut dials = ContactDials::default();
+        placed(&mut dials, 0);
+        placed(&mut dials, 31 * DAY_MS);
+        assert_eq!(dials.placed, vec![31 * DAY_MS]);
+        placed(&mut dials, 31 * DAY_MS - 5);
+        assert_eq!(dials.placed, vec![31 * DAY_MS - 5, 31 * DAY_MS]);
+        assert_eq!(dials.last_attempt_at, Some(31 * DAY_MS));
     }
 
     #[test]
-    fn an_end_labels_the_number_and_an_uncounted_one_takes_its_start_back() {
-        let history = placed(placed(None, 10, 10).into(), 20, 20);
-        let labelled = ended(Some(history.clone()), 10, Some("busy"), true, 30);
+    fn an_end_labels_the_contact_and_an_uncounted_one_takes_its_start_back() {
+        let mut dials = ContactDials::default();
+        placed(&mut dials, 10);
+        placed(&mut dials, 20);
+        let mut labelled = dials.clone();
+        ended(&mut labelled, 10, Some("busy"), true, 30);
         assert_eq!(labelled.placed, vec![10, 20]);
-        assert_eq!(labelled.last_label.as_deref(), Some("busy"));
-        let retried = ended(Some(history), 20, Some("system_retry"), false, 30);
-        assert_eq!(retried.placed, vec![10]);
-        assert_eq!(retried.last_attempt_at, Some(10));
-        assert_eq!(retried.last_label, None);
+        assert_eq!(labelled.last_label, Some((30, "busy".to_string())));
+        ended(&mut dials, 20, Some("system_retry"), false, 30);
+        assert_eq!(dials.placed, vec![10]);
+        assert_eq!(dials.last_attempt_at, Some(10));
+        assert_eq!(dials.last_label, None);
+    }
+
+    #[test]
+    fn a_numbers_history_joins_its_contacts_and_takes_the_newest_label() {
+        let first = ContactDials {
+            placed: vec![5, 40],
+            last_attempt_at: Some(40),
+            last_label: Some((45, "busy".to_string())),
+        };
+        let second = ContactDials {
+            placed: vec![20],
+            last_attempt_at: Some(20),
+            last_label: Some((25, "no_answer".to_string())),
+        };
+        let history = history([&second, &first], 6 + PHONE_HISTORY_WINDOW);
+        assert_eq!(history.placed, vec![20, 40], "5 is past the window");
+        assert_eq!(history.last_attempt_at, Some(40));
+        assert_eq!(history.last_label.as_deref(), Some("busy"));
     }
 }

@@ -341,9 +341,10 @@ impl Store for FaultyStore {
     fn phone_histories(
         &self,
         workspace: &str,
-        phones: &[String],
+        contacts: &[&ContactRecord],
+        now: Millis,
     ) -> Result<Vec<PhoneHistory>, StoreError> {
-        self.inner.phone_histories(workspace, phones)
+        self.inner.phone_histories(workspace, contacts, now)
     }
 }
 
