@@ -136,6 +136,24 @@ impl Demo {
         );
         serde_json::from_str(&response.text().await.expect("a body")).expect("JSON")
     }
+
+    /// A POST of `body` as `content_type`, answered as JSON; it must
+    /// succeed.
+    async fn post(&self, path: &str, content_type: &str, body: String) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {KEY}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the demo answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert!(status.is_success(), "POST {path}: {status}: {text}");
+        serde_json::from_str(&text).expect("JSON")
+    }
 }
 
 impl Drop for Demo {
@@ -638,5 +656,144 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
             .await,
         true
     );
+    browser.close().await;
+}
+
+/// Opens a page of the dashboard by its address, as a bookmark would.
+async fn open_page(browser: &Browser, demo: &Demo, hash: &str) {
+    sign_in(browser, demo).await;
+    browser.goto(&format!("{}/{hash}", demo.base)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_health_counts_the_contacts_a_blocking_list_kept_from_dialing() {
+    let Some(installed) = browser_or_skip("queue_health_counts_the_suppressed") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Slow enough that New York's calling window stays open for minutes.
+    let demo = Demo::start(200, 300);
+    let on_list = ["+12125550201", "+12125550202", "+12125550203"];
+    let entries: Vec<Value> = on_list
+        .iter()
+        .map(|phone| serde_json::json!({"phone": phone, "reason": "asked not to be called"}))
+        .collect();
+    demo.post(
+        "/v1/suppression-lists/dnc-internal/entries",
+        "application/json",
+        serde_json::json!({ "entries": entries }).to_string(),
+    )
+    .await;
+    let created = demo
+        .post(
+            "/v1/campaigns/demo-outreach/batches",
+            "text/csv",
+            "phone,name\n+12125550201,Ada\n+12125550204,Grace\n+12125550202,Alan\n+12125550205,Edsger\n+12125550203,Barbara\n"
+                .to_string(),
+        )
+        .await;
+    let batch_id = created["batch"]["batch_id"]
+        .as_str()
+        .expect("the new batch's id")
+        .to_string();
+    let debug_path = format!("/v1/batches/{batch_id}/debug");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let suppressed = loop {
+        let debug = demo.get(&debug_path).await;
+        let suppressed = &debug["queue"]["compliance"]["suppressed"];
+        if suppressed.as_u64() == Some(on_list.len() as u64) {
+            break debug["queue"]["compliance"].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the engine skipped no listed number within 60 s: {debug}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let browser = Browser::start(&installed, 1440, 2400).await;
+    open_page(&browser, &demo, &format!("#/batches/{batch_id}")).await;
+    browser
+        .wait_until("the queue health's compliance", async || {
+            number(&browser.text_of("#health-suppressed").await) == 3
+        })
+        .await;
+    assert_eq!(suppressed["suppressed"], 3);
+    assert!(
+        browser
+            .text_of("#health-suppressed")
+            .await
+            .contains("on a blocking list")
+    );
+    // The demo has no dial gate and no frequency cap: each says so.
+    for (id, field) in [
+        ("#health-capped", "frequency_capped"),
+        ("#health-deferred", "gate_deferred"),
+        ("#health-gate-skipped", "gate_skipped"),
+    ] {
+        assert_eq!(suppressed[field], 0, "{field}");
+        assert_eq!(browser.text_of(id).await, "none", "{id}");
+    }
+    assert_eq!(browser.text_of("#health-gate").await, "none");
+
+    // Every blocker can be filtered on, the compliance ones included.
+    for blocker in ["gate_deferred", "frequency_capped"] {
+        assert_eq!(
+            browser
+                .find_all(&format!("#filter-blocker option[value='{blocker}']"))
+                .await
+                .len(),
+            1,
+            "{blocker}"
+        );
+    }
+    // A skipped contact shows why in the table and in its drawer.
+    browser.click(&browser.find("#tasks-follow").await).await;
+    browser
+        .wait_until("the skipped contacts", async || {
+            let rows = browser
+                .script(
+                    "const s = document.getElementById('filter-status');
+                     if (s.value !== 'skipped') { s.value = 'skipped'; s.dispatchEvent(new Event('change')); }
+                     return [...document.querySelectorAll('#tasks tbody tr[data-seq]')].map((row) => row.textContent);",
+                )
+                .await;
+            rows.as_array().is_some_and(|rows| {
+                rows.len() == 3
+                    && rows.iter().all(|row| {
+                        row.as_str()
+                            .is_some_and(|text| text.contains("suppressed:dnc-internal"))
+                    })
+            })
+        })
+        .await;
+    browser
+        .screenshot(&artifact("queue-health-compliance.png"))
+        .await;
+    let seq = browser
+        .script("return document.querySelector('#tasks tbody tr[data-seq]').dataset.seq;")
+        .await;
+    let seq = seq.as_str().expect("a contact's number").to_string();
+    browser
+        .click(
+            &browser
+                .find(&format!("#tasks tbody tr[data-seq='{seq}']"))
+                .await,
+        )
+        .await;
+    browser
+        .wait_until("the drawer's final reason", async || {
+            browser
+                .text_of("#drawer-facts")
+                .await
+                .contains("suppressed:dnc-internal")
+        })
+        .await;
+    let contact = demo
+        .get(&format!("/v1/batches/{batch_id}/contacts/{seq}"))
+        .await;
+    assert_eq!(contact["final_reason"], "suppressed:dnc-internal");
+    assert!(on_list.contains(&contact["phone"].as_str().unwrap_or_default()));
+    assert_no_garbage(&browser).await;
     browser.close().await;
 }

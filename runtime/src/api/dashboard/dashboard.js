@@ -779,6 +779,8 @@ function batchPage(batchId) {
         h("dt", {}, "Plugin faults"), h("dd", { class: (plugins.faults ?? faults.total) ? "warn" : "" }, `${int(plugins.faults ?? faults.total)} total, ${int(plugins.consecutive_faults ?? faults.consecutive)} in a row (pauses at ${int(plugins.pause_after ?? faults.pause_after)})`),
         h("dt", {}, "Number pool"), h("dd", {}, pool ? `${int(pool.usable)} of ${int(pool.size)} usable` : DASH),
         h("dt", {}, "Next eligible"), h("dd", {}, when(d.next_eligible_at))),
+      h("h3", {}, "Compliance"),
+      complianceFacts(find(d, "compliance", isObject)),
       h("h3", {}, "Blockers"),
       held.length
         ? h("div", { class: "chips", id: "health-blockers" }, held.map(([name, n]) => h("span", { class: "chip", "data-blocker": name }, `${name.replaceAll("_", " ")} `, h("b", {}, int(n)))))
@@ -791,6 +793,25 @@ function batchPage(batchId) {
           return h("tr", {}, h("td", {}, w.time_zone), h("td", { class: w.open ? "good" : "warn" }, w.open ? "open" : "closed"),
             h("td", { class: "wrap" }, change ? `${w.open ? "closes" : "opens"} ${when(change)}` : DASH));
         })))));
+  }
+
+  // What the checks before every dial hold back: blocking lists, frequency
+  // caps and the dial gate. A zero reads "none", so a quiet batch is seen
+  // to be checked, not left unreported.
+  function complianceFacts(c) {
+    if (!isObject(c)) return h("p", { class: "dash", id: "health-compliance" }, DASH, " no compliance figures reported");
+    const count = (n, text) => (n ? `${int(n)} ${text}` : "none");
+    const reasons = c.gate_deferred_reasons || [];
+    return h("dl", { class: "facts", id: "health-compliance" },
+      h("dt", {}, "Suppressed"), h("dd", { id: "health-suppressed", class: c.suppressed ? "warn" : "" }, count(c.suppressed, "skipped, on a blocking list")),
+      h("dt", {}, "Frequency capped"), h("dd", { id: "health-capped", class: c.frequency_capped ? "warn" : "" },
+        count(c.frequency_capped, "waiting"), c.frequency_capped && known(c.frequency_capped_free_at) ? h("span", { id: "health-capped-free" }, `, the first free again ${when(c.frequency_capped_free_at)}`) : null),
+      h("dt", {}, "Dial gate"), h("dd", { id: "health-gate" }, c.gate_plugin ?? "none"),
+      h("dt", {}, "Gate deferred"), h("dd", { id: "health-deferred", class: c.gate_deferred ? "warn" : "" }, count(c.gate_deferred, "waiting"),
+        // The reasons are read from the next due contacts only.
+        reasons.length ? h("ul", { class: "reasons", id: "health-deferred-reasons", title: "most frequent first, among the next 512 due contacts" },
+          reasons.map((r) => h("li", { "data-reason": r.reason }, h("b", {}, int(r.count)), " ", r.reason))) : null),
+      h("dt", {}, "Gate skipped"), h("dd", { id: "health-gate-skipped" }, count(c.gate_skipped, "skipped by the gate")));
   }
 
   function bars(rows, total) {
@@ -903,6 +924,11 @@ function batchPage(batchId) {
       if (select.options.length > 1) continue;
       select.append(...names.map((n) => h("option", { value: n }, n)));
     }
+    // Every blocker is offered, gate_deferred and frequency_capped among
+    // them, each with how many contacts it holds now.
+    for (const option of $("filter-blocker").options) {
+      if (option.value) option.textContent = `${option.value} (${int(c.by_blocker[option.value] ?? 0)})`;
+    }
   }
 
   // ---- the tasks table
@@ -913,7 +939,7 @@ function batchPage(batchId) {
     ["phone", "Phone", (x) => x.phone],
     ["name", "Name", (x) => x.name],
     ["status", "Status", (x) => x.status],
-    ["blocker", "Blocker", (x) => x.effective_blocker],
+    ["blocker", "Blocker", (x) => x.effective_blocker, false, blockerCell],
     ["attempts", "Attempts", (x) => x.attempts_made + (x.followups_made || 0), true, (_, x) => dials(x)],
     ["system_retries", "Sys. retries", (x) => x.system_retries, true, (v) => int(v)],
     ["outcome", "Last outcome", (x) => x.last_outcome],
@@ -926,6 +952,13 @@ function batchPage(batchId) {
     ["variant", "Variant", (x) => x.variant],
     ["next", "Next try", (x) => x.next_eligible_at, false, when],
   ];
+
+  // The blocker with its reason beneath: a gate's deferral, the cap reached,
+  // or why a skipped contact was skipped ("suppressed:dnc-internal").
+  function blockerCell(blocker, x) {
+    const why = x.blocker_reason ?? (x.status === "skipped" ? x.final_reason : null);
+    return [known(blocker) ? blocker.replaceAll("_", " ") : why ? null : DASH, why ? h("div", { class: "why muted" }, why) : null];
+  }
 
   // "2/3", or "3/3 + 1/1 follow-up" once a follow-up past the attempts was dialed.
   function dials(x) {
@@ -1015,6 +1048,7 @@ function batchPage(batchId) {
         h("dt", {}, "Time zone"), h("dd", {}, x.time_zone),
         h("dt", {}, "Status"), h("dd", {}, h("span", { class: `status ${x.status}` }, x.status)),
         h("dt", {}, "Blocker"), h("dd", {}, x.effective_blocker ?? DASH),
+        h("dt", {}, "Blocker reason"), h("dd", { id: "drawer-blocker-reason" }, x.blocker_reason ?? DASH),
         h("dt", {}, "Next try"), h("dd", {}, when(x.next_eligible_at)),
         h("dt", {}, "Attempts"), h("dd", {}, `${dials(x)} dialed, ${int(x.system_retries)} refused before dialing`),
         h("dt", {}, "Last outcome"), h("dd", {}, x.last_outcome ?? DASH),
