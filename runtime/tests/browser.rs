@@ -665,6 +665,248 @@ async fn open_page(browser: &Browser, demo: &Demo, hash: &str) {
     browser.goto(&format!("{}/{hash}", demo.base)).await;
 }
 
+/// The entries of a suppression list, as the API pages them.
+async fn list_entries(demo: &Demo, list: &str) -> Vec<Value> {
+    demo.get(&format!("/v1/suppression-lists/{list}/entries"))
+        .await["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_number() {
+    let Some(installed) = browser_or_skip("the_suppression_page_creates_a_list") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    sign_in(&browser, &demo).await;
+
+    // The top bar leads to the lists; dnc-internal is always among them.
+    browser.click_on("#nav-suppression").await;
+    browser
+        .find("#lists tbody tr[data-list='dnc-internal']")
+        .await;
+
+    let name = browser.find("#list-name").await;
+    browser.type_into(&name, "litigators").await;
+    let description = browser.find("#list-description").await;
+    browser.type_into(&description, "Known litigators").await;
+    browser
+        .click(&browser.find("#list-create-button").await)
+        .await;
+    browser
+        .wait_until("the new list's page", async || {
+            browser.text_of("#list-title").await == "litigators"
+                && browser.text_of("#list-entries").await == "0"
+        })
+        .await;
+    let list = demo.get("/v1/suppression-lists/litigators").await;
+    assert_eq!(list["blocks"], true, "a list blocks unless told otherwise");
+    assert_eq!(list["description"], "Known litigators");
+    browser
+        .find("#lists tbody tr[data-list='litigators']")
+        .await;
+
+    // A number the API refuses is named with its field, and nothing is
+    // written.
+    let phone = browser.find("#entry-phone").await;
+    browser.type_into(&phone, "not-a-phone").await;
+    browser.click(&browser.find("#entry-add").await).await;
+    browser
+        .wait_until("the refusal", async || {
+            browser
+                .text_of("#entry-error")
+                .await
+                .contains("entries[0].phone")
+        })
+        .await;
+    assert!(list_entries(&demo, "litigators").await.is_empty());
+
+    let phone = browser.find("#entry-phone").await;
+    browser
+        .script("document.getElementById('entry-phone').value = ''; return true;")
+        .await;
+    browser.type_into(&phone, "+14155550123").await;
+    let expires = browser.find("#entry-expires").await;
+    browser.type_into(&expires, "2030-01-01T00:00:00Z").await;
+    let reason = browser.find("#entry-reason").await;
+    browser.type_into(&reason, "sued twice").await;
+    browser.click(&browser.find("#entry-add").await).await;
+    let row = browser
+        .find("#entries tbody tr[data-phone='+14155550123']")
+        .await;
+    let shown = browser.text(&row).await;
+    assert!(
+        shown.contains("sued twice") && shown.contains("2030-01-01 00:00:00 UTC"),
+        "the entry shows {shown}"
+    );
+    assert_eq!(browser.text_of("#entry-error").await, "");
+    let entries = list_entries(&demo, "litigators").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["phone"], "+14155550123");
+    assert_eq!(entries[0]["reason"], "sued twice");
+    assert_eq!(entries[0]["expires_at"], 1_893_456_000_000_i64);
+    browser
+        .wait_until("the entry count", async || {
+            browser.text_of("#list-entries").await == "1"
+        })
+        .await;
+
+    // The check names the list the number is on, as the API does.
+    let check = browser.find("#check-phone").await;
+    browser.type_into(&check, "+14155550123").await;
+    browser.click(&browser.find("#check-button").await).await;
+    browser
+        .find("#check-lists tbody tr[data-list='litigators']")
+        .await;
+    assert!(
+        browser
+            .text_of("#check-verdict")
+            .await
+            .contains("is blocked")
+    );
+    let checked = demo.get("/v1/suppressions/%2B14155550123").await;
+    assert_eq!(checked["blocked"], true);
+    assert_eq!(checked["lists"][0]["list"], "litigators");
+    browser.screenshot(&artifact("suppression-list.png")).await;
+    assert_no_garbage(&browser).await;
+
+    browser
+        .click_on("#entries tbody tr[data-phone='+14155550123'] button.remove")
+        .await;
+    browser
+        .wait_until("the list to be empty", async || {
+            browser
+                .find_all("#entries tbody tr[data-phone]")
+                .await
+                .is_empty()
+                && browser.text_of("#list-entries").await == "0"
+        })
+        .await;
+    assert!(list_entries(&demo, "litigators").await.is_empty());
+    browser.click(&browser.find("#check-button").await).await;
+    browser
+        .wait_until("the check to find no list", async || {
+            browser
+                .text_of("#check-verdict")
+                .await
+                .contains("on no list")
+        })
+        .await;
+    let checked = demo.get("/v1/suppressions/%2B14155550123").await;
+    assert_eq!(checked["blocked"], false);
+    assert_eq!(checked["lists"], serde_json::json!([]));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppression_upload_with_a_bad_row_shows_the_row_and_writes_nothing() {
+    let Some(installed) = browser_or_skip("a_suppression_upload_with_a_bad_row") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    demo.post(
+        "/v1/suppression-lists",
+        "application/json",
+        r#"{"name": "consent", "blocks": false}"#.to_string(),
+    )
+    .await;
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    open_page(&browser, &demo, "#/suppression/consent").await;
+    browser
+        .wait_until("the list's page", async || {
+            browser.text_of("#list-kind-shown").await == "informing"
+        })
+        .await;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bad = dir.path().join("consent.csv");
+    std::fs::write(
+        &bad,
+        "phone,reason\n+14155550130,said yes\nnot-a-phone,said yes\n+14155550131,said yes\n",
+    )
+    .expect("the CSV is written");
+    let file = browser.find("#entries-file").await;
+    browser
+        .type_into(&file, bad.to_str().expect("a UTF-8 path"))
+        .await;
+    browser.click(&browser.find("#entries-upload").await).await;
+
+    let flagged = browser.find("#entries-bad-rows tr.bad-row").await;
+    let text = browser.text(&flagged).await;
+    assert!(
+        text.contains("not-a-phone") && text.contains("phone"),
+        "flagged row: {text}"
+    );
+    assert_eq!(
+        browser.find_all("#entries-bad-rows tr.bad-row").await.len(),
+        1
+    );
+    // Rows are numbered as a spreadsheet shows them, the header being 1.
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#entries-bad-rows tr.bad-row').dataset.row;")
+            .await,
+        "3"
+    );
+    let refused = browser.text_of("#entries-upload-error").await;
+    assert!(
+        refused.contains("consent.csv") && refused.contains("nothing was written"),
+        "refusal: {refused}"
+    );
+    browser
+        .screenshot(&artifact("suppression-upload-refused.png"))
+        .await;
+    assert!(list_entries(&demo, "consent").await.is_empty());
+    assert_eq!(
+        demo.get("/v1/suppression-lists/consent").await["entries"],
+        0
+    );
+    assert_eq!(
+        demo.get("/v1/suppressions/%2B14155550130").await["lists"],
+        serde_json::json!([])
+    );
+
+    // The same file with the bad row fixed is written whole.
+    let good = dir.path().join("consent-fixed.csv");
+    std::fs::write(
+        &good,
+        "phone,reason\n+14155550130,said yes\n+14155550132,said yes\n+14155550131,said yes\n",
+    )
+    .expect("the CSV is written");
+    browser
+        .script("document.getElementById('entries-file').value = ''; return true;")
+        .await;
+    let file = browser.find("#entries-file").await;
+    browser
+        .type_into(&file, good.to_str().expect("a UTF-8 path"))
+        .await;
+    browser.click(&browser.find("#entries-upload").await).await;
+    browser
+        .wait_until("the upload's summary", async || {
+            browser
+                .text_of("#entries-upload-summary")
+                .await
+                .contains("3 added")
+        })
+        .await;
+    browser
+        .wait_until("the three entries", async || {
+            browser
+                .find_all("#entries tbody tr[data-phone]")
+                .await
+                .len()
+                == 3
+        })
+        .await;
+    assert_eq!(list_entries(&demo, "consent").await.len(), 3);
+    browser.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_health_counts_the_contacts_a_blocking_list_kept_from_dialing() {
     let Some(installed) = browser_or_skip("queue_health_counts_the_suppressed") else {
