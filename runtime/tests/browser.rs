@@ -136,6 +136,24 @@ impl Demo {
         );
         serde_json::from_str(&response.text().await.expect("a body")).expect("JSON")
     }
+
+    /// A POST of `body` as `content_type`, answered as JSON; it must
+    /// succeed.
+    async fn post(&self, path: &str, content_type: &str, body: String) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {KEY}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the demo answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert!(status.is_success(), "POST {path}: {status}: {text}");
+        serde_json::from_str(&text).expect("JSON")
+    }
 }
 
 impl Drop for Demo {
@@ -638,5 +656,386 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
             .await,
         true
     );
+    browser.close().await;
+}
+
+/// Opens a page of the dashboard by its address, as a bookmark would.
+async fn open_page(browser: &Browser, demo: &Demo, hash: &str) {
+    sign_in(browser, demo).await;
+    browser.goto(&format!("{}/{hash}", demo.base)).await;
+}
+
+/// The entries of a suppression list, as the API pages them.
+async fn list_entries(demo: &Demo, list: &str) -> Vec<Value> {
+    demo.get(&format!("/v1/suppression-lists/{list}/entries"))
+        .await["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_number() {
+    let Some(installed) = browser_or_skip("the_suppression_page_creates_a_list") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    sign_in(&browser, &demo).await;
+
+    // The top bar leads to the lists; dnc-internal is always among them.
+    browser.click_on("#nav-suppression").await;
+    browser
+        .find("#lists tbody tr[data-list='dnc-internal']")
+        .await;
+
+    let name = browser.find("#list-name").await;
+    browser.type_into(&name, "litigators").await;
+    let description = browser.find("#list-description").await;
+    browser.type_into(&description, "Known litigators").await;
+    browser
+        .click(&browser.find("#list-create-button").await)
+        .await;
+    browser
+        .wait_until("the new list's page", async || {
+            browser.text_of("#list-title").await == "litigators"
+                && browser.text_of("#list-entries").await == "0"
+        })
+        .await;
+    let list = demo.get("/v1/suppression-lists/litigators").await;
+    assert_eq!(list["blocks"], true, "a list blocks unless told otherwise");
+    assert_eq!(list["description"], "Known litigators");
+    browser
+        .find("#lists tbody tr[data-list='litigators']")
+        .await;
+
+    // A number the API refuses is named with its field, and nothing is
+    // written.
+    let phone = browser.find("#entry-phone").await;
+    browser.type_into(&phone, "not-a-phone").await;
+    browser.click(&browser.find("#entry-add").await).await;
+    browser
+        .wait_until("the refusal", async || {
+            browser
+                .text_of("#entry-error")
+                .await
+                .contains("entries[0].phone")
+        })
+        .await;
+    assert!(list_entries(&demo, "litigators").await.is_empty());
+
+    let phone = browser.find("#entry-phone").await;
+    browser
+        .script("document.getElementById('entry-phone').value = ''; return true;")
+        .await;
+    browser.type_into(&phone, "+14155550123").await;
+    let expires = browser.find("#entry-expires").await;
+    browser.type_into(&expires, "2030-01-01T00:00:00Z").await;
+    let reason = browser.find("#entry-reason").await;
+    browser.type_into(&reason, "sued twice").await;
+    browser.click(&browser.find("#entry-add").await).await;
+    let row = browser
+        .find("#entries tbody tr[data-phone='+14155550123']")
+        .await;
+    let shown = browser.text(&row).await;
+    assert!(
+        shown.contains("sued twice") && shown.contains("2030-01-01 00:00:00 UTC"),
+        "the entry shows {shown}"
+    );
+    assert_eq!(browser.text_of("#entry-error").await, "");
+    let entries = list_entries(&demo, "litigators").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["phone"], "+14155550123");
+    assert_eq!(entries[0]["reason"], "sued twice");
+    assert_eq!(entries[0]["expires_at"], 1_893_456_000_000_i64);
+    browser
+        .wait_until("the entry count", async || {
+            browser.text_of("#list-entries").await == "1"
+        })
+        .await;
+
+    // The check names the list the number is on, as the API does.
+    let check = browser.find("#check-phone").await;
+    browser.type_into(&check, "+14155550123").await;
+    browser.click(&browser.find("#check-button").await).await;
+    browser
+        .find("#check-lists tbody tr[data-list='litigators']")
+        .await;
+    assert!(
+        browser
+            .text_of("#check-verdict")
+            .await
+            .contains("is blocked")
+    );
+    let checked = demo.get("/v1/suppressions/%2B14155550123").await;
+    assert_eq!(checked["blocked"], true);
+    assert_eq!(checked["lists"][0]["list"], "litigators");
+    browser.screenshot(&artifact("suppression-list.png")).await;
+    assert_no_garbage(&browser).await;
+
+    browser
+        .click_on("#entries tbody tr[data-phone='+14155550123'] button.remove")
+        .await;
+    browser
+        .wait_until("the list to be empty", async || {
+            browser
+                .find_all("#entries tbody tr[data-phone]")
+                .await
+                .is_empty()
+                && browser.text_of("#list-entries").await == "0"
+        })
+        .await;
+    assert!(list_entries(&demo, "litigators").await.is_empty());
+    browser.click(&browser.find("#check-button").await).await;
+    browser
+        .wait_until("the check to find no list", async || {
+            browser
+                .text_of("#check-verdict")
+                .await
+                .contains("on no list")
+        })
+        .await;
+    let checked = demo.get("/v1/suppressions/%2B14155550123").await;
+    assert_eq!(checked["blocked"], false);
+    assert_eq!(checked["lists"], serde_json::json!([]));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppression_upload_with_a_bad_row_shows_the_row_and_writes_nothing() {
+    let Some(installed) = browser_or_skip("a_suppression_upload_with_a_bad_row") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    demo.post(
+        "/v1/suppression-lists",
+        "application/json",
+        r#"{"name": "consent", "blocks": false}"#.to_string(),
+    )
+    .await;
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    open_page(&browser, &demo, "#/suppression/consent").await;
+    browser
+        .wait_until("the list's page", async || {
+            browser.text_of("#list-kind-shown").await == "informing"
+        })
+        .await;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bad = dir.path().join("consent.csv");
+    std::fs::write(
+        &bad,
+        "phone,reason\n+14155550130,said yes\nnot-a-phone,said yes\n+14155550131,said yes\n",
+    )
+    .expect("the CSV is written");
+    let file = browser.find("#entries-file").await;
+    browser
+        .type_into(&file, bad.to_str().expect("a UTF-8 path"))
+        .await;
+    browser.click(&browser.find("#entries-upload").await).await;
+
+    let flagged = browser.find("#entries-bad-rows tr.bad-row").await;
+    let text = browser.text(&flagged).await;
+    assert!(
+        text.contains("not-a-phone") && text.contains("phone"),
+        "flagged row: {text}"
+    );
+    assert_eq!(
+        browser.find_all("#entries-bad-rows tr.bad-row").await.len(),
+        1
+    );
+    // Rows are numbered as a spreadsheet shows them, the header being 1.
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#entries-bad-rows tr.bad-row').dataset.row;")
+            .await,
+        "3"
+    );
+    let refused = browser.text_of("#entries-upload-error").await;
+    assert!(
+        refused.contains("consent.csv") && refused.contains("nothing was written"),
+        "refusal: {refused}"
+    );
+    browser
+        .screenshot(&artifact("suppression-upload-refused.png"))
+        .await;
+    assert!(list_entries(&demo, "consent").await.is_empty());
+    assert_eq!(
+        demo.get("/v1/suppression-lists/consent").await["entries"],
+        0
+    );
+    assert_eq!(
+        demo.get("/v1/suppressions/%2B14155550130").await["lists"],
+        serde_json::json!([])
+    );
+
+    // The same file with the bad row fixed is written whole.
+    let good = dir.path().join("consent-fixed.csv");
+    std::fs::write(
+        &good,
+        "phone,reason\n+14155550130,said yes\n+14155550132,said yes\n+14155550131,said yes\n",
+    )
+    .expect("the CSV is written");
+    browser
+        .script("document.getElementById('entries-file').value = ''; return true;")
+        .await;
+    let file = browser.find("#entries-file").await;
+    browser
+        .type_into(&file, good.to_str().expect("a UTF-8 path"))
+        .await;
+    browser.click(&browser.find("#entries-upload").await).await;
+    browser
+        .wait_until("the upload's summary", async || {
+            browser
+                .text_of("#entries-upload-summary")
+                .await
+                .contains("3 added")
+        })
+        .await;
+    browser
+        .wait_until("the three entries", async || {
+            browser
+                .find_all("#entries tbody tr[data-phone]")
+                .await
+                .len()
+                == 3
+        })
+        .await;
+    assert_eq!(list_entries(&demo, "consent").await.len(), 3);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_health_counts_the_contacts_a_blocking_list_kept_from_dialing() {
+    let Some(installed) = browser_or_skip("queue_health_counts_the_suppressed") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Slow enough that New York's calling window stays open for minutes.
+    let demo = Demo::start(200, 300);
+    let on_list = ["+12125550201", "+12125550202", "+12125550203"];
+    let entries: Vec<Value> = on_list
+        .iter()
+        .map(|phone| serde_json::json!({"phone": phone, "reason": "asked not to be called"}))
+        .collect();
+    demo.post(
+        "/v1/suppression-lists/dnc-internal/entries",
+        "application/json",
+        serde_json::json!({ "entries": entries }).to_string(),
+    )
+    .await;
+    let created = demo
+        .post(
+            "/v1/campaigns/demo-outreach/batches",
+            "text/csv",
+            "phone,name\n+12125550201,Ada\n+12125550204,Grace\n+12125550202,Alan\n+12125550205,Edsger\n+12125550203,Barbara\n"
+                .to_string(),
+        )
+        .await;
+    let batch_id = created["batch"]["batch_id"]
+        .as_str()
+        .expect("the new batch's id")
+        .to_string();
+    let debug_path = format!("/v1/batches/{batch_id}/debug");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let suppressed = loop {
+        let debug = demo.get(&debug_path).await;
+        let suppressed = &debug["queue"]["compliance"]["suppressed"];
+        if suppressed.as_u64() == Some(on_list.len() as u64) {
+            break debug["queue"]["compliance"].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the engine skipped no listed number within 60 s: {debug}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let browser = Browser::start(&installed, 1440, 2400).await;
+    open_page(&browser, &demo, &format!("#/batches/{batch_id}")).await;
+    browser
+        .wait_until("the queue health's compliance", async || {
+            number(&browser.text_of("#health-suppressed").await) == 3
+        })
+        .await;
+    assert_eq!(suppressed["suppressed"], 3);
+    assert!(
+        browser
+            .text_of("#health-suppressed")
+            .await
+            .contains("on a blocking list")
+    );
+    // The demo has no dial gate and no frequency cap: each says so.
+    for (id, field) in [
+        ("#health-capped", "frequency_capped"),
+        ("#health-deferred", "gate_deferred"),
+        ("#health-gate-skipped", "gate_skipped"),
+    ] {
+        assert_eq!(suppressed[field], 0, "{field}");
+        assert_eq!(browser.text_of(id).await, "none", "{id}");
+    }
+    assert_eq!(browser.text_of("#health-gate").await, "none");
+
+    // Every blocker can be filtered on, the compliance ones included.
+    for blocker in ["gate_deferred", "frequency_capped"] {
+        assert_eq!(
+            browser
+                .find_all(&format!("#filter-blocker option[value='{blocker}']"))
+                .await
+                .len(),
+            1,
+            "{blocker}"
+        );
+    }
+    // A skipped contact shows why in the table and in its drawer.
+    browser.click(&browser.find("#tasks-follow").await).await;
+    browser
+        .wait_until("the skipped contacts", async || {
+            let rows = browser
+                .script(
+                    "const s = document.getElementById('filter-status');
+                     if (s.value !== 'skipped') { s.value = 'skipped'; s.dispatchEvent(new Event('change')); }
+                     return [...document.querySelectorAll('#tasks tbody tr[data-seq]')].map((row) => row.textContent);",
+                )
+                .await;
+            rows.as_array().is_some_and(|rows| {
+                rows.len() == 3
+                    && rows.iter().all(|row| {
+                        row.as_str()
+                            .is_some_and(|text| text.contains("suppressed:dnc-internal"))
+                    })
+            })
+        })
+        .await;
+    browser
+        .screenshot(&artifact("queue-health-compliance.png"))
+        .await;
+    let seq = browser
+        .script("return document.querySelector('#tasks tbody tr[data-seq]').dataset.seq;")
+        .await;
+    let seq = seq.as_str().expect("a contact's number").to_string();
+    browser
+        .click(
+            &browser
+                .find(&format!("#tasks tbody tr[data-seq='{seq}']"))
+                .await,
+        )
+        .await;
+    browser
+        .wait_until("the drawer's final reason", async || {
+            browser
+                .text_of("#drawer-facts")
+                .await
+                .contains("suppressed:dnc-internal")
+        })
+        .await;
+    let contact = demo
+        .get(&format!("/v1/batches/{batch_id}/contacts/{seq}"))
+        .await;
+    assert_eq!(contact["final_reason"], "suppressed:dnc-internal");
+    assert!(on_list.contains(&contact["phone"].as_str().unwrap_or_default()));
+    assert_no_garbage(&browser).await;
     browser.close().await;
 }

@@ -28,6 +28,12 @@ const PATHS = {
   dispatch: "/v1/batches/{batch_id}/dispatch",
   create: "/v1/campaigns/{campaign_id}/batches",
   preview: "/v1/campaigns/{campaign_id}/batches/preview",
+  lists: "/v1/suppression-lists",
+  list: "/v1/suppression-lists/{list}",
+  entries: "/v1/suppression-lists/{list}/entries",
+  entriesUpload: "/v1/suppression-lists/{list}/entries/upload",
+  entry: "/v1/suppression-lists/{list}/entries/{phone}",
+  suppressions: "/v1/suppressions/{phone}",
 };
 
 const KEY_STORAGE = "outdial.apiKey";
@@ -179,6 +185,7 @@ function showSignIn(message) {
   $("sign-in").hidden = false;
   $("view").hidden = true;
   $("sign-out").hidden = true;
+  $("nav-suppression").hidden = true;
   fill("crumbs");
   $("sign-in-error").textContent = message || "";
   $("api-key").focus();
@@ -227,8 +234,11 @@ function route() {
   $("sign-in").hidden = true;
   $("view").hidden = false;
   $("sign-out").hidden = false;
+  $("nav-suppression").hidden = false;
   const match = location.hash.match(/^#\/batches\/([^/]+)$/);
+  const lists = location.hash.match(/^#\/suppression(?:\/([^/]+))?$/);
   if (match) batchPage(decodeURIComponent(match[1]));
+  else if (lists) suppressionPage(lists[1] === undefined ? null : decodeURIComponent(lists[1]));
   else homePage();
 }
 
@@ -385,9 +395,7 @@ function renderUpload(campaigns) {
         h("b", { class: preview.invalid ? "bad" : "muted" }, `${int(preview.invalid)} invalid`),
         preview.invalid ? " \u2014 the rows below are left out if you go on." : " \u2014 every row is good."),
       preview.options.retry ? h("p", { id: "upload-retry-summary" }, `Retries decided by ${describeRetry(preview.options.retry)}.`) : null,
-      preview.rows.length ? h("div", { class: "scroll" }, h("table", { id: "upload-bad-rows" },
-        h("thead", {}, h("tr", {}, h("th", { class: "num" }, "Row"), h("th", {}, "Column"), h("th", {}, "Value"), h("th", {}, "Problem"))),
-        h("tbody", {}, preview.rows.map((r) => h("tr", { class: "bad-row", "data-row": r.row }, h("td", { class: "num" }, r.row), h("td", {}, r.field ?? DASH), h("td", {}, r.value ?? DASH), h("td", {}, r.reason)))))) : null,
+      preview.rows.length ? rowProblems("upload-bad-rows", preview.rows) : null,
       preview.sample.length ? h("div", {}, h("h3", {}, `First ${preview.sample.length} contacts as they would be stored`),
         h("div", { class: "scroll" }, h("table", { id: "upload-sample" },
           h("thead", {}, h("tr", {}, sampleKeys.map((k) => h("th", {}, k)))),
@@ -434,6 +442,261 @@ function renderUpload(campaigns) {
       h("button", { id: "upload-validate", type: "button", onclick: () => validate().catch((e) => toast(e.message, true)) }, "Validate"),
       h("button", { id: "upload-commit", type: "button", disabled: true, onclick: create }, "Create batch")),
     h("div", { id: "upload-preview" }));
+}
+
+// ---------------------------------------------------------------- suppression lists
+
+// An input with its label, for the forms below.
+function labelled(id, label, attrs) {
+  return h("div", {}, h("label", { for: id }, label), h("input", { id, ...attrs }));
+}
+
+// The bad rows of an upload as a table. Both uploads answer with the same
+// rows, so the operator reads a refused file the same way everywhere.
+function rowProblems(id, rows, fieldLabel = "Column") {
+  return h("div", { class: "scroll" }, h("table", { id },
+    h("thead", {}, h("tr", {}, h("th", { class: "num" }, "Row"), h("th", {}, fieldLabel), h("th", {}, "Value"), h("th", {}, "Problem"))),
+    h("tbody", {}, rows.map((r) => h("tr", { class: "bad-row", "data-row": r.row }, h("td", { class: "num" }, r.row), h("td", {}, r.field ?? DASH), h("td", {}, r.value ?? DASH), h("td", { class: "wrap" }, r.reason))))));
+}
+
+// An API error in one line: its message, then each bad row's own line, so
+// the operator sees which field to fix.
+function refusal(error) {
+  const rows = error.body?.rows || [];
+  return rows.length ? `${error.message}: ${rows.map((r) => r.message).join("; ")}` : error.message;
+}
+
+const listHash = (name) => `#/suppression/${encodeURIComponent(name)}`;
+const kindOf = (list) => (list.blocks ? "blocking" : "informing");
+
+// The workspace's suppression lists, a number checked against them, and
+// one list opened: its entries a page at a time, one number added or taken
+// off, or a file of them uploaded.
+function suppressionPage(open) {
+  fill("crumbs", h("a", { href: "#/" }, "Batches"), " / ", open ? [h("a", { href: "#/suppression" }, "Suppression lists"), " / ", open] : "Suppression lists");
+  let stopped = false;
+  const entries = { cursors: [null], index: 0, next: null };
+  fill("view",
+    h("div", { class: "grid two" },
+      h("section", { class: "card", id: "panel-lists" },
+        h("h2", {}, "Suppression lists"),
+        h("p", { class: "muted" }, "A number on a blocking list is never dialed by any campaign of the workspace; an informing list only tells the dial gate."),
+        h("div", { class: "scroll" }, h("table", { id: "lists" })),
+        h("h3", {}, "New list"),
+        h("form", { id: "list-create", onsubmit: (event) => createList(event).catch(fail) },
+          h("div", { class: "row form-row" },
+            labelled("list-name", "Name", { size: 16, placeholder: "litigators", required: true, autocomplete: "off" }),
+            labelled("list-description", "Description (optional)", { size: 28 }),
+            h("div", {}, h("label", { for: "list-kind" }, "Kind"),
+              h("select", { id: "list-kind" }, h("option", { value: "blocking" }, "blocking: never dialed"), h("option", { value: "informing" }, "informing: told to the dial gate"))),
+            h("button", { id: "list-create-button", type: "submit" }, "Create list"))),
+        h("p", { id: "list-create-error", class: "error", role: "alert" })),
+      h("section", { class: "card", id: "panel-check" },
+        h("h2", {}, "Check a number"),
+        h("form", { id: "check-form", onsubmit: (event) => checkNumber(event).catch(fail) },
+          h("div", { class: "row form-row" },
+            labelled("check-phone", "Phone number", { size: 16, placeholder: "+14155550100", required: true, autocomplete: "off" }),
+            h("button", { id: "check-button", type: "submit" }, "Check"))),
+        h("div", { id: "check-result", role: "status" }))),
+    open ? h("section", { class: "card", id: "panel-list" },
+      h("div", { class: "row spread" }, h("h2", {}, "List ", h("span", { id: "list-title" }, open)), h("span", { id: "list-kind-shown", class: "status" })),
+      h("div", { id: "list-facts" }, h("p", { class: "muted" }, "Loading\u2026")),
+      h("div", { class: "grid pair" },
+        h("div", {},
+          h("h3", {}, "Add a number"),
+          h("form", { id: "entry-form", onsubmit: (event) => addEntry(event).catch(fail) },
+            h("div", { class: "row form-row" },
+              labelled("entry-phone", "Phone number", { size: 16, placeholder: "+14155550100", required: true, autocomplete: "off" }),
+              labelled("entry-expires", "Expires (optional, UTC)", { size: 22, placeholder: "2027-01-01T00:00:00Z" }),
+              labelled("entry-reason", "Reason (optional)", { size: 24, placeholder: "asked not to be called" }),
+              h("button", { id: "entry-add", type: "submit" }, "Add"))),
+          h("p", { id: "entry-error", class: "error", role: "alert" })),
+        h("div", {},
+          h("h3", {}, "Upload numbers"),
+          h("p", { class: "muted" }, "A CSV file with a phone column (expires_at and reason optional), or a JSON array of entries. Nothing is written unless every row is good."),
+          h("div", { class: "row form-row" },
+            labelled("entries-file", "CSV or JSON file", { type: "file", accept: ".csv,.json,text/csv,application/json" }),
+            labelled("entries-country", "Country of national numbers (add and upload)", { size: 4, placeholder: "US" }),
+            h("button", { id: "entries-upload", type: "button", onclick: () => uploadEntries().catch(fail) }, "Upload")),
+          h("div", { id: "entries-upload-result", role: "status" }))),
+      h("h3", {}, "Entries"),
+      h("div", { class: "scroll" }, h("table", { id: "entries" })),
+      h("div", { class: "pager" },
+        h("button", { id: "entries-prev", type: "button", class: "secondary", disabled: true, onclick: () => turn(-1) }, "Previous"),
+        h("span", { id: "entries-page", class: "muted" }),
+        h("button", { id: "entries-next", type: "button", class: "secondary", disabled: true, onclick: () => turn(1) }, "Next"))) : null);
+
+  const fail = (error) => !stopped && toast(error.message, true);
+
+  async function loadLists() {
+    const { lists } = await api(PATHS.lists);
+    if (stopped) return;
+    fill("lists",
+      h("thead", {}, h("tr", {}, h("th", {}, "List"), h("th", {}, "Kind"), h("th", { class: "num" }, "Entries"), h("th", {}, "Description"), h("th", {}, "Created"))),
+      h("tbody", {}, lists.map((list) => h("tr", { class: `clickable${list.name === open ? " selected" : ""}`, "data-list": list.name, onclick: () => (location.hash = listHash(list.name)) },
+        h("td", {}, h("a", { class: "list-link", href: listHash(list.name) }, list.name)),
+        h("td", { class: list.blocks ? "bad" : "" }, kindOf(list)),
+        h("td", { class: "num" }, int(list.entries)),
+        h("td", { class: "wrap" }, list.description ?? DASH),
+        // dnc-internal exists before anything is written to it.
+        h("td", {}, list.created_at ? when(list.created_at) : DASH)))));
+  }
+
+  async function loadList() {
+    let list;
+    try {
+      list = await api(path("list", { list: open }));
+    } catch (error) {
+      if (stopped) return;
+      if (error.status !== 404) throw error;
+      fill("panel-list", h("h2", {}, "No such list"), h("p", { class: "error", role: "alert" }, error.message), h("a", { href: "#/suppression" }, "All lists"));
+      return;
+    }
+    if (stopped) return;
+    const kind = $("list-kind-shown");
+    kind.textContent = kindOf(list);
+    kind.className = `status ${list.blocks ? "cancelled" : "pending"}`;
+    fill("list-facts", h("dl", { class: "facts" },
+      h("dt", {}, "Kind"), h("dd", {}, list.blocks ? "blocking: its numbers are never dialed" : "informing: the dial gate is told, nothing is stopped"),
+      h("dt", {}, "Entries"), h("dd", { id: "list-entries" }, int(list.entries)),
+      h("dt", {}, "Description"), h("dd", {}, list.description ?? DASH)));
+    await loadEntries();
+  }
+
+  function turn(step) {
+    if (step > 0 && !entries.next) return;
+    if (step > 0) entries.cursors[entries.index + 1] = entries.next;
+    entries.index = Math.max(0, entries.index + step);
+    loadEntries().catch(fail);
+  }
+
+  async function loadEntries() {
+    const params = new URLSearchParams({ limit: PAGE_SIZE });
+    const cursor = entries.cursors[entries.index];
+    if (cursor) params.set("cursor", cursor);
+    const page = await api(`${path("entries", { list: open })}?${params}`);
+    if (stopped || !$("entries")) return;
+    entries.next = page.next_cursor;
+    fill("entries",
+      h("thead", {}, h("tr", {}, ["Phone", "Added", "Expires", "Reason", "Added by"].map((t) => h("th", {}, t)), h("th", {}, h("span", { class: "muted" }, "Remove")))),
+      h("tbody", {}, page.entries.length ? page.entries.map((e) => h("tr", { "data-phone": e.phone },
+        h("td", {}, e.phone), h("td", {}, when(e.added_at)), h("td", {}, known(e.expires_at) ? when(e.expires_at) : "never"),
+        h("td", { class: "wrap" }, e.reason ?? DASH), h("td", {}, e.added_by),
+        h("td", {}, h("button", { type: "button", class: "secondary remove", "aria-label": `Remove ${e.phone}`, onclick: () => removeEntry(e.phone).catch(fail) }, "Remove"))))
+        : h("tr", {}, h("td", { colspan: 6, class: "muted" }, entries.index ? "No more entries." : "The list is empty."))));
+    $("entries-prev").disabled = entries.index === 0;
+    $("entries-next").disabled = !entries.next;
+    $("entries-page").textContent = `page ${entries.index + 1}, ${page.entries.length} shown`;
+  }
+
+  // After a change the counts and the page shown are read again.
+  function reload() {
+    loadLists().catch(fail);
+    if (open) loadList().catch(fail);
+  }
+
+  // National numbers need their country; E.164 numbers need nothing.
+  function countryQuery() {
+    const country = $("entries-country").value.trim();
+    return country ? `?${new URLSearchParams({ default_country: country })}` : "";
+  }
+
+  async function createList(event) {
+    event.preventDefault();
+    const body = { name: $("list-name").value.trim(), blocks: $("list-kind").value === "blocking" };
+    const description = $("list-description").value.trim();
+    if (description) body.description = description;
+    fill("list-create-error");
+    let list;
+    try {
+      list = await api(PATHS.lists, { method: "POST", body });
+    } catch (error) {
+      fill("list-create-error", `Not created: ${refusal(error)}`);
+      return;
+    }
+    toast(`List ${list.name} created`);
+    location.hash = listHash(list.name);
+  }
+
+  async function addEntry(event) {
+    event.preventDefault();
+    const entry = { phone: $("entry-phone").value.trim() };
+    const expires = $("entry-expires").value.trim();
+    if (expires) entry.expires_at = expires;
+    const reason = $("entry-reason").value.trim();
+    if (reason) entry.reason = reason;
+    fill("entry-error");
+    let answer;
+    try {
+      answer = await api(`${path("entries", { list: open })}${countryQuery()}`, { method: "POST", body: { entries: [entry] } });
+    } catch (error) {
+      fill("entry-error", `Not added: ${refusal(error)}`);
+      return;
+    }
+    toast(answer.added ? `${entry.phone} added to ${open}` : `${entry.phone} updated on ${open}`);
+    for (const id of ["entry-phone", "entry-expires", "entry-reason"]) $(id).value = "";
+    reload();
+  }
+
+  async function removeEntry(phone) {
+    let answer;
+    try {
+      answer = await api(path("entry", { list: open, phone }), { method: "DELETE" });
+    } catch (error) {
+      toast(`Not removed: ${refusal(error)}`, true);
+      return;
+    }
+    toast(answer.removed ? `${phone} taken off ${open}` : `${phone} was not on ${open}`);
+    reload();
+  }
+
+  async function uploadEntries() {
+    const file = $("entries-file").files[0];
+    if (!file) {
+      fill("entries-upload-result", h("p", { class: "error", id: "entries-upload-error" }, "Choose a CSV or JSON file first."));
+      return;
+    }
+    const json = /\.json$/i.test(file.name) || file.type === "application/json";
+    const body = await file.text();
+    fill("entries-upload-result", h("p", { class: "muted" }, "Uploading\u2026"));
+    let answer;
+    try {
+      answer = await api(`${path("entriesUpload", { list: open })}${countryQuery()}`, { method: "POST", body, contentType: json ? "application/json" : "text/csv" });
+    } catch (error) {
+      const rows = error.body?.rows || [];
+      fill("entries-upload-result",
+        h("p", { class: "error", id: "entries-upload-error", role: "alert" }, `${file.name} was refused: ${error.message}`),
+        rows.length ? rowProblems("entries-bad-rows", rows, json ? "Field" : "Column") : null);
+      return;
+    }
+    fill("entries-upload-result", h("p", { class: "good", id: "entries-upload-summary" }, `${file.name}: ${int(answer.added)} added, ${int(answer.updated)} updated.`));
+    reload();
+  }
+
+  async function checkNumber(event) {
+    event.preventDefault();
+    const phone = $("check-phone").value.trim();
+    let answer;
+    try {
+      answer = await api(path("suppressions", { phone }));
+    } catch (error) {
+      fill("check-result", h("p", { class: "error", id: "check-verdict", role: "alert" }, refusal(error)));
+      return;
+    }
+    const verdict = answer.blocked
+      ? `${answer.phone} is blocked: no campaign dials it.`
+      : answer.lists.length ? `${answer.phone} is on informing lists only: it may be dialed.` : `${answer.phone} is on no list.`;
+    fill("check-result",
+      h("p", { id: "check-verdict", class: answer.blocked ? "bad" : "good" }, verdict),
+      answer.lists.length ? h("table", { id: "check-lists" },
+        h("thead", {}, h("tr", {}, h("th", {}, "List"), h("th", {}, "Kind"), h("th", {}, "Reason"))),
+        h("tbody", {}, answer.lists.map((hit) => h("tr", { "data-list": hit.list },
+          h("td", {}, h("a", { href: listHash(hit.list) }, hit.list)), h("td", {}, kindOf(hit)), h("td", { class: "wrap" }, hit.reason ?? DASH))))) : null);
+  }
+
+  loadLists().catch(fail);
+  if (open) loadList().catch(fail);
+  page = { stop() { stopped = true; } };
 }
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -779,6 +1042,8 @@ function batchPage(batchId) {
         h("dt", {}, "Plugin faults"), h("dd", { class: (plugins.faults ?? faults.total) ? "warn" : "" }, `${int(plugins.faults ?? faults.total)} total, ${int(plugins.consecutive_faults ?? faults.consecutive)} in a row (pauses at ${int(plugins.pause_after ?? faults.pause_after)})`),
         h("dt", {}, "Number pool"), h("dd", {}, pool ? `${int(pool.usable)} of ${int(pool.size)} usable` : DASH),
         h("dt", {}, "Next eligible"), h("dd", {}, when(d.next_eligible_at))),
+      h("h3", {}, "Compliance"),
+      complianceFacts(find(d, "compliance", isObject)),
       h("h3", {}, "Blockers"),
       held.length
         ? h("div", { class: "chips", id: "health-blockers" }, held.map(([name, n]) => h("span", { class: "chip", "data-blocker": name }, `${name.replaceAll("_", " ")} `, h("b", {}, int(n)))))
@@ -791,6 +1056,25 @@ function batchPage(batchId) {
           return h("tr", {}, h("td", {}, w.time_zone), h("td", { class: w.open ? "good" : "warn" }, w.open ? "open" : "closed"),
             h("td", { class: "wrap" }, change ? `${w.open ? "closes" : "opens"} ${when(change)}` : DASH));
         })))));
+  }
+
+  // What the checks before every dial hold back: blocking lists, frequency
+  // caps and the dial gate. A zero reads "none", so a quiet batch is seen
+  // to be checked, not left unreported.
+  function complianceFacts(c) {
+    if (!isObject(c)) return h("p", { class: "dash", id: "health-compliance" }, DASH, " no compliance figures reported");
+    const count = (n, text) => (n ? `${int(n)} ${text}` : "none");
+    const reasons = c.gate_deferred_reasons || [];
+    return h("dl", { class: "facts", id: "health-compliance" },
+      h("dt", {}, "Suppressed"), h("dd", { id: "health-suppressed", class: c.suppressed ? "warn" : "" }, count(c.suppressed, "skipped, on a blocking list")),
+      h("dt", {}, "Frequency capped"), h("dd", { id: "health-capped", class: c.frequency_capped ? "warn" : "" },
+        count(c.frequency_capped, "waiting"), c.frequency_capped && known(c.frequency_capped_free_at) ? h("span", { id: "health-capped-free" }, `, the first free again ${when(c.frequency_capped_free_at)}`) : null),
+      h("dt", {}, "Dial gate"), h("dd", { id: "health-gate" }, c.gate_plugin ?? "none"),
+      h("dt", {}, "Gate deferred"), h("dd", { id: "health-deferred", class: c.gate_deferred ? "warn" : "" }, count(c.gate_deferred, "waiting"),
+        // The reasons are read from the next due contacts only.
+        reasons.length ? h("ul", { class: "reasons", id: "health-deferred-reasons", title: "most frequent first, among the next 512 due contacts" },
+          reasons.map((r) => h("li", { "data-reason": r.reason }, h("b", {}, int(r.count)), " ", r.reason))) : null),
+      h("dt", {}, "Gate skipped"), h("dd", { id: "health-gate-skipped" }, count(c.gate_skipped, "skipped by the gate")));
   }
 
   function bars(rows, total) {
@@ -903,6 +1187,11 @@ function batchPage(batchId) {
       if (select.options.length > 1) continue;
       select.append(...names.map((n) => h("option", { value: n }, n)));
     }
+    // Every blocker is offered, gate_deferred and frequency_capped among
+    // them, each with how many contacts it holds now.
+    for (const option of $("filter-blocker").options) {
+      if (option.value) option.textContent = `${option.value} (${int(c.by_blocker[option.value] ?? 0)})`;
+    }
   }
 
   // ---- the tasks table
@@ -913,7 +1202,7 @@ function batchPage(batchId) {
     ["phone", "Phone", (x) => x.phone],
     ["name", "Name", (x) => x.name],
     ["status", "Status", (x) => x.status],
-    ["blocker", "Blocker", (x) => x.effective_blocker],
+    ["blocker", "Blocker", (x) => x.effective_blocker, false, blockerCell],
     ["attempts", "Attempts", (x) => x.attempts_made + (x.followups_made || 0), true, (_, x) => dials(x)],
     ["system_retries", "Sys. retries", (x) => x.system_retries, true, (v) => int(v)],
     ["outcome", "Last outcome", (x) => x.last_outcome],
@@ -926,6 +1215,13 @@ function batchPage(batchId) {
     ["variant", "Variant", (x) => x.variant],
     ["next", "Next try", (x) => x.next_eligible_at, false, when],
   ];
+
+  // The blocker with its reason beneath: a gate's deferral, the cap reached,
+  // or why a skipped contact was skipped ("suppressed:dnc-internal").
+  function blockerCell(blocker, x) {
+    const why = x.blocker_reason ?? (x.status === "skipped" ? x.final_reason : null);
+    return [known(blocker) ? blocker.replaceAll("_", " ") : why ? null : DASH, why ? h("div", { class: "why muted" }, why) : null];
+  }
 
   // "2/3", or "3/3 + 1/1 follow-up" once a follow-up past the attempts was dialed.
   function dials(x) {
@@ -1015,6 +1311,7 @@ function batchPage(batchId) {
         h("dt", {}, "Time zone"), h("dd", {}, x.time_zone),
         h("dt", {}, "Status"), h("dd", {}, h("span", { class: `status ${x.status}` }, x.status)),
         h("dt", {}, "Blocker"), h("dd", {}, x.effective_blocker ?? DASH),
+        h("dt", {}, "Blocker reason"), h("dd", { id: "drawer-blocker-reason" }, x.blocker_reason ?? DASH),
         h("dt", {}, "Next try"), h("dd", {}, when(x.next_eligible_at)),
         h("dt", {}, "Attempts"), h("dd", {}, `${dials(x)} dialed, ${int(x.system_retries)} refused before dialing`),
         h("dt", {}, "Last outcome"), h("dd", {}, x.last_outcome ?? DASH),
