@@ -2259,6 +2259,135 @@ async fn a_bad_retry_strategy_is_refused_as_config_would_be_naming_the_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_carries_its_own_dial_gate_shown_on_the_batch_and_in_debug() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    // The campaign has no gate; the batch brings the first-party one.
+    let gate = json!({"plugin": "gate-hours", "config": {"blackout_dates": "2026-12-24"}});
+    let (status, created) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!({"contacts": three_contacts(), "gate": gate}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let shown = json!({
+        "plugin": "gate-hours",
+        "config": {"blackout_dates": "2026-12-24"},
+        "overridden": ["blackout_dates"],
+    });
+    assert_eq!(created["batch"]["gate"], shown);
+    let id = created["batch"]["batch_id"].as_str().unwrap();
+    let (status, read) = json_of(
+        server
+            .get(&format!("/v1/batches/{id}"), ACME_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["gate"], shown, "the store kept it");
+    let debug = server.debug(id).await;
+    assert_eq!(debug["plugins"]["gate"], "gate-hours");
+    assert_eq!(debug["plugins"]["gate_from"], "batch");
+    assert_eq!(
+        debug["plugins"]["gate_config"],
+        json!({"blackout_dates": "2026-12-24"})
+    );
+    assert_eq!(debug["queue"]["compliance"]["gate_plugin"], "gate-hours");
+    assert_eq!(debug["queue"]["compliance"]["gate_from"], "batch");
+
+    // The same gate on a CSV upload, checked by a preview before anything
+    // is created.
+    for path in ["batches/preview", "batches"] {
+        let (status, answer) = json_of(
+            server
+                .post(
+                    &format!(
+                        "/v1/campaigns/spring/{path}?gate={}",
+                        url_encoded(&gate.to_string())
+                    ),
+                    ACME_KEY,
+                )
+                .header("content-type", "text/csv")
+                .body("phone\n+12125550101\n")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(status.is_success(), "{answer}");
+        let checked = if path == "batches" {
+            &answer["batch"]["gate"]
+        } else {
+            &answer["options"]["gate"]
+        };
+        assert_eq!(checked, &shown, "{answer}");
+    }
+
+    // Null, like every field, is no setting of the batch's own: it cannot
+    // turn a gate off.
+    let (status, plain) = json_of(
+        server
+            .post("/v1/campaigns/spring/batches", ACME_KEY)
+            .json(&json!({"contacts": three_contacts(), "gate": null}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    assert_eq!(plain["batch"]["gate"], Value::Null);
+    let debug = server
+        .debug(plain["batch"]["batch_id"].as_str().unwrap())
+        .await;
+    assert_eq!(debug["plugins"]["gate"], Value::Null);
+    assert_eq!(debug["plugins"]["gate_from"], "campaign");
+    assert_eq!(debug["queue"]["compliance"]["gate_from"], "campaign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_dial_gate_is_refused_as_config_would_be_naming_the_field() {
+    let server = start("http://127.0.0.1:9/hook").await;
+    let head = server.store.journal_head().unwrap();
+    let cases = [
+        (
+            json!({"plugin": "gate-nowhere"}),
+            "\"gate.plugin\": unknown plugin \"gate-nowhere\"",
+        ),
+        (
+            json!({"plugin": "classify-rules"}),
+            "\"gate.plugin\": plugin \"classify-rules\" is a disposition_classifier, expected a dial_gate for gate",
+        ),
+        (
+            json!({"plugin": "ladder"}),
+            "\"gate.plugin\": plugin \"ladder\" is a retry_strategy, expected a dial_gate for gate",
+        ),
+        (
+            json!({"plugin": "gate-hours", "config": {"curfew": "22:00"}}),
+            "\"gate.config.curfew\": plugin \"gate-hours\" has no config key \"curfew\"",
+        ),
+        (
+            json!({"plugin": "gate-hours", "config": {"blackout_dates": "someday"}}),
+            "\"gate.config.blackout_dates\": plugin \"gate-hours\" refused its config: key \"blackout_dates\"",
+        ),
+        (
+            json!({"config": {"blackout_dates": "2026-12-24"}}),
+            "\"gate\": the campaign has no gate to set keys of, expected a \"plugin\"",
+        ),
+    ];
+    for (gate, names) in cases {
+        server
+            .assert_batch_setting_refused("gate", &gate, names)
+            .await;
+    }
+    assert_refused_upload_left_nothing(&server, head).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_working_hours_are_refused_naming_the_field_and_nothing_is_stored() {
     let server = start("http://127.0.0.1:9/hook").await;
     let head = server.store.journal_head().unwrap();

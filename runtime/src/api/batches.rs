@@ -21,15 +21,17 @@ use super::body::{
 use super::error::RowProblem;
 use super::schema::{CsvUpload, ExportCsv};
 use super::{ApiError, ApiResult, AppState, Caller, ErrorCode};
-use crate::config::{HoursInput, PluginScope, RetryInput, batch_hours, batch_retry};
+use crate::config::{
+    GateInput, HoursInput, PluginScope, RetryInput, batch_gate, batch_hours, batch_retry,
+};
 use crate::dispatch::control;
 use crate::import::{
     ImportMode, ImportOptions, ImportedContact, import_csv_into, import_json_into,
 };
 use crate::model::schema::{E164, EpochMillis, TimeInput};
 use crate::model::{
-    BatchHours, BatchRetry, BatchStatus, Blocker, CampaignSpec, ContactStatus, FromNumber, Goal,
-    Millis, NumberStrategy, UploadRecord,
+    BatchGate, BatchHours, BatchRetry, BatchStatus, Blocker, CampaignSpec, ContactStatus,
+    FromNumber, Goal, Millis, NumberStrategy, UploadRecord,
 };
 use crate::phone::resolve_time_zone;
 use crate::reporting::health::{
@@ -247,6 +249,9 @@ pub struct UploadQuery {
     /// `retry`.
     #[param(example = r#"{"config":{"base_delay":"2m"}}"#)]
     retry: Option<String>,
+    /// Dial gate replacing the campaign's, as the JSON of a body's `gate`.
+    #[param(example = r#"{"config":{"blackout_dates":"2026-12-24"}}"#)]
+    gate: Option<String>,
     /// CSV uploads: the file's name, kept with the batch beside the
     /// upload's size and row counts.
     #[param(example = "spring-renewals.csv", max_length = 255)]
@@ -318,6 +323,12 @@ struct JsonUpload<'a> {
     /// plugin with its config. Checked as a campaign's `retry` is,
     /// `configure` included.
     retry: Option<RetryInput>,
+    /// Dial gate replacing the campaign's before this batch's dials: the
+    /// campaign's gate with some keys set otherwise, or another gate
+    /// plugin, even when the campaign has none. Checked as a campaign's
+    /// `gate` is. Null, as a missing `gate`, keeps the campaign's: a batch
+    /// cannot go without its campaign's gate.
+    gate: Option<GateInput>,
 }
 
 /// Per-batch settings of an upload, checked.
@@ -340,12 +351,27 @@ struct BatchOptions {
     hours: Option<BatchHours>,
     /// Retry strategy replacing the campaign's.
     retry: Option<BatchRetry>,
+    /// Dial gate replacing the campaign's.
+    gate: Option<BatchGate>,
 }
 
 /// Working hours of an upload, checked as a campaign's window is.
 fn checked_hours(hours: &HoursInput) -> ApiResult<BatchHours> {
     batch_hours("hours", hours)
         .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
+}
+
+/// The plugins a batch's own `field` is checked against, or the refusal
+/// of a server that runs none for batches.
+fn plugin_scope<'a>(field: &str, plugins: Option<&'a PluginScope>) -> ApiResult<&'a PluginScope> {
+    plugins.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "\"{field}\": this server runs no plugins for batches, expected no \"{field}\""
+            ),
+        )
+    })
 }
 
 /// A batch's own retry strategy, checked as a campaign's `retry` is,
@@ -355,13 +381,18 @@ fn checked_retry(
     campaign: &CampaignSpec,
     plugins: Option<&PluginScope>,
 ) -> ApiResult<BatchRetry> {
-    let Some(plugins) = plugins else {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameter,
-            "\"retry\": this server runs no plugins for batches, expected no \"retry\"",
-        ));
-    };
-    batch_retry("retry", retry, campaign, plugins)
+    batch_retry("retry", retry, campaign, plugin_scope("retry", plugins)?)
+        .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
+}
+
+/// A batch's own dial gate, checked as a campaign's `gate` is, against the
+/// plugins the server loads.
+fn checked_gate(
+    gate: &GateInput,
+    campaign: &CampaignSpec,
+    plugins: Option<&PluginScope>,
+) -> ApiResult<BatchGate> {
+    batch_gate("gate", gate, campaign, plugin_scope("gate", plugins)?)
         .map_err(|error| ApiError::new(ErrorCode::InvalidParameter, error.to_string()))
 }
 
@@ -435,9 +466,10 @@ fn budget_micros(budget: f64) -> ApiResult<u64> {
 /// An upload's batch options and its contacts, not yet read.
 struct UploadPlan {
     options: BatchOptions,
-    /// The batch's own retry strategy, as given: checked against the
-    /// campaign by [`UploadPlan::check_retry`].
+    /// The batch's own retry strategy and dial gate, as given: checked
+    /// against the campaign by [`UploadPlan::check_plugins`].
     retry: Option<RetryInput>,
+    gate: Option<GateInput>,
     import: ImportOptions,
     contacts: UploadContacts,
 }
@@ -569,11 +601,17 @@ fn plan_upload(
             .map(|text| checked_hours(&query_json("hours", text)?))
             .transpose()?,
         retry: None,
+        gate: None,
     };
     let mut retry: Option<RetryInput> = query
         .retry
         .as_deref()
         .map(|text| query_json("retry", text))
+        .transpose()?;
+    let mut gate: Option<GateInput> = query
+        .gate
+        .as_deref()
+        .map(|text| query_json("gate", text))
         .transpose()?;
     let mut skip_invalid = query.skip_invalid.unwrap_or(false);
     let mut country = query.default_country;
@@ -614,6 +652,7 @@ fn plan_upload(
             options.hours = Some(checked_hours(hours)?);
         }
         retry = body.retry.or(retry);
+        gate = body.gate.or(gate);
         skip_invalid = body.skip_invalid.unwrap_or(skip_invalid);
         country = body.default_country.or(country);
         let contacts = body.contacts.ok_or_else(|| {
@@ -636,21 +675,26 @@ fn plan_upload(
     Ok(UploadPlan {
         options,
         retry,
+        gate,
         import,
         contacts,
     })
 }
 
 impl UploadPlan {
-    /// Checks the batch's own retry strategy, if it has one, against its
-    /// campaign: it may run the plugin's `configure`, so it blocks.
-    fn check_retry(
+    /// Checks the batch's own retry strategy and dial gate, if it has
+    /// them, against its campaign: they may run the plugins' `configure`,
+    /// so it blocks.
+    fn check_plugins(
         &mut self,
         campaign: &CampaignSpec,
         plugins: Option<&PluginScope>,
     ) -> ApiResult<()> {
         if let Some(retry) = &self.retry {
             self.options.retry = Some(checked_retry(retry, campaign, plugins)?);
+        }
+        if let Some(gate) = &self.gate {
+            self.options.gate = Some(checked_gate(gate, campaign, plugins)?);
         }
         Ok(())
     }
@@ -886,7 +930,7 @@ pub async fn create(
     let campaign = spec.clone();
     let plan = tokio::task::spawn_blocking(move || {
         let mut plan = plan_upload(kind, query, bytes, false, max_rows, now)?;
-        plan.check_retry(&campaign, plugins.as_ref())?;
+        plan.check_plugins(&campaign, plugins.as_ref())?;
         ApiResult::Ok(plan)
     })
     .await
@@ -909,6 +953,7 @@ pub async fn create(
         goal: options.goal,
         hours: options.hours,
         retry: options.retry,
+        gate: options.gate,
         idempotency_key: idempotency_key.clone(),
         request_sha256: Some(fingerprint.clone()),
         created_by: caller.actor(),
@@ -1027,7 +1072,7 @@ pub async fn preview(
     let plugins = state.inner.plugins.clone();
     let (plan, accepted, skipped, sample) = tokio::task::spawn_blocking(move || {
         let mut plan = plan_upload(kind, query, bytes, true, max_rows, now)?;
-        plan.check_retry(&spec, plugins.as_ref())?;
+        plan.check_plugins(&spec, plugins.as_ref())?;
         let spec = under_hours(spec, plan.options.hours.as_ref());
         let mut sample = Vec::with_capacity(PREVIEW_SAMPLE);
         let (accepted, skipped) =
@@ -1680,6 +1725,13 @@ struct PluginHealth {
     /// "batch" when the batch's own retry strategy replaces the
     /// campaign's.
     retry_from: SettingSource,
+    /// The dial gate asked before the batch's dials, if any.
+    gate: Option<String>,
+    /// Its config, the keys it is configured with.
+    gate_config: BTreeMap<String, String>,
+    /// "batch" when the batch's own gate replaces the campaign's:
+    /// `queue.compliance.gate_from`.
+    gate_from: SettingSource,
     classifier: String,
     /// Attempts of the batch on which a plugin faulted.
     faults: u64,
@@ -1727,6 +1779,12 @@ impl Debug {
                     None => spec.retry_config.iter().cloned().collect(),
                 },
                 retry_from: queue.retry_from,
+                gate: queue.compliance.gate_plugin.clone(),
+                gate_config: match &batch.gate {
+                    Some(gate) => gate.config.clone(),
+                    None => spec.gate_config.iter().cloned().collect(),
+                },
+                gate_from: queue.compliance.gate_from,
                 classifier: spec.classifier_plugin.clone(),
                 faults: queue.plugin_faults.total,
                 consecutive_faults: queue.plugin_faults.consecutive,

@@ -175,6 +175,12 @@ struct CreateArgs {
     /// another.
     #[arg(long)]
     retry: Option<String>,
+    /// Dial gate of this batch instead of the campaign's, as JSON:
+    /// '{"config":{"blackout_dates":"2026-12-24"}}' sets keys of the
+    /// campaign's gate, '{"plugin":"gate-hours","config":{}}' names
+    /// another. A batch cannot go without its campaign's gate.
+    #[arg(long)]
+    gate: Option<String>,
     /// A retried create with the same key makes no second batch.
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -374,7 +380,7 @@ impl Client {
         if args.skip_invalid {
             query.push(("skip_invalid", "true".to_string()));
         }
-        let optional: [(&str, Option<String>); 13] = [
+        let optional: [(&str, Option<String>); 14] = [
             ("default_country", args.default_country),
             ("scheduled_start", args.scheduled_start),
             ("end_at", args.end_at),
@@ -391,6 +397,7 @@ impl Client {
             ("goal", args.goal.map(|n| n.to_string())),
             ("hours", args.hours),
             ("retry", args.retry),
+            ("gate", args.gate),
         ];
         query.extend(
             optional
@@ -717,13 +724,13 @@ fn uploaded_from(upload: &Value) -> String {
     )
 }
 
-/// A batch's own retry strategy as "retry-schedule (busy=5m; no_answer=1h)",
-/// or a dash when the campaign's applies.
-fn retry_strategy(retry: &Value) -> String {
-    let Some(plugin) = retry["plugin"].as_str() else {
-        return text(retry);
+/// A batch's own retry strategy or dial gate as "retry-schedule (busy=5m;
+/// no_answer=1h)", or a dash when the campaign's applies.
+fn own_plugin(setting: &Value) -> String {
+    let Some(plugin) = setting["plugin"].as_str() else {
+        return text(setting);
     };
-    let config: Vec<String> = retry["config"]
+    let config: Vec<String> = setting["config"]
         .as_object()
         .into_iter()
         .flatten()
@@ -800,7 +807,8 @@ fn show_table(view: &Value) -> String {
         ("budget micros", text(&view["budget_micros"])),
         ("goal", text(&view["goal"])),
         ("working hours", working_hours(&view["hours"])),
-        ("retry strategy", retry_strategy(&view["retry"])),
+        ("retry strategy", own_plugin(&view["retry"])),
+        ("dial gate", own_plugin(&view["gate"])),
         ("uploaded from", uploaded_from(&view["upload"])),
         ("contacts", text(&counters["total"])),
         ("attempts", text(&counters["attempts"])),
@@ -861,7 +869,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batchs_own_hours_and_retry_strategy_are_shown_as_an_operator_writes_them() {
+    fn a_batchs_own_hours_retry_strategy_and_gate_are_shown_as_an_operator_writes_them() {
         let view = serde_json::json!({
             "hours": {
                 "calling_window": {"rules": [
@@ -871,7 +879,8 @@ mod tests {
                 "time_zone_policy": "contact",
                 "default_time_zone": "America/Chicago"
             },
-            "retry": {"plugin": "retry-schedule", "config": {"busy": "5m, 5m", "no_answer": "1h"}, "overridden": ["busy"]}
+            "retry": {"plugin": "retry-schedule", "config": {"busy": "5m, 5m", "no_answer": "1h"}, "overridden": ["busy"]},
+            "gate": {"plugin": "gate-hours", "config": {"blackout_dates": "2026-12-24"}, "overridden": ["blackout_dates"]}
         });
         let shown = show_table(&view);
         assert!(
@@ -884,9 +893,15 @@ mod tests {
             shown.contains("retry strategy    retry-schedule (busy=5m, 5m; no_answer=1h)"),
             "{shown}"
         );
-        let campaigns = show_table(&serde_json::json!({"hours": null, "retry": null}));
+        assert!(
+            shown.contains("dial gate         gate-hours (blackout_dates=2026-12-24)"),
+            "{shown}"
+        );
+        let campaigns =
+            show_table(&serde_json::json!({"hours": null, "retry": null, "gate": null}));
         assert!(campaigns.contains("working hours     -"), "{campaigns}");
         assert!(campaigns.contains("retry strategy    -"), "{campaigns}");
+        assert!(campaigns.contains("dial gate         -"), "{campaigns}");
     }
 
     #[test]

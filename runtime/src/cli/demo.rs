@@ -164,6 +164,7 @@ pub(super) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         options,
         clock.now(),
     )?;
+    engine.set_gate_loader(Arc::new(plugins.clone()));
     engine.set_retry_loader(Arc::new(plugins));
     let recovered = tokio::runtime::Builder::new_current_thread()
         .enable_all()

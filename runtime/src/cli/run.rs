@@ -122,6 +122,7 @@ async fn serve(
         EngineOptions::default(),
         clock.now(),
     )?;
+    engine.set_gate_loader(Arc::new(plugins.clone()));
     engine.set_retry_loader(Arc::new(plugins));
     // Calls left live by an earlier run are settled before anything new is
     // dialed, and before the API shows their batches.

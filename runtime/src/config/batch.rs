@@ -9,9 +9,9 @@ use serde_spanned::Spanned;
 
 use super::Config;
 use super::catalog::PluginCatalog;
-use super::resolve::{check_retry_outside_config, check_window, scalar_text};
+use super::resolve::{Slot, check_policy_outside_config, check_window, scalar_text};
 use super::schema::{HoursSection, PolicySection, WindowSection};
-use crate::model::{BatchHours, BatchRetry, CampaignSpec};
+use crate::model::{BatchGate, BatchHours, BatchRetry, CampaignSpec};
 
 /// A batch's working hours: the keys of a campaign's `[campaigns.window]`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -64,6 +64,25 @@ pub struct RetryInput {
     /// its whole config. Default: none.
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, ConfigValue>, example = json!({"busy": "5m, 5m"}))]
+    pub config: BTreeMap<String, serde_json::Value>,
+}
+
+/// A batch's own dial gate, in place of its campaign's: the campaign's
+/// gate with some keys set otherwise, or another gate. A batch cannot go
+/// without the gate its campaign has: null, like a missing `gate`, keeps
+/// the campaign's.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GateInput {
+    /// A `[[plugins]]` name or a built-in dial gate ("gate-hours").
+    /// Default: the campaign's; required when the campaign has none.
+    #[schema(example = "gate-hours")]
+    pub plugin: Option<String>,
+    /// Keys the plugin declares. With the campaign's plugin they replace
+    /// the campaign's values of those keys; with another plugin they are
+    /// its whole config. Default: none.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, ConfigValue>, example = json!({"blackout_dates": "2026-12-24, 2026-12-25"}))]
     pub config: BTreeMap<String, serde_json::Value>,
 }
 
@@ -178,15 +197,80 @@ pub fn batch_retry(
     campaign: &CampaignSpec,
     scope: &PluginScope,
 ) -> Result<BatchRetry, FieldError> {
+    let (plugin, config) = batch_policy(
+        field,
+        Slot::Retry,
+        (retry.plugin.as_deref(), &retry.config),
+        Some((campaign.retry_plugin.as_str(), &campaign.retry_config)),
+        scope,
+    )?;
+    Ok(BatchRetry {
+        plugin,
+        config,
+        overridden: retry.config.keys().cloned().collect(),
+    })
+}
+
+/// Checks `gate` (found at `field`) as a campaign's `gate` section is
+/// checked, against the plugins of `scope`, as [`batch_retry`] does. The
+/// gate must name a plugin when the campaign has none.
+pub fn batch_gate(
+    field: &str,
+    gate: &GateInput,
+    campaign: &CampaignSpec,
+    scope: &PluginScope,
+) -> Result<BatchGate, FieldError> {
+    let campaigns = campaign
+        .gate_plugin
+        .as_deref()
+        .map(|plugin| (plugin, campaign.gate_config.as_slice()));
+    let (plugin, config) = batch_policy(
+        field,
+        Slot::Gate,
+        (gate.plugin.as_deref(), &gate.config),
+        campaigns,
+        scope,
+    )?;
+    Ok(BatchGate {
+        plugin,
+        config,
+        overridden: gate.config.keys().cloned().collect(),
+    })
+}
+
+/// A batch's plugin of `slot` and its whole config, checked: `given` is
+/// the plugin and keys the batch names, `campaigns` the campaign's plugin
+/// and config of that slot, whose values are kept for the keys the batch
+/// leaves out when the plugin is the same. `given`'s plugin, else the
+/// campaign's, is checked.
+fn batch_policy(
+    field: &str,
+    slot: Slot,
+    given: (Option<&str>, &BTreeMap<String, serde_json::Value>),
+    campaigns: Option<(&str, &[(String, String)])>,
+    scope: &PluginScope,
+) -> Result<(String, BTreeMap<String, String>), FieldError> {
+    let (given_plugin, given_config) = given;
     let mut paths = Paths::default();
     let whole = paths.spanned(field.to_string(), ()).span();
-    let plugin = match &retry.plugin {
-        Some(plugin) => paths.spanned(format!("{field}.plugin"), plugin.clone()),
-        None => paths.spanned(field.to_string(), campaign.retry_plugin.clone()),
+    let plugin = match (given_plugin, campaigns) {
+        (Some(plugin), _) => paths.spanned(format!("{field}.plugin"), plugin.to_string()),
+        (None, Some((plugin, _))) => paths.spanned(field.to_string(), plugin.to_string()),
+        (None, None) => {
+            return Err(FieldError {
+                path: field.to_string(),
+                message: format!(
+                    "the campaign has no {} to set keys of, expected a \"plugin\"",
+                    slot.section()
+                ),
+            });
+        }
     };
     let mut config = BTreeMap::new();
-    if plugin.get_ref() == &campaign.retry_plugin {
-        for (key, value) in &campaign.retry_config {
+    if let Some((campaign_plugin, campaign_config)) = campaigns
+        && plugin.get_ref() == campaign_plugin
+    {
+        for (key, value) in campaign_config {
             let at = format!("{field}.config.{key}");
             config.insert(
                 paths.spanned(at.clone(), key.clone()),
@@ -194,12 +278,13 @@ pub fn batch_retry(
             );
         }
     }
-    for (key, value) in &retry.config {
+    for (key, value) in given_config {
         let at = format!("{field}.config.{key}");
         let value = toml_value(value).ok_or_else(|| FieldError {
             path: at.clone(),
             message: format!(
-                "retry.config key \"{key}\" is null, expected a string, number or boolean"
+                "{}.config key \"{key}\" is null, expected a string, number or boolean",
+                slot.section()
             ),
         })?;
         // A key replaced keeps one entry: keys compare by name alone.
@@ -214,7 +299,7 @@ pub fn batch_retry(
         config,
     };
     let problems =
-        check_retry_outside_config(&scope.config, scope.catalog.as_ref(), &section, whole);
+        check_policy_outside_config(&scope.config, scope.catalog.as_ref(), slot, &section, whole);
     if let Some((index, message)) = problems.into_iter().next() {
         return Err(FieldError {
             path: paths
@@ -225,15 +310,14 @@ pub fn batch_retry(
             message,
         });
     }
-    Ok(BatchRetry {
-        plugin: plugin.into_inner(),
-        config: section
+    Ok((
+        plugin.into_inner(),
+        section
             .config
             .iter()
             .filter_map(|(key, value)| Some((key.get_ref().clone(), scalar_text(value.get_ref())?)))
             .collect(),
-        overridden: retry.config.keys().cloned().collect(),
-    })
+    ))
 }
 
 /// A JSON config value as the config file would have written it; null has
@@ -514,6 +598,222 @@ retry = { plugin = "retry-backoff", config = { base_delay = "10m", multiplier = 
         assert_eq!(error.path, "retry.config.busy");
         let error = refused(Some("ladder"), serde_json::json!({"busy": "never"}));
         assert_eq!(error.path, "retry.config.busy");
+        assert!(error.message.contains("refused its config"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+    use crate::config::tests::info;
+    use crate::config::{
+        ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits, StaticCatalog,
+    };
+
+    /// Knows the hours gate, a retry strategy and a classifier; refuses a
+    /// gate whose `blackout_dates` is "someday", as the real one refuses a
+    /// date it cannot read.
+    struct Catalog(StaticCatalog);
+
+    impl PluginCatalog for Catalog {
+        fn describe(&self, plugin: &PluginRef) -> Result<PluginInfo, String> {
+            self.0.describe(plugin)
+        }
+
+        fn configure(
+            &self,
+            _plugin: &PluginRef,
+            _kind: PluginKind,
+            config: &[(String, String)],
+            _limits: SandboxLimits,
+        ) -> Result<(), ConfigureFailure> {
+            match config
+                .iter()
+                .find(|(key, value)| key == "blackout_dates" && value == "someday")
+            {
+                Some(_) => Err(ConfigureFailure::Refused(
+                    "key \"blackout_dates\" has value \"someday\": not a date".to_string(),
+                )),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// A server whose campaign "spring" is gated by the hours gate with
+    /// its own hours and a blackout date, whose campaign "autumn" has no
+    /// gate, and which declares the hours gate again as "holidays".
+    fn scope() -> (PluginScope, CampaignSpec, CampaignSpec) {
+        let catalog = StaticCatalog::new()
+            .with(
+                PluginRef::Builtin("gate-hours".into()),
+                info(
+                    PluginKind::DialGate,
+                    "gate-hours",
+                    &[("blackout_dates", false), ("hours", false)],
+                    &[],
+                ),
+            )
+            .with(
+                PluginRef::Builtin("retry-backoff".into()),
+                info(
+                    PluginKind::RetryStrategy,
+                    "retry-backoff",
+                    &[("base_delay", false)],
+                    &[],
+                ),
+            )
+            .with(
+                PluginRef::Builtin("classify-rules".into()),
+                info(
+                    PluginKind::DispositionClassifier,
+                    "classify-rules",
+                    &[],
+                    &[],
+                ),
+            );
+        let config = Config::parse_str(
+            "outdial.toml",
+            r#"
+[[workspaces]]
+id = "acme"
+
+[[plugins]]
+name = "holidays"
+builtin = "gate-hours"
+
+[[campaigns]]
+id = "spring"
+workspace = "acme"
+provider = { plugin = "simulated" }
+gate = { plugin = "gate-hours", config = { hours = "US=09:00-20:00", blackout_dates = "2026-12-25" } }
+
+[[campaigns]]
+id = "autumn"
+workspace = "acme"
+provider = { plugin = "simulated" }
+"#,
+        )
+        .expect("parses");
+        let mut specs = config.campaign_specs().expect("valid");
+        let autumn = specs.pop().expect("two campaigns");
+        let spring = specs.pop().expect("two campaigns");
+        let scope = PluginScope {
+            config: Arc::new(config),
+            catalog: Arc::new(Catalog(catalog)),
+        };
+        (scope, spring, autumn)
+    }
+
+    fn gate(plugin: Option<&str>, config: serde_json::Value) -> GateInput {
+        GateInput {
+            plugin: plugin.map(str::to_string),
+            config: serde_json::from_value(config).expect("an object"),
+        }
+    }
+
+    #[test]
+    fn a_batch_gate_of_the_campaigns_plugin_keeps_the_values_it_does_not_set() {
+        let (scope, spring, _) = scope();
+        let checked = batch_gate(
+            "gate",
+            &gate(None, serde_json::json!({"blackout_dates": "2026-12-24"})),
+            &spring,
+            &scope,
+        )
+        .expect("accepted");
+        assert_eq!(checked.plugin, "gate-hours");
+        assert_eq!(
+            checked.config_pairs(),
+            vec![
+                ("blackout_dates".to_string(), "2026-12-24".to_string()),
+                ("hours".to_string(), "US=09:00-20:00".to_string())
+            ]
+        );
+        assert_eq!(checked.overridden, vec!["blackout_dates".to_string()]);
+    }
+
+    #[test]
+    fn a_batch_gate_of_another_plugin_takes_only_its_own_config() {
+        let (scope, spring, _) = scope();
+        let checked = batch_gate(
+            "gate",
+            &gate(
+                Some("holidays"),
+                serde_json::json!({"blackout_dates": "2026-12-24"}),
+            ),
+            &spring,
+            &scope,
+        )
+        .expect("accepted");
+        assert_eq!(checked.plugin, "holidays");
+        assert_eq!(
+            checked.config_pairs(),
+            vec![("blackout_dates".to_string(), "2026-12-24".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_batch_may_name_a_gate_when_its_campaign_has_none() {
+        let (scope, _, autumn) = scope();
+        let checked = batch_gate(
+            "gate",
+            &gate(Some("gate-hours"), serde_json::json!({})),
+            &autumn,
+            &scope,
+        )
+        .expect("accepted");
+        assert_eq!(checked.plugin, "gate-hours");
+        assert!(checked.config.is_empty());
+        let error = batch_gate(
+            "gate",
+            &gate(None, serde_json::json!({"hours": "US=09:00-17:00"})),
+            &autumn,
+            &scope,
+        )
+        .expect_err("no gate to set keys of");
+        assert_eq!(error.path, "gate");
+        assert!(
+            error.message.contains("the campaign has no gate"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_batch_gate_is_refused_as_the_config_would_be_at_its_json_path() {
+        let (scope, spring, _) = scope();
+        let refused = |plugin: Option<&str>, config: serde_json::Value| {
+            batch_gate("gate", &gate(plugin, config), &spring, &scope).expect_err("refused")
+        };
+        let error = refused(Some("gate-nowhere"), serde_json::json!({}));
+        assert_eq!(error.path, "gate.plugin");
+        assert!(
+            error.message.contains("unknown plugin \"gate-nowhere\""),
+            "{error}"
+        );
+        for other in ["retry-backoff", "classify-rules"] {
+            let error = refused(Some(other), serde_json::json!({}));
+            assert_eq!(error.path, "gate.plugin");
+            assert!(
+                error.message.contains("expected a dial_gate for gate"),
+                "{error}"
+            );
+        }
+        let error = refused(None, serde_json::json!({"curfew": "22:00"}));
+        assert_eq!(error.path, "gate.config.curfew");
+        assert!(
+            error
+                .message
+                .contains("plugin \"gate-hours\" has no config key \"curfew\""),
+            "{error}"
+        );
+        let error = refused(None, serde_json::json!({"hours": null}));
+        assert_eq!(error.path, "gate.config.hours");
+        assert!(
+            error.message.contains("gate.config key \"hours\" is null"),
+            "{error}"
+        );
+        let error = refused(None, serde_json::json!({"blackout_dates": "someday"}));
+        assert_eq!(error.path, "gate.config.blackout_dates");
         assert!(error.message.contains("refused its config"), "{error}");
     }
 }

@@ -29,7 +29,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 pub use batch::{
-    FieldError, HoursInput, HoursRangeInput, PluginScope, RetryInput, batch_hours, batch_retry,
+    FieldError, GateInput, HoursInput, HoursRangeInput, PluginScope, RetryInput, batch_gate,
+    batch_hours, batch_retry,
 };
 pub use catalog::{
     BUILTIN_PLUGINS, ConfigKeyInfo, ConfigureFailure, PluginCatalog, PluginInfo, PluginKind,

@@ -105,15 +105,16 @@ pub fn validate(config: &Config, catalog: &dyn PluginCatalog) -> Result<(), Diag
     checker.report.finish().into_result()
 }
 
-/// Checks a retry strategy named outside the config files (a batch's own)
-/// as a campaign's `retry` is checked: the plugin found among the config's
-/// `[[plugins]]` and the built-ins, its kind and keys, and its `configure`
-/// run in its sandbox. `section`'s spans locate its values; each problem
-/// comes back with the span start of the value it was found at, or of the
-/// `whole` section.
-pub(super) fn check_retry_outside_config(
+/// Checks a policy plugin named outside the config files (a batch's own
+/// retry strategy or dial gate) as a campaign's section of that `slot` is
+/// checked: the plugin found among the config's `[[plugins]]` and the
+/// built-ins, its kind and keys, and its `configure` run in its sandbox.
+/// `section`'s spans locate its values; each problem comes back with the
+/// span start of the value it was found at, or of the `whole` section.
+pub(super) fn check_policy_outside_config(
     config: &Config,
     catalog: &dyn PluginCatalog,
+    slot: Slot,
     section: &PolicySection,
     whole: Range<usize>,
 ) -> Vec<(usize, String)> {
@@ -122,7 +123,7 @@ pub(super) fn check_retry_outside_config(
     checker.captured = Some(Vec::new());
     checker.policy(
         NO_FILE,
-        Slot::Retry,
+        slot,
         Some((Location::new(NO_FILE, whole), section)),
     );
     checker
@@ -389,7 +390,7 @@ fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 
 /// The campaign section a plugin is used from, for messages.
 #[derive(Clone, Copy)]
-enum Slot {
+pub(super) enum Slot {
     Retry,
     Classifier,
     Provider,
@@ -406,7 +407,7 @@ impl Slot {
         }
     }
 
-    fn section(self) -> &'static str {
+    pub(super) fn section(self) -> &'static str {
         match self {
             Slot::Retry => "retry",
             Slot::Classifier => "classifier",

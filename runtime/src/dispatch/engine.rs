@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
+use super::batch_plugins::{BatchGates, BatchRetries};
 use super::limits;
 use super::numbers::{self, Pick, Rotation};
 use super::rate::TokenBucket;
-use super::retries::BatchRetries;
 use super::window::{CompiledWindow, WindowError};
 use crate::model::{
     Attempt, BatchStatus, Blocker, CallOutcome, CampaignSpec, ContactStatus, DAY_MS, DNC_INTERNAL,
@@ -21,8 +21,8 @@ use crate::model::{
 };
 use crate::phone::resolve_time_zone;
 use crate::policy::{
-    BuiltinClassifier, BuiltinRetry, Classifier, ClassifyRequest, DialGate, LocalTime, PolicyFault,
-    RetryLoader, RetryPolicy, RetryRequest,
+    BuiltinClassifier, BuiltinRetry, Classifier, ClassifyRequest, DialGate, GateLoader, LocalTime,
+    PolicyFault, RetryLoader, RetryPolicy, RetryRequest,
 };
 use crate::provider::{
     CallEnd, CallEventKind, PlaceCall, Placement, PlacementQuery, Provider, ProviderEvent,
@@ -302,6 +302,8 @@ pub struct Engine {
     batch_windows: HashMap<String, CompiledWindow>,
     /// Retry strategies of batches with their own.
     batch_retries: BatchRetries,
+    /// Dial gates of batches with their own.
+    batch_gates: BatchGates,
     live: BTreeMap<String, LiveCall>,
     /// Rotates which batch is served first, for fairness across batches.
     round: usize,
@@ -376,6 +378,7 @@ impl Engine {
             batch_limits: HashMap::new(),
             batch_windows: HashMap::new(),
             batch_retries: BatchRetries::new(None),
+            batch_gates: BatchGates::new(None),
             live: BTreeMap::new(),
             round: 0,
             builtin_retry: BuiltinRetry::default(),
@@ -394,6 +397,12 @@ impl Engine {
     /// campaign's. Without a loader, such a batch is not dialed.
     pub fn set_retry_loader(&mut self, loader: Arc<dyn RetryLoader>) {
         self.batch_retries = BatchRetries::new(Some(loader));
+    }
+
+    /// Loads the dial gates batches name in place of their campaign's.
+    /// Without a loader, such a batch is not dialed.
+    pub fn set_gate_loader(&mut self, loader: Arc<dyn GateLoader>) {
+        self.batch_gates = BatchGates::new(Some(loader));
     }
 
     /// Calls in flight, as the engine counts them.
@@ -1581,6 +1590,13 @@ impl Engine {
             }
             if let Some(retry) = &batch.retry
                 && self.batch_retries.get(&batch.id, retry).is_err()
+            {
+                halted
+                    .entry(batch.id.clone())
+                    .or_insert(Blocker::PluginFaulted);
+            }
+            if let Some(gate) = &batch.gate
+                && self.batch_gates.get(&batch.id, gate).is_err()
             {
                 halted
                     .entry(batch.id.clone())

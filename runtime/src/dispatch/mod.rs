@@ -7,12 +7,12 @@
 //! own writes. Progress, statistics and queue health are in
 //! [`crate::reporting`].
 
+mod batch_plugins;
 pub mod control;
 pub mod engine;
 pub mod limits;
 pub mod numbers;
 pub mod rate;
-mod retries;
 pub mod runner;
 pub mod window;
 

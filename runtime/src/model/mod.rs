@@ -25,7 +25,7 @@ pub use campaign::{
     WindowRule,
 };
 pub use event::{EventKind, is_subscribable};
-pub use overrides::{BatchHours, BatchRetry, UploadRecord};
+pub use overrides::{BatchGate, BatchHours, BatchRetry, UploadRecord};
 pub use records::{
     AttemptKey, BadAttemptId, BatchRecord, ContactEvent, ContactRecord, Counters, JournalEvent,
     LiveAttempt, RecentCall, WebhookDelivery, WebhookEndpointState, blocker_index,

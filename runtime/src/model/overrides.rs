@@ -66,3 +66,31 @@ impl BatchRetry {
             .collect()
     }
 }
+
+/// A batch's own dial gate: the plugin asked before each of its dials in
+/// place of the campaign's, with the whole config it is configured with.
+/// There is no way to name no gate: a batch may replace its campaign's
+/// gate, never turn it off.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchGate {
+    /// A `[[plugins]]` name or a built-in dial gate.
+    #[schema(example = "gate-hours")]
+    pub plugin: String,
+    /// Every key the plugin is configured with: the campaign's values with
+    /// the batch's own in their place when the plugin is the campaign's,
+    /// else only the batch's.
+    #[schema(example = json!({"blackout_dates": "2026-12-24, 2026-12-25"}))]
+    pub config: BTreeMap<String, String>,
+    /// The keys the batch set itself.
+    pub overridden: Vec<String>,
+}
+
+impl BatchGate {
+    /// The config as the plugin host hands it to the plugin.
+    pub fn config_pairs(&self) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+}

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome, CampaignSpec, Contact,
+    BatchGate, BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome, CampaignSpec, Contact,
     ContactStatus, EventKind, FromNumber, Goal, Millis, NumberStrategy, UploadRecord,
 };
 
@@ -79,6 +79,10 @@ pub struct BatchRecord {
     /// applies.
     #[serde(default)]
     pub retry: Option<BatchRetry>,
+    /// Dial gate replacing the campaign's; null when the campaign's
+    /// applies, or it has none.
+    #[serde(default)]
+    pub gate: Option<BatchGate>,
 }
 
 impl BatchRecord {
@@ -118,6 +122,15 @@ impl BatchRecord {
         self.retry
             .as_ref()
             .map_or(&spec.retry_plugin, |retry| &retry.plugin)
+    }
+
+    /// The dial gate asked before this batch's dials: its own, else its
+    /// campaign's, if any.
+    pub fn gate_plugin_under<'a>(&'a self, spec: &'a CampaignSpec) -> Option<&'a str> {
+        self.gate
+            .as_ref()
+            .map(|gate| gate.plugin.as_str())
+            .or(spec.gate_plugin.as_deref())
     }
 }
 
@@ -520,6 +533,78 @@ mod tests {
         assert_eq!(
             rmp_serde::from_slice::<Counters>(&bytes).expect("decodes"),
             counters
+        );
+    }
+
+    /// A batch as stored, with every field added since the first format
+    /// set, so that dropping one shows.
+    fn batch_with_its_own_settings() -> BatchRecord {
+        BatchRecord {
+            id: "btc_0000000000000001".to_string(),
+            workspace: "acme".to_string(),
+            campaign_id: "spring".to_string(),
+            status: BatchStatus::Pending,
+            status_reason: Some("created".to_string()),
+            status_by: "api_key:ops".to_string(),
+            status_at: 1_000,
+            created_at: 1_000,
+            created_by: "api_key:ops".to_string(),
+            scheduled_start: None,
+            end_at: None,
+            concurrency: Some(2),
+            max_attempts: Some(3),
+            calls_per_second: None,
+            started_at: None,
+            paused_at: None,
+            completed_at: None,
+            last_completed_at: None,
+            idempotency_key: None,
+            request_sha256: None,
+            consecutive_plugin_faults: 0,
+            numbers: None,
+            number_strategy: None,
+            budget_micros: None,
+            goal: None,
+            max_followups: None,
+            hours: None,
+            upload: None,
+            retry: Some(BatchRetry {
+                plugin: "retry-backoff".to_string(),
+                config: [("base_delay".to_string(), "2m".to_string())].into(),
+                overridden: vec!["base_delay".to_string()],
+            }),
+            gate: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_record_stored_before_batches_had_their_own_gate_reads_with_the_campaigns() {
+        let record = batch_with_its_own_settings();
+        // Records are arrays of their fields: an older one ends before
+        // `gate`.
+        let encoded = rmp_serde::to_vec(&record).expect("encodes");
+        let mut fields: Vec<serde_json::Value> = rmp_serde::from_slice(&encoded).expect("an array");
+        assert_eq!(fields.pop(), Some(serde_json::Value::Null), "gate is last");
+        let older = rmp_serde::to_vec(&fields).expect("encodes");
+        let loaded: BatchRecord = rmp_serde::from_slice(&older).expect("the older record loads");
+        assert_eq!(loaded, record);
+        assert_eq!(loaded.gate, None);
+    }
+
+    #[test]
+    fn a_batch_records_own_gate_reads_back_as_it_was_written() {
+        let record = BatchRecord {
+            gate: Some(BatchGate {
+                plugin: "gate-hours".to_string(),
+                config: [("blackout_dates".to_string(), "2026-12-24".to_string())].into(),
+                overridden: vec!["blackout_dates".to_string()],
+            }),
+            ..batch_with_its_own_settings()
+        };
+        let encoded = rmp_serde::to_vec(&record).expect("encodes");
+        assert_eq!(
+            rmp_serde::from_slice::<BatchRecord>(&encoded).expect("decodes"),
+            record
         );
     }
 

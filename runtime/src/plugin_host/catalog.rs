@@ -11,7 +11,7 @@ use super::plugins::{ClassifierPlugin, GatePlugin, RetryPlugin};
 use super::source::PluginSource;
 use crate::config;
 use crate::model::CampaignSpec;
-use crate::policy::{RetryLoader, RetryPolicy};
+use crate::policy::{DialGate, GateLoader, RetryLoader, RetryPolicy};
 
 impl From<&config::PluginRef> for PluginSource {
     fn from(plugin: &config::PluginRef) -> PluginSource {
@@ -205,6 +205,16 @@ impl RetryLoader for ConfigPlugins {
     ) -> Result<Arc<dyn RetryPolicy>, String> {
         let (source, limits) = self.source(plugin);
         match self.host.load_retry(&source, config, limits) {
+            Ok(loaded) => Ok(Arc::new(loaded)),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+}
+
+impl GateLoader for ConfigPlugins {
+    fn load(&self, plugin: &str, config: &[(String, String)]) -> Result<Arc<dyn DialGate>, String> {
+        let (source, limits) = self.source(plugin);
+        match self.host.load_gate(&source, config, limits) {
             Ok(loaded) => Ok(Arc::new(loaded)),
             Err(err) => Err(err.to_string()),
         }

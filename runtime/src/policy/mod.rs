@@ -159,3 +159,10 @@ pub trait DialGate: Send + Sync {
     /// candidate of the call is dialed.
     fn check(&self, candidates: &[GateCandidate]) -> Result<Vec<GateVerdict>, PolicyFault>;
 }
+
+/// Loads the dial gates batches name in place of their campaign's.
+pub trait GateLoader: Send + Sync {
+    /// `plugin` (a `[[plugins]]` name or a built-in dial gate), configured
+    /// with `config`, or why it cannot be.
+    fn load(&self, plugin: &str, config: &[(String, String)]) -> Result<Arc<dyn DialGate>, String>;
+}

@@ -89,8 +89,12 @@ pub struct Compliance {
     pub gate_deferred: u64,
     /// Why, most frequent first, among the next 512 due contacts.
     pub gate_deferred_reasons: Vec<ReasonCount>,
-    /// The campaign's dial-gate plugin, if it has one.
+    /// The dial-gate plugin asked before the batch's dials: the batch's
+    /// own, else the campaign's, if it has one.
     pub gate_plugin: Option<String>,
+    /// Whose gate that is: "batch" when the batch names its own, else
+    /// "campaign".
+    pub gate_from: SettingSource,
 }
 
 /// How many contacts wait for one reason.
@@ -103,9 +107,10 @@ pub struct ReasonCount {
 fn compliance(
     store: &dyn Store,
     spec: &CampaignSpec,
-    batch_id: &str,
+    batch: &BatchRecord,
     counters: &crate::store::Counters,
 ) -> Result<Compliance, StoreError> {
+    let batch_id = batch.id.as_str();
     let frequency_capped = counters.blocker(Blocker::FrequencyCapped);
     let gate_deferred = counters.blocker(Blocker::GateDeferred);
     let mut frequency_capped_free_at = None;
@@ -138,7 +143,8 @@ fn compliance(
         frequency_capped_free_at,
         gate_deferred,
         gate_deferred_reasons: reasons,
-        gate_plugin: spec.gate_plugin.clone(),
+        gate_plugin: batch.gate_plugin_under(spec).map(str::to_string),
+        gate_from: SettingSource::batch_if(batch.gate.is_some()),
     })
 }
 
@@ -372,7 +378,7 @@ pub fn queue_health(
         }
         _ => None,
     };
-    let compliance = compliance(store, spec, batch_id, &counters)?;
+    let compliance = compliance(store, spec, &batch, &counters)?;
     let dialing = batch.status == BatchStatus::InProgress
         && batch_blocker.is_none()
         && counters.waiting() > 0

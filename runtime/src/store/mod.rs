@@ -80,7 +80,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Attempt, BadAttemptId, BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome,
+    Attempt, BadAttemptId, BatchGate, BatchHours, BatchRetry, BatchStatus, Blocker, CallOutcome,
     ContactStatus, DecisionRecord, Disposition, FromNumber, Goal, IllegalTransition,
     MachineDetection, Millis, NumberStrategy, UploadRecord,
 };
@@ -268,6 +268,8 @@ pub struct NewBatch {
     pub hours: Option<BatchHours>,
     /// Retry strategy replacing the campaign's.
     pub retry: Option<BatchRetry>,
+    /// Dial gate replacing the campaign's.
+    pub gate: Option<BatchGate>,
     /// A repeated create with the same key answers the first batch.
     pub idempotency_key: Option<String>,
     /// sha256 of the request that created the batch, so a retry under the

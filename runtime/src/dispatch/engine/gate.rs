@@ -1,9 +1,10 @@
 //! The last step before a dial intent, after the windows and the limits:
 //! suppression lists, frequency caps across the workspace, then each
-//! campaign's dial gate, asked about the tick's admitted contacts in one
-//! call. An allowed dial carries the gate's sha256 into its attempt; a
-//! deferred one waits with `gate_deferred`; a skipped one ends `skipped`.
-//! A gate's fault lets nothing through.
+//! campaign's dial gate (or a batch's own, in its place), asked about the
+//! tick's admitted contacts in one call. An allowed dial carries the
+//! gate's sha256 into its attempt; a deferred one waits with
+//! `gate_deferred`; a skipped one ends `skipped`. A gate's fault lets
+//! nothing through.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -35,6 +36,12 @@ pub(super) struct Gated {
     /// Skipped contacts: batch, seq and reason.
     pub skipped: Vec<(String, u64, String)>,
 }
+
+/// A gate, or why it cannot be asked: a batch's own that would not load.
+type GateAnswer = Result<Arc<dyn DialGate>, PolicyFault>;
+
+/// The dials one gate decides on.
+type GateGroup = (GateAnswer, Vec<(BeginAttempt, Dial)>);
 
 /// What the store knows of the numbers a tick is about to dial, read once
 /// for all of them: their calls across the workspace and the lists they
@@ -100,14 +107,16 @@ impl Engine {
             let Some(state) = self.campaigns.get(campaign) else {
                 continue;
             };
-            let workspace = &batches[contact.batch_id.as_str()].workspace;
-            if !state.policy.spec.frequency_caps.is_empty() || state.policy.gate.is_some() {
+            let batch = batches[contact.batch_id.as_str()];
+            let workspace = &batch.workspace;
+            let gated = !matches!(self.gate_of(campaign, batch), Ok(None));
+            if !state.policy.spec.frequency_caps.is_empty() || gated {
                 histories_of
                     .entry(workspace.clone())
                     .or_default()
                     .push(contact);
             }
-            if state.policy.gate.is_some() {
+            if gated {
                 lists_of
                     .entry(workspace.clone())
                     .or_default()
@@ -196,8 +205,33 @@ impl Engine {
         Ok(gated)
     }
 
-    /// Asks each campaign's gate about its admitted dials, `GATE_CALL_MAX`
-    /// at a time; dials of campaigns without a gate pass as they are.
+    /// The gate asked before `batch`'s dials: its own, else its
+    /// campaign's, if any; a fault when its own cannot be loaded, for then
+    /// its dials wait rather than go through another gate or none.
+    fn gate_of(
+        &self,
+        campaign: &CampaignKey,
+        batch: &BatchRecord,
+    ) -> Result<Option<Arc<dyn DialGate>>, PolicyFault> {
+        match &batch.gate {
+            Some(gate) => match self.batch_gates.get(&batch.id, gate) {
+                Ok(loaded) => Ok(Some(loaded)),
+                Err(why) => Err(PolicyFault {
+                    plugin: gate.plugin.clone(),
+                    message: format!("the batch's dial gate cannot be loaded: {why}"),
+                }),
+            },
+            None => Ok(self
+                .campaigns
+                .get(campaign)
+                .and_then(|state| state.policy.gate.clone())),
+        }
+    }
+
+    /// Asks each gate about the admitted dials it decides on,
+    /// `GATE_CALL_MAX` at a time: a campaign's gate about its batches'
+    /// dials, a batch's own gate about that batch's alone. Dials no gate
+    /// decides on pass as they are.
     pub(super) fn ask_gates(
         &mut self,
         begins: Vec<BeginAttempt>,
@@ -207,32 +241,30 @@ impl Engine {
         now: Millis,
     ) -> Result<Gated, EngineError> {
         let mut gated = Gated::default();
-        let mut by_campaign: BTreeMap<CampaignKey, Vec<(BeginAttempt, Dial)>> = BTreeMap::new();
+        // By campaign, then by the batch whose own gate it is, if any.
+        let mut groups: BTreeMap<(CampaignKey, Option<String>), GateGroup> = BTreeMap::new();
         for (begin, dial) in begins.into_iter().zip(dials) {
-            let gate = self
-                .campaigns
-                .get(&dial.0)
-                .and_then(|state| state.policy.gate.as_ref());
-            if gate.is_some() {
-                by_campaign
-                    .entry(dial.0.clone())
-                    .or_default()
-                    .push((begin, dial));
-            } else {
+            let batch = batches[begin.batch_id.as_str()];
+            let Some(gate) = self.gate_of(&dial.0, batch).transpose() else {
                 gated.begins.push(begin);
                 gated.dials.push(dial);
-            }
+                continue;
+            };
+            let group = (
+                dial.0.clone(),
+                batch.gate.as_ref().map(|_| batch.id.clone()),
+            );
+            groups
+                .entry(group)
+                .or_insert_with(|| (gate, Vec::new()))
+                .1
+                .push((begin, dial));
         }
-        for (campaign, admitted) in by_campaign {
+        for ((campaign, _), (gate, admitted)) in groups {
             let mut rest = admitted.into_iter().peekable();
             while rest.peek().is_some() {
                 let call: Vec<(BeginAttempt, Dial)> = rest.by_ref().take(GATE_CALL_MAX).collect();
                 let state = &self.campaigns[&campaign];
-                let gate = state
-                    .policy
-                    .gate
-                    .clone()
-                    .expect("only campaigns with a gate are grouped");
                 let candidates: Vec<GateCandidate> = call
                     .iter()
                     .map(|(begin, (_, contact, _))| {
@@ -258,14 +290,18 @@ impl Engine {
 
     fn apply_verdicts(
         &mut self,
-        gate: &Arc<dyn DialGate>,
+        gate: &GateAnswer,
         call: Vec<(BeginAttempt, Dial)>,
         candidates: &[GateCandidate],
         now: Millis,
         gated: &mut Gated,
     ) -> Result<(), EngineError> {
-        let identity = gate.identity().to_string();
-        let answer = gate.check(candidates).and_then(|verdicts| {
+        let (identity, answer) = match gate {
+            Ok(gate) => (gate.identity().to_string(), gate.check(candidates)),
+            // Held back as a fault would hold them: never dialed ungated.
+            Err(unloadable) => (unloadable.plugin.clone(), Err(unloadable.clone())),
+        };
+        let answer = answer.and_then(|verdicts| {
             // A gate that loses a candidate must not let the rest through
             // out of order.
             if verdicts.len() == candidates.len() {

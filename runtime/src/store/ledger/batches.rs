@@ -47,6 +47,7 @@ pub fn new_batch(id: String, new: &NewBatch) -> BatchRecord {
         hours: new.hours.clone(),
         upload: None,
         retry: new.retry.clone(),
+        gate: new.gate.clone(),
     }
 }
 

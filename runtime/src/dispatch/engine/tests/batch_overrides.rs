@@ -1,9 +1,14 @@
 //! A batch's own settings replace its campaign's for its contacts only.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use super::*;
 use crate::config::{Config, HoursInput, HoursRangeInput, batch_hours};
-use crate::model::{BatchHours, BatchRetry, HOUR_MS, MINUTE_MS};
+use crate::model::{BatchGate, BatchHours, BatchRetry, HOUR_MS, MINUTE_MS};
 use crate::plugin_host::{ConfigPlugins, PluginHost};
+use crate::policy::{GateCandidate, GateLoader, GateVerdict};
 
 /// Daily hours from `start` to `end`, on the zones `policy` gives.
 fn daily(start: &str, end: &str, policy: &str, default_zone: &str) -> BatchHours {
@@ -205,4 +210,292 @@ async fn a_batch_whose_retry_strategy_cannot_be_loaded_is_held_with_plugin_fault
             .iter()
             .all(|contact| contact.attempts_made > 0)
     );
+}
+
+/// A gate that answers every candidate alike, or faults on every call,
+/// and keeps the batches it was asked about.
+struct FixedGate {
+    identity: &'static str,
+    verdict: Option<GateVerdict>,
+    asked: Mutex<Vec<String>>,
+    calls: AtomicU32,
+}
+
+impl FixedGate {
+    fn new(identity: &'static str, verdict: Option<GateVerdict>) -> Arc<FixedGate> {
+        Arc::new(FixedGate {
+            identity,
+            verdict,
+            asked: Mutex::new(Vec::new()),
+            calls: AtomicU32::new(0),
+        })
+    }
+
+    fn allowing(identity: &'static str) -> Arc<FixedGate> {
+        FixedGate::new(identity, Some(GateVerdict::Allow))
+    }
+
+    fn skipping(identity: &'static str, reason: &str) -> Arc<FixedGate> {
+        let reason = reason.to_string();
+        FixedGate::new(identity, Some(GateVerdict::Skip { reason }))
+    }
+
+    fn broken(identity: &'static str) -> Arc<FixedGate> {
+        FixedGate::new(identity, None)
+    }
+
+    /// The batches it was asked about, each once.
+    fn asked_about(&self) -> Vec<String> {
+        let mut asked = self.asked.lock().expect("not poisoned").clone();
+        asked.sort();
+        asked.dedup();
+        asked
+    }
+}
+
+impl DialGate for FixedGate {
+    fn identity(&self) -> &str {
+        self.identity
+    }
+
+    fn check(&self, candidates: &[GateCandidate]) -> Result<Vec<GateVerdict>, PolicyFault> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.asked.lock().expect("not poisoned").extend(
+            candidates
+                .iter()
+                .map(|candidate| candidate.batch_id.clone()),
+        );
+        match &self.verdict {
+            Some(verdict) => Ok(vec![verdict.clone(); candidates.len()]),
+            None => Err(PolicyFault {
+                plugin: self.identity.to_string(),
+                message: "wasm trap: unreachable".to_string(),
+            }),
+        }
+    }
+}
+
+/// Loads the test gates by the names batches give them; any other name
+/// has left the config.
+struct TestGates(Vec<(&'static str, Arc<FixedGate>)>);
+
+impl GateLoader for TestGates {
+    fn load(
+        &self,
+        plugin: &str,
+        _config: &[(String, String)],
+    ) -> Result<Arc<dyn DialGate>, String> {
+        match self.0.iter().find(|(name, _)| *name == plugin) {
+            Some((_, gate)) => Ok(gate.clone()),
+            None => Err(format!("unknown plugin \"{plugin}\"")),
+        }
+    }
+}
+
+/// A batch's own gate: `plugin` without config.
+fn own_gate(plugin: &str) -> BatchGate {
+    BatchGate {
+        plugin: plugin.to_string(),
+        config: BTreeMap::new(),
+        overridden: Vec::new(),
+    }
+}
+
+/// A campaign whose gate allows every dial.
+fn gated_campaign(gate: &Arc<FixedGate>) -> Harness {
+    let mut policy = CampaignPolicy::builtin(spec(5, 10.0, 1));
+    policy.gate = Some(gate.clone());
+    harness(policy, SimulationConfig::default())
+}
+
+/// Six contacts of their own numbers, `first` on.
+fn six_from(first: usize) -> NewBatch {
+    contacts(6, |i| us_phone(first + i), "UTC")
+}
+
+/// The gate recorded on each attempt of the batch.
+fn attempt_gates(h: &Harness, batch: &str) -> Vec<Option<String>> {
+    h.all_contacts(batch)
+        .iter()
+        .flat_map(|contact| h.store.attempts(batch, contact.seq).expect("attempts"))
+        .map(|attempt| attempt.gate)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_with_its_own_gate_is_screened_by_it_and_not_by_the_campaigns() {
+    let campaign_gate = FixedGate::allowing("sha256:campaign");
+    let skipping = FixedGate::skipping("sha256:batch-skips", "not on this batch's consent list");
+    let allowing = FixedGate::allowing("sha256:batch-allows");
+    let mut h = gated_campaign(&campaign_gate);
+    h.engine.set_gate_loader(Arc::new(TestGates(vec![
+        ("consent-only", skipping.clone()),
+        ("allow-all", allowing.clone()),
+    ])));
+    let campaigns = h.create(six_from(0));
+    let skipped = h.create(NewBatch {
+        gate: Some(own_gate("consent-only")),
+        ..six_from(100)
+    });
+    let allowed = h.create(NewBatch {
+        gate: Some(own_gate("allow-all")),
+        ..six_from(200)
+    });
+    h.run(T0 + HOUR_MS, 10 * SECOND_MS).await;
+
+    // The campaign's gate would have let every one through; the batch's
+    // own skipped them all, and the provider never heard of them.
+    for contact in h.all_contacts(&skipped) {
+        assert_eq!(contact.status, ContactStatus::Skipped);
+        assert_eq!(
+            contact.final_reason.as_deref(),
+            Some("gate: not on this batch's consent list")
+        );
+        assert_eq!(contact.attempt_records, 0);
+    }
+    assert!(attempt_gates(&h, &skipped).is_empty());
+    assert_eq!(
+        h.provider.calls_placed(),
+        12,
+        "only the other two batches' contacts were called"
+    );
+
+    // Each dial carries the sha256 of the gate that allowed it.
+    let own = attempt_gates(&h, &allowed);
+    assert_eq!(own.len(), 6);
+    assert!(
+        own.iter()
+            .all(|gate| gate.as_deref() == Some("sha256:batch-allows")),
+        "{own:?}"
+    );
+    let campaigns_gates = attempt_gates(&h, &campaigns);
+    assert_eq!(campaigns_gates.len(), 6);
+    assert!(
+        campaigns_gates
+            .iter()
+            .all(|gate| gate.as_deref() == Some("sha256:campaign")),
+        "{campaigns_gates:?}"
+    );
+
+    // Each gate was asked about its own batches alone.
+    assert_eq!(campaign_gate.asked_about(), vec![campaigns.clone()]);
+    assert_eq!(skipping.asked_about(), vec![skipped.clone()]);
+    assert_eq!(allowing.asked_about(), vec![allowed.clone()]);
+    for batch in [&campaigns, &skipped, &allowed] {
+        h.assert_counters_match_a_recount(batch);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_whose_gate_cannot_be_loaded_is_held_with_plugin_faulted_not_dialed_under_the_campaigns()
+ {
+    let campaign_gate = FixedGate::allowing("sha256:campaign");
+    let mut h = gated_campaign(&campaign_gate);
+    // The batch's gate has left the config since the batch was created.
+    h.engine.set_gate_loader(Arc::new(TestGates(Vec::new())));
+    let orphaned = h.create(NewBatch {
+        gate: Some(own_gate("gate-gone")),
+        ..six_from(100)
+    });
+    let campaigns = h.create(six_from(0));
+    h.run(T0 + HOUR_MS, 10 * SECOND_MS).await;
+
+    for contact in h.all_contacts(&orphaned) {
+        assert_eq!(contact.attempts_made, 0);
+        assert_eq!(contact.status, ContactStatus::Pending);
+        assert_eq!(contact.blocker, Some(Blocker::PluginFaulted));
+    }
+    assert_eq!(campaign_gate.asked_about(), vec![campaigns.clone()]);
+    assert_eq!(h.provider.calls_placed(), 6);
+    h.assert_counters_match_a_recount(&orphaned);
+}
+
+#[tokio::test]
+async fn a_batch_gate_that_faults_pauses_its_own_batch_after_n_calls_and_no_other() {
+    let campaign_gate = FixedGate::allowing("sha256:campaign");
+    let broken = FixedGate::broken("sha256:broken");
+    let mut h = gated_campaign(&campaign_gate);
+    h.engine
+        .set_gate_loader(Arc::new(TestGates(vec![("broken", broken.clone())])));
+    let faulting = h.create(NewBatch {
+        gate: Some(own_gate("broken")),
+        ..six_from(100)
+    });
+    let campaigns = h.create(six_from(0));
+    let paused = |h: &Harness| h.batch(&faulting).status == BatchStatus::Paused;
+    h.run_until(T0 + 2 * HOUR_MS, 10 * SECOND_MS, paused).await;
+
+    let record = h.batch(&faulting);
+    assert_eq!(record.status, BatchStatus::Paused);
+    assert_eq!(record.status_reason.as_deref(), Some("plugin_faulted"));
+    // max_consecutive_plugin_faults is 3: the third faulted call pauses.
+    assert_eq!(broken.calls.load(Ordering::SeqCst), 3);
+    assert!(attempt_gates(&h, &faulting).is_empty());
+    assert!(
+        h.store
+            .batch_counters(&faulting)
+            .expect("counters")
+            .plugin_faults
+            > 0
+    );
+    // The campaign's batch goes on under the campaign's gate; the paused
+    // one is not asked about again.
+    h.run(T0 + 2 * HOUR_MS, 10 * SECOND_MS).await;
+    assert_ne!(h.batch(&campaigns).status, BatchStatus::Paused);
+    assert_eq!(
+        attempt_gates(&h, &campaigns),
+        vec![Some("sha256:campaign".to_string()); 6]
+    );
+    assert_eq!(broken.calls.load(Ordering::SeqCst), 3);
+    h.assert_counters_match_a_recount(&faulting);
+}
+
+#[tokio::test]
+async fn a_batch_may_bring_a_first_party_gate_its_campaign_does_not_have() {
+    // No gate on the campaign; the batch's own is the built-in hours gate
+    // with a blackout on the contacts' Friday.
+    let mut h = harness(
+        CampaignPolicy::builtin(spec(5, 10.0, 1)),
+        SimulationConfig::default(),
+    );
+    let host = Arc::new(PluginHost::new().expect("the plugin host starts"));
+    let plugins = ConfigPlugins::new(host, &Config::default());
+    let gate = BatchGate {
+        plugin: "gate-hours".to_string(),
+        config: [("blackout_dates".to_string(), "2024-03-08".to_string())].into(),
+        overridden: vec!["blackout_dates".to_string()],
+    };
+    let sha = GateLoader::load(&plugins, &gate.plugin, &gate.config_pairs())
+        .expect("gate-hours loads")
+        .identity()
+        .to_string();
+    h.engine.set_gate_loader(Arc::new(plugins));
+    let campaigns = h.create(contacts(4, us_phone, "America/New_York"));
+    let blacked_out = h.create(NewBatch {
+        gate: Some(gate),
+        ..contacts(4, |i| us_phone(100 + i), "America/New_York")
+    });
+
+    // T0 is Friday 19:00 in New York: the campaign's batch is dialed, the
+    // other waits for Saturday 08:00 there, 13:00 UTC.
+    h.run(T0 + HOUR_MS, 10 * SECOND_MS).await;
+    assert_eq!(attempt_gates(&h, &campaigns), vec![None; 4]);
+    for contact in h.all_contacts(&blacked_out) {
+        assert_eq!(contact.attempt_records, 0);
+        assert_eq!(contact.blocker, Some(Blocker::GateDeferred));
+        assert_eq!(contact.next_eligible_at, Some(T0 + 13 * HOUR_MS));
+    }
+
+    h.run(T0 + 14 * HOUR_MS, MINUTE_MS).await;
+    assert_eq!(attempt_gates(&h, &blacked_out), vec![Some(sha.clone()); 4]);
+    for contact in h.all_contacts(&blacked_out) {
+        for attempt in h
+            .store
+            .attempts(&blacked_out, contact.seq)
+            .expect("attempts")
+        {
+            assert!(attempt.started_at >= T0 + 13 * HOUR_MS);
+        }
+    }
+    h.assert_counters_match_a_recount(&blacked_out);
 }
