@@ -688,7 +688,7 @@ fn pages_of_attempts_of_every_size_stay_in_the_database_file_without_blob_files(
 }
 
 #[test]
-fn a_batch_record_stored_before_batches_had_their_own_hours_uploads_and_retry_still_loads() {
+fn a_batch_record_stored_before_batches_had_their_own_hours_uploads_retry_and_gate_still_loads() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir, Durability::Relaxed);
     let batch_id = store.create_batch(new_batch(1)).expect("created").batch.id;
@@ -697,14 +697,14 @@ fn a_batch_record_stored_before_batches_had_their_own_hours_uploads_and_retry_st
     // fields added since, at the end.
     let encoded = rmp_serde::to_vec(&record).expect("encodes");
     let mut fields: Vec<serde_json::Value> = rmp_serde::from_slice(&encoded).expect("an array");
-    for added in ["retry", "upload", "hours"] {
+    for added in ["gate", "retry", "upload", "hours"] {
         assert_eq!(fields.pop(), Some(serde_json::Value::Null), "{added}");
     }
     let older = rmp_serde::to_vec(&fields).expect("encodes");
     let loaded: BatchRecord = rmp_serde::from_slice(&older).expect("the older record loads");
     assert_eq!(
-        (&loaded.hours, &loaded.upload, &loaded.retry),
-        (&None, &None, &None)
+        (&loaded.hours, &loaded.upload, &loaded.retry, &loaded.gate),
+        (&None, &None, &None, &None)
     );
     assert_eq!(loaded, record);
 }
