@@ -168,7 +168,7 @@ async fn sign_in(browser: &Browser, demo: &Demo) {
     browser.goto(&format!("{}/", demo.base)).await;
     let key = browser.find("#api-key").await;
     browser.type_into(&key, KEY).await;
-    browser.click(&browser.find("#sign-in-button").await).await;
+    browser.click_on("#sign-in-button").await;
     browser.find("#batches tbody tr[data-batch]").await;
 }
 
@@ -369,7 +369,7 @@ async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
     let batch_path = format!("/v1/batches/{}", demo.batch_id);
     assert_eq!(demo.get(&batch_path).await["status"], "in_progress");
 
-    browser.click(&browser.find("#btn-pause").await).await;
+    browser.click_on("#btn-pause").await;
     browser
         .wait_until("the page to show the batch paused", async || {
             browser.text_of("#batch-status").await == "paused"
@@ -407,7 +407,7 @@ async fn the_pause_button_pauses_the_batch_and_the_api_agrees() {
             == true
     );
 
-    browser.click(&browser.find("#btn-resume").await).await;
+    browser.click_on("#btn-resume").await;
     browser
         .wait_until("the page to show the batch dialing again", async || {
             browser.text_of("#batch-status").await == "in_progress"
@@ -449,7 +449,7 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
     // keeping its other keys.
     let retry_config = browser.find("#upload-retry-config").await;
     browser.type_into(&retry_config, "base_delay=90s").await;
-    browser.click(&browser.find("#upload-validate").await).await;
+    browser.click_on("#upload-validate").await;
 
     let bad = browser.find("#upload-bad-rows tr.bad-row").await;
     let flagged = browser.text(&bad).await;
@@ -476,7 +476,7 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
         "the preview created a batch"
     );
 
-    browser.click(&browser.find("#upload-commit").await).await;
+    browser.click_on("#upload-commit").await;
     browser
         .wait_until("the new batch's page", async || {
             let id = browser.text_of("#batch-id").await;
@@ -525,7 +525,7 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
 
     // The table stops following the batch, so the row clicked stays put,
     // and shows only contacts that were dialed: they have attempts.
-    browser.click(&browser.find("#tasks-follow").await).await;
+    browser.click_on("#tasks-follow").await;
     browser
         .wait_until("the status filter", async || {
             browser
@@ -555,12 +555,10 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
             }
         })
         .await;
+    // The table is drawn anew as the counters change; the row is found
+    // again if it was between finding and clicking.
     browser
-        .click(
-            &browser
-                .find(&format!("#tasks tbody tr[data-seq='{seq}']"))
-                .await,
-        )
+        .click_on(&format!("#tasks tbody tr[data-seq='{seq}']"))
         .await;
     browser
         .wait_until("the drawer's attempts", async || {
@@ -649,7 +647,7 @@ async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
     browser.screenshot(&artifact("contact-drawer.png")).await;
     assert_no_garbage(&browser).await;
 
-    browser.click(&browser.find("#drawer-close").await).await;
+    browser.click_on("#drawer-close").await;
     assert_eq!(
         browser
             .script("return document.getElementById('drawer').hidden;")
@@ -714,7 +712,7 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
     // written.
     let phone = browser.find("#entry-phone").await;
     browser.type_into(&phone, "not-a-phone").await;
-    browser.click(&browser.find("#entry-add").await).await;
+    browser.click_on("#entry-add").await;
     browser
         .wait_until("the refusal", async || {
             browser
@@ -734,7 +732,7 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
     browser.type_into(&expires, "2030-01-01T00:00:00Z").await;
     let reason = browser.find("#entry-reason").await;
     browser.type_into(&reason, "sued twice").await;
-    browser.click(&browser.find("#entry-add").await).await;
+    browser.click_on("#entry-add").await;
     let row = browser
         .find("#entries tbody tr[data-phone='+14155550123']")
         .await;
@@ -758,7 +756,7 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
     // The check names the list the number is on, as the API does.
     let check = browser.find("#check-phone").await;
     browser.type_into(&check, "+14155550123").await;
-    browser.click(&browser.find("#check-button").await).await;
+    browser.click_on("#check-button").await;
     browser
         .find("#check-lists tbody tr[data-list='litigators']")
         .await;
@@ -787,7 +785,7 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
         })
         .await;
     assert!(list_entries(&demo, "litigators").await.is_empty());
-    browser.click(&browser.find("#check-button").await).await;
+    browser.click_on("#check-button").await;
     browser
         .wait_until("the check to find no list", async || {
             browser
@@ -834,7 +832,7 @@ async fn a_suppression_upload_with_a_bad_row_shows_the_row_and_writes_nothing() 
     browser
         .type_into(&file, bad.to_str().expect("a UTF-8 path"))
         .await;
-    browser.click(&browser.find("#entries-upload").await).await;
+    browser.click_on("#entries-upload").await;
 
     let flagged = browser.find("#entries-bad-rows tr.bad-row").await;
     let text = browser.text(&flagged).await;
@@ -885,7 +883,7 @@ async fn a_suppression_upload_with_a_bad_row_shows_the_row_and_writes_nothing() 
     browser
         .type_into(&file, good.to_str().expect("a UTF-8 path"))
         .await;
-    browser.click(&browser.find("#entries-upload").await).await;
+    browser.click_on("#entries-upload").await;
     browser
         .wait_until("the upload's summary", async || {
             browser
@@ -990,7 +988,7 @@ async fn queue_health_counts_the_contacts_a_blocking_list_kept_from_dialing() {
         );
     }
     // A skipped contact shows why in the table and in its drawer.
-    browser.click(&browser.find("#tasks-follow").await).await;
+    browser.click_on("#tasks-follow").await;
     browser
         .wait_until("the skipped contacts", async || {
             let rows = browser
