@@ -1037,3 +1037,49 @@ async fn queue_health_counts_the_contacts_a_blocking_list_kept_from_dialing() {
     assert_no_garbage(&browser).await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_its_own_dial_gate_names_it_on_its_page() {
+    let Some(installed) = browser_or_skip("a_batch_with_its_own_dial_gate") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 300);
+    let created = demo
+        .post(
+            "/v1/campaigns/demo-outreach/batches",
+            "application/json",
+            serde_json::json!({
+                "contacts": [{"phone": "+12125550301", "name": "Ada"}],
+                "gate": {"plugin": "gate-hours", "config": {"hours": "US=00:00-24:00"}},
+            })
+            .to_string(),
+        )
+        .await;
+    let batch_id = created["batch"]["batch_id"]
+        .as_str()
+        .expect("the new batch's id")
+        .to_string();
+    let debug = demo.get(&format!("/v1/batches/{batch_id}/debug")).await;
+    assert_eq!(debug["plugins"]["gate"], "gate-hours");
+    assert_eq!(debug["plugins"]["gate_from"], "batch");
+
+    let browser = Browser::start(&installed, 1440, 2400).await;
+    open_page(&browser, &demo, &format!("#/batches/{batch_id}")).await;
+    browser
+        .wait_until("the batch's own gate", async || {
+            !browser.find_all("#batch-own-gate").await.is_empty()
+        })
+        .await;
+    let own = browser.text_of("#batch-own-gate").await;
+    assert!(
+        own.contains("gate-hours") && own.contains("hours=US=00:00-24:00"),
+        "own settings: {own}"
+    );
+    browser
+        .wait_until("the queue health's gate", async || {
+            browser.text_of("#health-gate").await == "gate-hours (the batch's own)"
+        })
+        .await;
+    browser.close().await;
+}

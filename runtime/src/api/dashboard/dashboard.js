@@ -394,7 +394,7 @@ function renderUpload(campaigns) {
         h("b", { class: "good" }, `${int(preview.valid)} valid`), ", ",
         h("b", { class: preview.invalid ? "bad" : "muted" }, `${int(preview.invalid)} invalid`),
         preview.invalid ? " \u2014 the rows below are left out if you go on." : " \u2014 every row is good."),
-      preview.options.retry ? h("p", { id: "upload-retry-summary" }, `Retries decided by ${describeRetry(preview.options.retry)}.`) : null,
+      preview.options.retry ? h("p", { id: "upload-retry-summary" }, `Retries decided by ${describePlugin(preview.options.retry)}.`) : null,
       preview.rows.length ? rowProblems("upload-bad-rows", preview.rows) : null,
       preview.sample.length ? h("div", {}, h("h3", {}, `First ${preview.sample.length} contacts as they would be stored`),
         h("div", { class: "scroll" }, h("table", { id: "upload-sample" },
@@ -716,9 +716,10 @@ function describeHours(hours) {
   return `${rules.length ? rules.join("; ") : "any time"} ${zone}`;
 }
 
-function describeRetry(retry) {
-  const keys = Object.entries(retry.config).map(([key, value]) => `${key}=${value}`);
-  return `${retry.plugin}${keys.length ? ` (${keys.join("; ")})` : ""}`;
+// A plugin a batch sets for itself, with the config it is configured with.
+function describePlugin(setting) {
+  const keys = Object.entries(setting.config).map(([key, value]) => `${key}=${value}`);
+  return `${setting.plugin}${keys.length ? ` (${keys.join("; ")})` : ""}`;
 }
 
 // ---------------------------------------------------------------- a batch
@@ -928,7 +929,8 @@ function batchPage(batchId) {
     const el = $("batch-own");
     const own = [];
     if (batch.hours) own.push(h("span", { id: "batch-own-hours" }, `Own working hours: ${describeHours(batch.hours)}`));
-    if (batch.retry) own.push(h("span", { id: "batch-own-retry" }, `Own retry strategy: ${describeRetry(batch.retry)}`));
+    if (batch.retry) own.push(h("span", { id: "batch-own-retry" }, `Own retry strategy: ${describePlugin(batch.retry)}`));
+    if (batch.gate) own.push(h("span", { id: "batch-own-gate" }, `Own dial gate: ${describePlugin(batch.gate)}`));
     el.hidden = !own.length;
     fill(el, own.flatMap((item, i) => (i ? [" \u00b7 ", item] : [item])));
   }
@@ -1069,7 +1071,7 @@ function batchPage(batchId) {
       h("dt", {}, "Suppressed"), h("dd", { id: "health-suppressed", class: c.suppressed ? "warn" : "" }, count(c.suppressed, "skipped, on a blocking list")),
       h("dt", {}, "Frequency capped"), h("dd", { id: "health-capped", class: c.frequency_capped ? "warn" : "" },
         count(c.frequency_capped, "waiting"), c.frequency_capped && known(c.frequency_capped_free_at) ? h("span", { id: "health-capped-free" }, `, the first free again ${when(c.frequency_capped_free_at)}`) : null),
-      h("dt", {}, "Dial gate"), h("dd", { id: "health-gate" }, c.gate_plugin ?? "none"),
+      h("dt", {}, "Dial gate"), h("dd", { id: "health-gate" }, c.gate_plugin ? `${c.gate_plugin}${c.gate_from === "batch" ? " (the batch's own)" : ""}` : "none"),
       h("dt", {}, "Gate deferred"), h("dd", { id: "health-deferred", class: c.gate_deferred ? "warn" : "" }, count(c.gate_deferred, "waiting"),
         // The reasons are read from the next due contacts only.
         reasons.length ? h("ul", { class: "reasons", id: "health-deferred-reasons", title: "most frequent first, among the next 512 due contacts" },
