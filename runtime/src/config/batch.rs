@@ -414,42 +414,60 @@ mod tests {
     }
 }
 
+/// A catalog that knows what its `StaticCatalog` knows and refuses one
+/// value of one key at `configure`, as a real plugin refuses a value it
+/// cannot read.
+#[cfg(test)]
+struct Refusing {
+    catalog: crate::config::StaticCatalog,
+    /// The key, the value refused, and why.
+    refused: (&'static str, &'static str, &'static str),
+}
+
+#[cfg(test)]
+impl Refusing {
+    fn new(
+        catalog: crate::config::StaticCatalog,
+        refused: (&'static str, &'static str, &'static str),
+    ) -> Refusing {
+        Refusing { catalog, refused }
+    }
+}
+
+#[cfg(test)]
+impl PluginCatalog for Refusing {
+    fn describe(
+        &self,
+        plugin: &crate::config::PluginRef,
+    ) -> Result<crate::config::PluginInfo, String> {
+        self.catalog.describe(plugin)
+    }
+
+    fn configure(
+        &self,
+        _plugin: &crate::config::PluginRef,
+        _kind: crate::config::PluginKind,
+        config: &[(String, String)],
+        _limits: crate::config::SandboxLimits,
+    ) -> Result<(), crate::config::ConfigureFailure> {
+        let (key, value, why) = self.refused;
+        if config.iter().any(|(k, v)| k == key && v == value) {
+            return Err(crate::config::ConfigureFailure::Refused(format!(
+                "key \"{key}\" has value \"{value}\": {why}"
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod retry_tests {
     use super::*;
     use crate::config::tests::info;
-    use crate::config::{
-        ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits, StaticCatalog,
-    };
+    use crate::config::{PluginKind, PluginRef, StaticCatalog};
 
-    /// Knows a backoff and a ladder strategy and a classifier; refuses a
-    /// ladder whose `busy` value is "never", as the real one refuses what
-    /// it cannot read.
-    struct Catalog(StaticCatalog);
-
-    impl PluginCatalog for Catalog {
-        fn describe(&self, plugin: &PluginRef) -> Result<PluginInfo, String> {
-            self.0.describe(plugin)
-        }
-
-        fn configure(
-            &self,
-            _plugin: &PluginRef,
-            _kind: PluginKind,
-            config: &[(String, String)],
-            _limits: SandboxLimits,
-        ) -> Result<(), ConfigureFailure> {
-            match config
-                .iter()
-                .find(|(key, value)| key == "busy" && value == "never")
-            {
-                Some(_) => Err(ConfigureFailure::Refused(
-                    "key \"busy\" has value \"never\": not a step".to_string(),
-                )),
-                None => Ok(()),
-            }
-        }
-    }
+    /// The ladder strategy refuses a `busy` of "never".
+    const KEY_REFUSED: (&str, &str, &str) = ("busy", "never", "not a step");
 
     /// A server whose campaign backs off from a 10 minute base, and which
     /// declares a ladder plugin that needs its `busy` key.
@@ -503,7 +521,7 @@ retry = { plugin = "retry-backoff", config = { base_delay = "10m", multiplier = 
         let spec = config.campaign_specs().expect("valid").remove(0);
         let scope = PluginScope {
             config: Arc::new(config),
-            catalog: Arc::new(Catalog(catalog)),
+            catalog: Arc::new(Refusing::new(catalog, KEY_REFUSED)),
         };
         (scope, spec)
     }
@@ -606,38 +624,10 @@ retry = { plugin = "retry-backoff", config = { base_delay = "10m", multiplier = 
 mod gate_tests {
     use super::*;
     use crate::config::tests::info;
-    use crate::config::{
-        ConfigureFailure, PluginInfo, PluginKind, PluginRef, SandboxLimits, StaticCatalog,
-    };
+    use crate::config::{PluginKind, PluginRef, StaticCatalog};
 
-    /// Knows the hours gate, a retry strategy and a classifier; refuses a
-    /// gate whose `blackout_dates` is "someday", as the real one refuses a
-    /// date it cannot read.
-    struct Catalog(StaticCatalog);
-
-    impl PluginCatalog for Catalog {
-        fn describe(&self, plugin: &PluginRef) -> Result<PluginInfo, String> {
-            self.0.describe(plugin)
-        }
-
-        fn configure(
-            &self,
-            _plugin: &PluginRef,
-            _kind: PluginKind,
-            config: &[(String, String)],
-            _limits: SandboxLimits,
-        ) -> Result<(), ConfigureFailure> {
-            match config
-                .iter()
-                .find(|(key, value)| key == "blackout_dates" && value == "someday")
-            {
-                Some(_) => Err(ConfigureFailure::Refused(
-                    "key \"blackout_dates\" has value \"someday\": not a date".to_string(),
-                )),
-                None => Ok(()),
-            }
-        }
-    }
+    /// The hours gate refuses a `blackout_dates` of "someday".
+    const KEY_REFUSED: (&str, &str, &str) = ("blackout_dates", "someday", "not a date");
 
     /// A server whose campaign "spring" is gated by the hours gate with
     /// its own hours and a blackout date, whose campaign "autumn" has no
@@ -699,7 +689,7 @@ provider = { plugin = "simulated" }
         let spring = specs.pop().expect("two campaigns");
         let scope = PluginScope {
             config: Arc::new(config),
-            catalog: Arc::new(Catalog(catalog)),
+            catalog: Arc::new(Refusing::new(catalog, KEY_REFUSED)),
         };
         (scope, spring, autumn)
     }
