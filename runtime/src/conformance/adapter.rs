@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
+use super::Suite;
 use super::case::{
     self, AdapterInput, Case, DEFAULT_NOW_MS, adapter_input_json, event_json, percent_decode,
     provider_error_json, request_json, webhook_error_json,
 };
 use super::check::{Check, CheckReport, Failure};
 use super::retry::compare;
-use super::{Suite, config_of};
 use crate::plugin_host::{AdapterPlugin, CallError, wit};
 
 pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
@@ -518,17 +518,10 @@ fn run_case_body(
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
     let (input, now) =
         case::adapter_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
-    let own;
-    let plugin = match &case.config {
-        Some(_) => {
-            own = suite.load(
-                config_of(suite.cases, case),
-                |host, source, config, limits| host.load_adapter(source, config, limits),
-            )?;
-            &own
-        }
-        None => suite_plugin,
-    };
+    let own = suite.load_for_case(case, |host, source, config, limits| {
+        host.load_adapter(source, config, limits)
+    })?;
+    let plugin = own.as_ref().unwrap_or(suite_plugin);
     let answer = check.call(|| answer(plugin, &input, now));
     compare(case, raw_input, raw_expected, &answer, now)
 }

@@ -2,12 +2,12 @@
 
 use serde_json::json;
 
+use super::Suite;
 use super::case::{
     self, Case, ClassifyInput, DEFAULT_NOW_MS, classify_input_json, disposition_json,
 };
 use super::check::{Check, CheckReport, Failure};
 use super::retry::{UNICODE_TEXT, any_answer, big_transcripts, compare};
-use super::{Suite, config_of};
 use crate::plugin_host::{CallError, ClassifierPlugin, PluginInfo, wit};
 
 pub(super) fn run(suite: &Suite<'_>, info: &PluginInfo) -> Vec<CheckReport> {
@@ -425,17 +425,10 @@ fn run_case_body(
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
     let (input, now) =
         case::classify_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
-    let own;
-    let plugin = match &case.config {
-        Some(_) => {
-            own = suite.load(
-                config_of(suite.cases, case),
-                |host, source, config, limits| host.load_classifier(source, config, limits),
-            )?;
-            &own
-        }
-        None => suite_plugin,
-    };
+    let own = suite.load_for_case(case, |host, source, config, limits| {
+        host.load_classifier(source, config, limits)
+    })?;
+    let plugin = own.as_ref().unwrap_or(suite_plugin);
     // The host's own contract check applies to cases as in production.
     let handed = input.to_host();
     let answer = match check.call(|| plugin.classify_raw(&handed)) {

@@ -12,12 +12,10 @@ use super::case::{
 use super::check::{Check, CheckReport, Failure};
 use super::retry::{UNICODE_TEXT, any_answer, compare};
 use super::shape::cut;
-use super::{Suite, config_of};
+use super::{CheckBody, Suite};
 use crate::plugin_host::{CallError, GatePlugin, wit};
 
-type Body = fn(&GatePlugin, &mut Check) -> Result<(), Failure>;
-
-const CHECKS: [(&str, &str, Body); 7] = [
+const CHECKS: [CheckBody<GatePlugin>; 7] = [
     (
         "one-verdict-each",
         "answers each candidate with one verdict, in order, and an empty call with none",
@@ -56,23 +54,11 @@ const CHECKS: [(&str, &str, Body); 7] = [
 ];
 
 pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
-    let config = Check::built_in("config", "loads and configures with the suite's config");
-    let plugin = match suite.load(&suite.cases.config, |host, source, config, limits| {
-        host.load_gate(source, config, limits)
-    }) {
-        Ok(plugin) => plugin,
-        Err(failure) => return vec![config.finish(Err(failure))],
-    };
-    let mut reports = vec![config.finish(Ok(()))];
-    for (id, title, body) in CHECKS {
-        let mut check = Check::built_in(id, title);
-        let outcome = body(&plugin, &mut check);
-        reports.push(check.finish(outcome));
-    }
-    for case in &suite.cases.cases {
-        reports.push(run_case(suite, &plugin, case));
-    }
-    reports
+    suite.run_table(
+        |host, source, config, limits| host.load_gate(source, config, limits),
+        &CHECKS,
+        run_case,
+    )
 }
 
 /// The most candidates the engine hands a gate in one call.
@@ -671,17 +657,10 @@ fn run_case_body(
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
     let (candidates, now) =
         case::gate_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
-    let own;
-    let plugin = match &case.config {
-        Some(_) => {
-            own = suite.load(
-                config_of(suite.cases, case),
-                |host, source, config, limits| host.load_gate(source, config, limits),
-            )?;
-            &own
-        }
-        None => suite_plugin,
-    };
+    let own = suite.load_for_case(case, |host, source, config, limits| {
+        host.load_gate(source, config, limits)
+    })?;
+    let plugin = own.as_ref().unwrap_or(suite_plugin);
     // The host's own contract check applies to cases as in production.
     let answer = match check.call(|| plugin.check_raw(&candidates)) {
         Ok(verdicts) => verdicts_json(&verdicts),

@@ -180,6 +180,14 @@ fn config_of_check<'a>(set: &'a CaseSet, id: &str) -> &'a PluginConfig {
         .map_or(&set.config, |case| config_of(set, case))
 }
 
+/// A built-in check of a kind whose checks are a table: its id, its
+/// title, and its body, run on the plugin.
+pub(crate) type CheckBody<P> = (
+    &'static str,
+    &'static str,
+    fn(&P, &mut Check) -> Result<(), Failure>,
+);
+
 /// What a kind's suite runs with.
 pub(crate) struct Suite<'a> {
     pub(crate) host: &'a PluginHost,
@@ -213,6 +221,55 @@ impl Suite<'_> {
             .expected("the config in config.json accepted")
             .found(err.to_string())
         })
+    }
+
+    /// A kind whose built-in checks are a table: the config check (the
+    /// plugin loads with the suite's config), each check of `checks` on
+    /// that instance, then each of the author's cases.
+    pub(crate) fn run_table<P>(
+        &self,
+        load: impl FnOnce(
+            &PluginHost,
+            &PluginSource,
+            &PluginConfig,
+            PluginLimits,
+        ) -> Result<P, LoadError>,
+        checks: &[CheckBody<P>],
+        run_case: fn(&Suite<'_>, &P, &case::Case) -> CheckReport,
+    ) -> Vec<CheckReport> {
+        let config = Check::built_in("config", "loads and configures with the suite's config");
+        let plugin = match self.load(&self.cases.config, load) {
+            Ok(plugin) => plugin,
+            Err(failure) => return vec![config.finish(Err(failure))],
+        };
+        let mut reports = vec![config.finish(Ok(()))];
+        for (id, title, body) in checks {
+            let mut check = Check::built_in(id, title);
+            let outcome = body(&plugin, &mut check);
+            reports.push(check.finish(outcome));
+        }
+        for case in &self.cases.cases {
+            reports.push(run_case(self, &plugin, case));
+        }
+        reports
+    }
+
+    /// The plugin loaded with a case's own config, when the case has one;
+    /// `None` when the suite's instance serves the case.
+    pub(crate) fn load_for_case<P>(
+        &self,
+        case: &case::Case,
+        load: impl FnOnce(
+            &PluginHost,
+            &PluginSource,
+            &PluginConfig,
+            PluginLimits,
+        ) -> Result<P, LoadError>,
+    ) -> Result<Option<P>, Failure> {
+        match &case.config {
+            Some(config) => self.load(config, load).map(Some),
+            None => Ok(None),
+        }
     }
 }
 

@@ -8,12 +8,10 @@ use super::case::{
     self, Case, DEFAULT_NOW_MS, decision_json, retry_input_json, show_decision, show_time,
 };
 use super::check::{Check, CheckReport, Failure};
-use super::{Suite, config_of};
+use super::{CheckBody, Suite};
 use crate::plugin_host::{CallError, RetryPlugin, wit};
 
-type Body = fn(&RetryPlugin, &mut Check) -> Result<(), Failure>;
-
-const CHECKS: [(&str, &str, Body); 8] = [
+const CHECKS: [CheckBody<RetryPlugin>; 8] = [
     (
         "empty-history",
         "answers an empty history with a decision or a typed refusal",
@@ -57,23 +55,11 @@ const CHECKS: [(&str, &str, Body); 8] = [
 ];
 
 pub(super) fn run(suite: &Suite<'_>) -> Vec<CheckReport> {
-    let config = Check::built_in("config", "loads and configures with the suite's config");
-    let plugin = match suite.load(&suite.cases.config, |host, source, config, limits| {
-        host.load_retry(source, config, limits)
-    }) {
-        Ok(plugin) => plugin,
-        Err(failure) => return vec![config.finish(Err(failure))],
-    };
-    let mut reports = vec![config.finish(Ok(()))];
-    for (id, title, body) in CHECKS {
-        let mut check = Check::built_in(id, title);
-        let outcome = body(&plugin, &mut check);
-        reports.push(check.finish(outcome));
-    }
-    for case in &suite.cases.cases {
-        reports.push(run_case(suite, &plugin, case));
-    }
-    reports
+    suite.run_table(
+        |host, source, config, limits| host.load_retry(source, config, limits),
+        &CHECKS,
+        run_case,
+    )
 }
 
 /// Every outcome a strategy may see, with the detection result that
@@ -578,17 +564,10 @@ fn run_case_body(
     let raw_expected = case.expected.clone().map_err(Failure::new)?;
     let (input, now) =
         case::retry_input(&raw_input, &case.dir.join("input.json")).map_err(Failure::new)?;
-    let own;
-    let plugin = match &case.config {
-        Some(_) => {
-            own = suite.load(
-                config_of(suite.cases, case),
-                |host, source, config, limits| host.load_retry(source, config, limits),
-            )?;
-            &own
-        }
-        None => suite_plugin,
-    };
+    let own = suite.load_for_case(case, |host, source, config, limits| {
+        host.load_retry(source, config, limits)
+    })?;
+    let plugin = own.as_ref().unwrap_or(suite_plugin);
     let input = Arc::new(input);
     let answer = match check.call(|| plugin.decide_raw(&input)) {
         Ok(decision) => decision_json(&decision),
