@@ -8,7 +8,8 @@
 //! port and a unix socket beside the data, `fsync` and
 //! `synchronous_commit` on. A watcher stops it and removes its data once
 //! the test process has ended, however it ended. Without either, a test
-//! is skipped and says why.
+//! is skipped and says why; under CI (`CI=true`) it fails instead, so CI
+//! never passes by skipping.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,6 +85,14 @@ pub fn fresh_database() -> Result<TestDatabase, String> {
     })
 }
 
+/// Says why a test is skipped; under CI, fails it instead.
+pub fn skip(reason: &str) {
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{reason} (CI never skips a PostgreSQL test)");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
 /// Skips the test calling it, saying why, when no database can be had;
 /// else evaluates to a fresh one.
 #[macro_export]
@@ -92,7 +101,7 @@ macro_rules! database_or_skip {
         match $crate::postgres::fresh_database() {
             Ok(database) => database,
             Err(reason) => {
-                eprintln!("SKIPPED: {reason}");
+                $crate::postgres::skip(&reason);
                 return;
             }
         }
@@ -126,7 +135,7 @@ macro_rules! postgres_backend_or_skip {
         match $crate::postgres::PostgresBackend::available() {
             Ok(backend) => backend,
             Err(reason) => {
-                eprintln!("SKIPPED: {reason}");
+                $crate::postgres::skip(&reason);
                 return;
             }
         }

@@ -16,6 +16,19 @@
 //! answered, so [`Store::sync`] only waits for the writes before it.
 //!
 //! The tables are `migrations/`; `schema.rs` applies them at open.
+//!
+//! # Towards several nodes
+//!
+//! Every write that a campaign lease will fence (a dial intent, an end, a
+//! status change) reads its batch inside the writer's transaction first
+//! (`JobTx::batch`): that is where a check of the lease's epoch belongs,
+//! refusing the write before it stages anything. Counters are already
+//! rows per writer shard. What still assumes one writer: the journal's
+//! head row, updated by every group that journals (several writers would
+//! take turns on it, which keeps seqs in commit order); attempt totals and
+//! recent calls, read, changed and written per batch and campaign; and
+//! the discard at open of every unfinished create, which with several
+//! nodes must spare the creates of live ones.
 
 mod reads;
 mod rows;
