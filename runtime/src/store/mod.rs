@@ -7,7 +7,8 @@
 //! above the backend, by the pure functions of [`ledger`]: a backend loads
 //! the records a change reads, applies the change the ledger returns, and
 //! answers queries. The embedded backend is [`SledStore`]; sled's types
-//! never leave `sled_store.rs` and `keys.rs`.
+//! never leave `sled_store.rs` and `keys.rs`. [`PostgresStore`] keeps the
+//! same records in a PostgreSQL database (`postgres/`).
 //!
 //! # What every backend guarantees
 //!
@@ -59,8 +60,10 @@
 mod attempt_page;
 mod keys;
 pub mod ledger;
+mod postgres;
 mod sled_store;
 
+pub use postgres::{PostgresConfig, PostgresStore};
 pub use sled_store::SledStore;
 // The records the store keeps are the model's; they are named here too, as
 // the store's contract reads and answers them.
@@ -140,7 +143,7 @@ impl<T> Pending<T> {
         Pending(PendingAnswer::Ready(answer))
     }
 
-    fn waiting(answer: std::sync::mpsc::Receiver<Result<T, StoreError>>) -> Pending<T> {
+    pub(crate) fn waiting(answer: std::sync::mpsc::Receiver<Result<T, StoreError>>) -> Pending<T> {
         Pending(PendingAnswer::Waiting(answer))
     }
 

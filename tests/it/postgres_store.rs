@@ -1,0 +1,182 @@
+//! What the PostgreSQL store promises beyond the store contract: its
+//! schema's version, a reopened store, and writes grouped in one commit.
+
+use outdial::model::{BatchStatus, CallOutcome, ContactStatus, Millis};
+use outdial::store::{
+    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewBatch, NewContact, NewSuppression,
+    NextStep, Pending, PostgresConfig, PostgresStore, StatusChange, Store, StoreError,
+};
+use outdial_tests::database_or_skip;
+
+const T0: Millis = 1_700_000_000_000;
+
+fn open(url: &str) -> PostgresStore {
+    PostgresStore::open(&PostgresConfig::new(url)).expect("the store opens")
+}
+
+fn new_batch(contacts: usize) -> NewBatch {
+    NewBatch {
+        workspace: "ws".to_string(),
+        campaign_id: "camp".to_string(),
+        created_at: T0,
+        created_by: "test".to_string(),
+        contacts: (0..contacts)
+            .map(|i| NewContact {
+                contact_id: format!("c{i}"),
+                phone: format!("+1555000{i:04}"),
+                time_zone: "America/New_York".to_string(),
+                ..NewContact::default()
+            })
+            .collect(),
+        ..NewBatch::default()
+    }
+}
+
+fn start(store: &dyn Store, batch_id: &str) {
+    store
+        .set_batch_status(StatusChange {
+            batch_id: batch_id.to_string(),
+            to: BatchStatus::InProgress,
+            reason: None,
+            by: "test".to_string(),
+            at: T0,
+            only_from: Vec::new(),
+        })
+        .expect("the batch starts");
+}
+
+fn begin(batch_id: &str, seq: u64) -> BeginAttempt {
+    BeginAttempt {
+        batch_id: batch_id.to_string(),
+        seq,
+        at: T0 + 1,
+        from_number: Some("+15550009999".to_string()),
+        variant: None,
+        followup: false,
+        gate: None,
+    }
+}
+
+fn busy_end(key: AttemptKey) -> EndAttempt {
+    EndAttempt {
+        key,
+        at: T0 + 2,
+        end: AttemptEnd {
+            outcome: Some(CallOutcome::Busy),
+            cost_micros: Some(700),
+            ..AttemptEnd::default()
+        },
+        disposition: None,
+        decision: None,
+        next: NextStep {
+            status: ContactStatus::Busy,
+            next_eligible_at: None,
+            blocker: None,
+            final_reason: Some("busy".to_string()),
+            give_up_status: ContactStatus::Failed,
+        },
+        counts_as_attempt: true,
+        plugin_faulted: None,
+        max_consecutive_plugin_faults: 0,
+        success: false,
+        suppress: None,
+    }
+}
+
+#[test]
+fn a_database_whose_schema_is_newer_is_refused_naming_both_versions() {
+    let database = database_or_skip!();
+    drop(open(database.url()));
+    database.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+         VALUES (9999, 'from_the_future', '', '0')",
+    );
+    let refused = PostgresStore::open(&PostgresConfig::new(database.url()))
+        .expect_err("a newer schema is refused");
+    let message = refused.to_string();
+    assert!(matches!(refused, StoreError::Open { .. }), "{message}");
+    assert!(message.contains("version 9999"), "{message}");
+    assert!(message.contains("(version 1)"), "{message}");
+}
+
+#[test]
+fn a_reopened_store_keeps_every_write_and_numbers_the_journal_on() {
+    let database = database_or_skip!();
+    let (batch_id, detail, journal) = {
+        let store = open(database.url());
+        let batch = store.create_batch(new_batch(3)).expect("create").batch;
+        start(&store, &batch.id);
+        let attempt = store
+            .begin_attempts(vec![begin(&batch.id, 0)])
+            .expect("group")
+            .remove(0)
+            .expect("begins");
+        let key = AttemptKey::parse(&attempt.id).expect("an attempt id");
+        store.end_attempt(busy_end(key)).expect("ends");
+        store
+            .record_provider_calls(Vec::new())
+            .expect("nothing to record");
+        store
+            .add_suppressions(
+                "ws",
+                "dnc-internal",
+                vec![NewSuppression {
+                    phone: "+15550000002".to_string(),
+                    expires_at: None,
+                    reason: Some("asked".to_string()),
+                }],
+                "test",
+                T0 + 3,
+            )
+            .expect("suppressed");
+        let detail = store.contact_detail(&batch.id, 0).expect("read");
+        let journal = store.journal(0, usize::MAX).expect("journal");
+        (batch.id, detail, journal)
+    };
+
+    let store = open(database.url());
+    assert_eq!(store.contact_detail(&batch_id, 0).expect("read"), detail);
+    assert_eq!(store.journal(0, usize::MAX).expect("journal"), journal);
+    assert_eq!(
+        store.batch_counters(&batch_id).expect("counters"),
+        store.recount(&batch_id).expect("recount")
+    );
+    assert_eq!(
+        store
+            .suppression_list("ws", "dnc-internal")
+            .expect("read")
+            .map(|list| list.entries),
+        Some(1)
+    );
+    let head = store.journal_head().expect("head");
+    assert_eq!(head, journal.len() as u64);
+    store
+        .skip_contact(&batch_id, 1, "operator", T0 + 4)
+        .expect("skip");
+    assert_eq!(store.journal_head().expect("head"), head + 1);
+}
+
+#[test]
+fn writes_started_together_share_a_commit_yet_each_stands_alone() {
+    let database = database_or_skip!();
+    let store = open(database.url());
+    let batch = store.create_batch(new_batch(3)).expect("create").batch;
+    start(&store, &batch.id);
+    // Started without waiting, so the writer takes them as one group.
+    let first = store.start_begin_attempts(vec![begin(&batch.id, 0)]);
+    let refused = store.start_begin_attempts(vec![begin("btc_missing", 0), begin(&batch.id, 0)]);
+    let last = store.start_begin_attempts(vec![begin(&batch.id, 2)]);
+    let answers = [first, refused, last].map(Pending::wait);
+    let [first, refused, last] = answers.map(|answer| answer.expect("each write is answered"));
+    assert!(first[0].is_ok());
+    assert!(matches!(refused[0], Err(StoreError::BatchNotFound(_))));
+    assert!(
+        refused[1].is_err(),
+        "contact 0 was dialed by the write before"
+    );
+    assert!(last[0].is_ok());
+    let counters = store.batch_counters(&batch.id).expect("counters");
+    assert_eq!(counters.attempts, 2);
+    assert_eq!(counters, store.recount(&batch.id).expect("recount"));
+    assert_eq!(store.live_attempts().expect("live").len(), 2);
+}
