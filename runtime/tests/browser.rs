@@ -513,6 +513,134 @@ async fn a_csv_with_a_bad_row_is_flagged_before_anything_is_created() {
     browser.close().await;
 }
 
+/// How many batches the API lists.
+async fn batch_count(demo: &Demo) -> usize {
+    demo.get("/v1/batches").await["batches"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_uploaded_with_its_own_dial_gate_makes_a_batch_screened_by_it() {
+    let Some(installed) = browser_or_skip("a_csv_uploaded_with_its_own_dial_gate") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    sign_in(&browser, &demo).await;
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let csv = dir.path().join("gated.csv");
+    std::fs::write(&csv, "phone,name\n+12125550111,Ada\n+12125550112,Grace\n")
+        .expect("the CSV is written");
+    let file = browser.find("#upload-file").await;
+    browser
+        .type_into(&file, csv.to_str().expect("a UTF-8 path"))
+        .await;
+    let plugin = browser.find("#upload-gate-plugin").await;
+    browser.type_into(&plugin, "gate-hours").await;
+    // A value may itself hold "=": the pair splits at its first.
+    let config = browser.find("#upload-gate-config").await;
+    browser.type_into(&config, "hours=US=00:00-24:00").await;
+    browser.click_on("#upload-validate").await;
+
+    let summary = browser.find("#upload-gate-summary").await;
+    let screened = browser.text(&summary).await;
+    assert!(
+        screened.contains("Dials screened by gate-hours")
+            && screened.contains("hours=US=00:00-24:00"),
+        "gate summary: {screened}"
+    );
+    assert_eq!(browser.text_of("#upload-retry-summary").await, "");
+
+    browser.click_on("#upload-commit").await;
+    browser
+        .wait_until("the new batch's page", async || {
+            let id = browser.text_of("#batch-id").await;
+            !id.is_empty() && id != demo.batch_id
+        })
+        .await;
+    let created = browser.text_of("#batch-id").await;
+    let batch = demo.get(&format!("/v1/batches/{created}")).await;
+    assert_eq!(batch["gate"]["plugin"], "gate-hours");
+    assert_eq!(batch["gate"]["config"]["hours"], "US=00:00-24:00");
+    assert_eq!(batch["gate"]["overridden"], serde_json::json!(["hours"]));
+    assert_eq!(batch["retry"], Value::Null, "the campaign's retry applies");
+    let debug = demo.get(&format!("/v1/batches/{created}/debug")).await;
+    assert_eq!(debug["plugins"]["gate_from"], "batch");
+    browser
+        .wait_until("the batch's own gate", async || {
+            !browser.find_all("#batch-own-gate").await.is_empty()
+        })
+        .await;
+    let own = browser.text_of("#batch-own-gate").await;
+    assert!(
+        own.contains("gate-hours") && own.contains("hours=US=00:00-24:00"),
+        "own settings: {own}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_gate_that_is_no_gate_is_refused_in_the_upload_form_and_nothing_is_created() {
+    let Some(installed) = browser_or_skip("a_dial_gate_that_is_no_gate_is_refused") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    sign_in(&browser, &demo).await;
+    let before = batch_count(&demo).await;
+
+    let rows = browser.find("#upload-text").await;
+    browser
+        .type_into(&rows, "phone,name\n+12125550121,Ada\n")
+        .await;
+    // A retry strategy where a dial gate belongs.
+    let plugin = browser.find("#upload-gate-plugin").await;
+    browser.type_into(&plugin, "retry-backoff").await;
+    browser.click_on("#upload-validate").await;
+    browser
+        .wait_until("the refusal", async || {
+            !browser.text_of("#upload-error").await.is_empty()
+        })
+        .await;
+    let refused = browser.text_of("#upload-error").await;
+    assert!(
+        refused.contains("\"gate.plugin\"") && refused.contains("expected a dial_gate for gate"),
+        "refusal: {refused}"
+    );
+    assert!(browser.find_all("#upload-summary").await.is_empty());
+    assert_eq!(
+        browser
+            .script("return document.getElementById('upload-commit').disabled;")
+            .await,
+        true,
+        "a refused upload cannot be created"
+    );
+
+    // A plugin the server does not load is refused by name.
+    browser
+        .script("document.getElementById('upload-gate-plugin').value = ''; return true;")
+        .await;
+    browser.type_into(&plugin, "gate-nowhere").await;
+    browser.click_on("#upload-validate").await;
+    browser
+        .wait_until("the refusal of an unknown gate", async || {
+            browser
+                .text_of("#upload-error")
+                .await
+                .contains("unknown plugin \"gate-nowhere\"")
+        })
+        .await;
+    browser
+        .screenshot(&artifact("upload-gate-refused.png"))
+        .await;
+    assert_eq!(batch_count(&demo).await, before, "a batch was created");
+    browser.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_row_opens_its_debug_drawer_with_attempts_and_events() {
     let Some(installed) = browser_or_skip("a_contact_row_opens_its_debug_drawer") else {
@@ -776,6 +904,9 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
         .click_on("#entries tbody tr[data-phone='+14155550123'] button.remove")
         .await;
     browser
+        .click_on("#entries tbody tr[data-phone='+14155550123'] button.confirm-remove")
+        .await;
+    browser
         .wait_until("the list to be empty", async || {
             browser
                 .find_all("#entries tbody tr[data-phone]")
@@ -797,6 +928,74 @@ async fn the_suppression_page_creates_a_list_and_adds_checks_and_removes_a_numbe
     let checked = demo.get("/v1/suppressions/%2B14155550123").await;
     assert_eq!(checked["blocked"], false);
     assert_eq!(checked["lists"], serde_json::json!([]));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_number_asks_first_and_only_a_confirmation_takes_it_off() {
+    let Some(installed) = browser_or_skip("removing_a_number_asks_first") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let demo = Demo::start(200, 2000);
+    demo.post(
+        "/v1/suppression-lists",
+        "application/json",
+        r#"{"name": "litigators"}"#.to_string(),
+    )
+    .await;
+    demo.post(
+        "/v1/suppression-lists/litigators/entries",
+        "application/json",
+        r#"{"entries": [{"phone": "+14155550140"}, {"phone": "+14155550141"}]}"#.to_string(),
+    )
+    .await;
+    let browser = Browser::start(&installed, 1440, 1600).await;
+    open_page(&browser, &demo, "#/suppression/litigators").await;
+    let row = "#entries tbody tr[data-phone='+14155550140']";
+    browser.find(row).await;
+
+    // The first click only asks, naming the number and the list.
+    browser.click_on(&format!("{row} button.remove")).await;
+    let question = browser.find(&format!("{row} .confirm")).await;
+    assert_eq!(
+        browser.text(&question).await,
+        "Remove +14155550140 from litigators?"
+    );
+    browser
+        .screenshot(&artifact("suppression-remove-confirm.png"))
+        .await;
+    assert_eq!(list_entries(&demo, "litigators").await.len(), 2);
+
+    // Cancelling puts the button back and keeps the number.
+    browser
+        .click_on(&format!("{row} button.cancel-remove"))
+        .await;
+    browser.find(&format!("{row} button.remove")).await;
+    assert!(
+        browser
+            .find_all(&format!("{row} .confirm"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(list_entries(&demo, "litigators").await.len(), 2);
+
+    // Confirming takes that number off, and only it.
+    browser.click_on(&format!("{row} button.remove")).await;
+    browser
+        .click_on(&format!("{row} button.confirm-remove"))
+        .await;
+    browser
+        .wait_until("the number to leave the page", async || {
+            browser.find_all(row).await.is_empty() && browser.text_of("#list-entries").await == "1"
+        })
+        .await;
+    let left: Vec<Value> = list_entries(&demo, "litigators")
+        .await
+        .into_iter()
+        .map(|entry| entry["phone"].clone())
+        .collect();
+    assert_eq!(left, vec![serde_json::json!("+14155550141")]);
     browser.close().await;
 }
 

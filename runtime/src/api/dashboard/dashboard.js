@@ -348,20 +348,11 @@ function renderUpload(campaigns) {
       if (days) range.days = days;
       params.set("hours", JSON.stringify({ hours: [range] }));
     }
-    // The batch's own retry strategy: another plugin, or the campaign's
-    // with some keys set otherwise ("key=value", separated by ";").
-    const retryPlugin = $("upload-retry-plugin").value.trim();
-    const retryConfig = {};
-    for (const pair of $("upload-retry-config").value.split(/[;\n]/)) {
-      if (!pair.trim()) continue;
-      const at = pair.indexOf("=");
-      if (at < 0) retryConfig[pair.trim()] = "";
-      else retryConfig[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
-    }
-    if (retryPlugin || Object.keys(retryConfig).length) {
-      const retry = { config: retryConfig };
-      if (retryPlugin) retry.plugin = retryPlugin;
-      params.set("retry", JSON.stringify(retry));
+    // The batch's own retry strategy and dial gate, each sent only when
+    // the operator sets it, so the campaign's applies otherwise.
+    for (const slot of ["retry", "gate"]) {
+      const setting = pluginSetting(`upload-${slot}`);
+      if (setting) params.set(slot, JSON.stringify(setting));
     }
     return params;
   };
@@ -384,7 +375,7 @@ function renderUpload(campaigns) {
     try {
       preview = await api(`${path("preview", { campaign_id: campaign })}?${options()}`, { method: "POST", body: csv, contentType: "text/csv" });
     } catch (error) {
-      fill("upload-preview", h("p", { class: "error", id: "upload-error" }, `The file was refused: ${error.message}`));
+      fill("upload-preview", h("p", { class: "error", id: "upload-error", role: "alert" }, `The upload was refused: ${error.message}`));
       return;
     }
     checked = { csv, campaign, preview, fileName: $("upload-file").files[0]?.name };
@@ -395,6 +386,7 @@ function renderUpload(campaigns) {
         h("b", { class: preview.invalid ? "bad" : "muted" }, `${int(preview.invalid)} invalid`),
         preview.invalid ? " \u2014 the rows below are left out if you go on." : " \u2014 every row is good."),
       preview.options.retry ? h("p", { id: "upload-retry-summary" }, `Retries decided by ${describePlugin(preview.options.retry)}.`) : null,
+      preview.options.gate ? h("p", { id: "upload-gate-summary" }, `Dials screened by ${describePlugin(preview.options.gate)}.`) : null,
       preview.rows.length ? rowProblems("upload-bad-rows", preview.rows) : null,
       preview.sample.length ? h("div", {}, h("h3", {}, `First ${preview.sample.length} contacts as they would be stored`),
         h("div", { class: "scroll" }, h("table", { id: "upload-sample" },
@@ -433,15 +425,39 @@ function renderUpload(campaigns) {
       h("div", {}, h("label", { for: "upload-hours-days" }, "Working hours: days (default: the campaign's window)"), h("input", { id: "upload-hours-days", size: 10, placeholder: "mon-fri", onchange: reset })),
       h("div", {}, h("label", { for: "upload-hours-start" }, "from"), h("input", { id: "upload-hours-start", size: 5, placeholder: "09:00", onchange: reset })),
       h("div", {}, h("label", { for: "upload-hours-end" }, "to"), h("input", { id: "upload-hours-end", size: 5, placeholder: "17:00", onchange: reset }))),
-    h("div", { class: "row", id: "upload-retry" },
-      h("div", {}, h("label", { for: "upload-retry-plugin" }, "Retry plugin (default: the campaign's)"), h("input", { id: "upload-retry-plugin", size: 14, placeholder: "retry-schedule", onchange: reset })),
-      h("div", {}, h("label", { for: "upload-retry-config" }, "its config, key=value; \u2026"), h("input", { id: "upload-retry-config", size: 28, placeholder: "busy=5m, 5m; no_answer=1h", onchange: reset }))),
+    pluginInputs("upload-retry", "Retry plugin", { plugin: "retry-schedule", config: "busy=5m, 5m; no_answer=1h" }, reset),
+    pluginInputs("upload-gate", "Dial gate plugin", { plugin: "gate-hours", config: "hours=US=09:00-20:00" }, reset),
     h("label", { for: "upload-text" }, "or paste rows (a header line first: phone, name, ...)"),
     h("textarea", { id: "upload-text", oninput: reset, placeholder: "phone,name\n+12125550100,Ada" }),
     h("div", { class: "row" },
       h("button", { id: "upload-validate", type: "button", onclick: () => validate().catch((e) => toast(e.message, true)) }, "Validate"),
       h("button", { id: "upload-commit", type: "button", disabled: true, onclick: create }, "Create batch")),
     h("div", { id: "upload-preview" }));
+}
+
+// A plugin a batch may set for itself, as two inputs `${id}-plugin` and
+// `${id}-config`: left empty, the campaign's applies.
+function pluginInputs(id, label, examples, onchange) {
+  return h("div", { class: "row", id },
+    h("div", {}, h("label", { for: `${id}-plugin` }, `${label} (default: the campaign's)`), h("input", { id: `${id}-plugin`, size: 14, placeholder: examples.plugin, onchange })),
+    h("div", {}, h("label", { for: `${id}-config` }, "its config, key=value; \u2026"), h("input", { id: `${id}-config`, size: 28, placeholder: examples.config, onchange })));
+}
+
+// The setting of `pluginInputs(id)` as the API reads it, `{plugin, config}`,
+// or null when both are empty. Without a plugin it is the campaign's with
+// the keys given set otherwise. A value may hold "=" ("hours=US=09:00-20:00"),
+// so a pair splits at its first.
+function pluginSetting(id) {
+  const plugin = $(`${id}-plugin`).value.trim();
+  const config = {};
+  for (const pair of $(`${id}-config`).value.split(/[;\n]/)) {
+    if (!pair.trim()) continue;
+    const at = pair.indexOf("=");
+    if (at < 0) config[pair.trim()] = "";
+    else config[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  if (!plugin && !Object.keys(config).length) return null;
+  return plugin ? { plugin, config } : { config };
 }
 
 // ---------------------------------------------------------------- suppression lists
@@ -582,7 +598,7 @@ function suppressionPage(open) {
       h("tbody", {}, page.entries.length ? page.entries.map((e) => h("tr", { "data-phone": e.phone },
         h("td", {}, e.phone), h("td", {}, when(e.added_at)), h("td", {}, known(e.expires_at) ? when(e.expires_at) : "never"),
         h("td", { class: "wrap" }, e.reason ?? DASH), h("td", {}, e.added_by),
-        h("td", {}, h("button", { type: "button", class: "secondary remove", "aria-label": `Remove ${e.phone}`, onclick: () => removeEntry(e.phone).catch(fail) }, "Remove"))))
+        removeCell(e.phone)))
         : h("tr", {}, h("td", { colspan: 6, class: "muted" }, entries.index ? "No more entries." : "The list is empty."))));
     $("entries-prev").disabled = entries.index === 0;
     $("entries-next").disabled = !entries.next;
@@ -636,6 +652,20 @@ function suppressionPage(open) {
     toast(answer.added ? `${entry.phone} added to ${open}` : `${entry.phone} updated on ${open}`);
     for (const id of ["entry-phone", "entry-expires", "entry-reason"]) $(id).value = "";
     reload();
+  }
+
+  // Taking a number off a blocking list lets every campaign dial it again,
+  // so one click only asks; the question names the number and the list.
+  function removeCell(phone) {
+    const cell = h("td", { class: "remove-cell" });
+    const offer = () => fill(cell,
+      h("button", { type: "button", class: "secondary remove", "aria-label": `Remove ${phone}`, onclick: ask }, "Remove"));
+    const ask = () => fill(cell,
+      h("span", { class: "confirm" }, `Remove ${phone} from ${open}?`),
+      h("button", { type: "button", class: "danger confirm-remove", onclick: () => removeEntry(phone).catch(fail) }, "Remove"),
+      h("button", { type: "button", class: "secondary cancel-remove", onclick: offer }, "Cancel"));
+    offer();
+    return cell;
   }
 
   async function removeEntry(phone) {
