@@ -180,3 +180,25 @@ fn writes_started_together_share_a_commit_yet_each_stands_alone() {
     assert_eq!(counters, store.recount(&batch.id).expect("recount"));
     assert_eq!(store.live_attempts().expect("live").len(), 2);
 }
+
+#[test]
+fn a_second_store_on_a_database_already_open_is_refused_until_the_first_closes() {
+    let database = database_or_skip!();
+    let first = open(database.url());
+    let batch = first.create_batch(new_batch(2)).expect("create").batch;
+    let refused = PostgresStore::open(&PostgresConfig::new(database.url()))
+        .expect_err("the database is open elsewhere");
+    let message = refused.to_string();
+    assert!(
+        message.contains("another outdial process has this database open"),
+        "{message}"
+    );
+    assert_eq!(
+        first.batch(&batch.id).expect("read").map(|found| found.id),
+        Some(batch.id.clone()),
+        "the refused open changed nothing of the first store's"
+    );
+    drop(first);
+    let second = open(database.url());
+    assert_eq!(second.recount(&batch.id).expect("recount").total, 2);
+}

@@ -70,6 +70,14 @@ const CREATE_CHUNK: usize = 5_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long closing the store waits for the writes already started.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
+/// The key of the advisory lock a store holds on its database while open:
+/// "outdial" and 1 in ASCII. Until campaigns are leased to nodes, two
+/// processes writing one database would dial the same contacts, and the
+/// second's open would discard the first's unfinished creates.
+const SOLE_WRITER_LOCK: i64 = 0x6f75_7464_6961_6c01;
+/// How long an open waits for a store closing elsewhere to let the
+/// database go, as a restarted node's predecessor may still be exiting.
+const SOLE_WRITER_WAIT: Duration = Duration::from_secs(10);
 
 /// How a PostgreSQL store is opened.
 #[derive(Clone, PartialEq, Eq)]
@@ -126,6 +134,9 @@ pub struct PostgresStore {
     writer: Option<UnboundedSender<Job>>,
     /// Answers once the writer has run every write sent to it.
     writer_done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    /// The connection holding [`SOLE_WRITER_LOCK`]; closing it frees the
+    /// database for the next store.
+    _sole_writer: deadpool_postgres::ClientWrapper,
     runtime: Arc<OwnRuntime>,
 }
 
@@ -203,6 +214,13 @@ impl PostgresStore {
             .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|err| open_error(format!("cannot make a connection pool: {err}")))?;
+        let locking = pool.clone();
+        let sole_writer = runtime
+            .wait(async move { hold_sole_writer_lock(&locking).await })
+            .map_err(|err| match err {
+                StoreError::Io(message) => open_error(message),
+                other => other,
+            })?;
         let prepared = pool.clone();
         let journal_head = runtime
             .wait(async move { prepare(&prepared).await.map_err(StoreError::Io) })
@@ -221,6 +239,7 @@ impl PostgresStore {
             pool,
             writer: Some(writer),
             writer_done: std::sync::Mutex::new(Some(writer_done)),
+            _sole_writer: sole_writer,
             runtime,
         })
     }
@@ -301,6 +320,33 @@ impl Drop for PostgresStore {
         {
             tracing::error!("store writer did not finish its writes in time");
         }
+    }
+}
+
+/// Takes [`SOLE_WRITER_LOCK`] on a connection of its own, waiting up to
+/// [`SOLE_WRITER_WAIT`] for a store closing elsewhere.
+async fn hold_sole_writer_lock(
+    pool: &Pool,
+) -> Result<deadpool_postgres::ClientWrapper, StoreError> {
+    let client = Object::take(pool.get().await.map_err(rows::pool)?);
+    let deadline = tokio::time::Instant::now() + SOLE_WRITER_WAIT;
+    loop {
+        let taken: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&SOLE_WRITER_LOCK])
+            .await
+            .map_err(|err| StoreError::Io(rows::describe(&err)))?
+            .get(0);
+        if taken {
+            return Ok(client);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::Io(format!(
+                "another outdial process has this database open (it holds advisory lock \
+                 {SOLE_WRITER_LOCK}, still after {SOLE_WRITER_WAIT:?}): one process per \
+                 database, as with the embedded store"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
