@@ -66,8 +66,16 @@ impl Server {
     }
 
     fn start_with(config: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let mut child = run_command(config, data_dir)
-            .envs(env.iter().copied())
+        Server::spawn(run_command(config, data_dir).envs(env.iter().copied()))
+    }
+
+    /// On the PostgreSQL database at `url` rather than the data directory.
+    fn start_on(config: &Path, data_dir: &Path, url: &str) -> Server {
+        Server::spawn(run_command(config, data_dir).args(["--store", url]))
+    }
+
+    fn spawn(command: &mut Command) -> Server {
+        let mut child = command
             .stderr(Stdio::inherit())
             .spawn()
             .expect("outdial run starts");
@@ -250,6 +258,78 @@ fn a_batch_is_created_controlled_watched_and_exported_through_a_running_server_a
         "{shown}"
     );
     server.stop();
+}
+
+#[test]
+fn a_server_on_postgres_keeps_its_batches_in_the_database_not_its_data_directory() {
+    let database = outdial_tests::database_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let csv = dir.path().join("contacts.csv");
+    std::fs::write(&csv, CONTACTS).expect("csv written");
+    let csv = csv.to_str().expect("utf-8 path");
+
+    let server = Server::start_on(&config, &dir.path().join("first"), database.url());
+    let created = ok(server.batch(&["create", "--campaign", "renewals", csv, "--skip-invalid"]));
+    let batch = created
+        .split_whitespace()
+        .find(|word| word.starts_with("btc_"))
+        .expect("the batch id is printed")
+        .to_string();
+    ok(server.batch(&["dispatch", &batch]));
+    let watched = ok(server.batch(&["watch", &batch, "--interval", "100ms", "--timeout", "40s"]));
+    assert!(watched.contains("completed"), "{watched}");
+
+    // A second node on the same database would dial the same contacts.
+    let second = run_command(&config, &dir.path().join("second"))
+        .args(["--store", database.url()])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("outdial run runs");
+    assert!(
+        !second.status.success(),
+        "a second server on one database is refused"
+    );
+    let error = stderr(&second);
+    assert!(
+        error.contains("another outdial process has this database open"),
+        "{error}"
+    );
+    server.stop();
+
+    // A fresh data directory: what the batch was, the database answers.
+    let server = Server::start_on(&config, &dir.path().join("third"), database.url());
+    let shown = ok(server.batch(&["show", &batch]));
+    assert!(shown.contains("completed"), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|line| line.starts_with("contacts") && line.trim_end().ends_with(" 3")),
+        "{shown}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_store_flag_naming_neither_sled_nor_a_database_is_refused_before_serving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let output = run_command(&config, &dir.path().join("data"))
+        .args(["--store", "mysql://root:secret@db/outdial"])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("outdial run runs");
+    assert_eq!(output.status.code(), Some(2), "a usage error exits 2");
+    let error = stderr(&output);
+    assert!(error.contains("--store"), "{error}");
+    assert!(
+        !error.contains("secret"),
+        "the URL's password is not shown: {error}"
+    );
+    assert!(
+        !dir.path().join("data").join("store").exists(),
+        "no store was made"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `outdial run`: the API server and the dispatcher for every campaign of a
-//! config, on one embedded store.
+//! config, on the embedded store or a PostgreSQL database.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,14 +10,14 @@ use anyhow::Context as _;
 
 use crate::api::{self, ApiSettings, AppState};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ServerOverrides, ServerSettings};
+use crate::config::{Config, ServerOverrides, ServerSettings, StoreChoice};
 use crate::dispatch::engine::{CampaignPolicy, Engine, EngineOptions};
 use crate::dispatch::runner::Runner;
 use crate::model::CampaignSpec;
 use crate::plugin_host::{ConfigPlugins, PluginHost};
 use crate::provider::http::HttpLimits;
 use crate::provider::registry::{ProviderContext, providers_for};
-use crate::store::{SledStore, Store, StoreConfig};
+use crate::store::{PostgresConfig, PostgresStore, SledStore, Store, StoreConfig};
 
 /// How often the dispatcher looks for work.
 const TICK: Duration = Duration::from_millis(20);
@@ -32,6 +32,10 @@ pub(super) struct RunArgs {
     /// Directory of the store; beats OUTDIAL_DATA_DIR and the file.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// The store: "sled" (embedded, in the data directory) or a PostgreSQL
+    /// URL; beats OUTDIAL_STORE and `[store]`.
+    #[arg(long, value_name = "sled|URL")]
+    store: Option<String>,
 }
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -56,6 +60,13 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
     };
     let settings = overrides.apply(config.server_settings(), &env);
+    let store_choice = match config.store_choice(args.store.as_deref(), &env) {
+        Ok(choice) => choice,
+        Err(found) => {
+            eprintln!("{found}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let specs = config
         .campaign_specs()
         .map_err(|found| anyhow::anyhow!("{found}"))?;
@@ -64,7 +75,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(&config, &host, specs, &settings))?;
+    runtime.block_on(serve(&config, &host, specs, &settings, &store_choice))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -73,6 +84,7 @@ async fn serve(
     host: &Arc<PluginHost>,
     specs: Vec<CampaignSpec>,
     settings: &ServerSettings,
+    store_choice: &StoreChoice,
 ) -> anyhow::Result<()> {
     let plugins = ConfigPlugins::new(host.clone(), config);
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
@@ -81,11 +93,24 @@ async fn serve(
             settings.data_dir.display()
         )
     })?;
-    let store_dir = settings.data_dir.join("store");
-    let store: Arc<dyn Store> = Arc::new(
-        SledStore::open(&StoreConfig::new(&store_dir))
-            .with_context(|| format!("opening the store in {}", store_dir.display()))?,
-    );
+    let store: Arc<dyn Store> = match store_choice {
+        StoreChoice::Sled => {
+            let store_dir = settings.data_dir.join("store");
+            Arc::new(
+                SledStore::open(&StoreConfig::new(&store_dir))
+                    .with_context(|| format!("opening the store in {}", store_dir.display()))?,
+            )
+        }
+        StoreChoice::Postgres { url, pool_size } => {
+            let mut postgres = PostgresConfig::new(url.clone());
+            postgres.pool_size = *pool_size;
+            // Opening may wait on the database: not on this runtime's thread.
+            let opened = tokio::task::spawn_blocking(move || PostgresStore::open(&postgres))
+                .await
+                .context("opening the PostgreSQL store")?;
+            Arc::new(opened.context("opening the PostgreSQL store")?)
+        }
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let policies = specs

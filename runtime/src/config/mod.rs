@@ -37,13 +37,13 @@ pub use catalog::{
     PluginRef, SIMULATED_PROVIDER, SandboxLimits, StaticCatalog,
 };
 pub use diagnostics::{Diagnostic, Diagnostics, Location, SourceFile};
-pub use overrides::{ServerOverrides, ServerSettings};
+pub use overrides::{DATABASE_URL_ENV, STORE_ENV, ServerOverrides, ServerSettings, StoreChoice};
 pub use resolve::{ApiKeySpec, MetricsLabels, MetricsSpec, PluginSpec, WorkspaceSpec, validate};
 pub use values::{DURATION_EXPECTED, parse_duration_ms};
 
 use crate::model::CampaignSpec;
 use diagnostics::Reporter;
-use schema::{CampaignSection, PluginSection, ServerSection, WorkspaceSection};
+use schema::{CampaignSection, PluginSection, ServerSection, StoreSection, WorkspaceSection};
 
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -90,13 +90,15 @@ pub struct Config {
     pub files: Vec<SourceFile>,
     /// `[server]` sections; more than one across files is an error.
     pub server: Vec<Sourced<ServerSection>>,
+    /// `[store]` sections; more than one across files is an error.
+    pub store: Vec<Sourced<StoreSection>>,
     pub workspaces: Vec<Sourced<WorkspaceSection>>,
     pub plugins: Vec<Sourced<PluginSection>>,
     pub campaigns: Vec<Sourced<CampaignSection>>,
 }
 
 /// The top-level keys a file may have.
-const SECTIONS: &str = "\"server\", \"workspaces\", \"plugins\" or \"campaigns\"";
+const SECTIONS: &str = "\"server\", \"store\", \"workspaces\", \"plugins\" or \"campaigns\"";
 
 impl Config {
     /// Read and parse a config file, or every `*.toml` file of a directory
@@ -175,6 +177,11 @@ impl Config {
                 "server" => {
                     if let Some(section) = deserialize_one(file, value, errors) {
                         self.server.push(section);
+                    }
+                }
+                "store" => {
+                    if let Some(section) = deserialize_one(file, value, errors) {
+                        self.store.push(section);
                     }
                 }
                 "workspaces" => {
@@ -260,6 +267,17 @@ impl Config {
             }
         }
         settings
+    }
+
+    /// The store this node opens: `flag` (`--store`), else `OUTDIAL_STORE`,
+    /// else `[store]`, whose URL is read through `env` now. Either "sled"
+    /// or a PostgreSQL URL; fails naming the flag, variable or place.
+    pub fn store_choice(
+        &self,
+        flag: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<StoreChoice, Diagnostics> {
+        resolve::store_choice(self, flag, env)
     }
 
     /// The directory of the file at `file`, which its relative paths are

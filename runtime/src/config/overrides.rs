@@ -8,6 +8,38 @@ pub const BIND_ENV: &str = "OUTDIAL_BIND";
 /// Environment variable overriding `server.data_dir`.
 pub const DATA_DIR_ENV: &str = "OUTDIAL_DATA_DIR";
 
+/// Environment variable choosing the store: "sled" or a PostgreSQL URL;
+/// beats `[store]`, and `--store` beats it.
+pub const STORE_ENV: &str = "OUTDIAL_STORE";
+/// Where `[store] url` is read from when the file names no variable.
+pub const DATABASE_URL_ENV: &str = "OUTDIAL_DATABASE_URL";
+/// Connections a node keeps to PostgreSQL unless `[store] pool_size` says.
+pub const DEFAULT_POOL_SIZE: usize = 8;
+/// Most connections `[store] pool_size` may ask for.
+pub const MAX_POOL_SIZE: usize = 64;
+
+/// The store a node keeps its state in.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The embedded store, in the data directory.
+    Sled,
+    /// One PostgreSQL database, which several nodes may share.
+    Postgres { url: String, pool_size: usize },
+}
+
+impl std::fmt::Debug for StoreChoice {
+    // The URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreChoice::Sled => f.write_str("Sled"),
+            StoreChoice::Postgres { pool_size, .. } => f
+                .debug_struct("Postgres")
+                .field("pool_size", pool_size)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
 /// Where the server listens and keeps its state, after overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {

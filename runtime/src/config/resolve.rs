@@ -13,9 +13,12 @@ use super::catalog::{
     SIMULATED_PROVIDER, SandboxLimits,
 };
 use super::diagnostics::{Diagnostics, Location, Reporter};
+use super::overrides::{
+    DATABASE_URL_ENV, DEFAULT_POOL_SIZE, MAX_POOL_SIZE, STORE_ENV, StoreChoice,
+};
 use super::schema::{
     CampaignSection, FrequencyCapSection, Key, NumbersSection, PluginSection, PolicySection,
-    ProviderSection, ServerSection, WindowSection,
+    ProviderSection, ServerSection, StoreSection, WindowSection,
 };
 use super::simulation::SimulationConfig;
 use super::values::{
@@ -270,6 +273,104 @@ pub(super) fn workspace_specs(
     report.finish().into_result().map(|()| specs)
 }
 
+/// The store a node opens: `flag` (`--store`), else `OUTDIAL_STORE` through
+/// `env`, else the file's `[store]`; each either "sled" or a PostgreSQL URL.
+/// The file's URL is read from its environment variable here, at start-up.
+pub(super) fn store_choice(
+    config: &Config,
+    flag: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<StoreChoice, Diagnostics> {
+    let mut checker = Checker::new(config, None);
+    checker.check_store();
+    let section = config.store.first();
+    let pool_size = section
+        .and_then(|store| store.item.pool_size.as_ref())
+        .and_then(|size| usize::try_from(*size.get_ref()).ok())
+        .unwrap_or(DEFAULT_POOL_SIZE);
+    let given = flag
+        .map(|value| ("--store", value.to_string()))
+        .or_else(|| {
+            env(STORE_ENV)
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| (STORE_ENV, value))
+        });
+    if let Some((from, value)) = given {
+        let mut report = checker.report.finish();
+        let choice = match value.trim() {
+            "sled" => Some(StoreChoice::Sled),
+            url if is_postgres_url(url) => Some(StoreChoice::Postgres {
+                url: url.to_string(),
+                pool_size,
+            }),
+            _ => None,
+        };
+        return match choice {
+            Some(choice) if report.is_empty() => Ok(choice),
+            Some(_) => Err(report),
+            None => {
+                // The value itself is not shown: it may hold a password.
+                report.push(super::Diagnostic::whole_file(
+                    std::path::Path::new(from),
+                    format!("neither \"sled\" nor a PostgreSQL connection string, expected \"sled\", {CONNECTION_FORMS}"),
+                ));
+                Err(report)
+            }
+        };
+    }
+    let choice = match section {
+        Some(store) if is_postgres_backend(&store.item) => {
+            let var = store.item.url.as_ref().map(|url| &url.get_ref().env);
+            let name = var.map_or(DATABASE_URL_ENV, |var| var.get_ref().as_str());
+            match env(name).filter(|url| !url.trim().is_empty()) {
+                Some(url) if is_postgres_url(url.trim()) => StoreChoice::Postgres {
+                    url: url.trim().to_string(),
+                    pool_size,
+                },
+                found => {
+                    let message = match found {
+                        Some(_) => format!(
+                            "environment variable \"{name}\" does not hold a PostgreSQL connection string, expected {CONNECTION_FORMS}"
+                        ),
+                        None => missing_env(name, "the PostgreSQL URL of [store]"),
+                    };
+                    let place = var.map_or_else(
+                        || {
+                            store
+                                .item
+                                .backend
+                                .as_ref()
+                                .map(|backend| at(store.file, backend))
+                        },
+                        |var| Some(at(store.file, var)),
+                    );
+                    if let Some(place) = place {
+                        checker.error(place, message);
+                    }
+                    StoreChoice::Sled
+                }
+            }
+        }
+        _ => StoreChoice::Sled,
+    };
+    checker.report.finish().into_result().map(|()| choice)
+}
+
+fn is_postgres_backend(store: &StoreSection) -> bool {
+    store
+        .backend
+        .as_ref()
+        .is_some_and(|backend| backend.get_ref() == "postgres")
+}
+
+/// The connection strings PostgreSQL's client libraries read.
+const CONNECTION_FORMS: &str =
+    "\"postgres://user:password@host:port/database\" or \"host=... dbname=...\"";
+
+fn is_postgres_url(url: &str) -> bool {
+    url.parse::<tokio_postgres::Config>().is_ok()
+}
+
 pub(super) fn metrics_spec(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
@@ -485,6 +586,7 @@ impl<'a> Checker<'a> {
 
     fn check_all(&mut self) -> Vec<CampaignSpec> {
         self.check_server();
+        self.check_store();
         self.check_workspaces();
         self.check_plugins();
         let config = self.config;
@@ -612,6 +714,59 @@ impl<'a> Checker<'a> {
                 );
             }
             self.server_metrics(server.file, &server.item);
+        }
+    }
+
+    fn check_store(&mut self) {
+        let config = self.config;
+        if let Some(first) = config.store.first() {
+            let first_at = self.report.describe(first.location());
+            for again in &config.store[1..] {
+                self.error(
+                    again.location(),
+                    format!("duplicate [store] section (first defined at {first_at}), expected one [store] across all files"),
+                );
+            }
+        }
+        for store in &config.store {
+            let (file, item) = (store.file, &store.item);
+            let postgres = match &item.backend {
+                None => false,
+                Some(backend) => match backend.get_ref().as_str() {
+                    "sled" => false,
+                    "postgres" => true,
+                    other => {
+                        self.error(
+                            at(file, backend),
+                            format!("unknown store backend \"{other}\", expected \"sled\" or \"postgres\""),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Some(url) = &item.url {
+                self.check_env_name(file, &url.get_ref().env);
+                if !postgres {
+                    self.error(
+                        at(file, url),
+                        "url is set but the backend is \"sled\", which keeps its state in server.data_dir, expected backend = \"postgres\" or no url",
+                    );
+                }
+            }
+            if let Some(size) = &item.pool_size {
+                let value = *size.get_ref();
+                if !(1..=MAX_POOL_SIZE as i64).contains(&value) {
+                    self.error(
+                        at(file, size),
+                        format!("pool_size {value} is out of range, expected 1 to {MAX_POOL_SIZE} connections"),
+                    );
+                } else if !postgres {
+                    self.error(
+                        at(file, size),
+                        "pool_size is set but the backend is \"sled\", expected backend = \"postgres\" or no pool_size",
+                    );
+                }
+            }
         }
     }
 

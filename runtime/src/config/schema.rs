@@ -39,6 +39,22 @@ pub struct ServerSection {
     pub metrics_labels: Option<Vec<Spanned<String>>>,
 }
 
+/// `[store]`: where batches, contacts and attempts are kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// "sled", the embedded store in `server.data_dir`, for one node; or
+    /// "postgres", one database that several nodes share. Default: "sled".
+    pub backend: Option<Spanned<String>>,
+    /// The PostgreSQL connection URL, `{ env = "VAR" }`, read at start-up so
+    /// its password stays out of the file. Only with `backend = "postgres"`.
+    /// Default: `{ env = "OUTDIAL_DATABASE_URL" }`.
+    pub url: Option<Spanned<EnvRef>>,
+    /// Connections this node keeps open to PostgreSQL, 1 to 64. Only with
+    /// `backend = "postgres"`. Default: 8.
+    pub pool_size: Option<Spanned<i64>>,
+}
+
 /// `[[workspaces]]`: a tenant; campaigns and API keys belong to one.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

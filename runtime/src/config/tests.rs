@@ -516,7 +516,7 @@ fn syntax_errors_are_reported_with_their_position() {
     let text = problems("[serve]\nbind = \"x\"\n");
     assert_eq!(
         text,
-        "conf/outdial.toml:1:2: unknown section \"serve\", expected \"server\", \"workspaces\", \"plugins\" or \"campaigns\""
+        "conf/outdial.toml:1:2: unknown section \"serve\", expected \"server\", \"store\", \"workspaces\", \"plugins\" or \"campaigns\""
     );
 }
 
@@ -712,4 +712,153 @@ gate = { plugin = "gate-hours", config = { curfew = "22:00" } }
             "{line}\n  expected to start with\n{expected}\nall:\n{text}"
         );
     }
+}
+
+const POSTGRES_STORE: &str = r#"[store]
+backend = "postgres"
+url = { env = "DIALER_DB" }
+pool_size = 16
+"#;
+
+fn postgres(url: &str, pool_size: usize) -> StoreChoice {
+    StoreChoice::Postgres {
+        url: url.to_string(),
+        pool_size,
+    }
+}
+
+#[test]
+fn the_store_is_the_embedded_one_unless_a_flag_the_environment_or_the_file_says_postgres() {
+    let none = |_: &str| None;
+    assert_eq!(
+        parse(VALID).store_choice(None, &none).unwrap(),
+        StoreChoice::Sled
+    );
+
+    let config = parse(POSTGRES_STORE);
+    validate(&config, &catalog()).expect("valid");
+    let env = |name: &str| match name {
+        "DIALER_DB" => Some("postgres://file@db/outdial".to_string()),
+        STORE_ENV => Some("postgresql://env@db/outdial".to_string()),
+        _ => None,
+    };
+    let file_only = |name: &str| env(name).filter(|_| name != STORE_ENV);
+    assert_eq!(
+        config.store_choice(None, &file_only).unwrap(),
+        postgres("postgres://file@db/outdial", 16)
+    );
+    assert_eq!(
+        config.store_choice(None, &env).unwrap(),
+        postgres("postgresql://env@db/outdial", 16)
+    );
+    assert_eq!(
+        config
+            .store_choice(Some("postgres://flag@db/outdial"), &env)
+            .unwrap(),
+        postgres("postgres://flag@db/outdial", 16)
+    );
+    assert_eq!(
+        config.store_choice(Some("sled"), &env).unwrap(),
+        StoreChoice::Sled
+    );
+}
+
+#[test]
+fn a_postgres_store_reads_outdial_database_url_when_the_file_names_no_variable() {
+    let config = parse("[store]\nbackend = \"postgres\"\n");
+    let env = |name: &str| (name == DATABASE_URL_ENV).then(|| "postgres://db/outdial".to_string());
+    assert_eq!(
+        config.store_choice(None, &env).unwrap(),
+        postgres("postgres://db/outdial", 8)
+    );
+    assert_eq!(
+        config
+            .store_choice(None, &|_| None)
+            .unwrap_err()
+            .to_string(),
+        "conf/outdial.toml:2:11: environment variable \"OUTDIAL_DATABASE_URL\" is not set, expected it to hold the PostgreSQL URL of [store]"
+    );
+}
+
+#[test]
+fn an_unset_store_url_variable_stops_the_start_at_the_variable_unless_a_flag_chooses_the_store() {
+    let config = parse(POSTGRES_STORE);
+    assert_eq!(
+        config
+            .store_choice(None, &|_| None)
+            .unwrap_err()
+            .to_string(),
+        "conf/outdial.toml:3:15: environment variable \"DIALER_DB\" is not set, expected it to hold the PostgreSQL URL of [store]"
+    );
+    let not_a_url = |_: &str| Some("mysql://db".to_string());
+    assert_eq!(
+        config
+            .store_choice(None, &|name| not_a_url(name)
+                .filter(|_| name == "DIALER_DB"))
+            .unwrap_err()
+            .to_string(),
+        "conf/outdial.toml:3:15: environment variable \"DIALER_DB\" does not hold a PostgreSQL connection string, expected \"postgres://user:password@host:port/database\" or \"host=... dbname=...\""
+    );
+    assert_eq!(
+        config.store_choice(Some("sled"), &|_| None).unwrap(),
+        StoreChoice::Sled
+    );
+}
+
+#[test]
+fn a_store_flag_that_is_neither_sled_nor_a_connection_string_is_refused_without_showing_it() {
+    let found = parse(VALID)
+        .store_choice(Some("mysql://root:hunter2@db/x"), &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        found,
+        "--store: neither \"sled\" nor a PostgreSQL connection string, expected \"sled\", \"postgres://user:password@host:port/database\" or \"host=... dbname=...\""
+    );
+    let keywords = "host=/run/postgresql dbname=outdial user=dialer";
+    assert_eq!(
+        parse(VALID)
+            .store_choice(Some(keywords), &|_| None)
+            .unwrap(),
+        postgres(keywords, 8)
+    );
+}
+
+#[test]
+fn store_settings_that_cannot_work_are_refused_each_at_its_place() {
+    assert_eq!(
+        problems("[store]\nbackend = \"mysql\"\n"),
+        "conf/outdial.toml:2:11: unknown store backend \"mysql\", expected \"sled\" or \"postgres\""
+    );
+    assert_eq!(
+        problems("[store]\nurl = { env = \"DB\" }\npool_size = 4\n"),
+        "conf/outdial.toml:2:7: url is set but the backend is \"sled\", which keeps its state in server.data_dir, expected backend = \"postgres\" or no url\n\
+         conf/outdial.toml:3:13: pool_size is set but the backend is \"sled\", expected backend = \"postgres\" or no pool_size"
+    );
+    assert_eq!(
+        problems("[store]\nbackend = \"postgres\"\npool_size = 0\nurl = { env = \"1DB\" }\n"),
+        "conf/outdial.toml:3:13: pool_size 0 is out of range, expected 1 to 64 connections\n\
+         conf/outdial.toml:4:15: \"1DB\" is not an environment variable name, expected letters, digits and \"_\", not starting with a digit"
+    );
+    let files = vec![
+        (
+            PathBuf::from("conf/a.toml"),
+            "[store]\nbackend = \"sled\"\n".to_string(),
+        ),
+        (
+            PathBuf::from("conf/b.toml"),
+            "[store]\nbackend = \"postgres\"\n".to_string(),
+        ),
+    ];
+    let found = validate(&Config::parse_files(files).unwrap(), &catalog())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        found,
+        "conf/b.toml:1:1: duplicate [store] section (first defined at conf/a.toml:1:1), expected one [store] across all files"
+    );
+    assert_eq!(
+        problems("[store]\ndir = \"x\"\n"),
+        "conf/outdial.toml:2:1: unknown field \"dir\", expected one of \"backend\", \"url\", \"pool_size\""
+    );
 }
