@@ -13,12 +13,16 @@
 //!   list (imported before the batch, not timed with the dialing), so
 //!   every dial intent's write looks its number up;
 //! - `gate` and `listed`: `gated` with only the gate, and with only the
-//!   list, to tell their costs apart.
+//!   list, to tell their costs apart;
+//! - `postgres`: `durable` on the PostgreSQL store, on a fresh database of
+//!   the server `OUTDIAL_TEST_DATABASE_URL` names, or else of a throwaway
+//!   cluster (`synchronous_commit` on); skipped, saying why, without one.
 //!
 //! Besides attempts a second and memory, each prints where the dialing's
 //! CPU time went (the engine on the main thread, the store's writer, and
-//! the rest: sled's own I/O threads), its CPU per attempt and how many of
-//! the machine's cores it kept busy, and the bytes the process read and
+//! the rest: sled's own I/O threads), the PostgreSQL server's processes'
+//! (`postgres` only), its CPU per attempt and how many of the machine's
+//! cores it kept busy, and the bytes the process read and
 //! wrote through system calls meanwhile (the store's files).
 //!
 //! Run: `cargo bench -p outdial-tests --bench pipeline -- [--contacts N]
@@ -35,7 +39,8 @@ use outdial::model::{BatchStatus, CallingWindow, CampaignSpec, Millis, WindowRul
 use outdial::plugin_host::{ConfigPlugins, PluginHost};
 use outdial::provider::simulated::{SimulatedProvider, SimulationConfig};
 use outdial::store::{
-    ContactChunk, Durability, NewBatch, NewSuppression, SledStore, Store, StoreConfig,
+    ContactChunk, Durability, NewBatch, NewSuppression, PostgresConfig, PostgresStore, SledStore,
+    Store, StoreConfig,
 };
 
 #[path = "support/mod.rs"]
@@ -49,7 +54,9 @@ const START: Millis = 1_772_463_600_000;
 /// Virtual time per engine tick: retries of a second or two come due
 /// within a few ticks.
 const TICK_MS: Millis = 1_000;
-const SCENARIOS: [&str; 6] = ["durable", "relaxed", "native", "gated", "gate", "listed"];
+const SCENARIOS: [&str; 7] = [
+    "durable", "relaxed", "native", "gated", "gate", "listed", "postgres",
+];
 /// Numbers on the suppression list of the `gated` scenario.
 const LISTED: u32 = 1_000_000;
 /// Numbers per write of the list's import, as the API writes an upload.
@@ -111,7 +118,22 @@ fn run(scenario: &str, contacts: u32) {
     if scenario == "relaxed" {
         config.durability = Durability::Relaxed;
     }
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&config).expect("the store opens"));
+    let mut database = None;
+    let store: Arc<dyn Store> = if scenario == "postgres" {
+        let fresh = match outdial_tests::postgres::fresh_database() {
+            Ok(fresh) => fresh,
+            Err(reason) => {
+                eprintln!("SKIPPED: scenario postgres: {reason}");
+                return;
+            }
+        };
+        let store =
+            PostgresStore::open(&PostgresConfig::new(fresh.url())).expect("the store opens");
+        database = Some(fresh);
+        Arc::new(store)
+    } else {
+        Arc::new(SledStore::open(&config).expect("the store opens"))
+    };
     let mut spec = campaign();
     let mut list_seconds = 0.0;
     if matches!(scenario, "gated" | "gate") {
@@ -201,6 +223,7 @@ fn run(scenario: &str, contacts: u32) {
     let mut ticks = 0u64;
     let started = Instant::now();
     let cpu_at_start = support::cpu_times();
+    let database_cpu_at_start = support::postgres_cpu_seconds();
     let io_at_start = support::io_bytes();
     loop {
         let report = runtime
@@ -235,6 +258,11 @@ fn run(scenario: &str, contacts: u32) {
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = support::cpu_times().since(cpu_at_start);
+    let database_cpu = if database.is_some() {
+        support::postgres_cpu_seconds() - database_cpu_at_start
+    } else {
+        0.0
+    };
     let (read, written) = support::io_bytes();
     // Before the recount below, which reads the whole store.
     let peak_dialing = support::memory_mib("VmHWM");
@@ -252,7 +280,9 @@ fn run(scenario: &str, contacts: u32) {
         "{{\"bench\":\"pipeline\",\"scenario\":\"{scenario}\",\"contacts\":{contacts},\
          \"attempts\":{attempts},\"ticks\":{ticks},\"import_contacts_per_s\":{import:.0},\
          \"seconds\":{seconds:.2},\"cpu_engine_s\":{engine:.2},\"cpu_store_writer_s\":{writer:.2},\
-         \"cpu_other_s\":{other:.2},\"cpu_us_per_attempt\":{per_attempt:.1},\"cores_busy\":{busy:.2},\
+         \"cpu_other_s\":{other:.2},\"cpu_database_s\":{database_cpu:.2},\
+         \"cpu_us_per_attempt\":{per_attempt:.1},\"db_cpu_us_per_attempt\":{db_per_attempt:.1},\
+         \"cores_busy\":{busy:.2},\
          \"read_mib\":{read_mib:.0},\"written_mib\":{written_mib:.0},\"attempts_per_s\":{rate:.0},\"rss_before_mib\":{before:.1},\
          \"rss_at_10pct_mib\":{tenth:.1},\"rss_end_mib\":{end:.1},\"peak_rss_dialing_mib\":{peak_dialing:.1},\
          \"peak_rss_mib\":{peak:.1},\"list_import_s\":{list_seconds:.1}}}",
@@ -263,7 +293,8 @@ fn run(scenario: &str, contacts: u32) {
         writer = cpu.store_writer,
         other = cpu.process - cpu.this_thread - cpu.store_writer,
         per_attempt = cpu.process * 1e6 / counters.attempts as f64,
-        busy = cpu.process / seconds,
+        db_per_attempt = database_cpu * 1e6 / counters.attempts as f64,
+        busy = (cpu.process + database_cpu) / seconds,
         read_mib = (read - io_at_start.0) as f64 / MIB,
         written_mib = (written - io_at_start.1) as f64 / MIB,
         before = rss_before,

@@ -119,7 +119,8 @@ pub struct CpuTimes {
     /// The calling thread's: the engine's, in the benchmarks that tick it
     /// on their main thread.
     pub this_thread: f64,
-    /// The store's writer thread's.
+    /// The store's: sled's writer thread, or the PostgreSQL store's
+    /// runtime threads, which run its writer and its reads.
     pub store_writer: f64,
     /// The whole process's, threads that have exited included.
     pub process: f64,
@@ -151,11 +152,12 @@ pub fn cpu_times() -> CpuTimes {
         .flatten()
         .flatten()
         .map(|task| task.path())
-        .find(|task| {
+        .filter(|task| {
             std::fs::read_to_string(task.join("comm"))
-                .is_ok_and(|name| name.trim() == "store-writer")
+                .is_ok_and(|name| matches!(name.trim(), "store-writer" | "store-postgres"))
         })
-        .map_or(0.0, |task| thread_seconds(&task));
+        .map(|task| thread_seconds(&task))
+        .sum();
     // utime and stime, the 14th and 15th fields, in clock ticks (100 a
     // second on Linux); they count the threads that have exited too.
     let process = std::fs::read_to_string("/proc/self/stat")
@@ -172,6 +174,28 @@ pub fn cpu_times() -> CpuTimes {
         store_writer,
         process,
     }
+}
+
+/// The CPU time, in seconds, of every live process named `postgres` on
+/// the machine: the server's backends serving a benchmark's connections,
+/// and its background writers (Linux: utime and stime from `/proc`).
+pub fn postgres_cpu_seconds() -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+            if name != "postgres" {
+                return None;
+            }
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks =
+                fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .sum()
 }
 
 /// Bytes this process has read and written through system calls so far
