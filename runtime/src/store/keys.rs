@@ -35,6 +35,7 @@
 //! | `s` | workspace, list, phone | `SuppressionEntry`: a list's entries in phone order |
 //! | `p` | workspace, phone, list | `SuppressionMark`: the lists a number is on, read before a dial |
 //! | `n` | workspace, phone | the batch and seq of each contact of the number, whose `ContactDials` make its history |
+//! | `m` | workspace, phone | () while more than one contact holds the number: only such a number's history reads `n` |
 
 use crate::model::Millis;
 
@@ -82,6 +83,7 @@ pub const SUPPRESSION_LIST: u8 = b'l';
 pub const SUPPRESSION_ENTRY: u8 = b's';
 pub const PHONE_SUPPRESSION: u8 = b'p';
 pub const PHONE_CONTACT: u8 = b'n';
+pub const SHARED_PHONE: u8 = b'm';
 
 /// Builds a key field by field.
 #[derive(Debug, Clone)]
@@ -325,6 +327,18 @@ pub fn phone_contacts(workspace: &str, phone: &str) -> Key {
     Key::new(PHONE_CONTACT).text(workspace).text(phone)
 }
 
+pub fn shared_phone(workspace: &str, phone: &str) -> Key {
+    Key::new(SHARED_PHONE).text(workspace).text(phone)
+}
+
+/// The workspace and number of an `m` key.
+pub fn read_shared_phone(key: &[u8]) -> Option<(&str, &str)> {
+    let mut fields = key.get(1..)?.strip_suffix(&[0])?.split(|b| *b == 0);
+    let workspace = std::str::from_utf8(fields.next()?).ok()?;
+    let phone = std::str::from_utf8(fields.next()?).ok()?;
+    fields.next().is_none().then_some((workspace, phone))
+}
+
 /// The last 0-terminated text field of a key.
 pub fn last_text(key: &[u8]) -> String {
     let body = key.strip_suffix(&[0]).unwrap_or(key);
@@ -408,6 +422,7 @@ mod tests {
             SUPPRESSION_ENTRY,
             PHONE_SUPPRESSION,
             PHONE_CONTACT,
+            SHARED_PHONE,
         ];
         let distinct: std::collections::HashSet<u8> = tags.iter().copied().collect();
         assert_eq!(distinct.len(), tags.len(), "two key families share a tag");
@@ -418,6 +433,13 @@ mod tests {
         let key = phone_suppression("ws", "+15550000000", "dnc-internal").into_vec();
         assert_eq!(read_phone_suppression(&key), Some(("ws", "+15550000000")));
         assert_eq!(read_phone_suppression(&key[..5]), None);
+    }
+
+    #[test]
+    fn a_shared_numbers_key_reads_back_as_its_workspace_and_number() {
+        let key = shared_phone("ws", "+15550000000").into_vec();
+        assert_eq!(read_shared_phone(&key), Some(("ws", "+15550000000")));
+        assert_eq!(read_shared_phone(&key[..5]), None);
     }
 
     #[test]

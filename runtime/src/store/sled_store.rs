@@ -44,7 +44,7 @@ const MAX_GROUP: usize = 512;
 const JOB_ITEMS: usize = 512;
 /// The layout of keys and records this code reads and writes. A store
 /// written in another layout is refused at open rather than misread.
-const FORMAT_VERSION: u32 = 11;
+const FORMAT_VERSION: u32 = 12;
 /// Most journal events in one `J` record. At 256 the leaf holding the
 /// newest records outgrew the size at which sled writes a node to a blob
 /// file of its own, so every write made a new file of about 400 KB (and
@@ -73,7 +73,7 @@ struct Request {
 /// The sled-backed [`Store`].
 pub struct SledStore {
     db: sled::Db,
-    listed: Arc<ListedNumbers>,
+    numbers: Numbers,
     sender: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
 }
@@ -86,7 +86,35 @@ type PhoneContacts = Vec<(String, u64)>;
 /// in memory beside it.
 struct Base {
     db: sled::Db,
-    listed: Arc<ListedNumbers>,
+    numbers: Numbers,
+}
+
+/// What the store keeps in memory of the numbers of each workspace, so
+/// that what almost every dial would read for its number is not read.
+#[derive(Debug, Clone, Default)]
+struct Numbers {
+    /// Those that may be on a suppression list.
+    listed: Arc<NumberSet>,
+    /// Those that more than one contact may hold: the history of any other
+    /// number is its one contact's own.
+    shared: Arc<NumberSet>,
+}
+
+impl Numbers {
+    fn load(db: &sled::Db) -> Result<Numbers, StoreError> {
+        Ok(Numbers {
+            listed: Arc::new(NumberSet::load(
+                db,
+                keys::PHONE_SUPPRESSION,
+                keys::read_phone_suppression,
+            )?),
+            shared: Arc::new(NumberSet::load(
+                db,
+                keys::SHARED_PHONE,
+                keys::read_shared_phone,
+            )?),
+        })
+    }
 }
 
 impl std::ops::Deref for Base {
@@ -97,24 +125,29 @@ impl std::ops::Deref for Base {
     }
 }
 
-/// Every number that may be on a suppression list of its workspace, as a
-/// fingerprint of the two. A number is added before the write of its entry
-/// commits and only taken out when the store reopens, so a number missing
-/// here is on no list, and the lists of almost every dial need no read.
+/// A superset of some numbers of each workspace, as fingerprints of the
+/// two: a number is added before the write that puts it in commits and only
+/// taken out when the store reopens, so a number missing here is surely
+/// not in it, and most lookups need no read.
 #[derive(Debug, Default)]
-struct ListedNumbers(std::sync::RwLock<HashSet<u64>>);
+struct NumberSet(std::sync::RwLock<HashSet<u64>>);
 
-impl ListedNumbers {
-    /// The numbers of every list entry in `db`.
-    fn load(db: &sled::Db) -> Result<ListedNumbers, StoreError> {
+impl NumberSet {
+    /// The workspaces and numbers of the keys of the family `tag`, each
+    /// read by `read`.
+    fn load(
+        db: &sled::Db,
+        tag: u8,
+        read: fn(&[u8]) -> Option<(&str, &str)>,
+    ) -> Result<NumberSet, StoreError> {
         let mut numbers = HashSet::new();
-        for key in db.scan_prefix([keys::PHONE_SUPPRESSION]).keys() {
+        for key in db.scan_prefix([tag]).keys() {
             let key = key.map_err(io)?;
-            let (workspace, phone) = keys::read_phone_suppression(&key)
-                .ok_or_else(|| corrupt(&key, "a number's list key is cut short"))?;
+            let (workspace, phone) =
+                read(&key).ok_or_else(|| corrupt(&key, "a number's key is cut short"))?;
             numbers.insert(Self::fingerprint(workspace, phone));
         }
-        Ok(ListedNumbers(std::sync::RwLock::new(numbers)))
+        Ok(NumberSet(std::sync::RwLock::new(numbers)))
     }
 
     fn fingerprint(workspace: &str, phone: &str) -> u64 {
@@ -164,14 +197,14 @@ impl SledStore {
         })?;
         let base = Base {
             db: db.clone(),
-            listed: Arc::new(ListedNumbers::default()),
+            numbers: Numbers::default(),
         };
         discard_unfinished_drafts(&base)?;
-        let listed = Arc::new(ListedNumbers::load(&db)?);
+        let numbers = Numbers::load(&db)?;
         let (sender, receiver) = mpsc::channel::<Request>();
         let writer_base = Base {
             db: db.clone(),
-            listed: listed.clone(),
+            numbers: numbers.clone(),
         };
         let path = config.path.clone();
         let durability = config.durability;
@@ -184,7 +217,7 @@ impl SledStore {
             })?;
         Ok(SledStore {
             db,
-            listed,
+            numbers,
             sender: Some(sender),
             writer: Some(writer),
         })
@@ -316,7 +349,7 @@ impl SledStore {
     pub(super) fn draft_family_keys(&self) -> Vec<usize> {
         DRAFT_FAMILIES
             .iter()
-            .chain([&keys::PHONE_CONTACT])
+            .chain([&keys::PHONE_CONTACT, &keys::SHARED_PHONE])
             .map(|tag| self.keys_tagged(*tag))
             .collect()
     }
@@ -887,7 +920,7 @@ fn cached_page<'c, T: DeserializeOwned>(
 /// events are kept decoded until the commit writes each once.
 struct Tx<'a> {
     db: &'a sled::Db,
-    listed: &'a ListedNumbers,
+    numbers: &'a Numbers,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Decoded state pages, by key.
@@ -934,7 +967,7 @@ impl<'a> Tx<'a> {
     fn new(base: &'a Base) -> Tx<'a> {
         Tx {
             db: &base.db,
-            listed: &base.listed,
+            numbers: &base.numbers,
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
             pages: HashMap::new(),
@@ -1516,6 +1549,14 @@ fn add_contacts(
         let key = keys::phone_contacts(&draft.batch.workspace, &new.phone);
         let mut contacts: PhoneContacts = tx.get(key.as_ref())?.unwrap_or_default();
         contacts.push((draft.batch.id.clone(), new.seq));
+        if contacts.len() > 1 {
+            // Before the commit: a history is never read as one contact's
+            // once another contact's can be read.
+            tx.numbers
+                .shared
+                .add(&draft.batch.workspace, [new.phone.as_str()]);
+            tx.mark(keys::shared_phone(&draft.batch.workspace, &new.phone));
+        }
         tx.put(key, &contacts);
         stage_contact(&mut tx, &numbered.contact)?;
     }
@@ -1584,6 +1625,9 @@ fn discard_draft(db: &Base, batch_id: &str) -> Result<(), StoreError> {
                 let key = keys::phone_contacts(&workspace, &card.phone);
                 let mut contacts: PhoneContacts = tx.get(key.as_ref())?.unwrap_or_default();
                 contacts.retain(|(batch, _)| batch != batch_id);
+                if contacts.len() < 2 {
+                    tx.remove(keys::shared_phone(&workspace, &card.phone));
+                }
                 if contacts.is_empty() {
                     tx.remove(key);
                 } else {
@@ -1608,7 +1652,7 @@ fn discard_draft(db: &Base, batch_id: &str) -> Result<(), StoreError> {
 /// order: one prefix read of the by-phone index.
 fn suppression_hits(
     db: &sled::Db,
-    listed: &ListedNumbers,
+    listed: &NumberSet,
     workspace: &str,
     phone: &str,
     now: Millis,
@@ -1644,7 +1688,7 @@ fn begin_one(
     let contact = tx.contact(&begin.batch_id, begin.seq)?;
     let hits = suppression_hits(
         tx.db,
-        tx.listed,
+        &tx.numbers.listed,
         &touched_batch.record.workspace,
         &contact.phone,
         begin.at,
@@ -1966,7 +2010,7 @@ fn stage_suppression(tx: &mut Tx<'_>, change: &ledger::suppression::SuppressionC
     tx.put(keys::suppression_list(workspace, name), list);
     // Before the commit: a number is known to be listed before a dial can
     // read its entry.
-    tx.listed.add(
+    tx.numbers.listed.add(
         workspace,
         change.entries.iter().map(|entry| entry.phone.as_str()),
     );
@@ -2909,7 +2953,7 @@ impl Store for SledStore {
     ) -> Result<Vec<Vec<SuppressionHit>>, StoreError> {
         phones
             .iter()
-            .map(|phone| suppression_hits(&self.db, &self.listed, workspace, phone, now))
+            .map(|phone| suppression_hits(&self.db, &self.numbers.listed, workspace, phone, now))
             .collect()
     }
 
@@ -2922,6 +2966,9 @@ impl Store for SledStore {
         contacts
             .iter()
             .map(|contact| {
+                if !self.numbers.shared.may_hold(workspace, &contact.phone) {
+                    return Ok(ledger::phones::history([&contact.dials], now));
+                }
                 let key = keys::phone_contacts(workspace, &contact.phone);
                 let contacts: PhoneContacts = self.read(key.as_ref())?.unwrap_or_default();
                 let mut others = Vec::new();

@@ -450,6 +450,39 @@ fn a_listed_number_is_still_refused_a_dial_after_the_store_reopens() {
 }
 
 #[test]
+fn a_numbers_history_still_spans_its_contacts_after_the_store_reopens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (first, second) = {
+        let store = open(&dir, Durability::Relaxed);
+        let first = store.create_batch(new_batch(2)).expect("create").batch.id;
+        let second = store.create_batch(new_batch(1)).expect("create").batch.id;
+        start(&store, &first);
+        begin_one(&store, &first, 0, T0 + MINUTE_MS);
+        store.sync().expect("synced");
+        (first, second)
+    };
+
+    // The numbers more than one contact holds are read again on open.
+    let store = open(&dir, Durability::Relaxed);
+    let shared = store.contact(&second, 0).expect("read").expect("there");
+    let alone = store.contact(&first, 1).expect("read").expect("there");
+    let histories = store
+        .phone_histories("ws", &[&shared, &alone], T0 + 2 * MINUTE_MS)
+        .expect("read");
+    assert_eq!(
+        histories[0].placed,
+        vec![T0 + MINUTE_MS],
+        "the other batch's dial"
+    );
+    assert!(histories[1].placed.is_empty());
+    assert_eq!(
+        store.keys_tagged(keys::SHARED_PHONE),
+        1,
+        "one number is shared"
+    );
+}
+
+#[test]
 fn a_store_reopened_while_its_previous_handle_is_still_closing_waits_for_the_lock() {
     let dir = tempfile::tempdir().expect("temp dir");
     let first = open(&dir, Durability::Full);
