@@ -410,10 +410,16 @@ impl Deferred {
         // As in a job's finish: independent statements, pipelined.
         let mut writes: Vec<BoxFuture<'_, Result<(), StoreError>>> = Vec::new();
         for (batch, (workspace, campaign, delta)) in &counters {
-            writes.push(Box::pin(write_counters(group, batch, workspace, campaign, delta)));
+            writes.push(Box::pin(write_counters(
+                group, batch, workspace, campaign, delta,
+            )));
         }
         writes.push(Box::pin(write_minutes(group, &minutes)));
-        writes.push(Box::pin(write_numbers(group, batch_numbers, campaign_numbers)));
+        writes.push(Box::pin(write_numbers(
+            group,
+            batch_numbers,
+            campaign_numbers,
+        )));
         writes.push(Box::pin(write_totals(group, totals)));
         writes.push(Box::pin(write_recent(group, recent)));
         writes.push(Box::pin(write_journal(group, journal)));
@@ -424,9 +430,9 @@ impl Deferred {
 
 async fn write_counters(
     group: &Group,
-    batch: &String,
-    workspace: &String,
-    campaign: &String,
+    batch: &str,
+    workspace: &str,
+    campaign: &str,
     delta: &CounterDelta,
 ) -> Result<(), StoreError> {
     let [scalars, by_status, by_blocker] = delta_arrays(delta);
@@ -440,10 +446,10 @@ async fn write_counters(
              by_status = outdial_add_counts(counter_shards.by_status, excluded.by_status), \
              by_blocker = outdial_add_counts(counter_shards.by_blocker, excluded.by_blocker)",
             &[
-                batch,
+                &batch,
                 &WRITER_SHARD,
-                workspace,
-                campaign,
+                &workspace,
+                &campaign,
                 &scalars,
                 &by_status,
                 &by_blocker,
