@@ -12,8 +12,12 @@
 //! on the caller's runtime. Reads take a pooled connection each. Writes go
 //! to one writer task (`writer.rs`), which runs them in the order they
 //! were started and commits each group of waiting writes as one
-//! transaction, with `synchronous_commit` on: every write is durable once
-//! answered, so [`Store::sync`] only waits for the writes before it.
+//! transaction. A group holding a write the contract calls durable commits
+//! with `synchronous_commit` on; a group of only the writes it lets a crash
+//! lose until the next durable write (ends, marks, blockers, call ids
+//! started without a sync) commits with it off, and the next durable group
+//! flushes them (`writer.rs` says why that holds), so [`Store::sync`] is an
+//! empty durable write.
 //!
 //! The tables are `migrations/`; `schema.rs` applies them at open.
 //!
@@ -259,13 +263,31 @@ impl PostgresStore {
     }
 
     /// Queues `op` for the writer; the answer comes once its group has
-    /// committed.
+    /// committed durably.
     fn start<R, F>(&self, op: F) -> Pending<R>
     where
         R: Send + 'static,
         F: for<'g> FnOnce(&'g mut Group) -> BoxFuture<'g, Result<R, StoreError>> + Send + 'static,
     {
-        let (job, answer) = writer::job(op);
+        self.queue(op, true)
+    }
+
+    /// Queues a write the contract lets a crash lose until a later durable
+    /// write or sync; the answer comes once its group has committed.
+    fn start_unsynced<R, F>(&self, op: F) -> Pending<R>
+    where
+        R: Send + 'static,
+        F: for<'g> FnOnce(&'g mut Group) -> BoxFuture<'g, Result<R, StoreError>> + Send + 'static,
+    {
+        self.queue(op, false)
+    }
+
+    fn queue<R, F>(&self, op: F, durable: bool) -> Pending<R>
+    where
+        R: Send + 'static,
+        F: for<'g> FnOnce(&'g mut Group) -> BoxFuture<'g, Result<R, StoreError>> + Send + 'static,
+    {
+        let (job, answer) = writer::job(op, durable);
         let queued = self
             .writer
             .as_ref()
@@ -554,18 +576,20 @@ impl Store for PostgresStore {
     }
 
     fn start_recording_provider_calls(&self, calls: Vec<(AttemptKey, String)>) -> Pending<()> {
-        self.start(move |group| Box::pin(writes::write_provider_calls(group, calls)))
+        self.start_unsynced(move |group| Box::pin(writes::write_provider_calls(group, calls)))
     }
 
     fn note_unknown_placements(&self, notes: Vec<PlacementNote>) -> Result<(), StoreError> {
-        self.submit(move |group| Box::pin(writes::note_placements(group, notes)))
+        self.start_unsynced(move |group| Box::pin(writes::note_placements(group, notes)))
+            .wait()
     }
 
     fn mark_calls_in_progress(
         &self,
         marks: Vec<InProgressMark>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        self.submit(move |group| Box::pin(writes::write_marks(group, marks)))
+        self.start_unsynced(move |group| Box::pin(writes::write_marks(group, marks)))
+            .wait()
     }
 
     fn end_attempts(
@@ -579,7 +603,7 @@ impl Store for PostgresStore {
         &self,
         ends: Vec<EndAttempt>,
     ) -> Pending<Vec<Result<EndedAttempt, StoreError>>> {
-        self.start(move |group| Box::pin(writes::write_ends(group, ends)))
+        self.start_unsynced(move |group| Box::pin(writes::write_ends(group, ends)))
     }
 
     fn set_blockers(
@@ -589,7 +613,10 @@ impl Store for PostgresStore {
         at: Millis,
     ) -> Result<(), StoreError> {
         let batch_id = batch_id.to_string();
-        self.submit(move |group| Box::pin(writes::set_blockers(group, batch_id, updates, at)))
+        self.start_unsynced(move |group| {
+            Box::pin(writes::set_blockers(group, batch_id, updates, at))
+        })
+        .wait()
     }
 
     fn skip_contacts(
@@ -750,8 +777,8 @@ impl Store for PostgresStore {
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        // Every commit is durable: waiting for the writes before this one
-        // is enough.
+        // A durable group: its commit flushes the WAL of every
+        // asynchronous commit before it.
         self.submit(|_| Box::pin(async { Ok(()) }))
     }
 

@@ -196,12 +196,36 @@ pub(super) async fn write_begins(
             .map(|begin| (begin.batch_id.as_str(), begin.seq)),
     )
     .await?;
+    load_listed_of(&mut tx, &begins).await?;
     let mut results = Vec::with_capacity(begins.len());
     for begin in &begins {
         results.push(begin_one(&mut tx, begin).await);
     }
     tx.finish().await?;
     Ok(results)
+}
+
+/// Reads the lists the phones of `begins` are on, a query per workspace
+/// rather than one per intent. A batch or contact that is missing is left
+/// for its intent to refuse.
+async fn load_listed_of(tx: &mut JobTx<'_>, begins: &[BeginAttempt]) -> Result<(), StoreError> {
+    let mut by_workspace: HashMap<String, Vec<String>> = HashMap::new();
+    for begin in begins {
+        let Some(batch) = tx.batch_opt(&begin.batch_id).await? else {
+            continue;
+        };
+        let Ok(contact) = tx.contact(&begin.batch_id, begin.seq).await else {
+            continue;
+        };
+        by_workspace
+            .entry(batch.workspace)
+            .or_default()
+            .push(contact.phone);
+    }
+    for (workspace, phones) in by_workspace {
+        tx.load_listed(&workspace, phones).await?;
+    }
+    Ok(())
 }
 
 async fn begin_one(tx: &mut JobTx<'_>, begin: &BeginAttempt) -> Result<Attempt, StoreError> {
