@@ -1,60 +1,21 @@
 //! What the PostgreSQL store promises beyond the store contract: its
 //! schema's version, a reopened store, and writes grouped in one commit.
 
-use outdial::model::{BatchStatus, CallOutcome, ContactStatus, Millis};
+use outdial::model::{CallOutcome, ContactStatus};
 use outdial::store::{
-    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewBatch, NewContact, NewSuppression,
-    NextStep, Pending, PostgresConfig, PostgresStore, StatusChange, Store, StoreError,
+    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewSuppression, NextStep, Pending,
+    PostgresConfig, PostgresStore, Store, StoreError,
 };
 use outdial_tests::database_or_skip;
-
-const T0: Millis = 1_700_000_000_000;
+use outdial_tests::store_suite::requests::{self, T0, new_batch, start};
 
 fn open(url: &str) -> PostgresStore {
     PostgresStore::open(&PostgresConfig::new(url)).expect("the store opens")
 }
 
-fn new_batch(contacts: usize) -> NewBatch {
-    NewBatch {
-        workspace: "ws".to_string(),
-        campaign_id: "camp".to_string(),
-        created_at: T0,
-        created_by: "test".to_string(),
-        contacts: (0..contacts)
-            .map(|i| NewContact {
-                contact_id: format!("c{i}"),
-                phone: format!("+1555000{i:04}"),
-                time_zone: "America/New_York".to_string(),
-                ..NewContact::default()
-            })
-            .collect(),
-        ..NewBatch::default()
-    }
-}
-
-fn start(store: &dyn Store, batch_id: &str) {
-    store
-        .set_batch_status(StatusChange {
-            batch_id: batch_id.to_string(),
-            to: BatchStatus::InProgress,
-            reason: None,
-            by: "test".to_string(),
-            at: T0,
-            only_from: Vec::new(),
-        })
-        .expect("the batch starts");
-}
-
+/// A dial intent on contact `seq`, just after the batch started.
 fn begin(batch_id: &str, seq: u64) -> BeginAttempt {
-    BeginAttempt {
-        batch_id: batch_id.to_string(),
-        seq,
-        at: T0 + 1,
-        from_number: Some("+15550009999".to_string()),
-        variant: None,
-        followup: false,
-        gate: None,
-    }
+    requests::begin(batch_id, seq, T0 + 1)
 }
 
 fn busy_end(key: AttemptKey) -> EndAttempt {

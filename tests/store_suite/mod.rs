@@ -23,7 +23,7 @@ mod counters;
 mod dialing;
 mod due;
 mod journal;
-mod requests;
+pub mod requests;
 mod suppression;
 
 use std::any::Any;

@@ -10,11 +10,11 @@ use outdial::store::{
 };
 
 /// The cases' epoch: every time they write is after it.
-pub(super) const T0: Millis = 1_700_000_000_000;
+pub const T0: Millis = 1_700_000_000_000;
 
 /// A batch of campaign "camp" in workspace "ws" with `contacts` contacts
 /// "c0", "c1", ... on numbers "+15550000000", "+15550000001", ...
-pub(super) fn new_batch(contacts: usize) -> NewBatch {
+pub fn new_batch(contacts: usize) -> NewBatch {
     NewBatch {
         workspace: "ws".to_string(),
         campaign_id: "camp".to_string(),
@@ -33,13 +33,13 @@ pub(super) fn new_batch(contacts: usize) -> NewBatch {
 }
 
 /// Contacts `from..to` of [`new_batch`]'s numbering, as one chunk.
-pub(super) fn chunk(from: usize, to: usize) -> ContactChunk {
+pub fn chunk(from: usize, to: usize) -> ContactChunk {
     let mut batch = new_batch(to);
     ContactChunk::Contacts(batch.contacts.split_off(from))
 }
 
 /// A change of `batch_id` to `to` at `at`, from any status.
-pub(super) fn status_change(batch_id: &str, to: BatchStatus, at: Millis) -> StatusChange {
+pub fn status_change(batch_id: &str, to: BatchStatus, at: Millis) -> StatusChange {
     StatusChange {
         batch_id: batch_id.to_string(),
         to,
@@ -51,13 +51,14 @@ pub(super) fn status_change(batch_id: &str, to: BatchStatus, at: Millis) -> Stat
 }
 
 /// Starts a pending batch.
-pub(super) fn start(store: &dyn Store, batch_id: &str) {
+pub fn start(store: &dyn Store, batch_id: &str) {
     store
         .set_batch_status(status_change(batch_id, BatchStatus::InProgress, T0))
         .expect("a pending batch starts");
 }
 
-pub(super) fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
+/// A dial intent on contact `seq` at `at`, from the suite's caller id.
+pub fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
     BeginAttempt {
         batch_id: batch_id.to_string(),
         seq,
@@ -70,7 +71,7 @@ pub(super) fn begin(batch_id: &str, seq: u64, at: Millis) -> BeginAttempt {
 }
 
 /// Begins one attempt on contact `seq`, which must be dialable.
-pub(super) fn begin_one(store: &dyn Store, batch_id: &str, seq: u64, at: Millis) -> Attempt {
+pub fn begin_one(store: &dyn Store, batch_id: &str, seq: u64, at: Millis) -> Attempt {
     store
         .begin_attempts(vec![begin(batch_id, seq, at)])
         .expect("group")
@@ -79,19 +80,14 @@ pub(super) fn begin_one(store: &dyn Store, batch_id: &str, seq: u64, at: Millis)
 }
 
 /// The key of an attempt the store answered.
-pub(super) fn key_of(attempt: &Attempt) -> AttemptKey {
+pub fn key_of(attempt: &Attempt) -> AttemptKey {
     AttemptKey::parse(&attempt.id).expect("an attempt id parses")
 }
 
 /// The end of attempt `key` at `at` with `outcome`, moving its contact to
 /// `next`: a retry a minute later for a waiting status, else a final one
 /// for reason "test".
-pub(super) fn end(
-    key: AttemptKey,
-    at: Millis,
-    outcome: CallOutcome,
-    next: ContactStatus,
-) -> EndAttempt {
+pub fn end(key: AttemptKey, at: Millis, outcome: CallOutcome, next: ContactStatus) -> EndAttempt {
     EndAttempt {
         key,
         at,
@@ -138,7 +134,7 @@ pub(super) fn end(
 }
 
 /// The kinds of journal events after `after_seq`, in journal order.
-pub(super) fn journal_kinds(store: &dyn Store, after_seq: u64) -> Vec<&'static str> {
+pub fn journal_kinds(store: &dyn Store, after_seq: u64) -> Vec<&'static str> {
     store
         .journal(after_seq, usize::MAX)
         .expect("the journal reads")
