@@ -93,22 +93,33 @@ async fn serve(
             settings.data_dir.display()
         )
     })?;
-    let store: Arc<dyn Store> = match store_choice {
+    // The API's handle on the store, and the dispatcher's: on a shared
+    // database the dispatcher's writes are fenced by the node's leases.
+    let (store, dispatcher_store): (Arc<dyn Store>, Arc<dyn Store>) = match store_choice {
         StoreChoice::Sled => {
             let store_dir = settings.data_dir.join("store");
-            Arc::new(
+            let store: Arc<dyn Store> = Arc::new(
                 SledStore::open(&StoreConfig::new(&store_dir))
                     .with_context(|| format!("opening the store in {}", store_dir.display()))?,
-            )
+            );
+            (store.clone(), store)
         }
-        StoreChoice::Postgres { url, pool_size } => {
+        StoreChoice::Postgres {
+            url,
+            pool_size,
+            lease_ttl_ms,
+        } => {
             let mut postgres = PostgresConfig::new(url.clone());
             postgres.pool_size = *pool_size;
+            postgres.lease_ttl = Duration::from_millis(*lease_ttl_ms);
             // Opening may wait on the database: not on this runtime's thread.
             let opened = tokio::task::spawn_blocking(move || PostgresStore::open(&postgres))
                 .await
                 .context("opening the PostgreSQL store")?;
-            Arc::new(opened.context("opening the PostgreSQL store")?)
+            let opened = opened.context("opening the PostgreSQL store")?;
+            println!("node {} on the shared database", opened.node_id());
+            let fenced: Arc<dyn Store> = Arc::new(opened.fenced());
+            (Arc::new(opened), fenced)
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -141,7 +152,7 @@ async fn serve(
         },
     )?;
     let mut engine = Engine::new(
-        store.clone(),
+        dispatcher_store,
         providers.provider(),
         policies,
         EngineOptions::default(),

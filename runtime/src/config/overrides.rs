@@ -17,6 +17,12 @@ pub const DATABASE_URL_ENV: &str = "OUTDIAL_DATABASE_URL";
 pub const DEFAULT_POOL_SIZE: usize = 8;
 /// Most connections `[store] pool_size` may ask for.
 pub const MAX_POOL_SIZE: usize = 64;
+/// How long a campaign lease lasts unless `[store] lease_ttl` says.
+pub const DEFAULT_LEASE_TTL_MS: u64 = 8_000;
+/// The range `[store] lease_ttl` may take, in milliseconds: below it a
+/// busy database would let leases lapse, above it a dead node's campaigns
+/// wait too long.
+pub const LEASE_TTL_RANGE_MS: std::ops::RangeInclusive<u64> = 2_000..=60_000;
 
 /// The store a node keeps its state in.
 #[derive(Clone, PartialEq, Eq)]
@@ -24,7 +30,11 @@ pub enum StoreChoice {
     /// The embedded store, in the data directory.
     Sled,
     /// One PostgreSQL database, which several nodes may share.
-    Postgres { url: String, pool_size: usize },
+    Postgres {
+        url: String,
+        pool_size: usize,
+        lease_ttl_ms: u64,
+    },
 }
 
 impl std::fmt::Debug for StoreChoice {
@@ -32,9 +42,14 @@ impl std::fmt::Debug for StoreChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreChoice::Sled => f.write_str("Sled"),
-            StoreChoice::Postgres { pool_size, .. } => f
+            StoreChoice::Postgres {
+                pool_size,
+                lease_ttl_ms,
+                ..
+            } => f
                 .debug_struct("Postgres")
                 .field("pool_size", pool_size)
+                .field("lease_ttl_ms", lease_ttl_ms)
                 .finish_non_exhaustive(),
         }
     }

@@ -14,7 +14,8 @@ use super::catalog::{
 };
 use super::diagnostics::{Diagnostics, Location, Reporter};
 use super::overrides::{
-    DATABASE_URL_ENV, DEFAULT_POOL_SIZE, MAX_POOL_SIZE, STORE_ENV, StoreChoice,
+    DATABASE_URL_ENV, DEFAULT_LEASE_TTL_MS, DEFAULT_POOL_SIZE, LEASE_TTL_RANGE_MS, MAX_POOL_SIZE,
+    STORE_ENV, StoreChoice,
 };
 use super::schema::{
     CampaignSection, FrequencyCapSection, Key, NumbersSection, PluginSection, PolicySection,
@@ -288,6 +289,12 @@ pub(super) fn store_choice(
         .and_then(|store| store.item.pool_size.as_ref())
         .and_then(|size| usize::try_from(*size.get_ref()).ok())
         .unwrap_or(DEFAULT_POOL_SIZE);
+    let lease_ttl_ms = section
+        .and_then(|store| store.item.lease_ttl.as_ref())
+        .and_then(|ttl| parse_duration_ms(ttl.get_ref()))
+        .and_then(|ms| u64::try_from(ms).ok())
+        .filter(|ms| LEASE_TTL_RANGE_MS.contains(ms))
+        .unwrap_or(DEFAULT_LEASE_TTL_MS);
     let given = flag
         .map(|value| ("--store", value.to_string()))
         .or_else(|| {
@@ -302,6 +309,7 @@ pub(super) fn store_choice(
             url if is_postgres_url(url) => Some(StoreChoice::Postgres {
                 url: url.to_string(),
                 pool_size,
+                lease_ttl_ms,
             }),
             _ => None,
         };
@@ -326,6 +334,7 @@ pub(super) fn store_choice(
                 Some(url) if is_postgres_url(url.trim()) => StoreChoice::Postgres {
                     url: url.trim().to_string(),
                     pool_size,
+                    lease_ttl_ms,
                 },
                 found => {
                     let message = match found {
@@ -765,6 +774,27 @@ impl<'a> Checker<'a> {
                         at(file, size),
                         "pool_size is set but the backend is \"sled\", expected backend = \"postgres\" or no pool_size",
                     );
+                }
+            }
+            if let Some(ttl) = &item.lease_ttl {
+                let raw = ttl.get_ref();
+                match parse_duration_ms(raw).map(|ms| u64::try_from(ms).unwrap_or(0)) {
+                    Some(ms) if LEASE_TTL_RANGE_MS.contains(&ms) => {
+                        if !postgres {
+                            self.error(
+                                at(file, ttl),
+                                "lease_ttl is set but the backend is \"sled\", which one node owns, expected backend = \"postgres\" or no lease_ttl",
+                            );
+                        }
+                    }
+                    Some(_) => self.error(
+                        at(file, ttl),
+                        format!("lease_ttl \"{raw}\" is out of range, expected \"2s\" to \"60s\""),
+                    ),
+                    None => self.error(
+                        at(file, ttl),
+                        format!("lease_ttl \"{raw}\" is not a duration, expected {DURATION_EXPECTED}"),
+                    ),
                 }
             }
         }

@@ -53,6 +53,10 @@ pub struct StoreSection {
     /// Connections this node keeps open to PostgreSQL, 1 to 64. Only with
     /// `backend = "postgres"`. Default: 8.
     pub pool_size: Option<Spanned<i64>>,
+    /// How long a node's lease on a campaign lasts unless renewed, "2s" to
+    /// "60s": a dead node's campaigns are dialed by another within about
+    /// this long. Only with `backend = "postgres"`. Default: "8s".
+    pub lease_ttl: Option<Spanned<String>>,
 }
 
 /// `[[workspaces]]`: a tenant; campaigns and API keys belong to one.

@@ -724,6 +724,7 @@ fn postgres(url: &str, pool_size: usize) -> StoreChoice {
     StoreChoice::Postgres {
         url: url.to_string(),
         pool_size,
+        lease_ttl_ms: 8_000,
     }
 }
 

@@ -330,6 +330,15 @@ pub struct Engine {
     ends_in_flight: Vec<EndsInFlight>,
     /// Dial-gate calls in a row that faulted, by batch.
     gate_fault_streaks: HashMap<String, u32>,
+    /// The campaigns this engine may dial, by the epoch of their lease: a
+    /// store shared by several nodes leases each campaign to one of them.
+    leases: HashMap<CampaignKey, i64>,
+    /// Held campaigns to hand back once their calls have ended.
+    surplus: HashSet<CampaignKey>,
+    /// Whether a lease round has run: the campaigns of the first are
+    /// recovered by [`Engine::recover`], the ones gained later as
+    /// takeovers.
+    leased: bool,
 }
 
 /// Store failures worth waiting out (the disk, the writer); anything else
@@ -390,6 +399,9 @@ impl Engine {
             reconcile_live: false,
             ends_in_flight: Vec::new(),
             gate_fault_streaks: HashMap::new(),
+            leases: HashMap::new(),
+            surplus: HashSet::new(),
+            leased: false,
         })
     }
 
@@ -410,21 +422,40 @@ impl Engine {
         self.live.len()
     }
 
-    /// Reconciles attempts left live by a previous run: each is asked
-    /// about at the provider, else ended as unknown with reason
-    /// `interrupted`. An intent whose placement answer was never recorded
-    /// is looked up at a provider that can tell: never placed, it ends at
-    /// once as an uncounted system retry; placed, its call is followed.
-    /// Never redials under the same attempt id.
+    /// Takes the leases of the campaigns this engine may dial, then
+    /// reconciles their attempts left live by a previous run
+    /// ([`Engine::recover_campaigns`]).
     pub async fn recover(&mut self, now: Millis) -> Result<usize, EngineError> {
+        let held = self.lease_round();
+        self.leased = true;
+        self.recover_campaigns(&held, now).await
+    }
+
+    /// Reconciles the attempts of `campaigns` left live by a previous run
+    /// or a previous owner: each is asked about at the provider, else ended
+    /// as unknown with reason `interrupted`. An intent whose placement
+    /// answer was never recorded is looked up at a provider that can tell:
+    /// never placed, it ends at once as an uncounted system retry; placed,
+    /// its call is followed. Never redials under the same attempt id.
+    async fn recover_campaigns(
+        &mut self,
+        campaigns: &HashSet<CampaignKey>,
+        now: Millis,
+    ) -> Result<usize, EngineError> {
         let mut ended = 0;
         for live in self.store.live_attempts()? {
+            if self.live.contains_key(&live.attempt_id) {
+                continue;
+            }
             let batch = self.batch(&live.batch_id)?;
             let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
             let Some(state) = self.campaigns.get(&campaign) else {
                 tracing::warn!(attempt = %live.attempt_id, campaign = %batch.campaign_id, "live attempt of an unknown campaign left alone");
                 continue;
             };
+            if !campaigns.contains(&campaign) {
+                continue;
+            }
             let key = live.key();
             self.live.insert(
                 live.attempt_id.clone(),
@@ -498,11 +529,120 @@ impl Engine {
         // Also after a failed step: a tick leaves no write unanswered.
         self.take_end_answers();
         self.pause_faulted_batches(now);
+        if !self.surplus.is_empty() {
+            self.hand_back_surplus();
+        }
         result
+    }
+
+    /// Renews the leases of the campaigns this engine may dial and takes
+    /// its share of free ones; a campaign lost, or held under a new epoch,
+    /// is forgotten: its calls are another owner's now. Answers the
+    /// campaigns gained, whose live attempts are the engine's to reconcile.
+    fn lease_round(&mut self) -> HashSet<CampaignKey> {
+        let mut configured: Vec<CampaignKey> = self.campaigns.keys().cloned().collect();
+        configured.sort();
+        let round = match self.store.lease_campaigns(&configured) {
+            Ok(round) => round,
+            Err(err) => {
+                // The leases run out by the store's own clock: writes and
+                // placements stop by themselves if this lasts.
+                tracing::warn!(error = %err, "renewing the campaign leases failed");
+                return HashSet::new();
+            }
+        };
+        let held: HashMap<CampaignKey, i64> = round
+            .held
+            .into_iter()
+            .map(|lease| ((lease.workspace, lease.campaign_id), lease.epoch))
+            .collect();
+        let lost: Vec<CampaignKey> = self
+            .leases
+            .iter()
+            .filter(|(campaign, epoch)| held.get(*campaign) != Some(*epoch))
+            .map(|(campaign, _)| campaign.clone())
+            .collect();
+        for campaign in &lost {
+            self.forget_campaign(campaign);
+        }
+        let gained = held
+            .iter()
+            .filter(|(campaign, epoch)| self.leases.get(*campaign) != Some(*epoch))
+            .map(|(campaign, _)| campaign.clone())
+            .collect();
+        self.leases = held;
+        self.surplus = round.surplus.into_iter().collect();
+        gained
+    }
+
+    /// Whether this engine holds `campaign`'s lease.
+    fn holds(&self, campaign: &CampaignKey) -> bool {
+        self.leases.contains_key(campaign)
+    }
+
+    /// Whether `campaign` is one this engine dials but does not hold the
+    /// lease of. A campaign it does not know is no one's here, and its
+    /// batches are treated as before leases existed.
+    fn leased_elsewhere(&self, campaign: &CampaignKey) -> bool {
+        self.campaigns.contains_key(campaign) && !self.holds(campaign)
+    }
+
+    /// Drops what the engine tracks of a campaign whose lease it lost: the
+    /// new owner reconciles its live attempts, and a write of them here
+    /// would be refused.
+    fn forget_campaign(&mut self, campaign: &CampaignKey) {
+        let live = self
+            .live
+            .values()
+            .filter(|call| &call.campaign == campaign)
+            .count();
+        tracing::warn!(workspace = %campaign.0, campaign = %campaign.1, live, "campaign lease lost: its live calls are left to the new owner");
+        self.live.retain(|_, call| &call.campaign != campaign);
+        self.unrecorded_ends
+            .retain(|_, (call, _)| &call.campaign != campaign);
+        self.leases.remove(campaign);
+        self.surplus.remove(campaign);
+    }
+
+    /// Hands back the leases of surplus campaigns whose calls have all
+    /// ended, so another node takes them with nothing to reconcile.
+    fn hand_back_surplus(&mut self) {
+        let idle: Vec<CampaignKey> = self
+            .surplus
+            .iter()
+            .filter(|campaign| {
+                !self.live.values().any(|call| &call.campaign == *campaign)
+                    && !self
+                        .unrecorded_ends
+                        .values()
+                        .any(|(call, _)| &call.campaign == *campaign)
+            })
+            .cloned()
+            .collect();
+        for campaign in idle {
+            match self.store.release_lease(&campaign.0, &campaign.1) {
+                Ok(()) => {
+                    tracing::info!(workspace = %campaign.0, campaign = %campaign.1, "campaign lease handed back to even out the nodes");
+                    self.leases.remove(&campaign);
+                    self.surplus.remove(&campaign);
+                }
+                Err(err) => {
+                    tracing::warn!(campaign = %campaign.1, error = %err, "handing a campaign lease back failed");
+                }
+            }
+        }
     }
 
     async fn tick_steps(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
+        // 0. Leases: which campaigns this engine dials; the live attempts
+        //    of a campaign taken over are reconciled first.
+        let gained = self.lease_round();
+        if !self.leased {
+            self.leased = true;
+        } else if !gained.is_empty() {
+            report.ended += self.recover_campaigns(&gained, now).await?;
+        }
         // 1. Recover: what the store refused on earlier ticks is written
         //    again first, so nothing of it waits behind this tick's work.
         self.write_refused_again(now);
@@ -559,6 +699,11 @@ impl Engine {
     /// Notes that a write for `batch_id` failed; the batch is paused at the
     /// end of the tick.
     fn store_fault(&mut self, batch_id: &str, err: &StoreError) {
+        if matches!(err, StoreError::Fenced { .. }) {
+            // Not a fault: another node dials the batch now.
+            tracing::warn!(batch = %batch_id, error = %err, "write refused: the campaign's lease is lost");
+            return;
+        }
         tracing::error!(batch = %batch_id, error = %err, "store write failed; the batch will pause");
         self.store_faults
             .entry(batch_id.to_string())
@@ -582,7 +727,7 @@ impl Engine {
                 Ok(_) => {
                     tracing::warn!(batch = %batch_id, %reason, "batch paused after a store failure");
                 }
-                Err(StoreError::IllegalTransition(_)) => {}
+                Err(StoreError::IllegalTransition(_) | StoreError::Fenced { .. }) => {}
                 Err(err) => {
                     tracing::error!(batch = %batch_id, error = %err, "pausing the batch failed; trying again next tick");
                     self.store_faults.insert(batch_id, reason);
@@ -1052,6 +1197,11 @@ impl Engine {
         end: UnrecordedEnd,
         err: &StoreError,
     ) {
+        if matches!(err, StoreError::Fenced { .. }) {
+            // The campaign's new owner reconciles the attempt.
+            tracing::warn!(attempt = %attempt_id, error = %err, "end not written: the campaign's lease is lost");
+            return;
+        }
         self.store_fault(&call.key.batch_id, err);
         self.unrecorded_ends.insert(attempt_id, (call, end));
     }
@@ -1417,7 +1567,7 @@ impl Engine {
             }
             let batch = self.batch(&live.batch_id)?;
             let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
-            if !self.campaigns.contains_key(&campaign) {
+            if !self.campaigns.contains_key(&campaign) || !self.holds(&campaign) {
                 continue;
             }
             tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
@@ -1457,6 +1607,9 @@ impl Engine {
         let mut started = 0;
         let mut finished = 0;
         for batch in self.store.open_batches()? {
+            if self.leased_elsewhere(&(batch.workspace.clone(), batch.campaign_id.clone())) {
+                continue;
+            }
             let change = |to, reason: &str, only_from: Vec<BatchStatus>| StatusChange {
                 batch_id: batch.id.clone(),
                 to,
@@ -1550,7 +1703,12 @@ impl Engine {
             .store
             .open_batches()?
             .into_iter()
-            .filter(|batch| batch.status == BatchStatus::InProgress)
+            .filter(|batch| {
+                let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+                batch.status == BatchStatus::InProgress
+                    && !self.leased_elsewhere(&campaign)
+                    && !self.surplus.contains(&campaign)
+            })
             .collect();
         if batches.is_empty() {
             return Ok(None);
@@ -1820,6 +1978,7 @@ impl Engine {
                 number: attempt.number,
             };
             let campaign_id = campaign.1.clone();
+            let may_place = self.store.may_place(&campaign.0, &campaign.1);
             self.live.insert(
                 attempt.id.clone(),
                 LiveCall {
@@ -1831,6 +1990,14 @@ impl Engine {
                     placement_unknown: false,
                 },
             );
+            if !may_place {
+                // The lease runs out before the call could leave: not
+                // placed, so it ends as a system retry; refused, the
+                // campaign's next owner finds it never placed.
+                tracing::warn!(attempt = %attempt.id, "campaign lease running out: call not placed");
+                self.never_placed(&attempt.id, now);
+                continue;
+            }
             calls.push(PlaceCall {
                 attempt_id: attempt.id,
                 campaign_id,

@@ -63,7 +63,7 @@ pub mod ledger;
 mod postgres;
 mod sled_store;
 
-pub use postgres::{PostgresConfig, PostgresStore};
+pub use postgres::{DEFAULT_LEASE_TTL, PostgresConfig, PostgresStore};
 pub use sled_store::SledStore;
 // The records the store keeps are the model's; they are named here too, as
 // the store's contract reads and answers them.
@@ -235,6 +235,10 @@ pub enum StoreError {
     NumberSuppressed { phone: String, list: String },
     #[error("the store's writer has stopped")]
     WriterGone,
+    #[error(
+        "this node does not hold the lease of campaign \"{campaign}\" of workspace \"{workspace}\": another node dials it"
+    )]
+    Fenced { workspace: String, campaign: String },
 }
 
 impl From<BadAttemptId> for StoreError {
@@ -588,9 +592,61 @@ pub struct SuppressionQuery {
     pub limit: usize,
 }
 
+/// A campaign a node may dial, and the epoch of its lease: a new epoch is
+/// a new lease, taken over from whoever held it before.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lease {
+    pub workspace: String,
+    pub campaign_id: String,
+    pub epoch: i64,
+}
+
+/// The campaigns a node may dial, after a lease round.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LeaseRound {
+    /// Every campaign whose lease the node holds, sorted.
+    pub held: Vec<Lease>,
+    /// (workspace, campaign id) of held campaigns beyond the node's fair
+    /// share: no new dials, and the lease handed back
+    /// ([`Store::release_lease`]) once their calls have ended.
+    pub surplus: Vec<(String, String)>,
+}
+
 /// Durable state of batches, contacts, attempts and their counters, and
 /// of each workspace's suppression lists and phone histories.
+///
+/// A store several processes share leases each campaign to one of them at
+/// a time; a store of one process holds every lease, which the default
+/// lease methods answer.
 pub trait Store: Send + Sync {
+    /// Renews this process's leases and takes its fair share of the free
+    /// ones among `campaigns` (workspace, campaign id): the campaigns it
+    /// may dial. Cheap to call every tick: a round runs only every few
+    /// seconds.
+    fn lease_campaigns(&self, campaigns: &[(String, String)]) -> Result<LeaseRound, StoreError> {
+        let mut held: Vec<Lease> = campaigns
+            .iter()
+            .map(|(workspace, campaign_id)| Lease {
+                workspace: workspace.clone(),
+                campaign_id: campaign_id.clone(),
+                epoch: 0,
+            })
+            .collect();
+        held.sort();
+        Ok(LeaseRound {
+            held,
+            surplus: Vec::new(),
+        })
+    }
+    /// Whether a call of the campaign may leave now: its lease is held,
+    /// by this process's own clock, with time to spare.
+    fn may_place(&self, _workspace: &str, _campaign_id: &str) -> bool {
+        true
+    }
+    /// Hands a campaign's lease back, so another process may take it now.
+    fn release_lease(&self, _workspace: &str, _campaign_id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Creates a batch whose contacts arrive in chunks, so an upload of any
     /// size is never whole in memory: `batch.contacts` first, then each
     /// chunk until `chunks` ends. The batch appears, durably, with the last

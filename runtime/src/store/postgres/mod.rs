@@ -21,19 +21,21 @@
 //!
 //! The tables are `migrations/`; `schema.rs` applies them at open.
 //!
-//! # Towards several nodes
+//! # Several nodes
 //!
-//! Every write that a campaign lease will fence (a dial intent, an end, a
-//! status change) reads its batch inside the writer's transaction first
-//! (`JobTx::batch`): that is where a check of the lease's epoch belongs,
-//! refusing the write before it stages anything. Counters are already
-//! rows per writer shard. What still assumes one writer: the journal's
-//! head row, updated by every group that journals (several writers would
-//! take turns on it, which keeps seqs in commit order); attempt totals and
-//! recent calls, read, changed and written per batch and campaign; and
-//! the discard at open of every unfinished create, which with several
-//! nodes must spare the creates of live ones.
+//! Each open store is a node (`leases.rs`): it holds leases on campaigns,
+//! renewed by lease rounds, and the dispatcher dials only the campaigns it
+//! holds. The dispatcher writes through [`PostgresStore::fenced`], whose
+//! every write that reads a batch first checks, in its own transaction,
+//! that the node still holds the lease of the batch's campaign
+//! (`JobTx::batch`), and refuses with [`StoreError::Fenced`] before it
+//! stages anything. Writes from the API are not fenced: any node takes
+//! them. Every write locks the row of each batch it reads until it
+//! commits, so the writes of different nodes to one batch take turns, and
+//! the journal's seqs are taken at commit under the head row's lock, so
+//! they stay gap-free and in commit order whichever node commits.
 
+mod leases;
 mod reads;
 mod rows;
 mod schema;
@@ -48,11 +50,12 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_postgres::NoTls;
 
+use self::leases::Node;
 use self::writer::{BoxFuture, Group, Job};
 use super::{
     AttemptKey, AttemptQuery, AttemptTotals, BatchAttempt, BatchQuery, BatchRecord, BeginAttempt,
     BlockerUpdate, ContactChunk, ContactDetail, ContactHistory, ContactQuery, ContactRecord,
-    Counters, CreatedBatch, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LiveAttempt,
+    Counters, CreatedBatch, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LeaseRound, LiveAttempt,
     MinuteTotals, NewBatch, NewSuppression, NewSuppressionList, NumberState, NumberTotals, Page,
     Pending, PhoneHistory, PlacementNote, RecentCall, StatusChange, Store, StoreError,
     SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery, SuppressionWrite,
@@ -74,14 +77,9 @@ const CREATE_CHUNK: usize = 5_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long closing the store waits for the writes already started.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
-/// The key of the advisory lock a store holds on its database while open:
-/// "outdial" and 1 in ASCII. Until campaigns are leased to nodes, two
-/// processes writing one database would dial the same contacts, and the
-/// second's open would discard the first's unfinished creates.
-const SOLE_WRITER_LOCK: i64 = 0x6f75_7464_6961_6c01;
-/// How long an open waits for a store closing elsewhere to let the
-/// database go, as a restarted node's predecessor may still be exiting.
-const SOLE_WRITER_WAIT: Duration = Duration::from_secs(10);
+/// How long a node's lease on a campaign lasts unless renewed, unless
+/// `lease_ttl` says.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(8);
 
 /// How a PostgreSQL store is opened.
 #[derive(Clone, PartialEq, Eq)]
@@ -92,6 +90,9 @@ pub struct PostgresConfig {
     /// Connections to the database: one for the writer, the rest for
     /// reads. At least 2. Default: 8.
     pub pool_size: usize,
+    /// How long a lease on a campaign lasts unless renewed: a dead node's
+    /// campaigns are dialed again by another within about this long.
+    pub lease_ttl: Duration,
 }
 
 impl PostgresConfig {
@@ -100,6 +101,7 @@ impl PostgresConfig {
         PostgresConfig {
             url: url.into(),
             pool_size: 8,
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -109,6 +111,7 @@ impl std::fmt::Debug for PostgresConfig {
         f.debug_struct("PostgresConfig")
             .field("url", &redacted(&self.url))
             .field("pool_size", &self.pool_size)
+            .field("lease_ttl", &self.lease_ttl)
             .finish()
     }
 }
@@ -136,12 +139,48 @@ fn redacted(url: &str) -> String {
 pub struct PostgresStore {
     pool: Pool,
     writer: Option<UnboundedSender<Job>>,
+    /// Whether this handle's writes are fenced by the node's leases.
+    fenced: bool,
+    node: Arc<Node>,
+    runtime: Arc<OwnRuntime>,
+    /// Waits for the writer and leaves the node once the last handle is
+    /// gone.
+    _closing: Arc<Closing>,
+}
+
+/// What closing the store waits for once its last handle is dropped.
+struct Closing {
     /// Answers once the writer has run every write sent to it.
     writer_done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
-    /// The connection holding [`SOLE_WRITER_LOCK`]; closing it frees the
-    /// database for the next store.
-    _sole_writer: deadpool_postgres::ClientWrapper,
+    pool: Pool,
+    node: Arc<Node>,
     runtime: Arc<OwnRuntime>,
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        // Every handle's sender is gone: the writer ends after the writes
+        // already sent; they were started, so they are finished.
+        let done = self
+            .writer_done
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(done) = done
+            && done.recv_timeout(CLOSE_WAIT).is_err()
+        {
+            tracing::error!("store writer did not finish its writes in time");
+        }
+        let pool = self.pool.clone();
+        let node = self.node.clone();
+        let left = self.runtime.wait(async move {
+            let db = pool.get().await.map_err(rows::pool)?;
+            leases::leave(&db, &node).await
+        });
+        if let Err(err) = left {
+            tracing::warn!(error = %err, "the node's leases were not handed back; they run out on their own");
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -218,16 +257,11 @@ impl PostgresStore {
             .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|err| open_error(format!("cannot make a connection pool: {err}")))?;
-        let locking = pool.clone();
-        let sole_writer = runtime
-            .wait(async move { hold_sole_writer_lock(&locking).await })
-            .map_err(|err| match err {
-                StoreError::Io(message) => open_error(message),
-                other => other,
-            })?;
+        let node = Arc::new(Node::new(config.lease_ttl));
         let prepared = pool.clone();
-        let journal_head = runtime
-            .wait(async move { prepare(&prepared).await.map_err(StoreError::Io) })
+        let registering = node.clone();
+        runtime
+            .wait(async move { prepare(&prepared, &registering).await })
             .map_err(|err| match err {
                 StoreError::Io(message) => open_error(message),
                 other => other,
@@ -235,17 +269,44 @@ impl PostgresStore {
         let (writer, jobs) = tokio::sync::mpsc::unbounded_channel();
         let (done, writer_done) = std::sync::mpsc::sync_channel(1);
         let writer_pool = pool.clone();
+        let writer_node = node.clone();
         runtime.handle().spawn(async move {
-            writer::write_loop(writer_pool, jobs, journal_head).await;
+            writer::write_loop(writer_pool, jobs, writer_node).await;
             let _ = done.send(());
+        });
+        let closing = Arc::new(Closing {
+            writer_done: std::sync::Mutex::new(Some(writer_done)),
+            pool: pool.clone(),
+            node: node.clone(),
+            runtime: runtime.clone(),
         });
         Ok(PostgresStore {
             pool,
             writer: Some(writer),
-            writer_done: std::sync::Mutex::new(Some(writer_done)),
-            _sole_writer: sole_writer,
+            fenced: false,
+            node,
             runtime,
+            _closing: closing,
         })
+    }
+
+    /// A handle on the same store whose every write that reads a batch is
+    /// refused with [`StoreError::Fenced`] unless this node holds the lease
+    /// of the batch's campaign: the dispatcher's handle.
+    pub fn fenced(&self) -> PostgresStore {
+        PostgresStore {
+            pool: self.pool.clone(),
+            writer: self.writer.clone(),
+            fenced: true,
+            node: self.node.clone(),
+            runtime: self.runtime.clone(),
+            _closing: self._closing.clone(),
+        }
+    }
+
+    /// This node's id, as `campaign_leases.owner` names it.
+    pub fn node_id(&self) -> &str {
+        &self.node.id
     }
 
     /// Runs a read on a pooled connection and waits for it.
@@ -287,7 +348,8 @@ impl PostgresStore {
         R: Send + 'static,
         F: for<'g> FnOnce(&'g mut Group) -> BoxFuture<'g, Result<R, StoreError>> + Send + 'static,
     {
-        let (job, answer) = writer::job(op, durable);
+        let fence = self.fenced.then(|| self.node.clone());
+        let (job, answer) = writer::job(op, durable, fence);
         let queued = self
             .writer
             .as_ref()
@@ -329,85 +391,25 @@ impl PostgresStore {
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        // Closing the channel ends the writer after the writes already
-        // sent; they were started, so they are finished.
+        // The writer stops once every handle's sender is gone; the last
+        // handle's `Closing` waits for it.
         drop(self.writer.take());
-        let done = self
-            .writer_done
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let Some(done) = done
-            && done.recv_timeout(CLOSE_WAIT).is_err()
-        {
-            tracing::error!("store writer did not finish its writes in time");
-        }
     }
 }
 
-/// Takes [`SOLE_WRITER_LOCK`] on a connection of its own, waiting up to
-/// [`SOLE_WRITER_WAIT`] for a store closing elsewhere.
-async fn hold_sole_writer_lock(
-    pool: &Pool,
-) -> Result<deadpool_postgres::ClientWrapper, StoreError> {
-    let client = Object::take(pool.get().await.map_err(rows::pool)?);
-    let deadline = tokio::time::Instant::now() + SOLE_WRITER_WAIT;
-    loop {
-        let taken: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&SOLE_WRITER_LOCK])
-            .await
-            .map_err(|err| StoreError::Io(rows::describe(&err)))?
-            .get(0);
-        if taken {
-            return Ok(client);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(StoreError::Io(format!(
-                "another outdial process has this database open (it holds advisory lock \
-                 {SOLE_WRITER_LOCK}, still after {SOLE_WRITER_WAIT:?}): one process per \
-                 database, as with the embedded store"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Migrates the schema, discards the drafts a crash left, and answers the
-/// journal's newest seq.
-async fn prepare(pool: &Pool) -> Result<u64, String> {
+/// Migrates the schema, registers the node and discards the drafts whose
+/// node is gone.
+async fn prepare(pool: &Pool, node: &Node) -> Result<(), StoreError> {
     {
         // A connection of its own, closed when done: the migration lock
         // goes with it whatever happens.
-        let client = pool
-            .get()
-            .await
-            .map_err(|err| rows::pool(err).to_string())?;
+        let client = pool.get().await.map_err(rows::pool)?;
         let mut client = Object::take(client);
-        schema::migrate(&mut client).await?;
+        schema::migrate(&mut client).await.map_err(StoreError::Io)?;
     }
-    let db = pool
-        .get()
-        .await
-        .map_err(|err| rows::pool(err).to_string())?;
-    let drafts = writer::query(&db, "SELECT batch_id FROM drafts", &[])
-        .await
-        .map_err(|err| err.to_string())?;
-    for row in drafts {
-        let batch_id: String = row.get("batch_id");
-        tracing::warn!(batch = %batch_id, "discarding a batch whose create a crash interrupted");
-        for sql in [
-            "DELETE FROM contacts WHERE batch_id = $1",
-            "DELETE FROM batch_zones WHERE batch_id = $1",
-            "DELETE FROM drafts WHERE batch_id = $1",
-        ] {
-            writer::execute(&db, sql, &[&batch_id])
-                .await
-                .map_err(|err| err.to_string())?;
-        }
-    }
-    reads::journal_head(&db)
-        .await
-        .map_err(|err| err.to_string())
+    let db = pool.get().await.map_err(rows::pool)?;
+    leases::heartbeat(&db, node).await?;
+    leases::discard_orphan_drafts(&db, node.ttl.as_secs_f64()).await
 }
 
 fn begins_job<'g>(
@@ -429,6 +431,26 @@ fn calls_job<'g>(
 }
 
 impl Store for PostgresStore {
+    fn lease_campaigns(&self, campaigns: &[(String, String)]) -> Result<LeaseRound, StoreError> {
+        if let Some(fresh) = self.node.round_is_fresh() {
+            return Ok(fresh);
+        }
+        let node = self.node.clone();
+        let campaigns = campaigns.to_vec();
+        self.read(move |mut db| async move { leases::round(&mut db, &node, &campaigns).await })
+    }
+
+    fn may_place(&self, workspace: &str, campaign_id: &str) -> bool {
+        self.node
+            .may_place(&(workspace.to_string(), campaign_id.to_string()))
+    }
+
+    fn release_lease(&self, workspace: &str, campaign_id: &str) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        let campaign = (workspace.to_string(), campaign_id.to_string());
+        self.read(move |db| async move { leases::release(&db, &node, &campaign).await })
+    }
+
     fn create_batch_in_chunks(
         &self,
         mut new: NewBatch,

@@ -15,12 +15,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use deadpool_postgres::{Object, Pool};
 use futures_util::future::try_join_all;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::leases::{self, CampaignRef, Node};
 use super::rows::{self, count, decode, delta_arrays, due_at, encode, int, pg, status_text};
 use crate::model::{Attempt, CallOutcome, Millis};
 use crate::store::ledger::suppression::SuppressionChange;
@@ -61,6 +64,8 @@ pub(super) trait Write: Send {
 struct WriteJob<F, R> {
     op: F,
     durable: bool,
+    /// The node whose leases fence the write, if it is the dispatcher's.
+    fence: Option<Arc<Node>>,
     answer: std::sync::mpsc::SyncSender<Result<R, StoreError>>,
 }
 
@@ -69,6 +74,7 @@ struct WriteJob<F, R> {
 pub(super) fn job<R, F>(
     op: F,
     durable: bool,
+    fence: Option<Arc<Node>>,
 ) -> (Job, std::sync::mpsc::Receiver<Result<R, StoreError>>)
 where
     R: Send + 'static,
@@ -79,6 +85,7 @@ where
         Box::new(WriteJob {
             op,
             durable,
+            fence,
             answer,
         }),
         receiver,
@@ -91,8 +98,11 @@ where
     F: for<'g> FnOnce(&'g mut Group) -> BoxFuture<'g, Result<R, StoreError>> + Send + 'static,
 {
     fn run<'g>(self: Box<Self>, group: &'g mut Group) -> BoxFuture<'g, Reply> {
-        let WriteJob { op, answer, .. } = *self;
+        let WriteJob {
+            op, answer, fence, ..
+        } = *self;
         Box::pin(async move {
+            group.fence = fence;
             let result = group.run(op).await;
             Box::new(move |committed: Result<(), String>| {
                 let outcome = match committed {
@@ -146,8 +156,13 @@ pub(super) async fn execute(
 /// The jobs of one transaction, and what they leave for its commit.
 pub(super) struct Group {
     client: Object,
-    /// The journal's newest seq, the group's events included.
-    journal_head: u64,
+    /// This process's node.
+    pub(super) node: Arc<Node>,
+    /// The node whose leases fence the running job, if it is the
+    /// dispatcher's.
+    fence: Option<Arc<Node>>,
+    /// Campaigns whose lease the group has checked, and holds locked.
+    leases_checked: HashSet<CampaignRef>,
     /// Statements run that changed something, so a job that fails after
     /// writing is known to have left part of itself behind.
     writes: AtomicU64,
@@ -177,6 +192,30 @@ impl Group {
     pub(super) async fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         execute(&self.client, sql, params).await
+    }
+
+    /// Refuses the running job if it is the dispatcher's and this node
+    /// does not hold the lease of `batch`'s campaign; checked once per
+    /// group and campaign, the lease row locked until the commit.
+    async fn check_lease(&mut self, batch: &BatchRecord) -> Result<(), StoreError> {
+        let Some(node) = &self.fence else {
+            return Ok(());
+        };
+        let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
+        if self.leases_checked.contains(&campaign) {
+            // The lock holds the lease in the database; the node's own
+            // deadline may still pass.
+            return match node.epoch(&campaign) {
+                Some(_) => Ok(()),
+                None => Err(StoreError::Fenced {
+                    workspace: campaign.0,
+                    campaign: campaign.1,
+                }),
+            };
+        }
+        leases::check(&self.client, node, &campaign).await?;
+        self.leases_checked.insert(campaign);
+        Ok(())
     }
 
     fn writes(&self) -> u64 {
@@ -226,8 +265,7 @@ impl Group {
 }
 
 /// Runs the writes sent on `jobs` until every sender is gone.
-pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, journal_head: u64) {
-    let mut head = journal_head;
+pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, node: Arc<Node>) {
     let mut connection: Option<Object> = None;
     // Whether a group committed without waiting for its WAL to reach the
     // disk since the last one that waited.
@@ -242,7 +280,7 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
         }
         let client = match connection.take() {
             Some(client) => Ok(client),
-            None => connect(&pool).await,
+            None => connect(&pool, &node).await,
         };
         let client = match client {
             Ok(client) => client,
@@ -256,7 +294,9 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
         };
         let mut group = Group {
             client,
-            journal_head: head,
+            node: node.clone(),
+            fence: None,
+            leases_checked: HashSet::new(),
             writes: AtomicU64::new(0),
             failed: None,
             deferred: Deferred::default(),
@@ -297,7 +337,6 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
         match &committed {
             Ok(()) => {
                 unflushed = !durable;
-                head = group.journal_head;
                 connection = Some(group.client);
             }
             Err(message) => {
@@ -313,14 +352,19 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
 }
 
 /// A connection for the writer, committing durably whatever the server's
-/// default.
-async fn connect(pool: &Pool) -> Result<Object, String> {
+/// default. A transaction left idle longer than a lease lasts is ended by
+/// the server: a writer stalled mid-group (a paused process) would
+/// otherwise hold its leases' locks, and no other node could take them.
+async fn connect(pool: &Pool, node: &Node) -> Result<Object, String> {
     let client = pool
         .get()
         .await
         .map_err(|err| rows::pool(err).to_string())?;
+    let idle_ms = node.ttl.as_millis().max(1);
     client
-        .batch_execute("SET synchronous_commit TO on")
+        .batch_execute(&format!(
+            "SET synchronous_commit TO on; SET idle_in_transaction_session_timeout = {idle_ms}"
+        ))
         .await
         .map_err(|err| rows::describe(&err))?;
     Ok(client)
@@ -338,8 +382,8 @@ struct Deferred {
     totals: Vec<(TotalsScope, TotalsChange)>,
     /// Calls ended by batch, oldest first.
     recent: HashMap<String, Vec<RecentCall>>,
-    /// Journal events by seq, encoded.
-    journal: Vec<(i64, Vec<u8>)>,
+    /// Events to journal, in the order told; numbered at the commit.
+    journal: Vec<Told>,
 }
 
 /// Whose attempt totals a change adds to.
@@ -491,20 +535,43 @@ async fn write_minutes(
     Ok(())
 }
 
-async fn write_journal(group: &Group, journal: Vec<(i64, Vec<u8>)>) -> Result<(), StoreError> {
-    let Some(&(last, _)) = journal.last() else {
+/// Numbers the group's events after the journal's head and writes them.
+/// The head row stays locked until the commit, so whichever node commits
+/// next numbers after these: seqs are gap-free and in commit order.
+async fn write_journal(group: &Group, journal: Vec<Told>) -> Result<(), StoreError> {
+    if journal.is_empty() {
         return Ok(());
-    };
-    let (seqs, records): (Vec<i64>, Vec<Vec<u8>>) = journal.into_iter().unzip();
+    }
+    let told = int(journal.len() as u64);
+    group.writes.fetch_add(1, Ordering::Relaxed);
+    let statement = group
+        .client
+        .prepare_cached(
+            "UPDATE store_meta SET journal_head = journal_head + $1 RETURNING journal_head",
+        )
+        .await
+        .map_err(pg)?;
+    let head: i64 = group
+        .client
+        .query_one(&statement, &[&told])
+        .await
+        .map_err(pg)?
+        .get(0);
+    let first = head - told + 1;
+    let (seqs, records): (Vec<i64>, Vec<Vec<u8>>) = journal
+        .iter()
+        .enumerate()
+        .map(|(index, told)| {
+            let seq = first + index as i64;
+            (seq, encode_event(seq as u64, told))
+        })
+        .unzip();
     group
         .execute(
             "INSERT INTO journal (seq, record) \
              SELECT * FROM unnest($1::bigint[], $2::bytea[])",
             &[&seqs, &records],
         )
-        .await?;
-    group
-        .execute("UPDATE store_meta SET journal_head = $1", &[&last])
         .await?;
     Ok(())
 }
@@ -773,13 +840,21 @@ impl<'g> JobTx<'g> {
         if let Some(cached) = self.batches.get(batch_id) {
             return Ok(cached.clone());
         }
+        // Locked until the group commits: the writes of other nodes to
+        // this batch wait for this one, and it for them.
         let row = self
             .group
-            .query_opt("SELECT record FROM batches WHERE id = $1", &[&batch_id])
+            .query_opt(
+                "SELECT record FROM batches WHERE id = $1 FOR NO KEY UPDATE",
+                &[&batch_id],
+            )
             .await?;
         let batch = row
             .map(|row| decode::<BatchRecord>(&format!("batches {batch_id}"), row.get("record")))
             .transpose()?;
+        if let Some(batch) = &batch {
+            self.group.check_lease(batch).await?;
+        }
         self.batches.insert(batch_id.to_string(), batch.clone());
         Ok(batch)
     }
@@ -1100,7 +1175,8 @@ impl<'g> JobTx<'g> {
         let row = self
             .group
             .query_opt(
-                "SELECT record FROM suppression_lists WHERE workspace = $1 AND name = $2",
+                "SELECT record FROM suppression_lists WHERE workspace = $1 AND name = $2 \
+                 FOR NO KEY UPDATE",
                 &[&workspace, &name],
             )
             .await?;
@@ -1181,11 +1257,7 @@ impl<'g> JobTx<'g> {
             }
             try_join_all(writes).await?;
         }
-        for told in told {
-            group.journal_head += 1;
-            let seq = group.journal_head;
-            deferred.journal.push((int(seq), encode_event(seq, &told)));
-        }
+        deferred.journal.extend(told);
         group.deferred.absorb(deferred);
         Ok(())
     }

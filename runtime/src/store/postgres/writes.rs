@@ -82,8 +82,8 @@ pub(super) async fn begin_create(
     let batch = ledger::batches::new_batch(id, new);
     tx.group
         .execute(
-            "INSERT INTO drafts (batch_id, workspace) VALUES ($1, $2)",
-            &[&batch.id, &batch.workspace],
+            "INSERT INTO drafts (batch_id, workspace, node) VALUES ($1, $2, $3)",
+            &[&batch.id, &batch.workspace, &tx.group.node.id],
         )
         .await?;
     tx.finish().await?;
