@@ -1,10 +1,13 @@
 //! What the PostgreSQL store promises beyond the store contract: its
-//! schema's version, a reopened store, and writes grouped in one commit.
+//! schema's version, a reopened store, writes grouped in one commit, and
+//! the leases that let several nodes share one database.
 
 use outdial::model::{CallOutcome, ContactStatus};
+use std::time::Duration;
+
 use outdial::store::{
-    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewSuppression, NextStep, Pending,
-    PostgresConfig, PostgresStore, Store, StoreError,
+    AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, LeaseRound, NewSuppression, NextStep,
+    Pending, PostgresConfig, PostgresStore, Store, StoreError,
 };
 use outdial_tests::database_or_skip;
 use outdial_tests::store_suite::requests::{self, T0, new_batch, start};
@@ -57,7 +60,7 @@ fn a_database_whose_schema_is_newer_is_refused_naming_both_versions() {
     let message = refused.to_string();
     assert!(matches!(refused, StoreError::Open { .. }), "{message}");
     assert!(message.contains("version 9999"), "{message}");
-    assert!(message.contains("(version 1)"), "{message}");
+    assert!(message.contains("(version 2)"), "{message}");
 }
 
 #[test]
@@ -142,24 +145,218 @@ fn writes_started_together_share_a_commit_yet_each_stands_alone() {
     assert_eq!(store.live_attempts().expect("live").len(), 2);
 }
 
+/// A store on `url` whose leases last `ttl`.
+fn open_node(url: &str, ttl: Duration) -> PostgresStore {
+    let mut config = PostgresConfig::new(url);
+    config.lease_ttl = ttl;
+    PostgresStore::open(&config).expect("the store opens")
+}
+
+fn campaigns(names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|name| ("ws".to_string(), name.to_string()))
+        .collect()
+}
+
+fn held(round: &LeaseRound) -> Vec<String> {
+    round
+        .held
+        .iter()
+        .map(|lease| lease.campaign_id.clone())
+        .collect()
+}
+
+/// Waits out a lease round's freshness, so the next one asks the database.
+fn next_round(ttl: Duration) {
+    std::thread::sleep(ttl / 4 + Duration::from_millis(50));
+}
+
 #[test]
-fn a_second_store_on_a_database_already_open_is_refused_until_the_first_closes() {
+fn two_nodes_on_one_database_split_its_campaigns_between_them() {
     let database = database_or_skip!();
-    let first = open(database.url());
-    let batch = first.create_batch(new_batch(2)).expect("create").batch;
-    let refused = PostgresStore::open(&PostgresConfig::new(database.url()))
-        .expect_err("the database is open elsewhere");
-    let message = refused.to_string();
+    let all = campaigns(&["a", "b", "c", "d"]);
+    let first = open_node(database.url(), Duration::from_secs(5));
+    let second = open_node(database.url(), Duration::from_secs(5));
+    let mine = held(&first.lease_campaigns(&all).expect("first round"));
+    let theirs = held(&second.lease_campaigns(&all).expect("second round"));
+    assert_eq!(mine.len(), 2, "half of four campaigns: {mine:?}");
+    assert_eq!(theirs.len(), 2, "the other half: {theirs:?}");
+    let mut both: Vec<String> = mine.iter().chain(&theirs).cloned().collect();
+    both.sort();
+    assert_eq!(both, ["a", "b", "c", "d"], "each campaign has one node");
+}
+
+#[test]
+fn a_node_alone_takes_every_campaign_and_hands_back_the_surplus_when_another_joins() {
+    let database = database_or_skip!();
+    let ttl = Duration::from_secs(2);
+    let all = campaigns(&["a", "b", "c", "d"]);
+    let first = open_node(database.url(), ttl);
+    assert_eq!(held(&first.lease_campaigns(&all).expect("round")).len(), 4);
+
+    let second = open_node(database.url(), ttl);
     assert!(
-        message.contains("another outdial process has this database open"),
-        "{message}"
+        held(&second.lease_campaigns(&all).expect("round")).is_empty(),
+        "every lease is held and current"
     );
+    next_round(ttl);
+    let round = first.lease_campaigns(&all).expect("round");
+    assert_eq!(round.held.len(), 4, "the surplus is still held");
+    assert_eq!(round.surplus.len(), 2, "two campaigns beyond its share");
+    for (workspace, campaign) in &round.surplus {
+        first
+            .release_lease(workspace, campaign)
+            .expect("handed back");
+    }
+    next_round(ttl);
+    let taken = held(&second.lease_campaigns(&all).expect("round"));
+    let surplus: Vec<String> = round.surplus.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(taken, surplus, "the newcomer takes what was handed back");
+}
+
+#[test]
+fn the_dispatcher_of_a_node_whose_lease_ran_out_writes_nothing_once_another_took_over() {
+    let database = database_or_skip!();
+    let ttl = Duration::from_secs(2);
+    let camp = campaigns(&["camp"]);
+    let stale = open_node(database.url(), ttl);
+    let next = open_node(database.url(), ttl);
+    let batch = stale.create_batch(new_batch(4)).expect("create").batch;
+    start(&stale, &batch.id);
     assert_eq!(
-        first.batch(&batch.id).expect("read").map(|found| found.id),
-        Some(batch.id.clone()),
-        "the refused open changed nothing of the first store's"
+        held(&stale.lease_campaigns(&camp).expect("round")),
+        ["camp"]
     );
+    assert!(held(&next.lease_campaigns(&camp).expect("round")).is_empty());
+    let dialing = stale.fenced();
+    dialing
+        .begin_attempts(vec![begin(&batch.id, 0)])
+        .expect("written")
+        .remove(0)
+        .expect("the holder dials");
+
+    // The stale node stops renewing, as a paused process would.
+    std::thread::sleep(ttl + Duration::from_millis(200));
+    assert!(
+        !stale.may_place("ws", "camp"),
+        "its own clock says the lease ran out"
+    );
+    let refused = dialing
+        .begin_attempts(vec![begin(&batch.id, 1)])
+        .and_then(|mut answers| answers.remove(0))
+        .expect_err("no dial on a lease run out");
+    assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
+
+    let taken = next.lease_campaigns(&camp).expect("takeover");
+    assert_eq!(held(&taken), ["camp"]);
+    assert_eq!(taken.held[0].epoch, 2, "a takeover is a new epoch");
+    next.fenced()
+        .begin_attempts(vec![begin(&batch.id, 1)])
+        .expect("written")
+        .remove(0)
+        .expect("the new holder dials");
+    next_round(ttl);
+    assert!(
+        stale.lease_campaigns(&camp).expect("round").held.is_empty(),
+        "the stale node learns it lost the campaign"
+    );
+    let paused = dialing.set_batch_status(requests::status_change(
+        &batch.id,
+        outdial::model::BatchStatus::Paused,
+        T0 + 5,
+    ));
+    assert!(
+        matches!(paused, Err(StoreError::Fenced { .. })),
+        "{paused:?}"
+    );
+    let counters = next.batch_counters(&batch.id).expect("counters");
+    assert_eq!(
+        counters.attempts, 2,
+        "one dial of each holder, none refused"
+    );
+    assert_eq!(counters, next.recount(&batch.id).expect("recount"));
+    // The operator's own handle is not fenced: any node takes a pause.
+    stale
+        .set_batch_status(requests::status_change(
+            &batch.id,
+            outdial::model::BatchStatus::Paused,
+            T0 + 5,
+        ))
+        .expect("the API pauses through any node");
+}
+
+#[test]
+fn a_write_is_refused_when_the_database_says_the_lease_moved_though_the_node_thinks_it_holds_it() {
+    let database = database_or_skip!();
+    let camp = campaigns(&["camp"]);
+    let node = open_node(database.url(), Duration::from_secs(30));
+    let batch = node.create_batch(new_batch(2)).expect("create").batch;
+    start(&node, &batch.id);
+    assert_eq!(held(&node.lease_campaigns(&camp).expect("round")), ["camp"]);
+    database.execute(
+        "UPDATE campaign_leases SET owner = 'another-node', epoch = epoch + 1 \
+         WHERE campaign_id = 'camp'",
+    );
+    assert!(
+        node.may_place("ws", "camp"),
+        "by its own clock it still holds it"
+    );
+    let refused = node
+        .fenced()
+        .begin_attempts(vec![begin(&batch.id, 0)])
+        .and_then(|mut answers| answers.remove(0))
+        .expect_err("the database's lease decides");
+    assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
+    assert_eq!(
+        node.batch_counters(&batch.id).expect("counters").attempts,
+        0
+    );
+}
+
+#[test]
+fn a_node_that_closes_hands_its_campaigns_to_another_at_once() {
+    let database = database_or_skip!();
+    let ttl = Duration::from_secs(30);
+    let camp = campaigns(&["camp"]);
+    let first = open_node(database.url(), ttl);
+    let second = open_node(database.url(), ttl);
+    assert_eq!(
+        held(&first.lease_campaigns(&camp).expect("round")),
+        ["camp"]
+    );
+    assert!(held(&second.lease_campaigns(&camp).expect("round")).is_empty());
     drop(first);
-    let second = open(database.url());
-    assert_eq!(second.recount(&batch.id).expect("recount").total, 2);
+    next_round(ttl);
+    assert_eq!(
+        held(&second.lease_campaigns(&camp).expect("round")),
+        ["camp"],
+        "taken long before a 30 s lease would run out"
+    );
+}
+
+#[test]
+fn a_node_opening_leaves_the_create_another_live_node_is_writing_alone() {
+    let database = database_or_skip!();
+    let writing = open_node(database.url(), Duration::from_secs(30));
+    let url = database.url().to_string();
+    let mut opened = None;
+    let mut chunks = (0..3).map(|part| {
+        if part == 1 {
+            // Mid-create: another node starts on the database.
+            opened = Some(open(&url));
+        }
+        requests::chunk(part * 10, part * 10 + 10)
+    });
+    let created = writing
+        .create_batch_in_chunks(new_batch(0), &mut chunks)
+        .expect("create")
+        .expect("not abandoned");
+    drop(chunks);
+    let other = opened.expect("the other node opened mid-create");
+    assert_eq!(
+        other.recount(&created.batch.id).expect("recount").total,
+        30,
+        "every contact of the create is there"
+    );
 }

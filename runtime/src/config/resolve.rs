@@ -793,7 +793,9 @@ impl<'a> Checker<'a> {
                     ),
                     None => self.error(
                         at(file, ttl),
-                        format!("lease_ttl \"{raw}\" is not a duration, expected {DURATION_EXPECTED}"),
+                        format!(
+                            "lease_ttl \"{raw}\" is not a duration, expected {DURATION_EXPECTED}"
+                        ),
                     ),
                 }
             }

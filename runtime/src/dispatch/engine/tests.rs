@@ -782,6 +782,7 @@ mod compliance;
 mod event_faults;
 mod followups;
 mod gates;
+mod leases;
 mod placement;
 mod plugin_faults;
 mod policy;

@@ -55,11 +55,11 @@ use self::writer::{BoxFuture, Group, Job};
 use super::{
     AttemptKey, AttemptQuery, AttemptTotals, BatchAttempt, BatchQuery, BatchRecord, BeginAttempt,
     BlockerUpdate, ContactChunk, ContactDetail, ContactHistory, ContactQuery, ContactRecord,
-    Counters, CreatedBatch, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LeaseRound, LiveAttempt,
-    MinuteTotals, NewBatch, NewSuppression, NewSuppressionList, NumberState, NumberTotals, Page,
-    Pending, PhoneHistory, PlacementNote, RecentCall, StatusChange, Store, StoreError,
-    SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery, SuppressionWrite,
-    WebhookDelivery, WebhookEndpointState, in_chunks,
+    Counters, CreatedBatch, EndAttempt, EndedAttempt, InProgressMark, JournalEvent, LeaseRound,
+    LiveAttempt, MinuteTotals, NewBatch, NewSuppression, NewSuppressionList, NumberState,
+    NumberTotals, Page, Pending, PhoneHistory, PlacementNote, RecentCall, StatusChange, Store,
+    StoreError, SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery,
+    SuppressionWrite, WebhookDelivery, WebhookEndpointState, in_chunks,
 };
 use crate::model::{Attempt, Millis};
 

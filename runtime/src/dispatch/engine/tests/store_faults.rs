@@ -9,9 +9,10 @@ use super::*;
 use crate::reporting::health::queue_health;
 use crate::store::{
     AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
-    EndedAttempt, JournalEvent, LiveAttempt, MinuteTotals, NewSuppression, NewSuppressionList,
-    NumberTotals, Page, PhoneHistory, PlacementNote, RecentCall, SuppressionEntry, SuppressionHit,
-    SuppressionList, SuppressionQuery, SuppressionWrite, WebhookDelivery, WebhookEndpointState,
+    EndedAttempt, JournalEvent, LeaseRound, LiveAttempt, MinuteTotals, NewSuppression,
+    NewSuppressionList, NumberTotals, Page, PhoneHistory, PlacementNote, RecentCall,
+    SuppressionEntry, SuppressionHit, SuppressionList, SuppressionQuery, SuppressionWrite,
+    WebhookDelivery, WebhookEndpointState,
 };
 
 /// How a refused write fails.
@@ -24,16 +25,37 @@ enum Refusal {
     After,
 }
 
-/// The sled store, with chosen writes failing as `StoreError::Io`.
-struct FaultyStore {
+/// The sled store, with chosen writes failing as `StoreError::Io`, and
+/// leases as a store shared by several nodes would answer them.
+pub(super) struct FaultyStore {
     inner: SledStore,
     failing: Mutex<HashMap<&'static str, Refusal>>,
     refused: Mutex<HashMap<&'static str, u32>>,
     /// Attempts whose provider call id was written, in order.
     recorded_calls: Mutex<Vec<String>>,
+    /// The leases this node holds; `None` holds every campaign.
+    leases: Mutex<Option<LeaseRound>>,
+    /// Whether a call may leave now, by the node's clock.
+    placing: std::sync::atomic::AtomicBool,
+    /// Campaigns whose lease was handed back.
+    released: Mutex<Vec<(String, String)>>,
 }
 
 impl FaultyStore {
+    /// Leases as `round` says from now on.
+    pub(super) fn lease(&self, round: LeaseRound) {
+        *self.leases.lock().unwrap() = Some(round);
+    }
+
+    pub(super) fn allow_placing(&self, allowed: bool) {
+        self.placing
+            .store(allowed, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(super) fn released(&self) -> Vec<(String, String)> {
+        self.released.lock().unwrap().clone()
+    }
+
     fn fail(&self, operation: &'static str, how: Refusal) {
         self.failing.lock().unwrap().insert(operation, how);
     }
@@ -71,6 +93,26 @@ impl FaultyStore {
 }
 
 impl Store for FaultyStore {
+    fn lease_campaigns(&self, campaigns: &[(String, String)]) -> Result<LeaseRound, StoreError> {
+        match self.leases.lock().unwrap().clone() {
+            Some(round) => Ok(round),
+            None => self.inner.lease_campaigns(campaigns),
+        }
+    }
+    fn may_place(&self, _workspace: &str, _campaign_id: &str) -> bool {
+        self.placing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn release_lease(&self, workspace: &str, campaign_id: &str) -> Result<(), StoreError> {
+        let campaign = (workspace.to_string(), campaign_id.to_string());
+        if let Some(round) = self.leases.lock().unwrap().as_mut() {
+            round.held.retain(|lease| {
+                (&lease.workspace, &lease.campaign_id) != (&campaign.0, &campaign.1)
+            });
+            round.surplus.retain(|surplus| surplus != &campaign);
+        }
+        self.released.lock().unwrap().push(campaign);
+        Ok(())
+    }
     fn create_batch_in_chunks(
         &self,
         batch: NewBatch,
@@ -348,18 +390,18 @@ impl Store for FaultyStore {
     }
 }
 
-struct Rig {
+pub(super) struct Rig {
     _dir: tempfile::TempDir,
-    store: Arc<FaultyStore>,
-    provider: Arc<SimulatedProvider>,
-    engine: Engine,
-    spec: CampaignSpec,
-    now: Millis,
+    pub(super) store: Arc<FaultyStore>,
+    pub(super) provider: Arc<SimulatedProvider>,
+    pub(super) engine: Engine,
+    pub(super) spec: CampaignSpec,
+    pub(super) now: Millis,
 }
 
 const CONTACTS: u64 = 30;
 
-fn rig() -> Rig {
+pub(super) fn rig() -> Rig {
     rig_with(spec(4, 10.0, 2), EngineOptions::default())
 }
 
@@ -373,6 +415,9 @@ fn rig_with(spec: CampaignSpec, options: EngineOptions) -> Rig {
         failing: Mutex::new(HashMap::new()),
         refused: Mutex::new(HashMap::new()),
         recorded_calls: Mutex::new(Vec::new()),
+        leases: Mutex::new(None),
+        placing: std::sync::atomic::AtomicBool::new(true),
+        released: Mutex::new(Vec::new()),
     });
     let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
         seed: 11,
@@ -397,7 +442,7 @@ fn rig_with(spec: CampaignSpec, options: EngineOptions) -> Rig {
 }
 
 impl Rig {
-    fn create(&self) -> String {
+    pub(super) fn create(&self) -> String {
         self.create_of(CONTACTS as usize)
     }
 
@@ -406,12 +451,12 @@ impl Rig {
         self.store.create_batch(batch).expect("create").batch.id
     }
 
-    fn batch(&self, id: &str) -> BatchRecord {
+    pub(super) fn batch(&self, id: &str) -> BatchRecord {
         self.store.batch(id).expect("read").expect("batch exists")
     }
 
     /// Ticks every second until `stop` or `until`; a tick never fails.
-    async fn run_until(&mut self, until: Millis, stop: impl Fn(&Rig) -> bool) {
+    pub(super) async fn run_until(&mut self, until: Millis, stop: impl Fn(&Rig) -> bool) {
         while self.now < until {
             self.engine
                 .tick(self.now)
@@ -439,7 +484,7 @@ impl Rig {
 
     /// The batch finished with every contact final, the counters equal to a
     /// recount, nothing live, and no attempt id placed twice.
-    fn assert_finished_whole(&self, batch: &str) {
+    pub(super) fn assert_finished_whole(&self, batch: &str) {
         let record = self.batch(batch);
         assert_eq!(record.status, BatchStatus::Completed, "{record:?}");
         let contacts = self

@@ -1,0 +1,287 @@
+//! Several `outdial run` nodes on one PostgreSQL database: a node killed
+//! mid-batch has its campaign taken over by another, and a node paused past
+//! its lease places no call when it wakes. Every node's simulated provider
+//! logs the attempt ids it placed, so the logs together say whether any
+//! attempt reached a provider twice.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use outdial::store::{PostgresConfig, PostgresStore, Store};
+
+#[path = "support/run_server.rs"]
+mod run_server;
+use run_server::{run_command, wait_until_listening};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
+const API_KEY: &str = "nodes-operator-key";
+const CONTACTS: usize = 40;
+/// The leases' time to live in the nodes' config.
+const LEASE_TTL: Duration = Duration::from_secs(2);
+/// A bound on the takeover, far above its expected time (the lease's time
+/// to live and a round), so a slow machine does not fail the test.
+const TAKEOVER_BOUND: Duration = Duration::from_secs(30);
+
+/// One campaign whose simulated calls last one to six seconds.
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("outdial.toml");
+    let config = format!(
+        r#"
+[server]
+bind = "127.0.0.1:1"
+
+[store]
+backend = "postgres"
+lease_ttl = "2s"
+
+[[workspaces]]
+id = "acme"
+name = "Acme"
+api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
+
+[[campaigns]]
+id = "renewals"
+workspace = "acme"
+concurrency = 4
+calls_per_second = 20
+max_attempts = 1
+max_followups = 0
+call_timeout = "10s"
+
+[campaigns.provider]
+plugin = "simulated"
+config = {{ seed = 3, time_scale = 20.0 }}
+
+[campaigns.window]
+default_time_zone = "America/New_York"
+hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
+"#,
+        hash = outdial::api::hash_key(API_KEY)
+    );
+    std::fs::write(&path, config).expect("config written");
+    let csv: String = std::iter::once("phone,name".to_string())
+        .chain((0..CONTACTS).map(|i| format!("+1212555{i:04},Contact {i}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("contacts.csv"), csv).expect("csv written");
+    path
+}
+
+struct Node {
+    child: Child,
+    url: String,
+    data_dir: PathBuf,
+    /// What the node prints, read on; dropped, its pipe would close under
+    /// the node's next line.
+    _lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Node {
+    fn start(config: &Path, data_dir: PathBuf, database: &str) -> Node {
+        let mut child = run_command(config, &data_dir)
+            .args(["--store", database])
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("outdial run starts");
+        let (url, lines) = wait_until_listening(&mut child);
+        Node {
+            child,
+            url,
+            data_dir,
+            _lines: lines,
+        }
+    }
+
+    fn batch(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .arg("batch")
+            .args(args)
+            .env("OUTDIAL_SERVER", &self.url)
+            .env("OUTDIAL_API_KEY", API_KEY)
+            .output()
+            .expect("outdial batch runs")
+    }
+
+    /// The attempt ids this node's provider placed, in order.
+    fn placed(&self) -> Vec<String> {
+        placed_in(&self.data_dir)
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "{signal} sent");
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    fn stop(mut self) {
+        self.signal("-TERM");
+        let exit = self.child.wait().expect("the server exits");
+        assert!(exit.success(), "a clean shutdown exits 0, got {exit}");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The attempt ids the provider of the node with `data_dir` placed, in
+/// order; the log outlives the node.
+fn placed_in(data_dir: &Path) -> Vec<String> {
+    let log = data_dir.join("providers/renewals/simulated-calls.log");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.trim().to_string())
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+/// Succeeded, or the test fails showing what the command said.
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn wait_for(what: &str, bound: Duration, done: impl Fn() -> bool) -> Duration {
+    let began = Instant::now();
+    while !done() {
+        assert!(began.elapsed() < bound, "{what}: not within {bound:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    began.elapsed()
+}
+
+/// Creates the batch through `node` and starts it; answers its id.
+fn create_and_dispatch(node: &Node, dir: &Path) -> String {
+    let csv = dir.join("contacts.csv");
+    let created = ok(node.batch(&[
+        "create",
+        "--campaign",
+        "renewals",
+        csv.to_str().expect("utf-8 path"),
+    ]));
+    let batch = created
+        .split_whitespace()
+        .find(|word| word.starts_with("btc_"))
+        .expect("the batch id is printed")
+        .to_string();
+    ok(node.batch(&["dispatch", &batch]));
+    batch
+}
+
+/// Every attempt id the providers of the nodes with `data_dirs` placed,
+/// each once.
+fn assert_placed_once(data_dirs: &[PathBuf]) -> usize {
+    let placed: Vec<String> = data_dirs.iter().flat_map(|dir| placed_in(dir)).collect();
+    let unique: HashSet<&String> = placed.iter().collect();
+    assert_eq!(
+        unique.len(),
+        placed.len(),
+        "an attempt placed twice: {placed:?}"
+    );
+    placed.len()
+}
+
+/// The batch as the database holds it once every node stopped: complete,
+/// nothing live, counters equal to a recount.
+fn assert_whole_in_database(database: &str, batch: &str) {
+    let store = PostgresStore::open(&PostgresConfig::new(database)).expect("the store opens");
+    assert!(
+        store.live_attempts().expect("live").is_empty(),
+        "nothing live"
+    );
+    let counters = store.batch_counters(batch).expect("counters");
+    assert_eq!(counters, store.recount(batch).expect("recount"));
+    assert_eq!(counters.total, CONTACTS as u64);
+}
+
+#[test]
+fn a_killed_nodes_campaign_is_dialed_by_another_within_its_lease_and_no_attempt_twice() {
+    let database = outdial_tests::database_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let first = Node::start(&config, dir.path().join("first"), database.url());
+    let batch = create_and_dispatch(&first, dir.path());
+    wait_for("the first node dials", TAKEOVER_BOUND, || {
+        first.placed().len() >= 2
+    });
+    let second = Node::start(&config, dir.path().join("second"), database.url());
+    assert!(
+        second.placed().is_empty(),
+        "the campaign is the first node's"
+    );
+
+    let killed = Instant::now();
+    let first_placed = first.placed().len();
+    first.kill();
+    wait_for("the second node dials", TAKEOVER_BOUND, || {
+        !second.placed().is_empty()
+    });
+    let takeover = killed.elapsed();
+    println!(
+        "takeover: {} ms from SIGKILL to the next call (lease {} ms); {first_placed} calls placed before",
+        takeover.as_millis(),
+        LEASE_TTL.as_millis()
+    );
+    let watched = ok(second.batch(&["watch", &batch, "--interval", "200ms", "--timeout", "120s"]));
+    assert!(watched.contains("completed"), "{watched}");
+    let placed = assert_placed_once(&[dir.path().join("first"), second.data_dir.clone()]);
+    assert!(placed >= CONTACTS / 2, "{placed} calls");
+    second.stop();
+    assert_whole_in_database(database.url(), &batch);
+}
+
+#[test]
+fn a_node_paused_past_its_lease_places_no_call_when_it_wakes() {
+    let database = outdial_tests::database_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let stale = Node::start(&config, dir.path().join("stale"), database.url());
+    let batch = create_and_dispatch(&stale, dir.path());
+    wait_for("the first node dials", TAKEOVER_BOUND, || {
+        stale.placed().len() >= 2
+    });
+    let next = Node::start(&config, dir.path().join("next"), database.url());
+
+    stale.signal("-STOP");
+    let frozen = stale.placed().len();
+    wait_for("the other node takes over", TAKEOVER_BOUND, || {
+        !next.placed().is_empty()
+    });
+    stale.signal("-CONT");
+    // Several ticks and lease rounds of the woken node.
+    std::thread::sleep(LEASE_TTL * 2);
+    assert_eq!(
+        stale.placed().len(),
+        frozen,
+        "the woken node placed no call on the lease it lost"
+    );
+
+    let watched = ok(next.batch(&["watch", &batch, "--interval", "200ms", "--timeout", "120s"]));
+    assert!(watched.contains("completed"), "{watched}");
+    assert_eq!(stale.placed().len(), frozen, "nor later");
+    assert_placed_once(&[stale.data_dir.clone(), next.data_dir.clone()]);
+    stale.stop();
+    next.stop();
+    assert_whole_in_database(database.url(), &batch);
+}
