@@ -17,6 +17,9 @@
 //! - `postgres`: `durable` on the PostgreSQL store, on a fresh database of
 //!   the server `OUTDIAL_TEST_DATABASE_URL` names, or else of a throwaway
 //!   cluster (`synchronous_commit` on); skipped, saying why, without one.
+//! - `postgres-two-nodes`: two nodes (two stores, two engines on two
+//!   threads) on one such database, the contacts split over two campaigns
+//!   that the nodes' leases spread one to each, every write fenced.
 //!
 //! Besides attempts a second and memory, each prints where the dialing's
 //! CPU time went (the engine on the main thread, the store's writer, and
@@ -54,8 +57,15 @@ const START: Millis = 1_772_463_600_000;
 /// Virtual time per engine tick: retries of a second or two come due
 /// within a few ticks.
 const TICK_MS: Millis = 1_000;
-const SCENARIOS: [&str; 7] = [
-    "durable", "relaxed", "native", "gated", "gate", "listed", "postgres",
+const SCENARIOS: [&str; 8] = [
+    "durable",
+    "relaxed",
+    "native",
+    "gated",
+    "gate",
+    "listed",
+    "postgres",
+    "postgres-two-nodes",
 ];
 /// Numbers on the suppression list of the `gated` scenario.
 const LISTED: u32 = 1_000_000;
@@ -113,6 +123,10 @@ fn main() {
 
 fn run(scenario: &str, contacts: u32) {
     assert!(SCENARIOS.contains(&scenario), "unknown scenario {scenario}");
+    if scenario == "postgres-two-nodes" {
+        run_two_nodes(contacts);
+        return;
+    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut config = StoreConfig::new(dir.path().join("store"));
     if scenario == "relaxed" {
@@ -334,4 +348,135 @@ fn wasm_policy(spec: &CampaignSpec) -> CampaignPolicy {
         Some(gate) => policy.with_gate(gate),
         None => policy,
     }
+}
+
+/// Two nodes on one database, a campaign each: the throughput of both
+/// together and the database's share of the CPU.
+fn run_two_nodes(contacts: u32) {
+    let database = match outdial_tests::postgres::fresh_database() {
+        Ok(fresh) => fresh,
+        Err(reason) => {
+            eprintln!("SKIPPED: scenario postgres-two-nodes: {reason}");
+            return;
+        }
+    };
+    // Both nodes are registered before either takes a lease, so each
+    // takes its share of the two campaigns.
+    let nodes: Vec<PostgresStore> = (0..2)
+        .map(|_| PostgresStore::open(&PostgresConfig::new(database.url())).expect("a node opens"))
+        .collect();
+    let specs: Vec<CampaignSpec> = ["throughput-a", "throughput-b"]
+        .iter()
+        .map(|id| CampaignSpec {
+            id: id.to_string(),
+            ..campaign()
+        })
+        .collect();
+    let half = contacts / 2;
+    let batches: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            let first = half * index as u32;
+            let mut chunks = (first..first + half)
+                .step_by(IMPORT_CHUNK as usize)
+                .map(|from| {
+                    ContactChunk::Contacts(support::contacts(
+                        from,
+                        IMPORT_CHUNK.min(first + half - from),
+                    ))
+                });
+            nodes[0]
+                .create_batch_in_chunks(
+                    NewBatch {
+                        workspace: spec.workspace.clone(),
+                        campaign_id: spec.id.clone(),
+                        created_at: START,
+                        created_by: "bench".to_string(),
+                        ..NewBatch::default()
+                    },
+                    &mut chunks,
+                )
+                .expect("the batch is stored")
+                .expect("the batch is not abandoned")
+                .batch
+                .id
+        })
+        .collect();
+
+    let started = Instant::now();
+    let cpu_at_start = support::cpu_times();
+    let database_cpu_at_start = support::postgres_cpu_seconds();
+    std::thread::scope(|scope| {
+        for node in &nodes {
+            let specs = &specs;
+            let batches = &batches;
+            scope.spawn(move || {
+                let store: Arc<dyn Store> = Arc::new(node.fenced());
+                let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
+                    seed: 7,
+                    instant: true,
+                    call_memory_ms: Some(60_000),
+                    ..SimulationConfig::default()
+                }));
+                let policies = specs.iter().map(wasm_policy).collect();
+                let options = EngineOptions {
+                    scan_limit: 4_096,
+                    ..EngineOptions::default()
+                };
+                let mut engine = Engine::new(store.clone(), provider, policies, options, START)
+                    .expect("the engine starts");
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                let mut now = START;
+                let mut ticks = 0u64;
+                loop {
+                    let report = runtime
+                        .block_on(engine.tick(now))
+                        .expect("the tick succeeds");
+                    ticks += 1;
+                    now += TICK_MS;
+                    if report.dialed == 0 && report.events == 0 && engine.live_calls() == 0 {
+                        let next = batches
+                            .iter()
+                            .filter_map(|id| store.next_eligible_at(id).expect("due index"))
+                            .min();
+                        now = now.max(next.unwrap_or(now));
+                    }
+                    if ticks.is_multiple_of(16) {
+                        let done = batches.iter().all(|id| {
+                            store.batch(id).expect("batch").expect("exists").status
+                                == BatchStatus::Completed
+                        });
+                        if done {
+                            break;
+                        }
+                    }
+                    assert!(ticks < 1_000_000, "the batches never completed");
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = support::cpu_times().since(cpu_at_start);
+    let database_cpu = support::postgres_cpu_seconds() - database_cpu_at_start;
+    let mut attempts = 0;
+    for batch in &batches {
+        let counters = nodes[0].batch_counters(batch).expect("counters");
+        assert_eq!(counters, nodes[0].recount(batch).expect("recount"));
+        attempts += counters.attempts;
+    }
+    println!(
+        "{{\"bench\":\"pipeline\",\"scenario\":\"postgres-two-nodes\",\"contacts\":{contacts},\
+         \"attempts\":{attempts},\"seconds\":{seconds:.2},\"cpu_process_s\":{process:.2},\
+         \"cpu_database_s\":{database_cpu:.2},\"database_cpu_share\":{share:.2},\
+         \"cpu_us_per_attempt\":{per_attempt:.1},\"db_cpu_us_per_attempt\":{db_per_attempt:.1},\
+         \"attempts_per_s\":{rate:.0}}}",
+        process = cpu.process,
+        share = database_cpu / (cpu.process + database_cpu),
+        per_attempt = cpu.process * 1e6 / attempts as f64,
+        db_per_attempt = database_cpu * 1e6 / attempts as f64,
+        rate = attempts as f64 / seconds,
+    );
 }

@@ -360,3 +360,34 @@ fn a_node_opening_leaves_the_create_another_live_node_is_writing_alone() {
         "every contact of the create is there"
     );
 }
+
+#[test]
+fn one_node_at_a_time_delivers_a_webhook_endpoint_and_another_takes_it_once_it_stalls() {
+    let database = database_or_skip!();
+    let ttl = Duration::from_secs(2);
+    let first = open_node(database.url(), ttl);
+    let second = open_node(database.url(), ttl);
+    assert!(first.lease_webhook_endpoint("hook-1").expect("lease"));
+    assert!(first.lease_webhook_endpoint("hook-1").expect("renewed"));
+    assert!(
+        !second.lease_webhook_endpoint("hook-1").expect("asked"),
+        "held elsewhere"
+    );
+    assert!(
+        second.lease_webhook_endpoint("hook-2").expect("lease"),
+        "each endpoint has a lease of its own"
+    );
+
+    // The first node stalls past its lease.
+    std::thread::sleep(ttl + Duration::from_millis(200));
+    assert!(second.lease_webhook_endpoint("hook-1").expect("takeover"));
+    assert!(
+        !first.lease_webhook_endpoint("hook-1").expect("asked"),
+        "the stalled node delivers no more"
+    );
+    drop(second);
+    assert!(
+        first.lease_webhook_endpoint("hook-2").expect("lease"),
+        "a node that closes hands its endpoints back"
+    );
+}

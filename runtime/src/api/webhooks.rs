@@ -261,11 +261,24 @@ async fn prune(state: &AppState) -> ApiResult<()> {
         .await
 }
 
+/// Whether this node delivers the endpoint's events now: on a store
+/// several nodes share, one node at a time holds each endpoint's lease.
+async fn delivers(state: &AppState, endpoint_id: &str) -> ApiResult<bool> {
+    let id = endpoint_id.to_string();
+    state
+        .blocking(move |store| Ok(store.lease_webhook_endpoint(&id)?))
+        .await
+}
+
 /// Delivers the endpoint's due events, in order, until one fails or none
 /// is left.
 async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -> ApiResult<()> {
     let endpoint = &state.inner.webhooks[index];
     let settings = &state.inner.settings.webhooks;
+    // Taken before the state is read: the cursor is the last holder's.
+    if !delivers(state, &endpoint.id).await? {
+        return Ok(());
+    }
     let id = endpoint.id.clone();
     let Some(mut endpoint_state) = state
         .blocking(move |store| Ok(store.webhook_endpoint(&id)?))
@@ -311,6 +324,10 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, index: usize) -
         })
         .map_err(ApiError::internal)?;
         let timestamp = now.div_euclid(1_000);
+        if !delivers(state, &endpoint.id).await? {
+            // Another node took the endpoint over (this one stalled).
+            return Ok(());
+        }
         let answer = client
             .post(&endpoint.webhook.url)
             .header("content-type", "application/json")

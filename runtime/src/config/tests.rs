@@ -718,13 +718,14 @@ const POSTGRES_STORE: &str = r#"[store]
 backend = "postgres"
 url = { env = "DIALER_DB" }
 pool_size = 16
+lease_ttl = "3s"
 "#;
 
-fn postgres(url: &str, pool_size: usize) -> StoreChoice {
+fn postgres(url: &str, pool_size: usize, lease_ttl_ms: u64) -> StoreChoice {
     StoreChoice::Postgres {
         url: url.to_string(),
         pool_size,
-        lease_ttl_ms: 8_000,
+        lease_ttl_ms,
     }
 }
 
@@ -746,17 +747,17 @@ fn the_store_is_the_embedded_one_unless_a_flag_the_environment_or_the_file_says_
     let file_only = |name: &str| env(name).filter(|_| name != STORE_ENV);
     assert_eq!(
         config.store_choice(None, &file_only).unwrap(),
-        postgres("postgres://file@db/outdial", 16)
+        postgres("postgres://file@db/outdial", 16, 3_000)
     );
     assert_eq!(
         config.store_choice(None, &env).unwrap(),
-        postgres("postgresql://env@db/outdial", 16)
+        postgres("postgresql://env@db/outdial", 16, 3_000)
     );
     assert_eq!(
         config
             .store_choice(Some("postgres://flag@db/outdial"), &env)
             .unwrap(),
-        postgres("postgres://flag@db/outdial", 16)
+        postgres("postgres://flag@db/outdial", 16, 3_000)
     );
     assert_eq!(
         config.store_choice(Some("sled"), &env).unwrap(),
@@ -770,7 +771,7 @@ fn a_postgres_store_reads_outdial_database_url_when_the_file_names_no_variable()
     let env = |name: &str| (name == DATABASE_URL_ENV).then(|| "postgres://db/outdial".to_string());
     assert_eq!(
         config.store_choice(None, &env).unwrap(),
-        postgres("postgres://db/outdial", 8)
+        postgres("postgres://db/outdial", 8, 8_000)
     );
     assert_eq!(
         config
@@ -840,6 +841,21 @@ fn store_settings_that_cannot_work_are_refused_each_at_its_place() {
         problems("[store]\nbackend = \"postgres\"\npool_size = 0\nurl = { env = \"1DB\" }\n"),
         "conf/outdial.toml:3:13: pool_size 0 is out of range, expected 1 to 64 connections\n\
          conf/outdial.toml:4:15: \"1DB\" is not an environment variable name, expected letters, digits and \"_\", not starting with a digit"
+    );
+    assert_eq!(
+        problems("[store]\nbackend = \"postgres\"\nlease_ttl = \"1s\"\n"),
+        "conf/outdial.toml:3:13: lease_ttl \"1s\" is out of range, expected \"2s\" to \"60s\""
+    );
+    assert_eq!(
+        problems("[store]\nbackend = \"postgres\"\nlease_ttl = \"soon\"\n"),
+        format!(
+            "conf/outdial.toml:3:13: lease_ttl \"soon\" is not a duration, expected {}",
+            super::values::DURATION_EXPECTED
+        )
+    );
+    assert_eq!(
+        problems("[store]\nlease_ttl = \"5s\"\n"),
+        "conf/outdial.toml:2:13: lease_ttl is set but the backend is \"sled\", which one node owns, expected backend = \"postgres\" or no lease_ttl"
     );
     let files = vec![
         (

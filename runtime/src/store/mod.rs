@@ -643,6 +643,13 @@ pub trait Store: Send + Sync {
     fn may_place(&self, _workspace: &str, _campaign_id: &str) -> bool {
         true
     }
+    /// Whether this process delivers the outbound webhooks of
+    /// `endpoint_id` now: it takes the endpoint's lease when free or run
+    /// out and renews it while held, so one process at a time posts its
+    /// events. Cheap to call before every post.
+    fn lease_webhook_endpoint(&self, _endpoint_id: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     /// Hands a campaign's lease back, so another process may take it now.
     fn release_lease(&self, _workspace: &str, _campaign_id: &str) -> Result<(), StoreError> {
         Ok(())

@@ -45,6 +45,8 @@ pub(super) struct Node {
 #[derive(Default)]
 struct NodeState {
     held: HashMap<CampaignRef, Held>,
+    /// Webhook endpoints this node delivers, until its own deadline.
+    endpoints: HashMap<String, Instant>,
     surplus: Vec<CampaignRef>,
     last_round: Option<Instant>,
 }
@@ -134,6 +136,17 @@ impl Node {
         let mut state = self.state();
         state.held.clear();
         state.surplus.clear();
+        state.endpoints.clear();
+    }
+
+    /// Whether the endpoint's lease is held with three quarters of its time
+    /// left, so no renewal is due.
+    pub(super) fn delivers_without_renewal(&self, endpoint_id: &str) -> bool {
+        let fresh = Instant::now() + self.ttl / 4;
+        self.state()
+            .endpoints
+            .get(endpoint_id)
+            .is_some_and(|until| *until > fresh + self.ttl / 2)
     }
 }
 
@@ -334,6 +347,44 @@ pub(super) async fn discard_orphan_drafts(
     Ok(())
 }
 
+/// Takes or renews the lease of a webhook endpoint; answers whether this
+/// node holds it.
+pub(super) async fn lease_endpoint(
+    db: &Object,
+    node: &Node,
+    endpoint_id: &str,
+) -> Result<bool, StoreError> {
+    let started = Instant::now();
+    let row = db
+        .query_opt(
+            "INSERT INTO webhook_leases (endpoint_id, owner, epoch, lease_until) \
+             VALUES ($1, $2, 1, clock_timestamp() + make_interval(secs => $3)) \
+             ON CONFLICT (endpoint_id) DO UPDATE SET owner = $2, \
+             lease_until = clock_timestamp() + make_interval(secs => $3), \
+             epoch = webhook_leases.epoch \
+                 + CASE WHEN webhook_leases.owner = $2 THEN 0 ELSE 1 END \
+             WHERE webhook_leases.owner = $2 \
+                OR webhook_leases.lease_until <= clock_timestamp() \
+             RETURNING epoch",
+            &[&endpoint_id, &node.id, &interval(node.ttl)],
+        )
+        .await
+        .map_err(|err| StoreError::Io(describe(&err)))?;
+    let mut state = node.state();
+    match row {
+        Some(_) => {
+            state
+                .endpoints
+                .insert(endpoint_id.to_string(), started + node.ttl);
+            Ok(true)
+        }
+        None => {
+            state.endpoints.remove(endpoint_id);
+            Ok(false)
+        }
+    }
+}
+
 /// Hands `campaign`'s lease back, so another node may take it at once.
 pub(super) async fn release(
     db: &Object,
@@ -361,6 +412,7 @@ pub(super) async fn leave(db: &Object, node: &Node) -> Result<(), StoreError> {
         .map_err(|err| StoreError::Io(describe(&err)))?;
     for sql in [
         "UPDATE campaign_leases SET owner = NULL, lease_until = '-infinity' WHERE owner = $1",
+        "UPDATE webhook_leases SET owner = NULL, lease_until = '-infinity' WHERE owner = $1",
         "DELETE FROM nodes WHERE id = $1",
     ] {
         db.execute(sql, &[&node.id])

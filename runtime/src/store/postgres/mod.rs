@@ -445,6 +445,15 @@ impl Store for PostgresStore {
             .may_place(&(workspace.to_string(), campaign_id.to_string()))
     }
 
+    fn lease_webhook_endpoint(&self, endpoint_id: &str) -> Result<bool, StoreError> {
+        if self.node.delivers_without_renewal(endpoint_id) {
+            return Ok(true);
+        }
+        let node = self.node.clone();
+        let endpoint_id = endpoint_id.to_string();
+        self.read(move |db| async move { leases::lease_endpoint(&db, &node, &endpoint_id).await })
+    }
+
     fn release_lease(&self, workspace: &str, campaign_id: &str) -> Result<(), StoreError> {
         let node = self.node.clone();
         let campaign = (workspace.to_string(), campaign_id.to_string());

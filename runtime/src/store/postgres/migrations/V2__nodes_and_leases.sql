@@ -26,3 +26,12 @@ CREATE INDEX campaign_leases_by_owner ON campaign_leases (owner);
 -- The node writing a draft: a draft is discarded once its node is gone,
 -- not while it is still writing.
 ALTER TABLE drafts ADD COLUMN node text COLLATE "C";
+
+-- Who delivers an outbound webhook endpoint's events, until when: one node
+-- at a time, so each event is posted once and in order.
+CREATE TABLE webhook_leases (
+    endpoint_id text COLLATE "C" PRIMARY KEY,
+    owner text COLLATE "C",
+    epoch bigint NOT NULL DEFAULT 0,
+    lease_until timestamptz NOT NULL DEFAULT '-infinity'
+);
