@@ -1,6 +1,7 @@
 //! Several `outdial run` nodes on one PostgreSQL database: a node killed
-//! mid-batch has its campaign taken over by another, and a node paused past
-//! its lease places no call when it wakes. Every node's simulated provider
+//! mid-batch has its campaign taken over by another, a node paused past its
+//! lease places no call when it wakes, and a pause sent to a node that does
+//! not own the campaign stops the owner. Every node's simulated provider
 //! logs the attempt ids it placed, so the logs together say whether any
 //! attempt reached a provider twice.
 
@@ -283,5 +284,44 @@ fn a_node_paused_past_its_lease_places_no_call_when_it_wakes() {
     assert_placed_once(&[stale.data_dir.clone(), next.data_dir.clone()]);
     stale.stop();
     next.stop();
+    assert_whole_in_database(database.url(), &batch);
+}
+
+#[test]
+fn a_pause_and_a_resume_sent_to_another_node_take_effect_on_the_owner() {
+    let database = outdial_tests::database_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path());
+    let owner = Node::start(&config, dir.path().join("owner"), database.url());
+    let batch = create_and_dispatch(&owner, dir.path());
+    wait_for("the owner dials", TAKEOVER_BOUND, || owner.placed().len() >= 2);
+    let other = Node::start(&config, dir.path().join("other"), database.url());
+
+    ok(other.batch(&["pause", &batch, "--reason", "script review"]));
+    // A tick's intents made durable before the pause may still leave.
+    std::thread::sleep(Duration::from_millis(500));
+    let at_pause = owner.placed().len();
+    std::thread::sleep(LEASE_TTL * 2);
+    assert_eq!(
+        owner.placed().len(),
+        at_pause,
+        "no call while the batch is paused"
+    );
+    assert!(other.placed().is_empty(), "the other node owns nothing");
+
+    ok(other.batch(&["resume", &batch]));
+    let watched = ok(owner.batch(&[
+        "watch",
+        &batch,
+        "--interval",
+        "200ms",
+        "--timeout",
+        "120s",
+    ]));
+    assert!(watched.contains("completed"), "{watched}");
+    assert!(owner.placed().len() > at_pause, "dialing went on after the resume");
+    assert_placed_once(&[owner.data_dir.clone(), other.data_dir.clone()]);
+    other.stop();
+    owner.stop();
     assert_whole_in_database(database.url(), &batch);
 }
