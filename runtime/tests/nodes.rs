@@ -172,8 +172,8 @@ fn wait_for(what: &str, bound: Duration, done: impl Fn() -> bool) -> Duration {
     began.elapsed()
 }
 
-/// Creates the batch through `node` and starts it; answers its id.
-fn create_and_dispatch(node: &Node, dir: &Path) -> String {
+/// Creates the batch through `node`, which starts it; answers its id.
+fn create_batch(node: &Node, dir: &Path) -> String {
     let csv = dir.join("contacts.csv");
     let created = ok(node.batch(&[
         "create",
@@ -186,7 +186,6 @@ fn create_and_dispatch(node: &Node, dir: &Path) -> String {
         .find(|word| word.starts_with("btc_"))
         .expect("the batch id is printed")
         .to_string();
-    ok(node.batch(&["dispatch", &batch]));
     batch
 }
 
@@ -222,7 +221,7 @@ fn a_killed_nodes_campaign_is_dialed_by_another_within_its_lease_and_no_attempt_
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let first = Node::start(&config, dir.path().join("first"), database.url());
-    let batch = create_and_dispatch(&first, dir.path());
+    let batch = create_batch(&first, dir.path());
     wait_for("the first node dials", TAKEOVER_BOUND, || {
         first.placed().len() >= 2
     });
@@ -258,7 +257,7 @@ fn a_node_paused_past_its_lease_places_no_call_when_it_wakes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let stale = Node::start(&config, dir.path().join("stale"), database.url());
-    let batch = create_and_dispatch(&stale, dir.path());
+    let batch = create_batch(&stale, dir.path());
     wait_for("the first node dials", TAKEOVER_BOUND, || {
         stale.placed().len() >= 2
     });
@@ -293,8 +292,10 @@ fn a_pause_and_a_resume_sent_to_another_node_take_effect_on_the_owner() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let owner = Node::start(&config, dir.path().join("owner"), database.url());
-    let batch = create_and_dispatch(&owner, dir.path());
-    wait_for("the owner dials", TAKEOVER_BOUND, || owner.placed().len() >= 2);
+    let batch = create_batch(&owner, dir.path());
+    wait_for("the owner dials", TAKEOVER_BOUND, || {
+        owner.placed().len() >= 2
+    });
     let other = Node::start(&config, dir.path().join("other"), database.url());
 
     ok(other.batch(&["pause", &batch, "--reason", "script review"]));
@@ -310,16 +311,12 @@ fn a_pause_and_a_resume_sent_to_another_node_take_effect_on_the_owner() {
     assert!(other.placed().is_empty(), "the other node owns nothing");
 
     ok(other.batch(&["resume", &batch]));
-    let watched = ok(owner.batch(&[
-        "watch",
-        &batch,
-        "--interval",
-        "200ms",
-        "--timeout",
-        "120s",
-    ]));
+    let watched = ok(owner.batch(&["watch", &batch, "--interval", "200ms", "--timeout", "120s"]));
     assert!(watched.contains("completed"), "{watched}");
-    assert!(owner.placed().len() > at_pause, "dialing went on after the resume");
+    assert!(
+        owner.placed().len() > at_pause,
+        "dialing went on after the resume"
+    );
     assert_placed_once(&[owner.data_dir.clone(), other.data_dir.clone()]);
     other.stop();
     owner.stop();
