@@ -181,12 +181,11 @@ fn create_batch(node: &Node, dir: &Path) -> String {
         "renewals",
         csv.to_str().expect("utf-8 path"),
     ]));
-    let batch = created
+    created
         .split_whitespace()
         .find(|word| word.starts_with("btc_"))
         .expect("the batch id is printed")
-        .to_string();
-    batch
+        .to_string()
 }
 
 /// Every attempt id the providers of the nodes with `data_dirs` placed,

@@ -822,7 +822,7 @@ fn a_store_flag_that_is_neither_sled_nor_a_connection_string_is_refused_without_
         parse(VALID)
             .store_choice(Some(keywords), &|_| None)
             .unwrap(),
-        postgres(keywords, 8)
+        postgres(keywords, 8, 8_000)
     );
 }
 

@@ -641,7 +641,16 @@ impl Engine {
         if !self.leased {
             self.leased = true;
         } else if !gained.is_empty() {
-            report.ended += self.recover_campaigns(&gained, now).await?;
+            match self.recover_campaigns(&gained, now).await {
+                Ok(ended) => report.ended += ended,
+                Err(err) => {
+                    // Gained again at the next round, and reconciled then.
+                    for campaign in &gained {
+                        self.leases.remove(campaign);
+                    }
+                    return Err(err);
+                }
+            }
         }
         // 1. Recover: what the store refused on earlier ticks is written
         //    again first, so nothing of it waits behind this tick's work.
