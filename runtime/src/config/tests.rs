@@ -876,6 +876,6 @@ fn store_settings_that_cannot_work_are_refused_each_at_its_place() {
     );
     assert_eq!(
         problems("[store]\ndir = \"x\"\n"),
-        "conf/outdial.toml:2:1: unknown field \"dir\", expected one of \"backend\", \"url\", \"pool_size\""
+        "conf/outdial.toml:2:1: unknown field \"dir\", expected one of \"backend\", \"url\", \"pool_size\", \"lease_ttl\""
     );
 }
