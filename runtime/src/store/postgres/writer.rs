@@ -240,9 +240,12 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
                 Err(_) => break,
             }
         }
+        // A connection the server closed (a restart, an idle timeout) is
+        // known closed before it is used: the group goes to a new one
+        // rather than failing on it.
         let client = match connection.take() {
-            Some(client) => Ok(client),
-            None => connect(&pool).await,
+            Some(client) if !client.is_closed() => Ok(client),
+            _ => connect(&pool).await,
         };
         let client = match client {
             Ok(client) => client,
@@ -315,10 +318,11 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
 /// A connection for the writer, committing durably whatever the server's
 /// default.
 async fn connect(pool: &Pool) -> Result<Object, String> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|err| rows::pool(err).to_string())?;
+    // The message alone: the writer's refusal makes it a store error.
+    let client = pool.get().await.map_err(|err| match rows::pool(err) {
+        StoreError::Io(message) => message,
+        other => other.to_string(),
+    })?;
     client
         .batch_execute("SET synchronous_commit TO on")
         .await
