@@ -6,8 +6,8 @@ use outdial::store::{
     AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, NewSuppression, NextStep, Pending,
     PostgresConfig, PostgresStore, Store, StoreError,
 };
-use outdial_tests::database_or_skip;
 use outdial_tests::store_suite::requests::{self, T0, new_batch, start};
+use outdial_tests::{database_or_skip, own_cluster_or_skip};
 
 fn open(url: &str) -> PostgresStore {
     PostgresStore::open(&PostgresConfig::new(url)).expect("the store opens")
@@ -162,4 +162,34 @@ fn a_second_store_on_a_database_already_open_is_refused_until_the_first_closes()
     drop(first);
     let second = open(database.url());
     assert_eq!(second.recount(&batch.id).expect("recount").total, 2);
+}
+
+#[test]
+fn after_its_server_restarts_a_store_writes_again_and_still_keeps_the_database_to_itself() {
+    let cluster = own_cluster_or_skip!();
+    let first = open(cluster.url());
+    let batch = first.create_batch(new_batch(2)).expect("create").batch;
+    cluster.restart();
+
+    // The restart closed every connection; the store makes new ones.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while let Err(err) = first.sync() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store takes writes again: {err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    start(&first, &batch.id);
+
+    // The lock went with the connection that held it; the store holds it
+    // again, so a second process is still refused.
+    let refused = PostgresStore::open(&PostgresConfig::new(cluster.url()))
+        .expect_err("the database is still open elsewhere");
+    let message = refused.to_string();
+    assert!(
+        message.contains("another outdial process has this database open"),
+        "{message}"
+    );
+    assert_eq!(first.recount(&batch.id).expect("recount").total, 2);
 }
