@@ -136,11 +136,10 @@ fn redacted(url: &str) -> String {
 pub struct PostgresStore {
     pool: Pool,
     writer: Option<UnboundedSender<Job>>,
-    /// Answers once the writer has run every write sent to it.
-    writer_done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
-    /// The connection holding [`SOLE_WRITER_LOCK`]; closing it frees the
+    /// Answers once the writer has run every write sent to it, and has
+    /// closed the connection holding [`SOLE_WRITER_LOCK`], which frees the
     /// database for the next store.
-    _sole_writer: deadpool_postgres::ClientWrapper,
+    writer_done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
     runtime: Arc<OwnRuntime>,
 }
 
@@ -220,7 +219,7 @@ impl PostgresStore {
             .map_err(|err| open_error(format!("cannot make a connection pool: {err}")))?;
         let locking = pool.clone();
         let sole_writer = runtime
-            .wait(async move { hold_sole_writer_lock(&locking).await })
+            .wait(async move { hold_sole_writer_lock(&locking, SOLE_WRITER_WAIT).await })
             .map_err(|err| match err {
                 StoreError::Io(message) => open_error(message),
                 other => other,
@@ -236,14 +235,13 @@ impl PostgresStore {
         let (done, writer_done) = std::sync::mpsc::sync_channel(1);
         let writer_pool = pool.clone();
         runtime.handle().spawn(async move {
-            writer::write_loop(writer_pool, jobs, journal_head).await;
+            writer::write_loop(writer_pool, jobs, journal_head, sole_writer).await;
             let _ = done.send(());
         });
         Ok(PostgresStore {
             pool,
             writer: Some(writer),
             writer_done: std::sync::Mutex::new(Some(writer_done)),
-            _sole_writer: sole_writer,
             runtime,
         })
     }
@@ -346,12 +344,13 @@ impl Drop for PostgresStore {
 }
 
 /// Takes [`SOLE_WRITER_LOCK`] on a connection of its own, waiting up to
-/// [`SOLE_WRITER_WAIT`] for a store closing elsewhere.
+/// `wait` for a store closing elsewhere.
 async fn hold_sole_writer_lock(
     pool: &Pool,
+    wait: Duration,
 ) -> Result<deadpool_postgres::ClientWrapper, StoreError> {
     let client = Object::take(pool.get().await.map_err(rows::pool)?);
-    let deadline = tokio::time::Instant::now() + SOLE_WRITER_WAIT;
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         let taken: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&SOLE_WRITER_LOCK])
@@ -362,10 +361,15 @@ async fn hold_sole_writer_lock(
             return Ok(client);
         }
         if tokio::time::Instant::now() >= deadline {
+            let waited = if wait.is_zero() {
+                String::new()
+            } else {
+                format!(", still after {wait:?}")
+            };
             return Err(StoreError::Io(format!(
                 "another outdial process has this database open (it holds advisory lock \
-                 {SOLE_WRITER_LOCK}, still after {SOLE_WRITER_WAIT:?}): one process per \
-                 database, as with the embedded store"
+                 {SOLE_WRITER_LOCK}{waited}): one process per database, as with the \
+                 embedded store"
             )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

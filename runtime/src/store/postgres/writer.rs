@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::{ClientWrapper, Object, Pool};
 use futures_util::future::try_join_all;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_postgres::Row;
@@ -225,8 +225,16 @@ impl Group {
     }
 }
 
-/// Runs the writes sent on `jobs` until every sender is gone.
-pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, journal_head: u64) {
+/// Runs the writes sent on `jobs` until every sender is gone, while
+/// `sole_writer`, the connection holding the database's sole-writer lock,
+/// keeps it; closed at the end, it frees the database.
+pub(super) async fn write_loop(
+    pool: Pool,
+    mut jobs: UnboundedReceiver<Job>,
+    journal_head: u64,
+    sole_writer: ClientWrapper,
+) {
+    let mut sole_writer = Some(sole_writer);
     let mut head = journal_head;
     let mut connection: Option<Object> = None;
     // Whether a group committed without waiting for its WAL to reach the
@@ -245,7 +253,10 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
         // rather than failing on it.
         let client = match connection.take() {
             Some(client) if !client.is_closed() => Ok(client),
-            _ => connect(&pool).await,
+            _ => match keep_sole_writer_lock(&pool, &mut sole_writer).await {
+                Ok(()) => connect(&pool).await,
+                Err(message) => Err(message),
+            },
         };
         let client = match client {
             Ok(client) => client,
@@ -313,6 +324,39 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, jou
             reply(committed.clone());
         }
     }
+}
+
+/// Makes sure, before the writer takes a new connection, that this store
+/// still holds the sole-writer lock, and takes it again if the connection
+/// holding it was closed: a server restart closes every connection, and a
+/// session's advisory lock goes with it, so a second process could
+/// otherwise open the database and dial the same contacts. Another
+/// process that took it meanwhile keeps it, and this writer refuses every
+/// write.
+async fn keep_sole_writer_lock(
+    pool: &Pool,
+    holder: &mut Option<ClientWrapper>,
+) -> Result<(), String> {
+    if let Some(client) = holder.as_ref()
+        && !client.is_closed()
+        && client.simple_query("SELECT 1").await.is_ok()
+    {
+        return Ok(());
+    }
+    *holder = None;
+    let client = super::hold_sole_writer_lock(pool, std::time::Duration::ZERO)
+        .await
+        .map_err(|err| match err {
+            StoreError::Io(message) => {
+                format!("taking the database's lock again after its connection closed: {message}")
+            }
+            other => other.to_string(),
+        })?;
+    tracing::warn!(
+        "the connection holding the database's lock was closed; the lock is taken again"
+    );
+    *holder = Some(client);
+    Ok(())
 }
 
 /// A connection for the writer, committing durably whatever the server's
