@@ -399,6 +399,7 @@ fn watch(
 fn a_batch_dialing_through_a_database_restart_finishes_without_an_operator_and_dials_nobody_twice()
 {
     use outdial::model::{BatchStatus, EventKind};
+    use outdial::provider::simulated::{call_log_path, placements_in_call_log};
     use outdial::store::{ContactQuery, PostgresConfig, PostgresStore, Store};
 
     const CONTACTS: u64 = 400;
@@ -528,6 +529,14 @@ fn a_batch_dialing_through_a_database_restart_finishes_without_an_operator_and_d
         }
     }
     assert!(seen.len() as u64 >= CONTACTS, "every contact was dialed");
+    // What the provider was asked, by its own log of placed calls.
+    let log = call_log_path(dir.path().join("data/providers/renewals"));
+    let placed = placements_in_call_log(&log).expect("the call log reads");
+    assert!(placed.len() as u64 >= CONTACTS, "{} placed", placed.len());
+    for (attempt, count) in &placed {
+        assert_eq!(*count, 1, "{attempt} placed {count} times");
+        assert!(seen.contains(attempt), "{attempt} placed but not stored");
+    }
 }
 
 #[test]
