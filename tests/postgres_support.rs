@@ -65,6 +65,25 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Runs `sql`, a query of one row of one `bigint`, on this database
+    /// outside any store, and answers that number.
+    pub fn count(&self, sql: &str) -> i64 {
+        let url = self.url.clone();
+        let sql = sql.to_string();
+        let (answer, receiver) = std::sync::mpsc::channel();
+        on_a_runtime(move || async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("the test database accepts a connection");
+            tokio::spawn(connection);
+            let row = client.query_one(&sql, &[]).await.expect("the query runs");
+            let _ = answer.send(row.get::<_, i64>(0));
+        });
+        receiver.recv().expect("the query answered")
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);

@@ -193,3 +193,33 @@ fn after_its_server_restarts_a_store_writes_again_and_still_keeps_the_database_t
     );
     assert_eq!(first.recount(&batch.id).expect("recount").total, 2);
 }
+
+#[test]
+fn a_store_whose_lock_connection_alone_was_closed_takes_the_lock_again_before_it_writes() {
+    let database = database_or_skip!();
+    let first = open(database.url());
+    let locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    assert_eq!(database.count(locks), 1, "the open store holds its lock");
+    // The writer has a connection of its own by now, and keeps it.
+    first.sync().expect("the store writes");
+    // As an idle-session timeout would: the writer's own connection lives.
+    // Waiting up to 5 s for the session to end, so its lock is gone.
+    database.execute(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_eq!(database.count(locks), 0, "the lock went with its session");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        first.sync().expect("the store writes");
+        if database.count(locks) == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store took its lock again"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -250,9 +250,13 @@ pub(super) async fn write_loop(
         }
         // A connection the server closed (a restart, an idle timeout) is
         // known closed before it is used: the group goes to a new one
-        // rather than failing on it.
+        // rather than failing on it. So is the lock's, which the server
+        // may close alone (an idle timeout): it is taken again first.
+        let lock_open = sole_writer
+            .as_ref()
+            .is_some_and(|holder| !holder.is_closed());
         let client = match connection.take() {
-            Some(client) if !client.is_closed() => Ok(client),
+            Some(client) if !client.is_closed() && lock_open => Ok(client),
             _ => match keep_sole_writer_lock(&pool, &mut sole_writer).await {
                 Ok(()) => connect(&pool).await,
                 Err(message) => Err(message),
