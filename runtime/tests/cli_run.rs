@@ -422,11 +422,14 @@ fn a_batch_dialing_through_a_database_restart_finishes_without_an_operator_and_d
     std::fs::write(&csv, format!("phone,name\n{rows}")).expect("csv written");
 
     let server = Server::start_on(&config, &dir.path().join("data"), cluster.url());
+    // Held back until dispatched, so the engine cannot start it first.
     let created = ok(server.batch(&[
         "create",
         "--campaign",
         "renewals",
         csv.to_str().expect("utf-8 path"),
+        "--scheduled-start",
+        "2099-01-01T00:00:00Z",
     ]));
     let batch = created
         .split_whitespace()
