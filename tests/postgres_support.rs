@@ -10,6 +10,10 @@
 //! the test process has ended, however it ended. Without either, a test
 //! is skipped and says why; under CI (`CI=true`) it fails instead, so CI
 //! never passes by skipping.
+//!
+//! A test that stops or restarts its server takes a cluster of its own
+//! ([`own_cluster`]), whatever `OUTDIAL_TEST_DATABASE_URL` says: restarting
+//! a shared one would fail the tests running beside it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -142,6 +146,92 @@ macro_rules! postgres_backend_or_skip {
     };
 }
 
+/// A PostgreSQL cluster started for one test alone, which the test may
+/// restart; stopped and removed when dropped.
+pub struct OwnCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    url: String,
+}
+
+impl OwnCluster {
+    /// The connection string of the cluster's `postgres` database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Restarts the server as an operator would (`pg_ctl restart -m fast`):
+    /// every connection is closed, and the call returns once the server
+    /// accepts connections again.
+    pub fn restart(&self) {
+        let mut restart = as_server_user(&self.bin.join("pg_ctl"));
+        restart
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(self.dir.join("server.log"))
+            .args(["-m", "fast", "-w", "restart"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run(restart, "restarting the test cluster").unwrap_or_else(|err| panic!("{err}"));
+    }
+
+    /// Stops the server, letting its connections finish cleanly.
+    pub fn stop(&self) {
+        let mut stop = as_server_user(&self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "stop"]);
+        run(stop, "stopping the test cluster").unwrap_or_else(|err| panic!("{err}"));
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let mut stop = as_server_user(&self.bin.join("pg_ctl"));
+        stop.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"]);
+        // Already stopped by the test, or never fully started: either way
+        // the data goes.
+        let _ = run(stop, "stopping the test cluster");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A cluster of the calling test's own, or why there is none to be had:
+/// it needs PostgreSQL's binaries, not a server named by
+/// `OUTDIAL_TEST_DATABASE_URL`, which the test could not restart.
+pub fn own_cluster() -> Result<OwnCluster, String> {
+    let bin = installed_binaries().ok_or_else(|| {
+        format!(
+            "PostgreSQL is not installed (no {INSTALL_ROOT}/<version>/bin/initdb); \
+             a test that restarts its server needs a cluster of its own"
+        )
+    })?;
+    let (dir, pairs) = start_cluster(&bin)?;
+    Ok(OwnCluster {
+        bin,
+        dir,
+        url: format!("{pairs} dbname=postgres"),
+    })
+}
+
+/// Skips the test calling it, saying why, when no cluster of its own can
+/// be started; else evaluates to one.
+#[macro_export]
+macro_rules! own_cluster_or_skip {
+    () => {
+        match $crate::postgres::own_cluster() {
+            Ok(cluster) => cluster,
+            Err(reason) => {
+                $crate::postgres::skip(&reason);
+                return;
+            }
+        }
+    };
+}
+
 /// A server the tests create databases on.
 struct Server {
     /// Its connection string without a database name.
@@ -236,7 +326,9 @@ fn server() -> Result<&'static Server, String> {
                      set {URL_VARIABLE} or install postgresql"
                 )
             })?;
-            start_cluster(&bin).map(|base| Server { base })
+            start_cluster(&bin).map(|(_, pairs)| Server {
+                base: Base::Pairs(pairs),
+            })
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -336,8 +428,9 @@ fn template(bin: &Path) -> Result<PathBuf, String> {
     Ok(template)
 }
 
-/// Starts a cluster for this process and answers its connection string.
-fn start_cluster(bin: &Path) -> Result<Base, String> {
+/// Starts a cluster and answers its directory and its connection string
+/// (key=value pairs, without a database).
+fn start_cluster(bin: &Path) -> Result<(PathBuf, String), String> {
     let template = template(bin)?;
     let dir = std::env::temp_dir().join(format!(
         "outdial-pg-{}-{}",
@@ -372,10 +465,8 @@ fn start_cluster(bin: &Path) -> Result<Base, String> {
         let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
         format!("{err}\n{log}")
     })?;
-    Ok(Base::Pairs(format!(
-        "host={} port={port} user=postgres",
-        dir.display()
-    )))
+    let pairs = format!("host={} port={port} user=postgres", dir.display());
+    Ok((dir, pairs))
 }
 
 /// Starts a watcher that stops the cluster in `dir` and removes it once

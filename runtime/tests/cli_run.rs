@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 #[path = "support/run_server.rs"]
 mod run_server;
@@ -21,6 +22,16 @@ fn sha256_hex(text: &str) -> String {
 /// A campaign whose simulated calls last milliseconds and always end final
 /// on their one attempt (nobody answers, so no callback is scheduled).
 fn write_config(dir: &Path) -> PathBuf {
+    write_campaign_config(
+        dir,
+        "concurrency = 4\ncalls_per_second = 50",
+        "seed = 7, time_scale = 500.0, outcomes = { human = 0, call_screening = 0 }",
+    )
+}
+
+/// A config of one campaign of one attempt per contact, dialing every
+/// hour, with its `limits` and simulated provider `simulation`.
+fn write_campaign_config(dir: &Path, limits: &str, simulation: &str) -> PathBuf {
     let path = dir.join("outdial.toml");
     let config = format!(
         r#"
@@ -35,13 +46,12 @@ api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
 [[campaigns]]
 id = "renewals"
 workspace = "acme"
-concurrency = 4
-calls_per_second = 50
+{limits}
 max_attempts = 1
 
 [campaigns.provider]
 plugin = "simulated"
-config = {{ seed = 7, time_scale = 500.0, outcomes = {{ human = 0, call_screening = 0 }} }}
+config = {{ {simulation} }}
 
 [campaigns.window]
 default_time_zone = "America/New_York"
@@ -298,6 +308,228 @@ fn servers_on_postgres_keep_their_batches_in_the_shared_database_not_their_data_
         "{shown}"
     );
     server.stop();
+}
+
+/// A batch's progress as `outdial batch status` prints it.
+struct Progress {
+    status: String,
+    complete: bool,
+    /// Contacts final: completed or failed.
+    finished: u64,
+}
+
+impl Progress {
+    /// The batch's progress, or `None` while the server cannot answer.
+    fn of(server: &Server, batch: &str) -> Option<Progress> {
+        let output = server.batch(&["status", batch]);
+        if !output.status.success() {
+            return None;
+        }
+        let said = stdout(&output);
+        let field = |name: &str| {
+            said.lines()
+                .find_map(|line| {
+                    let (key, value) = line.split_once(char::is_whitespace)?;
+                    (key == name).then(|| value.trim().to_string())
+                })
+                .unwrap_or_default()
+        };
+        let count = |name: &str| field(name).parse::<u64>().unwrap_or(0);
+        Some(Progress {
+            status: field("status"),
+            complete: field("complete") == "true",
+            finished: count("completed") + count("failed"),
+        })
+    }
+}
+
+/// Every status the batch was seen in, the first time it had more than
+/// `finished` contacts final (once those of calls already live were not
+/// enough), and its last progress, polled until then
+/// (or until it is complete, with `to_the_end`) or until `limit` has
+/// passed.
+struct Watched {
+    statuses: std::collections::BTreeSet<String>,
+    moved_on_at: Option<Instant>,
+    last: Option<Progress>,
+}
+
+fn watch(
+    server: &Server,
+    batch: &str,
+    finished: u64,
+    concurrency: u64,
+    to_the_end: bool,
+    limit: Duration,
+) -> Watched {
+    let deadline = Instant::now() + limit;
+    let mut watched = Watched {
+        statuses: Default::default(),
+        moved_on_at: None,
+        last: None,
+    };
+    while Instant::now() < deadline {
+        if let Some(progress) = Progress::of(server, batch) {
+            watched.statuses.insert(progress.status.clone());
+            if progress.finished > finished + concurrency && watched.moved_on_at.is_none() {
+                watched.moved_on_at = Some(Instant::now());
+            }
+            let done = progress.complete || (!to_the_end && watched.moved_on_at.is_some());
+            watched.last = Some(progress);
+            if done {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    watched
+}
+
+#[test]
+fn a_batch_dialing_through_a_database_restart_finishes_without_an_operator_and_dials_nobody_twice()
+{
+    use outdial::model::{BatchStatus, EventKind};
+    use outdial::provider::simulated::{call_log_path, placements_in_call_log};
+    use outdial::store::{ContactQuery, PostgresConfig, PostgresStore, Store};
+
+    const CONTACTS: u64 = 400;
+    const CONCURRENCY: u64 = 10;
+    let cluster = outdial_tests::own_cluster_or_skip!();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Nobody answers: each call rings for 25 to 45 simulated seconds, 250
+    // to 450 ms of the clock, and ends the contact on its one attempt. Ten
+    // at a time, the batch takes some 15 s: long enough for two restarts.
+    let config = write_campaign_config(
+        dir.path(),
+        &format!("concurrency = {CONCURRENCY}\ncalls_per_second = 50"),
+        "seed = 7, time_scale = 100.0, outcomes = { human = 0, voicemail = 0, \
+         call_screening = 0, busy = 0, failed = 0, no_answer = 1 }",
+    );
+    let csv = dir.path().join("contacts.csv");
+    let rows: String = (0..CONTACTS)
+        .map(|i| format!("+1212555{:04},Contact {i}\n", 1000 + i))
+        .collect();
+    std::fs::write(&csv, format!("phone,name\n{rows}")).expect("csv written");
+
+    let server = Server::start_on(&config, &dir.path().join("data"), cluster.url());
+    // Held back until dispatched, so the engine cannot start it first.
+    let created = ok(server.batch(&[
+        "create",
+        "--campaign",
+        "renewals",
+        csv.to_str().expect("utf-8 path"),
+        "--scheduled-start",
+        "2099-01-01T00:00:00Z",
+    ]));
+    let batch = created
+        .split_whitespace()
+        .find(|word| word.starts_with("btc_"))
+        .expect("the batch id is printed")
+        .to_string();
+    ok(server.batch(&["dispatch", &batch]));
+
+    let mut statuses = std::collections::BTreeSet::new();
+    let started = Instant::now();
+    for restart in 1..=2 {
+        // Dialing, calls live: some contacts final, most still to go.
+        let before = loop {
+            let progress = Progress::of(&server, &batch);
+            if let Some(progress) = &progress {
+                statuses.insert(progress.status.clone());
+                if progress.finished >= restart * 40 {
+                    break progress.finished;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the batch is dialing before restart {restart}; statuses seen: {statuses:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(before < CONTACTS / 2, "the restart comes mid-batch");
+        let restarting = Instant::now();
+        cluster.restart();
+        let restarted = restarting.elapsed();
+        let watched = watch(
+            &server,
+            &batch,
+            before,
+            CONCURRENCY,
+            restart == 2,
+            Duration::from_secs(120),
+        );
+        statuses.extend(watched.statuses);
+        let moved_on = watched.moved_on_at.unwrap_or_else(|| {
+            panic!("the batch dials again after restart {restart}; statuses seen: {statuses:?}")
+        });
+        eprintln!(
+            "restart {restart}: the database was down for {restarted:?}, \
+             the batch dialed again {:?} after it was back",
+            moved_on.saturating_duration_since(restarting + restarted)
+        );
+        if restart == 2 {
+            let last = watched.last.expect("the batch's progress was read");
+            assert!(
+                last.complete,
+                "the batch finished by itself, within 120 s of the restart; \
+                 it is {} with {} of {CONTACTS} final",
+                last.status, last.finished
+            );
+        }
+    }
+    eprintln!("the batch finished {:?} after dispatch", started.elapsed());
+    assert!(
+        !statuses.contains("paused"),
+        "the batch never waited for an operator: {statuses:?}"
+    );
+    server.stop();
+
+    let store = PostgresStore::open(&PostgresConfig::new(cluster.url()))
+        .expect("the store opens once the server has stopped");
+    let record = store.batch(&batch).expect("read").expect("the batch");
+    assert_eq!(record.status, BatchStatus::Completed, "{record:?}");
+    let paused: Vec<_> = store
+        .journal(0, 100_000)
+        .expect("journal")
+        .into_iter()
+        .filter(|event| event.batch_id == batch && event.kind == EventKind::BatchPaused)
+        .collect();
+    assert!(paused.is_empty(), "the batch was never paused: {paused:?}");
+    let contacts = store
+        .list_contacts(&ContactQuery {
+            batch_id: batch.clone(),
+            limit: 1_000,
+            ..ContactQuery::default()
+        })
+        .expect("contacts")
+        .items;
+    assert_eq!(contacts.len() as u64, CONTACTS);
+    assert!(
+        contacts.iter().all(|contact| contact.status.is_final()),
+        "every contact is final"
+    );
+    assert_eq!(
+        store.batch_counters(&batch).expect("counters"),
+        store.recount(&batch).expect("recount"),
+        "the counters are what the contacts add up to"
+    );
+    assert!(store.live_attempts().expect("live").is_empty());
+    let mut seen = std::collections::HashSet::new();
+    for contact in &contacts {
+        for attempt in store.attempts(&batch, contact.seq).expect("attempts") {
+            assert!(attempt.ended_at.is_some(), "{attempt:?}");
+            assert!(seen.insert(attempt.id.clone()), "{} twice", attempt.id);
+        }
+    }
+    assert!(seen.len() as u64 >= CONTACTS, "every contact was dialed");
+    // What the provider was asked, by its own log of placed calls.
+    let log = call_log_path(dir.path().join("data/providers/renewals"));
+    let placed = placements_in_call_log(&log).expect("the call log reads");
+    assert!(placed.len() as u64 >= CONTACTS, "{} placed", placed.len());
+    for (attempt, count) in &placed {
+        assert_eq!(*count, 1, "{attempt} placed {count} times");
+        assert!(seen.contains(attempt), "{attempt} placed but not stored");
+    }
 }
 
 #[test]

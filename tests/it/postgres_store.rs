@@ -9,8 +9,8 @@ use outdial::store::{
     AttemptEnd, AttemptKey, BeginAttempt, EndAttempt, LeaseRound, NewSuppression, NextStep,
     Pending, PostgresConfig, PostgresStore, Store, StoreError,
 };
-use outdial_tests::database_or_skip;
 use outdial_tests::store_suite::requests::{self, T0, new_batch, start};
+use outdial_tests::{database_or_skip, own_cluster_or_skip};
 
 fn open(url: &str) -> PostgresStore {
     PostgresStore::open(&PostgresConfig::new(url)).expect("the store opens")
@@ -390,4 +390,39 @@ fn one_node_at_a_time_delivers_a_webhook_endpoint_and_another_takes_it_once_it_s
         first.lease_webhook_endpoint("hook-2").expect("lease"),
         "a node that closes hands its endpoints back"
     );
+}
+
+#[test]
+fn after_its_server_restarts_a_node_writes_again_and_keeps_its_campaign() {
+    let cluster = own_cluster_or_skip!();
+    let ttl = Duration::from_secs(30);
+    let camp = campaigns(&["camp"]);
+    let first = open_node(cluster.url(), ttl);
+    let batch = first.create_batch(new_batch(2)).expect("create").batch;
+    assert_eq!(
+        held(&first.lease_campaigns(&camp).expect("round")),
+        ["camp"]
+    );
+    cluster.restart();
+
+    // The restart closed every connection; the store makes new ones.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while let Err(err) = first.sync() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store takes writes again: {err}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start(&first, &batch.id);
+    first
+        .fenced()
+        .begin_attempts(vec![begin(&batch.id, 0)])
+        .and_then(|mut answers| answers.remove(0))
+        .expect("the lease outlived the restart");
+
+    // A lease is a row: another node finds it held.
+    let second = open_node(cluster.url(), ttl);
+    assert!(held(&second.lease_campaigns(&camp).expect("round")).is_empty());
+    assert_eq!(first.recount(&batch.id).expect("recount").total, 2);
 }

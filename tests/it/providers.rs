@@ -398,6 +398,7 @@ impl Rig {
             EngineOptions {
                 scan_limit: 256,
                 transient_backoff_ms: 2 * SECOND_MS,
+                ..EngineOptions::default()
             },
             self.clock.now(),
         )

@@ -311,6 +311,7 @@ async fn a_simulated_and_a_twilio_campaign_dial_through_one_engine() {
         EngineOptions {
             scan_limit: 256,
             transient_backoff_ms: 2 * SECOND_MS,
+            ..EngineOptions::default()
         },
         wired.clock.now(),
     )

@@ -179,6 +179,13 @@ pub struct EngineOptions {
     /// Delay before the first system retry after a transient provider
     /// failure, doubled each time, in ms. Default: 5 s.
     pub transient_backoff_ms: Millis,
+    /// How long a batch's writes may keep failing before it is paused with
+    /// `store_error: ...` for an operator, in ms. Until then it is held:
+    /// not dialed, and dialed again by itself once the store takes a write.
+    /// Default: 60 s: a database restart (measured: 0.2 s down) or a
+    /// failover goes by without an operator, a store that stays down is
+    /// shown on the batch within a minute.
+    pub store_outage_pause_ms: Millis,
 }
 
 impl Default for EngineOptions {
@@ -186,6 +193,7 @@ impl Default for EngineOptions {
         EngineOptions {
             scan_limit: 64,
             transient_backoff_ms: 5 * SECOND_MS,
+            store_outage_pause_ms: 60 * SECOND_MS,
         }
     }
 }
@@ -318,9 +326,12 @@ pub struct Engine {
     unrecorded_marks: Vec<InProgressMark>,
     /// Provider call ids the store refused, written again.
     unrecorded_calls: Vec<(AttemptKey, String)>,
-    /// Batches whose writes failed, with the `store_error: ...` reason they
-    /// are paused with; kept until the pause itself is written.
+    /// Batches whose writes failed during this tick, with the
+    /// `store_error: ...` reason.
     store_faults: BTreeMap<String, String>,
+    /// Batches held since a write of theirs failed: not dialed until the
+    /// store takes writes again, paused once that takes too long.
+    store_outages: BTreeMap<String, StoreOutage>,
     /// A group of dial intents failed: the store may hold some of them
     /// anyway, so its live index is compared with the engine's.
     reconcile_live: bool,
@@ -339,6 +350,20 @@ pub struct Engine {
     /// recovered by [`Engine::recover`], the ones gained later as
     /// takeovers.
     leased: bool,
+}
+
+/// A batch held since its writes failed.
+struct StoreOutage {
+    /// When the first write failed.
+    since: Millis,
+    /// The first failure's `store_error: ...`, the reason the batch is
+    /// paused with if the outage lasts.
+    reason: String,
+    /// The store took a write after the last failure: the batch is dialed
+    /// again, and the outage is over once a tick of that goes without a
+    /// failure. A failure meanwhile holds it again, still counted from
+    /// `since`, so a store that fails every write it is given pauses.
+    dialing: bool,
 }
 
 /// Store failures worth waiting out (the disk, the writer); anything else
@@ -396,6 +421,7 @@ impl Engine {
             unrecorded_marks: Vec::new(),
             unrecorded_calls: Vec::new(),
             store_faults: BTreeMap::new(),
+            store_outages: BTreeMap::new(),
             reconcile_live: false,
             ends_in_flight: Vec::new(),
             gate_fault_streaks: HashMap::new(),
@@ -521,9 +547,11 @@ impl Engine {
     ///
     /// A failed store write does not stop the engine: what it would have
     /// recorded is kept and written again on later ticks, and the batches
-    /// it concerns are paused with reason `store_error: ...` so that no
-    /// contact is dialed on top of a store that is not taking writes. A
-    /// resume dials them again once the store has recovered.
+    /// it concerns are held, so that no contact is dialed on top of a store
+    /// that is not taking writes. They are dialed again by themselves once
+    /// the store takes writes again; if it has not within
+    /// [`EngineOptions::store_outage_pause_ms`], they are paused with
+    /// reason `store_error: ...`, and a resume dials them again.
     pub async fn tick(&mut self, now: Millis) -> Result<TickReport, EngineError> {
         let result = self.tick_steps(now).await;
         // Also after a failed step: a tick leaves no write unanswered.
@@ -576,7 +604,7 @@ impl Engine {
     }
 
     /// Whether this engine holds `campaign`'s lease.
-    fn holds(&self, campaign: &CampaignKey) -> bool {
+    fn holds_lease(&self, campaign: &CampaignKey) -> bool {
         self.leases.contains_key(campaign)
     }
 
@@ -584,7 +612,7 @@ impl Engine {
     /// lease of. A campaign it does not know is no one's here, and its
     /// batches are treated as before leases existed.
     fn leased_elsewhere(&self, campaign: &CampaignKey) -> bool {
-        self.campaigns.contains_key(campaign) && !self.holds(campaign)
+        self.campaigns.contains_key(campaign) && !self.holds_lease(campaign)
     }
 
     /// Drops what the engine tracks of a campaign whose lease it lost: the
@@ -705,7 +733,7 @@ impl Engine {
         Ok(report)
     }
 
-    /// Notes that a write for `batch_id` failed; the batch is paused at the
+    /// Notes that a write for `batch_id` failed; the batch is held at the
     /// end of the tick.
     fn store_fault(&mut self, batch_id: &str, err: &StoreError) {
         if matches!(err, StoreError::Fenced { .. }) {
@@ -713,17 +741,67 @@ impl Engine {
             tracing::warn!(batch = %batch_id, error = %err, "write refused: the campaign's lease is lost");
             return;
         }
-        tracing::error!(batch = %batch_id, error = %err, "store write failed; the batch will pause");
+        tracing::error!(batch = %batch_id, error = %err, "store write failed; the batch is held");
         self.store_faults
             .entry(batch_id.to_string())
             .or_insert_with(|| format!("store_error: {err}"));
     }
 
-    /// Pauses the batches whose writes failed. A pause the store refuses
-    /// too is tried again next tick; a batch that is no longer dialing
-    /// (already paused, cancelled, finished) is left as it is.
+    /// Whether `batch_id` is held after a store failure.
+    fn held(&self, batch_id: &str) -> bool {
+        self.store_outages
+            .get(batch_id)
+            .is_some_and(|outage| !outage.dialing)
+    }
+
+    /// Holds the batches whose writes failed in this tick and lets go of
+    /// those the store takes writes for again: a held batch is dialed
+    /// again once a tick's writes (what was refused, written again, and a
+    /// sync) all went through. A batch held for
+    /// [`EngineOptions::store_outage_pause_ms`] is paused.
     fn pause_faulted_batches(&mut self, now: Millis) {
-        for (batch_id, reason) in std::mem::take(&mut self.store_faults) {
+        let failed = std::mem::take(&mut self.store_faults);
+        if failed.is_empty() && self.store_outages.is_empty() {
+            return;
+        }
+        for (batch_id, reason) in &failed {
+            let outage = self
+                .store_outages
+                .entry(batch_id.clone())
+                .or_insert_with(|| StoreOutage {
+                    since: now,
+                    reason: reason.clone(),
+                    dialing: false,
+                });
+            outage.dialing = false;
+        }
+        // A batch with nothing to write this tick says nothing of the
+        // store: a sync asks it, through the same writer as every write.
+        let taking_writes = failed.is_empty() && self.store.sync().is_ok();
+        let mut over = Vec::new();
+        let mut to_pause = Vec::new();
+        for (batch_id, outage) in &mut self.store_outages {
+            let failing = failed.contains_key(batch_id) || !taking_writes;
+            let lasted = now.saturating_sub(outage.since);
+            if outage.dialing && !failing {
+                tracing::info!(batch = %batch_id, outage_ms = lasted, "store outage over");
+                over.push(batch_id.clone());
+            } else if lasted >= self.options.store_outage_pause_ms {
+                // Held that long, or failing again once dialed: the pause
+                // stands even if the store has just come back.
+                outage.dialing = false;
+                to_pause.push((batch_id.clone(), outage.reason.clone()));
+            } else if failing {
+                outage.dialing = false;
+            } else {
+                tracing::info!(batch = %batch_id, held_ms = lasted, "store takes writes again; the batch dials again");
+                outage.dialing = true;
+            }
+        }
+        for batch_id in over {
+            self.store_outages.remove(&batch_id);
+        }
+        for (batch_id, reason) in to_pause {
             let change = StatusChange {
                 batch_id: batch_id.clone(),
                 to: BatchStatus::Paused,
@@ -734,12 +812,15 @@ impl Engine {
             };
             match self.store.set_batch_status(change) {
                 Ok(_) => {
-                    tracing::warn!(batch = %batch_id, %reason, "batch paused after a store failure");
+                    tracing::warn!(batch = %batch_id, %reason, "batch paused after its store writes failed for too long");
+                    self.store_outages.remove(&batch_id);
                 }
-                Err(StoreError::IllegalTransition(_) | StoreError::Fenced { .. }) => {}
+                Err(StoreError::IllegalTransition(_) | StoreError::Fenced { .. }) => {
+                    self.store_outages.remove(&batch_id);
+                }
                 Err(err) => {
+                    // Still held: the pause is tried again next tick.
                     tracing::error!(batch = %batch_id, error = %err, "pausing the batch failed; trying again next tick");
-                    self.store_faults.insert(batch_id, reason);
                 }
             }
         }
@@ -1576,7 +1657,7 @@ impl Engine {
             }
             let batch = self.batch(&live.batch_id)?;
             let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
-            if !self.campaigns.contains_key(&campaign) || !self.holds(&campaign) {
+            if !self.campaigns.contains_key(&campaign) || !self.holds_lease(&campaign) {
                 continue;
             }
             tracing::warn!(attempt = %live.attempt_id, "dial intent written despite a store error; never placed, retried");
@@ -1715,6 +1796,7 @@ impl Engine {
             .filter(|batch| {
                 let campaign = (batch.workspace.clone(), batch.campaign_id.clone());
                 batch.status == BatchStatus::InProgress
+                    && !self.held(&batch.id)
                     && !self.leased_elsewhere(&campaign)
                     && !self.surplus.contains(&campaign)
             })

@@ -278,9 +278,12 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, nod
                 Err(_) => break,
             }
         }
+        // A connection the server closed (a restart, an idle timeout) is
+        // known closed before it is used: the group goes to a new one
+        // rather than failing on it.
         let client = match connection.take() {
-            Some(client) => Ok(client),
-            None => connect(&pool, &node).await,
+            Some(client) if !client.is_closed() => Ok(client),
+            _ => connect(&pool, &node).await,
         };
         let client = match client {
             Ok(client) => client,
@@ -356,10 +359,11 @@ pub(super) async fn write_loop(pool: Pool, mut jobs: UnboundedReceiver<Job>, nod
 /// the server: a writer stalled mid-group (a paused process) would
 /// otherwise hold its leases' locks, and no other node could take them.
 async fn connect(pool: &Pool, node: &Node) -> Result<Object, String> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|err| rows::pool(err).to_string())?;
+    // The message alone: the writer's refusal makes it a store error.
+    let client = pool.get().await.map_err(|err| match rows::pool(err) {
+        StoreError::Io(message) => message,
+        other => other.to_string(),
+    })?;
     let idle_ms = node.ttl.as_millis().max(1);
     client
         .batch_execute(&format!(

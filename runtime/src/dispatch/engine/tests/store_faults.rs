@@ -1,11 +1,14 @@
 //! The engine on a store that refuses chosen writes: nothing is lost,
-//! nothing is dialed twice, the batch pauses with `store_error: ...` and a
-//! resume after the store recovers finishes it.
+//! nothing is dialed twice, the batch is held while the store refuses and
+//! dials again by itself once it takes writes; one refused for longer than
+//! the outage limit pauses with `store_error: ...`, and a resume after the
+//! store recovers finishes it.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::*;
+use crate::model::EventKind;
 use crate::reporting::health::queue_health;
 use crate::store::{
     AttemptTotals, BatchQuery, ContactChunk, ContactDetail, ContactQuery, Counters, CreatedBatch,
@@ -41,6 +44,22 @@ pub(super) struct FaultyStore {
     released: Mutex<Vec<(String, String)>>,
 }
 
+/// Every write the engine makes, as a database that is down refuses them.
+const EVERY_WRITE: [&str; 9] = [
+    "begin_attempts",
+    "start_recording_provider_calls",
+    "record_provider_calls",
+    "note_unknown_placements",
+    "mark_calls_in_progress",
+    "end_attempts",
+    "set_blockers",
+    "set_batch_status",
+    "sync",
+];
+
+/// How long a batch is held before it pauses, by default.
+const OUTAGE_LIMIT: Millis = 60 * SECOND_MS;
+
 impl FaultyStore {
     /// Leases as `round` says from now on.
     pub(super) fn lease(&self, round: LeaseRound) {
@@ -58,6 +77,12 @@ impl FaultyStore {
 
     fn fail(&self, operation: &'static str, how: Refusal) {
         self.failing.lock().unwrap().insert(operation, how);
+    }
+
+    fn fail_every_write(&self) {
+        for operation in EVERY_WRITE {
+            self.fail(operation, Refusal::Before);
+        }
     }
 
     fn recover(&self) {
@@ -532,6 +557,15 @@ impl Rig {
         );
     }
 
+    /// Whether the batch was ever paused, by its journal.
+    fn ever_paused(&self, batch: &str) -> bool {
+        self.store
+            .journal(0, 1_000_000)
+            .expect("journal")
+            .iter()
+            .any(|event| event.batch_id == batch && event.kind == EventKind::BatchPaused)
+    }
+
     fn paused_for_store_error(&self, batch: &str) -> bool {
         let record = self.batch(batch);
         record.status == BatchStatus::Paused
@@ -645,7 +679,8 @@ async fn call_ids_written_ahead_of_a_refused_commit_are_written_again_with_it() 
     assert_eq!(rig.store.refused("start_recording_provider_calls"), 0);
     assert!(rig.store.recorded_calls.lock().unwrap().is_empty());
     rig.now += SECOND_MS;
-    rig.run_until(rig.now + SECOND_MS, |_| false).await;
+    rig.run_until(rig.now + OUTAGE_LIMIT + SECOND_MS, |_| false)
+        .await;
     assert!(
         rig.paused_for_store_error(&batch),
         "{:?}",
@@ -720,7 +755,8 @@ async fn refused_provider_call_ids_pause_the_batch_and_are_written_once_the_stor
         .collect();
     assert!(!refused.is_empty());
     rig.now += SECOND_MS;
-    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    rig.run_until(rig.now + OUTAGE_LIMIT + SECOND_MS, |_| false)
+        .await;
     assert!(
         rig.paused_for_store_error(&batch),
         "{:?}",
@@ -777,6 +813,8 @@ async fn refused_dial_intents_pause_the_batch_before_any_call_is_placed() {
 
 #[tokio::test]
 async fn dial_intents_written_despite_an_error_are_never_placed_and_retried_under_new_ids() {
+    // One group of intents fails, and the store takes every write after
+    // it: the batch goes on by itself, without a pause.
     let mut rig = rig();
     let batch = rig.create();
     rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 2)
@@ -795,14 +833,10 @@ async fn dial_intents_written_despite_an_error_are_never_placed_and_retried_unde
     let orphans = rig.attempts(&batch).len() - before;
     assert!(orphans > 0, "the failing write went through");
     assert_eq!(rig.provider.calls_placed(), placed);
-    rig.run_until(rig.now + 5 * SECOND_MS, |_| false).await;
-    assert!(
-        rig.paused_for_store_error(&batch),
-        "{:?}",
-        rig.batch(&batch)
-    );
-
-    rig.resume_until_finished(&batch).await;
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
+    assert!(!rig.ever_paused(&batch));
     let attempts = rig.attempts(&batch);
     let never_placed: Vec<&Attempt> = attempts
         .iter()
@@ -845,4 +879,74 @@ async fn a_refused_pause_is_tried_again_and_no_call_is_placed_meanwhile() {
         "{:?}",
         rig.batch(&batch)
     );
+}
+
+#[tokio::test]
+async fn a_store_down_for_seconds_holds_the_batch_which_then_dials_again_by_itself() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 3)
+        .await;
+
+    // Ten seconds of refusing every write, as a database restarting.
+    rig.store.fail_every_write();
+    let placed = rig.provider.calls_placed();
+    rig.run_until(rig.now + 10 * SECOND_MS, |_| false).await;
+    assert!(rig.store.refused("begin_attempts") + rig.store.refused("sync") > 0);
+    assert_eq!(
+        rig.provider.calls_placed(),
+        placed,
+        "nothing dialed on top of a store that takes no writes"
+    );
+    assert_eq!(rig.batch(&batch).status, BatchStatus::InProgress);
+
+    rig.store.recover();
+    let recovered_at = rig.now;
+    rig.run_until(rig.now + MINUTE_MS, |rig| {
+        rig.provider.calls_placed() > placed
+    })
+    .await;
+    assert!(
+        rig.now <= recovered_at + 3 * SECOND_MS,
+        "dialing again {} ms after the store recovered",
+        rig.now - recovered_at
+    );
+    let done = |rig: &Rig| rig.batch(&batch).status == BatchStatus::Completed;
+    rig.run_until(rig.now + 24 * 60 * MINUTE_MS, done).await;
+    rig.assert_finished_whole(&batch);
+    assert!(!rig.ever_paused(&batch), "no operator was needed");
+}
+
+#[tokio::test]
+async fn a_store_that_keeps_refusing_writes_pauses_the_batch_after_the_outage_limit_not_before() {
+    let mut rig = rig();
+    let batch = rig.create();
+    rig.run_until(T0 + 10 * MINUTE_MS, |rig| rig.ended_attempts(&batch) >= 3)
+        .await;
+
+    rig.store.fail_every_write();
+    let failing_from = rig.now;
+    let placed = rig.provider.calls_placed();
+    rig.run_until(failing_from + OUTAGE_LIMIT - 5 * SECOND_MS, |_| false)
+        .await;
+    assert_eq!(rig.store.refused("set_batch_status"), 0, "no pause yet");
+    rig.run_until(failing_from + OUTAGE_LIMIT + 5 * SECOND_MS, |_| false)
+        .await;
+    assert!(
+        rig.store.refused("set_batch_status") > 0,
+        "the pause is tried"
+    );
+    assert_eq!(rig.provider.calls_placed(), placed);
+
+    // The store is back, yet the outage lasted past the limit: the pause
+    // decided on stands, for an operator to look at.
+    rig.store.recover();
+    rig.run_until(rig.now + 2 * SECOND_MS, |_| false).await;
+    assert!(
+        rig.paused_for_store_error(&batch),
+        "{:?}",
+        rig.batch(&batch)
+    );
+    assert_eq!(rig.provider.calls_placed(), placed);
+    rig.resume_until_finished(&batch).await;
 }
