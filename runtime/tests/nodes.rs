@@ -7,17 +7,16 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use outdial::store::{PostgresConfig, PostgresStore, Store};
 
+#[path = "support/nodes.rs"]
+mod nodes;
 #[path = "support/run_server.rs"]
 mod run_server;
-use run_server::{run_command, wait_until_listening};
+use nodes::{API_KEY, Node, ok, placed_in, wait_for};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
-const API_KEY: &str = "nodes-operator-key";
 const CONTACTS: usize = 40;
 /// The leases' time to live in the nodes' config.
 const LEASE_TTL: Duration = Duration::from_secs(2);
@@ -68,108 +67,6 @@ hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
         .join("\n");
     std::fs::write(dir.join("contacts.csv"), csv).expect("csv written");
     path
-}
-
-struct Node {
-    child: Child,
-    url: String,
-    data_dir: PathBuf,
-    /// What the node prints, read on; dropped, its pipe would close under
-    /// the node's next line.
-    _lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Node {
-    fn start(config: &Path, data_dir: PathBuf, database: &str) -> Node {
-        let mut child = run_command(config, &data_dir)
-            .args(["--store", database])
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("outdial run starts");
-        let (url, lines) = wait_until_listening(&mut child);
-        Node {
-            child,
-            url,
-            data_dir,
-            _lines: lines,
-        }
-    }
-
-    fn batch(&self, args: &[&str]) -> Output {
-        Command::new(BINARY)
-            .arg("batch")
-            .args(args)
-            .env("OUTDIAL_SERVER", &self.url)
-            .env("OUTDIAL_API_KEY", API_KEY)
-            .output()
-            .expect("outdial batch runs")
-    }
-
-    /// The attempt ids this node's provider placed, in order.
-    fn placed(&self) -> Vec<String> {
-        placed_in(&self.data_dir)
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "{signal} sent");
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn stop(mut self) {
-        self.signal("-TERM");
-        let exit = self.child.wait().expect("the server exits");
-        assert!(exit.success(), "a clean shutdown exits 0, got {exit}");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The attempt ids the provider of the node with `data_dir` placed, in
-/// order; the log outlives the node.
-fn placed_in(data_dir: &Path) -> Vec<String> {
-    let log = data_dir.join("providers/renewals/simulated-calls.log");
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| line.trim().to_string())
-        .filter(|line| !line.is_empty())
-        .collect()
-}
-
-/// Succeeded, or the test fails showing what the command said.
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn wait_for(what: &str, bound: Duration, done: impl Fn() -> bool) -> Duration {
-    let began = Instant::now();
-    while !done() {
-        assert!(began.elapsed() < bound, "{what}: not within {bound:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    began.elapsed()
 }
 
 /// Creates the batch through `node`, which starts it; answers its id.
