@@ -15,7 +15,7 @@ use outdial::store::{PostgresConfig, PostgresStore, Store};
 mod nodes;
 #[path = "support/run_server.rs"]
 mod run_server;
-use nodes::{API_KEY, Node, ok, placed_in, wait_for};
+use nodes::{CampaignSetup, Node, ok, placed_in, wait_for};
 
 const CONTACTS: usize = 40;
 /// The leases' time to live in the nodes' config.
@@ -26,47 +26,15 @@ const TAKEOVER_BOUND: Duration = Duration::from_secs(30);
 
 /// One campaign whose simulated calls last one to six seconds.
 fn write_config(dir: &Path) -> PathBuf {
-    let path = dir.join("outdial.toml");
-    let config = format!(
-        r#"
-[server]
-bind = "127.0.0.1:1"
-
-[store]
-backend = "postgres"
-lease_ttl = "2s"
-
-[[workspaces]]
-id = "acme"
-name = "Acme"
-api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
-
-[[campaigns]]
-id = "renewals"
-workspace = "acme"
-concurrency = 4
-calls_per_second = 20
-max_attempts = 1
-max_followups = 0
-call_timeout = "10s"
-
-[campaigns.provider]
-plugin = "simulated"
-config = {{ seed = 3, time_scale = 20.0 }}
-
-[campaigns.window]
-default_time_zone = "America/New_York"
-hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
-"#,
-        hash = outdial::api::hash_key(API_KEY)
-    );
-    std::fs::write(&path, config).expect("config written");
-    let csv: String = std::iter::once("phone,name".to_string())
-        .chain((0..CONTACTS).map(|i| format!("+1212555{i:04},Contact {i}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("contacts.csv"), csv).expect("csv written");
-    path
+    let renewals = CampaignSetup {
+        id: "renewals",
+        seed: 3,
+        concurrency: 4,
+        calls_per_second: 20,
+        time_scale: 20.0,
+        call_timeout: "10s",
+    };
+    nodes::write_config(dir, &[renewals], "+1212555", CONTACTS)
 }
 
 /// Creates the batch through `node`, which starts it; answers its id.

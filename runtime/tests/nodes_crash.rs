@@ -27,7 +27,7 @@ use outdial::store::{PostgresConfig, PostgresStore, Store};
 mod nodes;
 #[path = "support/run_server.rs"]
 mod run_server;
-use nodes::{API_KEY, Node, ok, placed_in};
+use nodes::{CampaignSetup, Node, ok, placed_in};
 
 const KILLS_VAR: &str = "OUTDIAL_NODE_KILLS";
 const SEED_VAR: &str = "OUTDIAL_NODE_KILLS_SEED";
@@ -42,56 +42,19 @@ const LEASE_TTL: Duration = Duration::from_secs(2);
 const DEAD_LEASE_BOUND: Duration = Duration::from_millis(2_600);
 
 fn write_config(dir: &Path) -> PathBuf {
-    let campaigns: String = CAMPAIGNS
+    let campaigns: Vec<CampaignSetup> = CAMPAIGNS
         .iter()
         .enumerate()
-        .map(|(index, id)| {
-            format!(
-                r#"
-[[campaigns]]
-id = "{id}"
-workspace = "acme"
-concurrency = 3
-calls_per_second = 10
-max_attempts = 1
-max_followups = 0
-call_timeout = "5s"
-
-[campaigns.provider]
-plugin = "simulated"
-config = {{ seed = {index}, time_scale = 40.0 }}
-
-[campaigns.window]
-default_time_zone = "America/New_York"
-hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
-"#
-            )
+        .map(|(index, id)| CampaignSetup {
+            id,
+            seed: index as u64,
+            concurrency: 3,
+            calls_per_second: 10,
+            time_scale: 40.0,
+            call_timeout: "5s",
         })
         .collect();
-    let config = format!(
-        r#"
-[server]
-bind = "127.0.0.1:1"
-
-[store]
-backend = "postgres"
-lease_ttl = "2s"
-
-[[workspaces]]
-id = "acme"
-name = "Acme"
-api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
-{campaigns}"#,
-        hash = outdial::api::hash_key(API_KEY)
-    );
-    let path = dir.join("outdial.toml");
-    std::fs::write(&path, config).expect("config written");
-    let csv: String = std::iter::once("phone,name".to_string())
-        .chain((0..CONTACTS).map(|i| format!("+1312555{i:04},Contact {i}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("contacts.csv"), csv).expect("csv written");
-    path
+    nodes::write_config(dir, &campaigns, "+1312555", CONTACTS)
 }
 
 /// xorshift64: the schedule replays from its seed.

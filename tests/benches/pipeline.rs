@@ -180,48 +180,17 @@ fn run(scenario: &str, contacts: u32) {
     } else {
         wasm_policy(&spec)
     };
-    let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
-        seed: 7,
-        instant: true,
-        // As a provider forgets idempotency keys after a while. Otherwise
-        // the simulator's record of every call it ever placed (about 40
-        // bytes a call) grows with the batch: the provider's memory, which
-        // a real provider keeps on its side, not outdial's.
-        call_memory_ms: Some(60_000),
-        ..SimulationConfig::default()
-    }));
+    let provider = instant_provider();
 
     let importing = Instant::now();
-    // In chunks of 10,000, as the API stores an upload: the contacts are
-    // never all in memory.
-    let mut chunks = (0..contacts).step_by(IMPORT_CHUNK as usize).map(|first| {
-        ContactChunk::Contacts(support::contacts(first, IMPORT_CHUNK.min(contacts - first)))
-    });
-    let created = store
-        .create_batch_in_chunks(
-            NewBatch {
-                workspace: spec.workspace.clone(),
-                campaign_id: spec.id.clone(),
-                created_at: START,
-                created_by: "bench".to_string(),
-                ..NewBatch::default()
-            },
-            &mut chunks,
-        )
-        .expect("the batch is stored")
-        .expect("the batch is not abandoned");
+    let batch_id = import_batch(store.as_ref(), &spec, 0, contacts);
     let import_seconds = importing.elapsed().as_secs_f64();
-    let batch_id = created.batch.id;
 
-    let options = EngineOptions {
-        scan_limit: 4_096,
-        ..EngineOptions::default()
-    };
     let mut engine = Engine::new(
         store.clone(),
         provider.clone(),
         vec![policy],
-        options,
+        engine_options(),
         START,
     )
     .expect("the engine starts");
@@ -318,6 +287,52 @@ fn run(scenario: &str, contacts: u32) {
     );
 }
 
+/// The simulated provider, answering every call at once.
+fn instant_provider() -> Arc<SimulatedProvider> {
+    Arc::new(SimulatedProvider::new(SimulationConfig {
+        seed: 7,
+        instant: true,
+        // As a provider forgets idempotency keys after a while. Otherwise
+        // the simulator's record of every call it ever placed (about 40
+        // bytes a call) grows with the batch: the provider's memory, which
+        // a real provider keeps on its side, not outdial's.
+        call_memory_ms: Some(60_000),
+        ..SimulationConfig::default()
+    }))
+}
+
+fn engine_options() -> EngineOptions {
+    EngineOptions {
+        scan_limit: 4_096,
+        ..EngineOptions::default()
+    }
+}
+
+/// Stores a batch of `spec`'s campaign with contacts `first..first +
+/// count`, in chunks of 10,000 as the API stores an upload, so the
+/// contacts are never all in memory; answers its id.
+fn import_batch(store: &dyn Store, spec: &CampaignSpec, first: u32, count: u32) -> String {
+    let end = first + count;
+    let mut chunks = (first..end)
+        .step_by(IMPORT_CHUNK as usize)
+        .map(|from| ContactChunk::Contacts(support::contacts(from, IMPORT_CHUNK.min(end - from))));
+    store
+        .create_batch_in_chunks(
+            NewBatch {
+                workspace: spec.workspace.clone(),
+                campaign_id: spec.id.clone(),
+                created_at: START,
+                created_by: "bench".to_string(),
+                ..NewBatch::default()
+            },
+            &mut chunks,
+        )
+        .expect("the batch is stored")
+        .expect("the batch is not abandoned")
+        .batch
+        .id
+}
+
 fn campaign() -> CampaignSpec {
     let config = Config::parse_str("bench.toml", CAMPAIGN).expect("the bench config parses");
     let mut spec = config
@@ -376,32 +391,7 @@ fn run_two_nodes(contacts: u32) {
     let batches: Vec<String> = specs
         .iter()
         .enumerate()
-        .map(|(index, spec)| {
-            let first = half * index as u32;
-            let mut chunks = (first..first + half)
-                .step_by(IMPORT_CHUNK as usize)
-                .map(|from| {
-                    ContactChunk::Contacts(support::contacts(
-                        from,
-                        IMPORT_CHUNK.min(first + half - from),
-                    ))
-                });
-            nodes[0]
-                .create_batch_in_chunks(
-                    NewBatch {
-                        workspace: spec.workspace.clone(),
-                        campaign_id: spec.id.clone(),
-                        created_at: START,
-                        created_by: "bench".to_string(),
-                        ..NewBatch::default()
-                    },
-                    &mut chunks,
-                )
-                .expect("the batch is stored")
-                .expect("the batch is not abandoned")
-                .batch
-                .id
-        })
+        .map(|(index, spec)| import_batch(&nodes[0], spec, half * index as u32, half))
         .collect();
 
     let started = Instant::now();
@@ -413,19 +403,15 @@ fn run_two_nodes(contacts: u32) {
             let batches = &batches;
             scope.spawn(move || {
                 let store: Arc<dyn Store> = Arc::new(node.fenced());
-                let provider = Arc::new(SimulatedProvider::new(SimulationConfig {
-                    seed: 7,
-                    instant: true,
-                    call_memory_ms: Some(60_000),
-                    ..SimulationConfig::default()
-                }));
                 let policies = specs.iter().map(wasm_policy).collect();
-                let options = EngineOptions {
-                    scan_limit: 4_096,
-                    ..EngineOptions::default()
-                };
-                let mut engine = Engine::new(store.clone(), provider, policies, options, START)
-                    .expect("the engine starts");
+                let mut engine = Engine::new(
+                    store.clone(),
+                    instant_provider(),
+                    policies,
+                    engine_options(),
+                    START,
+                )
+                .expect("the engine starts");
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .build()
                     .expect("a runtime");

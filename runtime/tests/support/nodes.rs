@@ -13,6 +13,83 @@ const BINARY: &str = env!("CARGO_BIN_EXE_outdial");
 /// The operator's key in the tests' configs.
 pub const API_KEY: &str = "nodes-operator-key";
 
+/// A campaign of the nodes' config: one attempt per contact, no
+/// follow-ups, the simulated provider at `time_scale`.
+pub struct CampaignSetup {
+    pub id: &'static str,
+    pub seed: u64,
+    pub concurrency: u32,
+    pub calls_per_second: u32,
+    pub time_scale: f64,
+    pub call_timeout: &'static str,
+}
+
+/// Writes `outdial.toml` for nodes on PostgreSQL with leases of 2 s and
+/// `campaigns`, and `contacts.csv` with `contacts` numbers of
+/// `number_prefix`; answers the config's path.
+pub fn write_config(
+    dir: &Path,
+    campaigns: &[CampaignSetup],
+    number_prefix: &str,
+    contacts: usize,
+) -> PathBuf {
+    let campaigns: String = campaigns
+        .iter()
+        .map(|campaign| {
+            format!(
+                r#"
+[[campaigns]]
+id = "{id}"
+workspace = "acme"
+concurrency = {concurrency}
+calls_per_second = {calls_per_second}
+max_attempts = 1
+max_followups = 0
+call_timeout = "{call_timeout}"
+
+[campaigns.provider]
+plugin = "simulated"
+config = {{ seed = {seed}, time_scale = {time_scale:?} }}
+
+[campaigns.window]
+default_time_zone = "America/New_York"
+hours = [{{ days = "daily", start = "00:00", end = "24:00" }}]
+"#,
+                id = campaign.id,
+                concurrency = campaign.concurrency,
+                calls_per_second = campaign.calls_per_second,
+                call_timeout = campaign.call_timeout,
+                seed = campaign.seed,
+                time_scale = campaign.time_scale,
+            )
+        })
+        .collect();
+    let config = format!(
+        r#"
+[server]
+bind = "127.0.0.1:1"
+
+[store]
+backend = "postgres"
+lease_ttl = "2s"
+
+[[workspaces]]
+id = "acme"
+name = "Acme"
+api_keys = [{{ id = "ops", sha256 = "{hash}" }}]
+{campaigns}"#,
+        hash = outdial::api::hash_key(API_KEY)
+    );
+    let path = dir.join("outdial.toml");
+    std::fs::write(&path, config).expect("config written");
+    let csv: String = std::iter::once("phone,name".to_string())
+        .chain((0..contacts).map(|i| format!("{number_prefix}{i:04},Contact {i}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("contacts.csv"), csv).expect("csv written");
+    path
+}
+
 pub struct Node {
     pub child: Child,
     pub url: String,

@@ -178,16 +178,16 @@ fn interval(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
+/// Registers a node, or beats its heart.
+const HEARTBEAT: &str = "INSERT INTO nodes (id, started_at, heartbeat_at) \
+                         VALUES ($1, clock_timestamp(), clock_timestamp()) \
+                         ON CONFLICT (id) DO UPDATE SET heartbeat_at = clock_timestamp()";
+
 /// Registers `node`, or beats its heart.
 pub(super) async fn heartbeat(db: &Object, node: &Node) -> Result<(), StoreError> {
-    db.execute(
-        "INSERT INTO nodes (id, started_at, heartbeat_at) \
-         VALUES ($1, clock_timestamp(), clock_timestamp()) \
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = clock_timestamp()",
-        &[&node.id],
-    )
-    .await
-    .map_err(|err| StoreError::Io(describe(&err)))?;
+    db.execute(HEARTBEAT, &[&node.id])
+        .await
+        .map_err(|err| StoreError::Io(describe(&err)))?;
     Ok(())
 }
 
@@ -233,14 +233,7 @@ async fn run_round(
         .unzip();
     let ttl = interval(node.ttl);
     let tx = db.transaction().await.map_err(io)?;
-    tx.execute(
-        "INSERT INTO nodes (id, started_at, heartbeat_at) \
-         VALUES ($1, clock_timestamp(), clock_timestamp()) \
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = clock_timestamp()",
-        &[&node.id],
-    )
-    .await
-    .map_err(io)?;
+    tx.execute(HEARTBEAT, &[&node.id]).await.map_err(io)?;
     tx.execute(
         "INSERT INTO campaign_leases (workspace, campaign_id) \
          SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
