@@ -280,7 +280,16 @@ fn servers_on_postgres_keep_their_batches_in_the_shared_database_not_their_data_
     let csv = csv.to_str().expect("utf-8 path");
 
     let server = Server::start_on(&config, &dir.path().join("first"), database.url());
-    let created = ok(server.batch(&["create", "--campaign", "renewals", csv, "--skip-invalid"]));
+    // Held back until dispatched, so the engine cannot start it first.
+    let created = ok(server.batch(&[
+        "create",
+        "--campaign",
+        "renewals",
+        csv,
+        "--skip-invalid",
+        "--scheduled-start",
+        "2099-01-01T00:00:00Z",
+    ]));
     let batch = created
         .split_whitespace()
         .find(|word| word.starts_with("btc_"))
