@@ -149,6 +149,15 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The batch id `outdial batch create` printed.
+fn batch_id_in(created: &str) -> String {
+    created
+        .split_whitespace()
+        .find(|word| word.starts_with("btc_"))
+        .expect("the batch id is printed")
+        .to_string()
+}
+
 /// Succeeded, or the test fails showing what the command said.
 fn ok(output: Output) -> String {
     assert!(
@@ -203,11 +212,7 @@ fn a_batch_is_created_controlled_watched_and_exported_through_a_running_server_a
     assert!(created.contains("created: 3 contacts"), "{created}");
     assert!(created.contains("1 rows skipped"), "{created}");
     assert!(created.contains("row 4"), "{created}");
-    let batch = created
-        .split_whitespace()
-        .find(|word| word.starts_with("btc_"))
-        .expect("the batch id is printed")
-        .to_string();
+    let batch = batch_id_in(&created);
 
     let status = ok(server.batch(&["status", &batch]));
     assert!(status.contains("pending"), "{status}");
@@ -290,11 +295,7 @@ fn servers_on_postgres_keep_their_batches_in_the_shared_database_not_their_data_
         "--scheduled-start",
         "2099-01-01T00:00:00Z",
     ]));
-    let batch = created
-        .split_whitespace()
-        .find(|word| word.starts_with("btc_"))
-        .expect("the batch id is printed")
-        .to_string();
+    let batch = batch_id_in(&created);
     ok(server.batch(&["dispatch", &batch]));
     let watched = ok(server.batch(&["watch", &batch, "--interval", "100ms", "--timeout", "40s"]));
     assert!(watched.contains("completed"), "{watched}");
@@ -430,11 +431,7 @@ fn a_batch_dialing_through_a_database_restart_finishes_without_an_operator_and_d
         "--scheduled-start",
         "2099-01-01T00:00:00Z",
     ]));
-    let batch = created
-        .split_whitespace()
-        .find(|word| word.starts_with("btc_"))
-        .expect("the batch id is printed")
-        .to_string();
+    let batch = batch_id_in(&created);
     ok(server.batch(&["dispatch", &batch]));
 
     let mut statuses = std::collections::BTreeSet::new();

@@ -37,22 +37,6 @@ fn write_config(dir: &Path) -> PathBuf {
     nodes::write_config(dir, &[renewals], "+1212555", CONTACTS)
 }
 
-/// Creates the batch through `node`, which starts it; answers its id.
-fn create_batch(node: &Node, dir: &Path) -> String {
-    let csv = dir.join("contacts.csv");
-    let created = ok(node.batch(&[
-        "create",
-        "--campaign",
-        "renewals",
-        csv.to_str().expect("utf-8 path"),
-    ]));
-    created
-        .split_whitespace()
-        .find(|word| word.starts_with("btc_"))
-        .expect("the batch id is printed")
-        .to_string()
-}
-
 /// Every attempt id the providers of the nodes with `data_dirs` placed,
 /// each once.
 fn assert_placed_once(data_dirs: &[PathBuf]) -> usize {
@@ -85,7 +69,7 @@ fn a_killed_nodes_campaign_is_dialed_by_another_within_its_lease_and_no_attempt_
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let first = Node::start(&config, dir.path().join("first"), database.url());
-    let batch = create_batch(&first, dir.path());
+    let batch = first.create_batch("renewals", &dir.path().join("contacts.csv"));
     wait_for("the first node dials", TAKEOVER_BOUND, || {
         first.placed().len() >= 2
     });
@@ -121,7 +105,7 @@ fn a_node_paused_past_its_lease_places_no_call_when_it_wakes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let stale = Node::start(&config, dir.path().join("stale"), database.url());
-    let batch = create_batch(&stale, dir.path());
+    let batch = stale.create_batch("renewals", &dir.path().join("contacts.csv"));
     wait_for("the first node dials", TAKEOVER_BOUND, || {
         stale.placed().len() >= 2
     });
@@ -156,7 +140,7 @@ fn a_pause_and_a_resume_sent_to_another_node_take_effect_on_the_owner() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path());
     let owner = Node::start(&config, dir.path().join("owner"), database.url());
-    let batch = create_batch(&owner, dir.path());
+    let batch = owner.create_batch("renewals", &dir.path().join("contacts.csv"));
     wait_for("the owner dials", TAKEOVER_BOUND, || {
         owner.placed().len() >= 2
     });

@@ -213,18 +213,7 @@ fn nodes_killed_at_random_lose_no_batch_dial_no_attempt_twice_and_leave_no_lease
         match kill % 4 {
             0 => {
                 let campaign = CAMPAIGNS[rng.below(CAMPAIGNS.len())];
-                let created = ok(cluster.any(&mut rng).batch(&[
-                    "create",
-                    "--campaign",
-                    campaign,
-                    csv.to_str().expect("utf-8 path"),
-                ]));
-                let batch = created
-                    .split_whitespace()
-                    .find(|word| word.starts_with("btc_"))
-                    .expect("the batch id is printed")
-                    .to_string();
-                batches.push(batch);
+                batches.push(cluster.any(&mut rng).create_batch(campaign, &csv));
             }
             1 if !batches.is_empty() => {
                 let batch = batches[rng.below(batches.len())].clone();

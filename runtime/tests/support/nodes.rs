@@ -125,6 +125,22 @@ impl Node {
             .expect("outdial batch runs")
     }
 
+    /// Uploads `csv` as a batch of `campaign` through this node, which
+    /// starts it; answers its id.
+    pub fn create_batch(&self, campaign: &str, csv: &Path) -> String {
+        let created = ok(self.batch(&[
+            "create",
+            "--campaign",
+            campaign,
+            csv.to_str().expect("utf-8 path"),
+        ]));
+        created
+            .split_whitespace()
+            .find(|word| word.starts_with("btc_"))
+            .expect("the batch id is printed")
+            .to_string()
+    }
+
     /// The attempt ids this node's provider placed, in order.
     pub fn placed(&self) -> Vec<String> {
         placed_in(&self.data_dir)

@@ -142,11 +142,11 @@ impl Node {
     /// Whether the endpoint's lease is held with three quarters of its time
     /// left, so no renewal is due.
     pub(super) fn delivers_without_renewal(&self, endpoint_id: &str) -> bool {
-        let fresh = Instant::now() + self.ttl / 4;
+        let renewal_due = Instant::now() + self.ttl * 3 / 4;
         self.state()
             .endpoints
             .get(endpoint_id)
-            .is_some_and(|until| *until > fresh + self.ttl / 2)
+            .is_some_and(|until| *until > renewal_due)
     }
 }
 
@@ -192,33 +192,27 @@ pub(super) async fn heartbeat(db: &Object, node: &Node) -> Result<(), StoreError
 }
 
 /// One lease round for the campaigns of `campaigns` (this node's config):
-/// heartbeat, renewal, and claims up to the node's share. Answered from
-/// memory when the last round is recent.
+/// heartbeat, renewal, and claims up to the node's share. The caller asks
+/// [`Node::round_is_fresh`] first, before taking a connection.
 pub(super) async fn round(
     db: &mut Object,
     node: &Node,
     campaigns: &[CampaignRef],
 ) -> Result<LeaseRound, StoreError> {
-    if let Some(fresh) = node.round_is_fresh() {
-        return Ok(fresh);
-    }
     let started = Instant::now();
     let result = run_round(db, node, campaigns).await;
     let mut state = node.state();
+    // A failed round is not tried again before the next is due; the
+    // leases run out by the node's own clock meanwhile.
     state.last_round = Some(started);
-    match result {
-        Ok((held, surplus)) => {
-            let until = started + node.ttl;
-            state.held = held
-                .into_iter()
-                .map(|(campaign, epoch)| (campaign, Held { epoch, until }))
-                .collect();
-            state.surplus = surplus;
-            Ok(state.answer())
-        }
-        // The leases run out by the node's own clock; nothing is renewed.
-        Err(err) => Err(err),
-    }
+    let (held, surplus) = result?;
+    let until = started + node.ttl;
+    state.held = held
+        .into_iter()
+        .map(|(campaign, epoch)| (campaign, Held { epoch, until }))
+        .collect();
+    state.surplus = surplus;
+    Ok(state.answer())
 }
 
 async fn run_round(
